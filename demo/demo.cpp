@@ -1,0 +1,72 @@
+// The demo lifecycle: a throwaway PostgreSQL cluster with the reference
+// privilege model, an ERP-like prod, and sandboxctl doctor, plan, refresh and
+// verify run against it, as an operator would run them.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "harness/cluster.hpp"
+#include "harness/model.hpp"
+#include "harness/tool.hpp"
+
+using namespace sandboxctl::test;
+
+namespace {
+
+int step(const std::string& title, std::vector<std::string> args) {
+    fmt::print("\n\033[1m== {}\033[0m\n$ sandboxctl", title);
+    for (const auto& a : args) {
+        bool secret = a.find("password=") != std::string::npos;
+        fmt::print(" {}", secret ? "'<conninfo; password hidden>'" : a);
+    }
+    fmt::print("\n");
+    std::fflush(stdout);
+    auto run = run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-demo-state"}});
+    std::cout << run.out << run.err;
+    fmt::print("(exit code {})\n", run.exit_code);
+    return run.exit_code;
+}
+
+}  // namespace
+
+int main() {
+    try {
+        fmt::print("starting a throwaway PostgreSQL cluster...\n");
+        Cluster cluster;
+        fmt::print("cluster on 127.0.0.1:{} (socket {})\n", cluster.port(), cluster.socket_dir().string());
+        Model model(cluster, "erp");
+        cluster.psql_file(model.prod(), std::filesystem::path(SANDBOXCTL_DEMO_DIR) / "erp.sql");
+        fmt::print("prod \"{}\" owned by sbx_app (+ a provisioner-owned user_lookup and secrets table);\n"
+                   "sandbox \"{}\" owned by sbx_sandbox_owner, used through login sbx_sandbox_login.\n",
+                   model.prod(), model.sandbox());
+
+        std::vector<std::string> both = {"--source", model.source(), "--target", model.target()};
+        auto with = [&](std::vector<std::string> head, std::vector<std::string> tail = {}) {
+            head.insert(head.end(), both.begin(), both.end());
+            head.insert(head.end(), tail.begin(), tail.end());
+            return head;
+        };
+        int failures = 0;
+        failures += step("safety preflight", with({"doctor"})) != 0;
+        failures += step("what a refresh would copy", {"plan", "--source", model.source()}) != 0;
+        failures += step("refresh the sandbox from prod",
+                         with({"refresh"}, {"--post-sql", std::string(SANDBOXCTL_DEMO_DIR) + "/regenerate-api-keys.sql"})) != 0;
+        // The post-refresh SQL changed llx_user on purpose (new API keys), so it is left out of the comparison.
+        failures += step("verify: the sandbox equals prod (llx_user was changed on purpose)",
+                         with({"verify"}, {"--exclude-data", "llx_user"})) != 0;
+
+        fmt::print("\n== the AI agent and BDD tests change the sandbox...\n");
+        model.sandbox_sql("SET ROLE sbx_sandbox_owner; UPDATE llx_societe SET nom = 'Changed by a test' WHERE rowid = 7;"
+                          " DELETE FROM llx_paiement WHERE rowid > 14990;");
+        failures += step("verify finds the differences (exit 4 expected)", with({"verify"})) != 4;
+        failures += step("refresh again", with({"refresh"})) != 0;
+        failures += step("verify: equal again", with({"verify"})) != 0;
+        fmt::print("\n{}\n", failures == 0 ? "demo finished: every step behaved as expected"
+                                            : fmt::format("demo finished with {} unexpected result(s)", failures));
+        return failures == 0 ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "demo failed: " << e.what() << '\n';
+        return 1;
+    }
+}

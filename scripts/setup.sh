@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sandboxctl needs to build and test (and, with
+# --bench, to run the benchmarks). Installs only what is missing; as root it
+# uses apt-get, otherwise sudo if available, otherwise it names the packages.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libpq-dev postgresql-15 postgresql-client-15
+  libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(pgcopydb time)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+if [[ $EUID -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "setup: these Debian packages are missing: ${missing[*]}" >&2
+  echo "HINT: run as root: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+# Tests and the demo start their own throwaway clusters: do not let the
+# postgresql package create and start a system-wide one.
+if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
+  "${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/sandboxctl.conf >/dev/null
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

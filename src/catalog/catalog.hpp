@@ -1,0 +1,80 @@
+#pragma once
+// What the source database holds, read once at the run's snapshot. Everything
+// the refresh decides (what to copy, what to leave out and why) is derived from
+// this, so the decisions are consistent with the data that is copied.
+#include <string>
+#include <vector>
+
+#include "pg/connection.hpp"
+
+namespace sandboxctl::catalog {
+
+struct Relation {
+    unsigned oid = 0;
+    std::string schema;
+    std::string name;
+    std::string owner;
+    char relkind = 'r';  // pg_class.relkind: r p S v m f
+    bool unlogged = false;
+    bool is_partition = false;
+    bool row_security = false;
+    bool force_row_security = false;
+    // Row-level security would hide rows from this session (FORCE, or the
+    // session lacks the owner's privileges, and it cannot bypass RLS).
+    bool row_security_applies = false;
+    bool readable = false;  // the session may SELECT from it
+    bool populated = true;  // materialized views: holds data (not WITH NO DATA)
+    long long bytes = 0;    // pg_table_size
+    long long estimated_rows = 0;
+    std::vector<std::string> copy_columns;  // stored columns, in order; no generated or dropped ones
+
+    std::string qualified() const;  // "schema"."name", quoted
+    std::string display() const;    // schema.name, unquoted, for reports
+    const char* kind() const;       // "table", "sequence", ...
+    bool holds_rows() const { return relkind == 'r'; }
+};
+
+// A non-relation object (function, type, schema) whose owner is not the
+// source role; the refresh leaves it out and reports it.
+struct OwnedObject {
+    std::string kind;
+    std::string identity;
+    std::string owner;
+};
+
+struct ForeignKey {
+    std::string schema;
+    std::string table;
+    std::string name;
+    unsigned table_oid = 0;
+    unsigned referenced_oid = 0;
+};
+
+struct SourceCatalog {
+    std::string database;
+    std::string database_owner;
+    std::string session_user;
+    std::vector<Relation> relations;
+    std::vector<OwnedObject> objects;  // functions, types and schemas with their owners
+    std::vector<ForeignKey> foreign_keys;
+    // (materialized view, materialized view it reads from), for refresh order.
+    std::vector<std::pair<unsigned, unsigned>> matview_dependencies;
+    std::vector<std::string> role_names;    // every role, for parsing pg_restore lists
+    std::vector<std::string> schema_names;  // every schema, likewise
+
+    const Relation* find(unsigned oid) const;
+};
+
+// Reads the catalog through `conn`, which must already be inside the run's
+// snapshot transaction. Extension members and system schemas are skipped.
+SourceCatalog read_catalog(pg::Connection& conn);
+
+// Current state of every sequence in `sequences` (last_value, is_called).
+struct SequenceState {
+    const Relation* sequence = nullptr;
+    std::string last_value;
+    bool is_called = false;
+};
+std::vector<SequenceState> read_sequence_states(pg::Connection& conn, const std::vector<const Relation*>& sequences);
+
+}  // namespace sandboxctl::catalog

@@ -1,0 +1,104 @@
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/secrets.hpp"
+
+namespace sandboxctl::cli {
+namespace {
+
+constexpr const char* description =
+    "sandboxctl keeps a sandbox copy of a production PostgreSQL database fresh, safe and resettable.\n"
+    "The source is only ever read (read-only sessions at one snapshot); the sandbox is changed in one\n"
+    "transaction, so a failed or interrupted run leaves it as it was.";
+
+constexpr const char* footer = R"(
+Connections (CONNINFO) are libpq strings or URIs: "host=db dbname=erp user=dump" or
+postgresql://dump@db/erp. Passwords come the libpq way (.pgpass, PGPASSFILE, PGPASSWORD,
+service files) or inside CONNINFO; they are never printed nor put on a command line.
+Settings may also come from a TOML file (-c FILE or SANDBOXCTL_CONFIG) and from
+SANDBOXCTL_SOURCE / SANDBOXCTL_TARGET; the command line wins.
+
+Exit codes:
+  0  success
+  1  the operation failed (the sandbox is unchanged)
+  2  usage or configuration error
+  3  refused by a safety check
+  4  verify found differences)";
+
+void print_error(const Error& e) {
+    std::string message = secrets::redact(e.what());
+    std::cerr << "sandboxctl: error: " << message << '\n';
+    if (!e.hint().empty()) std::cerr << "HINT: " << secrets::redact(e.hint()) << '\n';
+}
+
+}  // namespace
+
+void add_source_options(CLI::App& command, Context& context) {
+    command.add_option("--source", context.overrides.source, "Source (production) database CONNINFO")
+        ->envname("SANDBOXCTL_SOURCE");
+}
+
+void add_target_options(CLI::App& command, Context& context) {
+    command.add_option("--target", context.overrides.target, "Target (sandbox) database CONNINFO")
+        ->envname("SANDBOXCTL_TARGET");
+}
+
+void add_selection_options(CLI::App& command, Context& context) {
+    command.add_option("--source-role", context.overrides.source_role,
+                       "Copy what this role owns (default: owner of the source database)");
+    command.add_option("--exclude", context.overrides.exclude,
+                       "Leave out relations matching PATTERN (SCHEMA.NAME, * and ? wildcards); repeatable")
+        ->type_name("PATTERN");
+    command.add_option("--exclude-data", context.overrides.exclude_data,
+                       "Copy the schema but not the rows of tables matching PATTERN; repeatable")
+        ->type_name("PATTERN");
+}
+
+void add_json_option(CLI::App& command, Context& context) {
+    command.add_option("--json", context.json_path, "Also write the report as JSON to FILE ('-' for stdout)")
+        ->type_name("FILE");
+}
+
+int run(int argc, char** argv) {
+    CLI::App app(description, "sandboxctl");
+    app.footer(footer);
+    app.require_subcommand(1);
+    app.set_version_flag("--version", SANDBOXCTL_VERSION);
+    Context context;
+    app.add_option("-c,--config", context.overrides.config_file, "TOML configuration file")
+        ->envname("SANDBOXCTL_CONFIG");
+    bool verbose = false, quiet = false;
+    auto* v = app.add_flag("-v,--verbose", verbose, "Show each step and the SQL sent (never a secret)");
+    app.add_flag("-q,--quiet", quiet, "Print only errors")->excludes(v);
+    app.fallthrough();
+
+    add_refresh_command(app, context);
+    add_plan_command(app, context);
+    add_doctor_command(app, context);
+    add_verify_command(app, context);
+    add_unlock_command(app, context);
+
+    interrupt::install_handlers();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
+    }
+    log::set_level(verbose ? log::Level::verbose : quiet ? log::Level::quiet : log::Level::normal);
+    try {
+        return static_cast<int>(context.action());
+    } catch (const Error& e) {
+        print_error(e);
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        print_error(failure(e.what()));
+        return static_cast<int>(ExitCode::failed);
+    }
+}
+
+}  // namespace sandboxctl::cli

@@ -1,0 +1,58 @@
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "core/temp_dir.hpp"
+#include "refresh/session_setup.hpp"
+#include "safety/preflight.hpp"
+
+namespace sandboxctl::cli {
+namespace {
+
+safety::Check row_visibility_check(const refresh::CopyPlan& plan) {
+    safety::Check check{"row-level security hides no rows", safety::Status::pass, "every table is fully visible"};
+    for (const auto* r : plan.row_security_blocked) {
+        check.status = safety::Status::fail;
+        check.reason = (check.reason.starts_with("every") ? "hidden rows in " : check.reason + ", ") + r->display();
+    }
+    return check;
+}
+
+}  // namespace
+
+void add_doctor_command(CLI::App& app, Context& context) {
+    auto* command = app.add_subcommand("doctor", "Run the safety preflight and print PASS/WARN/FAIL for each check");
+    command->footer(R"(
+Checks: the source session is read-only; source and target are different databases (server
+identity and database oid); the target role is not superuser and owns the target database;
+the target credentials cannot write the source; pg_dump is new enough for the source server;
+extensions exist in or can be created by the target; the lock table can hold an atomic
+refresh; row-level security hides no source rows. Exits 3 when any check fails.)");
+    add_source_options(*command, context);
+    add_target_options(*command, context);
+    add_selection_options(*command, context);
+    command->add_option("--target-role", context.overrides.target_role,
+                        "Role that will own the sandbox objects (default: owner of the target database)");
+    command->add_option("--pg-bin", context.overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
+        ->type_name("DIR");
+    command->callback([&context] {
+        context.action = [&context] {
+            auto settings = config::resolve(context.overrides);
+            auto endpoints = refresh::open_endpoints(settings, "doctor");
+            TempDir work("sandboxctl-doctor");
+            schema::PgTools tools(settings.pg_bin, work);
+            auto checks = safety::run_preflight({endpoints.source->conn(), endpoints.target, endpoints.source_info,
+                                                 endpoints.target_info, endpoints.catalog, endpoints.source_role,
+                                                 endpoints.target_role, tools});
+            checks.push_back(row_visibility_check(
+                refresh::make_plan_for(endpoints.catalog, endpoints.source_role, settings)));
+            bool failed = false;
+            for (const auto& c : checks) {
+                fmt::print("{} {}: {}\n", safety::status_label(c.status), c.name, c.reason);
+                failed = failed || c.status == safety::Status::fail;
+            }
+            return failed ? ExitCode::refused : ExitCode::ok;
+        };
+    });
+}
+
+}  // namespace sandboxctl::cli

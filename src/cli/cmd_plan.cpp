@@ -1,0 +1,75 @@
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "core/duration.hpp"
+#include "report/report.hpp"
+#include "refresh/session_setup.hpp"
+
+namespace sandboxctl::cli {
+namespace {
+
+nlohmann::json plan_json(const refresh::CopyPlan& plan) {
+    nlohmann::json doc;
+    doc["source_role"] = plan.source_role;
+    doc["relations"] = nlohmann::json::array();
+    for (const auto* r : plan.relations) {
+        doc["relations"].push_back({{"kind", r->kind()}, {"name", r->display()}, {"bytes", r->bytes},
+                                    {"estimated_rows", r->estimated_rows}});
+    }
+    doc["data_bytes"] = plan.data_bytes;
+    auto exclusions = [](const std::vector<refresh::Exclusion>& list) {
+        auto out = nlohmann::json::array();
+        for (const auto& e : list) out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
+        return out;
+    };
+    doc["excluded"] = exclusions(plan.excluded);
+    doc["data_excluded"] = exclusions(plan.data_excluded);
+    return doc;
+}
+
+void print_plan(const refresh::CopyPlan& plan, std::ostream& out) {
+    fmt::print(out, "source role: {}\n", plan.source_role);
+    fmt::print(out, "would copy {} relations ({} tables with rows, {} sequences), about {} of table data\n",
+               plan.relations.size(), plan.data.size(), plan.sequences.size(),
+               format_bytes(static_cast<unsigned long long>(plan.data_bytes)));
+    for (const auto* r : plan.relations) {
+        fmt::print(out, "  {:<18} {:<50} {:>10} ~{} rows\n", r->kind(), r->display(),
+                   format_bytes(static_cast<unsigned long long>(r->bytes)), r->estimated_rows);
+    }
+    auto list = [&](const char* title, const std::vector<refresh::Exclusion>& items) {
+        if (items.empty()) return;
+        fmt::print(out, "{} ({}):\n", title, items.size());
+        for (const auto& e : items) fmt::print(out, "  {:<18} {:<50} {}\n", e.kind, e.name, e.reason);
+    };
+    list("would leave out", plan.excluded);
+    list("would copy the schema but not the rows of", plan.data_excluded);
+    for (const auto* r : plan.row_security_blocked) {
+        fmt::print(out, "  BLOCKED: row-level security hides rows of {} from the source session\n", r->display());
+    }
+}
+
+}  // namespace
+
+void add_plan_command(CLI::App& app, Context& context) {
+    auto* command = app.add_subcommand("plan", "Show what refresh would copy and leave out, and why; changes nothing");
+    add_source_options(*command, context);
+    add_selection_options(*command, context);
+    add_json_option(*command, context);
+    command->callback([&context] {
+        context.action = [&context] {
+            auto settings = config::resolve(context.overrides);
+            auto source = refresh::open_source(settings, "plan");
+            auto plan = refresh::make_plan_for(source.catalog, source.role, settings);
+            std::vector<schema::TocEntry> no_entries;
+            refresh::filter_toc(no_entries, source.catalog, plan);  // adds foreign keys into excluded tables
+            print_plan(plan, std::cout);
+            if (!context.json_path.empty()) report::write_json_file(plan_json(plan), context.json_path);
+            return plan.row_security_blocked.empty() ? ExitCode::ok : ExitCode::refused;
+        };
+    });
+}
+
+}  // namespace sandboxctl::cli

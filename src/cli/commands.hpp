@@ -1,0 +1,36 @@
+#pragma once
+// One file per command; each registers its subcommand and options on the app
+// and runs through the shared context. Errors are thrown, and printed in one
+// place (cli/app.cpp).
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "config/settings.hpp"
+#include "core/error.hpp"
+
+namespace sandboxctl::cli {
+
+struct Context {
+    config::Overrides overrides;
+    std::string json_path;
+    // Set by the chosen subcommand during parsing, run after the global
+    // options (log level) are applied. Returns the exit code.
+    std::function<ExitCode()> action;
+};
+
+void add_source_options(CLI::App& command, Context& context);
+void add_target_options(CLI::App& command, Context& context);
+void add_selection_options(CLI::App& command, Context& context);
+void add_json_option(CLI::App& command, Context& context);
+
+void add_refresh_command(CLI::App& app, Context& context);
+void add_plan_command(CLI::App& app, Context& context);
+void add_doctor_command(CLI::App& app, Context& context);
+void add_verify_command(CLI::App& app, Context& context);
+void add_unlock_command(CLI::App& app, Context& context);
+
+// Runs the command line; returns the process exit code.
+int run(int argc, char** argv);
+
+}  // namespace sandboxctl::cli

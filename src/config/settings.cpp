@@ -1,0 +1,156 @@
+#include "config/settings.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <set>
+#include <toml++/toml.h>
+
+#include "core/duration.hpp"
+#include "core/error.hpp"
+
+namespace sandboxctl::config {
+namespace {
+
+using Keys = std::set<std::string, std::less<>>;
+
+std::string where(const toml::source_region& region) {
+    return fmt::format("{}:{}:{}", region.path ? *region.path : std::string("config"), region.begin.line,
+                       region.begin.column);
+}
+
+void reject_unknown(const toml::table& table, const Keys& allowed, const std::string& section) {
+    for (const auto& [key, node] : table) {
+        (void)node;
+        if (!allowed.contains(key.str())) {
+            std::string name = section.empty() ? std::string(key.str()) : section + "." + std::string(key.str());
+            throw usage_error(fmt::format("{}: unknown configuration key \"{}\"", where(key.source()), name),
+                              "See the configuration reference in README.md.");
+        }
+    }
+}
+
+const toml::table* section(const toml::table& root, std::string_view name) {
+    const toml::node* node = root.get(name);
+    if (!node) return nullptr;
+    if (!node->is_table()) {
+        throw usage_error(fmt::format("{}: \"{}\" must be a table ([{}])", where(node->source()), name, name));
+    }
+    return node->as_table();
+}
+
+std::optional<std::string> string_value(const toml::table& table, std::string_view key, const std::string& section) {
+    const toml::node* node = table.get(key);
+    if (!node) return std::nullopt;
+    if (!node->is_string()) {
+        throw usage_error(fmt::format("{}: \"{}.{}\" must be a string", where(node->source()), section, key));
+    }
+    return node->value<std::string>();
+}
+
+std::vector<std::string> string_list(const toml::table& table, std::string_view key, const std::string& section) {
+    const toml::node* node = table.get(key);
+    if (!node) return {};
+    const toml::array* array = node->as_array();
+    std::vector<std::string> out;
+    if (array) {
+        for (const auto& item : *array) {
+            if (!item.is_string()) array = nullptr;
+            else out.push_back(*item.value<std::string>());
+        }
+    }
+    if (!array) {
+        throw usage_error(fmt::format("{}: \"{}.{}\" must be an array of strings", where(node->source()), section, key));
+    }
+    return out;
+}
+
+void read_endpoint(const toml::table& root, const char* name, std::optional<std::string>& conninfo,
+                   std::optional<std::string>& role) {
+    const toml::table* table = section(root, name);
+    if (!table) return;
+    reject_unknown(*table, {"conninfo", "role"}, name);
+    if (auto v = string_value(*table, "conninfo", name)) conninfo = v;
+    if (auto v = string_value(*table, "role", name)) role = v;
+}
+
+std::optional<std::string> env(const char* name) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) return std::nullopt;
+    return std::string(value);
+}
+
+std::filesystem::path default_state_dir() {
+    if (auto state = env("XDG_STATE_HOME")) return std::filesystem::path(*state) / "sandboxctl";
+    if (auto home = env("HOME")) return std::filesystem::path(*home) / ".local/state/sandboxctl";
+    return std::filesystem::temp_directory_path() / "sandboxctl-state";
+}
+
+}  // namespace
+
+void load_file(const std::filesystem::path& file, Settings& settings) {
+    toml::table root;
+    try {
+        root = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+        if (!std::filesystem::exists(file)) {
+            throw usage_error(fmt::format("could not read configuration file \"{}\": no such file", file.string()));
+        }
+        throw usage_error(fmt::format("{}: invalid TOML: {}", where(e.source()), e.description()));
+    }
+    reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir"}, "");
+    read_endpoint(root, "source", settings.source, settings.source_role);
+    read_endpoint(root, "target", settings.target, settings.target_role);
+    if (auto v = string_value(root, "state_dir", "")) settings.state_dir = *v;
+
+    auto relative = [&](const std::string& path) {
+        std::filesystem::path p(path);
+        return p.is_absolute() ? p : file.parent_path() / p;
+    };
+    if (const toml::table* refresh = section(root, "refresh")) {
+        reject_unknown(*refresh, {"exclude", "exclude_data", "post_sql", "lock_timeout", "pg_bin"}, "refresh");
+        settings.exclude = string_list(*refresh, "exclude", "refresh");
+        settings.exclude_data = string_list(*refresh, "exclude_data", "refresh");
+        for (const auto& path : string_list(*refresh, "post_sql", "refresh")) settings.post_sql.push_back(relative(path));
+        if (auto v = string_value(*refresh, "lock_timeout", "refresh")) {
+            settings.lock_timeout = parse_duration(*v, "refresh.lock_timeout");
+        }
+        if (auto v = string_value(*refresh, "pg_bin", "refresh")) settings.pg_bin = *v;
+    }
+    if (const toml::table* hooks = section(root, "hooks")) {
+        reject_unknown(*hooks, {"before", "after"}, "hooks");
+        if (auto v = string_value(*hooks, "before", "hooks")) settings.hook_before = *v;
+        if (auto v = string_value(*hooks, "after", "hooks")) settings.hook_after = *v;
+    }
+}
+
+Settings resolve(const Overrides& cli) {
+    Settings settings;
+    settings.state_dir = default_state_dir();
+    if (auto file = cli.config_file ? cli.config_file : env("SANDBOXCTL_CONFIG")) load_file(*file, settings);
+
+    if (auto v = env("SANDBOXCTL_SOURCE")) settings.source = v;
+    if (auto v = env("SANDBOXCTL_TARGET")) settings.target = v;
+
+    if (cli.source) settings.source = cli.source;
+    if (cli.target) settings.target = cli.target;
+    if (cli.source_role) settings.source_role = cli.source_role;
+    if (cli.target_role) settings.target_role = cli.target_role;
+    settings.exclude.insert(settings.exclude.end(), cli.exclude.begin(), cli.exclude.end());
+    settings.exclude_data.insert(settings.exclude_data.end(), cli.exclude_data.begin(), cli.exclude_data.end());
+    for (const auto& path : cli.post_sql) settings.post_sql.emplace_back(path);
+    if (cli.lock_timeout) settings.lock_timeout = parse_duration(*cli.lock_timeout, "--lock-timeout");
+    if (cli.pg_bin) settings.pg_bin = *cli.pg_bin;
+    return settings;
+}
+
+const std::string& require(const std::optional<std::string>& value, const char* what, const char* option,
+                           const char* env_name) {
+    if (!value) {
+        throw usage_error(fmt::format("no {} connection given", what),
+                          fmt::format("Pass {} CONNINFO, set {}, or put it in the config file.", option, env_name));
+    }
+    return *value;
+}
+
+}  // namespace sandboxctl::config

@@ -1,0 +1,48 @@
+#pragma once
+// Settings come from three layers, later ones winning: the TOML config file
+// (-c FILE or $SANDBOXCTL_CONFIG), environment variables, then the command line.
+// Unknown config keys are errors, never silently ignored.
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sandboxctl::config {
+
+struct Settings {
+    std::optional<std::string> source;  // conninfo
+    std::optional<std::string> target;  // conninfo
+    std::optional<std::string> source_role;
+    std::optional<std::string> target_role;
+    std::vector<std::string> exclude;
+    std::vector<std::string> exclude_data;
+    std::vector<std::filesystem::path> post_sql;
+    std::chrono::milliseconds lock_timeout{std::chrono::seconds(30)};
+    std::string pg_bin;
+    std::string hook_before;
+    std::string hook_after;
+    std::filesystem::path state_dir;
+};
+
+// The command-line layer: only what the user gave.
+struct Overrides {
+    std::optional<std::string> config_file;
+    std::optional<std::string> source, target, source_role, target_role;
+    std::vector<std::string> exclude, exclude_data, post_sql;
+    std::optional<std::string> lock_timeout;
+    std::optional<std::string> pg_bin;
+};
+
+// Reads the layers and returns the merged settings. Throws a usage error
+// naming file, line and column for malformed TOML, and the key for unknown ones.
+Settings resolve(const Overrides& cli);
+
+// Parses one config file into `settings` (exposed for tests).
+void load_file(const std::filesystem::path& file, Settings& settings);
+
+// Requires a value, with a message that says how to give it.
+const std::string& require(const std::optional<std::string>& value, const char* what, const char* option,
+                           const char* env);
+
+}  // namespace sandboxctl::config

@@ -1,0 +1,58 @@
+#include "copy/table_copier.hpp"
+
+#include <chrono>
+
+#include "core/log.hpp"
+#include "pg/copy_stream.hpp"
+#include "report/progress.hpp"
+
+namespace sandboxctl::copy {
+namespace {
+
+// "(a, b, c)", or empty for a table without columns (COPY takes no list then).
+std::string column_list(const catalog::Relation& table) {
+    if (table.copy_columns.empty()) return {};
+    std::string out = " (";
+    for (std::size_t i = 0; i < table.copy_columns.size(); ++i) {
+        if (i) out += ", ";
+        out += pg::quote_ident(table.copy_columns[i]);
+    }
+    return out + ")";
+}
+
+}  // namespace
+
+CopyStatements copy_statements(const catalog::Relation& table, bool freeze) {
+    std::string columns = column_list(table);
+    return {"COPY " + table.qualified() + columns + " TO STDOUT",
+            "COPY " + table.qualified() + columns + " FROM STDIN" + (freeze ? " WITH (FREEZE)" : "")};
+}
+
+std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
+                                           const std::vector<const catalog::Relation*>& tables,
+                                           long long estimated_bytes) {
+    std::vector<report::TableCopy> copies;
+    report::Progress progress(static_cast<int>(tables.size()), estimated_bytes);
+    for (const auto* table : tables) {
+        auto start = std::chrono::steady_clock::now();
+        progress.table_started(table->display());
+        // Tables were created in this transaction, so rows can be written
+        // frozen: no later VACUUM has to visit them again.
+        auto statements = copy_statements(*table, true);
+        pg::CopyCounters counters;
+        try {
+            counters = pg::stream_copy(reader, statements.out, target, statements.in,
+                                       [&](const pg::CopyCounters& c) { progress.update(c.rows, c.bytes); });
+        } catch (...) {
+            rethrow_with_context("could not copy table " + table->display());
+        }
+        progress.table_finished(counters.rows, counters.bytes);
+        auto elapsed = std::chrono::steady_clock::now() - start;
+        log::detail("copied {}: {} rows, {} bytes", table->display(), counters.rows, counters.bytes);
+        copies.push_back({table->display(), counters.rows, counters.bytes,
+                          std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed)});
+    }
+    return copies;
+}
+
+}  // namespace sandboxctl::copy

@@ -1,0 +1,26 @@
+#pragma once
+// The data phase of a refresh: every planned table is streamed from the source
+// reader (at the run's snapshot) into the target transaction, with explicit
+// column lists that leave out generated columns.
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "pg/connection.hpp"
+#include "report/report.hpp"
+
+namespace sandboxctl::copy {
+
+// The COPY statements for one table; exposed for tests.
+struct CopyStatements {
+    std::string out;  // COPY ... TO STDOUT, for the source
+    std::string in;   // COPY ... FROM STDIN, for the target
+};
+CopyStatements copy_statements(const catalog::Relation& table, bool freeze);
+
+// Copies `tables` in order. The target tables must have been created in the
+// current target transaction (COPY FREEZE relies on it).
+std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
+                                           const std::vector<const catalog::Relation*>& tables,
+                                           long long estimated_bytes);
+
+}  // namespace sandboxctl::copy

@@ -1,0 +1,45 @@
+#include "core/duration.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "core/error.hpp"
+
+namespace sandboxctl {
+
+std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what) {
+    long long value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    std::string_view unit(end, text.data() + text.size() - end);
+    auto bad = [&] {
+        return usage_error(fmt::format("invalid duration \"{}\" for {}", text, what),
+                           "Use a whole number followed by ms, s, min or h, for example \"30s\".");
+    };
+    if (ec != std::errc() || value < 0 || value > 1'000'000'000) throw bad();
+    if (unit == "ms") return std::chrono::milliseconds(value);
+    if (unit.empty() || unit == "s") return std::chrono::seconds(value);
+    if (unit == "min") return std::chrono::minutes(value);
+    if (unit == "h") return std::chrono::hours(value);
+    throw bad();
+}
+
+std::string format_duration(std::chrono::nanoseconds elapsed) {
+    double seconds = std::chrono::duration<double>(elapsed).count();
+    if (seconds < 1.0) return fmt::format("{:.0f} ms", seconds * 1000);
+    if (seconds < 120.0) return fmt::format("{:.2f} s", seconds);
+    return fmt::format("{} min {} s", static_cast<long>(seconds) / 60, static_cast<long>(seconds) % 60);
+}
+
+std::string format_bytes(unsigned long long bytes) {
+    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024.0 && unit < 4) {
+        value /= 1024.0;
+        ++unit;
+    }
+    return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+}  // namespace sandboxctl

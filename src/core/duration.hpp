@@ -1,0 +1,17 @@
+#pragma once
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace sandboxctl {
+
+// Parses "250ms", "30s", "5min", "1h" or a bare number of seconds.
+// Throws a usage error naming `what` on anything else.
+std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what);
+
+// "1.23 s", "45 ms", "2 min 3 s": for reports.
+std::string format_duration(std::chrono::nanoseconds elapsed);
+// "12.3 MB", "512 B": for reports.
+std::string format_bytes(unsigned long long bytes);
+
+}  // namespace sandboxctl

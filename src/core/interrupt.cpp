@@ -1,0 +1,42 @@
+#include "core/interrupt.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <atomic>
+
+#include "core/error.hpp"
+
+namespace sandboxctl::interrupt {
+namespace {
+
+std::atomic<int> received{0};
+std::atomic<void (*)()> hook{nullptr};
+
+extern "C" void on_signal(int number) {
+    received.store(number);
+    if (auto h = hook.load()) h();
+}
+
+}  // namespace
+
+void install_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    for (int number : {SIGINT, SIGTERM, SIGHUP}) sigaction(number, &action, nullptr);
+    // A closed pipe to a child must surface as an error, not kill us.
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
+bool requested() { return received.load() != 0; }
+int signal_number() { return received.load(); }
+
+void throw_if_requested() {
+    if (int number = received.load()) {
+        throw failure(std::string("interrupted by signal ") + strsignal(number));
+    }
+}
+
+void set_signal_hook(void (*h)()) { hook.store(h); }
+
+}  // namespace sandboxctl::interrupt

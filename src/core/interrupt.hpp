@@ -1,0 +1,15 @@
+#pragma once
+// SIGINT, SIGTERM and SIGHUP do not kill the process outright: they set a flag
+// that long-running loops poll, and run a signal-safe hook (cancelling the
+// queries in flight) so that every RAII guard gets to run on the way out.
+namespace sandboxctl::interrupt {
+
+void install_handlers();
+bool requested();
+int signal_number();
+// Throws a failure naming the signal if one was received.
+void throw_if_requested();
+// Called from the signal handler; must be async-signal-safe.
+void set_signal_hook(void (*hook)());
+
+}  // namespace sandboxctl::interrupt

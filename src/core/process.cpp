@@ -1,0 +1,188 @@
+#include "core/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+
+extern char** environ;
+
+namespace sandboxctl {
+namespace {
+
+class Pipe {
+public:
+    Pipe() {
+        if (::pipe2(fds_, O_CLOEXEC) != 0) throw failure(std::string("could not create pipe: ") + std::strerror(errno));
+    }
+    ~Pipe() {
+        close_read();
+        close_write();
+    }
+    int read_end() const { return fds_[0]; }
+    int write_end() const { return fds_[1]; }
+    void close_read() { close_fd(fds_[0]); }
+    void close_write() { close_fd(fds_[1]); }
+
+private:
+    static void close_fd(int& fd) {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+    }
+    int fds_[2] = {-1, -1};
+};
+
+// Owns a running child: if it is still running when destroyed (an exception
+// unwound past it), it is terminated and reaped so no orphan is left.
+class Child {
+public:
+    explicit Child(pid_t pid) : pid_(pid) {}
+    ~Child() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            int status = 0;
+            ::waitpid(pid_, &status, 0);
+        }
+    }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+
+    int wait() {
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+        pid_ = -1;
+        return status;
+    }
+
+private:
+    pid_t pid_;
+};
+
+std::vector<std::string> merged_environment(const ProcessSpec& spec) {
+    std::map<std::string, std::string> values;
+    for (char** entry = environ; *entry; ++entry) {
+        std::string text(*entry);
+        auto eq = text.find('=');
+        if (eq != std::string::npos) values[text.substr(0, eq)] = text.substr(eq + 1);
+    }
+    for (const auto& [key, value] : spec.environment) values[key] = value;
+    std::vector<std::string> out;
+    out.reserve(values.size());
+    for (const auto& [key, value] : values) out.push_back(key + "=" + value);
+    return out;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (auto& s : strings) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+// Reads both pipes until both are closed, polling for interrupts.
+void drain(Pipe& out, Pipe& err, ProcessResult& result) {
+    pollfd fds[2] = {{out.read_end(), POLLIN, 0}, {err.read_end(), POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    int open = 2;
+    char buffer[65536];
+    while (open > 0) {
+        interrupt::throw_if_requested();
+        int ready = ::poll(fds, 2, 200);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            throw failure(std::string("could not poll child process output: ") + std::strerror(errno));
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+            if (n > 0) {
+                sinks[i]->append(buffer, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                fds[i].fd = -1;
+                --open;
+            }
+        }
+    }
+}
+
+std::string last_lines(const std::string& text, int count) {
+    std::size_t end = text.find_last_not_of("\n");
+    if (end == std::string::npos) return {};
+    std::size_t pos = end + 1;
+    for (int i = 0; i < count && pos > 0; ++i) {
+        pos = text.rfind('\n', pos - 1);
+        if (pos == std::string::npos) {
+            pos = 0;
+            break;
+        }
+    }
+    std::string out = text.substr(pos, end + 1 - pos);
+    if (!out.empty() && out.front() == '\n') out.erase(0, 1);
+    return out;
+}
+
+}  // namespace
+
+ProcessResult run_process(const ProcessSpec& spec) {
+    if (spec.argv.empty()) throw failure("internal error: empty argv");
+    Pipe out, err;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
+    posix_spawn_file_actions_adddup2(&actions, err.write_end(), 2);
+
+    auto argv_strings = spec.argv;
+    auto env_strings = merged_environment(spec);
+    auto argv = pointers(argv_strings);
+    auto envp = pointers(env_strings);
+
+    log::detail("running {}", spec.argv.front());
+    pid_t pid = -1;
+    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        throw failure("could not run \"" + spec.argv.front() + "\": " + std::strerror(rc),
+                      "Check that it is installed and on PATH.");
+    }
+    Child child(pid);
+    out.close_write();
+    err.close_write();
+
+    ProcessResult result;
+    drain(out, err, result);
+    int status = child.wait();
+    if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    return result;
+}
+
+ProcessResult run_checked(const ProcessSpec& spec) {
+    ProcessResult result = run_process(spec);
+    if (!result.succeeded()) {
+        std::string how = result.signal ? std::string("was terminated by signal ") + strsignal(result.signal)
+                                        : "exited with status " + std::to_string(result.exit_status);
+        throw failure(spec.argv.front() + " " + how + (result.err.empty() ? "" : ":\n" + last_lines(result.err, 12)));
+    }
+    return result;
+}
+
+int run_shell(const std::string& command) {
+    ProcessResult result = run_process({{"/bin/sh", "-c", command}, {}});
+    if (!result.out.empty()) log::info("{}", result.out.substr(0, result.out.find_last_not_of('\n') + 1));
+    if (!result.err.empty()) log::info("{}", result.err.substr(0, result.err.find_last_not_of('\n') + 1));
+    return result.signal ? 128 + result.signal : result.exit_status;
+}
+
+}  // namespace sandboxctl

@@ -1,0 +1,37 @@
+#pragma once
+// Child processes are started from an argv vector, never a shell string, so no
+// argument is ever re-parsed. Secrets reach children through the environment
+// or a private file, never through argv (visible in /proc/*/cmdline).
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sandboxctl {
+
+struct ProcessSpec {
+    std::vector<std::string> argv;
+    // Added to (or replacing in) the inherited environment.
+    std::vector<std::pair<std::string, std::string>> environment;
+};
+
+struct ProcessResult {
+    int exit_status = -1;  // -1 when killed by a signal
+    int signal = 0;
+    std::string out;
+    std::string err;
+
+    bool succeeded() const { return exit_status == 0; }
+};
+
+// Runs the child to completion, capturing stdout and stderr. If an interrupt
+// arrives meanwhile the child is terminated and the interrupt is rethrown.
+ProcessResult run_process(const ProcessSpec& spec);
+
+// Like run_process, but a non-zero exit becomes a failure that names the
+// program and quotes its last stderr lines.
+ProcessResult run_checked(const ProcessSpec& spec);
+
+// Runs a shell command line (for user hooks), output passed through.
+int run_shell(const std::string& command);
+
+}  // namespace sandboxctl

@@ -1,0 +1,196 @@
+#include "pg/connection.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <atomic>
+
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/secrets.hpp"
+
+namespace sandboxctl::pg {
+namespace {
+
+// Cancel handles of the open connections, so that the signal handler can stop
+// the statements in flight (PQcancel is async-signal-safe).
+constexpr std::size_t max_cancel_slots = 64;
+std::array<std::atomic<PGcancel*>, max_cancel_slots> cancel_slots{};
+
+void cancel_all_from_signal() {
+    char buffer[256];
+    for (auto& slot : cancel_slots) {
+        if (PGcancel* cancel = slot.load()) PQcancel(cancel, buffer, sizeof buffer);
+    }
+}
+
+int register_cancel(PGconn* conn) {
+    static const bool hooked = (interrupt::set_signal_hook(cancel_all_from_signal), true);
+    (void)hooked;
+    PGcancel* cancel = PQgetCancel(conn);
+    if (!cancel) return -1;
+    for (std::size_t i = 0; i < cancel_slots.size(); ++i) {
+        PGcancel* expected = nullptr;
+        if (cancel_slots[i].compare_exchange_strong(expected, cancel)) return static_cast<int>(i);
+    }
+    PQfreeCancel(cancel);
+    return -1;
+}
+
+void unregister_cancel(int slot) {
+    if (slot < 0) return;
+    if (PGcancel* cancel = cancel_slots[slot].exchange(nullptr)) PQfreeCancel(cancel);
+}
+
+std::string trim_trailing_newlines(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+std::string field(const PGresult* result, int code) {
+    const char* value = result ? PQresultErrorField(result, code) : nullptr;
+    return value ? value : "";
+}
+
+}  // namespace
+
+PgError::PgError(ExitCode code, std::string message, std::string hint, std::string sqlstate)
+    : Error(code, std::move(message), std::move(hint)), sqlstate_(std::move(sqlstate)) {}
+
+std::optional<std::string> Result::get_optional(int row, int column) const {
+    if (is_null(row, column)) return std::nullopt;
+    return get(row, column);
+}
+
+long long Result::get_int(int row, int column) const { return std::stoll(get(row, column)); }
+
+int Result::column_index(const char* name) const { return PQfnumber(result_.get(), name); }
+
+Connection Connection::open(const ConnInfo& info, std::string_view purpose) {
+    auto params = info.params_with_password();
+    if (!info.get("application_name")) params.emplace_back("application_name", "sandboxctl/" + std::string(purpose));
+    std::vector<const char*> keywords, values;
+    for (const auto& [key, value] : params) {
+        keywords.push_back(key.c_str());
+        values.push_back(value.c_str());
+    }
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+
+    log::detail("[{}] connecting to {}", info.label(), info.describe());
+    PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 0);
+    if (!conn) throw failure("could not connect to " + info.label() + " database: out of memory");
+    if (PQstatus(conn) != CONNECTION_OK) {
+        std::string reason = trim_trailing_newlines(PQerrorMessage(conn));
+        PQfinish(conn);
+        throw failure(fmt::format("could not connect to {} database ({}): {}", info.label(), info.describe(), reason),
+                      "Check the " + info.label() + " connection string, and that the server accepts connections.");
+    }
+    return Connection(conn, info.label());
+}
+
+Connection::Connection(PGconn* conn, std::string label) : conn_(conn), label_(std::move(label)) {
+    cancel_slot_ = register_cancel(conn_);
+}
+
+Connection::Connection(Connection&& other) noexcept
+    : conn_(std::exchange(other.conn_, nullptr)),
+      label_(std::move(other.label_)),
+      cancel_slot_(std::exchange(other.cancel_slot_, -1)) {}
+
+Connection& Connection::operator=(Connection&& other) noexcept {
+    if (this != &other) {
+        close();
+        conn_ = std::exchange(other.conn_, nullptr);
+        label_ = std::move(other.label_);
+        cancel_slot_ = std::exchange(other.cancel_slot_, -1);
+    }
+    return *this;
+}
+
+Connection::~Connection() { close(); }
+
+void Connection::close() {
+    unregister_cancel(cancel_slot_);
+    cancel_slot_ = -1;
+    if (conn_) PQfinish(conn_);
+    conn_ = nullptr;
+}
+
+void Connection::throw_error(std::string_view context, const PGresult* result) const {
+    std::string primary = result ? field(result, PG_DIAG_MESSAGE_PRIMARY) : "";
+    if (primary.empty()) primary = trim_trailing_newlines(PQerrorMessage(conn_));
+    std::string message = fmt::format("{} on {} failed: {}", context, label_, primary);
+    if (auto detail = field(result, PG_DIAG_MESSAGE_DETAIL); !detail.empty()) message += "\nDETAIL: " + detail;
+    if (auto where = field(result, PG_DIAG_CONTEXT); !where.empty()) message += "\nCONTEXT: " + where;
+    std::string hint = field(result, PG_DIAG_MESSAGE_HINT);
+    if (interrupt::requested()) {
+        message = fmt::format("{} on {} was interrupted by signal {}", context, label_, interrupt::signal_number());
+    }
+    throw PgError(ExitCode::failed, message, hint, field(result, PG_DIAG_SQLSTATE));
+}
+
+Result Connection::exec(std::string_view sql) { return exec(sql, {}); }
+
+Result Connection::exec(std::string_view sql, const Params& params) {
+    // No interrupt check here: cleanup (restoring the connection limit) must
+    // still run after a signal. Loops check between steps instead.
+    log::sql(label_, sql);
+    std::string text(sql);
+    PGresult* raw = nullptr;
+    if (params.empty()) {
+        raw = PQexec(conn_, text.c_str());
+    } else {
+        std::vector<const char*> values;
+        for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+        raw = PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                           nullptr, 0);
+    }
+    Result result(raw);
+    auto status = PQresultStatus(raw);
+    if (!raw || (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)) {
+        std::string first_line(sql.substr(0, sql.find('\n')));
+        if (first_line.size() > 80) first_line = first_line.substr(0, 77) + "...";
+        throw_error("query \"" + first_line + "\"", raw);
+    }
+    return result;
+}
+
+std::string Connection::query_value(std::string_view sql, const Params& params) {
+    Result result = exec(sql, params);
+    if (result.rows() < 1 || result.columns() < 1) {
+        throw failure(fmt::format("query on {} returned no rows: {}", label_, sql));
+    }
+    return result.get(0, 0);
+}
+
+std::string Connection::quote_identifier(std::string_view name) const {
+    char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
+    if (!quoted) throw_error("quoting an identifier");
+    std::string out(quoted);
+    PQfreemem(quoted);
+    return out;
+}
+
+std::string Connection::quote_literal(std::string_view value) const {
+    char* quoted = PQescapeLiteral(conn_, value.data(), value.size());
+    if (!quoted) throw_error("quoting a literal");
+    std::string out(quoted);
+    PQfreemem(quoted);
+    return out;
+}
+
+std::string quote_ident(std::string_view name) {
+    std::string out = "\"";
+    for (char c : name) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string qualified_name(std::string_view schema, std::string_view name) {
+    return quote_ident(schema) + "." + quote_ident(name);
+}
+
+}  // namespace sandboxctl::pg

@@ -1,0 +1,91 @@
+#pragma once
+// RAII over libpq: a Connection owns its PGconn, a Result its PGresult. Every
+// failed command becomes a PgError that carries the SQLSTATE and names the side
+// ("source" or "target") it happened on; results are always cleared.
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "pg/conninfo.hpp"
+
+namespace sandboxctl::pg {
+
+class PgError : public Error {
+public:
+    PgError(ExitCode code, std::string message, std::string hint, std::string sqlstate);
+    const std::string& sqlstate() const { return sqlstate_; }
+
+private:
+    std::string sqlstate_;
+};
+
+class Result {
+public:
+    explicit Result(PGresult* result) : result_(result, PQclear) {}
+
+    int rows() const { return PQntuples(result_.get()); }
+    int columns() const { return PQnfields(result_.get()); }
+    bool is_null(int row, int column) const { return PQgetisnull(result_.get(), row, column); }
+    std::string get(int row, int column) const { return PQgetvalue(result_.get(), row, column); }
+    std::optional<std::string> get_optional(int row, int column) const;
+    long long get_int(int row, int column) const;
+    bool get_bool(int row, int column) const { return get(row, column) == "t"; }
+    int column_index(const char* name) const;
+    ExecStatusType status() const { return PQresultStatus(result_.get()); }
+    const PGresult* raw() const { return result_.get(); }
+
+private:
+    std::unique_ptr<PGresult, void (*)(PGresult*)> result_;
+};
+
+using Params = std::vector<std::optional<std::string>>;
+
+class Connection {
+public:
+    // Opens a connection; `purpose` becomes part of application_name
+    // ("sandboxctl/refresh") so DBAs can tell sessions apart.
+    static Connection open(const ConnInfo& info, std::string_view purpose);
+
+    Connection(Connection&&) noexcept;
+    Connection& operator=(Connection&&) noexcept;
+    ~Connection();
+
+    const std::string& label() const { return label_; }
+    PGconn* raw() const { return conn_; }
+
+    Result exec(std::string_view sql);
+    Result exec(std::string_view sql, const Params& params);
+    // First column of the first row, or throws if there is no row.
+    std::string query_value(std::string_view sql, const Params& params = {});
+
+    std::string quote_identifier(std::string_view name) const;
+    std::string quote_literal(std::string_view value) const;
+    int server_version() const { return PQserverVersion(conn_); }
+    std::string database() const { return PQdb(conn_); }
+    std::string user() const { return PQuser(conn_); }
+    int backend_pid() const { return PQbackendPID(conn_); }
+
+    // Converts the pending libpq error into a PgError with `context` prefixed.
+    [[noreturn]] void throw_error(std::string_view context, const PGresult* result = nullptr) const;
+
+private:
+    Connection(PGconn* conn, std::string label);
+    void close();
+
+    PGconn* conn_ = nullptr;
+    std::string label_;
+    int cancel_slot_ = -1;
+};
+
+// Double-quotes an identifier without a connection (for pg_dump patterns and
+// messages); Connection::quote_identifier is preferred for SQL.
+std::string quote_ident(std::string_view name);
+// "schema"."name"
+std::string qualified_name(std::string_view schema, std::string_view name);
+
+}  // namespace sandboxctl::pg

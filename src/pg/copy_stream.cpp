@@ -1,0 +1,112 @@
+#include "pg/copy_stream.hpp"
+
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+
+namespace sandboxctl::pg {
+namespace {
+
+constexpr long long rows_between_checks = 4096;
+
+void start_copy(Connection& conn, std::string_view sql, ExecStatusType expected, std::string_view context) {
+    interrupt::throw_if_requested();
+    log::sql(conn.label(), sql);
+    Result result(PQexec(conn.raw(), std::string(sql).c_str()));
+    if (result.status() != expected) conn.throw_error(context, result.raw());
+}
+
+// Drains the results that follow the end of a COPY, failing on the first error.
+void finish_results(Connection& conn, std::string_view context) {
+    bool failed = false;
+    std::optional<Result> error;
+    while (PGresult* raw = PQgetResult(conn.raw())) {
+        Result result(raw);
+        if (result.status() != PGRES_COMMAND_OK && !failed) {
+            failed = true;
+            error.emplace(std::move(result));
+        }
+    }
+    if (failed) conn.throw_error(context, error->raw());
+}
+
+// Ends a COPY FROM STDIN that did not complete, so the target session leaves
+// COPY mode with its transaction marked failed, never with half a table.
+class CopyInGuard {
+public:
+    explicit CopyInGuard(Connection& target) : target_(target) {}
+    ~CopyInGuard() {
+        if (finished_) return;
+        PQputCopyEnd(target_.raw(), "sandboxctl aborted the copy");
+        while (PGresult* r = PQgetResult(target_.raw())) PQclear(r);
+    }
+    CopyInGuard(const CopyInGuard&) = delete;
+    CopyInGuard& operator=(const CopyInGuard&) = delete;
+
+    void finish(std::string_view context) {
+        finished_ = true;
+        if (PQputCopyEnd(target_.raw(), nullptr) != 1) target_.throw_error(context);
+        finish_results(target_, context);
+    }
+
+private:
+    Connection& target_;
+    bool finished_ = false;
+};
+
+// Leaves a COPY TO STDOUT cleanly if we stop reading early: the query is
+// cancelled and its remaining output discarded.
+class CopyOutGuard {
+public:
+    explicit CopyOutGuard(Connection& source) : source_(source) {}
+    ~CopyOutGuard() {
+        if (finished_) return;
+        if (PGcancel* cancel = PQgetCancel(source_.raw())) {
+            char buffer[256];
+            PQcancel(cancel, buffer, sizeof buffer);
+            PQfreeCancel(cancel);
+        }
+        char* row = nullptr;
+        while (PQgetCopyData(source_.raw(), &row, 0) > 0) PQfreemem(row);
+        while (PGresult* r = PQgetResult(source_.raw())) PQclear(r);
+    }
+    CopyOutGuard(const CopyOutGuard&) = delete;
+    CopyOutGuard& operator=(const CopyOutGuard&) = delete;
+    void finished() { finished_ = true; }
+
+private:
+    Connection& source_;
+    bool finished_ = false;
+};
+
+}  // namespace
+
+CopyCounters stream_copy(Connection& source, std::string_view copy_out_sql, Connection& target,
+                         std::string_view copy_in_sql, const CopyProgress& progress) {
+    start_copy(target, copy_in_sql, PGRES_COPY_IN, "COPY FROM STDIN");
+    CopyInGuard copy_in(target);
+    start_copy(source, copy_out_sql, PGRES_COPY_OUT, "COPY TO STDOUT");
+    CopyOutGuard copy_out(source);
+
+    CopyCounters counters;
+    for (;;) {
+        char* row = nullptr;
+        int length = PQgetCopyData(source.raw(), &row, 0);
+        if (length == -1) break;
+        if (length < 0) source.throw_error("reading COPY data");
+        std::unique_ptr<char, void (*)(void*)> owned(row, PQfreemem);
+        if (PQputCopyData(target.raw(), row, length) != 1) target.throw_error("sending COPY data");
+        ++counters.rows;
+        counters.bytes += length;
+        if (counters.rows % rows_between_checks == 0) {
+            interrupt::throw_if_requested();
+            if (progress) progress(counters);
+        }
+    }
+    copy_out.finished();
+    finish_results(source, "COPY TO STDOUT");
+    copy_in.finish("COPY FROM STDIN");
+    if (progress) progress(counters);
+    return counters;
+}
+
+}  // namespace sandboxctl::pg

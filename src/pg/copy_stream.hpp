@@ -1,0 +1,24 @@
+#pragma once
+// Streams a COPY from one connection into a COPY on another: libpq copy-out to
+// copy-in, one row in memory at a time, no intermediate files.
+#include <functional>
+#include <string_view>
+
+#include "pg/connection.hpp"
+
+namespace sandboxctl::pg {
+
+struct CopyCounters {
+    long long rows = 0;
+    long long bytes = 0;
+};
+
+using CopyProgress = std::function<void(const CopyCounters&)>;
+
+// Runs `copy_out_sql` (a COPY ... TO STDOUT) on `source` and `copy_in_sql`
+// (a COPY ... FROM STDIN) on `target`, forwarding every row. On any failure or
+// interrupt the target COPY is aborted, so nothing half-copied is committed.
+CopyCounters stream_copy(Connection& source, std::string_view copy_out_sql, Connection& target,
+                         std::string_view copy_in_sql, const CopyProgress& progress = {});
+
+}  // namespace sandboxctl::pg

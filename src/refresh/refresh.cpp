@@ -1,0 +1,211 @@
+#include "refresh/refresh.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "catalog/catalog.hpp"
+#include "copy/table_copier.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/temp_dir.hpp"
+#include "refresh/plan.hpp"
+#include "refresh/session_setup.hpp"
+#include "safety/exclusive_access.hpp"
+#include "safety/preflight.hpp"
+#include "schema/pg_tools.hpp"
+#include "schema/schema_script.hpp"
+
+namespace sandboxctl::refresh {
+namespace {
+
+struct SchemaScripts {
+    std::vector<schema::ScriptEntry> pre_data;
+    std::vector<schema::ScriptEntry> post_data;
+};
+
+SchemaScripts prepare_schema(const safety::SourceSession& source, const catalog::SourceCatalog& catalog,
+                             CopyPlan& plan, const schema::PgTools& tools, const TempDir& work) {
+    auto archive = work / "schema.dump";
+    tools.dump_schema(source.info(), source.snapshot(), plan.dump_exclusions, archive);
+    auto entries = schema::parse_toc(tools.list(archive), {catalog.role_names, catalog.schema_names});
+    filter_toc(entries, catalog, plan);
+    for (const auto& e : entries) {
+        if (!e.keep) log::detail("leaving out {} {} {}: {}", e.desc, e.schema, e.tag, e.reason);
+    }
+    auto list_file = work / "restore.list";
+    write_private_file(list_file, schema::render_toc(entries));
+    return {schema::split_script(tools.script(archive, list_file, "pre-data")),
+            schema::split_script(tools.script(archive, list_file, "post-data"))};
+}
+
+void run_script(pg::Connection& target, const std::vector<schema::ScriptEntry>& entries, const char* section) {
+    for (const auto& entry : entries) {
+        interrupt::throw_if_requested();
+        try {
+            target.exec(entry.sql);
+        } catch (...) {
+            rethrow_with_context(fmt::format("could not restore {} ({})", entry.title, section));
+        }
+    }
+}
+
+// Settings of the refresh transaction. Also re-applied after the schema
+// scripts, whose preamble changes search_path and other settings.
+void apply_session_settings(pg::Connection& target, std::chrono::milliseconds lock_timeout) {
+    target.exec("RESET ALL");
+    target.exec(fmt::format("SET LOCAL lock_timeout = {}", lock_timeout.count()));
+    // If sandboxctl dies mid-statement, the server notices within seconds
+    // and rolls back, instead of when the statement ends.
+    target.exec("SET LOCAL client_connection_check_interval = 2000");
+}
+
+void clean_target(pg::Connection& target, const std::string& target_role, std::chrono::milliseconds lock_timeout) {
+    apply_session_settings(target, lock_timeout);
+    if (target.user() != target_role) {
+        target.exec("DROP OWNED BY " + target.quote_identifier(target.user()) + " CASCADE");
+    }
+    // Objects created from here on belong to the target role, not the login.
+    target.exec("SET LOCAL ROLE " + target.quote_identifier(target_role));
+    target.exec("DROP OWNED BY " + target.quote_identifier(target_role) + " CASCADE");
+}
+
+int set_sequences(pg::Connection& target, const std::vector<catalog::SequenceState>& states) {
+    if (states.empty()) return 0;
+    std::string sql;
+    for (const auto& s : states) {
+        sql += fmt::format("SELECT pg_catalog.setval({}, {}, {});\n",
+                           target.quote_literal(s.sequence->qualified()), s.last_value, s.is_called ? "true" : "false");
+    }
+    target.exec(sql);
+    return static_cast<int>(states.size());
+}
+
+void refresh_matviews(pg::Connection& target, const std::vector<const catalog::Relation*>& views) {
+    for (const auto* view : views) {
+        try {
+            target.exec("REFRESH MATERIALIZED VIEW " + view->qualified());
+        } catch (...) {
+            rethrow_with_context("could not populate materialized view " + view->display());
+        }
+    }
+}
+
+void run_post_sql(pg::Connection& target, const std::vector<std::filesystem::path>& files) {
+    for (const auto& file : files) {
+        std::ifstream in(file);
+        if (!in) throw failure("could not read post-refresh SQL file \"" + file.string() + "\"");
+        std::stringstream text;
+        text << in.rdbuf();
+        try {
+            target.exec(text.str());
+        } catch (...) {
+            rethrow_with_context("post-refresh SQL file \"" + file.string() + "\" failed");
+        }
+    }
+}
+
+void run_hook(const std::string& command, const char* which) {
+    if (command.empty()) return;
+    log::info("running {} hook", which);
+    if (int status = run_shell(command); status != 0) {
+        throw failure(fmt::format("the {} hook exited with status {}", which, status),
+                      "The sandbox was not changed. Fix the hook command in the config file.");
+    }
+}
+
+// Runs the after hook on every exit path once the before hook has run.
+class AfterHook {
+public:
+    explicit AfterHook(std::string command) : command_(std::move(command)) {}
+    ~AfterHook() {
+        try {
+            run_hook(command_, "after");
+        } catch (const std::exception& e) {
+            log::error("{}", e.what());
+        }
+    }
+
+private:
+    std::string command_;
+};
+
+}  // namespace
+
+report::RefreshReport run_refresh(const config::Settings& settings) {
+    report::RefreshReport report;
+    Endpoints endpoints = open_endpoints(settings, "refresh");
+    auto& source = *endpoints.source;
+    auto& target = endpoints.target;
+    report.source = endpoints.source_info.describe();
+    report.target = endpoints.target_info.describe();
+    report.source_role = endpoints.source_role;
+    report.target_role = endpoints.target_role;
+
+    TempDir work("sandboxctl-refresh");
+    schema::PgTools tools(settings.pg_bin, work);
+    {
+        report::PhaseTimer t(report.phases, "preflight");
+        report.checks = safety::run_preflight({source.conn(), target, endpoints.source_info, endpoints.target_info,
+                                               endpoints.catalog, endpoints.source_role, endpoints.target_role, tools});
+        safety::require_passed(report.checks);
+    }
+    CopyPlan plan = make_plan_for(endpoints.catalog, endpoints.source_role, settings);
+    require_full_visibility(plan);
+
+    SchemaScripts scripts;
+    std::vector<catalog::SequenceState> sequences;
+    {
+        report::PhaseTimer t(report.phases, "schema dump");
+        scripts = prepare_schema(source, endpoints.catalog, plan, tools, work);
+        sequences = catalog::read_sequence_states(source.conn(), plan.sequences);
+    }
+    report.excluded = plan.excluded;
+    report.data_excluded = plan.data_excluded;
+
+    run_hook(settings.hook_before, "before");
+    AfterHook after(settings.hook_after);
+    pg::Connection control = pg::Connection::open(endpoints.target_info, "refresh-control");
+    safety::ExclusiveAccess exclusive(control, settings.state_dir, {target.backend_pid()});
+    report.sessions_ended = static_cast<int>(exclusive.sessions().size());
+
+    target.exec("BEGIN");
+    {
+        report::PhaseTimer t(report.phases, "clean");
+        clean_target(target, endpoints.target_role, settings.lock_timeout);
+    }
+    {
+        report::PhaseTimer t(report.phases, "schema (pre-data)");
+        run_script(target, scripts.pre_data, "pre-data");
+    }
+    {
+        report::PhaseTimer t(report.phases, "data");
+        pg::Connection reader = source.open_reader("refresh-copy");
+        report.tables = copy::copy_tables(reader, target, plan.data, plan.data_bytes);
+        report.sequences_set = set_sequences(target, sequences);
+    }
+    {
+        report::PhaseTimer t(report.phases, "schema (post-data)");
+        run_script(target, scripts.post_data, "post-data");
+        refresh_matviews(target, plan.matviews);
+    }
+    report.schema_entries_restored = static_cast<int>(scripts.pre_data.size() + scripts.post_data.size());
+    if (!settings.post_sql.empty()) {
+        report::PhaseTimer t(report.phases, "post-refresh SQL");
+        apply_session_settings(target, settings.lock_timeout);
+        run_post_sql(target, settings.post_sql);
+        for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
+    }
+    interrupt::throw_if_requested();
+    {
+        report::PhaseTimer t(report.phases, "commit");
+        target.exec("COMMIT");
+        report.committed = true;
+    }
+    exclusive.release();
+    return report;
+}
+
+}  // namespace sandboxctl::refresh

@@ -1,0 +1,68 @@
+#include "refresh/session_setup.hpp"
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+
+namespace sandboxctl::refresh {
+namespace {
+
+std::string role_or_database_owner(const std::optional<std::string>& role, pg::Connection& conn) {
+    if (role) return *role;
+    return conn.query_value(
+        "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
+        "WHERE datname = pg_catalog.current_database()");
+}
+
+}  // namespace
+
+Source open_source(const config::Settings& settings, std::string_view purpose) {
+    Source source{pg::ConnInfo::parse(config::require(settings.source, "source", "--source", "SANDBOXCTL_SOURCE"),
+                                      "source"),
+                  nullptr, {}, {}};
+    source.session = std::make_unique<safety::SourceSession>(source.info, purpose);
+    source.session->conn().exec("SET LOCAL search_path = pg_catalog");
+    source.catalog = catalog::read_catalog(source.session->conn());
+    source.role = settings.source_role.value_or(source.catalog.database_owner);
+    log::detail("source role: {}", source.role);
+    return source;
+}
+
+Target open_target(const config::Settings& settings, std::string_view purpose) {
+    auto info = pg::ConnInfo::parse(config::require(settings.target, "target", "--target", "SANDBOXCTL_TARGET"),
+                                    "target");
+    pg::Connection conn = pg::Connection::open(info, purpose);
+    std::string role = role_or_database_owner(settings.target_role, conn);
+    log::detail("target role: {}", role);
+    return {std::move(info), std::move(conn), std::move(role)};
+}
+
+Endpoints open_endpoints(const config::Settings& settings, std::string_view purpose) {
+    Source source = open_source(settings, purpose);
+    Target target = open_target(settings, purpose);
+    return {std::move(source.info), std::move(target.info), std::move(source.session), std::move(target.conn),
+            std::move(source.catalog), std::move(source.role), std::move(target.role)};
+}
+
+CopyPlan make_plan_for(const catalog::SourceCatalog& catalog, const std::string& source_role,
+                       const config::Settings& settings) {
+    PlanOptions options;
+    options.source_role = source_role;
+    for (const auto& p : settings.exclude) options.exclude.emplace_back(p, "--exclude");
+    for (const auto& p : settings.exclude_data) options.exclude_data.emplace_back(p, "--exclude-data");
+    return make_plan(catalog, options);
+}
+
+void require_full_visibility(const CopyPlan& plan) {
+    if (plan.row_security_blocked.empty()) return;
+    std::string tables;
+    for (const auto* r : plan.row_security_blocked) tables += (tables.empty() ? "" : ", ") + r->display();
+    throw Error(ExitCode::refused,
+                fmt::format("refusing to copy {}: row-level security hides rows from the source session, so the "
+                            "copy would be incomplete",
+                            tables),
+                "Use a source login that owns these tables without FORCE ROW LEVEL SECURITY or has BYPASSRLS, "
+                "or skip their rows with --exclude-data.");
+}
+
+}  // namespace sandboxctl::refresh

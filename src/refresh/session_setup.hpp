@@ -1,0 +1,51 @@
+#pragma once
+// Opening the two sides of a run, shared by refresh, plan, doctor and verify:
+// the read-only source session with its catalog, the target connection, and
+// the roles (defaulting to each database's owner).
+#include <memory>
+#include <string>
+
+#include "catalog/catalog.hpp"
+#include "config/settings.hpp"
+#include "pg/connection.hpp"
+#include "refresh/plan.hpp"
+#include "safety/source_session.hpp"
+
+namespace sandboxctl::refresh {
+
+struct Source {
+    pg::ConnInfo info;
+    std::unique_ptr<safety::SourceSession> session;
+    catalog::SourceCatalog catalog;
+    std::string role;
+};
+
+struct Target {
+    pg::ConnInfo info;
+    pg::Connection conn;
+    std::string role;
+};
+
+Source open_source(const config::Settings& settings, std::string_view purpose);
+Target open_target(const config::Settings& settings, std::string_view purpose);
+
+struct Endpoints {
+    pg::ConnInfo source_info;
+    pg::ConnInfo target_info;
+    std::unique_ptr<safety::SourceSession> source;
+    pg::Connection target;
+    catalog::SourceCatalog catalog;
+    std::string source_role;
+    std::string target_role;
+};
+
+Endpoints open_endpoints(const config::Settings& settings, std::string_view purpose);
+
+// The plan for these settings (source role, --exclude, --exclude-data).
+CopyPlan make_plan_for(const catalog::SourceCatalog& catalog, const std::string& source_role,
+                       const config::Settings& settings);
+
+// Refuses (exit 3) when row-level security would hide rows of a table to copy.
+void require_full_visibility(const CopyPlan& plan);
+
+}  // namespace sandboxctl::refresh

@@ -1,0 +1,124 @@
+#include "report/report.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <fstream>
+
+#include "core/duration.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace sandboxctl::report {
+namespace {
+
+double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
+nlohmann::json exclusions_json(const std::vector<refresh::Exclusion>& list) {
+    auto out = nlohmann::json::array();
+    for (const auto& e : list) out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
+    return out;
+}
+
+void print_exclusions(std::ostream& out, const char* title, const std::vector<refresh::Exclusion>& list) {
+    if (list.empty()) return;
+    fmt::print(out, "\n{} ({}):\n", title, list.size());
+    for (const auto& e : list) fmt::print(out, "  {:<18} {:<40} {}\n", e.kind, e.name, e.reason);
+}
+
+}  // namespace
+
+long long RefreshReport::total_rows() const {
+    long long n = 0;
+    for (const auto& t : tables) n += t.rows;
+    return n;
+}
+
+long long RefreshReport::total_bytes() const {
+    long long n = 0;
+    for (const auto& t : tables) n += t.bytes;
+    return n;
+}
+
+std::chrono::nanoseconds RefreshReport::total_time() const {
+    std::chrono::nanoseconds n{};
+    for (const auto& p : phases) n += p.elapsed;
+    return n;
+}
+
+void print_text(const RefreshReport& r, std::ostream& out) {
+    fmt::print(out, "refresh {}: {} -> {}\n", r.committed ? "committed" : "did not commit", r.source, r.target);
+    fmt::print(out, "  roles: source {} -> target {}\n", r.source_role, r.target_role);
+    fmt::print(out, "  schema entries restored: {}, sequences set: {}, sessions ended: {}\n",
+               r.schema_entries_restored, r.sequences_set, r.sessions_ended);
+    fmt::print(out, "  tables copied: {}, rows: {}, bytes: {}\n", r.tables.size(), r.total_rows(),
+               format_bytes(static_cast<unsigned long long>(r.total_bytes())));
+    if (log::level() >= log::Level::verbose) {
+        fmt::print(out, "\nTables:\n");
+        for (const auto& t : r.tables) {
+            fmt::print(out, "  {:<50} {:>12} rows {:>10} {:>9}\n", t.name, t.rows,
+                       format_bytes(static_cast<unsigned long long>(t.bytes)), format_duration(t.elapsed));
+        }
+    }
+    print_exclusions(out, "Left out", r.excluded);
+    print_exclusions(out, "Schema copied, data left out", r.data_excluded);
+    if (!r.post_sql.empty()) {
+        fmt::print(out, "\nPost-refresh SQL:\n");
+        for (const auto& f : r.post_sql) fmt::print(out, "  {}\n", f);
+    }
+    fmt::print(out, "\nPhases:\n");
+    for (const auto& p : r.phases) fmt::print(out, "  {:<28} {:>10}\n", p.name, format_duration(p.elapsed));
+    fmt::print(out, "  {:<28} {:>10}\n", "total", format_duration(r.total_time()));
+}
+
+nlohmann::json to_json(const RefreshReport& r) {
+    nlohmann::json doc;
+    doc["committed"] = r.committed;
+    doc["source"] = r.source;
+    doc["target"] = r.target;
+    doc["source_role"] = r.source_role;
+    doc["target_role"] = r.target_role;
+    doc["checks"] = nlohmann::json::array();
+    for (const auto& c : r.checks) {
+        doc["checks"].push_back({{"name", c.name}, {"status", safety::status_label(c.status)}, {"reason", c.reason}});
+    }
+    doc["schema_entries_restored"] = r.schema_entries_restored;
+    doc["sequences_set"] = r.sequences_set;
+    doc["sessions_ended"] = r.sessions_ended;
+    doc["tables"] = nlohmann::json::array();
+    for (const auto& t : r.tables) {
+        doc["tables"].push_back({{"name", t.name}, {"rows", t.rows}, {"bytes", t.bytes}, {"seconds", seconds(t.elapsed)}});
+    }
+    doc["totals"] = {{"tables", r.tables.size()}, {"rows", r.total_rows()}, {"bytes", r.total_bytes()},
+                     {"seconds", seconds(r.total_time())}};
+    doc["excluded"] = exclusions_json(r.excluded);
+    doc["data_excluded"] = exclusions_json(r.data_excluded);
+    doc["post_sql"] = r.post_sql;
+    doc["phases"] = nlohmann::json::array();
+    for (const auto& p : r.phases) doc["phases"].push_back({{"name", p.name}, {"seconds", seconds(p.elapsed)}});
+    return doc;
+}
+
+void write_json_file(const nlohmann::json& document, const std::filesystem::path& path) {
+    if (path == "-") {
+        fmt::print("{}\n", document.dump(2));
+        return;
+    }
+    auto temporary = path;
+    temporary += ".tmp";
+    {
+        std::ofstream out(temporary);
+        out << document.dump(2) << '\n';
+        if (!out.flush()) throw failure("could not write JSON report \"" + path.string() + "\"");
+    }
+    std::filesystem::rename(temporary, path);
+}
+
+PhaseTimer::PhaseTimer(std::vector<Phase>& phases, std::string name)
+    : phases_(phases), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {
+    log::detail("phase: {}", name_);
+}
+
+PhaseTimer::~PhaseTimer() { phases_.push_back({name_, std::chrono::steady_clock::now() - start_}); }
+
+}  // namespace sandboxctl::report

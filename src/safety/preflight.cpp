@@ -1,0 +1,226 @@
+#include "safety/preflight.hpp"
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+
+namespace sandboxctl::safety {
+namespace {
+
+struct ServerIdentity {
+    std::string system_identifier;
+    std::string started;
+    std::string port;
+    std::string database_oid;
+};
+
+ServerIdentity identify(pg::Connection& conn) {
+    auto r = conn.exec(
+        "SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()), "
+        "pg_catalog.pg_postmaster_start_time()::text, COALESCE(pg_catalog.inet_server_port()::text, ''), "
+        "(SELECT oid::text FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
+    return {r.get(0, 0), r.get(0, 1), r.get(0, 2), r.get(0, 3)};
+}
+
+Check check_read_only(pg::Connection& source) {
+    std::string value = source.query_value("SHOW transaction_read_only");
+    if (value == "on") return {"source session is read-only", Status::pass, "transaction_read_only = on"};
+    return {"source session is read-only", Status::fail, "transaction_read_only = " + value};
+}
+
+Check check_distinct(pg::Connection& source, pg::Connection& target) {
+    Check check{"source and target are different databases", Status::pass, ""};
+    ServerIdentity s = identify(source), t = identify(target);
+    bool same_server = s.system_identifier == t.system_identifier && s.started == t.started && s.port == t.port;
+    if (!same_server) {
+        check.reason = "different servers";
+    } else if (s.database_oid == t.database_oid) {
+        check.status = Status::fail;
+        check.reason = fmt::format("both connections reach database oid {} on the same server", s.database_oid);
+    } else {
+        check.reason = fmt::format("same server, database oids {} and {}", s.database_oid, t.database_oid);
+    }
+    return check;
+}
+
+Check check_target_role(pg::Connection& target, const std::string& target_role) {
+    Check check{"target role is safe and owns the sandbox", Status::pass, ""};
+    auto r = target.exec(R"(
+SELECT r.rolsuper, (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),
+       pg_catalog.pg_get_userbyid(d.datdba) = r.rolname,
+       pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'), pg_catalog.pg_get_userbyid(d.datdba)
+FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
+WHERE r.rolname = $1 AND d.datname = pg_catalog.current_database())",
+                           {target_role});
+    if (r.rows() == 0) {
+        check.status = Status::fail;
+        check.reason = fmt::format("role \"{}\" does not exist on the target server", target_role);
+    } else if (r.get_bool(0, 0) || r.get_bool(0, 1)) {
+        check.status = Status::fail;
+        check.reason = r.get_bool(0, 0) ? fmt::format("role \"{}\" is a superuser", target_role)
+                                         : fmt::format("the target login \"{}\" is a superuser", target.user());
+    } else if (!r.get_bool(0, 2)) {
+        check.status = Status::fail;
+        check.reason = fmt::format("database \"{}\" is owned by \"{}\", not \"{}\"", target.database(), r.get(0, 4),
+                                   target_role);
+    } else if (!r.get_bool(0, 3)) {
+        check.status = Status::fail;
+        check.reason = fmt::format("login \"{}\" is not a member of \"{}\"", target.user(), target_role);
+    } else {
+        check.reason = fmt::format("\"{}\" is not superuser and owns database \"{}\"", target_role, target.database());
+    }
+    return check;
+}
+
+// Connects with the target's credentials to the source database and looks for
+// any way they could change it.
+Check check_target_cannot_write_source(const pg::ConnInfo& source_info, const pg::ConnInfo& target_info) {
+    Check check{"target credentials cannot write the source", Status::pass, ""};
+    pg::ConnInfo probe = target_info;
+    for (const char* key : {"host", "hostaddr", "port", "dbname", "service"}) {
+        if (auto value = source_info.get(key)) probe.set(key, *value);
+    }
+    probe.set("connect_timeout", "10");
+    std::optional<pg::Connection> conn;
+    try {
+        conn.emplace(pg::Connection::open(probe, "doctor"));
+    } catch (const Error&) {
+        check.reason = "they cannot connect to the source database";
+        return check;
+    }
+    auto r = conn->exec(R"(
+SELECT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),
+       pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'),
+       (SELECT count(*) FROM pg_catalog.pg_namespace n
+         WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+           AND pg_catalog.has_schema_privilege(n.oid, 'CREATE')),
+       (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f')
+           AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+           AND (pg_catalog.has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+                OR pg_catalog.pg_has_role(c.relowner, 'USAGE'))))");
+    std::vector<std::string> ways;
+    if (r.get_bool(0, 0)) ways.push_back("the login is a superuser");
+    if (r.get_bool(0, 1)) ways.push_back("CREATE on the database");
+    if (r.get_int(0, 2) > 0) ways.push_back(fmt::format("CREATE on {} schema(s)", r.get(0, 2)));
+    if (r.get_int(0, 3) > 0) ways.push_back(fmt::format("write access to {} relation(s)", r.get(0, 3)));
+    if (ways.empty()) {
+        check.reason = "they can connect but hold no write privilege";
+    } else {
+        check.status = Status::fail;
+        check.reason = "they can connect to the source with ";
+        for (std::size_t i = 0; i < ways.size(); ++i) check.reason += (i ? ", " : "") + ways[i];
+    }
+    return check;
+}
+
+Check check_pg_dump(pg::Connection& source, const schema::PgTools& tools) {
+    Check check{"pg_dump is new enough for the source", Status::pass, ""};
+    int server_major = source.server_version() / 10000;
+    int dump_major = 0;
+    try {
+        dump_major = tools.pg_dump_major_version();
+    } catch (const Error& e) {
+        return {check.name, Status::fail, e.what()};
+    }
+    check.reason = fmt::format("pg_dump {} for server {}", dump_major, server_major);
+    if (dump_major < server_major) check.status = Status::fail;
+    return check;
+}
+
+Check check_extensions(pg::Connection& target, const catalog::SourceCatalog& catalog) {
+    Check check{"extensions exist in or can be created by the target", Status::pass, ""};
+    std::vector<std::string> missing, to_create;
+    for (const auto& object : catalog.objects) {
+        if (object.kind != "extension") continue;
+        auto r = target.exec(R"(
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1),
+       EXISTS (SELECT 1 FROM pg_catalog.pg_available_extension_versions v
+               WHERE v.name = $1 AND (v.trusted OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user))))",
+                             {object.identity});
+        if (r.get_bool(0, 0)) continue;
+        (r.get_bool(0, 1) ? to_create : missing).push_back(object.identity);
+    }
+    auto join = [](const std::vector<std::string>& names) {
+        std::string out;
+        for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+        return out;
+    };
+    if (!missing.empty()) {
+        check.status = Status::fail;
+        check.reason = "missing in the target and not creatable by its owner: " + join(missing);
+    } else if (!to_create.empty()) {
+        check.status = Status::warn;
+        check.reason = "will be created (trusted): " + join(to_create);
+    } else {
+        check.reason = "none missing";
+    }
+    return check;
+}
+
+// An atomic refresh holds a lock on every relation it drops and creates until
+// it commits; the shared lock table must have room for them.
+Check check_lock_budget(pg::Connection& source, pg::Connection& target, const std::string& source_role,
+                        const std::string& target_role) {
+    Check check{"lock budget suffices for an atomic refresh", Status::pass, ""};
+    auto owned = [](pg::Connection& conn, const std::string& role) {
+        return std::stoll(conn.query_value(
+            "SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = "
+            "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)",
+            {role}));
+    };
+    long long needed = owned(target, target_role) + owned(source, source_role);
+    long long budget = std::stoll(target.query_value(
+        "SELECT current_setting('max_locks_per_transaction')::bigint * "
+        "(current_setting('max_connections')::bigint + current_setting('max_prepared_transactions')::bigint)"));
+    check.reason = fmt::format("about {} locks needed, {} in the shared lock table", needed, budget);
+    if (needed > budget * 9 / 10) check.status = Status::fail;
+    else if (needed > budget / 2) check.status = Status::warn;
+    return check;
+}
+
+}  // namespace
+
+void require_read_only(pg::Connection& source) {
+    Check check = check_read_only(source);
+    if (check.status != Status::pass) {
+        throw Error(ExitCode::refused, "refusing to read the source: the session is not read-only (" + check.reason + ")",
+                    "sandboxctl sets default_transaction_read_only=on; a server or pooler that overrides it "
+                    "cannot be used as a source.");
+    }
+}
+
+std::vector<Check> run_preflight(const PreflightInput& in) {
+    std::vector<Check> checks;
+    checks.push_back(check_read_only(in.source));
+    checks.push_back(check_distinct(in.source, in.target));
+    checks.push_back(check_target_role(in.target, in.target_role));
+    checks.push_back(check_target_cannot_write_source(in.source_info, in.target_info));
+    checks.push_back(check_pg_dump(in.source, in.tools));
+    checks.push_back(check_extensions(in.target, in.catalog));
+    checks.push_back(check_lock_budget(in.source, in.target, in.source_role, in.target_role));
+    for (const auto& c : checks) log::detail("{} {}: {}", status_label(c.status), c.name, c.reason);
+    return checks;
+}
+
+void require_passed(const std::vector<Check>& checks) {
+    std::string failed;
+    for (const auto& c : checks) {
+        if (c.status == Status::fail) failed += fmt::format("\n  FAIL {}: {}", c.name, c.reason);
+    }
+    if (!failed.empty()) {
+        throw Error(ExitCode::refused, "refusing to refresh: safety checks failed" + failed,
+                    "Run \"sandboxctl doctor\" for the full list of checks.");
+    }
+}
+
+const char* status_label(Status status) {
+    switch (status) {
+        case Status::pass: return "PASS";
+        case Status::warn: return "WARN";
+        case Status::fail: return "FAIL";
+    }
+    return "?";
+}
+
+}  // namespace sandboxctl::safety

@@ -1,0 +1,44 @@
+#pragma once
+// The safety preflight: every check that must pass before the sandbox is
+// touched. `doctor` prints them; `refresh` runs them and refuses (exit 3) when
+// any fails.
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "pg/connection.hpp"
+#include "schema/pg_tools.hpp"
+
+namespace sandboxctl::safety {
+
+enum class Status { pass, warn, fail };
+
+struct Check {
+    std::string name;
+    Status status = Status::pass;
+    std::string reason;
+};
+
+struct PreflightInput {
+    pg::Connection& source;  // inside the read-only snapshot transaction
+    pg::Connection& target;
+    const pg::ConnInfo& source_info;
+    const pg::ConnInfo& target_info;
+    const catalog::SourceCatalog& catalog;
+    const std::string& source_role;
+    const std::string& target_role;
+    const schema::PgTools& tools;
+};
+
+std::vector<Check> run_preflight(const PreflightInput& input);
+
+// Throws a refusal (exit 3) listing the failed checks, if any.
+void require_passed(const std::vector<Check>& checks);
+
+const char* status_label(Status status);
+
+// Verifies that a source session cannot write: `SHOW transaction_read_only`
+// must say "on". Throws a refusal otherwise. Called before any read.
+void require_read_only(pg::Connection& source);
+
+}  // namespace sandboxctl::safety

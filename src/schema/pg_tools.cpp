@@ -1,0 +1,73 @@
+#include "schema/pg_tools.hpp"
+
+#include <regex>
+
+#include "core/error.hpp"
+#include "core/process.hpp"
+
+namespace sandboxctl::schema {
+namespace {
+
+// A .pgpass line matching any host, port, database and user; ':' and '\'
+// in the password are escaped as the passfile format requires.
+std::string passfile_line(const std::string& password) {
+    std::string escaped;
+    for (char c : password) {
+        if (c == ':' || c == '\\') escaped += '\\';
+        escaped += c;
+    }
+    return "*:*:*:*:" + escaped + "\n";
+}
+
+}  // namespace
+
+PgTools::PgTools(std::string bin_dir, const TempDir& work) : bin_dir_(std::move(bin_dir)), work_(work) {}
+
+std::string PgTools::program(const char* name) const {
+    return bin_dir_.empty() ? std::string(name) : (std::filesystem::path(bin_dir_) / name).string();
+}
+
+std::vector<std::pair<std::string, std::string>> PgTools::credentials_for(const pg::ConnInfo& info) const {
+    if (!info.password()) return {};
+    auto path = work_ / (info.label() + ".pgpass");
+    if (!std::filesystem::exists(path)) write_private_file(path, passfile_line(*info.password()));
+    return {{"PGPASSFILE", path.string()}};
+}
+
+int PgTools::pg_dump_major_version() const {
+    auto result = run_checked({{program("pg_dump"), "--version"}, {}});
+    static const std::regex version(R"(\(PostgreSQL\) (\d+))");
+    std::smatch match;
+    if (!std::regex_search(result.out, match, version)) {
+        throw failure("could not read the version of pg_dump from \"" + result.out + "\"");
+    }
+    return std::stoi(match[1]);
+}
+
+void PgTools::dump_schema(const pg::ConnInfo& source, const std::string& snapshot,
+                          const std::vector<std::string>& excluded_tables, const std::filesystem::path& out) const {
+    std::vector<std::string> argv = {program("pg_dump"), "--schema-only", "--format=custom", "--no-sync",
+                                     "--snapshot=" + snapshot, "--file=" + out.string()};
+    for (const auto& pattern : excluded_tables) argv.push_back("--exclude-table=" + pattern);
+    argv.push_back("--dbname=" + source.without_password());
+    try {
+        run_checked({argv, credentials_for(source)});
+    } catch (...) {
+        rethrow_with_context("could not dump the source schema");
+    }
+}
+
+std::string PgTools::list(const std::filesystem::path& archive) const {
+    return run_checked({{program("pg_restore"), "--list", archive.string()}, {}}).out;
+}
+
+std::string PgTools::script(const std::filesystem::path& archive, const std::filesystem::path& list_file,
+                            const std::string& section) const {
+    return run_checked({{program("pg_restore"), "--section=" + section, "--use-list=" + list_file.string(),
+                         "--no-owner", "--no-acl", "--no-security-labels", "--no-publications",
+                         "--no-subscriptions", "--file=-", archive.string()},
+                        {}})
+        .out;
+}
+
+}  // namespace sandboxctl::schema

@@ -1,0 +1,183 @@
+#include "harness/cluster.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <memory>
+#include <stdexcept>
+
+#include "core/process.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+std::filesystem::path find_bin_dir() {
+    if (const char* dir = std::getenv("SANDBOXCTL_TEST_PG_BIN")) return dir;
+    for (int major = 17; major >= 13; --major) {
+        std::filesystem::path dir = "/usr/lib/postgresql/" + std::to_string(major) + "/bin";
+        if (std::filesystem::exists(dir / "initdb")) return dir;
+    }
+    throw std::runtime_error("no PostgreSQL server found under /usr/lib/postgresql/*/bin (install postgresql-15)");
+}
+
+int free_loopback_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        ::close(fd);
+        throw std::runtime_error("could not find a free loopback port");
+    }
+    int port = ntohs(address.sin_port);
+    ::close(fd);
+    return port;
+}
+
+void run_or_throw(const ProcessSpec& spec) {
+    auto result = run_process(spec);
+    if (!result.succeeded()) throw std::runtime_error(spec.argv.front() + " failed: " + result.out + result.err);
+}
+
+std::unique_ptr<Cluster>& shared_instance() {
+    static std::unique_ptr<Cluster> instance;
+    return instance;
+}
+
+std::string& failure_reason() {
+    static std::string reason;
+    return reason;
+}
+
+}  // namespace
+
+Cluster::Cluster() {
+    bin_dir_ = find_bin_dir();
+    char pattern[] = "/tmp/sandboxctl-test-pg.XXXXXX";
+    if (!mkdtemp(pattern)) throw std::runtime_error("could not create a temporary directory");
+    base_ = pattern;
+    data_dir_ = base_ / "data";
+    socket_dir_ = base_ / "socket";
+    std::filesystem::create_directories(socket_dir_);
+    if (::geteuid() == 0) {
+        passwd* pw = ::getpwnam("postgres");
+        if (!pw) throw std::runtime_error("running as root, but there is no unprivileged 'postgres' user");
+        std::filesystem::permissions(base_, std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                                                std::filesystem::perms::others_exec);
+        std::filesystem::create_directories(data_dir_);
+        for (const auto& dir : {data_dir_, socket_dir_}) {
+            if (::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown failed");
+        }
+    }
+    run_or_throw({as_server_user({(bin_dir_ / "initdb").string(), "--pgdata=" + data_dir_.string(), "--username=postgres",
+                                  "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
+                                  "--locale=C.UTF-8", "--no-sync"}),
+                  {}});
+    start();
+}
+
+Cluster::~Cluster() {
+    stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(base_, ignored);
+}
+
+std::vector<std::string> Cluster::as_server_user(std::vector<std::string> argv) const {
+    if (::geteuid() != 0) return argv;
+    argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
+    return argv;
+}
+
+void Cluster::start() {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        port_ = free_loopback_port();
+        std::string options = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
+                              " -c unix_socket_directories=" + socket_dir_.string() +
+                              " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                              " -c max_connections=60 -c shared_buffers=128MB -c log_min_messages=warning";
+        auto result = run_process({as_server_user({(bin_dir_ / "pg_ctl").string(), "--pgdata=" + data_dir_.string(),
+                                                   "--log=" + (data_dir_ / "server.log").string(), "--wait",
+                                                   "--options=" + options, "start"}),
+                                   {}});
+        if (result.succeeded()) {
+            running_ = true;
+            return;
+        }
+    }
+    std::ifstream log(data_dir_ / "server.log");
+    std::stringstream text;
+    text << log.rdbuf();
+    throw std::runtime_error("pg_ctl could not start the test cluster:\n" + text.str());
+}
+
+void Cluster::stop() {
+    if (!running_) return;
+    run_process({as_server_user({(bin_dir_ / "pg_ctl").string(), "--pgdata=" + data_dir_.string(), "--mode=fast",
+                                 "--wait", "stop"}),
+                 {}});
+    running_ = false;
+}
+
+void Cluster::restart() {
+    stop();
+    start();
+}
+
+Cluster& Cluster::shared() {
+    auto& instance = shared_instance();
+    if (!instance && failure_reason().empty()) {
+        try {
+            instance = std::make_unique<Cluster>();
+            std::atexit([] { shared_instance().reset(); });
+        } catch (const std::exception& e) {
+            failure_reason() = e.what();
+        }
+    }
+    if (!instance) throw std::runtime_error("PostgreSQL test cluster unavailable: " + failure_reason());
+    return *instance;
+}
+
+std::string Cluster::unavailable_reason() {
+    try {
+        shared();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return {};
+}
+
+std::string Cluster::admin_conninfo(const std::string& database) const {
+    return "host=" + socket_dir_.string() + " port=" + std::to_string(port_) + " user=postgres dbname='" + database +
+           "'";
+}
+
+std::string Cluster::login_conninfo(const std::string& user, const std::string& password,
+                                    const std::string& database) const {
+    return "host=127.0.0.1 port=" + std::to_string(port_) + " user='" + user + "' password='" + password +
+           "' dbname='" + database + "'";
+}
+
+std::string Cluster::psql(const std::string& database, const std::string& sql) const {
+    auto result = run_process({{(bin_dir_ / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                                "-d", admin_conninfo(database), "-c", sql},
+                               {}});
+    if (!result.succeeded()) throw std::runtime_error("psql failed: " + result.err);
+    return result.out;
+}
+
+void Cluster::psql_file(const std::string& database, const std::filesystem::path& file) const {
+    auto result = run_process({{(bin_dir_ / "psql").string(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                                admin_conninfo(database), "-f", file.string()},
+                               {}});
+    if (!result.succeeded()) throw std::runtime_error("psql -f " + file.string() + " failed: " + result.err);
+}
+
+}  // namespace sandboxctl::test

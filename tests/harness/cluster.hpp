@@ -1,0 +1,53 @@
+#pragma once
+// A throwaway PostgreSQL cluster for tests: initdb + pg_ctl from the Debian
+// packages, on a free loopback port, with its socket in a private directory.
+// When the tests run as root, the server runs as the unprivileged `postgres`
+// user. Local socket connections trust the OS user; TCP connections require
+// SCRAM passwords, so the tool's password handling is exercised for real.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace sandboxctl::test {
+
+class Cluster {
+public:
+    Cluster();
+    ~Cluster();
+    Cluster(const Cluster&) = delete;
+    Cluster& operator=(const Cluster&) = delete;
+
+    // One cluster per test program, started on first use.
+    static Cluster& shared();
+    // Why PostgreSQL could not be started (empty if it runs).
+    static std::string unavailable_reason();
+
+    int port() const { return port_; }
+    const std::filesystem::path& socket_dir() const { return socket_dir_; }
+    const std::filesystem::path& bin_dir() const { return bin_dir_; }
+
+    // Superuser connection over the socket.
+    std::string admin_conninfo(const std::string& database = "postgres") const;
+    // Password login over TCP; the password is part of the string.
+    std::string login_conninfo(const std::string& user, const std::string& password, const std::string& database) const;
+
+    // Runs SQL as the superuser; throws with psql's message on error.
+    std::string psql(const std::string& database, const std::string& sql) const;
+    void psql_file(const std::string& database, const std::filesystem::path& file) const;
+
+    void restart();
+    void stop();
+
+private:
+    void start();
+    std::vector<std::string> as_server_user(std::vector<std::string> argv) const;
+
+    std::filesystem::path base_;
+    std::filesystem::path data_dir_;
+    std::filesystem::path socket_dir_;
+    std::filesystem::path bin_dir_;
+    int port_ = 0;
+    bool running_ = false;
+};
+
+}  // namespace sandboxctl::test

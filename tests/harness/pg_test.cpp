@@ -1,0 +1,42 @@
+#include "harness/pg_test.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace sandboxctl::test {
+
+void PgTest::SetUp() {
+    std::string reason = Cluster::unavailable_reason();
+    if (reason.empty()) return;
+    const char* ci = std::getenv("CI");
+    if (ci && std::string(ci) == "true") FAIL() << reason;
+    GTEST_SKIP() << "SKIPPED (no PostgreSQL): " << reason;
+}
+
+std::string PgTest::test_name() const {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(info->test_suite_name()) + "_" + info->name();
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+        return std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_';
+    });
+    return name.substr(0, 50);
+}
+
+ToolRun PgTest::refresh(const Model& model, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"refresh", "--source", model.source(), "--target", model.target()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}});
+}
+
+ToolRun PgTest::verify(const Model& model, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"verify", "--source", model.source(), "--target", model.target()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_tool(args);
+}
+
+int connection_limit(Cluster& cluster, const std::string& database) {
+    return std::stoi(cluster.psql("postgres", "SELECT datconnlimit FROM pg_database WHERE datname = '" + database + "'"));
+}
+
+}  // namespace sandboxctl::test

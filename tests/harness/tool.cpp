@@ -1,0 +1,79 @@
+#include "harness/tool.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/process.hpp"
+
+namespace sandboxctl::test {
+
+ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
+    args.insert(args.begin(), SANDBOXCTL_BINARY);
+    auto result = run_process({args, env});
+    return {result.signal ? 128 + result.signal : result.exit_status, result.out, result.err};
+}
+
+BackgroundTool::BackgroundTool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
+    static int counter = 0;
+    std::string base = "/tmp/sandboxctl-bg-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    out_path_ = base + ".out";
+    err_path_ = base + ".err";
+    args.insert(args.begin(), SANDBOXCTL_BINARY);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        for (const auto& [key, value] : env) ::setenv(key.c_str(), value.c_str(), 1);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+}
+
+BackgroundTool::~BackgroundTool() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    ::unlink(out_path_.c_str());
+    ::unlink(err_path_.c_str());
+}
+
+void BackgroundTool::send(int signal) { ::kill(pid_, signal); }
+
+ToolRun BackgroundTool::finish() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    auto slurp = [](const std::string& path) {
+        std::ifstream in(path);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    };
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return {code, slurp(out_path_), slurp(err_path_)};
+}
+
+bool wait_until(const std::function<bool()>& condition, double seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return condition();
+}
+
+}  // namespace sandboxctl::test

@@ -1,0 +1,45 @@
+#pragma once
+// Runs the built sandboxctl binary, as a user would.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sandboxctl::test {
+
+struct ToolRun {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+    std::string all() const { return out + err; }
+};
+
+ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {});
+
+}  // namespace sandboxctl::test
+
+namespace sandboxctl::test {
+
+// sandboxctl running in the background, for interrupt and crash tests. Its
+// output goes to files read by finish(). The destructor kills it if needed.
+class BackgroundTool {
+public:
+    BackgroundTool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {});
+    ~BackgroundTool();
+    BackgroundTool(const BackgroundTool&) = delete;
+    BackgroundTool& operator=(const BackgroundTool&) = delete;
+
+    int pid() const { return pid_; }
+    void send(int signal);
+    // Waits for the process and returns what it printed and how it ended.
+    ToolRun finish();
+
+private:
+    int pid_ = -1;
+    std::string out_path_, err_path_;
+};
+
+// Polls `condition` every 50 ms for up to `seconds`; true once it holds.
+bool wait_until(const std::function<bool()>& condition, double seconds);
+
+}  // namespace sandboxctl::test

@@ -1,0 +1,114 @@
+// plan, doctor, the config file, the help text, exclusive access, and what
+// the tool must never print.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "core/temp_dir.hpp"
+#include "harness/pg_test.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+class Commands : public PgTest {};
+
+TEST_F(Commands, PlanListsWhatWouldBeCopiedAndLeftOut) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    auto run = run_tool({"plan", "--source", model.source(), "--exclude-data", "toasted"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.out.find("source role: sbx_app"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("public.kitchen_sink"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("public.provisioner_secrets"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("public.user_lookup(text)"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("matched --exclude-data toasted"), std::string::npos) << run.out;
+    EXPECT_EQ(model.sandbox_sql("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"), "0\n");
+}
+
+TEST_F(Commands, DoctorPassesOnTheReferenceModel) {
+    Model model(cluster(), test_name());
+    auto run = run_tool({"doctor", "--source", model.source(), "--target", model.target()});
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    for (const char* check : {"PASS source session is read-only", "PASS source and target are different databases",
+                              "PASS target role is safe and owns the sandbox",
+                              "PASS target credentials cannot write the source",
+                              "PASS pg_dump is new enough for the source",
+                              "PASS lock budget suffices for an atomic refresh",
+                              "PASS row-level security hides no rows"}) {
+        EXPECT_NE(run.out.find(check), std::string::npos) << check << "\n" << run.out;
+    }
+}
+
+TEST_F(Commands, ConfigFileAndEnvironmentSupplySettings) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    TempDir dir;
+    std::ofstream(dir / "regen.sql") << "UPDATE \"MixedCase\" SET \"Name\" = 'regenerated' WHERE \"Id\" = 1;\n";
+    std::ofstream(dir / "sandboxctl.toml") << "[target]\nrole = \"sbx_sandbox_owner\"\n[refresh]\n"
+                                              "post_sql = [\"regen.sql\"]\nexclude = [\"toasted\"]\n";
+    auto run = run_tool({"-c", (dir / "sandboxctl.toml").string(), "refresh"},
+                        {{"SANDBOXCTL_SOURCE", model.source()},
+                         {"SANDBOXCTL_TARGET", model.target()},
+                         {"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(model.sandbox_sql("SELECT \"Name\" FROM \"MixedCase\" WHERE \"Id\" = 1"), "regenerated\n");
+    EXPECT_EQ(model.sandbox_sql("SELECT to_regclass('public.toasted') IS NULL"), "t\n");
+}
+
+TEST_F(Commands, OtherSandboxSessionsAreEnded) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    // An application session idling in a transaction on the sandbox.
+    BackgroundTool holder({"verify", "--source", model.source(), "--target", model.target()});
+    holder.finish();
+    auto psql = cluster().bin_dir() / "psql";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::execl(psql.c_str(), "psql", "-X", "-q", "-d", model.target().c_str(), "-c",
+                "BEGIN; SELECT pg_sleep(60);", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ASSERT_TRUE(wait_until([&] {
+        return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + model.sandbox() +
+                                              "' AND query LIKE '%pg_sleep(60)%'") == "1\n";
+    }, 30));
+    auto run = refresh(model, {"--json", "-"});
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.out.find("\"sessions_ended\": 1"), std::string::npos) << run.out;
+    EXPECT_NE(WEXITSTATUS(status), 0);
+}
+
+TEST_F(Commands, PasswordsNeverAppearInOutput) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    auto run = refresh(model, {"--verbose", "--json", "-"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    for (const char* secret : {dump_password, sandbox_password}) {
+        EXPECT_EQ(run.all().find(secret), std::string::npos) << secret;
+    }
+    EXPECT_NE(run.err.find("[target] DROP OWNED BY"), std::string::npos) << "verbose shows SQL";
+    // A wrong password: the error names the server, not the password.
+    auto bad = run_tool({"plan", "--source", cluster().login_conninfo("sbx_dump", "Wrong-Pass-123", model.prod())});
+    EXPECT_EQ(bad.exit_code, 1) << bad.all();
+    EXPECT_NE(bad.err.find("could not connect to source database"), std::string::npos) << bad.err;
+    EXPECT_EQ(bad.all().find("Wrong-Pass-123"), std::string::npos) << bad.all();
+}
+
+TEST(CommandLine, HelpDocumentsExitCodesAndUsageErrorsExitTwo) {
+    auto help = run_tool({"--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("4  verify found differences"), std::string::npos) << help.out;
+    auto missing = run_tool({"refresh", "--target", "dbname=x"}, {{"SANDBOXCTL_SOURCE", ""}});
+    EXPECT_EQ(missing.exit_code, 2) << missing.all();
+    EXPECT_NE(missing.err.find("no source connection given"), std::string::npos) << missing.err;
+    auto unknown = run_tool({"refresh", "--no-such-option"});
+    EXPECT_EQ(unknown.exit_code, 2);
+    auto bad_timeout = run_tool({"refresh", "--source", "dbname=a", "--target", "dbname=b", "--lock-timeout", "soon"});
+    EXPECT_EQ(bad_timeout.exit_code, 2) << bad_timeout.all();
+}
+
+}  // namespace
+}  // namespace sandboxctl::test

@@ -1,0 +1,55 @@
+// The reference application: a real Dolibarr 22 database (shared fixture),
+// refreshed and verified. Skips, saying so, when the fixture is absent.
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "core/temp_dir.hpp"
+#include "harness/fidelity.hpp"
+#include "harness/pg_test.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+std::filesystem::path fixture() {
+    const char* dir = std::getenv("SANDBOXCTL_SHARED_DIR");
+    return std::filesystem::path(dir ? dir : SANDBOXCTL_SHARED_DIR) / "fixtures/dolibarr/dolibarr-22-pg16.sql";
+}
+
+class Dolibarr : public PgTest {};
+
+TEST_F(Dolibarr, RefreshAndVerify) {
+    if (!std::filesystem::exists(fixture())) {
+        GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << fixture() << " (it lives in ../shared)";
+    }
+    Model model(cluster(), test_name());
+    TempDir work;
+    {
+        std::ifstream in(fixture());
+        std::stringstream text;
+        text << in.rdbuf();
+        std::ofstream(work / "prod.sql") << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"),
+                                                               "OWNER TO sbx_app;");
+    }
+    cluster().psql_file(model.prod(), work / "prod.sql");
+    ASSERT_EQ(model.prod_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'llx\\_%' AND tableowner = 'sbx_app'"),
+              "276\n");
+
+    auto run = refresh(model, {"--json", "-"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    auto verified = verify(model);
+    EXPECT_EQ(verified.exit_code, 0) << verified.all();
+    EXPECT_NE(verified.out.find("compared 276 tables"), std::string::npos) << verified.out;
+
+    auto prod = capture_state(cluster(), model.prod(), app_role);
+    auto sandbox = capture_state(cluster(), model.sandbox(), sandbox_role);
+    EXPECT_TRUE(prod == sandbox) << describe_differences(prod, sandbox);
+    EXPECT_EQ(foreign_owned_objects(cluster(), model.sandbox(), sandbox_role), std::vector<std::string>{});
+    EXPECT_EQ(model.sandbox_sql("SELECT count(*) FROM pg_trigger WHERE tgname = 'update_customer_modtime'"), "107\n");
+    EXPECT_EQ(model.sandbox_sql("SELECT api_key LIKE 'dolcrypt:AES-256-CTR:%' FROM llx_user WHERE api_key IS NOT NULL"),
+              "t\n");
+}
+
+}  // namespace
+}  // namespace sandboxctl::test

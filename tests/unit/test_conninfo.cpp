@@ -1,0 +1,43 @@
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "core/secrets.hpp"
+#include "pg/conninfo.hpp"
+
+using sandboxctl::pg::ConnInfo;
+
+TEST(ConnInfo, KeepsThePasswordApart) {
+    auto info = ConnInfo::parse("host=db port=5433 dbname=erp user=dump password=s3cr3t-pw", "source");
+    ASSERT_TRUE(info.password());
+    EXPECT_EQ(*info.password(), "s3cr3t-pw");
+    EXPECT_EQ(info.without_password().find("s3cr3t-pw"), std::string::npos);
+    EXPECT_EQ(info.describe(), "host=db port=5433 dbname=erp user=dump");
+    EXPECT_EQ(sandboxctl::secrets::redact("oops s3cr3t-pw leaked"), "oops ******** leaked");
+}
+
+TEST(ConnInfo, ParsesUris) {
+    auto info = ConnInfo::parse("postgresql://dump:uri-pw%40x@db:5432/erp?sslmode=disable", "source");
+    EXPECT_EQ(info.get("host"), "db");
+    EXPECT_EQ(info.get("dbname"), "erp");
+    EXPECT_EQ(*info.password(), "uri-pw@x");
+    EXPECT_EQ(info.without_password().find("uri-pw"), std::string::npos);
+}
+
+TEST(ConnInfo, QuotesValuesSoLibpqReadsThemBack) {
+    auto info = ConnInfo::parse(R"(dbname='it\'s a db' user=x)", "target");
+    info.add_server_setting("default_transaction_read_only", "on");
+    auto again = ConnInfo::parse(info.without_password(), "target");
+    EXPECT_EQ(again.get("dbname"), "it's a db");
+    EXPECT_EQ(again.get("options"), "-c default_transaction_read_only=on");
+}
+
+TEST(ConnInfo, ParseErrorsDoNotEchoTheInput) {
+    try {
+        ConnInfo::parse("host=db password=abc def", "source");
+        FAIL() << "expected an error";
+    } catch (const sandboxctl::Error& e) {
+        EXPECT_EQ(e.code(), sandboxctl::ExitCode::usage);
+        EXPECT_EQ(std::string(e.what()).find("def"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("invalid source connection string"), std::string::npos);
+    }
+}
