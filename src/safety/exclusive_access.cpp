@@ -45,9 +45,12 @@ void write_record(const std::filesystem::path& path, const std::string& database
 }
 
 std::vector<EndedSession> end_other_sessions(pg::Connection& conn, const std::vector<int>& spared) {
-    std::string spared_list = "{";
-    for (int pid : spared) spared_list += (spared_list.size() > 1 ? "," : "") + std::to_string(pid);
-    spared_list += "}";
+    std::string spared_list;
+    for (int pid : spared) {
+        if (!spared_list.empty()) spared_list += ',';
+        spared_list += std::to_string(pid);
+    }
+    spared_list = "{" + spared_list + "}";
     auto result = conn.exec(R"(
 SELECT pid, usename, application_name,
        pg_catalog.pg_has_role(current_user, usesysid, 'USAGE') AS ours
