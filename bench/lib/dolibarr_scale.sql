@@ -33,26 +33,26 @@ INSERT INTO llx_societe (nom, name_alias, address, zip, town, email, phone, clie
 SELECT 'Company ' || i, 'alias ' || i, i || ' rue de la Paix', lpad((i % 99999)::text, 5, '0'), 'Paris',
        'contact' || i || '@example.com', '+33 1 23 45 67 89', 1, (i % 7 = 0)::int,
        CASE WHEN i % 5 = 0 THEN repeat('note ', 20) END, now() - i * interval '1 hour'
-FROM generate_series(1, greatest(100, (:scale * 5 / 100) * 2200)) i;
+FROM generate_series(1, greatest(100, (:scale * 5 / 100) * 2900)) i;
 INSERT INTO llx_facture (ref, fk_soc, datef, total_ht, total_tva, total_ttc, fk_statut, note_public, note_private)
-SELECT 'FA' || lpad(i::text, 10, '0'), 1 + i % greatest(100, (:scale * 5 / 100) * 2200), date '2020-01-01' + i % 2000,
+SELECT 'FA' || lpad(i::text, 10, '0'), 1 + i % greatest(100, (:scale * 5 / 100) * 2900), date '2020-01-01' + i % 2000,
        (i % 1000) * 1.5, (i % 1000) * 0.3, (i % 1000) * 1.8, i % 4, CASE WHEN i % 3 = 0 THEN 'Merci' END,
        CASE WHEN i % 11 = 0 THEN E'multi\nline\tnote \\ with backslash' END
-FROM generate_series(1, greatest(100, (:scale * 20 / 100) * 3300)) i;
+FROM generate_series(1, greatest(100, (:scale * 20 / 100) * 4300)) i;
 INSERT INTO llx_facturedet (fk_facture, fk_product, description, tva_tx, qty, subprice, total_ht, total_ttc, rang)
-SELECT 1 + i % greatest(100, (:scale * 20 / 100) * 3300), i % 500, 'Product line ' || i || ' ' || md5(i::text),
+SELECT 1 + i % greatest(100, (:scale * 20 / 100) * 4300), i % 500, 'Product line ' || i || ' ' || md5(i::text),
        20.0, 1 + i % 9, (i % 200) + 0.99, ((i % 200) + 0.99) * (1 + i % 9), ((i % 200) + 0.99) * (1 + i % 9) * 1.2, i % 20
-FROM generate_series(1, greatest(100, (:scale * 50 / 100) * 4200)) i;
+FROM generate_series(1, greatest(100, (:scale * 50 / 100) * 5400)) i;
 INSERT INTO llx_actioncomm (ref, code, fk_soc, datep, label, note, extraparams)
-SELECT 'AC' || i, 'AC_OTH_AUTO', 1 + i % greatest(100, (:scale * 5 / 100) * 2200), now() - i * interval '1 minute',
+SELECT 'AC' || i, 'AC_OTH_AUTO', 1 + i % greatest(100, (:scale * 5 / 100) * 2900), now() - i * interval '1 minute',
        'Invoice FA' || i || ' validated', repeat('Event details. ', 1 + i % 10),
        jsonb_build_object('i', i, 'tags', jsonb_build_array('a', 'b'))
-FROM generate_series(1, greatest(100, (:scale * 15 / 100) * 2600)) i;
+FROM generate_series(1, greatest(100, (:scale * 15 / 100) * 3400)) i;
 INSERT INTO llx_ecm_files (ref, label, share, filename, filepath, fullpath_orig, description, src_object_type,
                            src_object_id, content)
 SELECT md5(i::text), md5(i::text || 'l'), NULL, 'FA' || i || '.pdf', 'facture/FA' || i, '/tmp/FA' || i || '.pdf',
        NULL, 'facture', i, decode(repeat(md5(i::text), 16), 'hex')
-FROM generate_series(1, greatest(100, (:scale * 10 / 100) * 2300)) i;
+FROM generate_series(1, greatest(100, (:scale * 10 / 100) * 3000)) i;
 
 -- ~295 smaller tables, like Dolibarr's reference and module tables.
 DO $$

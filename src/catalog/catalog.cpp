@@ -27,7 +27,10 @@ SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.re
                 '[]'),
        c.relrowsecurity AND (c.relforcerowsecurity OR NOT pg_catalog.pg_has_role(c.relowner, 'USAGE'))
          AND NOT (SELECT rolbypassrls OR rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),
-       c.relispopulated
+       c.relispopulated,
+       COALESCE((SELECT bool_and(t.oid < 16384 OR t.typtype = 'e' OR (t.typtype = 'd' AND t.typbasetype < 16384))
+                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), true)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') AND )") +
                       user_schema_filter + " AND " + not_extension_member("pg_catalog.pg_class", "c.oid") +
@@ -52,6 +55,7 @@ WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') AND )") +
         r.copy_columns = nlohmann::json::parse(result.get(row, 12)).get<std::vector<std::string>>();
         r.row_security_applies = result.get_bool(row, 13);
         r.populated = result.get_bool(row, 14);
+        r.binary_copy_safe = result.get_bool(row, 15);
         relations.push_back(std::move(r));
     }
     return relations;

@@ -27,6 +27,9 @@ struct Relation {
     long long bytes = 0;    // pg_table_size
     long long estimated_rows = 0;
     std::vector<std::string> copy_columns;  // stored columns, in order; no generated or dropped ones
+    // Every copied column has a type whose binary COPY form carries no
+    // database-specific oids (built-in types, enums, domains over built-ins).
+    bool binary_copy_safe = false;
 
     std::string qualified() const;  // "schema"."name", quoted
     std::string display() const;    // schema.name, unquoted, for reports

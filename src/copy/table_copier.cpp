@@ -24,8 +24,17 @@ std::string column_list(const catalog::Relation& table) {
 
 CopyStatements copy_statements(const catalog::Relation& table, bool freeze) {
     std::string columns = column_list(table);
-    return {"COPY " + table.qualified() + columns + " TO STDOUT",
-            "COPY " + table.qualified() + columns + " FROM STDIN" + (freeze ? " WITH (FREEZE)" : "")};
+    // Binary saves both servers the text conversions (numeric, timestamps),
+    // but its array and composite forms embed type oids that differ between
+    // databases, so it is used only where every column type allows it.
+    bool binary = table.binary_copy_safe;
+    std::string out_options = binary ? " WITH (FORMAT binary)" : "";
+    std::string in_options;
+    if (binary && freeze) in_options = " WITH (FORMAT binary, FREEZE)";
+    else if (binary) in_options = " WITH (FORMAT binary)";
+    else if (freeze) in_options = " WITH (FREEZE)";
+    return {"COPY " + table.qualified() + columns + " TO STDOUT" + out_options,
+            "COPY " + table.qualified() + columns + " FROM STDIN" + in_options, binary};
 }
 
 std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
@@ -46,6 +55,8 @@ std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connectio
         } catch (...) {
             rethrow_with_context("could not copy table " + table->display());
         }
+        // The binary format ends with a trailer message that is not a row.
+        if (statements.binary && counters.rows > 0) --counters.rows;
         progress.table_finished(counters.rows, counters.bytes);
         auto elapsed = std::chrono::steady_clock::now() - start;
         log::detail("copied {}: {} rows, {} bytes", table->display(), counters.rows, counters.bytes);

@@ -14,6 +14,7 @@ namespace sandboxctl::copy {
 struct CopyStatements {
     std::string out;  // COPY ... TO STDOUT, for the source
     std::string in;   // COPY ... FROM STDIN, for the target
+    bool binary = false;
 };
 CopyStatements copy_statements(const catalog::Relation& table, bool freeze);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include "catalog/catalog.hpp"
@@ -41,14 +42,47 @@ SchemaScripts prepare_schema(const safety::SourceSession& source, const catalog:
             schema::split_script(tools.script(archive, list_file, "post-data"))};
 }
 
-void run_script(pg::Connection& target, const std::vector<schema::ScriptEntry>& entries, const char* section) {
+// Runs one entry at a time, so a failure names the object that failed.
+void run_entries(pg::Connection& target, std::span<const schema::ScriptEntry> entries, const char* section) {
     for (const auto& entry : entries) {
-        interrupt::throw_if_requested();
         try {
             target.exec(entry.sql);
         } catch (...) {
             rethrow_with_context(fmt::format("could not restore {} ({})", entry.title, section));
         }
+    }
+}
+
+// Entries are sent in batches (one round trip for many small statements).
+// A batch runs under a savepoint: if it fails, it is rolled back and its
+// entries are run one by one, so the error names the object that failed.
+void run_script(pg::Connection& target, const std::vector<schema::ScriptEntry>& entries, const char* section) {
+    constexpr std::size_t max_entries = 200, max_bytes = 1 << 20;
+    std::size_t begin = 0;
+    while (begin < entries.size()) {
+        interrupt::throw_if_requested();
+        std::size_t end = begin, bytes = 0;
+        std::string batch;
+        while (end < entries.size() && end - begin < max_entries && bytes < max_bytes) {
+            batch += entries[end].sql;
+            batch += "\n";
+            bytes += entries[end].sql.size();
+            ++end;
+        }
+        target.exec("SAVEPOINT sandboxctl_batch");
+        try {
+            target.exec(batch);
+        } catch (const pg::PgError&) {
+            if (interrupt::requested()) throw;
+            try {
+                target.exec("ROLLBACK TO SAVEPOINT sandboxctl_batch");
+            } catch (...) {
+                rethrow_with_context(fmt::format("could not restore the {} section", section));
+            }
+            run_entries(target, std::span(entries).subspan(begin, end - begin), section);
+        }
+        target.exec("RELEASE SAVEPOINT sandboxctl_batch");
+        begin = end;
     }
 }
 
@@ -60,6 +94,11 @@ void apply_session_settings(pg::Connection& target, std::chrono::milliseconds lo
     // If sandboxctl dies mid-statement, the server notices within seconds
     // and rolls back, instead of when the statement ends.
     target.exec("SET LOCAL client_connection_check_interval = 2000");
+    // Index builds after the load sort whole tables: give them at least
+    // 512 MB (never less than the server's own setting).
+    target.exec(
+        "SELECT pg_catalog.set_config('maintenance_work_mem', GREATEST(setting::bigint, 524288)::text || 'kB', true) "
+        "FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem'");
 }
 
 void clean_target(pg::Connection& target, const std::string& target_role, std::chrono::milliseconds lock_timeout) {

@@ -2,6 +2,7 @@
 // table, sequence and schema object the app role owns, everything in it must
 // belong to the sandbox role, and the provisioner's objects must be absent.
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "harness/fidelity.hpp"
@@ -54,6 +55,19 @@ TEST_F(RefreshFidelity, AdversarialSchemaIsCopiedExactly) {
     EXPECT_EQ(model.sandbox_sql("SELECT relispopulated FROM pg_class WHERE relname = 'never_populated'"), "f\n");
     EXPECT_EQ(model.sandbox_sql("SELECT relrowsecurity FROM pg_class WHERE relname = 'private_notes'"), "t\n");
 
+    // Row counts in the report are exact, whatever the COPY format.
+    auto report = nlohmann::json::parse(run.out.substr(run.out.find("\n{")));
+    std::map<std::string, long long> rows;
+    for (const auto& t : report["tables"]) rows[t["name"]] = t["rows"];
+    EXPECT_EQ(rows["public.kitchen_sink"], 5);
+    EXPECT_EQ(rows["public.empty_table"], 0);
+    EXPECT_EQ(rows["public.no_columns"], 3);
+    EXPECT_EQ(rows["public.toasted"], 1);
+    EXPECT_EQ(rows["public.measurements_other"] + rows["public.measurements_2023"] +
+                  rows["public.measurements_2024_h0"] + rows["public.measurements_2024_h1"],
+              3000);
+    EXPECT_EQ(rows.count("public.measurements"), 0u) << "a partitioned parent holds no rows of its own";
+
     // The report names what was left out, and why.
     EXPECT_NE(run.out.find("provisioner_secrets"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("owned by sbx_provisioner, not sbx_app"), std::string::npos) << run.out;
@@ -89,6 +103,20 @@ TEST_F(RefreshFidelity, ExcludeAndExcludeDataAreHonoured) {
     for (const auto& e : report["data_excluded"]) data_excluded_listed |= e["name"] == "public.MixedCase";
     EXPECT_TRUE(data_excluded_listed) << report.dump(2);
     EXPECT_EQ(report["committed"], true);
+}
+
+TEST_F(RefreshFidelity, FailingSchemaEntryIsNamedAndNothingChanges) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    ASSERT_EQ(refresh(model).exit_code, 0);
+    auto before = capture_state(cluster(), model.sandbox(), sandbox_role);
+    // The view customer_names reads the excluded table: its restore must fail.
+    auto run = refresh(model, {"--exclude", "public.customer"});
+    EXPECT_EQ(run.exit_code, 1) << run.all();
+    EXPECT_NE(run.err.find("could not restore VIEW public.customer_names (pre-data)"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("relation \"public.customer\" does not exist"), std::string::npos) << run.err;
+    auto after = capture_state(cluster(), model.sandbox(), sandbox_role);
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
 }
 
 TEST_F(RefreshFidelity, VerifyReportsDifferencesWithExitFour) {
