@@ -155,7 +155,6 @@ void run_hook(const std::string& command, const char* which) {
     }
 }
 
-// Runs the after hook on every exit path once the before hook has run.
 class AfterHook {
 public:
     explicit AfterHook(std::string command) : command_(std::move(command)) {}
@@ -204,8 +203,10 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
     report.excluded = plan.excluded;
     report.data_excluded = plan.data_excluded;
 
-    run_hook(settings.hook_before, "before");
+    // The after hook runs on every exit path once the before hook was tried:
+    // a half-done `before` (some replicas scaled down) must be undone too.
     AfterHook after(settings.hook_after);
+    run_hook(settings.hook_before, "before");
     pg::Connection control = pg::Connection::open(endpoints.target_info, "refresh-control");
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {target.backend_pid()});
     report.sessions_ended = static_cast<int>(exclusive.sessions().size());

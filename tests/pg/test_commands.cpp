@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "core/temp_dir.hpp"
 #include "harness/pg_test.hpp"
@@ -108,6 +109,52 @@ TEST(CommandLine, HelpDocumentsExitCodesAndUsageErrorsExitTwo) {
     EXPECT_EQ(unknown.exit_code, 2);
     auto bad_timeout = run_tool({"refresh", "--source", "dbname=a", "--target", "dbname=b", "--lock-timeout", "soon"});
     EXPECT_EQ(bad_timeout.exit_code, 2) << bad_timeout.all();
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
+
+namespace sandboxctl::test {
+namespace {
+
+class Hooks : public PgTest {};
+
+std::string slurp(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+TEST_F(Hooks, BeforeAndAfterRunAroundTheRefreshEvenOnFailure) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    TempDir dir;
+    auto trace = dir / "trace";
+    std::ofstream(dir / "sandboxctl.toml") << "[hooks]\nbefore = \"echo before >> '" << trace.string()
+                                           << "'\"\nafter = \"echo after >> '" << trace.string() << "'\"\n";
+    auto ok = refresh(model, {"-c", (dir / "sandboxctl.toml").string()});
+    ASSERT_EQ(ok.exit_code, 0) << ok.all();
+    EXPECT_EQ(slurp(trace), "before\nafter\n");
+
+    std::ofstream(dir / "broken.sql") << "SELECT 1/0;\n";
+    auto failed = refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--post-sql", (dir / "broken.sql").string()});
+    EXPECT_EQ(failed.exit_code, 1) << failed.all();
+    EXPECT_NE(failed.err.find("division by zero"), std::string::npos) << failed.err;
+    EXPECT_EQ(slurp(trace), "before\nafter\nbefore\nafter\n");
+}
+
+TEST_F(Hooks, FailingBeforeHookStopsTheRefreshBeforeAnyChange) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    model.sandbox_sql("SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int)");
+    TempDir dir;
+    std::ofstream(dir / "sandboxctl.toml") << "[hooks]\nbefore = \"exit 3\"\n";
+    auto run = refresh(model, {"-c", (dir / "sandboxctl.toml").string()});
+    EXPECT_EQ(run.exit_code, 1) << run.all();
+    EXPECT_NE(run.err.find("the before hook exited with status 3"), std::string::npos) << run.err;
+    EXPECT_EQ(model.sandbox_sql("SELECT to_regclass('public.precious') IS NOT NULL"), "t\n");
+    EXPECT_EQ(connection_limit(cluster(), model.sandbox()), -1);
 }
 
 }  // namespace
