@@ -33,7 +33,7 @@ start_cluster() {
   as_server_user "$PGBIN/pg_ctl" --pgdata="$dir/data" --log="$dir/data/server.log" --wait \
     --options="-c listen_addresses=127.0.0.1 -c port=$PGPORT_BENCH -c unix_socket_directories=$SOCKET_DIR \
       -c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min -c maintenance_work_mem=256MB \
-      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60" start >/dev/null
+      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" start >/dev/null
 }
 
 stop_cluster() {

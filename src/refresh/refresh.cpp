@@ -189,6 +189,9 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         report.checks = safety::run_preflight({source.conn(), target, endpoints.source_info, endpoints.target_info,
                                                endpoints.catalog, endpoints.source_role, endpoints.target_role, tools});
         safety::require_passed(report.checks);
+        for (const auto& c : report.checks) {
+            if (c.status == safety::Status::warn) log::warning("{}: {}", c.name, c.reason);
+        }
     }
     CopyPlan plan = make_plan_for(endpoints.catalog, endpoints.source_role, settings);
     require_full_visibility(plan);
