@@ -59,7 +59,8 @@ void add_selection_options(CLI::App& command, Context& context) {
 }
 
 void add_json_option(CLI::App& command, Context& context) {
-    command.add_option("--json", context.json_path, "Also write the report as JSON to FILE ('-' for stdout)")
+    command.add_option("--json", context.json_path,
+                       "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")
         ->type_name("FILE");
 }
 

@@ -42,7 +42,10 @@ Example:
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
             auto report = refresh::run_refresh(settings);
-            if (log::level() >= log::Level::normal) report::print_text(report, std::cout);
+            // With --json -, stdout carries only the JSON document.
+            if (log::level() >= log::Level::normal) {
+                report::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
+            }
             if (!context.json_path.empty()) report::write_json_file(report::to_json(report), context.json_path);
             return ExitCode::ok;
         };

@@ -4,6 +4,7 @@
 // place (cli/app.cpp).
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "config/settings.hpp"
@@ -14,6 +15,9 @@ namespace sandboxctl::cli {
 struct Context {
     config::Overrides overrides;
     std::string json_path;
+    // unlock
+    std::optional<int> connection_limit;
+    std::string maintenance_db = "postgres";
     // Set by the chosen subcommand during parsing, run after the global
     // options (log level) are applied. Returns the exit code.
     std::function<ExitCode()> action;

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "core/atomic_file.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -104,14 +105,7 @@ void write_json_file(const nlohmann::json& document, const std::filesystem::path
         fmt::print("{}\n", document.dump(2));
         return;
     }
-    auto temporary = path;
-    temporary += ".tmp";
-    {
-        std::ofstream out(temporary);
-        out << document.dump(2) << '\n';
-        if (!out.flush()) throw failure("could not write JSON report \"" + path.string() + "\"");
-    }
-    std::filesystem::rename(temporary, path);
+    write_file_atomically(path, document.dump(2) + "\n", "JSON report");
 }
 
 PhaseTimer::PhaseTimer(std::vector<Phase>& phases, std::string name)

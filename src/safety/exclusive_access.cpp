@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.hpp"
 #include "core/log.hpp"
 
 namespace sandboxctl::safety {
@@ -34,14 +35,7 @@ void set_limit(pg::Connection& conn, const std::string& database, int limit) {
 void write_record(const std::filesystem::path& path, const std::string& database, int limit) {
     std::filesystem::create_directories(path.parent_path());
     nlohmann::json record = {{"database", database}, {"previous_connection_limit", limit}};
-    auto temporary = path;
-    temporary += ".tmp";
-    {
-        std::ofstream out(temporary);
-        out << record.dump(2) << '\n';
-        if (!out.flush()) throw failure("could not write lock record \"" + temporary.string() + "\"");
-    }
-    std::filesystem::rename(temporary, path);
+    write_file_atomically(path, record.dump(2) + "\n", "lock record");
 }
 
 std::vector<EndedSession> end_other_sessions(pg::Connection& conn, const std::vector<int>& spared) {

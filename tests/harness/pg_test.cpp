@@ -23,6 +23,12 @@ std::string PgTest::test_name() const {
     return name.substr(0, 50);
 }
 
+std::unique_ptr<Model> PgTest::adversarial_model() {
+    auto model = std::make_unique<Model>(cluster(), test_name());
+    model->load_prod("adversarial.sql");
+    return model;
+}
+
 ToolRun PgTest::refresh(const Model& model, std::vector<std::string> extra) {
     std::vector<std::string> args = {"refresh", "--source", model.source(), "--target", model.target()};
     args.insert(args.end(), extra.begin(), extra.end());

@@ -4,6 +4,7 @@
 // under CI (CI=true), where that is a failure: CI installs PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 #include "harness/cluster.hpp"
@@ -18,6 +19,9 @@ protected:
     Cluster& cluster() { return Cluster::shared(); }
     // A database-name-safe name unique to the running test.
     std::string test_name() const;
+
+    // A fresh model whose prod holds the adversarial fixture.
+    std::unique_ptr<Model> adversarial_model();
 
     // sandboxctl refresh from the model's prod into its sandbox.
     ToolRun refresh(const Model& model, std::vector<std::string> extra = {});

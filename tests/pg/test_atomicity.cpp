@@ -18,8 +18,7 @@ protected:
     void SetUp() override {
         PgTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
-        model_ = std::make_unique<Model>(cluster(), test_name());
-        model_->load_prod("adversarial.sql");
+        model_ = adversarial_model();
         // The "previous" sandbox is a full earlier refresh plus a local change.
         auto first = refresh(*model_);
         ASSERT_EQ(first.exit_code, 0) << first.all();

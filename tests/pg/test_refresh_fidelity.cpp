@@ -56,7 +56,7 @@ TEST_F(RefreshFidelity, AdversarialSchemaIsCopiedExactly) {
     EXPECT_EQ(model.sandbox_sql("SELECT relrowsecurity FROM pg_class WHERE relname = 'private_notes'"), "t\n");
 
     // Row counts in the report are exact, whatever the COPY format.
-    auto report = nlohmann::json::parse(run.out.substr(run.out.find("\n{")));
+    auto report = nlohmann::json::parse(run.out);
     std::map<std::string, long long> rows;
     for (const auto& t : report["tables"]) rows[t["name"]] = t["rows"];
     EXPECT_EQ(rows["public.kitchen_sink"], 5);
@@ -69,9 +69,9 @@ TEST_F(RefreshFidelity, AdversarialSchemaIsCopiedExactly) {
     EXPECT_EQ(rows.count("public.measurements"), 0u) << "a partitioned parent holds no rows of its own";
 
     // The report names what was left out, and why.
-    EXPECT_NE(run.out.find("provisioner_secrets"), std::string::npos) << run.out;
-    EXPECT_NE(run.out.find("owned by sbx_provisioner, not sbx_app"), std::string::npos) << run.out;
-    EXPECT_NE(run.out.find("user_lookup"), std::string::npos) << run.out;
+    EXPECT_NE(run.err.find("provisioner_secrets"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("owned by sbx_provisioner, not sbx_app"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("user_lookup"), std::string::npos) << run.err;
 
 }
 
@@ -95,10 +95,8 @@ TEST_F(RefreshFidelity, ExcludeAndExcludeDataAreHonoured) {
     EXPECT_EQ(model.sandbox_sql("SELECT count(*) FROM \"MixedCase\""), "0\n");
     EXPECT_EQ(model.sandbox_sql("SELECT count(*) FROM egg"), "2\n");
     // egg's foreign key into the excluded chicken table is left out, and said so.
-    EXPECT_NE(run.out.find("references excluded table public.chicken"), std::string::npos) << run.out;
-    auto json_start = run.out.find("\n{");
-    ASSERT_NE(json_start, std::string::npos) << run.out;
-    auto report = nlohmann::json::parse(run.out.substr(json_start));
+    EXPECT_NE(run.err.find("references excluded table public.chicken"), std::string::npos) << run.err;
+    auto report = nlohmann::json::parse(run.out);
     bool data_excluded_listed = false;
     for (const auto& e : report["data_excluded"]) data_excluded_listed |= e["name"] == "public.MixedCase";
     EXPECT_TRUE(data_excluded_listed) << report.dump(2);

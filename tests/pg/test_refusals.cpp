@@ -18,8 +18,7 @@ protected:
     void SetUp() override {
         PgTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
-        model_ = std::make_unique<Model>(cluster(), test_name());
-        model_->load_prod("adversarial.sql");
+        model_ = adversarial_model();
         model_->sandbox_sql("SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int); INSERT INTO precious VALUES (42);");
         before_ = capture_state(cluster(), model_->sandbox(), sandbox_role);
         prod_before_ = capture_state(cluster(), model_->prod(), app_role);

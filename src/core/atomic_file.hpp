@@ -1,0 +1,12 @@
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace sandboxctl {
+
+// Writes `content` to `path` through a temporary file in the same directory
+// that is flushed to disk and renamed into place: readers see the old file or
+// the new one, never a partial one. `what` names the file in errors.
+void write_file_atomically(const std::filesystem::path& path, const std::string& content, const std::string& what);
+
+}  // namespace sandboxctl
