@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <fstream>
-#include <span>
 #include <sstream>
 
 #include "catalog/catalog.hpp"
@@ -18,6 +17,7 @@
 #include "safety/preflight.hpp"
 #include "schema/pg_tools.hpp"
 #include "schema/schema_script.hpp"
+#include "schema/script_runner.hpp"
 
 namespace sandboxctl::refresh {
 namespace {
@@ -42,67 +42,8 @@ SchemaScripts prepare_schema(const safety::SourceSession& source, const catalog:
             schema::split_script(tools.script(archive, list_file, "post-data"))};
 }
 
-// Runs one entry at a time, so a failure names the object that failed.
-void run_entries(pg::Connection& target, std::span<const schema::ScriptEntry> entries, const char* section) {
-    for (const auto& entry : entries) {
-        try {
-            target.exec(entry.sql);
-        } catch (...) {
-            rethrow_with_context(fmt::format("could not restore {} ({})", entry.title, section));
-        }
-    }
-}
-
-// Entries are sent in batches (one round trip for many small statements).
-// A batch runs under a savepoint: if it fails, it is rolled back and its
-// entries are run one by one, so the error names the object that failed.
-void run_script(pg::Connection& target, const std::vector<schema::ScriptEntry>& entries, const char* section) {
-    constexpr std::size_t max_entries = 200, max_bytes = 1 << 20;
-    std::size_t begin = 0;
-    while (begin < entries.size()) {
-        interrupt::throw_if_requested();
-        std::size_t end = begin, bytes = 0;
-        std::string batch;
-        while (end < entries.size() && end - begin < max_entries && bytes < max_bytes) {
-            batch += entries[end].sql;
-            batch += "\n";
-            bytes += entries[end].sql.size();
-            ++end;
-        }
-        target.exec("SAVEPOINT sandboxctl_batch");
-        try {
-            target.exec(batch);
-        } catch (const pg::PgError&) {
-            if (interrupt::requested()) throw;
-            try {
-                target.exec("ROLLBACK TO SAVEPOINT sandboxctl_batch");
-            } catch (...) {
-                rethrow_with_context(fmt::format("could not restore the {} section", section));
-            }
-            run_entries(target, std::span(entries).subspan(begin, end - begin), section);
-        }
-        target.exec("RELEASE SAVEPOINT sandboxctl_batch");
-        begin = end;
-    }
-}
-
-// Settings of the refresh transaction. Also re-applied after the schema
-// scripts, whose preamble changes search_path and other settings.
-void apply_session_settings(pg::Connection& target, std::chrono::milliseconds lock_timeout) {
-    target.exec("RESET ALL");
-    target.exec(fmt::format("SET LOCAL lock_timeout = {}", lock_timeout.count()));
-    // If sandboxctl dies mid-statement, the server notices within seconds
-    // and rolls back, instead of when the statement ends.
-    target.exec("SET LOCAL client_connection_check_interval = 2000");
-    // Index builds after the load sort whole tables: give them at least
-    // 512 MB (never less than the server's own setting).
-    target.exec(
-        "SELECT pg_catalog.set_config('maintenance_work_mem', GREATEST(setting::bigint, 524288)::text || 'kB', true) "
-        "FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem'");
-}
-
 void clean_target(pg::Connection& target, const std::string& target_role, std::chrono::milliseconds lock_timeout) {
-    apply_session_settings(target, lock_timeout);
+    schema::apply_rebuild_settings(target, lock_timeout);
     if (target.user() != target_role) {
         target.exec("DROP OWNED BY " + target.quote_identifier(target.user()) + " CASCADE");
     }
@@ -221,7 +162,7 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
     }
     {
         report::PhaseTimer t(report.phases, "schema (pre-data)");
-        run_script(target, scripts.pre_data, "pre-data");
+        schema::run_script(target, scripts.pre_data, "pre-data");
     }
     {
         report::PhaseTimer t(report.phases, "data");
@@ -231,13 +172,13 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
     }
     {
         report::PhaseTimer t(report.phases, "schema (post-data)");
-        run_script(target, scripts.post_data, "post-data");
+        schema::run_script(target, scripts.post_data, "post-data");
         refresh_matviews(target, plan.matviews);
     }
     report.schema_entries_restored = static_cast<int>(scripts.pre_data.size() + scripts.post_data.size());
     if (!settings.post_sql.empty()) {
         report::PhaseTimer t(report.phases, "post-refresh SQL");
-        apply_session_settings(target, settings.lock_timeout);
+        schema::apply_rebuild_settings(target, settings.lock_timeout);
         run_post_sql(target, settings.post_sql);
         for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
     }

@@ -1,0 +1,80 @@
+#include "snapshot/manifest.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "pg/connection.hpp"
+
+namespace sandboxctl::snapshot {
+
+std::string TableEntry::qualified() const { return pg::qualified_name(schema, name); }
+std::string SequenceEntry::qualified() const { return pg::qualified_name(schema, name); }
+
+long long Manifest::total_rows() const {
+    long long n = 0;
+    for (const auto& t : tables) n += t.rows;
+    return n;
+}
+
+long long Manifest::total_compressed_bytes() const {
+    long long n = 0;
+    for (const auto& t : tables) n += t.compressed_bytes;
+    return n;
+}
+
+void save_manifest(const Manifest& m, const std::filesystem::path& directory) {
+    nlohmann::json doc = {{"format", manifest_format},
+                          {"name", m.name},
+                          {"created_at", m.created_at},
+                          {"source", m.source},
+                          {"schema_fingerprint", m.schema_fingerprint},
+                          {"schema", {{"file", m.schema_file}, {"sha256", m.schema_sha256}}}};
+    doc["tables"] = nlohmann::json::array();
+    for (const auto& t : m.tables) {
+        doc["tables"].push_back({{"schema", t.schema}, {"name", t.name}, {"file", t.file},
+                                 {"format", t.binary ? "binary" : "text"}, {"columns", t.columns}, {"rows", t.rows},
+                                 {"bytes", t.bytes}, {"compressed_bytes", t.compressed_bytes}, {"sha256", t.sha256},
+                                 {"content_hash", t.content_hash}});
+    }
+    doc["sequences"] = nlohmann::json::array();
+    for (const auto& s : m.sequences) {
+        doc["sequences"].push_back(
+            {{"schema", s.schema}, {"name", s.name}, {"last_value", s.last_value}, {"is_called", s.is_called}});
+    }
+    write_file_atomically(directory / "manifest.json", doc.dump(2) + "\n", "snapshot manifest");
+}
+
+Manifest load_manifest(const std::filesystem::path& directory) {
+    auto path = directory / "manifest.json";
+    std::ifstream in(path);
+    if (!in) throw failure("could not read snapshot manifest \"" + path.string() + "\"");
+    try {
+        auto doc = nlohmann::json::parse(in);
+        if (doc.at("format") != manifest_format) {
+            throw failure("snapshot manifest \"" + path.string() + "\" has unknown format " + doc.at("format").dump());
+        }
+        Manifest m;
+        m.name = doc.at("name");
+        m.created_at = doc.at("created_at");
+        m.source = doc.at("source");
+        m.schema_fingerprint = doc.at("schema_fingerprint");
+        m.schema_file = doc.at("schema").at("file");
+        m.schema_sha256 = doc.at("schema").at("sha256");
+        for (const auto& t : doc.at("tables")) {
+            m.tables.push_back({t.at("schema"), t.at("name"), t.at("file"), t.at("format") == "binary",
+                                t.at("columns").get<std::vector<std::string>>(), t.at("rows"), t.at("bytes"),
+                                t.at("compressed_bytes"), t.at("sha256"), t.at("content_hash")});
+        }
+        for (const auto& s : doc.at("sequences")) {
+            m.sequences.push_back({s.at("schema"), s.at("name"), s.at("last_value"), s.at("is_called")});
+        }
+        return m;
+    } catch (const nlohmann::json::exception& e) {
+        throw failure("snapshot manifest \"" + path.string() + "\" is malformed: " + e.what(),
+                      "The snapshot is damaged; delete it and create it again.");
+    }
+}
+
+}  // namespace sandboxctl::snapshot

@@ -1,0 +1,81 @@
+#include "snapshot/zstd_file.hpp"
+
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "core/checksum.hpp"
+#include "core/error.hpp"
+
+namespace sandboxctl::snapshot {
+
+ZstdWriter::ZstdWriter(const std::filesystem::path& path, int level)
+    : path_(path), file_(std::fopen(path.c_str(), "wb"), std::fclose), stream_(ZSTD_createCCtx(), ZSTD_freeCCtx) {
+    if (!file_) throw failure("could not create \"" + path.string() + "\": " + std::strerror(errno));
+    ZSTD_CCtx_setParameter(stream_.get(), ZSTD_c_compressionLevel, level);
+    out_buffer_.resize(ZSTD_CStreamOutSize());
+}
+
+ZstdWriter::~ZstdWriter() = default;
+
+void ZstdWriter::emit(const void* data, std::size_t size) {
+    if (size == 0) return;
+    if (std::fwrite(data, 1, size, file_.get()) != size) {
+        throw failure("could not write \"" + path_.string() + "\": " + std::strerror(errno));
+    }
+    sha_.update(data, size);
+    compressed_bytes_ += static_cast<long long>(size);
+}
+
+void ZstdWriter::write(std::string_view data) {
+    ZSTD_inBuffer input{data.data(), data.size(), 0};
+    while (input.pos < input.size) {
+        ZSTD_outBuffer output{out_buffer_.data(), out_buffer_.size(), 0};
+        std::size_t rc = ZSTD_compressStream2(stream_.get(), &output, &input, ZSTD_e_continue);
+        if (ZSTD_isError(rc)) throw failure(std::string("zstd compression failed: ") + ZSTD_getErrorName(rc));
+        emit(out_buffer_.data(), output.pos);
+    }
+}
+
+std::string ZstdWriter::finish() {
+    ZSTD_inBuffer input{nullptr, 0, 0};
+    std::size_t remaining = 0;
+    do {
+        ZSTD_outBuffer output{out_buffer_.data(), out_buffer_.size(), 0};
+        remaining = ZSTD_compressStream2(stream_.get(), &output, &input, ZSTD_e_end);
+        if (ZSTD_isError(remaining)) throw failure(std::string("zstd compression failed: ") + ZSTD_getErrorName(remaining));
+        emit(out_buffer_.data(), output.pos);
+    } while (remaining != 0);
+    std::FILE* file = file_.release();
+    bool written = std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
+    if (std::fclose(file) != 0 || !written) {
+        throw failure("could not write \"" + path_.string() + "\": " + std::strerror(errno));
+    }
+    return sha_.hex();
+}
+
+void read_zstd_file(const std::filesystem::path& path, const std::function<void(std::string_view)>& sink) {
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file) throw failure("could not open \"" + path.string() + "\": " + std::strerror(errno));
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, std::fclose);
+    std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> stream(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    std::vector<char> in(ZSTD_DStreamInSize()), out(ZSTD_DStreamOutSize());
+    std::size_t last = 0;
+    while (std::size_t read = std::fread(in.data(), 1, in.size(), file)) {
+        ZSTD_inBuffer input{in.data(), read, 0};
+        while (input.pos < input.size) {
+            ZSTD_outBuffer output{out.data(), out.size(), 0};
+            last = ZSTD_decompressStream(stream.get(), &output, &input);
+            if (ZSTD_isError(last)) {
+                throw failure("could not decompress \"" + path.string() + "\": " + ZSTD_getErrorName(last));
+            }
+            sink(std::string_view(out.data(), output.pos));
+        }
+    }
+    if (last != 0) throw failure("could not decompress \"" + path.string() + "\": the file is truncated");
+}
+
+}  // namespace sandboxctl::snapshot
