@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 namespace sandboxctl::catalog {
+using pg::Params;
 namespace {
 
 constexpr const char* user_schema_filter = R"(
@@ -14,7 +15,7 @@ std::string not_extension_member(const char* catalog, const char* oid_column) {
            "'::pg_catalog.regclass AND d.objid = " + oid_column + " AND d.deptype = 'e')";
 }
 
-std::vector<Relation> read_relations(pg::Connection& conn) {
+std::vector<Relation> read_relations_where(pg::Connection& conn, const std::string& filter, const Params& params) {
     std::string sql = std::string(R"(
 SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.relkind,
        c.relpersistence = 'u', c.relispartition, c.relrowsecurity, c.relforcerowsecurity,
@@ -30,12 +31,20 @@ SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.re
        c.relispopulated,
        COALESCE((SELECT bool_and(t.oid < 16384 OR t.typtype = 'e' OR (t.typtype = 'd' AND t.typbasetype < 16384))
                  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), true)
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), true),
+       COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attname,
+                                                pg_catalog.format_type(a.atttypid, a.atttypmod))
+                                            ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum))
+                 FROM pg_catalog.pg_index i
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                 WHERE i.indrelid = c.oid AND i.indisprimary), '[]'),
+       COALESCE((SELECT pg_catalog.json_agg(a.attname) FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = 'a'), '[]')
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') AND )") +
-                      user_schema_filter + " AND " + not_extension_member("pg_catalog.pg_class", "c.oid") +
+                      user_schema_filter + " AND " + not_extension_member("pg_catalog.pg_class", "c.oid") + filter +
                       "\nORDER BY n.nspname, c.relname";
-    auto result = conn.exec(sql);
+    auto result = conn.exec(sql, params);
     std::vector<Relation> relations;
     relations.reserve(result.rows());
     for (int row = 0; row < result.rows(); ++row) {
@@ -56,6 +65,10 @@ WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') AND )") +
         r.row_security_applies = result.get_bool(row, 13);
         r.populated = result.get_bool(row, 14);
         r.binary_copy_safe = result.get_bool(row, 15);
+        for (const auto& column : nlohmann::json::parse(result.get(row, 16))) {
+            r.primary_key.emplace_back(column.at(0).get<std::string>(), column.at(1).get<std::string>());
+        }
+        r.identity_always = nlohmann::json::parse(result.get(row, 17)).get<std::vector<std::string>>();
         relations.push_back(std::move(r));
     }
     return relations;
@@ -158,7 +171,7 @@ FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())")
     catalog.database = identity.get(0, 0);
     catalog.database_owner = identity.get(0, 1);
     catalog.session_user = identity.get(0, 2);
-    catalog.relations = read_relations(conn);
+    catalog.relations = read_relations_where(conn, "", {});
     catalog.objects = read_other_objects(conn);
     catalog.foreign_keys = read_foreign_keys(conn);
     catalog.matview_dependencies = read_matview_dependencies(conn);
@@ -166,6 +179,12 @@ FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())")
     catalog.schema_names =
         single_column(conn, "SELECT nspname FROM pg_catalog.pg_namespace ORDER BY length(nspname) DESC");
     return catalog;
+}
+
+std::vector<Relation> read_relations(pg::Connection& conn, const std::vector<unsigned>& oids) {
+    std::string list;
+    for (unsigned oid : oids) list += (list.empty() ? "" : ",") + std::to_string(oid);
+    return read_relations_where(conn, " AND c.oid = ANY ($1::oid[])", {"{" + list + "}"});
 }
 
 std::vector<SequenceState> read_sequence_states(pg::Connection& conn, const std::vector<const Relation*>& sequences) {

@@ -27,6 +27,10 @@ struct Relation {
     long long bytes = 0;    // pg_table_size
     long long estimated_rows = 0;
     std::vector<std::string> copy_columns;  // stored columns, in order; no generated or dropped ones
+    // Primary key columns (name, SQL type), in key order; empty without one.
+    std::vector<std::pair<std::string, std::string>> primary_key;
+    // Columns that only accept DEFAULT in an UPDATE (GENERATED ALWAYS AS IDENTITY).
+    std::vector<std::string> identity_always;
     // Every copied column has a type whose binary COPY form carries no
     // database-specific oids (built-in types, enums, domains over built-ins).
     bool binary_copy_safe = false;
@@ -71,6 +75,9 @@ struct SourceCatalog {
 // Reads the catalog through `conn`, which must already be inside the run's
 // snapshot transaction. Extension members and system schemas are skipped.
 SourceCatalog read_catalog(pg::Connection& conn);
+
+// Only the relations with these oids (cheaper than the whole catalog).
+std::vector<Relation> read_relations(pg::Connection& conn, const std::vector<unsigned>& oids);
 
 // Current state of every sequence in `sequences` (last_value, is_called).
 struct SequenceState {

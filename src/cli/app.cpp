@@ -58,6 +58,13 @@ void add_selection_options(CLI::App& command, Context& context) {
         ->type_name("PATTERN");
 }
 
+void add_snapshot_dir_option(CLI::App& command, Context& context) {
+    command.add_option("--snapshot-dir", context.overrides.snapshot_dir,
+                       "Snapshot store (default: $XDG_STATE_HOME/sandboxctl/snapshots)")
+        ->envname("SANDBOXCTL_SNAPSHOT_DIR")
+        ->type_name("DIR");
+}
+
 void add_json_option(CLI::App& command, Context& context) {
     command.add_option("--json", context.json_path,
                        "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")
@@ -82,6 +89,9 @@ int run(int argc, char** argv) {
     add_doctor_command(app, context);
     add_verify_command(app, context);
     add_unlock_command(app, context);
+    add_snapshot_command(app, context);
+    add_reset_command(app, context);
+    add_status_command(app, context);
 
     interrupt::install_handlers();
     try {

@@ -3,6 +3,8 @@
 #include "cli/commands.hpp"
 #include "core/log.hpp"
 #include "refresh/refresh.hpp"
+#include "refresh/session_setup.hpp"
+#include "snapshot/operations.hpp"
 
 namespace sandboxctl::cli {
 
@@ -37,11 +39,21 @@ Example:
         ->type_name("DURATION");
     command->add_option("--pg-bin", context.overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
         ->type_name("DIR");
+    command->add_option("--snapshot", context.snapshot_name,
+                        "After the refresh, (re)create this golden snapshot for `sandboxctl reset`")
+        ->type_name("NAME");
+    add_snapshot_dir_option(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
             auto report = refresh::run_refresh(settings);
+            if (!context.snapshot_name.empty()) {
+                auto target = refresh::open_target(settings, "snapshot");
+                auto manifest = snapshot::create_snapshot(target, settings, context.snapshot_name, true);
+                log::info("snapshot \"{}\" created: {} tables, {} rows", manifest.name, manifest.tables.size(),
+                          manifest.total_rows());
+            }
             // With --json -, stdout carries only the JSON document.
             if (log::level() >= log::Level::normal) {
                 report::print_text(report, context.json_path == "-" ? std::cerr : std::cout);

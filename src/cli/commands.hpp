@@ -15,6 +15,11 @@ namespace sandboxctl::cli {
 struct Context {
     config::Overrides overrides;
     std::string json_path;
+    // snapshots and reset
+    std::string snapshot_name;
+    std::optional<std::string> reset_name;
+    bool replace = false;
+    bool full = false;
     // unlock
     std::optional<int> connection_limit;
     std::string maintenance_db = "postgres";
@@ -33,6 +38,10 @@ void add_plan_command(CLI::App& app, Context& context);
 void add_doctor_command(CLI::App& app, Context& context);
 void add_verify_command(CLI::App& app, Context& context);
 void add_unlock_command(CLI::App& app, Context& context);
+void add_snapshot_command(CLI::App& app, Context& context);
+void add_reset_command(CLI::App& app, Context& context);
+void add_status_command(CLI::App& app, Context& context);
+void add_snapshot_dir_option(CLI::App& command, Context& context);
 
 // Runs the command line; returns the process exit code.
 int run(int argc, char** argv);

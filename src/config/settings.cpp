@@ -98,15 +98,16 @@ void load_file(const std::filesystem::path& file, Settings& settings) {
         }
         throw usage_error(fmt::format("{}: invalid TOML: {}", where(e.source()), e.description()));
     }
-    reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir"}, "");
-    read_endpoint(root, "source", settings.source, settings.source_role);
-    read_endpoint(root, "target", settings.target, settings.target_role);
-    if (auto v = string_value(root, "state_dir", "")) settings.state_dir = *v;
-
+    reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir"}, "");
     auto relative = [&](const std::string& path) {
         std::filesystem::path p(path);
         return p.is_absolute() ? p : file.parent_path() / p;
     };
+    read_endpoint(root, "source", settings.source, settings.source_role);
+    read_endpoint(root, "target", settings.target, settings.target_role);
+    if (auto v = string_value(root, "state_dir", "")) settings.state_dir = *v;
+    if (auto v = string_value(root, "snapshot_dir", "")) settings.snapshot_dir = relative(*v);
+
     if (const toml::table* refresh = section(root, "refresh")) {
         reject_unknown(*refresh, {"exclude", "exclude_data", "post_sql", "lock_timeout", "pg_bin"}, "refresh");
         settings.exclude = string_list(*refresh, "exclude", "refresh");
@@ -141,6 +142,9 @@ Settings resolve(const Overrides& cli) {
     for (const auto& path : cli.post_sql) settings.post_sql.emplace_back(path);
     if (cli.lock_timeout) settings.lock_timeout = parse_duration(*cli.lock_timeout, "--lock-timeout");
     if (cli.pg_bin) settings.pg_bin = *cli.pg_bin;
+    if (auto v = env("SANDBOXCTL_SNAPSHOT_DIR")) settings.snapshot_dir = *v;
+    if (cli.snapshot_dir) settings.snapshot_dir = *cli.snapshot_dir;
+    if (settings.snapshot_dir.empty()) settings.snapshot_dir = settings.state_dir / "snapshots";
     return settings;
 }
 

@@ -23,6 +23,7 @@ struct Settings {
     std::string hook_before;
     std::string hook_after;
     std::filesystem::path state_dir;
+    std::filesystem::path snapshot_dir;  // default: state_dir/snapshots
 };
 
 // The command-line layer: only what the user gave.
@@ -32,6 +33,7 @@ struct Overrides {
     std::vector<std::string> exclude, exclude_data, post_sql;
     std::optional<std::string> lock_timeout;
     std::optional<std::string> pg_bin;
+    std::optional<std::string> snapshot_dir;
 };
 
 // Reads the layers and returns the merged settings. Throws a usage error

@@ -89,8 +89,17 @@ Connection Connection::open(const ConnInfo& info, std::string_view purpose) {
     return Connection(conn, info.label());
 }
 
+// Server notices (NOTICE, WARNING) are shown with --verbose, labelled with
+// the side they come from, instead of libpq's default print to stderr.
+extern "C" void route_notice(void* label, const char* message) {
+    std::string text(message);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    log::detail("[{}] {}", static_cast<const char*>(label), text);
+}
+
 Connection::Connection(PGconn* conn, std::string label) : conn_(conn), label_(std::move(label)) {
     cancel_slot_ = register_cancel(conn_);
+    PQsetNoticeProcessor(conn_, route_notice, const_cast<char*>(label_ == "source" ? "source" : "target"));
 }
 
 Connection::Connection(Connection&& other) noexcept
@@ -149,7 +158,9 @@ Result Connection::exec(std::string_view sql, const Params& params) {
     Result result(raw);
     auto status = PQresultStatus(raw);
     if (!raw || (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)) {
-        std::string first_line(sql.substr(0, sql.find('\n')));
+        auto start = sql.find_first_not_of(" \n\t");
+        std::string_view rest = sql.substr(start == std::string_view::npos ? sql.size() : start);
+        std::string first_line(rest.substr(0, rest.find('\n')));
         if (first_line.size() > 80) first_line = first_line.substr(0, 77) + "...";
         throw_error("query \"" + first_line + "\"", raw);
     }
@@ -187,6 +198,15 @@ std::string quote_ident(std::string_view name) {
         out += c;
     }
     return out + "\"";
+}
+
+std::string quote_literal(std::string_view value) {
+    std::string out = "'";
+    for (char c : value) {
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    return out + "'";
 }
 
 std::string qualified_name(std::string_view schema, std::string_view name) {

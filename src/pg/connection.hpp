@@ -85,6 +85,9 @@ private:
 // Double-quotes an identifier without a connection (for pg_dump patterns and
 // messages); Connection::quote_identifier is preferred for SQL.
 std::string quote_ident(std::string_view name);
+// 'text' with quotes doubled, for servers with standard_conforming_strings
+// on (the default, and what sandboxctl's sessions use).
+std::string quote_literal(std::string_view value);
 // "schema"."name"
 std::string qualified_name(std::string_view schema, std::string_view name);
 

@@ -29,30 +29,6 @@ void finish_results(Connection& conn, std::string_view context) {
     if (failed) conn.throw_error(context, error->raw());
 }
 
-// Ends a COPY FROM STDIN that did not complete, so the target session leaves
-// COPY mode with its transaction marked failed, never with half a table.
-class CopyInGuard {
-public:
-    explicit CopyInGuard(Connection& target) : target_(target) {}
-    ~CopyInGuard() {
-        if (finished_) return;
-        PQputCopyEnd(target_.raw(), "sandboxctl aborted the copy");
-        while (PGresult* r = PQgetResult(target_.raw())) PQclear(r);
-    }
-    CopyInGuard(const CopyInGuard&) = delete;
-    CopyInGuard& operator=(const CopyInGuard&) = delete;
-
-    void finish(std::string_view context) {
-        finished_ = true;
-        if (PQputCopyEnd(target_.raw(), nullptr) != 1) target_.throw_error(context);
-        finish_results(target_, context);
-    }
-
-private:
-    Connection& target_;
-    bool finished_ = false;
-};
-
 // Leaves a COPY TO STDOUT cleanly if we stop reading early: the query is
 // cancelled and its remaining output discarded.
 class CopyOutGuard {
@@ -80,13 +56,31 @@ private:
 
 }  // namespace
 
-CopyCounters stream_copy(Connection& source, std::string_view copy_out_sql, Connection& target,
-                         std::string_view copy_in_sql, const CopyProgress& progress) {
-    start_copy(target, copy_in_sql, PGRES_COPY_IN, "COPY FROM STDIN");
-    CopyInGuard copy_in(target);
-    start_copy(source, copy_out_sql, PGRES_COPY_OUT, "COPY TO STDOUT");
-    CopyOutGuard copy_out(source);
+CopyIn::CopyIn(Connection& target, std::string_view sql) : target_(target) {
+    start_copy(target_, sql, PGRES_COPY_IN, "COPY FROM STDIN");
+}
 
+CopyIn::~CopyIn() {
+    if (finished_) return;
+    PQputCopyEnd(target_.raw(), "sandboxctl aborted the copy");
+    while (PGresult* r = PQgetResult(target_.raw())) PQclear(r);
+}
+
+void CopyIn::put(std::string_view data) {
+    if (PQputCopyData(target_.raw(), data.data(), static_cast<int>(data.size())) != 1) {
+        target_.throw_error("sending COPY data");
+    }
+}
+
+void CopyIn::finish() {
+    finished_ = true;
+    if (PQputCopyEnd(target_.raw(), nullptr) != 1) target_.throw_error("COPY FROM STDIN");
+    finish_results(target_, "COPY FROM STDIN");
+}
+
+CopyCounters copy_out(Connection& source, std::string_view sql, const std::function<void(std::string_view)>& sink) {
+    start_copy(source, sql, PGRES_COPY_OUT, "COPY TO STDOUT");
+    CopyOutGuard guard(source);
     CopyCounters counters;
     for (;;) {
         char* row = nullptr;
@@ -94,17 +88,26 @@ CopyCounters stream_copy(Connection& source, std::string_view copy_out_sql, Conn
         if (length == -1) break;
         if (length < 0) source.throw_error("reading COPY data");
         std::unique_ptr<char, void (*)(void*)> owned(row, PQfreemem);
-        if (PQputCopyData(target.raw(), row, length) != 1) target.throw_error("sending COPY data");
+        sink(std::string_view(row, static_cast<std::size_t>(length)));
         ++counters.rows;
         counters.bytes += length;
-        if (counters.rows % rows_between_checks == 0) {
-            interrupt::throw_if_requested();
-            if (progress) progress(counters);
-        }
+        if (counters.rows % rows_between_checks == 0) interrupt::throw_if_requested();
     }
-    copy_out.finished();
+    guard.finished();
     finish_results(source, "COPY TO STDOUT");
-    copy_in.finish("COPY FROM STDIN");
+    return counters;
+}
+
+CopyCounters stream_copy(Connection& source, std::string_view copy_out_sql, Connection& target,
+                         std::string_view copy_in_sql, const CopyProgress& progress) {
+    CopyIn copy_in(target, copy_in_sql);
+    long long rows = 0, bytes = 0;
+    auto counters = copy_out(source, copy_out_sql, [&](std::string_view row) {
+        copy_in.put(row);
+        bytes += static_cast<long long>(row.size());
+        if (++rows % rows_between_checks == 0 && progress) progress({rows, bytes});
+    });
+    copy_in.finish();
     if (progress) progress(counters);
     return counters;
 }

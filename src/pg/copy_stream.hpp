@@ -15,6 +15,28 @@ struct CopyCounters {
 
 using CopyProgress = std::function<void(const CopyCounters&)>;
 
+// A COPY ... FROM STDIN in progress on `target`. Data is sent with put();
+// finish() completes it; destroying an unfinished one aborts the COPY, so the
+// target transaction fails instead of committing a partial table.
+class CopyIn {
+public:
+    CopyIn(Connection& target, std::string_view sql);
+    ~CopyIn();
+    CopyIn(const CopyIn&) = delete;
+    CopyIn& operator=(const CopyIn&) = delete;
+
+    void put(std::string_view data);
+    void finish();
+
+private:
+    Connection& target_;
+    bool finished_ = false;
+};
+
+// Runs a COPY ... TO STDOUT on `source` and passes each message (one row, in
+// text format) to `sink`. Returns the number of messages and bytes.
+CopyCounters copy_out(Connection& source, std::string_view sql, const std::function<void(std::string_view)>& sink);
+
 // Runs `copy_out_sql` (a COPY ... TO STDOUT) on `source` and `copy_in_sql`
 // (a COPY ... FROM STDIN) on `target`, forwarding every row. On any failure or
 // interrupt the target COPY is aborted, so nothing half-copied is committed.

@@ -62,7 +62,7 @@ CopyPlan make_plan(const catalog::SourceCatalog& catalog, const PlanOptions& opt
         }
         if (!reason.empty()) {
             plan.excluded.push_back({r.kind(), r.display(), r.owner, reason});
-            plan.dump_exclusions.push_back(r.qualified());
+            plan.dump_exclusions.push_back("--exclude-table=" + r.qualified());
             plan.excluded_oids.insert(r.oid);
             continue;
         }

@@ -35,7 +35,7 @@ struct CopyPlan {
     std::vector<const catalog::Relation*> matviews;
     std::vector<Exclusion> excluded;                  // left out entirely
     std::vector<Exclusion> data_excluded;             // schema copied, rows not
-    std::vector<std::string> dump_exclusions;         // pg_dump --exclude-table patterns
+    std::vector<std::string> dump_exclusions;         // pg_dump --exclude-table=... options
     std::set<unsigned> excluded_oids;
     long long data_bytes = 0;
 

@@ -45,15 +45,15 @@ int PgTools::pg_dump_major_version() const {
 }
 
 void PgTools::dump_schema(const pg::ConnInfo& source, const std::string& snapshot,
-                          const std::vector<std::string>& excluded_tables, const std::filesystem::path& out) const {
+                          const std::vector<std::string>& exclusions, const std::filesystem::path& out) const {
     std::vector<std::string> argv = {program("pg_dump"), "--schema-only", "--format=custom", "--no-sync",
                                      "--snapshot=" + snapshot, "--file=" + out.string()};
-    for (const auto& pattern : excluded_tables) argv.push_back("--exclude-table=" + pattern);
+    argv.insert(argv.end(), exclusions.begin(), exclusions.end());
     argv.push_back("--dbname=" + source.without_password());
     try {
         run_checked({argv, credentials_for(source)});
     } catch (...) {
-        rethrow_with_context("could not dump the source schema");
+        rethrow_with_context("could not dump the " + source.label() + " schema");
     }
 }
 

@@ -20,9 +20,10 @@ public:
     int pg_dump_major_version() const;
 
     // Dumps the schema of `source` at `snapshot` in custom format to `out`.
-    // `excluded_tables` are pg_dump patterns for relations never to lock or read.
+    // `exclusions` are pg_dump options (--exclude-table=..., --exclude-schema=...)
+    // for objects never to lock or read.
     void dump_schema(const pg::ConnInfo& source, const std::string& snapshot,
-                     const std::vector<std::string>& excluded_tables, const std::filesystem::path& out) const;
+                     const std::vector<std::string>& exclusions, const std::filesystem::path& out) const;
 
     // `pg_restore --list` of an archive.
     std::string list(const std::filesystem::path& archive) const;

@@ -43,6 +43,7 @@ void save_manifest(const Manifest& m, const std::filesystem::path& directory) {
         doc["sequences"].push_back(
             {{"schema", s.schema}, {"name", s.name}, {"last_value", s.last_value}, {"is_called", s.is_called}});
     }
+    doc["matviews"] = m.matviews;
     write_file_atomically(directory / "manifest.json", doc.dump(2) + "\n", "snapshot manifest");
 }
 
@@ -70,6 +71,7 @@ Manifest load_manifest(const std::filesystem::path& directory) {
         for (const auto& s : doc.at("sequences")) {
             m.sequences.push_back({s.at("schema"), s.at("name"), s.at("last_value"), s.at("is_called")});
         }
+        m.matviews = doc.at("matviews").get<std::vector<std::string>>();
         return m;
     } catch (const nlohmann::json::exception& e) {
         throw failure("snapshot manifest \"" + path.string() + "\" is malformed: " + e.what(),

@@ -44,6 +44,7 @@ struct Manifest {
     std::string schema_sha256;
     std::vector<TableEntry> tables;
     std::vector<SequenceEntry> sequences;
+    std::vector<std::string> matviews;  // populated materialized views, refresh order, quoted names
 
     long long total_rows() const;
     long long total_compressed_bytes() const;

@@ -32,6 +32,8 @@ std::string normalize_schema(const std::string& dump, const std::string& owner) 
         // Session settings land before whichever entry comes first in each dump.
         if (line.starts_with("SET ") || line.starts_with("SELECT pg_catalog.set_config")) continue;
         if (line.find(" OWNER TO ") != std::string::npos) continue;
+        // sandboxctl's change-tracking triggers are not part of the application's schema.
+        if (line.find("sandboxctl_track_") != std::string::npos) continue;
         if (keep) out += line + "\n";
     }
     return out;
@@ -39,7 +41,7 @@ std::string normalize_schema(const std::string& dump, const std::string& owner) 
 
 std::string dump_schema(const Cluster& cluster, const std::string& database) {
     auto result = run_process({{(cluster.bin_dir() / "pg_dump").string(), "--schema-only", "--no-acl",
-                                "--dbname=" + cluster.admin_conninfo(database)},
+                                "--exclude-schema=sandboxctl*", "--dbname=" + cluster.admin_conninfo(database)},
                                {}});
     if (!result.succeeded()) throw std::runtime_error("pg_dump failed: " + result.err);
     return result.out;
@@ -54,7 +56,7 @@ DatabaseState capture_state(const Cluster& cluster, const std::string& database,
     auto relations = conn.exec(R"(
 SELECT c.relkind, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'S') AND pg_get_userbyid(c.relowner) = $1
+WHERE c.relkind IN ('r', 'S') AND pg_get_userbyid(c.relowner) = $1 AND n.nspname NOT LIKE 'sandboxctl%'
 ORDER BY 2)",
                                {owner});
     for (int row = 0; row < relations.rows(); ++row) {

@@ -1,0 +1,268 @@
+#include "snapshot/cache.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace sandboxctl::snapshot {
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+    return out;
+}
+
+std::vector<std::string> quoted(const std::vector<std::string>& names, const std::string& prefix = "") {
+    std::vector<std::string> out;
+    for (const auto& n : names) out.push_back(prefix + pg::quote_ident(n));
+    return out;
+}
+
+std::vector<std::string> key_names(const catalog::Relation& t) {
+    std::vector<std::string> out;
+    for (const auto& [name, type] : t.primary_key) out.push_back(name);
+    return out;
+}
+
+// "t.a = g.a AND t.b = g.b"
+std::string key_match(const catalog::Relation& t, const char* left, const char* right) {
+    std::vector<std::string> parts;
+    for (const auto& name : key_names(t)) {
+        parts.push_back(fmt::format("{0}.{2} = {1}.{2}", left, right, pg::quote_ident(name)));
+    }
+    return join(parts, " AND ");
+}
+
+// The logged keys of one table, cast back to their column types.
+std::string logged_keys(const catalog::Relation& t) {
+    std::vector<std::string> columns;
+    for (const auto& [name, type] : t.primary_key) {
+        columns.push_back(fmt::format("(key ->> {})::{}", pg::quote_literal(name), type));
+    }
+    return fmt::format("SELECT DISTINCT {} FROM sandboxctl.changes WHERE relid = {} AND key IS NOT NULL",
+                       join(columns, ", "), t.oid);
+}
+
+enum class StepKind { remove, insert, update };
+
+struct Step {
+    StepKind kind;
+    std::string table;
+    std::string sql;
+};
+
+// Orders dirty tables so that referenced (parent) tables come first.
+std::vector<const catalog::Relation*> parents_first(std::vector<const catalog::Relation*> tables,
+                                                    pg::Connection& conn) {
+    std::set<unsigned> oids;
+    for (const auto* t : tables) oids.insert(t->oid);
+    auto edges = conn.exec("SELECT conrelid, confrelid FROM pg_catalog.pg_constraint WHERE contype = 'f'");
+    std::multimap<unsigned, unsigned> parents_of;
+    for (int row = 0; row < edges.rows(); ++row) {
+        auto child = static_cast<unsigned>(edges.get_int(row, 0)), parent = static_cast<unsigned>(edges.get_int(row, 1));
+        if (child != parent && oids.contains(child) && oids.contains(parent)) parents_of.emplace(child, parent);
+    }
+    std::vector<const catalog::Relation*> ordered;
+    std::set<unsigned> placed, visiting;
+    std::map<unsigned, const catalog::Relation*> by_oid;
+    for (const auto* t : tables) by_oid[t->oid] = t;
+    std::function<void(const catalog::Relation*)> place = [&](const catalog::Relation* t) {
+        if (placed.contains(t->oid) || visiting.contains(t->oid)) return;
+        visiting.insert(t->oid);
+        auto [begin, end] = parents_of.equal_range(t->oid);
+        for (auto it = begin; it != end; ++it) place(by_oid[it->second]);
+        placed.insert(t->oid);
+        ordered.push_back(t);
+    };
+    for (const auto* t : tables) place(t);
+    return ordered;
+}
+
+class TriggerPause {
+public:
+    TriggerPause(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables) : conn_(conn) {
+        std::string oids;
+        for (const auto* t : tables) oids += (oids.empty() ? "" : ",") + std::to_string(t->oid);
+        if (oids.empty()) return;
+        auto r = conn.exec(fmt::format(
+            "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_catalog.pg_trigger "
+            "WHERE tgrelid IN ({}) AND NOT tgisinternal AND tgenabled <> 'D'",
+            oids));
+        std::string sql;
+        for (int row = 0; row < r.rows(); ++row) {
+            triggers_.push_back({r.get(row, 0), r.get(row, 1), r.get(row, 2)});
+            sql += fmt::format("ALTER TABLE {} DISABLE TRIGGER {};\n", r.get(row, 0), pg::quote_ident(r.get(row, 1)));
+        }
+        if (!sql.empty()) conn.exec(sql);
+    }
+    void restore() {
+        std::string sql;
+        for (const auto& t : triggers_) {
+            const char* how = t.enabled == "A" ? "ENABLE ALWAYS" : t.enabled == "R" ? "ENABLE REPLICA" : "ENABLE";
+            sql += fmt::format("ALTER TABLE {} {} TRIGGER {};\n", t.table, how, pg::quote_ident(t.name));
+        }
+        if (!sql.empty()) conn_.exec(sql);
+    }
+
+private:
+    struct Trigger {
+        std::string table, name, enabled;
+    };
+    pg::Connection& conn_;
+    std::vector<Trigger> triggers_;
+};
+
+long long affected(pg::Connection& conn, const std::string& sql) {
+    auto result = conn.exec(sql);
+    const char* tuples = PQcmdTuples(const_cast<PGresult*>(result.raw()));
+    return tuples && *tuples ? std::stoll(tuples) : 0;
+}
+
+// Runs steps under savepoints; a step that violates a foreign key or unique
+// key waits for a later pass, after the others have run (a child row moved to
+// a new parent must be put back before that parent can be deleted).
+void run_steps(pg::Connection& conn, std::vector<Step> steps, DeltaStats& stats) {
+    while (!steps.empty()) {
+        std::vector<Step> postponed;
+        std::optional<std::string> last_error;
+        for (auto& step : steps) {
+            conn.exec("SAVEPOINT sandboxctl_step");
+            try {
+                long long rows = affected(conn, step.sql);
+                (step.kind == StepKind::remove ? stats.deleted
+                 : step.kind == StepKind::insert ? stats.inserted
+                                                 : stats.updated) += rows;
+                conn.exec("RELEASE SAVEPOINT sandboxctl_step");
+            } catch (const pg::PgError& e) {
+                if (e.sqlstate() != "23503" && e.sqlstate() != "23505") {
+                    rethrow_with_context("could not reset table " + step.table);
+                }
+                conn.exec("ROLLBACK TO SAVEPOINT sandboxctl_step");
+                last_error = e.what();
+                postponed.push_back(std::move(step));
+            }
+        }
+        if (postponed.size() == steps.size()) {
+            throw failure("could not reset table " + postponed.front().table + ": " + *last_error,
+                          "Run \"sandboxctl reset --full\".");
+        }
+        steps = std::move(postponed);
+    }
+}
+
+}  // namespace
+
+void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables,
+                 const std::string& snapshot) {
+    std::string sql = "DROP SCHEMA IF EXISTS sandboxctl_golden CASCADE;\nCREATE SCHEMA sandboxctl_golden;\n"
+                      "COMMENT ON SCHEMA sandboxctl_golden IS 'sandboxctl golden copy for delta resets; do not edit';\n"
+                      "CREATE TABLE sandboxctl_golden.tables (relid oid PRIMARY KEY, cache text NOT NULL);\n";
+    int index = 0;
+    for (const auto* t : tables) {
+        std::string cache = fmt::format("sandboxctl_golden.g{}", ++index);
+        std::string columns = t->copy_columns.empty() ? "" : join(quoted(t->copy_columns), ", ");
+        sql += fmt::format("CREATE TABLE {} AS SELECT {} FROM ONLY {};\n", cache, columns, t->qualified());
+        if (!t->primary_key.empty()) {
+            sql += fmt::format("CREATE INDEX ON {} ({});\n", cache, join(quoted(key_names(*t)), ", "));
+        }
+        sql += fmt::format("ANALYZE {};\nINSERT INTO sandboxctl_golden.tables VALUES ({}, '{}');\n", cache, t->oid, cache);
+    }
+    sql += "CREATE TABLE sandboxctl_golden.meta (snapshot text NOT NULL);\n";
+    conn.exec(sql);
+    conn.exec("INSERT INTO sandboxctl_golden.meta VALUES ($1)", {snapshot});
+}
+
+std::optional<std::string> cached_snapshot(pg::Connection& conn) {
+    if (conn.query_value("SELECT pg_catalog.to_regclass('sandboxctl_golden.meta') IS NOT NULL") != "t") return std::nullopt;
+    auto r = conn.exec("SELECT snapshot FROM sandboxctl_golden.meta");
+    if (r.rows() != 1) return std::nullopt;
+    return r.get(0, 0);
+}
+
+DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable>& dirty,
+                              const catalog::SourceCatalog& catalog) {
+    DeltaStats stats;
+    auto map = conn.exec("SELECT relid, cache FROM sandboxctl_golden.tables");
+    std::map<unsigned, std::string> cache_of;
+    for (int row = 0; row < map.rows(); ++row) cache_of[static_cast<unsigned>(map.get_int(row, 0))] = map.get(row, 1);
+
+    std::vector<const catalog::Relation*> tables;
+    std::set<unsigned> whole;
+    for (const auto& d : dirty) {
+        const auto* t = catalog.find(d.oid);
+        if (!t || !cache_of.contains(d.oid)) {
+            throw failure("table " + d.name + " was written but is not in the golden cache",
+                          "Run \"sandboxctl reset --full\".");
+        }
+        tables.push_back(t);
+        if (d.whole || t->primary_key.empty()) whole.insert(d.oid);
+    }
+    tables = parents_first(tables, conn);
+    stats.tables = static_cast<int>(tables.size());
+    TriggerPause pause(conn, tables);
+    conn.exec("SET CONSTRAINTS ALL DEFERRED");
+
+    // Deletes children first, inserts parents first, updates last.
+    std::vector<Step> steps, updates;
+    for (auto it = tables.rbegin(); it != tables.rend(); ++it) {
+        const auto& t = **it;
+        const std::string& g = cache_of[t.oid];
+        std::string keyed = whole.contains(t.oid) ? ""
+                                                  : fmt::format(" AND ({}) IN ({})", join(quoted(key_names(t), "t."), ", "),
+                                                                logged_keys(t));
+        if (t.primary_key.empty()) {
+            steps.push_back({StepKind::remove, t.display(), "DELETE FROM ONLY " + t.qualified()});
+        } else {
+            steps.push_back({StepKind::remove, t.display(), fmt::format("DELETE FROM ONLY {} t WHERE NOT EXISTS (SELECT 1 FROM {} g WHERE {}){}",
+                                                        t.qualified(), g, key_match(t, "g", "t"), keyed)});
+        }
+    }
+    for (const auto* tp : tables) {
+        const auto& t = *tp;
+        const std::string& g = cache_of[t.oid];
+        std::string columns = join(quoted(t.copy_columns), ", ");
+        if (t.primary_key.empty()) {
+            steps.push_back({StepKind::insert, t.display(), t.copy_columns.empty()
+                                                ? fmt::format("INSERT INTO {} SELECT FROM {}", t.qualified(), g)
+                                                : fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}",
+                                                              t.qualified(), columns, columns, g)});
+            continue;
+        }
+        std::string keyed = whole.contains(t.oid) ? ""
+                                                  : fmt::format(" AND ({}) IN ({})", join(quoted(key_names(t), "g."), ", "),
+                                                                logged_keys(t));
+        steps.push_back({StepKind::insert, t.display(), fmt::format("INSERT INTO {0} ({1}) OVERRIDING SYSTEM VALUE SELECT {2} FROM {3} g "
+                                                    "WHERE NOT EXISTS (SELECT 1 FROM ONLY {0} t WHERE {4}){5}",
+                                                    t.qualified(), columns, join(quoted(t.copy_columns, "g."), ", "), g,
+                                                    key_match(t, "t", "g"), keyed)});
+        std::vector<std::string> assignments;
+        auto keys = key_names(t);
+        for (const auto& c : t.copy_columns) {
+            bool is_key = std::find(keys.begin(), keys.end(), c) != keys.end();
+            bool identity = std::find(t.identity_always.begin(), t.identity_always.end(), c) != t.identity_always.end();
+            if (!is_key && !identity) assignments.push_back(fmt::format("{0} = g.{0}", pg::quote_ident(c)));
+        }
+        if (assignments.empty()) continue;
+        std::string keyed_t = whole.contains(t.oid) ? ""
+                                                    : fmt::format(" AND ({}) IN ({})", join(quoted(keys, "t."), ", "),
+                                                                  logged_keys(t));
+        updates.push_back({StepKind::update, t.display(), fmt::format("UPDATE ONLY {} t SET {} FROM {} g WHERE {}{}", t.qualified(),
+                                                    join(assignments, ", "), g, key_match(t, "t", "g"), keyed_t)});
+    }
+    steps.insert(steps.end(), updates.begin(), updates.end());
+    run_steps(conn, std::move(steps), stats);
+    // Check the deferred constraints now: ALTER TABLE (re-enabling triggers)
+    // is refused while their checks are pending.
+    conn.exec("SET CONSTRAINTS ALL IMMEDIATE");
+    pause.restore();
+    return stats;
+}
+
+}  // namespace sandboxctl::snapshot

@@ -1,0 +1,279 @@
+#include "snapshot/operations.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "catalog/name_pattern.hpp"
+#include "core/log.hpp"
+#include "core/temp_dir.hpp"
+#include "pg/copy_stream.hpp"
+#include "refresh/plan.hpp"
+#include "safety/exclusive_access.hpp"
+#include "schema/pg_tools.hpp"
+#include "schema/script_runner.hpp"
+#include "schema/toc.hpp"
+#include "snapshot/file_check.hpp"
+#include "snapshot/fingerprint.hpp"
+#include "snapshot/store.hpp"
+#include "snapshot/tracking.hpp"
+#include "snapshot/zstd_file.hpp"
+#include "verify/table_hash.hpp"
+
+namespace sandboxctl::snapshot {
+namespace {
+
+constexpr int zstd_level = 3;
+
+std::string utc_now() {
+    std::time_t now = std::time(nullptr);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    return buffer;
+}
+
+// The sandbox's own objects, minus sandboxctl's tracking and cache schemas.
+refresh::CopyPlan sandbox_plan(const catalog::SourceCatalog& catalog, const std::string& role) {
+    refresh::PlanOptions options;
+    options.source_role = role;
+    options.exclude.emplace_back(std::string(tracking_schema) + ".*", "internal");
+    options.exclude.emplace_back(std::string(cache_schema) + ".*", "internal");
+    return refresh::make_plan(catalog, options);
+}
+
+// Tables that get tracking triggers: row tables and partitioned parents.
+std::vector<const catalog::Relation*> trackable(const refresh::CopyPlan& plan) {
+    std::vector<const catalog::Relation*> out;
+    for (const auto* r : plan.relations) {
+        if (r->relkind == 'r' || r->relkind == 'p') out.push_back(r);
+    }
+    return out;
+}
+
+void begin_as(pg::Connection& conn, const std::string& role, const char* begin, std::chrono::milliseconds lock_timeout) {
+    conn.exec(begin);
+    conn.exec(fmt::format("SET LOCAL lock_timeout = {}", lock_timeout.count()));
+    conn.exec("SET LOCAL ROLE " + conn.quote_identifier(role));
+}
+
+TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, const std::filesystem::path& dir, int index) {
+    TableEntry entry{table.schema, table.name, fmt::format("data/{:05}.zst", index), table.binary_copy_safe,
+                     table.copy_columns};
+    ZstdWriter writer(dir / entry.file, zstd_level);
+    std::string columns;
+    for (const auto& c : table.copy_columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
+    std::string sql = "COPY " + table.qualified() + (columns.empty() ? "" : " (" + columns + ")") + " TO STDOUT" +
+                      (entry.binary ? " WITH (FORMAT binary)" : "");
+    auto counters = pg::copy_out(conn, sql, [&](std::string_view data) { writer.write(data); });
+    entry.rows = entry.binary && counters.rows > 0 ? counters.rows - 1 : counters.rows;
+    entry.bytes = counters.bytes;
+    entry.sha256 = writer.finish();
+    entry.compressed_bytes = writer.compressed_bytes();
+    auto hash = verify::hash_table(conn, table.qualified());
+    entry.content_hash = hash.digest;
+    return entry;
+}
+
+void set_sequences(pg::Connection& conn, const std::vector<SequenceEntry>& sequences) {
+    std::string sql;
+    for (const auto& s : sequences) {
+        sql += fmt::format("SELECT pg_catalog.setval({}, {}, {});\n", pg::quote_literal(s.qualified()), s.last_value,
+                           s.is_called ? "true" : "false");
+    }
+    if (!sql.empty()) conn.exec(sql);
+}
+
+// Tracking triggers are part of the dumped schema (they sit on the tables);
+// a restore leaves them out and installs them afresh.
+void leave_out_tracking_triggers(std::vector<schema::TocEntry>& entries) {
+    for (auto& e : entries) {
+        if (e.desc == "TRIGGER" && (e.tag.ends_with(" sandboxctl_track_row") || e.tag.ends_with(" sandboxctl_track_truncate"))) {
+            e.keep = false;
+        }
+    }
+}
+
+schema::TocNames toc_names(pg::Connection& conn) {
+    schema::TocNames names;
+    auto roles = conn.exec("SELECT rolname FROM pg_catalog.pg_roles ORDER BY length(rolname) DESC");
+    for (int row = 0; row < roles.rows(); ++row) names.roles.push_back(roles.get(row, 0));
+    auto schemas = conn.exec("SELECT nspname FROM pg_catalog.pg_namespace ORDER BY length(nspname) DESC");
+    for (int row = 0; row < schemas.rows(); ++row) names.schemas.push_back(schemas.get(row, 0));
+    return names;
+}
+
+void install_tracking_and_cache(pg::Connection& conn, const std::string& role, const std::string& name,
+                                const std::string& fingerprint) {
+    auto catalog = catalog::read_catalog(conn);
+    auto plan = sandbox_plan(catalog, role);
+    install_tracking(conn, trackable(plan));
+    build_cache(conn, plan.data, name);
+    clear_changes(conn);
+    write_baseline(conn, name, fingerprint);
+}
+
+ResetResult full_reset(refresh::Target& target, const config::Settings& settings, const Store& store,
+                       const Manifest& manifest, std::string why) {
+    ResetResult result{manifest.name, true, std::move(why)};
+    auto& conn = target.conn;
+    auto dir = store.path_of(manifest.name);
+    TempDir work("sandboxctl-reset");
+    schema::PgTools tools(settings.pg_bin, work);
+    auto entries = schema::parse_toc(tools.list(dir / manifest.schema_file), toc_names(conn));
+    leave_out_tracking_triggers(entries);
+    write_private_file(work / "restore.list", schema::render_toc(entries));
+    auto pre = schema::split_script(tools.script(dir / manifest.schema_file, work / "restore.list", "pre-data"));
+    auto post = schema::split_script(tools.script(dir / manifest.schema_file, work / "restore.list", "post-data"));
+
+    conn.exec("BEGIN");
+    schema::apply_rebuild_settings(conn, settings.lock_timeout);
+    if (conn.user() != target.role) conn.exec("DROP OWNED BY " + conn.quote_identifier(conn.user()) + " CASCADE");
+    conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
+    conn.exec("DROP OWNED BY " + conn.quote_identifier(target.role) + " CASCADE");
+    schema::run_script(conn, pre, "pre-data");
+    for (const auto& t : manifest.tables) {
+        std::string columns;
+        for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
+        pg::CopyIn copy(conn, "COPY " + t.qualified() + (columns.empty() ? "" : " (" + columns + ")") + " FROM STDIN WITH (" +
+                                  (t.binary ? "FORMAT binary, " : "") + "FREEZE)");
+        read_zstd_file(dir / t.file, [&](std::string_view chunk) { copy.put(chunk); });
+        copy.finish();
+        result.rows_loaded += t.rows;
+        ++result.tables_loaded;
+    }
+    set_sequences(conn, manifest.sequences);
+    result.sequences_set = static_cast<int>(manifest.sequences.size());
+    schema::run_script(conn, post, "post-data");
+    for (const auto& view : manifest.matviews) conn.exec("REFRESH MATERIALIZED VIEW " + view);
+    schema::apply_rebuild_settings(conn, settings.lock_timeout);
+    conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
+    install_tracking_and_cache(conn, target.role, manifest.name, manifest.schema_fingerprint);
+    conn.exec("COMMIT");
+    return result;
+}
+
+}  // namespace
+
+Manifest create_snapshot(refresh::Target& target, const config::Settings& settings, const std::string& name,
+                         bool replace) {
+    Store store(settings.snapshot_dir);
+    Store::validate_name(name);
+    if (store.exists(name) && !replace) {
+        throw usage_error("snapshot \"" + name + "\" already exists",
+                          "Delete it first (\"sandboxctl snapshot delete " + name + "\") or pass --replace.");
+    }
+    Staging staging(store, name);
+    auto& conn = target.conn;
+
+    // Tracking first, committed: every write after the snapshot is logged.
+    begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
+    {
+        auto catalog = catalog::read_catalog(conn);
+        install_tracking(conn, trackable(sandbox_plan(catalog, target.role)));
+    }
+    conn.exec("COMMIT");
+
+    begin_as(conn, target.role, "BEGIN ISOLATION LEVEL REPEATABLE READ", settings.lock_timeout);
+    std::string snapshot_id = conn.query_value("SELECT pg_catalog.pg_export_snapshot()");
+    auto catalog = catalog::read_catalog(conn);
+    auto plan = sandbox_plan(catalog, target.role);
+    refresh::require_full_visibility(plan);
+
+    Manifest manifest;
+    manifest.name = name;
+    manifest.created_at = utc_now();
+    manifest.source = target.info.describe();
+    manifest.schema_fingerprint = schema_fingerprint(conn);
+    conn.exec("SET LOCAL search_path = pg_catalog");
+
+    TempDir work("sandboxctl-snapshot");
+    schema::PgTools tools(settings.pg_bin, work);
+    tools.dump_schema(target.info, snapshot_id,
+                      {"--exclude-schema=" + std::string(tracking_schema), "--exclude-schema=" + std::string(cache_schema)},
+                      staging.path() / manifest.schema_file);
+    manifest.schema_sha256 = sha256_of_file(staging.path() / manifest.schema_file);
+
+    int index = 0;
+    for (const auto* table : plan.data) {
+        log::detail("snapshot {}: {}", name, table->display());
+        manifest.tables.push_back(write_table(conn, *table, staging.path(), ++index));
+    }
+    for (const auto& s : catalog::read_sequence_states(conn, plan.sequences)) {
+        manifest.sequences.push_back({s.sequence->schema, s.sequence->name, s.last_value, s.is_called});
+    }
+    for (const auto* view : plan.matviews) manifest.matviews.push_back(view->qualified());
+
+    build_cache(conn, plan.data, name);
+    clear_changes(conn);
+    write_baseline(conn, name, manifest.schema_fingerprint);
+
+    save_manifest(manifest, staging.path());
+    record_file_stats(staging.path(), manifest);
+    staging.commit(replace);
+    conn.exec("COMMIT");
+    return manifest;
+}
+
+ResetResult reset_sandbox(refresh::Target& target, const config::Settings& settings,
+                          const std::optional<std::string>& requested, bool force_full) {
+    auto start = std::chrono::steady_clock::now();
+    Store store(settings.snapshot_dir);
+    auto& conn = target.conn;
+
+    conn.exec("BEGIN");
+    auto baseline = read_baseline(conn);
+    conn.exec("COMMIT");
+    std::string name = requested ? *requested : baseline ? baseline->snapshot : "";
+    if (name.empty()) {
+        throw usage_error("no snapshot named and the sandbox has no baseline snapshot",
+                          "Create one with \"sandboxctl snapshot create NAME\" and pass it to reset.");
+    }
+    if (!store.exists(name)) {
+        throw usage_error("snapshot \"" + name + "\" does not exist in \"" + store.root().string() + "\"",
+                          "List the snapshots with \"sandboxctl snapshot list\".");
+    }
+    auto manifest = load_manifest(store.path_of(name));
+    require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
+
+    pg::Connection control = pg::Connection::open(target.info, "reset-control");
+    safety::ExclusiveAccess exclusive(control, settings.state_dir, {conn.backend_pid()});
+
+    std::string why_full = force_full ? "--full was given" : "";
+    if (why_full.empty()) {
+        begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
+        auto cached = cached_snapshot(conn);
+        if (!baseline || baseline->snapshot != name) {
+            why_full = "the change log counts from another snapshot";
+        } else if (!cached || *cached != name) {
+            why_full = "the golden cache holds another snapshot";
+        } else if (schema_fingerprint(conn) != manifest.schema_fingerprint) {
+            why_full = "the schema changed since the snapshot";
+        }
+        if (why_full.empty()) {
+            ResetResult result{name, false, ""};
+            auto dirty = dirty_tables(conn);
+            std::vector<unsigned> oids;
+            for (const auto& d : dirty) oids.push_back(d.oid);
+            catalog::SourceCatalog tables;
+            tables.relations = catalog::read_relations(conn, oids);
+            result.delta = restore_from_cache(conn, dirty, tables);
+            set_sequences(conn, manifest.sequences);
+            result.sequences_set = static_cast<int>(manifest.sequences.size());
+            clear_changes(conn);
+            write_baseline(conn, name, manifest.schema_fingerprint);
+            conn.exec("COMMIT");
+            exclusive.release();
+            result.elapsed = std::chrono::steady_clock::now() - start;
+            return result;
+        }
+        conn.exec("ROLLBACK");
+    }
+    log::detail("full reset: {}", why_full);
+    require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
+    auto result = full_reset(target, settings, store, manifest, why_full);
+    exclusive.release();
+    result.elapsed = std::chrono::steady_clock::now() - start;
+    return result;
+}
+
+}  // namespace sandboxctl::snapshot

@@ -1,0 +1,38 @@
+#pragma once
+// `snapshot create` and `reset`: the golden-snapshot lifecycle of a sandbox.
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "config/settings.hpp"
+#include "refresh/session_setup.hpp"
+#include "snapshot/cache.hpp"
+#include "snapshot/manifest.hpp"
+
+namespace sandboxctl::snapshot {
+
+// Captures the sandbox at one snapshot into the store: schema archive,
+// per-table zstd data, checksums, sequence states. Sets up change tracking
+// first (so writes after the snapshot are logged) and rebuilds the golden
+// cache and the tracking baseline from the same snapshot.
+Manifest create_snapshot(refresh::Target& target, const config::Settings& settings, const std::string& name,
+                         bool replace);
+
+struct ResetResult {
+    std::string snapshot;
+    bool full = false;
+    std::string why_full;  // empty for a delta reset
+    DeltaStats delta;
+    long long rows_loaded = 0;  // full reset
+    int tables_loaded = 0;      // full reset
+    int sequences_set = 0;
+    std::chrono::nanoseconds elapsed{};
+};
+
+// Returns the sandbox to snapshot `name` (default: the tracking baseline):
+// delta by default, full when the schema drifted, the baseline or cache is
+// another snapshot's, or `force_full`. One transaction, exclusive access.
+ResetResult reset_sandbox(refresh::Target& target, const config::Settings& settings,
+                          const std::optional<std::string>& name, bool force_full);
+
+}  // namespace sandboxctl::snapshot

@@ -1,0 +1,47 @@
+#pragma once
+// Change tracking for delta resets. Every tracked table gets two triggers,
+// enabled ALWAYS: a row trigger that appends the primary key of each row an
+// INSERT, UPDATE or DELETE touches (old and new key) to sandboxctl.changes,
+// and a statement trigger that marks the whole table on TRUNCATE. Tables
+// without a primary key are marked whole on any write.
+//
+// Why this shape: the log is an append-only heap without indexes, so
+// concurrent application transactions never wait on each other because of it
+// (no unique key to collide on, no row to lock); reads do not fire triggers;
+// a rolled-back write leaves no log row but its table may be counted dirty by
+// an earlier write, never the reverse (the log row commits with the write).
+// The trigger functions are SECURITY DEFINER so any application role can log.
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "pg/connection.hpp"
+
+namespace sandboxctl::snapshot {
+
+// Creates (or refreshes) the tracking schema, log and triggers. Must run as
+// the target role, inside the caller's transaction.
+void install_tracking(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables);
+
+struct DirtyTable {
+    unsigned oid = 0;
+    std::string name;     // schema.table
+    bool whole = false;   // TRUNCATE, no primary key: restore the whole table
+    long long keys = 0;   // distinct keys logged
+};
+
+// Tables written since the log was last cleared, from the log.
+std::vector<DirtyTable> dirty_tables(pg::Connection& conn);
+bool tracking_installed(pg::Connection& conn);
+void clear_changes(pg::Connection& conn);
+
+// The baseline the log counts from: which snapshot, taken or reset when.
+struct Baseline {
+    std::string snapshot;
+    std::string fingerprint;
+    std::string since;
+};
+std::optional<Baseline> read_baseline(pg::Connection& conn);
+void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint);
+
+}  // namespace sandboxctl::snapshot

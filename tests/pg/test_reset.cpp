@@ -1,0 +1,186 @@
+// Golden snapshots and reset: after arbitrary DML (and DDL) a reset makes every
+// table, sequence and the schema equal to the snapshot again.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "harness/fidelity.hpp"
+#include "harness/pg_test.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+class Reset : public PgTest {
+protected:
+    void SetUp() override {
+        PgTest::SetUp();
+        if (IsSkipped() || HasFailure()) return;
+        model_ = adversarial_model();
+        store_ = "/tmp/sandboxctl-test-snapshots/" + test_name();
+        std::filesystem::remove_all(store_);
+        auto run = tool({"refresh", "--source", model_->source(), "--snapshot", "golden"});
+        ASSERT_EQ(run.exit_code, 0) << run.all();
+        golden_ = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    }
+
+    ToolRun tool(std::vector<std::string> args) {
+        bool store_only = args[0] == "snapshot" && args[1] != "create";
+        if (!store_only) args.insert(args.end(), {"--target", model_->target()});
+        if (args[0] != "unlock") args.insert(args.end(), {"--snapshot-dir", store_});
+        return run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}});
+    }
+
+    void expect_golden() {
+        auto now = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        EXPECT_TRUE(golden_ == now) << describe_differences(golden_, now);
+    }
+
+    // Writes a scenario would do, as the application (the sandbox login).
+    void scenario_dml() {
+        model_->sandbox_sql(R"(
+SET ROLE sbx_sandbox_login;
+INSERT INTO customer (nom) VALUES ('new customer'), ('another');          -- consumes the sequence
+UPDATE customer SET nom = 'renamed' WHERE rowid = 1;                     -- fires the tms trigger (audit row)
+INSERT INTO employee VALUES (4, 1, 'new hire');
+UPDATE employee SET manager_id = 4 WHERE id = 3;                          -- child moved to a new parent
+DELETE FROM employee WHERE id = 2 AND false;
+BEGIN; UPDATE chicken SET egg_id = NULL WHERE id = 2; DELETE FROM egg WHERE id = 2; COMMIT;
+TRUNCATE scratch;
+DELETE FROM vehicle WHERE id = 2;
+INSERT INTO truck VALUES (9, 6, 1000);
+UPDATE kitchen_sink SET label = 'changed', qty = 99 WHERE id = 1;
+DELETE FROM kitchen_sink WHERE id = 2;
+INSERT INTO measurements VALUES (99999, '2024-03-03', 1.5);
+DELETE FROM measurements WHERE id BETWEEN 10 AND 20;
+DELETE FROM no_columns WHERE ctid = (SELECT min(ctid) FROM no_columns);
+INSERT INTO "Accounting Dept"."Ledger ""Main""" VALUES (1, 'x', 1, 1);
+SELECT nextval('billing.invoice_number');
+)");
+    }
+
+    std::unique_ptr<Model> model_;
+    std::string store_;
+    DatabaseState golden_;
+};
+
+TEST_F(Reset, DeltaResetUndoesArbitraryDml) {
+    scenario_dml();
+    auto status = tool({"status"});
+    EXPECT_EQ(status.exit_code, 0) << status.all();
+    EXPECT_NE(status.out.find("public.customer"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("public.scratch                                     whole table"), std::string::npos)
+        << status.out;
+
+    auto run = tool({"reset", "--json", "-"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    auto report = nlohmann::json::parse(run.out);
+    EXPECT_EQ(report["mode"], "delta") << run.all();
+    expect_golden();
+    // The reset itself is not logged as a change, and a second one has nothing to do.
+    auto again = tool({"reset", "--json", "-"});
+    ASSERT_EQ(again.exit_code, 0) << again.all();
+    EXPECT_EQ(nlohmann::json::parse(again.out)["tables"], 0) << again.out;
+    expect_golden();
+}
+
+TEST_F(Reset, SchemaDriftFallsBackToFullReset) {
+    scenario_dml();
+    model_->sandbox_sql("SET ROLE sbx_sandbox_owner; ALTER TABLE customer ADD COLUMN added int; DROP TABLE empty_table;");
+    auto run = tool({"reset", "golden", "--json", "-"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    auto report = nlohmann::json::parse(run.out);
+    EXPECT_EQ(report["mode"], "full");
+    EXPECT_EQ(report["why_full"], "the schema changed since the snapshot");
+    expect_golden();
+    // Tracking survives the full reset: the next reset is a delta again.
+    scenario_dml();
+    auto delta = tool({"reset", "--json", "-"});
+    ASSERT_EQ(delta.exit_code, 0) << delta.all();
+    EXPECT_EQ(nlohmann::json::parse(delta.out)["mode"], "delta");
+    expect_golden();
+}
+
+TEST_F(Reset, CorruptSnapshotIsDetectedAndRefused) {
+    auto list = tool({"snapshot", "list"});
+    EXPECT_NE(list.out.find("golden"), std::string::npos) << list.all();
+    EXPECT_EQ(tool({"snapshot", "verify", "golden"}).exit_code, 0);
+    auto file = std::filesystem::path(store_) / "golden" / "data" / "00003.zst";
+    ASSERT_TRUE(std::filesystem::exists(file));
+    {
+        std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(10);
+        f.put('\x5a');
+    }
+    auto verify = tool({"snapshot", "verify", "golden"});
+    EXPECT_EQ(verify.exit_code, 1) << verify.all();
+    EXPECT_NE(verify.out.find("data/00003.zst: checksum mismatch"), std::string::npos) << verify.all();
+    scenario_dml();
+    auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    auto reset = tool({"reset"});
+    EXPECT_EQ(reset.exit_code, 1) << reset.all();
+    EXPECT_NE(reset.err.find("snapshot \"golden\" is damaged"), std::string::npos) << reset.err;
+    auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+    EXPECT_EQ(tool({"snapshot", "delete", "golden"}).exit_code, 0);
+    EXPECT_EQ(tool({"snapshot", "list"}).out.find("golden"), std::string::npos);
+}
+
+TEST_F(Reset, InterruptedResetLeavesOldOrNewStateAndNextResetWorks) {
+    for (int signal : {SIGKILL, SIGTERM}) {
+        scenario_dml();
+        auto dirty = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        BackgroundTool reset({"reset", "--full", "--target", model_->target(), "--snapshot-dir", store_},
+                             {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}});
+        wait_until([&] {
+            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                              "'sandboxctl/reset' AND state = 'active'") != "0\n";
+        }, 10);
+        reset.send(signal);
+        reset.finish();
+        wait_until([&] {
+            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
+                                              "'sandboxctl/reset%'") == "0\n";
+        }, 30);
+        auto now = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        EXPECT_TRUE(now == dirty || now == golden_) << "a mix of old and new state:\n" << describe_differences(golden_, now);
+        if (connection_limit(cluster(), model_->sandbox()) == 0) {
+            EXPECT_EQ(tool({"unlock"}).exit_code, 0);
+        }
+        auto next = tool({"reset"});
+        ASSERT_EQ(next.exit_code, 0) << next.all();
+        expect_golden();
+    }
+}
+
+TEST_F(Reset, TrackingAddsNoLockWaitsBetweenWriters) {
+    // Two application transactions insert into the same table at once; with
+    // tracking installed neither may wait for the other.
+    auto psql = cluster().bin_dir() / "psql";
+    pid_t holder = ::fork();
+    if (holder == 0) {
+        ::execl(psql.c_str(), "psql", "-X", "-q", "-d", model_->target().c_str(), "-c",
+                "BEGIN; INSERT INTO customer (nom) VALUES ('first'); SELECT pg_sleep(3); COMMIT;",
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ASSERT_TRUE(wait_until([&] {
+        return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' "
+                                          "AND state = 'active' AND pid <> pg_backend_pid()") == "1\n";
+    }, 10));
+    auto start = std::chrono::steady_clock::now();
+    model_->sandbox_sql("SET statement_timeout = '2s'; SET ROLE sbx_sandbox_login; "
+                        "INSERT INTO customer (nom) VALUES ('second'); UPDATE customer SET nom = nom WHERE rowid = 2;");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    int status = 0;
+    ::waitpid(holder, &status, 0);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(model_->sandbox_sql("SELECT count(DISTINCT key) FROM sandboxctl.changes "
+                                  "WHERE relid = 'customer'::regclass"),
+              "3\n");
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
