@@ -21,6 +21,11 @@ CREATE TABLE llx_actioncomm (id serial PRIMARY KEY, ref varchar(30), code varcha
 CREATE TABLE llx_ecm_files (rowid serial PRIMARY KEY, ref varchar(128), label varchar(128), share varchar(128),
   filename varchar(255), filepath varchar(255), fullpath_orig varchar(750), description text,
   src_object_type varchar(64), src_object_id integer, content bytea, tms timestamp);
+CREATE TABLE llx_paiement (rowid serial PRIMARY KEY, ref varchar(30), entity integer DEFAULT 1, datec timestamp,
+  tms timestamp, datep timestamp, amount numeric(24,8), fk_paiement integer NOT NULL, note text);
+CREATE TABLE llx_const (rowid serial PRIMARY KEY, name varchar(180) NOT NULL, entity integer DEFAULT 1,
+  value text NOT NULL, type varchar(64), visible smallint DEFAULT 1, note text, tms timestamp, UNIQUE (name, entity));
+INSERT INTO llx_const (name, value) SELECT 'MAIN_CONST_' || g, 'value ' || g FROM generate_series(1, 500) g;
 CREATE INDEX idx_facture_fk_soc ON llx_facture (fk_soc);
 CREATE INDEX idx_facture_datef ON llx_facture (datef);
 CREATE INDEX idx_facturedet_fk_facture ON llx_facturedet (fk_facture);
@@ -54,11 +59,11 @@ SELECT md5(i::text), md5(i::text || 'l'), NULL, 'FA' || i || '.pdf', 'facture/FA
        NULL, 'facture', i, decode(repeat(md5(i::text), 16), 'hex')
 FROM generate_series(1, greatest(100, (:scale * 10 / 100) * 3000)) i;
 
--- ~295 smaller tables, like Dolibarr's reference and module tables.
+-- ~293 smaller tables, like Dolibarr's reference and module tables.
 DO $$
 DECLARE i integer;
 BEGIN
-  FOR i IN 1..295 LOOP
+  FOR i IN 1..293 LOOP
     EXECUTE format('CREATE TABLE llx_c_table_%s (rowid serial PRIMARY KEY, code varchar(32) NOT NULL,
       label varchar(255), fk_soc integer REFERENCES llx_societe(rowid), amount numeric(24,8),
       active smallint DEFAULT 1, note text, tms timestamp, entity integer DEFAULT 1, UNIQUE (code, entity))', i);
@@ -67,7 +72,7 @@ BEGIN
       SELECT ''C'' || g, ''Label '' || g, 1 + g %% 50, g * 1.25, CASE WHEN g %% 2 = 0 THEN ''note'' END
       FROM generate_series(1, %s) g', i, (i * 37) % 200);
   END LOOP;
-  FOR i IN 1..295 LOOP
+  FOR i IN 1..293 LOOP
     EXECUTE format('CREATE TRIGGER update_customer_modtime BEFORE UPDATE ON llx_c_table_%s
       FOR EACH ROW EXECUTE FUNCTION update_modified_column_tms()', i);
   END LOOP;
@@ -75,6 +80,7 @@ END $$;
 CREATE TRIGGER update_customer_modtime BEFORE UPDATE ON llx_societe FOR EACH ROW EXECUTE FUNCTION update_modified_column_tms();
 CREATE TRIGGER update_customer_modtime BEFORE UPDATE ON llx_facture FOR EACH ROW EXECUTE FUNCTION update_modified_column_tms();
 CREATE TRIGGER update_customer_modtime BEFORE UPDATE ON llx_facturedet FOR EACH ROW EXECUTE FUNCTION update_modified_column_tms();
+CREATE TRIGGER update_customer_modtime BEFORE UPDATE ON llx_const FOR EACH ROW EXECUTE FUNCTION update_modified_column_tms();
 
 RESET ROLE;
 ANALYZE;

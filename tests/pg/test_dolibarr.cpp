@@ -1,6 +1,7 @@
 // The reference application: a real Dolibarr 22 database (shared fixture),
 // refreshed and verified. Skips, saying so, when the fixture is absent.
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -17,13 +18,19 @@ std::filesystem::path fixture() {
     return std::filesystem::path(dir ? dir : SANDBOXCTL_SHARED_DIR) / "fixtures/dolibarr/dolibarr-22-pg16.sql";
 }
 
-class Dolibarr : public PgTest {};
-
-TEST_F(Dolibarr, RefreshAndVerify) {
-    if (!std::filesystem::exists(fixture())) {
-        GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << fixture() << " (it lives in ../shared)";
+class Dolibarr : public PgTest {
+protected:
+    void SetUp() override {
+        PgTest::SetUp();
+        if (IsSkipped() || HasFailure()) return;
+        if (!std::filesystem::exists(fixture())) {
+            GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << fixture() << " (it lives in ../shared)";
+        }
     }
-    Model model(cluster(), test_name());
+    void load_fixture(Model& model);
+};
+
+void Dolibarr::load_fixture(Model& model) {
     TempDir work;
     {
         std::ifstream in(fixture());
@@ -33,6 +40,11 @@ TEST_F(Dolibarr, RefreshAndVerify) {
                                                                "OWNER TO sbx_app;");
     }
     cluster().psql_file(model.prod(), work / "prod.sql");
+}
+
+TEST_F(Dolibarr, RefreshAndVerify) {
+    Model model(cluster(), test_name());
+    load_fixture(model);
     ASSERT_EQ(model.prod_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'llx\\_%' AND tableowner = 'sbx_app'"),
               "276\n");
 
@@ -49,6 +61,34 @@ TEST_F(Dolibarr, RefreshAndVerify) {
     EXPECT_EQ(model.sandbox_sql("SELECT count(*) FROM pg_trigger WHERE tgname = 'update_customer_modtime'"), "107\n");
     EXPECT_EQ(model.sandbox_sql("SELECT api_key LIKE 'dolcrypt:AES-256-CTR:%' FROM llx_user WHERE api_key IS NOT NULL"),
               "t\n");
+}
+
+TEST_F(Dolibarr, ScenarioThenDeltaReset) {
+    Model model(cluster(), test_name());
+    load_fixture(model);
+    std::string store = "/tmp/sandboxctl-test-snapshots/" + test_name();
+    std::filesystem::remove_all(store);
+    std::vector<std::string> common = {"--target", model.target(), "--snapshot-dir", store};
+    auto with = [&](std::vector<std::string> args) {
+        args.insert(args.end(), common.begin(), common.end());
+        return run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}});
+    };
+    auto run = with({"refresh", "--source", model.source(), "--snapshot", "golden"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    auto golden = capture_state(cluster(), model.sandbox(), sandbox_role);
+
+    for (int round = 0; round < 2; ++round) {
+        cluster().psql_file(model.sandbox(), sql_dir() / "dolibarr_scenario.sql");
+        auto changed = capture_state(cluster(), model.sandbox(), sandbox_role);
+        ASSERT_FALSE(changed == golden);
+        auto reset = with({"reset", "--json", "-"});
+        ASSERT_EQ(reset.exit_code, 0) << reset.all();
+        auto report = nlohmann::json::parse(reset.out);
+        EXPECT_EQ(report["mode"], "delta");
+        EXPECT_EQ(report["tables"], 5) << reset.out;  // societe, facture, facturedet, paiement, const
+        auto now = capture_state(cluster(), model.sandbox(), sandbox_role);
+        EXPECT_TRUE(now == golden) << describe_differences(golden, now);
+    }
 }
 
 }  // namespace
