@@ -85,16 +85,24 @@ std::vector<const catalog::Relation*> parents_first(std::vector<const catalog::R
     return ordered;
 }
 
+// Pauses the user triggers of the tables being reset (restoring exactly each
+// one's enabled state afterwards). sandboxctl's tracking triggers stay on
+// where few rows change (what they log is cleared with the rest of the log)
+// and are paused on tables restored whole, where they would log every row.
 class TriggerPause {
 public:
-    TriggerPause(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables) : conn_(conn) {
-        std::string oids;
+    TriggerPause(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables,
+                 const std::set<unsigned>& whole)
+        : conn_(conn) {
+        std::string oids, whole_oids = "0";
         for (const auto* t : tables) oids += (oids.empty() ? "" : ",") + std::to_string(t->oid);
+        for (unsigned oid : whole) whole_oids += "," + std::to_string(oid);
         if (oids.empty()) return;
         auto r = conn.exec(fmt::format(
             "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_catalog.pg_trigger "
-            "WHERE tgrelid IN ({}) AND NOT tgisinternal AND tgenabled <> 'D'",
-            oids));
+            "WHERE tgrelid IN ({}) AND NOT tgisinternal AND tgenabled <> 'D' "
+            "AND (tgname NOT LIKE 'sandboxctl\\_%' OR tgrelid IN ({}))",
+            oids, whole_oids));
         std::string sql;
         for (int row = 0; row < r.rows(); ++row) {
             triggers_.push_back({r.get(row, 0), r.get(row, 1), r.get(row, 2)});
@@ -206,7 +214,7 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
     }
     tables = parents_first(tables, conn);
     stats.tables = static_cast<int>(tables.size());
-    TriggerPause pause(conn, tables);
+    TriggerPause pause(conn, tables, whole);
     conn.exec("SET CONSTRAINTS ALL DEFERRED");
 
     // Deletes children first, inserts parents first, updates last.

@@ -1,5 +1,7 @@
 #include "snapshot/fingerprint.hpp"
 
+#include <fmt/format.h>
+
 namespace sandboxctl::snapshot {
 
 std::string schema_fingerprint(pg::Connection& conn) {
@@ -49,6 +51,15 @@ SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM (
          || COALESCE(pg_get_expr(p.polqual, p.polrelid), '') || COALESCE(pg_get_expr(p.polwithcheck, p.polrelid), '')
   FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace IN (SELECT oid FROM ns)
 ) items(item))");
+}
+
+std::string catalog_signal(pg::Connection& conn) {
+    std::string sql = "SELECT concat_ws('/'";
+    for (const char* catalog : {"pg_namespace", "pg_class", "pg_attribute", "pg_attrdef", "pg_constraint", "pg_index",
+                                "pg_trigger", "pg_proc", "pg_type", "pg_enum", "pg_rewrite", "pg_policy"}) {
+        sql += fmt::format(", (SELECT count(*) || ':' || COALESCE(sum(xmin::text::bigint), 0) FROM pg_catalog.{})", catalog);
+    }
+    return conn.query_value(sql + ")");
 }
 
 }  // namespace sandboxctl::snapshot

@@ -13,6 +13,13 @@ namespace sandboxctl::snapshot {
 inline constexpr const char* tracking_schema = "sandboxctl";
 inline constexpr const char* cache_schema = "sandboxctl_golden";
 
+// Must run inside a transaction (it sets search_path locally).
 std::string schema_fingerprint(pg::Connection& conn);
+
+// A change detector for the catalogs the fingerprint reads: row counts and
+// sums of row versions (xmin). Any DDL replaces catalog rows and changes it;
+// it costs a few milliseconds where the fingerprint costs tens, so a reset
+// computes the fingerprint only when the signal moved.
+std::string catalog_signal(pg::Connection& conn);
 
 }  // namespace sandboxctl::snapshot

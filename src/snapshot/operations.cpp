@@ -74,13 +74,22 @@ TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, con
     return entry;
 }
 
-void set_sequences(pg::Connection& conn, const std::vector<SequenceEntry>& sequences) {
-    std::string sql;
+// Sets every sequence whose state differs from the snapshot's (one statement;
+// pg_sequence_last_value is NULL for a sequence not yet called).
+int set_sequences(pg::Connection& conn, const std::vector<SequenceEntry>& sequences) {
+    if (sequences.empty()) return 0;
+    std::string names, values, called;
     for (const auto& s : sequences) {
-        sql += fmt::format("SELECT pg_catalog.setval({}, {}, {});\n", pg::quote_literal(s.qualified()), s.last_value,
-                           s.is_called ? "true" : "false");
+        names += (names.empty() ? "" : ",") + pg::quote_literal(s.qualified());
+        values += (values.empty() ? "" : ",") + s.last_value;
+        called += (called.empty() ? "" : ",") + std::string(s.is_called ? "true" : "false");
     }
-    if (!sql.empty()) conn.exec(sql);
+    return std::stoi(conn.query_value(fmt::format(R"(
+SELECT count(pg_catalog.setval(seq, v, c)) FROM (
+  SELECT seq::pg_catalog.regclass AS seq, v, c
+  FROM unnest(ARRAY[{}]::text[], ARRAY[{}]::bigint[], ARRAY[{}]::bool[]) AS s(seq, v, c)) s
+WHERE NOT c OR pg_catalog.pg_sequence_last_value(seq) IS DISTINCT FROM v)",
+                                                  names, values, called)));
 }
 
 // Tracking triggers are part of the dumped schema (they sit on the tables);
@@ -141,8 +150,7 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
         result.rows_loaded += t.rows;
         ++result.tables_loaded;
     }
-    set_sequences(conn, manifest.sequences);
-    result.sequences_set = static_cast<int>(manifest.sequences.size());
+    result.sequences_set = set_sequences(conn, manifest.sequences);
     schema::run_script(conn, post, "post-data");
     for (const auto& view : manifest.matviews) conn.exec("REFRESH MATERIALIZED VIEW " + view);
     schema::apply_rebuild_settings(conn, settings.lock_timeout);
@@ -246,7 +254,8 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
             why_full = "the change log counts from another snapshot";
         } else if (!cached || *cached != name) {
             why_full = "the golden cache holds another snapshot";
-        } else if (schema_fingerprint(conn) != manifest.schema_fingerprint) {
+        } else if (catalog_signal(conn) != baseline->signal &&
+                   schema_fingerprint(conn) != manifest.schema_fingerprint) {
             why_full = "the schema changed since the snapshot";
         }
         if (why_full.empty()) {
@@ -257,8 +266,7 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
             catalog::SourceCatalog tables;
             tables.relations = catalog::read_relations(conn, oids);
             result.delta = restore_from_cache(conn, dirty, tables);
-            set_sequences(conn, manifest.sequences);
-            result.sequences_set = static_cast<int>(manifest.sequences.size());
+            result.sequences_set = set_sequences(conn, manifest.sequences);
             clear_changes(conn);
             write_baseline(conn, name, manifest.schema_fingerprint);
             conn.exec("COMMIT");

@@ -11,8 +11,9 @@ constexpr const char* setup_sql = R"(
 CREATE SCHEMA IF NOT EXISTS sandboxctl;
 COMMENT ON SCHEMA sandboxctl IS 'sandboxctl change tracking for delta resets; do not edit';
 CREATE TABLE IF NOT EXISTS sandboxctl.changes (relid oid NOT NULL, key jsonb);
-CREATE TABLE IF NOT EXISTS sandboxctl.baseline (snapshot text NOT NULL, fingerprint text NOT NULL,
-                                                since timestamptz NOT NULL DEFAULT now());
+DROP TABLE IF EXISTS sandboxctl.baseline;
+CREATE TABLE sandboxctl.baseline (snapshot text NOT NULL, fingerprint text NOT NULL,
+                                                signal text NOT NULL, since timestamptz NOT NULL DEFAULT now());
 CREATE OR REPLACE FUNCTION sandboxctl.track_row() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
 DECLARE
@@ -104,14 +105,16 @@ void clear_changes(pg::Connection& conn) { conn.exec("DELETE FROM sandboxctl.cha
 
 std::optional<Baseline> read_baseline(pg::Connection& conn) {
     if (!tracking_installed(conn)) return std::nullopt;
-    auto r = conn.exec("SELECT snapshot, fingerprint, since::text FROM sandboxctl.baseline");
+    auto r = conn.exec("SELECT snapshot, fingerprint, signal, since::text FROM sandboxctl.baseline");
     if (r.rows() != 1) return std::nullopt;
-    return Baseline{r.get(0, 0), r.get(0, 1), r.get(0, 2)};
+    return Baseline{r.get(0, 0), r.get(0, 1), r.get(0, 2), r.get(0, 3)};
 }
 
 void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint) {
+    // Rewrite the row first, then sign: the signal must include this change.
     conn.exec("DELETE FROM sandboxctl.baseline");
-    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint) VALUES ($1, $2)", {snapshot, fingerprint});
+    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint, signal) VALUES ($1, $2, '')", {snapshot, fingerprint});
+    conn.exec("UPDATE sandboxctl.baseline SET signal = $1", {catalog_signal(conn)});
 }
 
 }  // namespace sandboxctl::snapshot

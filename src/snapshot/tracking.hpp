@@ -36,9 +36,12 @@ bool tracking_installed(pg::Connection& conn);
 void clear_changes(pg::Connection& conn);
 
 // The baseline the log counts from: which snapshot, taken or reset when.
+// `signal` is the catalog signal (see fingerprint.hpp) as the baseline's
+// transaction left the catalogs, written last, just before its commit.
 struct Baseline {
     std::string snapshot;
     std::string fingerprint;
+    std::string signal;
     std::string since;
 };
 std::optional<Baseline> read_baseline(pg::Connection& conn);
