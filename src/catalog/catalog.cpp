@@ -22,7 +22,9 @@ SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.re
        pg_catalog.has_table_privilege(c.oid, 'SELECT'),
        CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_table_size(c.oid) ELSE 0 END,
        GREATEST(c.reltuples, 0)::bigint,
-       COALESCE((SELECT pg_catalog.json_agg(a.attname ORDER BY a.attnum)
+       COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attname,
+                                                pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid < 16384)
+                                            ORDER BY a.attnum)
                  FROM pg_catalog.pg_attribute a
                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
                 '[]'),
@@ -61,7 +63,11 @@ WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') AND )") +
         r.readable = result.get_bool(row, 9);
         r.bytes = result.get_int(row, 10);
         r.estimated_rows = result.get_int(row, 11);
-        r.copy_columns = nlohmann::json::parse(result.get(row, 12)).get<std::vector<std::string>>();
+        for (const auto& column : nlohmann::json::parse(result.get(row, 12))) {
+            r.copy_columns.push_back(column.at(0).get<std::string>());
+            r.copy_column_types.push_back(column.at(1).get<std::string>());
+            r.copy_column_builtin.push_back(column.at(2).get<bool>());
+        }
         r.row_security_applies = result.get_bool(row, 13);
         r.populated = result.get_bool(row, 14);
         r.binary_copy_safe = result.get_bool(row, 15);

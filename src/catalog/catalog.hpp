@@ -27,6 +27,9 @@ struct Relation {
     long long bytes = 0;    // pg_table_size
     long long estimated_rows = 0;
     std::vector<std::string> copy_columns;  // stored columns, in order; no generated or dropped ones
+    std::vector<std::string> copy_column_types;  // their SQL types (format_type), same order
+    // Same order: the type is built into PostgreSQL (no dependency on a user type).
+    std::vector<bool> copy_column_builtin;
     // Primary key columns (name, SQL type), in key order; empty without one.
     std::vector<std::pair<std::string, std::string>> primary_key;
     // Columns that only accept DEFAULT in an UPDATE (GENERATED ALWAYS AS IDENTITY).

@@ -1,10 +1,12 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "refresh/session_setup.hpp"
+#include "safety/state_path.hpp"
 #include "report/report.hpp"
 #include "snapshot/manifest.hpp"
 #include "snapshot/store.hpp"
@@ -34,6 +36,18 @@ void add_status_command(CLI::App& app, Context& context) {
             nlohmann::json doc = {{"database", target.conn.database()}, {"snapshots", names}};
             auto& out = context.json_path == "-" ? std::cerr : std::cout;
             fmt::print(out, "sandbox: {}\n", target.info.describe());
+            auto history = safety::database_state_file(target.conn, target.conn.database(), settings.state_dir, "refreshes");
+            if (std::ifstream in(history); in) {
+                auto last = nlohmann::json::parse(in);
+                fmt::print(out, "last refresh: {} from {}: {} tables, {} rows, {:.1f} s\n",
+                           last.value("finished_at", "?"), last.value("source", "?"), last["totals"]["tables"].get<long long>(),
+                           last["totals"]["rows"].get<long long>(), last["totals"]["seconds"].get<double>());
+                doc["last_refresh"] = {{"finished_at", last["finished_at"]}, {"source", last["source"]},
+                                       {"totals", last["totals"]}};
+            } else {
+                fmt::print(out, "last refresh: none recorded in {}\n", settings.state_dir.string());
+                doc["last_refresh"] = nullptr;
+            }
             if (baseline) {
                 fmt::print(out, "baseline: snapshot \"{}\" since {}\n", baseline->snapshot, baseline->since);
                 doc["baseline"] = {{"snapshot", baseline->snapshot}, {"since", baseline->since}};

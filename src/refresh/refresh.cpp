@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.hpp"
 #include "copy/table_copier.hpp"
+#include "core/atomic_file.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -15,6 +16,7 @@
 #include "refresh/session_setup.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/preflight.hpp"
+#include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
 #include "schema/schema_script.hpp"
 #include "schema/script_runner.hpp"
@@ -111,6 +113,21 @@ private:
     std::string command_;
 };
 
+// What `status` shows as the last refresh; best effort (the refresh itself
+// has committed, so a failure here is only a warning).
+void record_refresh(pg::Connection& target, const std::filesystem::path& state_dir,
+                    const report::RefreshReport& report) {
+    try {
+        auto path = safety::database_state_file(target, target.database(), state_dir, "refreshes");
+        std::filesystem::create_directories(path.parent_path());
+        auto doc = report::to_json(report);
+        doc["finished_at"] = target.query_value("SELECT now()::text");
+        write_file_atomically(path, doc.dump(2) + "\n", "refresh record");
+    } catch (const std::exception& e) {
+        log::warning("could not record the refresh for status: {}", e.what());
+    }
+}
+
 }  // namespace
 
 report::RefreshReport run_refresh(const config::Settings& settings) {
@@ -189,6 +206,7 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         report.committed = true;
     }
     exclusive.release();
+    record_refresh(target, settings.state_dir, report);
     return report;
 }
 

@@ -7,20 +7,14 @@
 
 #include "core/atomic_file.hpp"
 #include "core/log.hpp"
+#include "safety/state_path.hpp"
 
 namespace sandboxctl::safety {
 namespace {
 
-// One record per target database; the name is derived from the server and
-// database so that two sandboxes on one machine do not share a record.
 std::filesystem::path record_path(pg::Connection& conn, const std::string& database,
                                   const std::filesystem::path& state_dir) {
-    auto identity = conn.exec(
-        "SELECT d.oid, (SELECT system_identifier FROM pg_catalog.pg_control_system()) "
-        "FROM pg_catalog.pg_database d WHERE d.datname = $1",
-        {database});
-    if (identity.rows() != 1) throw failure("database \"" + database + "\" does not exist");
-    return state_dir / "locks" / fmt::format("{}-{}.json", identity.get(0, 1), identity.get(0, 0));
+    return database_state_file(conn, database, state_dir, "locks");
 }
 
 int current_limit(pg::Connection& conn, const std::string& database) {

@@ -25,6 +25,30 @@ std::vector<std::string> quoted(const std::vector<std::string>& names, const std
     return out;
 }
 
+// Cache columns of user-defined types (enums, domains, composites) are kept
+// as text: a cache column of such a type would depend on it, and a full reset
+// (DROP OWNED ... CASCADE) would drop the column with the type.
+std::string cache_select_list(const catalog::Relation& t) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < t.copy_columns.size(); ++i) {
+        std::string name = pg::quote_ident(t.copy_columns[i]);
+        out.push_back(t.copy_column_builtin[i] ? name : name + "::text AS " + name);
+    }
+    return join(out, ", ");
+}
+
+// g.col, cast back to the table's type where the cache holds text.
+std::string cached_value(const catalog::Relation& t, std::size_t i) {
+    std::string value = "g." + pg::quote_ident(t.copy_columns[i]);
+    return t.copy_column_builtin[i] ? value : value + "::" + t.copy_column_types[i];
+}
+
+std::vector<std::string> cached_values(const catalog::Relation& t) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < t.copy_columns.size(); ++i) out.push_back(cached_value(t, i));
+    return out;
+}
+
 std::vector<std::string> key_names(const catalog::Relation& t) {
     std::vector<std::string> out;
     for (const auto& [name, type] : t.primary_key) out.push_back(name);
@@ -167,24 +191,35 @@ void run_steps(pg::Connection& conn, std::vector<Step> steps, DeltaStats& stats)
 
 }  // namespace
 
+void grant_cache(pg::Connection& conn, const std::string& reader_role) {
+    conn.exec("SET LOCAL ROLE NONE");
+    std::string role = conn.quote_identifier(reader_role);
+    conn.exec("GRANT USAGE ON SCHEMA sandboxctl_golden TO " + role + ";\n" +
+              "GRANT SELECT ON ALL TABLES IN SCHEMA sandboxctl_golden TO " + role);
+    conn.exec("SET LOCAL ROLE " + role);
+}
+
 void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables,
-                 const std::string& snapshot) {
+                 const std::string& snapshot, const std::string& reader_role) {
+    conn.exec("SET LOCAL ROLE NONE");
     std::string sql = "DROP SCHEMA IF EXISTS sandboxctl_golden CASCADE;\nCREATE SCHEMA sandboxctl_golden;\n"
                       "COMMENT ON SCHEMA sandboxctl_golden IS 'sandboxctl golden copy for delta resets; do not edit';\n"
-                      "CREATE TABLE sandboxctl_golden.tables (relid oid PRIMARY KEY, cache text NOT NULL);\n";
+                      "CREATE TABLE sandboxctl_golden.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
+                      "                                      PRIMARY KEY (schema, name));\n";
     int index = 0;
     for (const auto* t : tables) {
         std::string cache = fmt::format("sandboxctl_golden.g{}", ++index);
-        std::string columns = t->copy_columns.empty() ? "" : join(quoted(t->copy_columns), ", ");
-        sql += fmt::format("CREATE TABLE {} AS SELECT {} FROM ONLY {};\n", cache, columns, t->qualified());
+        sql += fmt::format("CREATE TABLE {} AS SELECT {} FROM ONLY {};\n", cache, cache_select_list(*t), t->qualified());
         if (!t->primary_key.empty()) {
             sql += fmt::format("CREATE INDEX ON {} ({});\n", cache, join(quoted(key_names(*t)), ", "));
         }
-        sql += fmt::format("ANALYZE {};\nINSERT INTO sandboxctl_golden.tables VALUES ({}, '{}');\n", cache, t->oid, cache);
+        sql += fmt::format("ANALYZE {};\nINSERT INTO sandboxctl_golden.tables VALUES ({}, {}, '{}');\n", cache,
+                           pg::quote_literal(t->schema), pg::quote_literal(t->name), cache);
     }
     sql += "CREATE TABLE sandboxctl_golden.meta (snapshot text NOT NULL);\n";
     conn.exec(sql);
     conn.exec("INSERT INTO sandboxctl_golden.meta VALUES ($1)", {snapshot});
+    grant_cache(conn, reader_role);
 }
 
 std::optional<std::string> cached_snapshot(pg::Connection& conn) {
@@ -197,7 +232,11 @@ std::optional<std::string> cached_snapshot(pg::Connection& conn) {
 DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable>& dirty,
                               const catalog::SourceCatalog& catalog) {
     DeltaStats stats;
-    auto map = conn.exec("SELECT relid, cache FROM sandboxctl_golden.tables");
+    // Cached tables are named by schema and name: oids change with a full reset.
+    auto map = conn.exec(
+        "SELECT c.oid, t.cache FROM sandboxctl_golden.tables t "
+        "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
+        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name");
     std::map<unsigned, std::string> cache_of;
     for (int row = 0; row < map.rows(); ++row) cache_of[static_cast<unsigned>(map.get_int(row, 0))] = map.get(row, 1);
 
@@ -239,8 +278,8 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
         if (t.primary_key.empty()) {
             steps.push_back({StepKind::insert, t.display(), t.copy_columns.empty()
                                                 ? fmt::format("INSERT INTO {} SELECT FROM {}", t.qualified(), g)
-                                                : fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}",
-                                                              t.qualified(), columns, columns, g)});
+                                                : fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} g",
+                                                              t.qualified(), columns, join(cached_values(t), ", "), g)});
             continue;
         }
         std::string keyed = whole.contains(t.oid) ? ""
@@ -248,14 +287,15 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
                                                                 logged_keys(t));
         steps.push_back({StepKind::insert, t.display(), fmt::format("INSERT INTO {0} ({1}) OVERRIDING SYSTEM VALUE SELECT {2} FROM {3} g "
                                                     "WHERE NOT EXISTS (SELECT 1 FROM ONLY {0} t WHERE {4}){5}",
-                                                    t.qualified(), columns, join(quoted(t.copy_columns, "g."), ", "), g,
+                                                    t.qualified(), columns, join(cached_values(t), ", "), g,
                                                     key_match(t, "t", "g"), keyed)});
         std::vector<std::string> assignments;
         auto keys = key_names(t);
-        for (const auto& c : t.copy_columns) {
+        for (std::size_t i = 0; i < t.copy_columns.size(); ++i) {
+            const auto& c = t.copy_columns[i];
             bool is_key = std::find(keys.begin(), keys.end(), c) != keys.end();
             bool identity = std::find(t.identity_always.begin(), t.identity_always.end(), c) != t.identity_always.end();
-            if (!is_key && !identity) assignments.push_back(fmt::format("{0} = g.{0}", pg::quote_ident(c)));
+            if (!is_key && !identity) assignments.push_back(fmt::format("{} = {}", pg::quote_ident(c), cached_value(t, i)));
         }
         if (assignments.empty()) continue;
         std::string keyed_t = whole.contains(t.oid) ? ""

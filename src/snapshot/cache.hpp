@@ -13,8 +13,16 @@
 namespace sandboxctl::snapshot {
 
 // Rebuilds the cache from the tables' contents as the caller's transaction
-// sees them, labelled with `snapshot`.
-void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables, const std::string& snapshot);
+// sees them, labelled with `snapshot`. The cache belongs to the login (the
+// session user), not to `reader_role`, so that a full reset, which drops what
+// the target role owns, keeps it; `reader_role` is granted read access, and
+// is the role current again on return.
+void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables, const std::string& snapshot,
+                 const std::string& reader_role);
+
+// Grants `reader_role` read access to the cache again (DROP OWNED BY that
+// role revokes it). Returns with `reader_role` current.
+void grant_cache(pg::Connection& conn, const std::string& reader_role);
 
 // The snapshot the cache holds, if a complete cache exists.
 std::optional<std::string> cached_snapshot(pg::Connection& conn);

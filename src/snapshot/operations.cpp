@@ -111,14 +111,47 @@ schema::TocNames toc_names(pg::Connection& conn) {
     return names;
 }
 
+// After a full reset: tracking is installed afresh; the cache, which belongs
+// to the login and survived, is reused if it holds this snapshot.
 void install_tracking_and_cache(pg::Connection& conn, const std::string& role, const std::string& name,
                                 const std::string& fingerprint) {
     auto catalog = catalog::read_catalog(conn);
     auto plan = sandbox_plan(catalog, role);
     install_tracking(conn, trackable(plan));
-    build_cache(conn, plan.data, name);
+    if (cached_snapshot(conn) == name) {
+        grant_cache(conn, role);
+    } else {
+        build_cache(conn, plan.data, name, role);
+    }
     clear_changes(conn);
     write_baseline(conn, name, fingerprint);
+}
+
+// What the login owns, except the golden cache (DROP OWNED BY would take it).
+void drop_login_objects(pg::Connection& conn) {
+    auto statements = conn.exec(R"(
+WITH me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = session_user),
+     keep AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('sandboxctl_golden', 'pg_catalog',
+                                                                        'information_schema'))
+SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', nspname) FROM pg_catalog.pg_namespace
+ WHERE nspowner = (SELECT oid FROM me) AND oid NOT IN (SELECT oid FROM keep)
+UNION ALL
+SELECT format('DROP %s IF EXISTS %s CASCADE',
+              CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                             WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, c.oid::regclass)
+  FROM pg_catalog.pg_class c
+ WHERE c.relowner = (SELECT oid FROM me) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+   AND c.relnamespace NOT IN (SELECT oid FROM keep)
+UNION ALL
+SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure) FROM pg_catalog.pg_proc p
+ WHERE p.proowner = (SELECT oid FROM me) AND p.pronamespace NOT IN (SELECT oid FROM keep)
+UNION ALL
+SELECT format('DROP TYPE IF EXISTS %s CASCADE', t.oid::regtype) FROM pg_catalog.pg_type t
+ WHERE t.typowner = (SELECT oid FROM me) AND t.typtype IN ('c', 'd', 'e', 'r') AND t.typrelid = 0
+   AND t.typnamespace NOT IN (SELECT oid FROM keep))");
+    std::string sql;
+    for (int row = 0; row < statements.rows(); ++row) sql += statements.get(row, 0) + ";\n";
+    if (!sql.empty()) conn.exec(sql);
 }
 
 ResetResult full_reset(refresh::Target& target, const config::Settings& settings, const Store& store,
@@ -136,7 +169,7 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
 
     conn.exec("BEGIN");
     schema::apply_rebuild_settings(conn, settings.lock_timeout);
-    if (conn.user() != target.role) conn.exec("DROP OWNED BY " + conn.quote_identifier(conn.user()) + " CASCADE");
+    if (conn.user() != target.role) drop_login_objects(conn);
     conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
     conn.exec("DROP OWNED BY " + conn.quote_identifier(target.role) + " CASCADE");
     schema::run_script(conn, pre, "pre-data");
@@ -211,7 +244,7 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     }
     for (const auto* view : plan.matviews) manifest.matviews.push_back(view->qualified());
 
-    build_cache(conn, plan.data, name);
+    build_cache(conn, plan.data, name, target.role);
     clear_changes(conn);
     write_baseline(conn, name, manifest.schema_fingerprint);
 

@@ -1,6 +1,7 @@
 #pragma once
 // Change tracking for delta resets. Every tracked table gets two triggers,
-// enabled ALWAYS: a row trigger that appends the primary key of each row an
+// enabled ALWAYS: a row trigger (a function per table that names its key
+// columns) that appends the primary key of each row an
 // INSERT, UPDATE or DELETE touches (old and new key) to sandboxctl.changes,
 // and a statement trigger that marks the whole table on TRUNCATE. Tables
 // without a primary key are marked whole on any write.

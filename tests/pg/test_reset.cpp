@@ -71,6 +71,9 @@ TEST_F(Reset, DeltaResetUndoesArbitraryDml) {
     auto status = tool({"status"});
     EXPECT_EQ(status.exit_code, 0) << status.all();
     EXPECT_NE(status.out.find("public.customer"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("last refresh: "), std::string::npos) << status.out;
+    EXPECT_EQ(status.out.find("last refresh: none"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("baseline: snapshot \"golden\""), std::string::npos) << status.out;
     EXPECT_NE(status.out.find("public.scratch                                     whole table"), std::string::npos)
         << status.out;
 

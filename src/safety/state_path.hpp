@@ -1,0 +1,17 @@
+#pragma once
+// Local state about a database (crash records, refresh history) lives under the
+// state directory in a file named after the server's system identifier and the
+// database oid, so two sandboxes on one machine never share a file.
+#include <filesystem>
+#include <string>
+
+#include "pg/connection.hpp"
+
+namespace sandboxctl::safety {
+
+// state_dir/<kind>/<system identifier>-<database oid>.json; `conn` may be
+// connected to any database of the server.
+std::filesystem::path database_state_file(pg::Connection& conn, const std::string& database,
+                                          const std::filesystem::path& state_dir, const std::string& kind);
+
+}  // namespace sandboxctl::safety
