@@ -47,6 +47,11 @@ void add_target_options(CLI::App& command, Context& context) {
         ->envname("SANDBOXCTL_TARGET");
 }
 
+void add_target_role_option(CLI::App& command, Context& context) {
+    command.add_option("--target-role", context.overrides.target_role,
+                       "Role that owns the sandbox objects (default: owner of the target database)");
+}
+
 void add_selection_options(CLI::App& command, Context& context) {
     command.add_option("--source-role", context.overrides.source_role,
                        "Copy what this role owns (default: owner of the source database)");

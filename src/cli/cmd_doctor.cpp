@@ -30,8 +30,7 @@ refresh; row-level security hides no source rows. Exits 3 when any check fails.)
     add_source_options(*command, context);
     add_target_options(*command, context);
     add_selection_options(*command, context);
-    command->add_option("--target-role", context.overrides.target_role,
-                        "Role that will own the sandbox objects (default: owner of the target database)");
+    add_target_role_option(*command, context);
     command->add_option("--pg-bin", context.overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
         ->type_name("DIR");
     command->callback([&context] {

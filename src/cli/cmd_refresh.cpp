@@ -29,8 +29,7 @@ Example:
     add_source_options(*command, context);
     add_target_options(*command, context);
     add_selection_options(*command, context);
-    command->add_option("--target-role", context.overrides.target_role,
-                        "Role that will own the sandbox objects (default: owner of the target database)");
+    add_target_role_option(*command, context);
     command->add_option("--post-sql", context.overrides.post_sql,
                         "SQL file run in the sandbox inside the refresh transaction; repeatable")
         ->type_name("FILE");

@@ -37,8 +37,7 @@ exclusive access, as refresh does; user triggers do not fire.)");
     command->add_option("NAME", context.reset_name, "Snapshot (default: the one the sandbox was last reset to)");
     command->add_flag("--full", context.full, "Rebuild everything from the snapshot files");
     add_target_options(*command, context);
-    command->add_option("--target-role", context.overrides.target_role,
-                        "Role that owns the sandbox objects (default: owner of the target database)");
+    add_target_role_option(*command, context);
     add_snapshot_dir_option(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {

@@ -17,8 +17,7 @@ void create(Context& context, CLI::App& parent) {
     command->add_option("NAME", context.snapshot_name, "Snapshot name")->required();
     command->add_flag("--replace", context.replace, "Replace an existing snapshot of that name");
     add_target_options(*command, context);
-    command->add_option("--target-role", context.overrides.target_role,
-                        "Role that owns the sandbox objects (default: owner of the target database)");
+    add_target_role_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);

@@ -17,8 +17,7 @@ namespace sandboxctl::cli {
 void add_status_command(CLI::App& app, Context& context) {
     auto* command = app.add_subcommand("status", "Baseline snapshot, snapshots in the store, tables written since");
     add_target_options(*command, context);
-    command->add_option("--target-role", context.overrides.target_role,
-                        "Role that owns the sandbox objects (default: owner of the target database)");
+    add_target_role_option(*command, context);
     add_snapshot_dir_option(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {

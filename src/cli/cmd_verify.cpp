@@ -15,8 +15,7 @@ as not compared. Hashes are order-independent sums of each row's md5, computed b
     add_source_options(*command, context);
     add_target_options(*command, context);
     add_selection_options(*command, context);
-    command->add_option("--target-role", context.overrides.target_role,
-                        "Role that owns the sandbox objects (default: owner of the target database)");
+    add_target_role_option(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {

@@ -30,6 +30,8 @@ struct Context {
 
 void add_source_options(CLI::App& command, Context& context);
 void add_target_options(CLI::App& command, Context& context);
+// --target-role, for commands that act on the sandbox as its owner role.
+void add_target_role_option(CLI::App& command, Context& context);
 void add_selection_options(CLI::App& command, Context& context);
 void add_json_option(CLI::App& command, Context& context);
 

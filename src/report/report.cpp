@@ -9,6 +9,7 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/sum.hpp"
 
 namespace sandboxctl::report {
 namespace {
@@ -29,17 +30,8 @@ void print_exclusions(std::ostream& out, const char* title, const std::vector<re
 
 }  // namespace
 
-long long RefreshReport::total_rows() const {
-    long long n = 0;
-    for (const auto& t : tables) n += t.rows;
-    return n;
-}
-
-long long RefreshReport::total_bytes() const {
-    long long n = 0;
-    for (const auto& t : tables) n += t.bytes;
-    return n;
-}
+long long RefreshReport::total_rows() const { return sum_of(tables, &TableCopy::rows); }
+long long RefreshReport::total_bytes() const { return sum_of(tables, &TableCopy::bytes); }
 
 std::chrono::nanoseconds RefreshReport::total_time() const {
     std::chrono::nanoseconds n{};

@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/sum.hpp"
 #include "pg/connection.hpp"
 
 namespace sandboxctl::snapshot {
@@ -12,17 +13,8 @@ namespace sandboxctl::snapshot {
 std::string TableEntry::qualified() const { return pg::qualified_name(schema, name); }
 std::string SequenceEntry::qualified() const { return pg::qualified_name(schema, name); }
 
-long long Manifest::total_rows() const {
-    long long n = 0;
-    for (const auto& t : tables) n += t.rows;
-    return n;
-}
-
-long long Manifest::total_compressed_bytes() const {
-    long long n = 0;
-    for (const auto& t : tables) n += t.compressed_bytes;
-    return n;
-}
+long long Manifest::total_rows() const { return sum_of(tables, &TableEntry::rows); }
+long long Manifest::total_compressed_bytes() const { return sum_of(tables, &TableEntry::compressed_bytes); }
 
 void save_manifest(const Manifest& m, const std::filesystem::path& directory) {
     nlohmann::json doc = {{"format", manifest_format},

@@ -14,14 +14,7 @@ CREATE TABLE IF NOT EXISTS sandboxctl.changes (relid oid NOT NULL, key jsonb);
 DROP TABLE IF EXISTS sandboxctl.baseline;
 CREATE TABLE sandboxctl.baseline (snapshot text NOT NULL, fingerprint text NOT NULL,
                                                 signal text NOT NULL, since timestamptz NOT NULL DEFAULT now());
-CREATE OR REPLACE FUNCTION sandboxctl.track_keyless() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-  INSERT INTO sandboxctl.changes (relid, key) VALUES (TG_RELID, NULL);
-  RETURN NULL;
-END
-$fn$;
-CREATE OR REPLACE FUNCTION sandboxctl.track_truncate() RETURNS trigger
+CREATE OR REPLACE FUNCTION sandboxctl.mark_whole_table() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   INSERT INTO sandboxctl.changes (relid, key) VALUES (TG_RELID, NULL);
@@ -43,7 +36,7 @@ std::string key_expression(const catalog::Relation& table, const char* row) {
 // A row trigger function per keyed table: the key columns are named in its
 // body, so logging a row costs two field reads, not a conversion of the row.
 std::string row_function(const catalog::Relation& table) {
-    if (table.primary_key.empty()) return "sandboxctl.track_keyless";
+    if (table.primary_key.empty()) return "sandboxctl.mark_whole_table";
     return fmt::format("sandboxctl.track_{}", table.oid);
 }
 
@@ -81,7 +74,7 @@ void install_tracking(pg::Connection& conn, const std::vector<const catalog::Rel
         if (table->relkind == 'r') {
             sql += fmt::format(
                 "CREATE TRIGGER sandboxctl_track_truncate AFTER TRUNCATE ON {0} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION sandboxctl.track_truncate();\n"
+                "FOR EACH STATEMENT EXECUTE FUNCTION sandboxctl.mark_whole_table();\n"
                 "ALTER TABLE {0} ENABLE ALWAYS TRIGGER sandboxctl_track_truncate;\n",
                 name);
         }
