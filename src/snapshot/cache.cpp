@@ -55,12 +55,22 @@ std::vector<std::string> key_names(const catalog::Relation& t) {
     return out;
 }
 
-// "t.a = g.a AND t.b = g.b"
-std::string key_match(const catalog::Relation& t, const char* left, const char* right) {
-    std::vector<std::string> parts;
+// The cached key values (g.a, g.b), cast back to the key columns' types.
+std::vector<std::string> cached_key_values(const catalog::Relation& t) {
+    std::vector<std::string> out;
     for (const auto& name : key_names(t)) {
-        parts.push_back(fmt::format("{0}.{2} = {1}.{2}", left, right, pg::quote_ident(name)));
+        auto at = std::find(t.copy_columns.begin(), t.copy_columns.end(), name) - t.copy_columns.begin();
+        out.push_back(cached_value(t, static_cast<std::size_t>(at)));
     }
+    return out;
+}
+
+// "t.a = g.a AND t.b = g.b", with the cache side cast as needed.
+std::string key_match(const catalog::Relation& t) {
+    auto names = key_names(t);
+    auto values = cached_key_values(t);
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < names.size(); ++i) parts.push_back("t." + pg::quote_ident(names[i]) + " = " + values[i]);
     return join(parts, " AND ");
 }
 
@@ -268,7 +278,7 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
             steps.push_back({StepKind::remove, t.display(), "DELETE FROM ONLY " + t.qualified()});
         } else {
             steps.push_back({StepKind::remove, t.display(), fmt::format("DELETE FROM ONLY {} t WHERE NOT EXISTS (SELECT 1 FROM {} g WHERE {}){}",
-                                                        t.qualified(), g, key_match(t, "g", "t"), keyed)});
+                                                        t.qualified(), g, key_match(t), keyed)});
         }
     }
     for (const auto* tp : tables) {
@@ -283,12 +293,12 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
             continue;
         }
         std::string keyed = whole.contains(t.oid) ? ""
-                                                  : fmt::format(" AND ({}) IN ({})", join(quoted(key_names(t), "g."), ", "),
+                                                  : fmt::format(" AND ({}) IN ({})", join(cached_key_values(t), ", "),
                                                                 logged_keys(t));
         steps.push_back({StepKind::insert, t.display(), fmt::format("INSERT INTO {0} ({1}) OVERRIDING SYSTEM VALUE SELECT {2} FROM {3} g "
                                                     "WHERE NOT EXISTS (SELECT 1 FROM ONLY {0} t WHERE {4}){5}",
                                                     t.qualified(), columns, join(cached_values(t), ", "), g,
-                                                    key_match(t, "t", "g"), keyed)});
+                                                    key_match(t), keyed)});
         std::vector<std::string> assignments;
         auto keys = key_names(t);
         for (std::size_t i = 0; i < t.copy_columns.size(); ++i) {
@@ -302,7 +312,7 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
                                                     : fmt::format(" AND ({}) IN ({})", join(quoted(keys, "t."), ", "),
                                                                   logged_keys(t));
         updates.push_back({StepKind::update, t.display(), fmt::format("UPDATE ONLY {} t SET {} FROM {} g WHERE {}{}", t.qualified(),
-                                                    join(assignments, ", "), g, key_match(t, "t", "g"), keyed_t)});
+                                                    join(assignments, ", "), g, key_match(t), keyed_t)});
     }
     steps.insert(steps.end(), updates.begin(), updates.end());
     run_steps(conn, std::move(steps), stats);

@@ -9,6 +9,9 @@
 
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
+#include "pg/connection.hpp"
+#include "snapshot/manifest.hpp"
+#include "verify/table_hash.hpp"
 
 namespace sandboxctl::test {
 namespace {
@@ -36,6 +39,23 @@ protected:
     void expect_golden() {
         auto now = capture_state(cluster(), model_->sandbox(), sandbox_role);
         EXPECT_TRUE(golden_ == now) << describe_differences(golden_, now);
+        expect_manifest_matches();
+    }
+
+    // Every table's content hash and every sequence state equal the manifest's.
+    void expect_manifest_matches() {
+        auto manifest = snapshot::load_manifest(std::filesystem::path(store_) / "golden");
+        auto conn = pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(model_->sandbox()), "target"), "test");
+        for (const auto& t : manifest.tables) {
+            auto hash = verify::hash_table(conn, t.qualified());
+            EXPECT_EQ(hash.digest, t.content_hash) << t.display();
+            EXPECT_EQ(hash.rows, t.rows) << t.display();
+        }
+        for (const auto& s : manifest.sequences) {
+            auto r = conn.exec("SELECT last_value::text, is_called FROM " + s.qualified());
+            EXPECT_EQ(r.get(0, 0), s.last_value) << s.qualified();
+            EXPECT_EQ(r.get_bool(0, 1), s.is_called) << s.qualified();
+        }
     }
 
     // Writes a scenario would do, as the application (the sandbox login).
@@ -58,6 +78,9 @@ DELETE FROM measurements WHERE id BETWEEN 10 AND 20;
 DELETE FROM no_columns WHERE ctid = (SELECT min(ctid) FROM no_columns);
 INSERT INTO "Accounting Dept"."Ledger ""Main""" VALUES (1, 'x', 1, 1);
 SELECT nextval('billing.invoice_number');
+UPDATE mood_notes SET note = 'storm' WHERE feeling = 'sad';
+DELETE FROM mood_notes WHERE feeling = 'happy';
+INSERT INTO mood_notes VALUES ('ok', 'meh');
 )");
     }
 

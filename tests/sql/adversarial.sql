@@ -75,6 +75,10 @@ INSERT INTO no_columns DEFAULT VALUES;
 
 CREATE TABLE empty_table (id int PRIMARY KEY, note text);
 
+-- A primary key of a user-defined type.
+CREATE TABLE mood_notes (feeling mood PRIMARY KEY, note text);
+INSERT INTO mood_notes VALUES ('sad', 'rain'), ('happy', 'sun');
+
 -- Identifiers that need quoting.
 CREATE SCHEMA "Accounting Dept";
 CREATE TABLE "Accounting Dept"."Ledger ""Main""" ("Amount" numeric, "ünïcödé colonne" text, "semi;colon" int, "select" int);
