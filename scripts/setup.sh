@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libpq-dev postgresql-15 postgresql-client-15
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-  libzstd-dev libssl-dev
+  libzstd-dev libssl-dev libarchive-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(pgcopydb time)

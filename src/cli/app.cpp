@@ -97,6 +97,7 @@ int run(int argc, char** argv) {
     add_snapshot_command(app, context);
     add_reset_command(app, context);
     add_status_command(app, context);
+    add_sync_files_command(app, context);
 
     interrupt::install_handlers();
     try {

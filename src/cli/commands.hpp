@@ -43,6 +43,7 @@ void add_unlock_command(CLI::App& app, Context& context);
 void add_snapshot_command(CLI::App& app, Context& context);
 void add_reset_command(CLI::App& app, Context& context);
 void add_status_command(CLI::App& app, Context& context);
+void add_sync_files_command(CLI::App& app, Context& context);
 void add_snapshot_dir_option(CLI::App& command, Context& context);
 
 // Runs the command line; returns the process exit code.

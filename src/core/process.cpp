@@ -9,7 +9,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
@@ -176,6 +178,54 @@ ProcessResult run_checked(const ProcessSpec& spec) {
         throw failure(spec.argv.front() + " " + how + (result.err.empty() ? "" : ":\n" + last_lines(result.err, 12)));
     }
     return result;
+}
+
+StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin_file) : name_(spec.argv.front()) {
+    Pipe out;
+    char pattern[] = "/tmp/sandboxctl-stderr.XXXXXX";
+    int err = ::mkstemp(pattern);
+    if (err < 0) throw failure(std::string("could not create a temporary file: ") + std::strerror(errno));
+    ::close(err);
+    err_path_ = pattern;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, stdin_file.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_TRUNC, 0600);
+    auto argv_strings = spec.argv;
+    auto env_strings = merged_environment(spec);
+    auto argv = pointers(argv_strings);
+    auto envp = pointers(env_strings);
+    pid_t pid = -1;
+    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw failure("could not run \"" + name_ + "\": " + std::strerror(rc));
+    pid_ = pid;
+    out.close_write();
+    out_ = ::dup(out.read_end());
+}
+
+StreamingChild::~StreamingChild() {
+    if (out_ >= 0) ::close(out_);
+    if (pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    ::unlink(err_path_.c_str());
+}
+
+void StreamingChild::finish() {
+    ::close(out_);
+    out_ = -1;
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+    std::ifstream in(err_path_);
+    std::stringstream err;
+    err << in.rdbuf();
+    throw failure(name_ + " failed" + (err.str().empty() ? "" : ": " + last_lines(err.str(), 8)));
 }
 
 int run_shell(const std::string& command) {

@@ -31,6 +31,27 @@ ProcessResult run_process(const ProcessSpec& spec);
 // program and quotes its last stderr lines.
 ProcessResult run_checked(const ProcessSpec& spec);
 
+// A child whose stdout is read as a stream (tar archives, COPY data): stdin
+// comes from a file, stderr is kept for the error message. The destructor
+// terminates and reaps a child that is still running.
+class StreamingChild {
+public:
+    StreamingChild(const ProcessSpec& spec, const std::string& stdin_file);
+    ~StreamingChild();
+    StreamingChild(const StreamingChild&) = delete;
+    StreamingChild& operator=(const StreamingChild&) = delete;
+
+    int stdout_fd() const { return out_; }
+    // Waits for the child; a non-zero exit becomes a failure naming it.
+    void finish();
+
+private:
+    int pid_ = -1;
+    int out_ = -1;
+    std::string err_path_;
+    std::string name_;
+};
+
 // Runs a shell command line (for user hooks), output passed through.
 int run_shell(const std::string& command);
 

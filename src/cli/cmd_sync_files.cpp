@@ -1,0 +1,42 @@
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "report/report.hpp"
+#include "sync/sync_files.hpp"
+
+namespace sandboxctl::cli {
+
+void add_sync_files_command(CLI::App& app, Context& context) {
+    auto* command = app.add_subcommand("sync-files", "Make a destination file tree equal to a source tree, incrementally");
+    command->footer(R"(
+LOCATION: a local path, ssh://[user@]host[:port]/path, kubectl://pod/path,
+kubectl://[namespace/]pod[/container]::/path, or exec:COMMAND::/path (COMMAND runs one more
+argument as a shell script, e.g. "exec:docker exec -i app sh -c::/var/www/documents").
+The remote side needs only a POSIX shell, GNU find and tar. The source is only read. Entries
+are compared by type, size and mtime (--checksum: SHA-256); only new or changed ones travel,
+in one tar stream. Files are written under a temporary name and renamed into place. Entries
+that would escape the destination (absolute paths, "..", symlinks pointing outside, devices)
+are refused and reported. The destination must be local in this version.)");
+    static std::string from, to, owner;
+    static sync::SyncOptions options;
+    command->add_option("--from", from, "Source LOCATION")->required();
+    command->add_option("--to", to, "Destination LOCATION")->required();
+    command->add_flag("--delete", options.remove_extra, "Remove destination entries missing from the source");
+    command->add_flag("--checksum", options.checksum, "Compare content hashes instead of size and mtime");
+    command->add_flag("--dry-run", options.dry_run, "Show what would change; change nothing");
+    command->add_option("--chown", owner, "Give transferred entries this numeric UID:GID");
+    add_json_option(*command, context);
+    command->callback([&context] {
+        context.action = [&context] {
+            options.from = sync::parse_location(from, "--from");
+            options.to = sync::parse_location(to, "--to");
+            if (!owner.empty()) options.chown = sync::parse_owner(owner);
+            auto report = sync::sync_files(options);
+            sync::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
+            if (!context.json_path.empty()) report::write_json_file(sync::to_json(report), context.json_path);
+            return report.refused.empty() ? ExitCode::ok : ExitCode::failed;
+        };
+    });
+}
+
+}  // namespace sandboxctl::cli

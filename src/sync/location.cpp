@@ -1,0 +1,106 @@
+#include "sync/location.hpp"
+
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace sandboxctl::sync {
+namespace {
+
+Error bad(std::string_view text, std::string_view option, const std::string& why) {
+    return usage_error("invalid location \"" + std::string(text) + "\" for " + std::string(option) + ": " + why,
+                       "Use a local path, ssh://[user@]host[:port]/path, kubectl://[namespace/]pod[/container]/path "
+                       "or exec:COMMAND::/path.");
+}
+
+std::vector<std::string> split_words(std::string_view text) {
+    std::istringstream in{std::string(text)};
+    std::vector<std::string> words;
+    for (std::string word; in >> word;) words.push_back(word);
+    return words;
+}
+
+}  // namespace
+
+std::string shell_quote(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) {
+        if (c == '\'') out += "'\\''";
+        else out += c;
+    }
+    return out + "'";
+}
+
+std::vector<std::string> Location::command(const std::string& script) const {
+    if (kind == Kind::local) return {"/bin/sh", "-c", script};
+    auto argv = shell;
+    // ssh joins its arguments into one command line for the remote shell.
+    argv.push_back(kind == Kind::ssh ? "sh -c " + shell_quote(script) : script);
+    return argv;
+}
+
+Location parse_location(std::string_view text, std::string_view option) {
+    Location location;
+    location.text = text;
+    if (text.starts_with("ssh://")) {
+        auto rest = text.substr(6);
+        auto slash = rest.find('/');
+        if (slash == std::string_view::npos || slash == 0) throw bad(text, option, "no path after the host");
+        std::string host(rest.substr(0, slash));
+        location.path = std::string(rest.substr(slash));
+        location.kind = Location::Kind::ssh;
+        location.shell = {"ssh", "-o", "BatchMode=yes"};
+        auto colon = host.rfind(':');
+        if (colon != std::string::npos && host.find(']') == std::string::npos) {
+            location.shell.insert(location.shell.end(), {"-p", host.substr(colon + 1)});
+            host = host.substr(0, colon);
+        }
+        if (host.empty() || host.starts_with("-")) throw bad(text, option, "invalid host");
+        location.shell.push_back("--");
+        location.shell.push_back(host);
+        return location;
+    }
+    if (text.starts_with("kubectl://")) {
+        // kubectl://pod/path, or kubectl://[namespace/]pod[/container]::/path when a
+        // namespace or container is named (the separator makes the split unambiguous).
+        auto rest = std::string(text.substr(10));
+        std::string spec, path;
+        if (auto sep = rest.find("::"); sep != std::string::npos) {
+            spec = rest.substr(0, sep);
+            path = rest.substr(sep + 2);
+        } else if (auto slash = rest.find('/'); slash != std::string::npos) {
+            spec = rest.substr(0, slash);
+            path = rest.substr(slash);
+        }
+        std::vector<std::string> pieces;
+        std::stringstream in(spec);
+        for (std::string piece; std::getline(in, piece, '/');) pieces.push_back(piece);
+        if (pieces.empty() || pieces.size() > 3 || path.empty() || path.front() != '/') {
+            throw bad(text, option, "expected kubectl://pod/path or kubectl://[namespace/]pod[/container]::/path");
+        }
+        location.kind = Location::Kind::kubectl;
+        location.path = path;
+        location.shell = {"kubectl", "exec", "-i"};
+        std::string pod = pieces.size() == 1 ? pieces[0] : pieces[1];
+        if (pieces.size() >= 2) location.shell.insert(location.shell.end(), {"-n", pieces[0]});
+        location.shell.push_back(pod);
+        if (pieces.size() == 3) location.shell.insert(location.shell.end(), {"-c", pieces[2]});
+        location.shell.insert(location.shell.end(), {"--", "sh", "-c"});
+        return location;
+    }
+    if (text.starts_with("exec:")) {
+        auto rest = text.substr(5);
+        auto sep = rest.rfind("::");
+        if (sep == std::string_view::npos) throw bad(text, option, "expected exec:COMMAND::/path");
+        location.kind = Location::Kind::exec;
+        location.shell = split_words(rest.substr(0, sep));
+        location.path = std::string(rest.substr(sep + 2));
+        if (location.shell.empty() || location.path.empty()) throw bad(text, option, "empty command or path");
+        return location;
+    }
+    if (text.empty()) throw bad(text, option, "empty");
+    location.path = std::string(text);
+    return location;
+}
+
+}  // namespace sandboxctl::sync

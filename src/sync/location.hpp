@@ -1,0 +1,31 @@
+#pragma once
+// Where files live for sync-files: a local path, or a path behind a remote
+// shell (ssh, kubectl exec, or any command given with exec:). The remote side
+// needs only a POSIX shell, GNU-compatible find (-printf) and tar.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sandboxctl::sync {
+
+struct Location {
+    enum class Kind { local, ssh, kubectl, exec };
+    Kind kind = Kind::local;
+    std::string path;                 // absolute or relative directory
+    std::vector<std::string> shell;   // argv that runs one more argument as a shell script remotely
+    std::string text;                 // as given, for messages
+
+    bool is_local() const { return kind == Kind::local; }
+    // argv running `script` on the location's side.
+    std::vector<std::string> command(const std::string& script) const;
+};
+
+// Parses "PATH", "ssh://[user@]host[:port]/path", "kubectl://pod/path",
+// "kubectl://[namespace/]pod[/container]::/path" and "exec:COMMAND::/path".
+// Throws a usage error naming `option` on anything else.
+Location parse_location(std::string_view text, std::string_view option);
+
+// 'text' quoted for a POSIX shell.
+std::string shell_quote(std::string_view text);
+
+}  // namespace sandboxctl::sync

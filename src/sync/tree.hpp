@@ -1,0 +1,28 @@
+#pragma once
+// The listing of one side of a sync: every entry below the root, with what
+// decides whether it must be transferred (type, size, mtime, mode, symlink
+// target, and a content hash with --checksum).
+#include <map>
+#include <string>
+
+#include "sync/location.hpp"
+
+namespace sandboxctl::sync {
+
+struct Entry {
+    char type = 'f';       // f file, d directory, l symlink, o other (device, fifo, socket)
+    long long size = 0;
+    long long mtime = 0;   // whole seconds
+    unsigned mode = 0;     // permission bits
+    std::string target;    // symlink target
+    std::string sha256;    // with --checksum, files only
+};
+
+using Tree = std::map<std::string, Entry>;  // relative path -> entry
+
+enum class Hashing { none, sha256 };
+
+// Lists `location`; a missing root is an empty tree (the destination is created).
+Tree list_tree(const Location& location, Hashing hashing);
+
+}  // namespace sandboxctl::sync

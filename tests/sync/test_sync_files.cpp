@@ -1,0 +1,223 @@
+// sync-files against real trees, through the local and the exec: transports
+// (sh -c standing in for a remote shell), compared by a content manifest.
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/checksum.hpp"
+#include "core/error.hpp"
+#include "core/temp_dir.hpp"
+#include "harness/tool.hpp"
+#include "sync/location.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// type, permission bits, size, mtime, symlink target and SHA-256 of every entry.
+std::map<std::string, std::string> manifest(const fs::path& root) {
+    std::map<std::string, std::string> out;
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+        struct stat st {};
+        ::lstat(it->path().c_str(), &st);
+        std::string line = std::to_string(st.st_mode) + " ";
+        if (S_ISREG(st.st_mode)) line += std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + " " +
+                                         sha256_of_file(it->path());
+        if (S_ISLNK(st.st_mode)) line += fs::read_symlink(it->path()).string();
+        out[it->path().lexically_relative(root).string()] = line;
+    }
+    return out;
+}
+
+void write(const fs::path& path, const std::string& content, int mode = 0644) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << content;
+    ::chmod(path.c_str(), mode);
+}
+
+void make_tree(const fs::path& root, int small_files) {
+    write(root / "mycompany/logos/logo.png", std::string(5000, '\x89'));
+    write(root / "mycompany/with space/ünïcødé näme.pdf", "pdf content", 0600);
+    write(root / "facture/FA2401-0001/FA2401-0001.pdf", "invoice", 0640);
+    write(root / "script.sh", "#!/bin/sh\necho hi\n", 0755);
+    fs::create_directories(root / "empty/dir");
+    fs::create_symlink("logos/logo.png", root / "mycompany/current-logo");
+    fs::create_symlink("../facture", root / "mycompany/invoices");
+    for (int i = 0; i < small_files; ++i) write(root / "many" / std::to_string(i % 50) / ("f" + std::to_string(i)), std::to_string(i));
+}
+
+ToolRun sync(const std::string& from, const fs::path& to, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"sync-files", "--from", from, "--to", to.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_tool(args);
+}
+
+std::string via_exec(const fs::path& path) { return "exec:sh -c::" + path.string(); }
+
+class SyncFiles : public ::testing::TestWithParam<bool> {
+protected:
+    std::string source_location() { return GetParam() ? via_exec(source_) : source_.string(); }
+    TempDir dir_;
+    fs::path source_ = dir_ / "source";
+    fs::path dest_ = dir_ / "dest";
+};
+
+TEST_P(SyncFiles, CopiesTheTreeExactlyThenOnlyWhatChanged) {
+    make_tree(source_, 10000);
+    auto first = sync(source_location(), dest_, {"--json", "-"});
+    ASSERT_EQ(first.exit_code, 0) << first.all();
+    EXPECT_EQ(manifest(source_), manifest(dest_));
+    EXPECT_NE(first.out.find("\"files_transferred\": 10004"), std::string::npos) << first.out;
+
+    auto idle = sync(source_location(), dest_, {"--json", "-"});
+    ASSERT_EQ(idle.exit_code, 0) << idle.all();
+    EXPECT_NE(idle.out.find("\"files_transferred\": 0"), std::string::npos) << idle.out;
+
+    // Change, add, delete, rename on the source.
+    write(source_ / "facture/FA2401-0001/FA2401-0001.pdf", "invoice, corrected", 0640);
+    write(source_ / "facture/FA2401-0002/FA2401-0002.pdf", "second invoice");
+    fs::remove(source_ / "many/3/f3");
+    fs::rename(source_ / "script.sh", source_ / "renamed.sh");
+    ::chmod((source_ / "mycompany/logos/logo.png").c_str(), 0600);
+    auto keep = sync(source_location(), dest_, {"--json", "-"});
+    ASSERT_EQ(keep.exit_code, 0) << keep.all();
+    EXPECT_NE(keep.out.find("\"files_transferred\": 3"), std::string::npos) << keep.out;
+    EXPECT_TRUE(fs::exists(dest_ / "many/3/f3")) << "--delete off keeps extras";
+    EXPECT_TRUE(fs::exists(dest_ / "script.sh"));
+
+    auto mirror = sync(source_location(), dest_, {"--delete"});
+    ASSERT_EQ(mirror.exit_code, 0) << mirror.all();
+    EXPECT_EQ(manifest(source_), manifest(dest_));
+}
+
+TEST_P(SyncFiles, ChecksumFindsChangesThatKeepSizeAndMtime) {
+    make_tree(source_, 10);
+    ASSERT_EQ(sync(source_location(), dest_).exit_code, 0);
+    auto before = fs::last_write_time(source_ / "mycompany/logos/logo.png");
+    write(source_ / "mycompany/logos/logo.png", std::string(5000, 'X'));
+    fs::last_write_time(source_ / "mycompany/logos/logo.png", before);
+    EXPECT_EQ(sync(source_location(), dest_).exit_code, 0);
+    EXPECT_NE(manifest(source_), manifest(dest_)) << "size and mtime alone cannot see this change";
+    ASSERT_EQ(sync(source_location(), dest_, {"--checksum"}).exit_code, 0);
+    EXPECT_EQ(manifest(source_), manifest(dest_));
+}
+
+TEST_P(SyncFiles, DryRunChangesNothing) {
+    make_tree(source_, 10);
+    auto run = sync(source_location(), dest_, {"--dry-run"});
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.out.find("dry run: would have"), std::string::npos) << run.out;
+    EXPECT_FALSE(fs::exists(dest_ / "mycompany"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, SyncFiles, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "exec" : "local"; });
+
+TEST(SyncFilesLarge, OneGigabyteFileIsCopiedExactly) {
+    TempDir dir;
+    fs::create_directories(dir / "source");
+    {
+        std::ofstream out(dir / "source/big.bin", std::ios::binary);
+        std::string block(1 << 20, '\0');
+        for (int i = 0; i < 1024; ++i) {
+            for (std::size_t j = 0; j < block.size(); j += 64) block[j] = static_cast<char>(i + j / 64 + 1);
+            out.write(block.data(), static_cast<std::streamsize>(block.size()));
+        }
+    }
+    auto run = sync(via_exec(dir / "source"), dir / "dest");
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(sha256_of_file(dir / "source/big.bin"), sha256_of_file(dir / "dest/big.bin"));
+}
+
+TEST(SyncFilesInterrupted, KilledMidStreamLeavesNoPartialFileUnderAFinalName) {
+    TempDir dir;
+    fs::create_directories(dir / "source");
+    {
+        std::ofstream out(dir / "source/big.bin", std::ios::binary);
+        std::string block(1 << 20, 'b');
+        for (int i = 0; i < 400; ++i) out.write(block.data(), static_cast<std::streamsize>(block.size()));
+    }
+    BackgroundTool tool({"sync-files", "--from", via_exec(dir / "source"), "--to", (dir / "dest").string()});
+    bool partial_seen = wait_until([&] { return fs::exists(dir / "dest/.sandboxctl-partial.big.bin"); }, 30);
+    tool.send(SIGKILL);
+    tool.finish();
+    ASSERT_TRUE(partial_seen);
+    EXPECT_FALSE(fs::exists(dir / "dest/big.bin"));
+    auto rerun = sync(via_exec(dir / "source"), dir / "dest");
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.all();
+    EXPECT_FALSE(fs::exists(dir / "dest/.sandboxctl-partial.big.bin"));
+    EXPECT_EQ(sha256_of_file(dir / "source/big.bin"), sha256_of_file(dir / "dest/big.bin"));
+}
+
+// A remote that answers the listing honestly but sends a hostile archive.
+TEST(SyncFilesHostile, EscapingEntriesAreRefusedAndNothingIsWrittenOutside) {
+    TempDir dir;
+    write(dir / "source/innocent.txt", "fine");
+    {
+        std::unique_ptr<archive, int (*)(archive*)> out(archive_write_new(), archive_write_free);
+        archive_write_set_format_pax_restricted(out.get());
+        archive_write_open_filename(out.get(), (dir / "evil.tar").c_str());
+        auto add = [&](const char* name, mode_t type, const char* link, const std::string& data) {
+            archive_entry* e = archive_entry_new();
+            archive_entry_set_pathname(e, name);
+            archive_entry_set_filetype(e, type);
+            archive_entry_set_perm(e, 0644);
+            archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+            if (link) archive_entry_set_symlink(e, link);
+            archive_write_header(out.get(), e);
+            if (!data.empty()) archive_write_data(out.get(), data.data(), data.size());
+            archive_entry_free(e);
+        };
+        add("../escaped.txt", AE_IFREG, nullptr, "escape");
+        add((dir / "absolute.txt").c_str(), AE_IFREG, nullptr, "absolute");
+        add("sub/../../up.txt", AE_IFREG, nullptr, "up");
+        add("outside-link", AE_IFLNK, "../../etc", "");
+        add("device", AE_IFCHR, nullptr, "");
+        add("innocent.txt", AE_IFREG, nullptr, "fine");
+    }
+    write(dir / "evil-shell", "#!/bin/sh\ncase \"$1\" in *'tar cf'*) exec cat '" + (dir / "evil.tar").string() +
+                                  "' ;; *) exec sh -c \"$1\" ;; esac\n",
+          0755);
+    auto run = sync("exec:" + (dir / "evil-shell").string() + "::" + (dir / "source").string(), dir / "dest/inner");
+    EXPECT_EQ(run.exit_code, 1) << run.all();
+    for (const char* expected : {"refused ../escaped.txt: path escapes the destination",
+                                 "refused sub/../../up.txt: path escapes the destination",
+                                 "refused outside-link: symlink points outside the destination",
+                                 "refused device: device, fifo or socket"}) {
+        EXPECT_NE(run.all().find(expected), std::string::npos) << expected << "\n" << run.all();
+    }
+    EXPECT_FALSE(fs::exists(dir / "dest/escaped.txt"));
+    EXPECT_FALSE(fs::exists(dir / "up.txt"));
+    EXPECT_FALSE(fs::exists(dir / "dest/inner/outside-link"));
+    EXPECT_FALSE(fs::exists(dir / "dest/inner/device"));
+    EXPECT_EQ(manifest(dir / "dest/inner").count("innocent.txt"), 1u);
+}
+
+TEST(SyncLocations, ParseEveryForm) {
+    auto ssh = sync::parse_location("ssh://deploy@files.example:2222/var/www/documents", "--from");
+    EXPECT_EQ(ssh.path, "/var/www/documents");
+    EXPECT_EQ(ssh.command("ls"), (std::vector<std::string>{"ssh", "-o", "BatchMode=yes", "-p", "2222", "--",
+                                                            "deploy@files.example", "sh -c 'ls'"}));
+    auto pod = sync::parse_location("kubectl://erp/erp-0/dolibarr::/var/www/documents", "--from");
+    EXPECT_EQ(pod.command("ls"), (std::vector<std::string>{"kubectl", "exec", "-i", "-n", "erp", "erp-0", "-c",
+                                                            "dolibarr", "--", "sh", "-c", "ls"}));
+    auto short_pod = sync::parse_location("kubectl://erp-0/var/www", "--from");
+    EXPECT_EQ(short_pod.path, "/var/www");
+    auto exec = sync::parse_location("exec:docker exec -i app sh -c::/srv/docs", "--from");
+    EXPECT_EQ(exec.command("ls"), (std::vector<std::string>{"docker", "exec", "-i", "app", "sh", "-c", "ls"}));
+    EXPECT_EQ(sync::shell_quote("it's"), "'it'\\''s'");
+    for (const char* bad : {"", "ssh://host", "exec:::/x", "kubectl://pod"}) {
+        EXPECT_THROW(sync::parse_location(bad, "--from"), Error) << bad;
+    }
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
