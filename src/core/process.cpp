@@ -180,7 +180,8 @@ ProcessResult run_checked(const ProcessSpec& spec) {
     return result;
 }
 
-StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin_file) : name_(spec.argv.front()) {
+StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin_file, Stream stream)
+    : name_(spec.argv.front()) {
     Pipe out;
     char pattern[] = "/tmp/sandboxctl-stderr.XXXXXX";
     int err = ::mkstemp(pattern);
@@ -189,8 +190,13 @@ StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin
     err_path_ = pattern;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, stdin_file.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
+    if (stream == Stream::read_stdout) {
+        posix_spawn_file_actions_addopen(&actions, 0, stdin_file.c_str(), O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, out.read_end(), 0);
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    }
     posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_TRUNC, 0600);
     auto argv_strings = spec.argv;
     auto env_strings = merged_environment(spec);
@@ -201,12 +207,13 @@ StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw failure("could not run \"" + name_ + "\": " + std::strerror(rc));
     pid_ = pid;
-    out.close_write();
-    out_ = ::dup(out.read_end());
+    // Our end of the pipe: the read end for stdout, the write end for stdin.
+    pipe_ = ::dup(stream == Stream::read_stdout ? out.read_end() : out.write_end());
+    ::fcntl(pipe_, F_SETFD, FD_CLOEXEC);
 }
 
 StreamingChild::~StreamingChild() {
-    if (out_ >= 0) ::close(out_);
+    if (pipe_ >= 0) ::close(pipe_);
     if (pid_ > 0) {
         ::kill(pid_, SIGTERM);
         ::waitpid(pid_, nullptr, 0);
@@ -215,8 +222,8 @@ StreamingChild::~StreamingChild() {
 }
 
 void StreamingChild::finish() {
-    ::close(out_);
-    out_ = -1;
+    ::close(pipe_);
+    pipe_ = -1;
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }

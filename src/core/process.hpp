@@ -36,18 +36,22 @@ ProcessResult run_checked(const ProcessSpec& spec);
 // terminates and reaps a child that is still running.
 class StreamingChild {
 public:
-    StreamingChild(const ProcessSpec& spec, const std::string& stdin_file);
+    enum class Stream { read_stdout, write_stdin };
+    // read_stdout: stdin comes from `stdin_file`, stdout is a pipe to read.
+    // write_stdin: stdin is a pipe to write, stdout is discarded.
+    StreamingChild(const ProcessSpec& spec, const std::string& stdin_file, Stream stream = Stream::read_stdout);
     ~StreamingChild();
     StreamingChild(const StreamingChild&) = delete;
     StreamingChild& operator=(const StreamingChild&) = delete;
 
-    int stdout_fd() const { return out_; }
+    int stdout_fd() const { return pipe_; }
+    int stdin_fd() const { return pipe_; }
     // Waits for the child; a non-zero exit becomes a failure naming it.
     void finish();
 
 private:
     int pid_ = -1;
-    int out_ = -1;
+    int pipe_ = -1;
     std::string err_path_;
     std::string name_;
 };

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -88,24 +89,42 @@ private:
     fs::path path_;
 };
 
-struct Writer {
-    const fs::path& root;
-    const SyncOptions& options;
-    SyncReport& report;
+// Where transferred entries go, and how the destination is changed.
+class Destination {
+public:
+    virtual ~Destination() = default;
+    virtual void remove_partials() = 0;
+    virtual void create_directory(const std::string& path) = 0;
+    virtual void remove(const std::string& path) = 0;
+    virtual void file(archive* in, archive_entry* entry, const std::string& path) = 0;
+    virtual void symlink(archive_entry* entry, const std::string& path, const std::string& target) = 0;
+    virtual void set_attributes(const std::string& path, const Entry& entry) = 0;
+    // Applies the changes asked for so far (before the data stream starts).
+    virtual void flush() {}
+    // Completes the transfer: partial names become final names, changes are applied.
+    virtual void finish() = 0;
+};
 
-    void set_times(const fs::path& path, long long mtime, bool symlink) {
-        timespec times[2] = {{mtime, 0}, {mtime, 0}};
-        ::utimensat(AT_FDCWD, path.c_str(), times, symlink ? AT_SYMLINK_NOFOLLOW : 0);
+class LocalDestination : public Destination {
+public:
+    LocalDestination(const SyncOptions& options, SyncReport& report)
+        : root_(options.to.path), options_(options), report_(report) {}
+
+    void remove_partials() override {
+        std::error_code ec;
+        if (!fs::exists(root_, ec)) return;
+        std::vector<fs::path> leftovers;
+        for (auto it = fs::recursive_directory_iterator(root_, ec); it != fs::recursive_directory_iterator();
+             it.increment(ec)) {
+            if (is_partial(it->path().string())) leftovers.push_back(it->path());
+        }
+        for (const auto& p : leftovers) fs::remove(p, ec);
     }
+    void create_directory(const std::string& path) override { fs::create_directories(root_ / path); }
+    void remove(const std::string& path) override { fs::remove_all(root_ / path); }
 
-    void set_owner(const fs::path& path, bool symlink) {
-        if (!options.chown) return;
-        auto [uid, gid] = *options.chown;
-        int rc = symlink ? ::lchown(path.c_str(), uid, gid) : ::chown(path.c_str(), uid, gid);
-        if (rc != 0) throw failure("could not change the owner of \"" + path.string() + "\": " + std::strerror(errno));
-    }
-
-    void file(archive* in, archive_entry* entry, const fs::path& target) {
+    void file(archive* in, archive_entry* entry, const std::string& path) override {
+        fs::path target = root_ / path;
         fs::create_directories(target.parent_path());
         auto partial = partial_name(target);
         PartialFile guard(partial);
@@ -121,7 +140,7 @@ struct Writer {
                 ::close(fd);
                 throw failure("could not write \"" + partial.string() + "\": " + std::strerror(saved));
             }
-            report.bytes_transferred += static_cast<long long>(size);
+            report_.bytes_transferred += static_cast<long long>(size);
         }
         if (rc != ARCHIVE_EOF) {
             ::close(fd);
@@ -136,10 +155,11 @@ struct Writer {
             throw failure("could not rename \"" + partial.string() + "\": " + std::strerror(errno));
         }
         guard.keep();
-        ++report.files_transferred;
+        ++report_.files_transferred;
     }
 
-    void symlink(archive_entry* entry, const fs::path& target, const std::string& link_target) {
+    void symlink(archive_entry* entry, const std::string& path, const std::string& link_target) override {
+        fs::path target = root_ / path;
         fs::create_directories(target.parent_path());
         auto partial = partial_name(target);
         ::unlink(partial.c_str());
@@ -148,15 +168,163 @@ struct Writer {
         }
         set_owner(target, true);
         set_times(target, archive_entry_mtime(entry), true);
-        ++report.symlinks_transferred;
+        ++report_.symlinks_transferred;
     }
+
+    void set_attributes(const std::string& path, const Entry& entry) override {
+        fs::path target = root_ / path;
+        ::chmod(target.c_str(), entry.mode);
+        set_times(target, entry.mtime, false);
+        set_owner(target, false);
+    }
+
+    void finish() override {}
+
+private:
+    void set_times(const fs::path& path, long long mtime, bool symlink) {
+        timespec times[2] = {{mtime, 0}, {mtime, 0}};
+        ::utimensat(AT_FDCWD, path.c_str(), times, symlink ? AT_SYMLINK_NOFOLLOW : 0);
+    }
+
+    void set_owner(const fs::path& path, bool symlink) {
+        if (!options_.chown) return;
+        auto [uid, gid] = *options_.chown;
+        int rc = symlink ? ::lchown(path.c_str(), uid, gid) : ::chown(path.c_str(), uid, gid);
+        if (rc != 0) throw failure("could not change the owner of \"" + path.string() + "\": " + std::strerror(errno));
+    }
+
+    fs::path root_;
+    const SyncOptions& options_;
+    SyncReport& report_;
+};
+
+// A destination behind a remote shell: entries are re-archived under their
+// partial names and unpacked by the remote tar; a script run afterwards
+// renames them into place and applies deletions and attributes.
+class RemoteDestination : public Destination {
+public:
+    RemoteDestination(const SyncOptions& options, SyncReport& report, const TempDir& work)
+        : options_(options), report_(report), work_(work), writer_(archive_write_new(), archive_write_free) {}
+
+    void remove_partials() override {
+        run_script("find . -name '" + std::string(partial_prefix) + "*' -exec rm -f -- {} +\n");
+    }
+    void create_directory(const std::string& path) override { script_ += "mkdir -p -- " + quoted(path) + "\n"; }
+    void remove(const std::string& path) override { script_ += "rm -rf -- " + quoted(path) + "\n"; }
+
+    void file(archive* in, archive_entry* entry, const std::string& path) override {
+        start_stream();
+        archive_entry* copy = renamed(entry, path);
+        archive_write_header(writer_.get(), copy);
+        const void* block = nullptr;
+        size_t size = 0;
+        la_int64_t offset = 0;
+        int rc;
+        while ((rc = archive_read_data_block(in, &block, &size, &offset)) == ARCHIVE_OK) {
+            if (archive_write_data(writer_.get(), block, size) < 0) {
+                throw failure(std::string("could not send to ") + options_.to.text + ": " + archive_error_string(writer_.get()));
+            }
+            report_.bytes_transferred += static_cast<long long>(size);
+        }
+        archive_entry_free(copy);
+        if (rc != ARCHIVE_EOF) throw failure(std::string("the source archive is damaged: ") + archive_error_string(in));
+        finish_rename(path);
+        ++report_.files_transferred;
+    }
+
+    void symlink(archive_entry* entry, const std::string& path, const std::string&) override {
+        start_stream();
+        archive_entry* copy = renamed(entry, path);
+        archive_write_header(writer_.get(), copy);
+        archive_entry_free(copy);
+        finish_rename(path);
+        ++report_.symlinks_transferred;
+    }
+
+    void set_attributes(const std::string& path, const Entry& entry) override {
+        script_ += fmt::format("chmod {:o} -- {}\ntouch -h -t {} -- {}\n", entry.mode, quoted(path),
+                               touch_time(entry.mtime), quoted(path));
+        if (options_.chown) script_ += fmt::format("chown -h {}:{} -- {}\n", options_.chown->first, options_.chown->second, quoted(path));
+    }
+
+    void flush() override {
+        if (!script_.empty()) run_script(script_);
+        script_.clear();
+    }
+
+    void finish() override {
+        if (receiver_) {
+            archive_write_close(writer_.get());
+            receiver_->finish();
+            receiver_.reset();
+        }
+        if (!script_.empty()) run_script(script_);
+    }
+
+private:
+    static std::string quoted(const std::string& path) { return shell_quote("./" + path); }
+
+    static std::string touch_time(long long mtime) {
+        std::time_t t = static_cast<std::time_t>(mtime);
+        char buffer[32];
+        std::strftime(buffer, sizeof buffer, "%Y%m%d%H%M.%S", std::gmtime(&t));
+        return buffer;
+    }
+
+    archive_entry* renamed(archive_entry* entry, const std::string& path) {
+        archive_entry* copy = archive_entry_clone(entry);
+        archive_entry_set_pathname(copy, partial_name(path).string().c_str());
+        if (options_.chown) {
+            archive_entry_set_uid(copy, options_.chown->first);
+            archive_entry_set_gid(copy, options_.chown->second);
+        }
+        return copy;
+    }
+
+    void finish_rename(const std::string& path) {
+        script_ += "mv -f -- " + quoted(partial_name(path).string()) + " " + quoted(path) + "\n";
+    }
+
+    void start_stream() {
+        if (receiver_) return;
+        std::string owner = options_.chown ? "--same-owner --numeric-owner" : "--no-same-owner";
+        std::string script = "mkdir -p -- " + shell_quote(options_.to.path) + " && cd -- " + shell_quote(options_.to.path) +
+                             " && exec tar xpf - " + owner;
+        receiver_ = std::make_unique<StreamingChild>(ProcessSpec{options_.to.command(script), {}}, "",
+                                                     StreamingChild::Stream::write_stdin);
+        archive_write_set_format_pax_restricted(writer_.get());
+        if (archive_write_open_fd(writer_.get(), receiver_->stdin_fd()) != ARCHIVE_OK) {
+            throw failure(std::string("could not send to ") + options_.to.text + ": " + archive_error_string(writer_.get()));
+        }
+    }
+
+    void run_script(const std::string& body) {
+        auto file = work_ / "remote-script.sh";
+        std::filesystem::remove(file);
+        write_private_file(file, "set -e\nexport TZ=UTC0\n" + body);
+        std::string script = "mkdir -p -- " + shell_quote(options_.to.path) + " && cd -- " + shell_quote(options_.to.path) +
+                             " && exec sh -s";
+        StreamingChild child({options_.to.command(script), {}}, file.string());
+        char buffer[4096];
+        while (::read(child.stdout_fd(), buffer, sizeof buffer) > 0) {
+        }
+        child.finish();
+    }
+
+    const SyncOptions& options_;
+    SyncReport& report_;
+    const TempDir& work_;
+    std::unique_ptr<archive, int (*)(archive*)> writer_;
+    std::unique_ptr<StreamingChild> receiver_;
+    std::string script_;
 };
 
 // Runs the source's tar over `paths` and writes what it sends under `root`.
-void transfer(const SyncOptions& options, const std::vector<std::string>& paths, SyncReport& report) {
-    TempDir work("sandboxctl-sync");
+void transfer(const SyncOptions& options, const std::vector<std::string>& paths, SyncReport& report,
+              Destination& destination, const TempDir& work) {
     std::string list;
     for (const auto& p : paths) list += p + '\0';
+    std::filesystem::remove(work / "paths");
     write_private_file(work / "paths", list);
     std::string script = "cd -- " + shell_quote(options.from.path) +
                          " && exec tar cf - --null --no-recursion --hard-dereference -T -";
@@ -167,8 +335,6 @@ void transfer(const SyncOptions& options, const std::vector<std::string>& paths,
     if (archive_read_open_fd(in.get(), source.stdout_fd(), 1 << 16) != ARCHIVE_OK) {
         throw failure(std::string("could not read the source archive: ") + archive_error_string(in.get()));
     }
-    fs::path root(options.to.path);
-    Writer writer{root, options, report};
     archive_entry* entry = nullptr;
     int rc;
     while ((rc = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
@@ -188,23 +354,12 @@ void transfer(const SyncOptions& options, const std::vector<std::string>& paths,
             log::warning("refused \"{}\": {}", path, refusal);
             continue;
         }
-        fs::path target = root / path;
-        if (type == AE_IFREG) writer.file(in.get(), entry, target);
-        else if (type == AE_IFLNK) writer.symlink(entry, target, link);
-        else fs::create_directories(target);
+        if (type == AE_IFREG) destination.file(in.get(), entry, path);
+        else if (type == AE_IFLNK) destination.symlink(entry, path, link);
+        else destination.create_directory(path);
     }
     if (rc != ARCHIVE_EOF) throw failure(std::string("the source archive is damaged: ") + archive_error_string(in.get()));
     source.finish();
-}
-
-void remove_partials(const fs::path& root) {
-    std::error_code ec;
-    if (!fs::exists(root, ec)) return;
-    std::vector<fs::path> leftovers;
-    for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (is_partial(it->path().string())) leftovers.push_back(it->path());
-    }
-    for (const auto& p : leftovers) fs::remove(p, ec);
 }
 
 }  // namespace
@@ -225,17 +380,17 @@ std::pair<unsigned, unsigned> parse_owner(const std::string& text) {
 }
 
 SyncReport sync_files(const SyncOptions& options) {
-    if (!options.to.is_local()) {
-        throw usage_error("sync-files writes only to a local destination for now",
-                          "Run sandboxctl on the destination side (for example inside the sandbox pod).");
-    }
     SyncReport report;
     report.dry_run = options.dry_run;
-    fs::path root(options.to.path);
-    if (!options.dry_run) remove_partials(root);
+    TempDir work("sandboxctl-sync");
+    std::unique_ptr<Destination> destination;
+    if (options.to.is_local()) destination = std::make_unique<LocalDestination>(options, report);
+    else destination = std::make_unique<RemoteDestination>(options, report, work);
+    if (!options.dry_run) destination->remove_partials();
     auto hashing = options.checksum ? Hashing::sha256 : Hashing::none;
     Tree source = list_tree(options.from, hashing);
-    Tree destination = list_tree(options.to, hashing);
+    Tree existing = list_tree(options.to, hashing);
+    std::vector<std::string> replaced, created_directories;
 
     std::vector<std::string> to_send;
     std::vector<std::pair<std::string, Entry>> attributes;  // mode/mtime fixes, applied last
@@ -253,12 +408,13 @@ SyncReport sync_files(const SyncOptions& options) {
             report.refused.emplace_back(path, "symlink points outside the destination");
             continue;
         }
-        auto it = destination.find(path);
-        if (it == destination.end() || differs(entry, it->second, options.checksum)) {
-            if (it != destination.end() && it->second.type != entry.type && !options.dry_run) fs::remove_all(root / path);
+        auto it = existing.find(path);
+        if (it == existing.end() || differs(entry, it->second, options.checksum)) {
+            bool type_changed = it != existing.end() && it->second.type != entry.type;
+            if (type_changed) replaced.push_back(path);
             if (entry.type == 'd') {
                 ++report.directories_created;
-                if (!options.dry_run) fs::create_directories(root / path);
+                created_directories.push_back(path);
                 attributes.emplace_back(path, entry);
             } else {
                 to_send.push_back(path);
@@ -271,24 +427,24 @@ SyncReport sync_files(const SyncOptions& options) {
         }
     }
     if (options.remove_extra) {
-        for (auto it = destination.rbegin(); it != destination.rend(); ++it) {
+        for (auto it = existing.rbegin(); it != existing.rend(); ++it) {
             if (!source.contains(it->first) && !is_partial(it->first)) report.deleted.push_back(it->first);
         }
     }
     if (options.dry_run) return report;
 
-    if (!to_send.empty()) transfer(options, to_send, report);
-    for (const auto& path : report.deleted) fs::remove_all(root / path);
+    for (const auto& path : replaced) destination->remove(path);
+    for (const auto& path : created_directories) destination->create_directory(path);
+    destination->flush();
+    if (!to_send.empty()) transfer(options, to_send, report, *destination, work);
+    for (const auto& path : report.deleted) destination->remove(path);
     // Deepest first, so setting a directory's mtime is not undone by its children.
     std::sort(attributes.begin(), attributes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     for (const auto& [path, entry] : attributes) {
-        fs::path target = root / path;
-        ::chmod(target.c_str(), entry.mode);
-        timespec times[2] = {{entry.mtime, 0}, {entry.mtime, 0}};
-        ::utimensat(AT_FDCWD, target.c_str(), times, 0);
-        if (options.chown) ::chown(target.c_str(), options.chown->first, options.chown->second);
+        destination->set_attributes(path, entry);
         ++report.attributes_updated;
     }
+    destination->finish();
     return report;
 }
 

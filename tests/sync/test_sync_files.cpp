@@ -62,9 +62,13 @@ ToolRun sync(const std::string& from, const fs::path& to, std::vector<std::strin
 
 std::string via_exec(const fs::path& path) { return "exec:sh -c::" + path.string(); }
 
+// Local source and destination, or both behind the exec: transport.
 class SyncFiles : public ::testing::TestWithParam<bool> {
 protected:
     std::string source_location() { return GetParam() ? via_exec(source_) : source_.string(); }
+    ToolRun sync(const std::string& from, const fs::path& to, std::vector<std::string> extra = {}) {
+        return test::sync(from, GetParam() ? fs::path(via_exec(to)) : to, extra);
+    }
     TempDir dir_;
     fs::path source_ = dir_ / "source";
     fs::path dest_ = dir_ / "dest";
