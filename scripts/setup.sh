@@ -9,9 +9,10 @@ packages=(
   libpq-dev postgresql-15 postgresql-client-15
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   libzstd-dev libssl-dev libarchive-dev
+  openssh-server openssh-client
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(pgcopydb time)
+  packages+=(pgcopydb time rsync)
 fi
 
 missing=()

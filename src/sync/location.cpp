@@ -1,5 +1,6 @@
 #include "sync/location.hpp"
 
+#include <cstdlib>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -49,7 +50,10 @@ Location parse_location(std::string_view text, std::string_view option) {
         std::string host(rest.substr(0, slash));
         location.path = std::string(rest.substr(slash));
         location.kind = Location::Kind::ssh;
-        location.shell = {"ssh", "-o", "BatchMode=yes"};
+        // SANDBOXCTL_SSH_COMMAND replaces "ssh" (e.g. "ssh -F /etc/sandboxctl/ssh_config").
+        const char* ssh = std::getenv("SANDBOXCTL_SSH_COMMAND");
+        location.shell = split_words(ssh && *ssh ? ssh : "ssh");
+        location.shell.insert(location.shell.end(), {"-o", "BatchMode=yes"});
         auto colon = host.rfind(':');
         if (colon != std::string::npos && host.find(']') == std::string::npos) {
             location.shell.insert(location.shell.end(), {"-p", host.substr(colon + 1)});

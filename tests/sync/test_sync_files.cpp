@@ -14,6 +14,7 @@
 #include "core/checksum.hpp"
 #include "core/error.hpp"
 #include "core/temp_dir.hpp"
+#include "harness/sshd.hpp"
 #include "harness/tool.hpp"
 #include "sync/location.hpp"
 
@@ -221,6 +222,41 @@ TEST(SyncLocations, ParseEveryForm) {
     for (const char* bad : {"", "ssh://host", "exec:::/x", "kubectl://pod"}) {
         EXPECT_THROW(sync::parse_location(bad, "--from"), Error) << bad;
     }
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
+
+namespace sandboxctl::test {
+namespace {
+
+// ssh both ways against a real sshd on loopback. Skipped, saying so, when
+// OpenSSH cannot be started, except under CI (which installs it).
+TEST(SyncFilesSsh, CopiesBothWaysOverSsh) {
+    std::unique_ptr<Sshd> sshd;
+    try {
+        sshd = std::make_unique<Sshd>();
+    } catch (const std::exception& e) {
+        const char* ci = std::getenv("CI");
+        if (ci && std::string(ci) == "true") FAIL() << e.what();
+        GTEST_SKIP() << "SKIPPED (no sshd): " << e.what();
+    }
+    TempDir dir;
+    make_tree(dir / "source", 200);
+    std::vector<std::pair<std::string, std::string>> env = {{"SANDBOXCTL_SSH_COMMAND", sshd->ssh_command()}};
+    auto pull = run_tool({"sync-files", "--from", sshd->location(dir / "source"), "--to", (dir / "pulled").string()}, env);
+    ASSERT_EQ(pull.exit_code, 0) << pull.all();
+    EXPECT_EQ(manifest(dir / "source"), manifest(dir / "pulled"));
+    auto push = run_tool({"sync-files", "--from", (dir / "source").string(), "--to", sshd->location(dir / "pushed")}, env);
+    ASSERT_EQ(push.exit_code, 0) << push.all();
+    EXPECT_EQ(manifest(dir / "source"), manifest(dir / "pushed"));
+    write(dir / "source/mycompany/logos/logo.png", "new logo");
+    auto again = run_tool({"sync-files", "--from", sshd->location(dir / "source"), "--to", (dir / "pulled").string(),
+                           "--json", "-"},
+                          env);
+    ASSERT_EQ(again.exit_code, 0) << again.all();
+    EXPECT_NE(again.out.find("\"files_transferred\": 1"), std::string::npos) << again.out;
+    EXPECT_EQ(manifest(dir / "source"), manifest(dir / "pulled"));
 }
 
 }  // namespace
