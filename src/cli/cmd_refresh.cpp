@@ -41,6 +41,8 @@ Example:
     command->add_option("--snapshot", context.snapshot_name,
                         "After the refresh, (re)create this golden snapshot for `sandboxctl reset`")
         ->type_name("NAME");
+    command->add_flag("--with-files", context.overrides.with_files,
+                      "Also sync the [[files.pair]] trees of the config, while the sandbox app is still stopped");
     add_snapshot_dir_option(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {

@@ -19,8 +19,8 @@ that would escape the destination (absolute paths, "..", symlinks pointing outsi
 are refused and reported. The destination must be local in this version.)");
     static std::string from, to, owner;
     static sync::SyncOptions options;
-    command->add_option("--from", from, "Source LOCATION")->required();
-    command->add_option("--to", to, "Destination LOCATION")->required();
+    command->add_option("--from", from, "Source LOCATION (default: every [[files.pair]] of the config)");
+    command->add_option("--to", to, "Destination LOCATION");
     command->add_flag("--delete", options.remove_extra, "Remove destination entries missing from the source");
     command->add_flag("--checksum", options.checksum, "Compare content hashes instead of size and mtime");
     command->add_flag("--dry-run", options.dry_run, "Show what would change; change nothing");
@@ -28,6 +28,19 @@ are refused and reported. The destination must be local in this version.)");
     add_json_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {
+            if (from.empty() != to.empty()) throw usage_error("give both --from and --to, or neither (to use the config)");
+            auto settings = config::resolve(context.overrides);
+            if (from.empty()) {
+                if (settings.file_pairs.empty()) {
+                    throw usage_error("no --from/--to and no [[files.pair]] in the configuration");
+                }
+                bool refused = false;
+                for (const auto& report : sync::sync_configured_pairs(settings, options.dry_run)) {
+                    sync::print_text(report, std::cout);
+                    refused = refused || !report.refused.empty();
+                }
+                return refused ? ExitCode::failed : ExitCode::ok;
+            }
             options.from = sync::parse_location(from, "--from");
             options.to = sync::parse_location(to, "--to");
             if (!owner.empty()) options.chown = sync::parse_owner(owner);

@@ -98,7 +98,7 @@ void load_file(const std::filesystem::path& file, Settings& settings) {
         }
         throw usage_error(fmt::format("{}: invalid TOML: {}", where(e.source()), e.description()));
     }
-    reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir"}, "");
+    reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir", "files"}, "");
     auto relative = [&](const std::string& path) {
         std::filesystem::path p(path);
         return p.is_absolute() ? p : file.parent_path() / p;
@@ -117,6 +117,25 @@ void load_file(const std::filesystem::path& file, Settings& settings) {
             settings.lock_timeout = parse_duration(*v, "refresh.lock_timeout");
         }
         if (auto v = string_value(*refresh, "pg_bin", "refresh")) settings.pg_bin = *v;
+    }
+    if (const toml::table* files = section(root, "files")) {
+        reject_unknown(*files, {"pair", "delete", "checksum", "chown"}, "files");
+        settings.files_delete = files->get("delete") && files->get("delete")->value_or(false);
+        settings.files_checksum = files->get("checksum") && files->get("checksum")->value_or(false);
+        if (auto v = string_value(*files, "chown", "files")) settings.files_chown = *v;
+        if (const toml::node* pairs = files->get("pair")) {
+            const toml::array* array = pairs->as_array();
+            if (!array) throw usage_error(fmt::format("{}: \"files.pair\" must be an array of tables ([[files.pair]])", where(pairs->source())));
+            for (const auto& item : *array) {
+                const toml::table* pair = item.as_table();
+                if (!pair) throw usage_error(fmt::format("{}: each [[files.pair]] must be a table", where(item.source())));
+                reject_unknown(*pair, {"from", "to"}, "files.pair");
+                auto from = string_value(*pair, "from", "files.pair");
+                auto to = string_value(*pair, "to", "files.pair");
+                if (!from || !to) throw usage_error(fmt::format("{}: [[files.pair]] needs both from and to", where(item.source())));
+                settings.file_pairs.push_back({*from, *to});
+            }
+        }
     }
     if (const toml::table* hooks = section(root, "hooks")) {
         reject_unknown(*hooks, {"before", "after"}, "hooks");
@@ -144,6 +163,7 @@ Settings resolve(const Overrides& cli) {
     if (cli.pg_bin) settings.pg_bin = *cli.pg_bin;
     if (auto v = env("SANDBOXCTL_SNAPSHOT_DIR")) settings.snapshot_dir = *v;
     if (cli.snapshot_dir) settings.snapshot_dir = *cli.snapshot_dir;
+    settings.with_files = cli.with_files;
     if (settings.snapshot_dir.empty()) settings.snapshot_dir = settings.state_dir / "snapshots";
     return settings;
 }

@@ -10,6 +10,12 @@
 
 namespace sandboxctl::config {
 
+// One [[files.pair]] of the config: a tree to keep in step with the database.
+struct FilePair {
+    std::string from;
+    std::string to;
+};
+
 struct Settings {
     std::optional<std::string> source;  // conninfo
     std::optional<std::string> target;  // conninfo
@@ -24,6 +30,12 @@ struct Settings {
     std::string hook_after;
     std::filesystem::path state_dir;
     std::filesystem::path snapshot_dir;  // default: state_dir/snapshots
+    // [files]: trees synced by `refresh --with-files` and by `sync-files` without --from/--to.
+    std::vector<FilePair> file_pairs;
+    bool files_delete = false;
+    bool files_checksum = false;
+    std::string files_chown;
+    bool with_files = false;  // refresh --with-files
 };
 
 // The command-line layer: only what the user gave.
@@ -34,6 +46,7 @@ struct Overrides {
     std::optional<std::string> lock_timeout;
     std::optional<std::string> pg_bin;
     std::optional<std::string> snapshot_dir;
+    bool with_files = false;
 };
 
 // Reads the layers and returns the merged settings. Throws a usage error

@@ -18,6 +18,7 @@
 #include "safety/preflight.hpp"
 #include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
+#include "sync/sync_files.hpp"
 #include "schema/schema_script.hpp"
 #include "schema/script_runner.hpp"
 
@@ -205,8 +206,19 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         target.exec("COMMIT");
         report.committed = true;
     }
-    exclusive.release();
     record_refresh(target, settings.state_dir, report);
+    // Files travel with the database, before the sandbox app comes back.
+    if (settings.with_files) {
+        report::PhaseTimer t(report.phases, "files");
+        try {
+            for (const auto& files : sync::sync_configured_pairs(settings, false)) {
+                if (!files.refused.empty()) throw failure(fmt::format("{} entries were refused", files.refused.size()));
+            }
+        } catch (...) {
+            rethrow_with_context("the database was refreshed, but syncing the files failed");
+        }
+    }
+    exclusive.release();
     return report;
 }
 

@@ -448,6 +448,22 @@ SyncReport sync_files(const SyncOptions& options) {
     return report;
 }
 
+std::vector<SyncReport> sync_configured_pairs(const config::Settings& settings, bool dry_run) {
+    std::vector<SyncReport> reports;
+    for (const auto& pair : settings.file_pairs) {
+        SyncOptions options;
+        options.from = parse_location(pair.from, "files.pair.from");
+        options.to = parse_location(pair.to, "files.pair.to");
+        options.remove_extra = settings.files_delete;
+        options.checksum = settings.files_checksum;
+        options.dry_run = dry_run;
+        if (!settings.files_chown.empty()) options.chown = parse_owner(settings.files_chown);
+        log::info("syncing files {} -> {}", pair.from, pair.to);
+        reports.push_back(sync_files(options));
+    }
+    return reports;
+}
+
 void print_text(const SyncReport& r, std::ostream& out) {
     fmt::print(out, "{}{} files ({} bytes) and {} symlinks transferred, {} directories created, {} unchanged, "
                     "{} attribute updates, {} deleted, {} refused\n",

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config/settings.hpp"
 #include "sync/location.hpp"
 
 namespace sandboxctl::sync {
@@ -37,6 +38,9 @@ struct SyncReport {
 SyncReport sync_files(const SyncOptions& options);
 void print_text(const SyncReport& report, std::ostream& out);
 nlohmann::json to_json(const SyncReport& report);
+
+// Syncs every [[files.pair]] of the configuration, in order.
+std::vector<SyncReport> sync_configured_pairs(const config::Settings& settings, bool dry_run);
 
 // "UID:GID" -> numbers; throws a usage error otherwise.
 std::pair<unsigned, unsigned> parse_owner(const std::string& text);

@@ -57,6 +57,21 @@ TEST_F(Commands, ConfigFileAndEnvironmentSupplySettings) {
     EXPECT_EQ(model.sandbox_sql("SELECT to_regclass('public.toasted') IS NULL"), "t\n");
 }
 
+TEST_F(Commands, RefreshWithFilesSyncsTheConfiguredTrees) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    TempDir dir;
+    std::filesystem::create_directories(dir / "prod-documents/mycompany/logos");
+    std::ofstream(dir / "prod-documents/mycompany/logos/logo.png") << "logo";
+    std::ofstream(dir / "sandboxctl.toml") << "[files]\ndelete = true\n[[files.pair]]\nfrom = \""
+                                           << (dir / "prod-documents").string() << "\"\nto = \""
+                                           << (dir / "sandbox-documents").string() << "\"\n";
+    auto run = refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--with-files", "--json", "-"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_TRUE(std::filesystem::exists(dir / "sandbox-documents/mycompany/logos/logo.png"));
+    EXPECT_NE(run.out.find("\"name\": \"files\""), std::string::npos) << run.out;
+}
+
 TEST_F(Commands, OtherSandboxSessionsAreEnded) {
     Model model(cluster(), test_name());
     model.load_prod("adversarial.sql");

@@ -61,6 +61,26 @@ before = "kubectl scale deploy/erp --replicas=0"
     EXPECT_EQ(s.state_dir, "/var/lib/sandboxctl");
 }
 
+TEST(Config, FilePairs) {
+    sandboxctl::TempDir dir;
+    auto path = write(dir, "[files]\ndelete = true\nchown = \"33:33\"\n[[files.pair]]\nfrom = \"kubectl://erp-0/docs\"\n"
+                           "to = \"/srv/docs\"\n[[files.pair]]\nfrom = \"a\"\nto = \"b\"\n");
+    Settings s;
+    load_file(path, s);
+    ASSERT_EQ(s.file_pairs.size(), 2u);
+    EXPECT_EQ(s.file_pairs[0].from, "kubectl://erp-0/docs");
+    EXPECT_EQ(s.file_pairs[1].to, "b");
+    EXPECT_TRUE(s.files_delete);
+    EXPECT_EQ(s.files_chown, "33:33");
+    std::filesystem::remove(path);
+    EXPECT_NE(error_of(write(dir, "[[files.pair]]\nfrom = \"a\"\nto = \"b\"\nextra = 1\n"))
+                  .find("unknown configuration key \"files.pair.extra\""),
+              std::string::npos);
+    std::filesystem::remove(path);
+    EXPECT_NE(error_of(write(dir, "[files]\n[[files.pair]]\nfrom = \"a\"\n")).find("needs both from and to"),
+              std::string::npos);
+}
+
 TEST(Config, UnknownKeysAreErrorsWithTheirPlace) {
     sandboxctl::TempDir dir;
     auto path = write(dir, "[source]\nconninfo = \"x\"\nrol = \"typo\"\n");
