@@ -1,9 +1,11 @@
 #include "sync/location.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/process.hpp"
 
 namespace sandboxctl::sync {
 namespace {
@@ -105,6 +107,27 @@ Location parse_location(std::string_view text, std::string_view option) {
     if (text.empty()) throw bad(text, option, "empty");
     location.path = std::string(text);
     return location;
+}
+
+SshMultiplexing::SshMultiplexing(Location& location, const std::string& control_dir) {
+    if (location.kind != Location::Kind::ssh) return;
+    location_ = &location;
+    control_path_ = control_dir + "/ssh-%C";
+    // Insert before "--" so the options reach ssh, not the remote command.
+    auto dash = std::find(location.shell.begin(), location.shell.end(), "--");
+    location.shell.insert(dash, {"-o", "ControlMaster=auto", "-o", "ControlPath=" + control_path_, "-o",
+                                 "ControlPersist=60"});
+}
+
+SshMultiplexing::~SshMultiplexing() {
+    if (!location_) return;
+    auto argv = location_->shell;
+    auto dash = std::find(argv.begin(), argv.end(), "--");
+    argv.insert(dash, {"-O", "exit"});
+    try {
+        run_process({argv, {}});
+    } catch (...) {
+    }
 }
 
 }  // namespace sandboxctl::sync

@@ -20,6 +20,21 @@ struct Location {
     std::vector<std::string> command(const std::string& script) const;
 };
 
+// For ssh locations: the connections of one run share one SSH connection
+// (OpenSSH ControlMaster), so listing and transfer pay the handshake once.
+// The master is closed when this object goes out of scope.
+class SshMultiplexing {
+public:
+    SshMultiplexing(Location& location, const std::string& control_dir);
+    ~SshMultiplexing();
+    SshMultiplexing(const SshMultiplexing&) = delete;
+    SshMultiplexing& operator=(const SshMultiplexing&) = delete;
+
+private:
+    Location* location_ = nullptr;
+    std::string control_path_;
+};
+
 // Parses "PATH", "ssh://[user@]host[:port]/path", "kubectl://pod/path",
 // "kubectl://[namespace/]pod[/container]::/path" and "exec:COMMAND::/path".
 // Throws a usage error naming `option` on anything else.

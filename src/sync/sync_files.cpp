@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
+#include <chrono>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -14,6 +17,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
@@ -320,8 +324,37 @@ private:
 };
 
 // Runs the source's tar over `paths` and writes what it sends under `root`.
+// One progress line on a terminal: entries and bytes done of those planned.
+class FileProgress {
+public:
+    FileProgress(std::size_t entries, long long bytes)
+        : enabled_(::isatty(STDERR_FILENO) && log::level() == log::Level::normal), entries_(entries), bytes_(bytes) {}
+    ~FileProgress() {
+        if (enabled_) std::fputs("\r\033[K", stderr);
+    }
+    void update(std::size_t done, long long bytes_done) {
+        if (!enabled_) return;
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_ < std::chrono::milliseconds(200)) return;
+        last_ = now;
+        std::string line = fmt::format("\r\033[Ksyncing {}/{} entries, {} of {}", done, entries_,
+                                       format_bytes(static_cast<unsigned long long>(bytes_done)),
+                                       format_bytes(static_cast<unsigned long long>(bytes_)));
+        std::fputs(line.c_str(), stderr);
+        std::fflush(stderr);
+    }
+
+private:
+    bool enabled_;
+    std::size_t entries_;
+    long long bytes_;
+    std::chrono::steady_clock::time_point last_;
+};
+
 void transfer(const SyncOptions& options, const std::vector<std::string>& paths, SyncReport& report,
-              Destination& destination, const TempDir& work) {
+              Destination& destination, const TempDir& work, long long planned_bytes) {
+    FileProgress progress(paths.size(), planned_bytes);
+    std::size_t done = 0;
     std::string list;
     for (const auto& p : paths) list += p + '\0';
     std::filesystem::remove(work / "paths");
@@ -357,6 +390,7 @@ void transfer(const SyncOptions& options, const std::vector<std::string>& paths,
         if (type == AE_IFREG) destination.file(in.get(), entry, path);
         else if (type == AE_IFLNK) destination.symlink(entry, path, link);
         else destination.create_directory(path);
+        progress.update(++done, report.bytes_transferred);
     }
     if (rc != ARCHIVE_EOF) throw failure(std::string("the source archive is damaged: ") + archive_error_string(in.get()));
     source.finish();
@@ -379,17 +413,22 @@ std::pair<unsigned, unsigned> parse_owner(const std::string& text) {
     }
 }
 
-SyncReport sync_files(const SyncOptions& options) {
+SyncReport sync_files(const SyncOptions& given) {
     SyncReport report;
-    report.dry_run = options.dry_run;
+    report.dry_run = given.dry_run;
     TempDir work("sandboxctl-sync");
+    SyncOptions options = given;
+    SshMultiplexing from_link(options.from, work.path().string());
+    SshMultiplexing to_link(options.to, work.path().string());
     std::unique_ptr<Destination> destination;
     if (options.to.is_local()) destination = std::make_unique<LocalDestination>(options, report);
     else destination = std::make_unique<RemoteDestination>(options, report, work);
     if (!options.dry_run) destination->remove_partials();
     auto hashing = options.checksum ? Hashing::sha256 : Hashing::none;
-    Tree source = list_tree(options.from, hashing);
+    // Both sides are listed at once: each listing waits on its own disk or link.
+    auto source_listing = std::async(std::launch::async, [&] { return list_tree(options.from, hashing); });
     Tree existing = list_tree(options.to, hashing);
+    Tree source = source_listing.get();
     std::vector<std::string> replaced, created_directories;
 
     std::vector<std::string> to_send;
@@ -436,7 +475,9 @@ SyncReport sync_files(const SyncOptions& options) {
     for (const auto& path : replaced) destination->remove(path);
     for (const auto& path : created_directories) destination->create_directory(path);
     destination->flush();
-    if (!to_send.empty()) transfer(options, to_send, report, *destination, work);
+    long long planned_bytes = 0;
+    for (const auto& path : to_send) planned_bytes += source.at(path).size;
+    if (!to_send.empty()) transfer(options, to_send, report, *destination, work, planned_bytes);
     for (const auto& path : report.deleted) destination->remove(path);
     // Deepest first, so setting a directory's mtime is not undone by its children.
     std::sort(attributes.begin(), attributes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

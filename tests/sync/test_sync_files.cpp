@@ -126,6 +126,20 @@ TEST_P(SyncFiles, DryRunChangesNothing) {
 INSTANTIATE_TEST_SUITE_P(Transports, SyncFiles, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "exec" : "local"; });
 
+TEST_P(SyncFiles, ChownGivesTransferredEntriesTheOwner) {
+    if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED: --chown to another user needs root";
+    make_tree(source_, 5);
+    auto run = sync(source_location(), dest_, {"--chown", "4321:4322"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    struct stat st {};
+    ASSERT_EQ(::lstat((dest_ / "mycompany/logos/logo.png").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 4321u);
+    EXPECT_EQ(st.st_gid, 4322u);
+    ASSERT_EQ(::lstat((dest_ / "mycompany/current-logo").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 4321u);
+    EXPECT_EQ(run_tool({"sync-files", "--from", "a", "--to", "b", "--chown", "me"}).exit_code, 2);
+}
+
 TEST(SyncFilesLarge, OneGigabyteFileIsCopiedExactly) {
     TempDir dir;
     fs::create_directories(dir / "source");
