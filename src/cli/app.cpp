@@ -70,6 +70,12 @@ void add_snapshot_dir_option(CLI::App& command, Context& context) {
         ->type_name("DIR");
 }
 
+void add_sandbox_options(CLI::App& command, Context& context) {
+    add_target_options(command, context);
+    add_target_role_option(command, context);
+    add_snapshot_dir_option(command, context);
+}
+
 void add_json_option(CLI::App& command, Context& context) {
     command.add_option("--json", context.json_path,
                        "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")

@@ -36,9 +36,7 @@ snapshot): the sandbox is rebuilt from the snapshot's files. Both run in one tra
 exclusive access, as refresh does; user triggers do not fire.)");
     command->add_option("NAME", context.reset_name, "Snapshot (default: the one the sandbox was last reset to)");
     command->add_flag("--full", context.full, "Rebuild everything from the snapshot files");
-    add_target_options(*command, context);
-    add_target_role_option(*command, context);
-    add_snapshot_dir_option(*command, context);
+    add_sandbox_options(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {

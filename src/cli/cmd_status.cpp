@@ -16,9 +16,7 @@ namespace sandboxctl::cli {
 
 void add_status_command(CLI::App& app, Context& context) {
     auto* command = app.add_subcommand("status", "Baseline snapshot, snapshots in the store, tables written since");
-    add_target_options(*command, context);
-    add_target_role_option(*command, context);
-    add_snapshot_dir_option(*command, context);
+    add_sandbox_options(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {

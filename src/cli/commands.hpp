@@ -45,6 +45,8 @@ void add_reset_command(CLI::App& app, Context& context);
 void add_status_command(CLI::App& app, Context& context);
 void add_sync_files_command(CLI::App& app, Context& context);
 void add_snapshot_dir_option(CLI::App& command, Context& context);
+// --target, --target-role and --snapshot-dir: commands that work on the sandbox's snapshots.
+void add_sandbox_options(CLI::App& command, Context& context);
 
 // Runs the command line; returns the process exit code.
 int run(int argc, char** argv);

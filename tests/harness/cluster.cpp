@@ -26,6 +26,8 @@ std::filesystem::path find_bin_dir() {
     throw std::runtime_error("no PostgreSQL server found under /usr/lib/postgresql/*/bin (install postgresql-15)");
 }
 
+}  // namespace
+
 int free_loopback_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
@@ -41,6 +43,8 @@ int free_loopback_port() {
     ::close(fd);
     return port;
 }
+
+namespace {
 
 void run_or_throw(const ProcessSpec& spec) {
     auto result = run_process(spec);

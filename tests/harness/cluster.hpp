@@ -10,6 +10,9 @@
 
 namespace sandboxctl::test {
 
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int free_loopback_port();
+
 class Cluster {
 public:
     Cluster();

@@ -13,22 +13,10 @@
 #include <thread>
 
 #include "core/process.hpp"
+#include "harness/cluster.hpp"
 
 namespace sandboxctl::test {
 namespace {
-
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    int port = ntohs(address.sin_port);
-    ::close(fd);
-    return port;
-}
 
 bool accepts(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -55,7 +43,7 @@ Sshd::Sshd() : dir_("sandboxctl-sshd") {
     keygen(dir_ / "client_key");
     std::filesystem::copy_file(dir_ / "client_key.pub", dir_ / "authorized_keys");
     if (::geteuid() == 0) std::filesystem::create_directories("/run/sshd");
-    port_ = free_port();
+    port_ = free_loopback_port();
     std::ofstream(dir_ / "sshd_config") << "Port " << port_ << "\nListenAddress 127.0.0.1\nHostKey "
                                         << (dir_ / "host_key").string() << "\nAuthorizedKeysFile "
                                         << (dir_ / "authorized_keys").string()
