@@ -42,6 +42,8 @@ int main() {
                    model.prod(), model.sandbox());
 
         std::vector<std::string> both = {"--source", model.source(), "--target", model.target()};
+        std::string snapshots = "/tmp/sandboxctl-demo-state/snapshots";
+        std::filesystem::remove_all(snapshots);
         auto with = [&](std::vector<std::string> head, std::vector<std::string> tail = {}) {
             head.insert(head.end(), both.begin(), both.end());
             head.insert(head.end(), tail.begin(), tail.end());
@@ -62,6 +64,22 @@ int main() {
         failures += step("verify finds the differences (exit 4 expected)", with({"verify"})) != 4;
         failures += step("refresh again", with({"refresh"})) != 0;
         failures += step("verify: equal again", with({"verify"})) != 0;
+
+        std::vector<std::string> sandbox = {"--target", model.target(), "--snapshot-dir", snapshots};
+        auto on_sandbox = [&](std::vector<std::string> head) {
+            head.insert(head.end(), sandbox.begin(), sandbox.end());
+            return head;
+        };
+        failures += step("capture the golden snapshot", on_sandbox({"snapshot", "create", "golden"})) != 0;
+        fmt::print("\n== a BDD scenario writes: a customer, an invoice with 5 lines, a payment...\n");
+        model.sandbox_sql("SET ROLE sbx_sandbox_login; INSERT INTO llx_societe (nom, client) VALUES ('BDD customer', 1);"
+                          " INSERT INTO llx_facture (ref, fk_soc, total_ttc) VALUES ('FA-BDD', currval('llx_societe_rowid_seq'), 100);"
+                          " INSERT INTO llx_facturedet (fk_facture, description, qty, subprice) SELECT"
+                          " currval('llx_facture_rowid_seq'), 'line', 1, 20 FROM generate_series(1, 5);"
+                          " INSERT INTO llx_paiement (fk_facture, amount, datep) VALUES (currval('llx_facture_rowid_seq'), 100, now());");
+        failures += step("status: what the scenario wrote", on_sandbox({"status"})) != 0;
+        failures += step("reset to the golden snapshot (delta)", on_sandbox({"reset"})) != 0;
+        failures += step("verify: equal to prod again", with({"verify"})) != 0;
         fmt::print("\n{}\n", failures == 0 ? "demo finished: every step behaved as expected"
                                             : fmt::format("demo finished with {} unexpected result(s)", failures));
         return failures == 0 ? 0 : 1;

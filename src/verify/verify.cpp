@@ -33,6 +33,7 @@ SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f')
   AND c.relowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
+  AND n.nspname NOT IN ('sandboxctl', 'sandboxctl_golden')  -- reset's own tracking and cache
 ORDER BY 1)",
                                {target_role});
     std::vector<std::string> extra;
