@@ -97,7 +97,8 @@ private:
 class Destination {
 public:
     virtual ~Destination() = default;
-    virtual void remove_partials() = 0;
+    // Removes partial files a crashed run left (found by the listing).
+    virtual void remove_partials(const std::vector<std::string>& paths) = 0;
     virtual void create_directory(const std::string& path) = 0;
     virtual void remove(const std::string& path) = 0;
     virtual void file(archive* in, archive_entry* entry, const std::string& path) = 0;
@@ -114,15 +115,9 @@ public:
     LocalDestination(const SyncOptions& options, SyncReport& report)
         : root_(options.to.path), options_(options), report_(report) {}
 
-    void remove_partials() override {
+    void remove_partials(const std::vector<std::string>& paths) override {
         std::error_code ec;
-        if (!fs::exists(root_, ec)) return;
-        std::vector<fs::path> leftovers;
-        for (auto it = fs::recursive_directory_iterator(root_, ec); it != fs::recursive_directory_iterator();
-             it.increment(ec)) {
-            if (is_partial(it->path().string())) leftovers.push_back(it->path());
-        }
-        for (const auto& p : leftovers) fs::remove(p, ec);
+        for (const auto& p : paths) fs::remove(root_ / p, ec);
     }
     void create_directory(const std::string& path) override { fs::create_directories(root_ / path); }
     void remove(const std::string& path) override { fs::remove_all(root_ / path); }
@@ -210,8 +205,8 @@ public:
     RemoteDestination(const SyncOptions& options, SyncReport& report, const TempDir& work)
         : options_(options), report_(report), work_(work), writer_(archive_write_new(), archive_write_free) {}
 
-    void remove_partials() override {
-        run_script("find . -name '" + std::string(partial_prefix) + "*' -exec rm -f -- {} +\n");
+    void remove_partials(const std::vector<std::string>& paths) override {
+        for (const auto& p : paths) script_ += "rm -f -- " + quoted(p) + "\n";
     }
     void create_directory(const std::string& path) override { script_ += "mkdir -p -- " + quoted(path) + "\n"; }
     void remove(const std::string& path) override { script_ += "rm -rf -- " + quoted(path) + "\n"; }
@@ -423,12 +418,16 @@ SyncReport sync_files(const SyncOptions& given) {
     std::unique_ptr<Destination> destination;
     if (options.to.is_local()) destination = std::make_unique<LocalDestination>(options, report);
     else destination = std::make_unique<RemoteDestination>(options, report, work);
-    if (!options.dry_run) destination->remove_partials();
     auto hashing = options.checksum ? Hashing::sha256 : Hashing::none;
     // Both sides are listed at once: each listing waits on its own disk or link.
     auto source_listing = std::async(std::launch::async, [&] { return list_tree(options.from, hashing); });
     Tree existing = list_tree(options.to, hashing);
     Tree source = source_listing.get();
+    std::vector<std::string> partials;
+    for (const auto& [path, entry] : existing) {
+        if (is_partial(path)) partials.push_back(path);
+    }
+    if (!options.dry_run) destination->remove_partials(partials);
     std::vector<std::string> replaced, created_directories;
 
     std::vector<std::string> to_send;
