@@ -181,8 +181,8 @@ ProcessResult run_checked(const ProcessSpec& spec) {
 }
 
 StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin_file, Stream stream)
-    : name_(spec.argv.front()) {
-    Pipe out;
+    : name_(spec.argv.front()), stream_(stream) {
+    Pipe out, in;
     char pattern[] = "/tmp/sandboxctl-stderr.XXXXXX";
     int err = ::mkstemp(pattern);
     if (err < 0) throw failure(std::string("could not create a temporary file: ") + std::strerror(errno));
@@ -193,9 +193,12 @@ StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin
     if (stream == Stream::read_stdout) {
         posix_spawn_file_actions_addopen(&actions, 0, stdin_file.c_str(), O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
-    } else {
+    } else if (stream == Stream::write_stdin) {
         posix_spawn_file_actions_adddup2(&actions, out.read_end(), 0);
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, in.read_end(), 0);
+        posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
     }
     posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_TRUNC, 0600);
     auto argv_strings = spec.argv;
@@ -208,12 +211,22 @@ StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin
     if (rc != 0) throw failure("could not run \"" + name_ + "\": " + std::strerror(rc));
     pid_ = pid;
     // Our end of the pipe: the read end for stdout, the write end for stdin.
-    pipe_ = ::dup(stream == Stream::read_stdout ? out.read_end() : out.write_end());
+    pipe_ = ::dup(stream == Stream::write_stdin ? out.write_end() : out.read_end());
     ::fcntl(pipe_, F_SETFD, FD_CLOEXEC);
+    if (stream == Stream::duplex) {
+        input_ = ::dup(in.write_end());
+        ::fcntl(input_, F_SETFD, FD_CLOEXEC);
+    }
+}
+
+void StreamingChild::close_stdin() {
+    if (input_ >= 0) ::close(input_);
+    input_ = -1;
 }
 
 StreamingChild::~StreamingChild() {
     if (pipe_ >= 0) ::close(pipe_);
+    close_stdin();
     if (pid_ > 0) {
         ::kill(pid_, SIGTERM);
         ::waitpid(pid_, nullptr, 0);
@@ -222,6 +235,7 @@ StreamingChild::~StreamingChild() {
 }
 
 void StreamingChild::finish() {
+    close_stdin();
     ::close(pipe_);
     pipe_ = -1;
     int status = 0;

@@ -36,22 +36,26 @@ ProcessResult run_checked(const ProcessSpec& spec);
 // terminates and reaps a child that is still running.
 class StreamingChild {
 public:
-    enum class Stream { read_stdout, write_stdin };
+    enum class Stream { read_stdout, write_stdin, duplex };
     // read_stdout: stdin comes from `stdin_file`, stdout is a pipe to read.
     // write_stdin: stdin is a pipe to write, stdout is discarded.
+    // duplex: stdin is a pipe to write (close_stdin() ends it), stdout a pipe to read.
     StreamingChild(const ProcessSpec& spec, const std::string& stdin_file, Stream stream = Stream::read_stdout);
     ~StreamingChild();
     StreamingChild(const StreamingChild&) = delete;
     StreamingChild& operator=(const StreamingChild&) = delete;
 
     int stdout_fd() const { return pipe_; }
-    int stdin_fd() const { return pipe_; }
+    int stdin_fd() const { return stream_ == Stream::duplex ? input_ : pipe_; }
+    void close_stdin();
     // Waits for the child; a non-zero exit becomes a failure naming it.
     void finish();
 
 private:
     int pid_ = -1;
     int pipe_ = -1;
+    int input_ = -1;  // duplex only
+    Stream stream_;
     std::string err_path_;
     std::string name_;
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
 #include <chrono>
 #include <cstdio>
 #include <cerrno>
@@ -23,6 +24,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
+#include "sync/remote_session.hpp"
 #include "sync/tree.hpp"
 
 namespace sandboxctl::sync {
@@ -319,6 +321,18 @@ private:
 };
 
 // Runs the source's tar over `paths` and writes what it sends under `root`.
+// A local source: tar over the requested paths, the list given on stdin.
+std::unique_ptr<StreamingChild> start_local_tar(const SyncOptions& options, const std::vector<std::string>& paths,
+                                                const TempDir& work) {
+    std::string list;
+    for (const auto& p : paths) list += p + '\0';
+    std::filesystem::remove(work / "paths");
+    write_private_file(work / "paths", list);
+    std::string script = "cd -- " + shell_quote(options.from.path) +
+                         " && exec tar cf - --null --no-recursion --hard-dereference -T -";
+    return std::make_unique<StreamingChild>(ProcessSpec{options.from.command(script), {}}, (work / "paths").string());
+}
+
 // One progress line on a terminal: entries and bytes done of those planned.
 class FileProgress {
 public:
@@ -347,21 +361,19 @@ private:
 };
 
 void transfer(const SyncOptions& options, const std::vector<std::string>& paths, SyncReport& report,
-              Destination& destination, const TempDir& work, long long planned_bytes) {
+              Destination& destination, const TempDir& work, long long planned_bytes, RemoteSession* session) {
     FileProgress progress(paths.size(), planned_bytes);
     std::size_t done = 0;
-    std::string list;
-    for (const auto& p : paths) list += p + '\0';
-    std::filesystem::remove(work / "paths");
-    write_private_file(work / "paths", list);
-    std::string script = "cd -- " + shell_quote(options.from.path) +
-                         " && exec tar cf - --null --no-recursion --hard-dereference -T -";
-    StreamingChild source({options.from.command(script), {}}, (work / "paths").string());
-
     std::unique_ptr<archive, int (*)(archive*)> in(archive_read_new(), archive_read_free);
     archive_read_support_format_tar(in.get());
-    if (archive_read_open_fd(in.get(), source.stdout_fd(), 1 << 16) != ARCHIVE_OK) {
-        throw failure(std::string("could not read the source archive: ") + archive_error_string(in.get()));
+    std::unique_ptr<StreamingChild> local_source;
+    if (session) {
+        session->request(paths, in.get());
+    } else {
+        local_source = start_local_tar(options, paths, work);
+        if (archive_read_open_fd(in.get(), local_source->stdout_fd(), 1 << 16) != ARCHIVE_OK) {
+            throw failure(std::string("could not read the source archive: ") + archive_error_string(in.get()));
+        }
     }
     archive_entry* entry = nullptr;
     int rc;
@@ -388,7 +400,8 @@ void transfer(const SyncOptions& options, const std::vector<std::string>& paths,
         progress.update(++done, report.bytes_transferred);
     }
     if (rc != ARCHIVE_EOF) throw failure(std::string("the source archive is damaged: ") + archive_error_string(in.get()));
-    source.finish();
+    if (session) session->finish();
+    else local_source->finish();
 }
 
 }  // namespace
@@ -413,14 +426,24 @@ SyncReport sync_files(const SyncOptions& given) {
     report.dry_run = given.dry_run;
     TempDir work("sandboxctl-sync");
     SyncOptions options = given;
-    SshMultiplexing from_link(options.from, work.path().string());
+    // A source needs a second session only to hash its files.
+    std::optional<SshMultiplexing> from_link;
+    if (options.checksum) from_link.emplace(options.from, work.path().string());
     SshMultiplexing to_link(options.to, work.path().string());
     std::unique_ptr<Destination> destination;
     if (options.to.is_local()) destination = std::make_unique<LocalDestination>(options, report);
     else destination = std::make_unique<RemoteDestination>(options, report, work);
     auto hashing = options.checksum ? Hashing::sha256 : Hashing::none;
+    // A remote source is listed and read in one session (one handshake).
+    std::unique_ptr<RemoteSession> session;
+    if (!options.from.is_local()) session = std::make_unique<RemoteSession>(options.from);
     // Both sides are listed at once: each listing waits on its own disk or link.
-    auto source_listing = std::async(std::launch::async, [&] { return list_tree(options.from, hashing); });
+    auto source_listing = std::async(std::launch::async, [&] {
+        if (!session) return list_tree(options.from, hashing);
+        Tree tree = session->listing();
+        if (hashing == Hashing::sha256) add_remote_hashes(options.from, tree);
+        return tree;
+    });
     Tree existing = list_tree(options.to, hashing);
     Tree source = source_listing.get();
     std::vector<std::string> partials;
@@ -476,7 +499,8 @@ SyncReport sync_files(const SyncOptions& given) {
     destination->flush();
     long long planned_bytes = 0;
     for (const auto& path : to_send) planned_bytes += source.at(path).size;
-    if (!to_send.empty()) transfer(options, to_send, report, *destination, work, planned_bytes);
+    // A session is always ended through transfer (possibly with nothing to send).
+    if (!to_send.empty() || session) transfer(options, to_send, report, *destination, work, planned_bytes, session.get());
     for (const auto& path : report.deleted) destination->remove(path);
     // Deepest first, so setting a directory's mtime is not undone by its children.
     std::sort(attributes.begin(), attributes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

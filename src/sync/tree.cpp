@@ -74,16 +74,15 @@ Tree list_remote(const Location& location, Hashing hashing) {
             start = i + 1;
         }
     }
-    if (fields.size() % 6 != 0) throw failure("could not parse the listing of " + location.text);
-    Tree tree;
-    for (std::size_t i = 0; i < fields.size(); i += 6) {
-        char type = fields[i].empty() ? 'o' : fields[i][0];
-        Entry e{type == 'f' || type == 'd' || type == 'l' ? type : 'o', type == 'f' ? std::stoll(fields[i + 1]) : 0,
-                static_cast<long long>(std::stod(fields[i + 2])), static_cast<unsigned>(std::stoul(fields[i + 3], nullptr, 8)),
-                fields[i + 5], {}};
-        tree[fields[i + 4]] = e;
-    }
-    if (hashing == Hashing::sha256) {
+    Tree tree = parse_listing(fields, location);
+    if (hashing == Hashing::sha256) add_remote_hashes(location, tree);
+    return tree;
+}
+
+}  // namespace
+
+void add_remote_hashes(const Location& location, Tree& tree) {
+    {
         auto sums = run_process({location.command(format_script(remote_hashing, location.path)), {}});
         if (!sums.succeeded()) throw failure("could not hash the files of " + location.text + ": " + sums.err);
         std::size_t pos = 0;
@@ -98,10 +97,20 @@ Tree list_remote(const Location& location, Hashing hashing) {
             if (auto it = tree.find(path); it != tree.end()) it->second.sha256 = line.substr(0, 64);
         }
     }
-    return tree;
 }
 
-}  // namespace
+Tree parse_listing(const std::vector<std::string>& fields, const Location& location) {
+    if (fields.size() % 6 != 0) throw failure("could not parse the listing of " + location.text);
+    Tree tree;
+    for (std::size_t i = 0; i < fields.size(); i += 6) {
+        char type = fields[i].empty() ? 'o' : fields[i][0];
+        Entry e{type == 'f' || type == 'd' || type == 'l' ? type : 'o', type == 'f' ? std::stoll(fields[i + 1]) : 0,
+                static_cast<long long>(std::stod(fields[i + 2])), static_cast<unsigned>(std::stoul(fields[i + 3], nullptr, 8)),
+                fields[i + 5], {}};
+        tree[fields[i + 4]] = e;
+    }
+    return tree;
+}
 
 Tree list_tree(const Location& location, Hashing hashing) {
     return location.is_local() ? list_local(location, hashing) : list_remote(location, hashing);

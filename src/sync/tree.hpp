@@ -4,6 +4,7 @@
 // target, and a content hash with --checksum).
 #include <map>
 #include <string>
+#include <vector>
 
 #include "sync/location.hpp"
 
@@ -24,5 +25,11 @@ enum class Hashing { none, sha256 };
 
 // Lists `location`; a missing root is an empty tree (the destination is created).
 Tree list_tree(const Location& location, Hashing hashing);
+
+// Builds a tree from find -printf fields (6 per entry, see tree.cpp).
+Tree parse_listing(const std::vector<std::string>& fields, const Location& location);
+
+// Adds SHA-256 sums of the remote files (one more session).
+void add_remote_hashes(const Location& location, Tree& tree);
 
 }  // namespace sandboxctl::sync

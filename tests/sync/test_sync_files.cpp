@@ -202,8 +202,10 @@ TEST(SyncFilesHostile, EscapingEntriesAreRefusedAndNothingIsWrittenOutside) {
         add("device", AE_IFCHR, nullptr, "");
         add("innocent.txt", AE_IFREG, nullptr, "fine");
     }
-    write(dir / "evil-shell", "#!/bin/sh\ncase \"$1\" in *'tar cf'*) exec cat '" + (dir / "evil.tar").string() +
-                                  "' ;; *) exec sh -c \"$1\" ;; esac\n",
+    // Runs the session script as sent, except that the archive it streams is the hostile one.
+    write(dir / "evil-shell",
+          "#!/bin/sh\nscript=$(printf '%s' \"$1\" | sed 's|exec tar cf .*|exec cat " + (dir / "evil.tar").string() +
+              "|')\nexec sh -c \"$script\"\n",
           0755);
     auto run = sync("exec:" + (dir / "evil-shell").string() + "::" + (dir / "source").string(), dir / "dest/inner");
     EXPECT_EQ(run.exit_code, 1) << run.all();
