@@ -17,17 +17,17 @@ are compared by type, size and mtime (--checksum: SHA-256); only new or changed 
 in one tar stream. Files are written under a temporary name and renamed into place. Entries
 that would escape the destination (absolute paths, "..", symlinks pointing outside, devices)
 are refused and reported. The destination must be local in this version.)");
-    static std::string from, to, owner;
-    static sync::SyncOptions options;
-    command->add_option("--from", from, "Source LOCATION (default: every [[files.pair]] of the config)");
-    command->add_option("--to", to, "Destination LOCATION");
-    command->add_flag("--delete", options.remove_extra, "Remove destination entries missing from the source");
-    command->add_flag("--checksum", options.checksum, "Compare content hashes instead of size and mtime");
-    command->add_flag("--dry-run", options.dry_run, "Show what would change; change nothing");
-    command->add_option("--chown", owner, "Give transferred entries this numeric UID:GID");
+    command->add_option("--from", context.sync_from, "Source LOCATION (default: every [[files.pair]] of the config)");
+    command->add_option("--to", context.sync_to, "Destination LOCATION");
+    command->add_flag("--delete", context.sync_delete, "Remove destination entries missing from the source");
+    command->add_flag("--checksum", context.sync_checksum, "Compare content hashes instead of size and mtime");
+    command->add_flag("--dry-run", context.dry_run, "Show what would change; change nothing");
+    command->add_option("--chown", context.sync_owner, "Give transferred entries this numeric UID:GID");
     add_json_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {
+            const auto& from = context.sync_from;
+            const auto& to = context.sync_to;
             if (from.empty() != to.empty()) throw usage_error("give both --from and --to, or neither (to use the config)");
             auto settings = config::resolve(context.overrides);
             if (from.empty()) {
@@ -35,15 +35,19 @@ are refused and reported. The destination must be local in this version.)");
                     throw usage_error("no --from/--to and no [[files.pair]] in the configuration");
                 }
                 bool refused = false;
-                for (const auto& report : sync::sync_configured_pairs(settings, options.dry_run)) {
+                for (const auto& report : sync::sync_configured_pairs(settings, context.dry_run)) {
                     sync::print_text(report, std::cout);
                     refused = refused || !report.refused.empty();
                 }
                 return refused ? ExitCode::failed : ExitCode::ok;
             }
+            sync::SyncOptions options;
+            options.remove_extra = context.sync_delete;
+            options.checksum = context.sync_checksum;
+            options.dry_run = context.dry_run;
             options.from = sync::parse_location(from, "--from");
             options.to = sync::parse_location(to, "--to");
-            if (!owner.empty()) options.chown = sync::parse_owner(owner);
+            if (!context.sync_owner.empty()) options.chown = sync::parse_owner(context.sync_owner);
             auto report = sync::sync_files(options);
             sync::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
             if (!context.json_path.empty()) report::write_json_file(sync::to_json(report), context.json_path);

@@ -20,6 +20,9 @@ struct Context {
     std::optional<std::string> reset_name;
     bool replace = false;
     bool full = false;
+    // sync-files
+    std::string sync_from, sync_to, sync_owner;
+    bool sync_delete = false, sync_checksum = false, dry_run = false;
     // unlock
     std::optional<int> connection_limit;
     std::string maintenance_db = "postgres";

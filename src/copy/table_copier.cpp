@@ -37,6 +37,10 @@ CopyStatements copy_statements(const catalog::Relation& table, bool freeze) {
             "COPY " + table.qualified() + columns + " FROM STDIN" + in_options, binary};
 }
 
+long long rows_copied(const CopyStatements& statements, const pg::CopyCounters& counters) {
+    return statements.binary && counters.rows > 0 ? counters.rows - 1 : counters.rows;
+}
+
 std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
                                            const std::vector<const catalog::Relation*>& tables,
                                            long long estimated_bytes) {
@@ -55,8 +59,7 @@ std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connectio
         } catch (...) {
             rethrow_with_context("could not copy table " + table->display());
         }
-        // The binary format ends with a trailer message that is not a row.
-        if (statements.binary && counters.rows > 0) --counters.rows;
+        counters.rows = rows_copied(statements, counters);
         progress.table_finished(counters.rows, counters.bytes);
         auto elapsed = std::chrono::steady_clock::now() - start;
         log::detail("copied {}: {} rows, {} bytes", table->display(), counters.rows, counters.bytes);

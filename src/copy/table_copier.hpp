@@ -6,6 +6,7 @@
 
 #include "catalog/catalog.hpp"
 #include "pg/connection.hpp"
+#include "pg/copy_stream.hpp"
 #include "report/report.hpp"
 
 namespace sandboxctl::copy {
@@ -17,6 +18,10 @@ struct CopyStatements {
     bool binary = false;
 };
 CopyStatements copy_statements(const catalog::Relation& table, bool freeze);
+
+// Rows in a COPY ... TO STDOUT of `statements`: one message per row, plus,
+// in binary format, a trailer message that is not a row.
+long long rows_copied(const CopyStatements& statements, const pg::CopyCounters& counters);
 
 // Copies `tables` in order. The target tables must have been created in the
 // current target transaction (COPY FREEZE relies on it).

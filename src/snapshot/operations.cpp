@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "catalog/name_pattern.hpp"
+#include "copy/table_copier.hpp"
 #include "core/log.hpp"
 #include "core/temp_dir.hpp"
 #include "pg/copy_stream.hpp"
@@ -60,12 +61,9 @@ TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, con
     TableEntry entry{table.schema, table.name, fmt::format("data/{:05}.zst", index), table.binary_copy_safe,
                      table.copy_columns};
     ZstdWriter writer(dir / entry.file, zstd_level);
-    std::string columns;
-    for (const auto& c : table.copy_columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
-    std::string sql = "COPY " + table.qualified() + (columns.empty() ? "" : " (" + columns + ")") + " TO STDOUT" +
-                      (entry.binary ? " WITH (FORMAT binary)" : "");
-    auto counters = pg::copy_out(conn, sql, [&](std::string_view data) { writer.write(data); });
-    entry.rows = entry.binary && counters.rows > 0 ? counters.rows - 1 : counters.rows;
+    auto statements = copy::copy_statements(table, false);
+    auto counters = pg::copy_out(conn, statements.out, [&](std::string_view data) { writer.write(data); });
+    entry.rows = copy::rows_copied(statements, counters);
     entry.bytes = counters.bytes;
     entry.sha256 = writer.finish();
     entry.compressed_bytes = writer.compressed_bytes();

@@ -14,7 +14,7 @@ constexpr std::string_view end_of_listing = "SANDBOXCTL-END-OF-LISTING";
 std::string session_script(const std::string& root) {
     return "cd -- " + shell_quote(root) +
            " || exit 1\n"
-           "find . -mindepth 1 -printf '%y\\0%s\\0%T@\\0%m\\0%P\\0%l\\0' || exit 1\n"
+           + std::string(find_listing) + " || exit 1\n"
            "printf '" + std::string(end_of_listing) + "\\0'\n"
            "exec tar cf - --null --no-recursion --hard-dereference -T -\n";
 }

@@ -38,9 +38,10 @@ Tree list_local(const Location& location, Hashing hashing) {
     return tree;
 }
 
-// GNU find's -printf with NUL-terminated fields, so any file name is safe.
-constexpr const char* remote_listing =
-    "cd -- %s 2>/dev/null || exit 0; find . -mindepth 1 -printf '%%y\\0%%s\\0%%T@\\0%%m\\0%%P\\0%%l\\0'";
+// A missing root lists as an empty tree (a destination not created yet).
+std::string listing_script(const std::string& root) {
+    return "cd -- " + shell_quote(root) + " 2>/dev/null || exit 0; " + find_listing;
+}
 constexpr const char* remote_hashing = "cd -- %s && find . -type f -exec sha256sum -z -- {} +";
 
 std::string format_script(const char* pattern, const std::string& path) {
@@ -61,7 +62,7 @@ std::string format_script(const char* pattern, const std::string& path) {
 }
 
 Tree list_remote(const Location& location, Hashing hashing) {
-    auto result = run_process({location.command(format_script(remote_listing, location.path)), {}});
+    auto result = run_process({location.command(listing_script(location.path)), {}});
     if (!result.succeeded()) {
         throw failure("could not list " + location.text + ": " + result.err,
                       "The remote side needs a POSIX shell and GNU find (-printf).");

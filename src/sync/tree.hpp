@@ -26,6 +26,10 @@ enum class Hashing { none, sha256 };
 // Lists `location`; a missing root is an empty tree (the destination is created).
 Tree list_tree(const Location& location, Hashing hashing);
 
+// The find command whose output parse_listing reads: NUL-terminated fields,
+// so any file name is safe. Run from the tree's root.
+inline constexpr const char* find_listing = "find . -mindepth 1 -printf '%y\\0%s\\0%T@\\0%m\\0%P\\0%l\\0'";
+
 // Builds a tree from find -printf fields (6 per entry, see tree.cpp).
 Tree parse_listing(const std::vector<std::string>& fields, const Location& location);
 
