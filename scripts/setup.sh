@@ -12,7 +12,7 @@ packages=(
   openssh-server openssh-client
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(pgcopydb time rsync)
+  packages+=(pgcopydb time rsync bc python3)
 fi
 
 missing=()
