@@ -9,7 +9,8 @@ packages=(
   libpq-dev postgresql-15 postgresql-client-15
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   libzstd-dev libssl-dev libarchive-dev
-  openssh-server openssh-client
+  openssh-server openssh-client util-linux
+  clang libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(pgcopydb time rsync bc python3)

@@ -6,6 +6,8 @@
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/secrets.hpp"
+#include "core/temp_dir.hpp"
+#include "pg/conninfo.hpp"
 
 namespace sandboxctl::cli {
 namespace {
@@ -33,6 +35,25 @@ void print_error(const Error& e) {
     std::string message = secrets::redact(e.what());
     std::cerr << "sandboxctl: error: " << message << '\n';
     if (!e.hint().empty()) std::cerr << "HINT: " << secrets::redact(e.hint()) << '\n';
+}
+
+// sandboxctl keeps passwords off its children's command lines, but one typed
+// into its own is readable by every local user (ps, /proc/PID/cmdline) before
+// sandboxctl starts. It cannot undo that; it can say so.
+void warn_about_command_line_passwords(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        for (std::string_view option : {"--source", "--target"}) {
+            std::string_view value;
+            if (arg == option && i + 1 < argc) value = argv[i + 1];
+            else if (arg.starts_with(option) && arg.size() > option.size() && arg[option.size()] == '=') value = arg.substr(option.size() + 1);
+            if (!value.empty() && pg::ConnInfo::has_password(value)) {
+                log::warning("the {} connection string on the command line holds a password, which other local users "
+                             "can read in the process list; put it in SANDBOXCTL_{}, the config file or a passfile instead",
+                             option, option == "--source" ? "SOURCE" : "TARGET");
+            }
+        }
+    }
 }
 
 }  // namespace
@@ -76,6 +97,15 @@ void add_sandbox_options(CLI::App& command, Context& context) {
     add_snapshot_dir_option(command, context);
 }
 
+void add_timeout_options(CLI::App& command, Context& context) {
+    command.add_option("--lock-timeout", context.overrides.lock_timeout,
+                       "Give up if a sandbox lock is not granted in time (default 30s)")
+        ->type_name("DURATION");
+    command.add_option("--statement-timeout", context.overrides.statement_timeout,
+                       "Give up on any one statement that runs longer (default 0: none, as pg_dump and pg_restore)")
+        ->type_name("DURATION");
+}
+
 void add_json_option(CLI::App& command, Context& context) {
     command.add_option("--json", context.json_path,
                        "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")
@@ -113,7 +143,9 @@ int run(int argc, char** argv) {
         return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
     }
     log::set_level(verbose ? log::Level::verbose : quiet ? log::Level::quiet : log::Level::normal);
+    warn_about_command_line_passwords(argc, argv);
     try {
+        remove_temp_dirs_of_dead_runs();
         return static_cast<int>(context.action());
     } catch (const Error& e) {
         print_error(e);

@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
-#include "core/temp_dir.hpp"
 #include "refresh/session_setup.hpp"
 #include "safety/preflight.hpp"
 
@@ -37,8 +36,7 @@ refresh; row-level security hides no source rows. Exits 3 when any check fails.)
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
             auto endpoints = refresh::open_endpoints(settings, "doctor");
-            TempDir work("sandboxctl-doctor");
-            schema::PgTools tools(settings.pg_bin, work);
+            schema::PgTools tools(settings.pg_bin);
             auto checks = safety::run_preflight({endpoints.source->conn(), endpoints.target, endpoints.source_info,
                                                  endpoints.target_info, endpoints.catalog, endpoints.source_role,
                                                  endpoints.target_role, tools});

@@ -33,9 +33,7 @@ Example:
     command->add_option("--post-sql", context.overrides.post_sql,
                         "SQL file run in the sandbox inside the refresh transaction; repeatable")
         ->type_name("FILE");
-    command->add_option("--lock-timeout", context.overrides.lock_timeout,
-                        "Give up if a sandbox lock is not granted in time (default 30s)")
-        ->type_name("DURATION");
+    add_timeout_options(*command, context);
     command->add_option("--pg-bin", context.overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
         ->type_name("DIR");
     command->add_option("--snapshot", context.snapshot_name,
@@ -50,8 +48,14 @@ Example:
             auto settings = config::resolve(context.overrides);
             auto report = refresh::run_refresh(settings);
             if (!context.snapshot_name.empty()) {
-                auto target = refresh::open_target(settings, "snapshot");
-                auto manifest = snapshot::create_snapshot(target, settings, context.snapshot_name, true);
+                snapshot::Manifest manifest;
+                try {
+                    auto target = refresh::open_target(settings, "snapshot");
+                    manifest = snapshot::create_snapshot(target, settings, context.snapshot_name, true);
+                } catch (...) {
+                    rethrow_with_context("the sandbox was refreshed, but creating snapshot \"" +
+                                         context.snapshot_name + "\" failed");
+                }
                 log::info("snapshot \"{}\" created: {} tables, {} rows", manifest.name, manifest.tables.size(),
                           manifest.total_rows());
             }

@@ -37,6 +37,7 @@ exclusive access, as refresh does; user triggers do not fire.)");
     command->add_option("NAME", context.reset_name, "Snapshot (default: the one the sandbox was last reset to)");
     command->add_flag("--full", context.full, "Rebuild everything from the snapshot files");
     add_sandbox_options(*command, context);
+    add_timeout_options(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {

@@ -9,6 +9,7 @@
 
 #include "config/settings.hpp"
 #include "core/error.hpp"
+#include "safety/run_lock.hpp"
 
 namespace sandboxctl::cli {
 
@@ -25,7 +26,7 @@ struct Context {
     bool sync_delete = false, sync_checksum = false, dry_run = false;
     // unlock
     std::optional<int> connection_limit;
-    std::string maintenance_db = "postgres";
+    std::string maintenance_db = safety::default_maintenance_db;
     // Set by the chosen subcommand during parsing, run after the global
     // options (log level) are applied. Returns the exit code.
     std::function<ExitCode()> action;
@@ -37,6 +38,8 @@ void add_target_options(CLI::App& command, Context& context);
 void add_target_role_option(CLI::App& command, Context& context);
 void add_selection_options(CLI::App& command, Context& context);
 void add_json_option(CLI::App& command, Context& context);
+// --lock-timeout and --statement-timeout: commands that change the sandbox.
+void add_timeout_options(CLI::App& command, Context& context);
 
 void add_refresh_command(CLI::App& app, Context& context);
 void add_plan_command(CLI::App& app, Context& context);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <set>
 #include <toml++/toml.h>
 
@@ -89,13 +91,21 @@ std::filesystem::path default_state_dir() {
 }  // namespace
 
 void load_file(const std::filesystem::path& file, Settings& settings) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw usage_error(fmt::format("could not read configuration file \"{}\": {}", file.string(),
+                                      std::filesystem::exists(file) ? "permission denied" : "no such file"));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    load_text(text.str(), file, settings);
+}
+
+void load_text(std::string_view text, const std::filesystem::path& file, Settings& settings) {
     toml::table root;
     try {
-        root = toml::parse_file(file.string());
+        root = toml::parse(text, file.string());
     } catch (const toml::parse_error& e) {
-        if (!std::filesystem::exists(file)) {
-            throw usage_error(fmt::format("could not read configuration file \"{}\": no such file", file.string()));
-        }
         throw usage_error(fmt::format("{}: invalid TOML: {}", where(e.source()), e.description()));
     }
     reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir", "files"}, "");
@@ -109,12 +119,16 @@ void load_file(const std::filesystem::path& file, Settings& settings) {
     if (auto v = string_value(root, "snapshot_dir", "")) settings.snapshot_dir = relative(*v);
 
     if (const toml::table* refresh = section(root, "refresh")) {
-        reject_unknown(*refresh, {"exclude", "exclude_data", "post_sql", "lock_timeout", "pg_bin"}, "refresh");
+        reject_unknown(*refresh, {"exclude", "exclude_data", "post_sql", "lock_timeout", "statement_timeout", "pg_bin"},
+                       "refresh");
         settings.exclude = string_list(*refresh, "exclude", "refresh");
         settings.exclude_data = string_list(*refresh, "exclude_data", "refresh");
         for (const auto& path : string_list(*refresh, "post_sql", "refresh")) settings.post_sql.push_back(relative(path));
         if (auto v = string_value(*refresh, "lock_timeout", "refresh")) {
-            settings.lock_timeout = parse_duration(*v, "refresh.lock_timeout");
+            settings.lock_timeout = parse_server_timeout(*v, "refresh.lock_timeout");
+        }
+        if (auto v = string_value(*refresh, "statement_timeout", "refresh")) {
+            settings.statement_timeout = parse_server_timeout(*v, "refresh.statement_timeout");
         }
         if (auto v = string_value(*refresh, "pg_bin", "refresh")) settings.pg_bin = *v;
     }
@@ -159,7 +173,10 @@ Settings resolve(const Overrides& cli) {
     settings.exclude.insert(settings.exclude.end(), cli.exclude.begin(), cli.exclude.end());
     settings.exclude_data.insert(settings.exclude_data.end(), cli.exclude_data.begin(), cli.exclude_data.end());
     for (const auto& path : cli.post_sql) settings.post_sql.emplace_back(path);
-    if (cli.lock_timeout) settings.lock_timeout = parse_duration(*cli.lock_timeout, "--lock-timeout");
+    if (cli.lock_timeout) settings.lock_timeout = parse_server_timeout(*cli.lock_timeout, "--lock-timeout");
+    if (cli.statement_timeout) {
+        settings.statement_timeout = parse_server_timeout(*cli.statement_timeout, "--statement-timeout");
+    }
     if (cli.pg_bin) settings.pg_bin = *cli.pg_bin;
     if (auto v = env("SANDBOXCTL_SNAPSHOT_DIR")) settings.snapshot_dir = *v;
     if (cli.snapshot_dir) settings.snapshot_dir = *cli.snapshot_dir;

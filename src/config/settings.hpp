@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sandboxctl::config {
@@ -25,6 +26,10 @@ struct Settings {
     std::vector<std::string> exclude_data;
     std::vector<std::filesystem::path> post_sql;
     std::chrono::milliseconds lock_timeout{std::chrono::seconds(30)};
+    // For every session sandboxctl opens; 0 (none) by default, as pg_dump and
+    // pg_restore do, so a role's default meant for the application cannot
+    // cut a refresh short.
+    std::chrono::milliseconds statement_timeout{0};
     std::string pg_bin;
     std::string hook_before;
     std::string hook_after;
@@ -44,6 +49,7 @@ struct Overrides {
     std::optional<std::string> source, target, source_role, target_role;
     std::vector<std::string> exclude, exclude_data, post_sql;
     std::optional<std::string> lock_timeout;
+    std::optional<std::string> statement_timeout;
     std::optional<std::string> pg_bin;
     std::optional<std::string> snapshot_dir;
     bool with_files = false;
@@ -55,6 +61,9 @@ Settings resolve(const Overrides& cli);
 
 // Parses one config file into `settings` (exposed for tests).
 void load_file(const std::filesystem::path& file, Settings& settings);
+// The same for TOML text that came from `file` (named in errors; relative
+// paths in it are resolved against its directory). The fuzz target's entry.
+void load_text(std::string_view text, const std::filesystem::path& file, Settings& settings);
 
 // Requires a value, with a message that says how to give it.
 const std::string& require(const std::optional<std::string>& value, const char* what, const char* option,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "pg/copy_stream.hpp"
 #include "report/progress.hpp"
@@ -47,6 +48,7 @@ std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connectio
     std::vector<report::TableCopy> copies;
     report::Progress progress(static_cast<int>(tables.size()), estimated_bytes);
     for (const auto* table : tables) {
+        interrupt::phase_boundary("table " + table->display());
         auto start = std::chrono::steady_clock::now();
         progress.table_started(table->display());
         // Tables were created in this transaction, so rows can be written

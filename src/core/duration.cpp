@@ -24,6 +24,15 @@ std::chrono::milliseconds parse_duration(std::string_view text, std::string_view
     throw bad();
 }
 
+std::chrono::milliseconds parse_server_timeout(std::string_view text, std::string_view what) {
+    auto value = parse_duration(text, what);
+    if (value.count() > 2147483647) {
+        throw usage_error(fmt::format("duration \"{}\" for {} is longer than PostgreSQL allows", text, what),
+                          "Timeouts go up to 2147483647ms (about 24 days); 0 means none.");
+    }
+    return value;
+}
+
 std::string format_duration(std::chrono::nanoseconds elapsed) {
     double seconds = std::chrono::duration<double>(elapsed).count();
     if (seconds < 1.0) return fmt::format("{:.0f} ms", seconds * 1000);

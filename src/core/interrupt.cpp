@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "core/error.hpp"
+#include "core/failpoint.hpp"
 
 namespace sandboxctl::interrupt {
 namespace {
@@ -26,6 +27,8 @@ void install_handlers() {
     for (int number : {SIGINT, SIGTERM, SIGHUP}) sigaction(number, &action, nullptr);
     // A closed pipe to a child must surface as an error, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
+    // Likewise a file-size limit: the write fails with EFBIG and is reported.
+    std::signal(SIGXFSZ, SIG_IGN);
 }
 
 bool requested() { return received.load() != 0; }
@@ -35,6 +38,11 @@ void throw_if_requested() {
     if (int number = received.load()) {
         throw failure(std::string("interrupted by signal ") + strsignal(number));
     }
+}
+
+void phase_boundary(std::string_view phase) {
+    failpoint::reach(phase);
+    throw_if_requested();
 }
 
 void set_signal_hook(void (*h)()) { hook.store(h); }

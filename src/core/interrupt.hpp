@@ -2,6 +2,8 @@
 // SIGINT, SIGTERM and SIGHUP do not kill the process outright: they set a flag
 // that long-running loops poll, and run a signal-safe hook (cancelling the
 // queries in flight) so that every RAII guard gets to run on the way out.
+#include <string_view>
+
 namespace sandboxctl::interrupt {
 
 void install_handlers();
@@ -9,6 +11,9 @@ bool requested();
 int signal_number();
 // Throws a failure naming the signal if one was received.
 void throw_if_requested();
+// Between two phases of a run: the fault suite's failpoint of that name
+// (core/failpoint.hpp), then a pending interrupt stops the run there.
+void phase_boundary(std::string_view phase);
 // Called from the signal handler; must be async-signal-safe.
 void set_signal_hook(void (*hook)());
 

@@ -85,6 +85,11 @@ std::vector<std::string> merged_environment(const ProcessSpec& spec) {
     return out;
 }
 
+// adddup2 onto the same number clears close-on-exec in the child only.
+void keep_inherited(posix_spawn_file_actions_t& actions, const ProcessSpec& spec) {
+    for (int fd : spec.inherited_fds) posix_spawn_file_actions_adddup2(&actions, fd, fd);
+}
+
 std::vector<char*> pointers(std::vector<std::string>& strings) {
     std::vector<char*> out;
     for (auto& s : strings) out.push_back(s.data());
@@ -144,6 +149,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
     posix_spawn_file_actions_adddup2(&actions, err.write_end(), 2);
+    keep_inherited(actions, spec);
 
     auto argv_strings = spec.argv;
     auto env_strings = merged_environment(spec);
@@ -181,13 +187,8 @@ ProcessResult run_checked(const ProcessSpec& spec) {
 }
 
 StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin_file, Stream stream)
-    : name_(spec.argv.front()), stream_(stream) {
+    : stream_(stream), name_(spec.argv.front()), err_("sandboxctl-stderr") {
     Pipe out, in;
-    char pattern[] = "/tmp/sandboxctl-stderr.XXXXXX";
-    int err = ::mkstemp(pattern);
-    if (err < 0) throw failure(std::string("could not create a temporary file: ") + std::strerror(errno));
-    ::close(err);
-    err_path_ = pattern;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     if (stream == Stream::read_stdout) {
@@ -200,7 +201,8 @@ StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin
         posix_spawn_file_actions_adddup2(&actions, in.read_end(), 0);
         posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
     }
-    posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, err_.fd(), 2);
+    keep_inherited(actions, spec);
     auto argv_strings = spec.argv;
     auto env_strings = merged_environment(spec);
     auto argv = pointers(argv_strings);
@@ -231,7 +233,6 @@ StreamingChild::~StreamingChild() {
         ::kill(pid_, SIGTERM);
         ::waitpid(pid_, nullptr, 0);
     }
-    ::unlink(err_path_.c_str());
 }
 
 void StreamingChild::finish() {
@@ -243,10 +244,8 @@ void StreamingChild::finish() {
     }
     pid_ = -1;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-    std::ifstream in(err_path_);
-    std::stringstream err;
-    err << in.rdbuf();
-    throw failure(name_ + " failed" + (err.str().empty() ? "" : ": " + last_lines(err.str(), 8)));
+    std::string err = err_.contents();
+    throw failure(name_ + " failed" + (err.empty() ? "" : ": " + last_lines(err, 8)));
 }
 
 int run_shell(const std::string& command) {

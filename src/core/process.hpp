@@ -1,10 +1,12 @@
 #pragma once
 // Child processes are started from an argv vector, never a shell string, so no
 // argument is ever re-parsed. Secrets reach children through the environment
-// or a private file, never through argv (visible in /proc/*/cmdline).
+// or an in-memory file, never through argv (visible in /proc/*/cmdline).
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/memory_file.hpp"
 
 namespace sandboxctl {
 
@@ -12,6 +14,9 @@ struct ProcessSpec {
     std::vector<std::string> argv;
     // Added to (or replacing in) the inherited environment.
     std::vector<std::pair<std::string, std::string>> environment;
+    // Close-on-exec descriptors the child keeps, at the same numbers
+    // (a MemoryFile passfile).
+    std::vector<int> inherited_fds;
 };
 
 struct ProcessResult {
@@ -56,7 +61,7 @@ private:
     int pipe_ = -1;
     int input_ = -1;  // duplex only
     Stream stream_;
-    std::string err_path_;
+    MemoryFile err_;
     std::string name_;
 };
 

@@ -1,6 +1,8 @@
 #include "core/temp_dir.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,10 +13,46 @@
 #include "core/error.hpp"
 
 namespace sandboxctl {
+namespace {
+
+std::filesystem::path temp_base() {
+    const char* base = std::getenv("TMPDIR");
+    return base && *base ? base : "/tmp";
+}
+
+// The pid in "sandboxctl-NAME.PID.XXXXXX", or 0.
+pid_t owner_pid(const std::string& name) {
+    auto last = name.rfind('.');
+    if (last == std::string::npos || last == 0) return 0;
+    auto first = name.rfind('.', last - 1);
+    if (first == std::string::npos) return 0;
+    std::string digits = name.substr(first + 1, last - first - 1);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) return 0;
+    return static_cast<pid_t>(std::stol(digits));
+}
+
+}  // namespace
+
+void remove_temp_dirs_of_dead_runs() {
+    auto base = temp_base();
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+        auto name = entry.path().filename().string();
+        if (!name.starts_with("sandboxctl-")) continue;
+        pid_t pid = owner_pid(name);
+        struct stat st {};
+        if (pid <= 0 || ::lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+            continue;
+        }
+        if (::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        std::error_code ignored;
+        std::filesystem::remove_all(entry.path(), ignored);
+    }
+}
 
 TempDir::TempDir(const std::string& prefix) {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/" + prefix + ".XXXXXX";
+    auto base = temp_base();
+    std::string pattern = (base / prefix).string() + "." + std::to_string(::getpid()) + ".XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
     if (!mkdtemp(buffer.data())) {

@@ -49,6 +49,15 @@ ConnInfo ConnInfo::parse(std::string_view text, std::string_view label) {
     return info;
 }
 
+bool ConnInfo::has_password(std::string_view text) {
+    std::unique_ptr<PQconninfoOption, OptionsDeleter> options(PQconninfoParse(std::string(text).c_str(), nullptr));
+    if (!options) return false;
+    for (auto* option = options.get(); option->keyword; ++option) {
+        if (option->val && std::string_view(option->keyword) == "password") return true;
+    }
+    return false;
+}
+
 std::optional<std::string> ConnInfo::get(std::string_view keyword) const {
     if (keyword == "password") return password_;
     for (const auto& [key, value] : params_) {

@@ -25,6 +25,9 @@ public:
     const std::optional<std::string>& password() const { return password_; }
     // All keywords except the password, as a conninfo string that libpq parses back.
     std::string without_password() const;
+    // Whether `text` (a conninfo string or URI) carries a password; false
+    // when it does not parse.
+    static bool has_password(std::string_view text);
     // Short human description: "host=... port=... dbname=... user=...".
     std::string describe() const;
     // Keyword/value pairs including the password, for PQconnectdbParams.

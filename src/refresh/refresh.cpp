@@ -8,6 +8,7 @@
 #include "catalog/catalog.hpp"
 #include "copy/table_copier.hpp"
 #include "core/atomic_file.hpp"
+#include "core/failpoint.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -16,6 +17,7 @@
 #include "refresh/session_setup.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/preflight.hpp"
+#include "safety/run_lock.hpp"
 #include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
 #include "sync/sync_files.hpp"
@@ -136,14 +138,16 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
     Endpoints endpoints = open_endpoints(settings, "refresh");
     auto& source = *endpoints.source;
     auto& target = endpoints.target;
+    safety::RunLock lock(target, "refresh");
     report.source = endpoints.source_info.describe();
     report.target = endpoints.target_info.describe();
     report.source_role = endpoints.source_role;
     report.target_role = endpoints.target_role;
 
     TempDir work("sandboxctl-refresh");
-    schema::PgTools tools(settings.pg_bin, work);
+    schema::PgTools tools(settings.pg_bin);
     {
+        interrupt::phase_boundary("preflight");
         report::PhaseTimer t(report.phases, "preflight");
         report.checks = safety::run_preflight({source.conn(), target, endpoints.source_info, endpoints.target_info,
                                                endpoints.catalog, endpoints.source_role, endpoints.target_role, tools});
@@ -153,11 +157,13 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         }
     }
     CopyPlan plan = make_plan_for(endpoints.catalog, endpoints.source_role, settings);
+    require_something_to_copy(plan);
     require_full_visibility(plan);
 
     SchemaScripts scripts;
     std::vector<catalog::SequenceState> sequences;
     {
+        interrupt::phase_boundary("schema dump");
         report::PhaseTimer t(report.phases, "schema dump");
         scripts = prepare_schema(source, endpoints.catalog, plan, tools, work);
         sequences = catalog::read_sequence_states(source.conn(), plan.sequences);
@@ -175,10 +181,12 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
 
     target.exec("BEGIN");
     {
+        interrupt::phase_boundary("clean");
         report::PhaseTimer t(report.phases, "clean");
         clean_target(target, endpoints.target_role, settings.lock_timeout);
     }
     {
+        interrupt::phase_boundary("pre-data");
         report::PhaseTimer t(report.phases, "schema (pre-data)");
         schema::run_script(target, scripts.pre_data, "pre-data");
     }
@@ -189,23 +197,27 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         report.sequences_set = set_sequences(target, sequences);
     }
     {
+        interrupt::phase_boundary("post-data");
         report::PhaseTimer t(report.phases, "schema (post-data)");
         schema::run_script(target, scripts.post_data, "post-data");
         refresh_matviews(target, plan.matviews);
     }
     report.schema_entries_restored = static_cast<int>(scripts.pre_data.size() + scripts.post_data.size());
     if (!settings.post_sql.empty()) {
+        interrupt::phase_boundary("post-sql");
         report::PhaseTimer t(report.phases, "post-refresh SQL");
         schema::apply_rebuild_settings(target, settings.lock_timeout);
         run_post_sql(target, settings.post_sql);
         for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
     }
-    interrupt::throw_if_requested();
     {
+        interrupt::phase_boundary("commit");
         report::PhaseTimer t(report.phases, "commit");
         target.exec("COMMIT");
         report.committed = true;
     }
+    // Past the commit the new sandbox stands; an interrupt no longer undoes it.
+    failpoint::reach("committed");
     record_refresh(target, settings.state_dir, report);
     // Files travel with the database, before the sandbox app comes back.
     if (settings.with_files) {

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/log.hpp"
+#include "safety/run_lock.hpp"
 
 namespace sandboxctl::refresh {
 namespace {
@@ -20,6 +23,7 @@ Source open_source(const config::Settings& settings, std::string_view purpose) {
     Source source{pg::ConnInfo::parse(config::require(settings.source, "source", "--source", "SANDBOXCTL_SOURCE"),
                                       "source"),
                   nullptr, {}, {}};
+    source.info.add_server_setting("statement_timeout", std::to_string(settings.statement_timeout.count()));
     source.session = std::make_unique<safety::SourceSession>(source.info, purpose);
     source.session->conn().exec("SET LOCAL search_path = pg_catalog");
     source.catalog = catalog::read_catalog(source.session->conn());
@@ -31,7 +35,16 @@ Source open_source(const config::Settings& settings, std::string_view purpose) {
 Target open_target(const config::Settings& settings, std::string_view purpose) {
     auto info = pg::ConnInfo::parse(config::require(settings.target, "target", "--target", "SANDBOXCTL_TARGET"),
                                     "target");
-    pg::Connection conn = pg::Connection::open(info, purpose);
+    info.add_server_setting("statement_timeout", std::to_string(settings.statement_timeout.count()));
+    auto conn = [&] {
+        try {
+            return pg::Connection::open(info, purpose);
+        } catch (const Error&) {
+            // Refused because another run holds the sandbox? Say so.
+            safety::explain_unreachable_sandbox(info, safety::default_maintenance_db);
+            throw;
+        }
+    }();
     std::string role = role_or_database_owner(settings.target_role, conn);
     log::detail("target role: {}", role);
     return {std::move(info), std::move(conn), std::move(role)};
@@ -46,11 +59,26 @@ Endpoints open_endpoints(const config::Settings& settings, std::string_view purp
 
 CopyPlan make_plan_for(const catalog::SourceCatalog& catalog, const std::string& source_role,
                        const config::Settings& settings) {
+    const auto& roles = catalog.role_names;
+    if (std::find(roles.begin(), roles.end(), source_role) == roles.end()) {
+        throw usage_error(fmt::format("source role \"{}\" does not exist in the source database", source_role),
+                          "Name the role that owns the application's objects (default: the owner of the source "
+                          "database).");
+    }
     PlanOptions options;
     options.source_role = source_role;
     for (const auto& p : settings.exclude) options.exclude.emplace_back(p, "--exclude");
     for (const auto& p : settings.exclude_data) options.exclude_data.emplace_back(p, "--exclude-data");
     return make_plan(catalog, options);
+}
+
+void require_something_to_copy(const CopyPlan& plan) {
+    if (!plan.relations.empty()) return;
+    throw Error(ExitCode::refused,
+                fmt::format("refusing to empty the sandbox: role \"{}\" owns no table, view or sequence to copy in "
+                            "the source database",
+                            plan.source_role),
+                "Check --source-role (default: the owner of the source database) and --exclude.");
 }
 
 void require_full_visibility(const CopyPlan& plan) {

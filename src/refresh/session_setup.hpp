@@ -45,6 +45,11 @@ Endpoints open_endpoints(const config::Settings& settings, std::string_view purp
 CopyPlan make_plan_for(const catalog::SourceCatalog& catalog, const std::string& source_role,
                        const config::Settings& settings);
 
+// Refuses (exit 3) when the plan copies no relation at all: a wrong
+// --source-role or an --exclude that matches everything would otherwise
+// leave an empty sandbox.
+void require_something_to_copy(const CopyPlan& plan);
+
 // Refuses (exit 3) when row-level security would hide rows of a table to copy.
 void require_full_visibility(const CopyPlan& plan);
 

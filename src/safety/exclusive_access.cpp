@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/log.hpp"
+#include "safety/run_lock.hpp"
 #include "safety/state_path.hpp"
 
 namespace sandboxctl::safety {
@@ -98,6 +99,12 @@ ExclusiveAccess::~ExclusiveAccess() {
 
 UnlockOutcome unlock(pg::Connection& target, const std::string& database, const std::filesystem::path& state_dir,
                      std::optional<int> limit) {
+    if (int holder = run_lock_holder(target, database); holder != 0) {
+        throw Error(ExitCode::refused,
+                    fmt::format("a sandboxctl run is still using database \"{}\" (backend pid {})", database, holder),
+                    "It restores the connection limit itself when it ends; unlocking now would let sessions in "
+                    "mid-run.");
+    }
     UnlockOutcome outcome;
     outcome.database = database;
     auto record = record_path(target, database, state_dir);

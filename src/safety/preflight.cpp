@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "safety/source_session.hpp"
 
 namespace sandboxctl::safety {
 namespace {
@@ -83,7 +84,8 @@ Check check_target_cannot_write_source(const pg::ConnInfo& source_info, const pg
     probe.set("connect_timeout", "10");
     std::optional<pg::Connection> conn;
     try {
-        conn.emplace(pg::Connection::open(probe, "doctor"));
+        // It is still prod: read-only like every source session.
+        conn.emplace(SourceSession::open_probe(probe, "doctor-probe"));
     } catch (const Error&) {
         check.reason = "they cannot connect to the source database";
         return check;

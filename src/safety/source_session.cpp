@@ -23,6 +23,13 @@ SourceSession::SourceSession(const pg::ConnInfo& info, std::string_view purpose)
     snapshot_ = conn_.query_value("SELECT pg_catalog.pg_export_snapshot()");
 }
 
+pg::Connection SourceSession::open_probe(const pg::ConnInfo& info, std::string_view purpose) {
+    pg::Connection probe = pg::Connection::open(read_only_info(info), purpose);
+    probe.exec(begin_read_only);
+    require_read_only(probe);
+    return probe;
+}
+
 pg::Connection SourceSession::open_reader(std::string_view purpose) const {
     pg::Connection reader = pg::Connection::open(info_, purpose);
     reader.exec(begin_read_only);

@@ -25,6 +25,11 @@ public:
 
     static pg::ConnInfo read_only_info(const pg::ConnInfo& info);
 
+    // A lone read-only session on a source database that is not part of a
+    // copy (doctor's probe with other credentials): same settings, own
+    // transaction, checked before use.
+    static pg::Connection open_probe(const pg::ConnInfo& info, std::string_view purpose);
+
 private:
     pg::ConnInfo info_;
     pg::Connection conn_;

@@ -21,17 +21,20 @@ std::string passfile_line(const std::string& password) {
 
 }  // namespace
 
-PgTools::PgTools(std::string bin_dir, const TempDir& work) : bin_dir_(std::move(bin_dir)), work_(work) {}
+PgTools::PgTools(std::string bin_dir) : bin_dir_(std::move(bin_dir)) {}
 
 std::string PgTools::program(const char* name) const {
     return bin_dir_.empty() ? std::string(name) : (std::filesystem::path(bin_dir_) / name).string();
 }
 
-std::vector<std::pair<std::string, std::string>> PgTools::credentials_for(const pg::ConnInfo& info) const {
-    if (!info.password()) return {};
-    auto path = work_ / (info.label() + ".pgpass");
-    if (!std::filesystem::exists(path)) write_private_file(path, passfile_line(*info.password()));
-    return {{"PGPASSFILE", path.string()}};
+ProcessSpec PgTools::with_credentials(std::vector<std::string> argv, const pg::ConnInfo& info,
+                                      std::optional<MemoryFile>& passfile) const {
+    ProcessSpec spec{std::move(argv), {}, {}};
+    if (!info.password()) return spec;
+    passfile.emplace("sandboxctl-pgpass", passfile_line(*info.password()));
+    spec.environment.emplace_back("PGPASSFILE", passfile->path_in_child());
+    spec.inherited_fds.push_back(passfile->fd());
+    return spec;
 }
 
 int PgTools::pg_dump_major_version() const {
@@ -51,7 +54,8 @@ void PgTools::dump_schema(const pg::ConnInfo& source, const std::string& snapsho
     argv.insert(argv.end(), exclusions.begin(), exclusions.end());
     argv.push_back("--dbname=" + source.without_password());
     try {
-        run_checked({argv, credentials_for(source)});
+        std::optional<MemoryFile> passfile;
+        run_checked(with_credentials(std::move(argv), source, passfile));
     } catch (...) {
         rethrow_with_context("could not dump the " + source.label() + " schema");
     }

@@ -1,12 +1,14 @@
 #pragma once
 // Runs pg_dump and pg_restore. Connection strings reach them without the
-// password; a password travels in a private (0600) passfile named by
-// PGPASSFILE, removed with the run's temporary directory.
+// password; a password travels in an in-memory 0600 passfile (memfd) named by
+// PGPASSFILE, which exists only while the child runs and never on disk.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "core/temp_dir.hpp"
+#include "core/memory_file.hpp"
+#include "core/process.hpp"
 #include "pg/conninfo.hpp"
 
 namespace sandboxctl::schema {
@@ -14,7 +16,7 @@ namespace sandboxctl::schema {
 class PgTools {
 public:
     // `bin_dir` empty means: find the programs on PATH.
-    PgTools(std::string bin_dir, const TempDir& work);
+    explicit PgTools(std::string bin_dir);
 
     // Major version of pg_dump (e.g. 15), read from `pg_dump --version`.
     int pg_dump_major_version() const;
@@ -36,10 +38,11 @@ public:
 
 private:
     std::string program(const char* name) const;
-    std::vector<std::pair<std::string, std::string>> credentials_for(const pg::ConnInfo& info) const;
+    // The child's spec; a password goes into `passfile`, which must outlive the child.
+    ProcessSpec with_credentials(std::vector<std::string> argv, const pg::ConnInfo& info,
+                                 std::optional<MemoryFile>& passfile) const;
 
     std::string bin_dir_;
-    const TempDir& work_;
 };
 
 }  // namespace sandboxctl::schema

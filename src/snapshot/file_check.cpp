@@ -2,12 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
 #include "core/checksum.hpp"
 #include "core/error.hpp"
+#include "pg/copy_text.hpp"
+#include "snapshot/zstd_file.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
@@ -36,6 +40,29 @@ nlohmann::json load_stats(const std::filesystem::path& directory) {
     }
 }
 
+// A text-format data file must decode to the rows the manifest promises,
+// each with one field per listed column: checksums prove the bytes are those
+// written, this proves they are what the manifest says they are.
+std::string decode_problem(const std::filesystem::path& path, const TableEntry& table) {
+    long long rows = 0;
+    std::size_t columns = table.columns.size();
+    pg::CopyTextDecoder decoder([&](const pg::CopyRow& row) {
+        bool empty_line = row.size() == 1 && row[0] && row[0]->empty();
+        if (row.size() != columns && !(columns == 0 && empty_line)) {
+            throw failure(fmt::format("row {} has {} fields, the manifest lists {} columns", rows + 1, row.size(), columns));
+        }
+        ++rows;
+    });
+    try {
+        read_zstd_file(path, [&](std::string_view chunk) { decoder.feed(chunk); });
+        decoder.finish();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    if (rows != table.rows) return fmt::format("holds {} rows, the manifest says {}", rows, table.rows);
+    return {};
+}
+
 }  // namespace
 
 std::vector<FileProblem> check_files(const std::filesystem::path& directory, const Manifest& manifest,
@@ -51,6 +78,14 @@ std::vector<FileProblem> check_files(const std::filesystem::path& directory, con
         }
         if (stats.contains(file) && stats[file] == key) continue;
         if (sha256_of_file(path) != expected) problems.push_back({file, "checksum mismatch (the file is corrupt)"});
+    }
+    if (thoroughness == Thoroughness::full && problems.empty()) {
+        for (const auto& table : manifest.tables) {
+            if (table.binary) continue;
+            if (auto problem = decode_problem(directory / table.file, table); !problem.empty()) {
+                problems.push_back({table.file, problem});
+            }
+        }
     }
     return problems;
 }

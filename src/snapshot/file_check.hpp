@@ -1,5 +1,6 @@
 #pragma once
-// Integrity of a snapshot's files. `snapshot verify` re-hashes every file;
+// Integrity of a snapshot's files. `snapshot verify` re-hashes every file and
+// decodes every text-format data file against the manifest (rows, columns);
 // reset uses the quick check: files whose size and modification time match
 // what was recorded when they were last hashed are trusted, others re-hashed.
 #include <string>

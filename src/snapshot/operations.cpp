@@ -6,11 +6,14 @@
 
 #include "catalog/name_pattern.hpp"
 #include "copy/table_copier.hpp"
+#include "core/failpoint.hpp"
+#include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/temp_dir.hpp"
 #include "pg/copy_stream.hpp"
 #include "refresh/plan.hpp"
 #include "safety/exclusive_access.hpp"
+#include "safety/run_lock.hpp"
 #include "schema/pg_tools.hpp"
 #include "schema/script_runner.hpp"
 #include "schema/toc.hpp"
@@ -158,7 +161,7 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
     auto& conn = target.conn;
     auto dir = store.path_of(manifest.name);
     TempDir work("sandboxctl-reset");
-    schema::PgTools tools(settings.pg_bin, work);
+    schema::PgTools tools(settings.pg_bin);
     auto entries = schema::parse_toc(tools.list(dir / manifest.schema_file), toc_names(conn));
     leave_out_tracking_triggers(entries);
     write_private_file(work / "restore.list", schema::render_toc(entries));
@@ -166,12 +169,15 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
     auto post = schema::split_script(tools.script(dir / manifest.schema_file, work / "restore.list", "post-data"));
 
     conn.exec("BEGIN");
+    interrupt::phase_boundary("clean");
     schema::apply_rebuild_settings(conn, settings.lock_timeout);
     if (conn.user() != target.role) drop_login_objects(conn);
     conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
     conn.exec("DROP OWNED BY " + conn.quote_identifier(target.role) + " CASCADE");
+    interrupt::phase_boundary("pre-data");
     schema::run_script(conn, pre, "pre-data");
     for (const auto& t : manifest.tables) {
+        interrupt::phase_boundary("table " + t.schema + "." + t.name);
         std::string columns;
         for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
         pg::CopyIn copy(conn, "COPY " + t.qualified() + (columns.empty() ? "" : " (" + columns + ")") + " FROM STDIN WITH (" +
@@ -182,12 +188,15 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
         ++result.tables_loaded;
     }
     result.sequences_set = set_sequences(conn, manifest.sequences);
+    interrupt::phase_boundary("post-data");
     schema::run_script(conn, post, "post-data");
     for (const auto& view : manifest.matviews) conn.exec("REFRESH MATERIALIZED VIEW " + view);
     schema::apply_rebuild_settings(conn, settings.lock_timeout);
     conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
     install_tracking_and_cache(conn, target.role, manifest.name, manifest.schema_fingerprint);
+    interrupt::phase_boundary("commit");
     conn.exec("COMMIT");
+    failpoint::reach("committed");
     return result;
 }
 
@@ -201,8 +210,9 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
         throw usage_error("snapshot \"" + name + "\" already exists",
                           "Delete it first (\"sandboxctl snapshot delete " + name + "\") or pass --replace.");
     }
-    Staging staging(store, name);
     auto& conn = target.conn;
+    safety::RunLock lock(conn, "snapshot create");
+    Staging staging(store, name);
 
     // Tracking first, committed: every write after the snapshot is logged.
     begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
@@ -226,7 +236,7 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     conn.exec("SET LOCAL search_path = pg_catalog");
 
     TempDir work("sandboxctl-snapshot");
-    schema::PgTools tools(settings.pg_bin, work);
+    schema::PgTools tools(settings.pg_bin);
     tools.dump_schema(target.info, snapshot_id,
                       {"--exclude-schema=" + std::string(tracking_schema), "--exclude-schema=" + std::string(cache_schema)},
                       staging.path() / manifest.schema_file);
@@ -258,6 +268,7 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
     auto start = std::chrono::steady_clock::now();
     Store store(settings.snapshot_dir);
     auto& conn = target.conn;
+    safety::RunLock lock(conn, "reset");
 
     conn.exec("BEGIN");
     auto baseline = read_baseline(conn);
@@ -291,6 +302,7 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
         }
         if (why_full.empty()) {
             ResetResult result{name, false, ""};
+            interrupt::phase_boundary("delta");
             auto dirty = dirty_tables(conn);
             std::vector<unsigned> oids;
             for (const auto& d : dirty) oids.push_back(d.oid);
@@ -300,7 +312,9 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
             result.sequences_set = set_sequences(conn, manifest.sequences);
             clear_changes(conn);
             write_baseline(conn, name, manifest.schema_fingerprint);
+            interrupt::phase_boundary("commit");
             conn.exec("COMMIT");
+            failpoint::reach("committed");
             exclusive.release();
             result.elapsed = std::chrono::steady_clock::now() - start;
             return result;

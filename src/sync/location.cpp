@@ -105,6 +105,10 @@ Location parse_location(std::string_view text, std::string_view option) {
         return location;
     }
     if (text.empty()) throw bad(text, option, "empty");
+    // "scheme://..." that is not one of ours is a mistake, not a directory named "scheme:".
+    if (auto scheme = text.find("://"); scheme != std::string_view::npos && text.find('/') == scheme + 1) {
+        throw bad(text, option, "unknown scheme \"" + std::string(text.substr(0, scheme)) + "://\"");
+    }
     location.path = std::string(text);
     return location;
 }

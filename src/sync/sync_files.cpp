@@ -424,6 +424,12 @@ std::pair<unsigned, unsigned> parse_owner(const std::string& text) {
 SyncReport sync_files(const SyncOptions& given) {
     SyncReport report;
     report.dry_run = given.dry_run;
+    // A mistyped source must not look like an empty tree: with --delete that
+    // would empty the destination.
+    if (given.from.is_local() && !std::filesystem::is_directory(given.from.path)) {
+        throw failure("could not read source \"" + given.from.path + "\": no such directory",
+                      "Check --from (or files.pair.from in the config); nothing was changed.");
+    }
     TempDir work("sandboxctl-sync");
     SyncOptions options = given;
     // A source needs a second session only to hash its files.

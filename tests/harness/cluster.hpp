@@ -28,6 +28,7 @@ public:
     int port() const { return port_; }
     const std::filesystem::path& socket_dir() const { return socket_dir_; }
     const std::filesystem::path& bin_dir() const { return bin_dir_; }
+    std::filesystem::path server_log() const { return data_dir_ / "server.log"; }
 
     // Superuser connection over the socket.
     std::string admin_conninfo(const std::string& database = "postgres") const;

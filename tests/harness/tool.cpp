@@ -21,6 +21,13 @@ ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::strin
     return {result.signal ? 128 + result.signal : result.exit_status, result.out, result.err};
 }
 
+ToolRun run_tool_with_file_limit(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env,
+                                 long long bytes) {
+    args.insert(args.begin(), {"prlimit", "--fsize=" + std::to_string(bytes), "--", SANDBOXCTL_BINARY});
+    auto result = run_process({args, env});
+    return {result.signal ? 128 + result.signal : result.exit_status, result.out, result.err};
+}
+
 BackgroundTool::BackgroundTool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
     static int counter = 0;
     std::string base = "/tmp/sandboxctl-bg-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
@@ -52,6 +59,13 @@ BackgroundTool::~BackgroundTool() {
 }
 
 void BackgroundTool::send(int signal) { ::kill(pid_, signal); }
+
+bool BackgroundTool::exited() const {
+    siginfo_t info{};
+    info.si_pid = 0;
+    // WNOWAIT: look without reaping, so finish() still gets the status.
+    return ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0;
+}
 
 ToolRun BackgroundTool::finish() {
     int status = 0;

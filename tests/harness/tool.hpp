@@ -15,6 +15,10 @@ struct ToolRun {
 };
 
 ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {});
+// The same under a file-size limit (RLIMIT_FSIZE, via util-linux prlimit):
+// a write past `bytes` fails as it does on a full disk.
+ToolRun run_tool_with_file_limit(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env,
+                                 long long bytes);
 
 }  // namespace sandboxctl::test
 
@@ -31,6 +35,8 @@ public:
 
     int pid() const { return pid_; }
     void send(int signal);
+    // True once the process has ended (it is reaped by finish()).
+    bool exited() const;
     // Waits for the process and returns what it printed and how it ended.
     ToolRun finish();
 

@@ -1,0 +1,144 @@
+// Faults at every phase of a refresh: for each failpoint, each fault leaves
+// the sandbox as it was (or, past the commit, as new), never a mix.
+#include <fstream>
+
+#include "faults/fault_fixture.hpp"
+#include "pg/connection.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+class RefreshFaults : public FaultTest, public ::testing::WithParamInterface<Fault> {
+protected:
+    void SetUp() override {
+        FaultTest::SetUp();
+        if (IsSkipped() || HasFailure()) return;
+        model_ = adversarial_model();
+        std::ofstream(work_ / "post.sql") << "SELECT 1;\n";
+        auto first = run_tool(args(), fault_state_env);
+        ASSERT_EQ(first.exit_code, 0) << first.all();
+    }
+
+    std::vector<std::string> args() const {
+        return {"refresh", "--source", model_->source(), "--target", model_->target(), "--post-sql",
+                (work_ / "post.sql").string()};
+    }
+
+    // A local change in the sandbox and a new row in prod, so that "as
+    // before" and "as new" differ in both directions.
+    void diverge(int round) {
+        model_->sandbox_sql("SET ROLE sbx_sandbox_owner; INSERT INTO \"MixedCase\" VALUES (" +
+                            std::to_string(1000 + round) + ", 'local change')");
+        model_->prod_sql("SET ROLE sbx_app; INSERT INTO \"MixedCase\" VALUES (" + std::to_string(2000 + round) +
+                         ", 'new in prod')");
+    }
+
+    std::unique_ptr<Model> model_;
+};
+
+const std::vector<std::string> refresh_phases = {"preflight", "schema dump", "clean",  "pre-data",
+                                                 "post-data", "post-sql",    "commit", "committed"};
+
+TEST_F(RefreshFaults, EveryPhaseHasAFailpoint) {
+    int exit_code = -1;
+    auto points = failpoint_.discover(args(), fault_state_env, exit_code);
+    EXPECT_EQ(exit_code, 0);
+    for (const auto& phase : refresh_phases) {
+        EXPECT_NE(std::find(points.begin(), points.end(), phase), points.end()) << phase;
+    }
+    EXPECT_GE(std::count_if(points.begin(), points.end(), [](const auto& p) { return p.starts_with("table "); }), 10);
+}
+
+TEST_P(RefreshFaults, SandboxIsAsBeforeOrAsNew) {
+    Fault fault = GetParam();
+    int exit_code = -1;
+    auto points = points_to_break(failpoint_.discover(args(), fault_state_env, exit_code));
+    ASSERT_EQ(exit_code, 0);
+    int round = 0;
+    for (const auto& point : points) {
+        SCOPED_TRACE(fault_name(fault) + " at \"" + point + "\"");
+        diverge(++round);
+        auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        auto after_success = capture_state(cluster(), model_->prod(), app_role);
+        ASSERT_FALSE(before == after_success);
+        auto env = fault_state_env;
+        auto hook = failpoint_.env(point);
+        env.insert(env.end(), hook.begin(), hook.end());
+        BackgroundTool tool(args(), env);
+        ASSERT_TRUE(failpoint_.wait_reached(60)) << tool.finish().all();
+        inject(fault, tool, *model_);
+        failpoint_.release();
+        int pid = tool.pid();
+        auto run = tool.finish();
+        check_outcome(fault, point, run, pid, *model_, before, after_success);
+        if (HasFailure()) return;  // one broken point is enough to read
+    }
+}
+
+// A role default meant for the application (statement_timeout = 1ms on both
+// logins) does not cut a refresh short: sandboxctl sets its own (0, none,
+// unless --statement-timeout), as pg_dump and pg_restore do.
+TEST_F(RefreshFaults, RoleStatementTimeoutDoesNotCutARefreshShort) {
+    diverge(1);
+    for (const char* role : {"sbx_dump", "sbx_sandbox_login"}) {
+        cluster().psql("postgres", std::string("ALTER ROLE ") + role + " SET statement_timeout = '1ms'");
+    }
+    auto run = run_tool(args(), fault_state_env);
+    for (const char* role : {"sbx_dump", "sbx_sandbox_login"}) {
+        cluster().psql("postgres", std::string("ALTER ROLE ") + role + " RESET statement_timeout");
+    }
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    auto prod = capture_state(cluster(), model_->prod(), app_role);
+    auto sandbox = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(prod == sandbox) << describe_differences(prod, sandbox);
+}
+
+// --statement-timeout hit while a statement waits on a lock someone else
+// holds: on the source (a COPY behind a migration's ACCESS EXCLUSIVE lock)
+// and in the sandbox (DROP OWNED behind a reader).
+TEST_F(RefreshFaults, StatementTimeoutHitRollsBack) {
+    struct Case {
+        std::string point, database, lock;
+    };
+    const std::vector<Case> cases = {
+        {"table public.MixedCase", model_->prod(), "LOCK TABLE public.\"MixedCase\" IN ACCESS EXCLUSIVE MODE"},
+        {"clean", model_->sandbox(), "LOCK TABLE public.\"MixedCase\" IN ACCESS SHARE MODE"},
+    };
+    int round = 0;
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.point);
+        diverge(++round);
+        auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        auto env = fault_state_env;
+        auto hook = failpoint_.env(c.point);
+        env.insert(env.end(), hook.begin(), hook.end());
+        auto timed = args();
+        timed.insert(timed.end(), {"--statement-timeout", "300ms"});
+        BackgroundTool tool(timed, env);
+        ASSERT_TRUE(failpoint_.wait_reached(60)) << tool.finish().all();
+        auto blocker = pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(c.database), "test"), "blocker");
+        blocker.exec("BEGIN");
+        blocker.exec(c.lock);
+        failpoint_.release();
+        auto run = tool.finish();
+        blocker.exec("ROLLBACK");
+        EXPECT_EQ(run.exit_code, 1) << run.all();
+        EXPECT_NE(run.err.find("canceling statement due to statement timeout"), std::string::npos) << run.err;
+        EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), -1);
+        auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        EXPECT_TRUE(after == before) << describe_differences(before, after);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, RefreshFaults,
+                         ::testing::Values(Fault::sigint, Fault::sigterm, Fault::sigkill, Fault::source_backend_ended,
+                                           Fault::target_backend_ended, Fault::server_restarted),
+                         [](const auto& info) {
+                             std::string name = fault_name(info.param);
+                             std::string out;
+                             for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                             return out;
+                         });
+
+}  // namespace
+}  // namespace sandboxctl::test
