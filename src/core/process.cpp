@@ -187,8 +187,13 @@ ProcessResult run_checked(const ProcessSpec& spec) {
 }
 
 StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin_file, Stream stream)
-    : stream_(stream), name_(spec.argv.front()), err_("sandboxctl-stderr") {
+    : stream_(stream), err_("sandboxctl-stderr"), name_(spec.argv.front()) {
     Pipe out, in;
+    // A bulk stream (tar over ssh) moves in 64 kB steps through a default
+    // pipe: a context switch each, and ssh's own buffer grows while it
+    // waits. 1 MB (the unprivileged maximum) lets both sides work in long
+    // runs; where the kernel refuses, the default stays.
+    ::fcntl(out.read_end(), F_SETPIPE_SZ, 1 << 20);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     if (stream == Stream::read_stdout) {

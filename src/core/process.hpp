@@ -16,7 +16,7 @@ struct ProcessSpec {
     std::vector<std::pair<std::string, std::string>> environment;
     // Close-on-exec descriptors the child keeps, at the same numbers
     // (a MemoryFile passfile).
-    std::vector<int> inherited_fds;
+    std::vector<int> inherited_fds = {};
 };
 
 struct ProcessResult {

@@ -16,11 +16,41 @@ Error bad(std::string_view text, std::string_view option, const std::string& why
                        "or exec:COMMAND::/path.");
 }
 
+constexpr std::string_view fast_ciphers = "Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com";
+
 std::vector<std::string> split_words(std::string_view text) {
     std::istringstream in{std::string(text)};
     std::vector<std::string> words;
     for (std::string word; in >> word;) words.push_back(word);
     return words;
+}
+
+// ssh's default cipher, chacha20-poly1305, runs at half the speed of AES-GCM
+// on CPUs with AES instructions (measured here: 1 GB in 6.0 s against
+// 2.9 s), and a file sync is bound by it. So sandboxctl puts the AES-GCM
+// ciphers first in ssh's default list, unless the CPU lacks AES, the user's
+// SANDBOXCTL_SSH_COMMAND chooses ciphers itself, or this ssh does not know
+// the "^" (prepend) syntax.
+std::vector<std::string> cipher_preference(const std::vector<std::string>& ssh) {
+    for (const auto& word : ssh) {
+        if (word == "-c" || word.find("Ciphers") != std::string::npos || word.find("ciphers") != std::string::npos) {
+            return {};
+        }
+    }
+    static const bool usable = [] {
+#if defined(__x86_64__) || defined(__i386__)
+        if (!__builtin_cpu_supports("aes")) return false;
+#else
+        return false;
+#endif
+        try {
+            return run_process({{"ssh", "-G", "-o", std::string(fast_ciphers), "localhost"}, {}}).succeeded();
+        } catch (const Error&) {
+            return false;
+        }
+    }();
+    if (!usable) return {};
+    return {"-o", std::string(fast_ciphers)};
 }
 
 }  // namespace
@@ -56,6 +86,8 @@ Location parse_location(std::string_view text, std::string_view option) {
         const char* ssh = std::getenv("SANDBOXCTL_SSH_COMMAND");
         location.shell = split_words(ssh && *ssh ? ssh : "ssh");
         location.shell.insert(location.shell.end(), {"-o", "BatchMode=yes"});
+        auto ciphers = cipher_preference(location.shell);
+        location.shell.insert(location.shell.end(), ciphers.begin(), ciphers.end());
         auto colon = host.rfind(':');
         if (colon != std::string::npos && host.find(']') == std::string::npos) {
             location.shell.insert(location.shell.end(), {"-p", host.substr(colon + 1)});

@@ -10,6 +10,8 @@ namespace sandboxctl::sync {
 namespace {
 
 constexpr std::string_view end_of_listing = "SANDBOXCTL-END-OF-LISTING";
+// Matches the 1 MB pipe StreamingChild asks for.
+constexpr std::size_t read_size = 1 << 20;
 
 std::string session_script(const std::string& root) {
     return "cd -- " + shell_quote(root) +
@@ -24,7 +26,7 @@ std::string session_script(const std::string& root) {
 RemoteSession::RemoteSession(const Location& source)
     : source_(source),
       child_({source.command(session_script(source.path)), {}}, "", StreamingChild::Stream::duplex),
-      buffer_(1 << 16) {}
+      buffer_(read_size) {}
 
 RemoteSession::~RemoteSession() {
     child_.close_stdin();
@@ -79,7 +81,7 @@ la_ssize_t RemoteSession::read_block(archive*, void* self, const void** buffer) 
     auto* session = static_cast<RemoteSession*>(self);
     if (!session->pending_.empty()) {
         session->buffer_.assign(session->pending_.begin(), session->pending_.end());
-        session->buffer_.resize(std::max<std::size_t>(session->buffer_.size(), 1 << 16));
+        session->buffer_.resize(std::max<std::size_t>(session->buffer_.size(), read_size));
         std::size_t size = session->pending_.size();
         session->pending_.clear();
         *buffer = session->buffer_.data();

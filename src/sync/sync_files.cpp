@@ -371,7 +371,7 @@ void transfer(const SyncOptions& options, const std::vector<std::string>& paths,
         session->request(paths, in.get());
     } else {
         local_source = start_local_tar(options, paths, work);
-        if (archive_read_open_fd(in.get(), local_source->stdout_fd(), 1 << 16) != ARCHIVE_OK) {
+        if (archive_read_open_fd(in.get(), local_source->stdout_fd(), 1 << 20) != ARCHIVE_OK) {
             throw failure(std::string("could not read the source archive: ") + archive_error_string(in.get()));
         }
     }
@@ -422,6 +422,7 @@ std::pair<unsigned, unsigned> parse_owner(const std::string& text) {
 }
 
 SyncReport sync_files(const SyncOptions& given) {
+    auto started = std::chrono::steady_clock::now();
     SyncReport report;
     report.dry_run = given.dry_run;
     // A mistyped source must not look like an empty tree: with --delete that
@@ -452,6 +453,8 @@ SyncReport sync_files(const SyncOptions& given) {
     });
     Tree existing = list_tree(options.to, hashing);
     Tree source = source_listing.get();
+    log::detail("listed {} source and {} destination entries in {}", source.size(), existing.size(),
+                format_duration(std::chrono::steady_clock::now() - started));
     std::vector<std::string> partials;
     for (const auto& [path, entry] : existing) {
         if (is_partial(path)) partials.push_back(path);
@@ -506,7 +509,10 @@ SyncReport sync_files(const SyncOptions& given) {
     long long planned_bytes = 0;
     for (const auto& path : to_send) planned_bytes += source.at(path).size;
     // A session is always ended through transfer (possibly with nothing to send).
+    auto transfer_started = std::chrono::steady_clock::now();
     if (!to_send.empty() || session) transfer(options, to_send, report, *destination, work, planned_bytes, session.get());
+    log::detail("transferred {} entries ({} bytes) in {}", to_send.size(), report.bytes_transferred,
+                format_duration(std::chrono::steady_clock::now() - transfer_started));
     for (const auto& path : report.deleted) destination->remove(path);
     // Deepest first, so setting a directory's mtime is not undone by its children.
     std::sort(attributes.begin(), attributes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

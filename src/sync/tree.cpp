@@ -23,6 +23,10 @@ Tree list_local(const Location& location, Hashing hashing) {
     std::filesystem::path root(location.path);
     std::error_code ec;
     if (!std::filesystem::exists(root, ec)) return tree;
+    // Entries come as ROOT/relative: cutting the prefix is much cheaper than
+    // path::lexically_relative, which splits every path into components.
+    std::string prefix = root.native();
+    if (!prefix.ends_with('/')) prefix += '/';
     for (auto it = std::filesystem::recursive_directory_iterator(root, std::filesystem::directory_options::none, ec);
          it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) throw failure("could not list \"" + location.path + "\": " + ec.message());
@@ -33,7 +37,7 @@ Tree list_local(const Location& location, Hashing hashing) {
         if (e.type == 'l') e.target = std::filesystem::read_symlink(it->path(), ec).string();
         if (e.type == 'f' && hashing == Hashing::sha256) e.sha256 = sha256_of_file(it->path());
         if (e.type != 'd') e.size = e.type == 'f' ? e.size : 0;
-        tree[it->path().lexically_relative(root).string()] = e;
+        tree.emplace(it->path().native().substr(prefix.size()), std::move(e));
     }
     return tree;
 }

@@ -33,6 +33,23 @@ std::vector<std::string> points_to_break(const std::vector<std::string>& all) {
     return kept;
 }
 
+Env connection_env(const Model& model) {
+    Env env = fault_state_env;
+    env.emplace_back("SANDBOXCTL_SOURCE", model.source());
+    env.emplace_back("SANDBOXCTL_TARGET", model.target());
+    return env;
+}
+
+std::unique_ptr<BackgroundTool> FaultTest::start_held(const std::vector<std::string>& args, const std::string& point,
+                                                      Env env) {
+    auto hook = failpoint_.env(point);
+    env.insert(env.end(), hook.begin(), hook.end());
+    auto tool = std::make_unique<BackgroundTool>(args, env);
+    if (failpoint_.wait_reached(60)) return tool;
+    ADD_FAILURE() << "the run never reached failpoint \"" << point << "\":\n" << tool->finish().all();
+    return nullptr;
+}
+
 void FaultTest::inject(Fault fault, BackgroundTool& tool, const Model& model) {
     auto end_backends = [&](const std::string& database, const std::string& user) {
         cluster().psql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
@@ -60,7 +77,9 @@ void FaultTest::check_outcome(Fault fault, const std::string& point, const ToolR
                                                   "' AND usename = 'sbx_sandbox_login'") == "0\n";
         }, 30));
     } else if (fault == Fault::sigint || fault == Fault::sigterm) {
-        if (run.exit_code != 0) EXPECT_NE(run.err.find("interrupted by signal"), std::string::npos) << run.err;
+        if (run.exit_code != 0) {
+            EXPECT_NE(run.err.find("interrupted by signal"), std::string::npos) << run.err;
+        }
     }
     if (run.exit_code != 0 && fault != Fault::sigkill) {
         EXPECT_EQ(run.exit_code, 1) << run.all();
@@ -84,7 +103,9 @@ void FaultTest::check_outcome(Fault fault, const std::string& point, const ToolR
     bool as_new = after == after_success;
     EXPECT_TRUE(as_before || as_new) << "a mix after " << fault_name(fault) << " at " << point << ":\n"
                                      << describe_differences(before, after);
-    if (run.exit_code == 0) EXPECT_TRUE(as_new) << "exit 0 but the sandbox is not the new one";
+    if (run.exit_code == 0) {
+        EXPECT_TRUE(as_new) << "exit 0 but the sandbox is not the new one";
+    }
     // Before the commit, every fault but a lost source session (no longer
     // needed once the data is in) stops the run.
     if (point != "committed" && fault != Fault::source_backend_ended) {

@@ -27,8 +27,18 @@ bool long_tests();
 // Keeps the first and last "table ..." points unless long_tests().
 std::vector<std::string> points_to_break(const std::vector<std::string>& all);
 
+using Env = std::vector<std::pair<std::string, std::string>>;
+
+// fault_state_env plus the model's connections, kept off the command line.
+Env connection_env(const Model& model);
+
 class FaultTest : public PgTest {
 protected:
+    // Starts `args` and waits until it stops at failpoint `point`; null (and
+    // a test failure) if it never gets there.
+    std::unique_ptr<BackgroundTool> start_held(const std::vector<std::string>& args, const std::string& point,
+                                               Env env = fault_state_env);
+
     // Breaks `fault` while `tool` (pid) is stopped at a failpoint.
     void inject(Fault fault, BackgroundTool& tool, const Model& model);
 

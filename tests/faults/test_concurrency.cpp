@@ -29,11 +29,8 @@ protected:
 
     // Starts `args` and holds it at `point`; the run has the lock by then.
     std::unique_ptr<BackgroundTool> hold_at(const std::vector<std::string>& args, const std::string& point) {
-        auto env = fault_state_env;
-        auto hook = failpoint_.env(point);
-        env.insert(env.end(), hook.begin(), hook.end());
-        auto tool = std::make_unique<BackgroundTool>(args, env);
-        EXPECT_TRUE(failpoint_.wait_reached(60));
+        auto tool = start_held(args, point);
+        if (!tool) throw std::runtime_error("the first run never got to " + point);
         return tool;
     }
 

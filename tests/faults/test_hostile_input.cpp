@@ -27,12 +27,7 @@ protected:
         FaultTest::TearDown();
     }
 
-    std::vector<std::pair<std::string, std::string>> env() const {
-        auto env = fault_state_env;
-        env.emplace_back("SANDBOXCTL_SOURCE", model_->source());
-        env.emplace_back("SANDBOXCTL_TARGET", model_->target());
-        return env;
-    }
+    Env env() const { return connection_env(*model_); }
 
     bool sandbox_canary_intact() { return model_->sandbox_sql("SELECT count(*) FROM canary") == "2\n"; }
 

@@ -61,15 +61,12 @@ TEST_P(RefreshFaults, SandboxIsAsBeforeOrAsNew) {
         auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
         auto after_success = capture_state(cluster(), model_->prod(), app_role);
         ASSERT_FALSE(before == after_success);
-        auto env = fault_state_env;
-        auto hook = failpoint_.env(point);
-        env.insert(env.end(), hook.begin(), hook.end());
-        BackgroundTool tool(args(), env);
-        ASSERT_TRUE(failpoint_.wait_reached(60)) << tool.finish().all();
-        inject(fault, tool, *model_);
+        auto tool = start_held(args(), point);
+        ASSERT_TRUE(tool);
+        inject(fault, *tool, *model_);
         failpoint_.release();
-        int pid = tool.pid();
-        auto run = tool.finish();
+        int pid = tool->pid();
+        auto run = tool->finish();
         check_outcome(fault, point, run, pid, *model_, before, after_success);
         if (HasFailure()) return;  // one broken point is enough to read
     }
@@ -109,18 +106,15 @@ TEST_F(RefreshFaults, StatementTimeoutHitRollsBack) {
         SCOPED_TRACE(c.point);
         diverge(++round);
         auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
-        auto env = fault_state_env;
-        auto hook = failpoint_.env(c.point);
-        env.insert(env.end(), hook.begin(), hook.end());
         auto timed = args();
         timed.insert(timed.end(), {"--statement-timeout", "300ms"});
-        BackgroundTool tool(timed, env);
-        ASSERT_TRUE(failpoint_.wait_reached(60)) << tool.finish().all();
+        auto tool = start_held(timed, c.point);
+        ASSERT_TRUE(tool);
         auto blocker = pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(c.database), "test"), "blocker");
         blocker.exec("BEGIN");
         blocker.exec(c.lock);
         failpoint_.release();
-        auto run = tool.finish();
+        auto run = tool->finish();
         blocker.exec("ROLLBACK");
         EXPECT_EQ(run.exit_code, 1) << run.all();
         EXPECT_NE(run.err.find("canceling statement due to statement timeout"), std::string::npos) << run.err;

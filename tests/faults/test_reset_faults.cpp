@@ -46,15 +46,12 @@ protected:
             dirty(++round);
             auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
             ASSERT_FALSE(before == golden_);
-            auto env = fault_state_env;
-            auto hook = failpoint_.env(point);
-            env.insert(env.end(), hook.begin(), hook.end());
-            BackgroundTool tool(reset_args(full), env);
-            ASSERT_TRUE(failpoint_.wait_reached(60)) << tool.finish().all();
-            inject(fault, tool, *model_);
+            auto tool = start_held(reset_args(full), point);
+            ASSERT_TRUE(tool);
+            inject(fault, *tool, *model_);
             failpoint_.release();
-            int pid = tool.pid();
-            auto run = tool.finish();
+            int pid = tool->pid();
+            auto run = tool->finish();
             check_outcome(fault, point, run, pid, *model_, before, golden_);
             if (HasFailure()) return;
         }

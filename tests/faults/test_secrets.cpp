@@ -109,12 +109,7 @@ protected:
     std::vector<std::string> refresh_args() const {
         return {"refresh", "--config", (work_ / "sandboxctl.toml").string(), "--with-files"};
     }
-    std::vector<std::pair<std::string, std::string>> env() const {
-        auto env = fault_state_env;
-        env.emplace_back("SANDBOXCTL_SOURCE", model_->source());
-        env.emplace_back("SANDBOXCTL_TARGET", model_->target());
-        return env;
-    }
+    Env env() const { return connection_env(*model_); }
 
     std::unique_ptr<Model> model_;
 };
@@ -196,15 +191,12 @@ TEST_F(Secrets, NoPasswordInErrors) {
 TEST_F(Secrets, NoCredentialFileSurvivesAnyExit) {
     // Interrupted, killed and successful runs: nothing of theirs remains in /tmp.
     for (int signal : {SIGINT, SIGKILL, 0}) {
-        auto run_env = env();
-        auto hook = failpoint_.env("clean");
-        run_env.insert(run_env.end(), hook.begin(), hook.end());
-        BackgroundTool tool(refresh_args(), run_env);
-        ASSERT_TRUE(failpoint_.wait_reached(60));
-        if (signal) tool.send(signal);
+        auto tool = start_held(refresh_args(), "clean", env());
+        ASSERT_TRUE(tool);
+        if (signal) tool->send(signal);
         failpoint_.release();
-        int pid = tool.pid();
-        tool.finish();
+        int pid = tool->pid();
+        tool->finish();
         if (signal == SIGKILL) {
             ASSERT_TRUE(wait_until([&] { return connection_limit(cluster(), model_->sandbox()) == 0; }, 30));
             run_tool({"unlock", "--target", model_->target()}, fault_state_env);

@@ -100,9 +100,7 @@ protected:
 
 TEST_F(WriteProof, SourceSessionsOnlyRead) {
     auto offset = static_cast<std::streamoff>(std::filesystem::file_size(cluster().server_log()));
-    auto env = fault_state_env;
-    env.emplace_back("SANDBOXCTL_SOURCE", model_->source());
-    env.emplace_back("SANDBOXCTL_TARGET", model_->target());
+    auto env = connection_env(*model_);
     for (const auto& command : {"refresh", "plan", "doctor", "verify"}) {
         auto run = run_tool({command}, env);
         EXPECT_EQ(run.exit_code, 0) << command << ": " << run.all();
