@@ -22,7 +22,7 @@ struct ResetResult {
     std::string snapshot;
     bool full = false;
     std::string why_full;  // empty for a delta reset
-    DeltaStats delta;
+    DeltaStats delta = {};
     long long rows_loaded = 0;  // full reset
     int tables_loaded = 0;      // full reset
     int sequences_set = 0;
