@@ -15,9 +15,7 @@ pg::Connection connect_for_unlock(const pg::ConnInfo& target, const std::string&
         return pg::Connection::open(target, "unlock");
     } catch (const Error& e) {
         log::detail("{}", e.what());
-        pg::ConnInfo other = target;
-        other.set("dbname", maintenance_db);
-        return pg::Connection::open(other, "unlock");
+        return pg::Connection::open(target.with_database(maintenance_db), "unlock");
     }
 }
 

@@ -9,9 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
@@ -85,16 +83,31 @@ std::vector<std::string> merged_environment(const ProcessSpec& spec) {
     return out;
 }
 
-// adddup2 onto the same number clears close-on-exec in the child only.
-void keep_inherited(posix_spawn_file_actions_t& actions, const ProcessSpec& spec) {
-    for (int fd : spec.inherited_fds) posix_spawn_file_actions_adddup2(&actions, fd, fd);
-}
-
 std::vector<char*> pointers(std::vector<std::string>& strings) {
     std::vector<char*> out;
     for (auto& s : strings) out.push_back(s.data());
     out.push_back(nullptr);
     return out;
+}
+
+// Starts `spec` with the descriptor set-up in `actions` (consumed), plus the
+// inherited descriptors: adddup2 onto the same number clears close-on-exec
+// in the child only.
+pid_t spawn(const ProcessSpec& spec, posix_spawn_file_actions_t& actions) {
+    for (int fd : spec.inherited_fds) posix_spawn_file_actions_adddup2(&actions, fd, fd);
+    auto argv_strings = spec.argv;
+    auto env_strings = merged_environment(spec);
+    auto argv = pointers(argv_strings);
+    auto envp = pointers(env_strings);
+    log::detail("running {}", spec.argv.front());
+    pid_t pid = -1;
+    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        throw failure("could not run \"" + spec.argv.front() + "\": " + std::strerror(rc),
+                      "Check that it is installed and on PATH.");
+    }
+    return pid;
 }
 
 // Reads both pipes until both are closed, polling for interrupts.
@@ -149,22 +162,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
     posix_spawn_file_actions_adddup2(&actions, err.write_end(), 2);
-    keep_inherited(actions, spec);
-
-    auto argv_strings = spec.argv;
-    auto env_strings = merged_environment(spec);
-    auto argv = pointers(argv_strings);
-    auto envp = pointers(env_strings);
-
-    log::detail("running {}", spec.argv.front());
-    pid_t pid = -1;
-    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        throw failure("could not run \"" + spec.argv.front() + "\": " + std::strerror(rc),
-                      "Check that it is installed and on PATH.");
-    }
-    Child child(pid);
+    Child child(spawn(spec, actions));
     out.close_write();
     err.close_write();
 
@@ -207,16 +205,7 @@ StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin
         posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
     }
     posix_spawn_file_actions_adddup2(&actions, err_.fd(), 2);
-    keep_inherited(actions, spec);
-    auto argv_strings = spec.argv;
-    auto env_strings = merged_environment(spec);
-    auto argv = pointers(argv_strings);
-    auto envp = pointers(env_strings);
-    pid_t pid = -1;
-    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw failure("could not run \"" + name_ + "\": " + std::strerror(rc));
-    pid_ = pid;
+    pid_ = spawn(spec, actions);
     // Our end of the pipe: the read end for stdout, the write end for stdin.
     pipe_ = ::dup(stream == Stream::write_stdin ? out.write_end() : out.read_end());
     ::fcntl(pipe_, F_SETFD, FD_CLOEXEC);

@@ -58,6 +58,12 @@ bool ConnInfo::has_password(std::string_view text) {
     return false;
 }
 
+ConnInfo ConnInfo::with_database(std::string dbname) const {
+    ConnInfo other = *this;
+    other.set("dbname", std::move(dbname));
+    return other;
+}
+
 std::optional<std::string> ConnInfo::get(std::string_view keyword) const {
     if (keyword == "password") return password_;
     for (const auto& [key, value] : params_) {

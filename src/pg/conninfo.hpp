@@ -28,6 +28,9 @@ public:
     // Whether `text` (a conninfo string or URI) carries a password; false
     // when it does not parse.
     static bool has_password(std::string_view text);
+    // The same server and credentials, another database (a maintenance
+    // database to look at, or repair, a sandbox that refuses connections).
+    ConnInfo with_database(std::string dbname) const;
     // Short human description: "host=... port=... dbname=... user=...".
     std::string describe() const;
     // Keyword/value pairs including the password, for PQconnectdbParams.

@@ -71,10 +71,8 @@ int run_lock_holder(pg::Connection& conn, const std::string& database) { return 
 void explain_unreachable_sandbox(const pg::ConnInfo& target, const std::string& maintenance_db) {
     auto database = target.get("dbname");
     if (!database || *database == maintenance_db) return;
-    pg::ConnInfo other = target;
-    other.set("dbname", maintenance_db);
     try {
-        pg::Connection conn = pg::Connection::open(other, "lock-check");
+        pg::Connection conn = pg::Connection::open(target.with_database(maintenance_db), "lock-check");
         Holder holder = find_holder(conn, *database);
         if (holder.pid != 0) refuse_busy(*database, holder);
         auto limit = conn.exec("SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = $1", {*database});

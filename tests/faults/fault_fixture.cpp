@@ -1,5 +1,6 @@
 #include "faults/fault_fixture.hpp"
 
+#include <cctype>
 #include <cstdlib>
 
 namespace sandboxctl::test {
@@ -14,6 +15,12 @@ std::string fault_name(Fault fault) {
         case Fault::server_restarted: return "server restarted";
     }
     return "?";
+}
+
+std::string fault_test_name(const ::testing::TestParamInfo<Fault>& info) {
+    std::string out;
+    for (char c : fault_name(info.param)) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    return out;
 }
 
 bool long_tests() {
@@ -88,7 +95,9 @@ void FaultTest::check_outcome(Fault fault, const std::string& point, const ToolR
     int limit = connection_limit(cluster(), sandbox);
     if (limit == 0) {
         // Left blocked only when the run could not restore it, and then it says how.
-        if (fault != Fault::sigkill) EXPECT_NE(run.err.find("sandboxctl unlock"), std::string::npos) << run.err;
+        if (fault != Fault::sigkill) {
+            EXPECT_NE(run.err.find("sandboxctl unlock"), std::string::npos) << run.err;
+        }
         auto unlock = run_tool({"unlock", "--target", model.target()}, fault_state_env);
         EXPECT_EQ(unlock.exit_code, 0) << unlock.all();
     } else {

@@ -17,6 +17,8 @@ namespace sandboxctl::test {
 enum class Fault { sigint, sigterm, sigkill, source_backend_ended, target_backend_ended, server_restarted };
 
 std::string fault_name(Fault fault);
+// The fault's name as a test-name suffix ("source_backend_terminated").
+std::string fault_test_name(const ::testing::TestParamInfo<Fault>& info);
 
 inline const std::vector<std::pair<std::string, std::string>> fault_state_env = {
     {"XDG_STATE_HOME", "/tmp/sandboxctl-fault-state"}};

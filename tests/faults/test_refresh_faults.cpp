@@ -127,12 +127,7 @@ TEST_F(RefreshFaults, StatementTimeoutHitRollsBack) {
 INSTANTIATE_TEST_SUITE_P(Faults, RefreshFaults,
                          ::testing::Values(Fault::sigint, Fault::sigterm, Fault::sigkill, Fault::source_backend_ended,
                                            Fault::target_backend_ended, Fault::server_restarted),
-                         [](const auto& info) {
-                             std::string name = fault_name(info.param);
-                             std::string out;
-                             for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                             return out;
-                         });
+                         fault_test_name);
 
 }  // namespace
 }  // namespace sandboxctl::test

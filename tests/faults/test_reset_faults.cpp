@@ -99,11 +99,7 @@ TEST_F(ResetFaults, FullSnapshotDirectoryLeavesNoHalfSnapshot) {
 INSTANTIATE_TEST_SUITE_P(Faults, ResetFaults,
                          ::testing::Values(Fault::sigint, Fault::sigterm, Fault::sigkill,
                                            Fault::target_backend_ended, Fault::server_restarted),
-                         [](const auto& info) {
-                             std::string out;
-                             for (char c : fault_name(info.param)) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                             return out;
-                         });
+                         fault_test_name);
 
 }  // namespace
 }  // namespace sandboxctl::test

@@ -15,17 +15,24 @@
 
 namespace sandboxctl::test {
 
+namespace {
+
+// Exit code as a shell reports it: 128 + N when killed by signal N.
+ToolRun as_tool_run(const ProcessResult& result) {
+    return {result.signal ? 128 + result.signal : result.exit_status, result.out, result.err};
+}
+
+}  // namespace
+
 ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
     args.insert(args.begin(), SANDBOXCTL_BINARY);
-    auto result = run_process({args, env});
-    return {result.signal ? 128 + result.signal : result.exit_status, result.out, result.err};
+    return as_tool_run(run_process({args, env}));
 }
 
 ToolRun run_tool_with_file_limit(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env,
                                  long long bytes) {
     args.insert(args.begin(), {"prlimit", "--fsize=" + std::to_string(bytes), "--", SANDBOXCTL_BINARY});
-    auto result = run_process({args, env});
-    return {result.signal ? 128 + result.signal : result.exit_status, result.out, result.err};
+    return as_tool_run(run_process({args, env}));
 }
 
 BackgroundTool::BackgroundTool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
