@@ -14,15 +14,16 @@ using namespace sandboxctl::test;
 
 namespace {
 
+// The connection strings travel in the environment, as the README advises:
+// a password on the command line would be readable in the process list.
+std::vector<std::pair<std::string, std::string>> demo_env = {{"XDG_STATE_HOME", "/tmp/sandboxctl-demo-state"}};
+
 int step(const std::string& title, std::vector<std::string> args) {
     fmt::print("\n\033[1m== {}\033[0m\n$ sandboxctl", title);
-    for (const auto& a : args) {
-        bool secret = a.find("password=") != std::string::npos;
-        fmt::print(" {}", secret ? "'<conninfo; password hidden>'" : a);
-    }
+    for (const auto& a : args) fmt::print(" {}", a);
     fmt::print("\n");
     std::fflush(stdout);
-    auto run = run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-demo-state"}});
+    auto run = run_tool(args, demo_env);
     std::cout << run.out << run.err;
     fmt::print("(exit code {})\n", run.exit_code);
     return run.exit_code;
@@ -41,17 +42,19 @@ int main() {
                    "sandbox \"{}\" owned by sbx_sandbox_owner, used through login sbx_sandbox_login.\n",
                    model.prod(), model.sandbox());
 
-        std::vector<std::string> both = {"--source", model.source(), "--target", model.target()};
+        demo_env.emplace_back("SANDBOXCTL_SOURCE", model.source());
+        demo_env.emplace_back("SANDBOXCTL_TARGET", model.target());
+        fmt::print("$ export SANDBOXCTL_SOURCE='<prod conninfo; password hidden>' "
+                   "SANDBOXCTL_TARGET='<sandbox conninfo; password hidden>'\n");
         std::string snapshots = "/tmp/sandboxctl-demo-state/snapshots";
         std::filesystem::remove_all(snapshots);
         auto with = [&](std::vector<std::string> head, std::vector<std::string> tail = {}) {
-            head.insert(head.end(), both.begin(), both.end());
             head.insert(head.end(), tail.begin(), tail.end());
             return head;
         };
         int failures = 0;
         failures += step("safety preflight", with({"doctor"})) != 0;
-        failures += step("what a refresh would copy", {"plan", "--source", model.source()}) != 0;
+        failures += step("what a refresh would copy", {"plan"}) != 0;
         failures += step("refresh the sandbox from prod",
                          with({"refresh"}, {"--post-sql", std::string(SANDBOXCTL_DEMO_DIR) + "/regenerate-api-keys.sql"})) != 0;
         // The post-refresh SQL changed llx_user on purpose (new API keys), so it is left out of the comparison.
@@ -65,7 +68,7 @@ int main() {
         failures += step("refresh again", with({"refresh"})) != 0;
         failures += step("verify: equal again", with({"verify"})) != 0;
 
-        std::vector<std::string> sandbox = {"--target", model.target(), "--snapshot-dir", snapshots};
+        std::vector<std::string> sandbox = {"--snapshot-dir", snapshots};
         auto on_sandbox = [&](std::vector<std::string> head) {
             head.insert(head.end(), sandbox.begin(), sandbox.end());
             return head;
