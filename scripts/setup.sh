@@ -10,7 +10,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   libzstd-dev libssl-dev libarchive-dev
   openssh-server openssh-client util-linux
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev ccache
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(pgcopydb time rsync bc python3)
