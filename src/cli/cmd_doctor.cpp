@@ -23,7 +23,8 @@ void add_doctor_command(CLI::App& app, Context& context) {
     command->footer(R"(
 Checks: the source session is read-only; source and target are different databases (server
 identity and database oid); the target role is not superuser and owns the target database;
-the target credentials cannot write the source; pg_dump is new enough for the source server;
+the target carries sandboxctl's sandbox mark (or is empty; refresh --init marks a sandbox that
+predates sandboxctl); the target credentials cannot write the source; pg_dump is new enough for the source server;
 extensions exist in or can be created by the target; the lock table can hold an atomic
 refresh; row-level security hides no source rows. Exits 3 when any check fails.)");
     add_source_options(*command, context);

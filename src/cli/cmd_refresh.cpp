@@ -41,6 +41,9 @@ Example:
         ->type_name("NAME");
     command->add_flag("--with-files", context.overrides.with_files,
                       "Also sync the [[files.pair]] trees of the config, while the sandbox app is still stopped");
+    command->add_flag("--init", context.overrides.init,
+                      "The target is not empty and was never refreshed by sandboxctl: replace its content anyway "
+                      "and mark it as a sandbox (needed once, for a sandbox that predates sandboxctl)");
     add_snapshot_dir_option(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {

@@ -181,6 +181,7 @@ Settings resolve(const Overrides& cli) {
     if (auto v = env("SANDBOXCTL_SNAPSHOT_DIR")) settings.snapshot_dir = *v;
     if (cli.snapshot_dir) settings.snapshot_dir = *cli.snapshot_dir;
     settings.with_files = cli.with_files;
+    settings.init = cli.init;
     if (settings.snapshot_dir.empty()) settings.snapshot_dir = settings.state_dir / "snapshots";
     return settings;
 }

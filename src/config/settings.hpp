@@ -41,6 +41,7 @@ struct Settings {
     bool files_checksum = false;
     std::string files_chown;
     bool with_files = false;  // refresh --with-files
+    bool init = false;        // refresh --init: an unmarked, non-empty target may become the sandbox
 };
 
 // The command-line layer: only what the user gave.
@@ -53,6 +54,7 @@ struct Overrides {
     std::optional<std::string> pg_bin;
     std::optional<std::string> snapshot_dir;
     bool with_files = false;
+    bool init = false;
 };
 
 // Reads the layers and returns the merged settings. Throws a usage error

@@ -1,5 +1,7 @@
 #include "core/interrupt.hpp"
 
+#include <fmt/format.h>
+
 #include <csignal>
 #include <cstring>
 #include <atomic>
@@ -34,10 +36,15 @@ void install_handlers() {
 bool requested() { return received.load() != 0; }
 int signal_number() { return received.load(); }
 
+std::string signal_name(int number) {
+    const char* abbreviation = sigabbrev_np(number);
+    return abbreviation ? fmt::format("signal {} (SIG{})", number, abbreviation) : fmt::format("signal {}", number);
+}
+
+std::string describe() { return "interrupted by " + signal_name(received.load()); }
+
 void throw_if_requested() {
-    if (int number = received.load()) {
-        throw failure(std::string("interrupted by signal ") + strsignal(number));
-    }
+    if (received.load() != 0) throw failure(describe());
 }
 
 void phase_boundary(std::string_view phase) {

@@ -2,6 +2,7 @@
 // SIGINT, SIGTERM and SIGHUP do not kill the process outright: they set a flag
 // that long-running loops poll, and run a signal-safe hook (cancelling the
 // queries in flight) so that every RAII guard gets to run on the way out.
+#include <string>
 #include <string_view>
 
 namespace sandboxctl::interrupt {
@@ -9,6 +10,11 @@ namespace sandboxctl::interrupt {
 void install_handlers();
 bool requested();
 int signal_number();
+// "interrupted by signal 2 (SIGINT)": the received signal, worded the one way
+// every message uses.
+std::string describe();
+// "signal 15 (SIGTERM)", for any signal number.
+std::string signal_name(int number);
 // Throws a failure naming the signal if one was received.
 void throw_if_requested();
 // Between two phases of a run: the fault suite's failpoint of that name

@@ -177,7 +177,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
 ProcessResult run_checked(const ProcessSpec& spec) {
     ProcessResult result = run_process(spec);
     if (!result.succeeded()) {
-        std::string how = result.signal ? std::string("was terminated by signal ") + strsignal(result.signal)
+        std::string how = result.signal ? "was terminated by " + interrupt::signal_name(result.signal)
                                         : "exited with status " + std::to_string(result.exit_status);
         throw failure(spec.argv.front() + " " + how + (result.err.empty() ? "" : ":\n" + last_lines(result.err, 12)));
     }

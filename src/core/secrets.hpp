@@ -1,7 +1,11 @@
 #pragma once
-// Every secret the tool learns (passwords from conninfo strings or the config)
-// is registered here, and every line the tool prints passes through redact().
-// This is defence in depth: code should not format secrets in the first place.
+// Every line the tool prints passes through redact(), which masks secrets
+// where they stand as values: `password=...` in conninfo strings and
+// environment-style assignments, the password of a postgresql:// URI, and the
+// last field of a passfile line holding a password the tool has learnt
+// (remember()). It never masks a password as a substring of other text, which
+// would itself reveal it. This is defence in depth: code should not format
+// secrets in the first place.
 #include <string>
 #include <string_view>
 

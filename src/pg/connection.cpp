@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstdlib>
 #include <atomic>
 
 #include "core/interrupt.hpp"
@@ -54,8 +55,8 @@ std::string field(const PGresult* result, int code) {
 
 }  // namespace
 
-PgError::PgError(ExitCode code, std::string message, std::string hint, std::string sqlstate)
-    : Error(code, std::move(message), std::move(hint)), sqlstate_(std::move(sqlstate)) {}
+PgError::PgError(ExitCode code, std::string message, std::string hint, ServerMessage server)
+    : Error(code, std::move(message), std::move(hint)), server_(std::move(server)) {}
 
 std::optional<std::string> Result::get_optional(int row, int column) const {
     if (is_null(row, column)) return std::nullopt;
@@ -127,16 +128,20 @@ void Connection::close() {
 }
 
 void Connection::throw_error(std::string_view context, const PGresult* result) const {
-    std::string primary = result ? field(result, PG_DIAG_MESSAGE_PRIMARY) : "";
-    if (primary.empty()) primary = trim_trailing_newlines(PQerrorMessage(conn_));
-    std::string message = fmt::format("{} on {} failed: {}", context, label_, primary);
-    if (auto detail = field(result, PG_DIAG_MESSAGE_DETAIL); !detail.empty()) message += "\nDETAIL: " + detail;
-    if (auto where = field(result, PG_DIAG_CONTEXT); !where.empty()) message += "\nCONTEXT: " + where;
+    ServerMessage server{field(result, PG_DIAG_SQLSTATE), field(result, PG_DIAG_MESSAGE_PRIMARY),
+                         field(result, PG_DIAG_MESSAGE_DETAIL), field(result, PG_DIAG_CONTEXT), 0};
+    if (server.primary.empty()) server.primary = trim_trailing_newlines(PQerrorMessage(conn_));
+    if (auto position = field(result, PG_DIAG_INTERNAL_POSITION); !position.empty()) {
+        server.internal_position = std::atoi(position.c_str());
+    }
+    std::string message = fmt::format("{} on {} failed: {}", context, label_, server.primary);
+    if (!server.detail.empty()) message += "\nDETAIL: " + server.detail;
+    if (!server.context.empty()) message += "\nCONTEXT: " + server.context;
     std::string hint = field(result, PG_DIAG_MESSAGE_HINT);
     if (interrupt::requested()) {
-        message = fmt::format("{} on {} was interrupted by signal {}", context, label_, interrupt::signal_number());
+        message = fmt::format("{} on {} was {}", context, label_, interrupt::describe());
     }
-    throw PgError(ExitCode::failed, message, hint, field(result, PG_DIAG_SQLSTATE));
+    throw PgError(ExitCode::failed, message, hint, std::move(server));
 }
 
 Result Connection::exec(std::string_view sql) { return exec(sql, {}); }

@@ -15,13 +15,24 @@
 
 namespace sandboxctl::pg {
 
+// What the server said about a failed command, field by field, so callers
+// can word the error for their own context (a user's file and line, say).
+struct ServerMessage {
+    std::string sqlstate;
+    std::string primary;
+    std::string detail;
+    std::string context;
+    int internal_position = 0;  // 1-based character in the text a PL/pgSQL EXECUTE ran, or 0
+};
+
 class PgError : public Error {
 public:
-    PgError(ExitCode code, std::string message, std::string hint, std::string sqlstate);
-    const std::string& sqlstate() const { return sqlstate_; }
+    PgError(ExitCode code, std::string message, std::string hint, ServerMessage server);
+    const std::string& sqlstate() const { return server_.sqlstate; }
+    const ServerMessage& server() const { return server_; }
 
 private:
-    std::string sqlstate_;
+    ServerMessage server_;
 };
 
 class Result {

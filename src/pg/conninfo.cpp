@@ -17,10 +17,32 @@ struct OptionsDeleter {
 
 // libpq quotes fragments of the input in its parse errors; a fragment may be
 // part of a password, so it is elided.
-std::string elide_quoted_fragments(std::string message) {
-    static const std::regex quoted("\"[^\"]*\"");
+// True when `fragment` is an option or URI parameter name in `input`
+// ("sslmod=" or "?sslmod="): a name, never part of a value, so safe to show.
+bool is_option_name(const std::string& fragment, std::string_view input) {
+    static const std::regex name("[A-Za-z_][A-Za-z0-9_]*");
+    if (!std::regex_match(fragment, name)) return false;
+    for (auto pos = input.find(fragment + "="); pos != std::string_view::npos;
+         pos = input.find(fragment + "=", pos + 1)) {
+        if (pos == 0 || std::string_view(" \t\n?&").find(input[pos - 1]) != std::string_view::npos) return true;
+    }
+    return false;
+}
+
+// libpq's parse errors quote pieces of the input, which may be a password;
+// only option names are shown, anything else becomes "...".
+std::string elide_quoted_fragments(std::string message, std::string_view input) {
+    static const std::regex quoted("\"([^\"]*)\"");
     while (!message.empty() && message.back() == '\n') message.pop_back();
-    return std::regex_replace(message, quoted, "\"...\"");
+    std::string out;
+    auto last = message.cbegin();
+    for (std::sregex_iterator it(message.begin(), message.end(), quoted), end; it != end; ++it) {
+        out.append(last, (*it)[0].first);
+        out += is_option_name((*it)[1].str(), input) ? (*it)[0].str() : "\"...\"";
+        last = (*it)[0].second;
+    }
+    out.append(last, message.cend());
+    return out;
 }
 
 }  // namespace
@@ -29,7 +51,7 @@ ConnInfo ConnInfo::parse(std::string_view text, std::string_view label) {
     char* raw_error = nullptr;
     std::unique_ptr<PQconninfoOption, OptionsDeleter> options(PQconninfoParse(std::string(text).c_str(), &raw_error));
     if (!options) {
-        std::string reason = raw_error ? elide_quoted_fragments(raw_error) : "out of memory";
+        std::string reason = raw_error ? elide_quoted_fragments(raw_error, text) : "out of memory";
         PQfreemem(raw_error);
         throw usage_error(std::string("invalid ") + std::string(label) + " connection string: " + reason,
                           "Use a libpq keyword/value string (\"host=... dbname=...\") or a postgresql:// URI.");

@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "catalog/catalog.hpp"
 #include "copy/table_copier.hpp"
 #include "core/atomic_file.hpp"
@@ -14,10 +11,12 @@
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
 #include "refresh/plan.hpp"
+#include "refresh/post_sql.hpp"
 #include "refresh/session_setup.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/preflight.hpp"
 #include "safety/run_lock.hpp"
+#include "safety/sandbox_mark.hpp"
 #include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
 #include "sync/sync_files.hpp"
@@ -78,20 +77,6 @@ void refresh_matviews(pg::Connection& target, const std::vector<const catalog::R
     }
 }
 
-void run_post_sql(pg::Connection& target, const std::vector<std::filesystem::path>& files) {
-    for (const auto& file : files) {
-        std::ifstream in(file);
-        if (!in) throw failure("could not read post-refresh SQL file \"" + file.string() + "\"");
-        std::stringstream text;
-        text << in.rdbuf();
-        try {
-            target.exec(text.str());
-        } catch (...) {
-            rethrow_with_context("post-refresh SQL file \"" + file.string() + "\" failed");
-        }
-    }
-}
-
 void run_hook(const std::string& command, const char* which) {
     if (command.empty()) return;
     log::info("running {} hook", which);
@@ -135,6 +120,8 @@ void record_refresh(pg::Connection& target, const std::filesystem::path& state_d
 
 report::RefreshReport run_refresh(const config::Settings& settings) {
     report::RefreshReport report;
+    // Every input is checked before the sandbox is touched.
+    const auto post_sql = load_post_sql(settings.post_sql);
     Endpoints endpoints = open_endpoints(settings, "refresh");
     auto& source = *endpoints.source;
     auto& target = endpoints.target;
@@ -150,7 +137,8 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         interrupt::phase_boundary("preflight");
         report::PhaseTimer t(report.phases, "preflight");
         report.checks = safety::run_preflight({source.conn(), target, endpoints.source_info, endpoints.target_info,
-                                               endpoints.catalog, endpoints.source_role, endpoints.target_role, tools});
+                                               endpoints.catalog, endpoints.source_role, endpoints.target_role, tools,
+                                               settings.init});
         safety::require_passed(report.checks);
         for (const auto& c : report.checks) {
             if (c.status == safety::Status::warn) log::warning("{}: {}", c.name, c.reason);
@@ -184,6 +172,14 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         interrupt::phase_boundary("clean");
         report::PhaseTimer t(report.phases, "clean");
         clean_target(target, endpoints.target_role, settings.lock_timeout);
+        // Marked in the same transaction: a sandbox that is marked is one
+        // sandboxctl refreshed (see safety/sandbox_mark.hpp).
+        if (auto mark = safety::read_mark(target)) {
+            report.sandbox_mark = mark->id;
+        } else {
+            report.sandbox_mark = safety::write_mark(target).id;
+            report.marked_now = true;
+        }
     }
     {
         interrupt::phase_boundary("pre-data");
@@ -207,7 +203,7 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         interrupt::phase_boundary("post-sql");
         report::PhaseTimer t(report.phases, "post-refresh SQL");
         schema::apply_rebuild_settings(target, settings.lock_timeout);
-        run_post_sql(target, settings.post_sql);
+        run_post_sql(target, post_sql);
         for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
     }
     {

@@ -42,6 +42,7 @@ std::chrono::nanoseconds RefreshReport::total_time() const {
 void print_text(const RefreshReport& r, std::ostream& out) {
     fmt::print(out, "refresh {}: {} -> {}\n", r.committed ? "committed" : "did not commit", r.source, r.target);
     fmt::print(out, "  roles: source {} -> target {}\n", r.source_role, r.target_role);
+    if (r.marked_now) fmt::print(out, "  marked the target as a sandbox (mark {})\n", r.sandbox_mark);
     fmt::print(out, "  schema entries restored: {}, sequences set: {}, sessions ended: {}\n",
                r.schema_entries_restored, r.sequences_set, r.sessions_ended);
     fmt::print(out, "  tables copied: {}, rows: {}, bytes: {}\n", r.tables.size(), r.total_rows(),
@@ -78,6 +79,8 @@ nlohmann::json to_json(const RefreshReport& r) {
     doc["schema_entries_restored"] = r.schema_entries_restored;
     doc["sequences_set"] = r.sequences_set;
     doc["sessions_ended"] = r.sessions_ended;
+    doc["sandbox_mark"] = r.sandbox_mark;
+    doc["marked_now"] = r.marked_now;
     doc["tables"] = nlohmann::json::array();
     for (const auto& t : r.tables) {
         doc["tables"].push_back({{"name", t.name}, {"rows", t.rows}, {"bytes", t.bytes}, {"seconds", seconds(t.elapsed)}});

@@ -40,6 +40,8 @@ struct RefreshReport {
     std::vector<std::string> post_sql;
     std::vector<Phase> phases;
     int sessions_ended = 0;
+    std::string sandbox_mark;  // the target's sandbox mark (safety/sandbox_mark.hpp)
+    bool marked_now = false;   // this refresh marked it
     bool committed = false;
 
     long long total_rows() const;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "safety/sandbox_mark.hpp"
 #include "safety/source_session.hpp"
 
 namespace sandboxctl::safety {
@@ -103,15 +104,15 @@ SELECT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),
                 OR pg_catalog.pg_has_role(c.relowner, 'USAGE'))))");
     std::vector<std::string> ways;
     if (r.get_bool(0, 0)) ways.push_back("the login is a superuser");
-    if (r.get_bool(0, 1)) ways.push_back("CREATE on the database");
-    if (r.get_int(0, 2) > 0) ways.push_back(fmt::format("CREATE on {} schema(s)", r.get(0, 2)));
-    if (r.get_int(0, 3) > 0) ways.push_back(fmt::format("write access to {} relation(s)", r.get(0, 3)));
+    if (r.get_bool(0, 1)) ways.push_back("it may CREATE in the database");
+    if (r.get_int(0, 2) > 0) ways.push_back(fmt::format("it may CREATE in {} schema(s)", r.get(0, 2)));
+    if (r.get_int(0, 3) > 0) ways.push_back(fmt::format("it may write {} relation(s)", r.get(0, 3)));
     if (ways.empty()) {
         check.reason = "they can connect but hold no write privilege";
     } else {
         check.status = Status::fail;
-        check.reason = "they can connect to the source with ";
-        for (std::size_t i = 0; i < ways.size(); ++i) check.reason += (i ? ", " : "") + ways[i];
+        check.reason = "they can connect to the source database and could write it: ";
+        for (std::size_t i = 0; i < ways.size(); ++i) check.reason += (i ? "; " : "") + ways[i];
     }
     return check;
 }
@@ -212,6 +213,7 @@ std::vector<Check> run_preflight(const PreflightInput& in) {
     checks.push_back(check_read_only(in.source));
     checks.push_back(check_distinct(in.source, in.target));
     checks.push_back(check_target_role(in.target, in.target_role));
+    checks.push_back(check_mark(in.target, in.init));
     checks.push_back(check_target_cannot_write_source(in.source_info, in.target_info));
     checks.push_back(check_pg_dump(in.source, in.tools));
     checks.push_back(check_extensions(in.target, in.catalog));

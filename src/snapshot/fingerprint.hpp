@@ -6,12 +6,13 @@
 // schemas and tracking triggers are left out.
 #include <string>
 
+#include "core/own_schemas.hpp"
 #include "pg/connection.hpp"
 
 namespace sandboxctl::snapshot {
 
-inline constexpr const char* tracking_schema = "sandboxctl";
-inline constexpr const char* cache_schema = "sandboxctl_golden";
+inline constexpr const char* tracking_schema = own_schemas::tracking;
+inline constexpr const char* cache_schema = own_schemas::cache;
 
 // Must run inside a transaction (it sets search_path locally).
 std::string schema_fingerprint(pg::Connection& conn);

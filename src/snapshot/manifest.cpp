@@ -21,6 +21,7 @@ void save_manifest(const Manifest& m, const std::filesystem::path& directory) {
                           {"name", m.name},
                           {"created_at", m.created_at},
                           {"source", m.source},
+                          {"sandbox_id", m.sandbox_id},
                           {"schema_fingerprint", m.schema_fingerprint},
                           {"schema", {{"file", m.schema_file}, {"sha256", m.schema_sha256}}}};
     doc["tables"] = nlohmann::json::array();
@@ -52,6 +53,7 @@ Manifest load_manifest(const std::filesystem::path& directory) {
         m.name = doc.at("name");
         m.created_at = doc.at("created_at");
         m.source = doc.at("source");
+        m.sandbox_id = doc.value("sandbox_id", "");
         m.schema_fingerprint = doc.at("schema_fingerprint");
         m.schema_file = doc.at("schema").at("file");
         m.schema_sha256 = doc.at("schema").at("sha256");

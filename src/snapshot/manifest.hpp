@@ -39,6 +39,7 @@ struct Manifest {
     std::string name;
     std::string created_at;  // ISO 8601, UTC
     std::string source;      // the sandbox it was taken from (no password)
+    std::string sandbox_id;  // that sandbox's mark (safety/sandbox_mark.hpp); empty in older snapshots
     std::string schema_fingerprint;
     std::string schema_file = "schema.dump";
     std::string schema_sha256;

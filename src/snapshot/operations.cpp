@@ -14,6 +14,7 @@
 #include "refresh/plan.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/run_lock.hpp"
+#include "safety/sandbox_mark.hpp"
 #include "schema/pg_tools.hpp"
 #include "schema/script_runner.hpp"
 #include "schema/toc.hpp"
@@ -212,6 +213,10 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     }
     auto& conn = target.conn;
     safety::RunLock lock(conn, "snapshot create");
+    // Tracking triggers go onto every table: never onto a database that is
+    // not a sandbox (prod named by mistake).
+    safety::require_mark(conn, "", "create snapshot \"" + name + "\"");
+    const std::string sandbox_id = safety::read_mark(conn)->id;
     Staging staging(store, name);
 
     // Tracking first, committed: every write after the snapshot is logged.
@@ -232,6 +237,7 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     manifest.name = name;
     manifest.created_at = utc_now();
     manifest.source = target.info.describe();
+    manifest.sandbox_id = sandbox_id;
     manifest.schema_fingerprint = schema_fingerprint(conn);
     conn.exec("SET LOCAL search_path = pg_catalog");
 
@@ -283,6 +289,7 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
                           "List the snapshots with \"sandboxctl snapshot list\".");
     }
     auto manifest = load_manifest(store.path_of(name));
+    safety::require_mark(conn, manifest.sandbox_id, "reset to snapshot \"" + name + "\"");
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
 
     pg::Connection control = pg::Connection::open(target.info, "reset-control");

@@ -12,7 +12,39 @@ TEST(ConnInfo, KeepsThePasswordApart) {
     EXPECT_EQ(*info.password(), "s3cr3t-pw");
     EXPECT_EQ(info.without_password().find("s3cr3t-pw"), std::string::npos);
     EXPECT_EQ(info.describe(), "host=db port=5433 dbname=erp user=dump");
-    EXPECT_EQ(sandboxctl::secrets::redact("oops s3cr3t-pw leaked"), "oops ******** leaked");
+    EXPECT_EQ(sandboxctl::secrets::redact("oops password=s3cr3t-pw leaked"), "oops password=******** leaked");
+}
+
+// Issue 9, item 4: with the password "public", every "public" in an error
+// was masked, which told the reader the password.
+TEST(Secrets, MasksValuesNotSubstrings) {
+    using sandboxctl::secrets::redact;
+    ConnInfo::parse("host=db user=u password=public", "target");
+    EXPECT_EQ(redact("could not restore FK CONSTRAINT public.llx_c_regions"),
+              "could not restore FK CONSTRAINT public.llx_c_regions");
+    EXPECT_EQ(redact("conninfo host=db password=public dbname=x"), "conninfo host=db password=******** dbname=x");
+    EXPECT_EQ(redact("password = 'pub\\'lic' user=u"), "password = ******** user=u");
+    EXPECT_EQ(redact("PGPASSWORD=public psql"), "PGPASSWORD=******** psql");
+    EXPECT_EQ(redact("postgresql://u:public@db:5432/x?password=public&sslmode=disable"),
+              "postgresql://u:********@db:5432/x?password=********&sslmode=disable");
+    EXPECT_EQ(redact("db:5432:erp:u:public\nschema public:ok"), "db:5432:erp:u:********\nschema public:ok");
+    EXPECT_EQ(redact("12:30:45:99:other"), "12:30:45:99:other");
+}
+
+// A bad option or URI parameter name is shown; other quoted input is not.
+TEST(ConnInfo, ParseErrorsNameBadOptionNames) {
+    try {
+        ConnInfo::parse("postgresql://u@db/erp?sslmod=disable", "source");
+        FAIL() << "expected an error";
+    } catch (const sandboxctl::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("\"sslmod\""), std::string::npos) << e.what();
+    }
+    try {
+        ConnInfo::parse("host=db colour=blue", "source");
+        FAIL() << "expected an error";
+    } catch (const sandboxctl::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("\"colour\""), std::string::npos) << e.what();
+    }
 }
 
 TEST(ConnInfo, ParsesUris) {

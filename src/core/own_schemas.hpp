@@ -1,0 +1,10 @@
+#pragma once
+// The schemas sandboxctl creates in a sandbox: change tracking and the golden
+// cache. Every module that must tell them from the application's names them
+// through these constants.
+namespace sandboxctl::own_schemas {
+
+inline constexpr const char* tracking = "sandboxctl";
+inline constexpr const char* cache = "sandboxctl_golden";
+
+}  // namespace sandboxctl::own_schemas

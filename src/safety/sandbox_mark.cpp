@@ -1,0 +1,99 @@
+#include "safety/sandbox_mark.hpp"
+
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "core/own_schemas.hpp"
+
+namespace sandboxctl::safety {
+namespace {
+
+constexpr const char* mark_prefix = "sandboxctl sandbox ";
+
+const std::regex& mark_line() {
+    static const std::regex pattern(R"((^|\n)sandboxctl sandbox ([0-9a-f-]{36})($|\n))");
+    return pattern;
+}
+
+std::optional<std::string> database_comment(pg::Connection& conn) {
+    auto r = conn.exec(
+        "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database "
+        "WHERE datname = pg_catalog.current_database()");
+    return r.rows() == 1 ? r.get_optional(0, 0) : std::nullopt;
+}
+
+}  // namespace
+
+std::optional<SandboxMark> read_mark(pg::Connection& conn) {
+    auto comment = database_comment(conn);
+    std::smatch match;
+    if (!comment || !std::regex_search(*comment, match, mark_line())) return std::nullopt;
+    return SandboxMark{match[2].str()};
+}
+
+bool holds_objects(pg::Connection& conn) {
+    return conn
+               .query_value(R"(
+WITH user_ns AS (
+  SELECT oid, nspname FROM pg_catalog.pg_namespace
+   WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $1, $2)
+     AND nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%')
+SELECT EXISTS (SELECT 1 FROM user_ns WHERE nspname <> 'public')
+    OR EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM user_ns))
+    OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM user_ns))
+    OR EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM user_ns)))",
+                            {std::string(own_schemas::tracking), std::string(own_schemas::cache)}) == "t";
+}
+
+SandboxMark write_mark(pg::Connection& conn) {
+    SandboxMark mark{conn.query_value("SELECT pg_catalog.gen_random_uuid()::text")};
+    std::string comment = database_comment(conn).value_or("");
+    comment = std::regex_replace(comment, mark_line(), "$1");
+    if (!comment.empty() && comment.back() != '\n') comment += '\n';
+    comment += mark_prefix + mark.id;
+    conn.exec(fmt::format("COMMENT ON DATABASE {} IS {}", conn.quote_identifier(conn.database()),
+                          conn.quote_literal(comment)));
+    return mark;
+}
+
+Check check_mark(pg::Connection& target, bool init) {
+    Check check{"target is marked as a sandbox", Status::pass, ""};
+    if (auto mark = read_mark(target)) {
+        check.reason = fmt::format("database \"{}\" carries sandbox mark {}", target.database(), mark->id);
+    } else if (!holds_objects(target)) {
+        check.reason = fmt::format("database \"{}\" is empty and not yet marked; the first refresh marks it",
+                                   target.database());
+    } else if (init) {
+        check.status = Status::warn;
+        check.reason = fmt::format("database \"{}\" is not empty and not marked; --init replaces its content and "
+                                   "marks it as a sandbox",
+                                   target.database());
+    } else {
+        check.status = Status::fail;
+        check.reason = fmt::format("database \"{}\" is not empty and carries no sandbox mark: it was never "
+                                   "refreshed by sandboxctl (are --source and --target swapped?); if it is the "
+                                   "sandbox, refresh it once with --init",
+                                   target.database());
+    }
+    return check;
+}
+
+void require_mark(pg::Connection& target, const std::string& expected_id, const std::string& action) {
+    auto mark = read_mark(target);
+    if (!mark) {
+        throw Error(ExitCode::refused,
+                    fmt::format("refusing to {}: database \"{}\" carries no sandbox mark", action, target.database()),
+                    "sandboxctl changes only databases it refreshed itself. Check --target; refresh the sandbox "
+                    "once (with --init if it already holds data) to mark it.");
+    }
+    if (!expected_id.empty() && mark->id != expected_id) {
+        throw Error(ExitCode::refused,
+                    fmt::format("refusing to {}: the snapshot was taken from another database (sandbox mark {}), "
+                                "not from \"{}\" (sandbox mark {})",
+                                action, expected_id, target.database(), mark->id),
+                    "Check --target, or take a snapshot of this sandbox with \"sandboxctl snapshot create\".");
+    }
+}
+
+}  // namespace sandboxctl::safety

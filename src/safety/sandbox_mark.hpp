@@ -1,0 +1,42 @@
+#pragma once
+// The sandbox mark: proof that a database is a sandbox sandboxctl manages,
+// so a swapped --source/--target can never replace a production database.
+//
+// It is a line in the database's comment ("sandboxctl sandbox <uuid>"),
+// written in the transaction of the first refresh. A comment on the database
+// belongs to the database itself, which the refresh never drops: DROP OWNED
+// removes what the roles own inside it, not the database or its comment.
+// The id also ties snapshots to the database they were taken from.
+#include <optional>
+#include <string>
+
+#include "pg/connection.hpp"
+#include "safety/preflight.hpp"
+
+namespace sandboxctl::safety {
+
+struct SandboxMark {
+    std::string id;  // a UUID
+};
+
+// The mark of the database `conn` is connected to, if it has one.
+std::optional<SandboxMark> read_mark(pg::Connection& conn);
+
+// Whether the database holds anything beyond what an empty database has:
+// relations, routines, types or schemas other than public, outside
+// sandboxctl's own schemas.
+bool holds_objects(pg::Connection& conn);
+
+// Marks the database (keeping any comment it had) and returns the new mark.
+// Runs inside the caller's transaction, as a role that owns the database.
+SandboxMark write_mark(pg::Connection& conn);
+
+// The preflight check: PASS when marked, or empty (the refresh marks it), or
+// when `init` says this unmarked database is meant to become the sandbox.
+Check check_mark(pg::Connection& target, bool init);
+
+// Throws a refusal (exit 3) unless the database carries mark `expected_id`
+// (or, when `expected_id` is empty, any mark). `action` names what is refused.
+void require_mark(pg::Connection& target, const std::string& expected_id, const std::string& action);
+
+}  // namespace sandboxctl::safety

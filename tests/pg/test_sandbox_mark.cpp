@@ -1,0 +1,140 @@
+// Issue 9, item 2: nothing checked that the target is a sandbox. A swapped
+// --source/--target replaced prod wholesale with exit 0; doctor passed; reset
+// replaced a database sandboxctl never refreshed from another database's
+// snapshot. The sandbox mark (safety/sandbox_mark.hpp) now stands in the way.
+#include "core/temp_dir.hpp"
+#include "harness/fidelity.hpp"
+#include "harness/pg_test.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+constexpr const char* app_login = "sbx_app_login";
+constexpr const char* app_password = "app-Secret-2b9d";
+
+class SandboxMark : public PgTest {
+protected:
+    void SetUp() override {
+        PgTest::SetUp();
+        if (IsSkipped() || HasFailure()) return;
+        model_ = adversarial_model();
+        state_env_ = {{"XDG_STATE_HOME", (state_ / "state").string()}};
+    }
+
+    std::string mark_of(const std::string& database) {
+        return cluster().psql(database, "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                                        "WHERE datname = current_database()");
+    }
+
+    ToolRun tool(std::vector<std::string> args) {
+        args.insert(args.end(), {"--snapshot-dir", (state_ / "snapshots").string()});
+        return run_tool(args, state_env_);
+    }
+
+    TempDir state_;
+    std::vector<std::pair<std::string, std::string>> state_env_;
+    std::unique_ptr<Model> model_;
+};
+
+TEST_F(SandboxMark, SwappedSourceAndTargetCannotReplaceProd) {
+    auto first = refresh(*model_);
+    ASSERT_EQ(first.exit_code, 0) << first.all();
+    // A login that can write prod, as an application's own login can.
+    cluster().psql("postgres", std::string("DROP ROLE IF EXISTS ") + app_login + "; CREATE ROLE " + app_login +
+                                   " LOGIN PASSWORD '" + app_password + "' IN ROLE " + app_role);
+    auto prod_before = capture_state(cluster(), model_->prod(), app_role);
+    auto prod_as_target = cluster().login_conninfo(app_login, app_password, model_->prod());
+    auto swapped = run_tool({"refresh", "--source", model_->target(), "--target", prod_as_target, "--target-role",
+                             app_role});
+    EXPECT_EQ(swapped.exit_code, 3) << swapped.all();
+    EXPECT_NE(swapped.err.find("FAIL target is marked as a sandbox: database \"" + model_->prod() +
+                               "\" is not empty and carries no sandbox mark"),
+              std::string::npos)
+        << swapped.err;
+    auto prod_after = capture_state(cluster(), model_->prod(), app_role);
+    EXPECT_TRUE(prod_before == prod_after) << describe_differences(prod_before, prod_after);
+
+    auto doctor = run_tool({"doctor", "--source", model_->target(), "--target", prod_as_target, "--target-role",
+                            app_role});
+    EXPECT_EQ(doctor.exit_code, 3) << doctor.all();
+    EXPECT_NE(doctor.out.find("FAIL target is marked as a sandbox"), std::string::npos) << doctor.out;
+}
+
+TEST_F(SandboxMark, FirstRefreshMarksAndTheCleanKeepsTheMark) {
+    model_->sandbox_sql("COMMENT ON DATABASE \"" + model_->sandbox() + "\" IS 'team sandbox'");
+    auto doctor = run_tool({"doctor", "--source", model_->source(), "--target", model_->target()});
+    EXPECT_NE(doctor.out.find("PASS target is marked as a sandbox: database \"" + model_->sandbox() +
+                              "\" is empty and not yet marked"),
+              std::string::npos)
+        << doctor.out;
+    auto first = refresh(*model_);
+    ASSERT_EQ(first.exit_code, 0) << first.all();
+    EXPECT_NE(first.out.find("marked the target as a sandbox (mark "), std::string::npos) << first.out;
+    auto mark = mark_of(model_->sandbox());
+    EXPECT_TRUE(mark.starts_with("team sandbox\nsandboxctl sandbox ")) << mark;
+
+    auto second = refresh(*model_);
+    ASSERT_EQ(second.exit_code, 0) << second.all();
+    EXPECT_EQ(second.out.find("marked the target"), std::string::npos) << second.out;
+    EXPECT_EQ(mark_of(model_->sandbox()), mark);
+    doctor = run_tool({"doctor", "--source", model_->source(), "--target", model_->target()});
+    EXPECT_NE(doctor.out.find("PASS target is marked as a sandbox: database \"" + model_->sandbox() +
+                              "\" carries sandbox mark "),
+              std::string::npos)
+        << doctor.out;
+}
+
+TEST_F(SandboxMark, UnmarkedNonEmptySandboxNeedsInit) {
+    model_->sandbox_sql("SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int); INSERT INTO precious VALUES (42);");
+    auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    auto refused = refresh(*model_);
+    EXPECT_EQ(refused.exit_code, 3) << refused.all();
+    EXPECT_NE(refused.err.find("refresh it once with --init"), std::string::npos) << refused.err;
+    auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+
+    auto init = refresh(*model_, {"--init"});
+    ASSERT_EQ(init.exit_code, 0) << init.all();
+    EXPECT_NE(mark_of(model_->sandbox()).find("sandboxctl sandbox "), std::string::npos);
+    auto again = refresh(*model_);
+    EXPECT_EQ(again.exit_code, 0) << again.all();
+}
+
+TEST_F(SandboxMark, ResetAndSnapshotRefuseOtherDatabases) {
+    ASSERT_EQ(refresh(*model_).exit_code, 0);
+    auto created = tool({"snapshot", "create", "golden", "--target", model_->target()});
+    ASSERT_EQ(created.exit_code, 0) << created.all();
+
+    // A second sandbox, refreshed (so marked) on its own: not golden's database.
+    Model other(cluster(), test_name() + "_other");
+    other.load_prod("adversarial.sql");
+    ASSERT_EQ(refresh(other).exit_code, 0);
+    auto other_before = capture_state(cluster(), other.sandbox(), sandbox_role);
+    auto reset = tool({"reset", "golden", "--target", other.target()});
+    EXPECT_EQ(reset.exit_code, 3) << reset.all();
+    EXPECT_NE(reset.err.find("the snapshot was taken from another database"), std::string::npos) << reset.err;
+    auto other_after = capture_state(cluster(), other.sandbox(), sandbox_role);
+    EXPECT_TRUE(other_before == other_after) << describe_differences(other_before, other_after);
+
+    // A database sandboxctl never refreshed (prod, through a writing login).
+    cluster().psql("postgres", std::string("DROP ROLE IF EXISTS ") + app_login + "; CREATE ROLE " + app_login +
+                                   " LOGIN PASSWORD '" + app_password + "' IN ROLE " + app_role);
+    auto prod = cluster().login_conninfo(app_login, app_password, model_->prod());
+    auto prod_before = capture_state(cluster(), model_->prod(), app_role);
+    reset = tool({"reset", "golden", "--target", prod, "--target-role", app_role});
+    EXPECT_EQ(reset.exit_code, 3) << reset.all();
+    EXPECT_NE(reset.err.find("carries no sandbox mark"), std::string::npos) << reset.err;
+    auto snapshot = tool({"snapshot", "create", "oops", "--target", prod, "--target-role", app_role});
+    EXPECT_EQ(snapshot.exit_code, 3) << snapshot.all();
+    auto prod_after = capture_state(cluster(), model_->prod(), app_role);
+    EXPECT_TRUE(prod_before == prod_after) << describe_differences(prod_before, prod_after);
+    EXPECT_EQ(cluster().psql(model_->prod(), "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'sandboxctl%'"),
+              "0\n");
+
+    // The sandbox the snapshot came from still resets.
+    reset = tool({"reset", "golden", "--target", model_->target()});
+    EXPECT_EQ(reset.exit_code, 0) << reset.all();
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
