@@ -29,7 +29,9 @@ Exit codes:
   1  the operation failed (the sandbox is unchanged)
   2  usage or configuration error
   3  refused by a safety check
-  4  verify found differences)";
+  4  verify found differences
+  5  the sandbox was refreshed (committed), but a step after the commit failed: the file sync,
+     the snapshot or the JSON report; the message says which, and how to finish it)";
 
 void print_error(const Error& e) {
     std::string message = secrets::redact(e.what());

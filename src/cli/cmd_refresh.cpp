@@ -1,3 +1,9 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -7,6 +13,60 @@
 #include "snapshot/operations.hpp"
 
 namespace sandboxctl::cli {
+namespace {
+
+// The report is written after the commit: a path that cannot be written is
+// found before anything changes.
+void require_writable_report_path(const std::string& path) {
+    if (path.empty() || path == "-") return;
+    auto directory = std::filesystem::absolute(path).parent_path();
+    if (::access(directory.c_str(), W_OK | X_OK) != 0) {
+        throw usage_error(fmt::format("cannot write the JSON report \"{}\": directory \"{}\": {}", path,
+                                      directory.string(), std::strerror(errno)),
+                          "Give --json a path in an existing, writable directory, or '-' for stdout.");
+    }
+}
+
+void create_snapshot_after(const config::Settings& settings, const std::string& name, report::RefreshReport& report) {
+    try {
+        auto target = refresh::open_target(settings, "snapshot");
+        auto manifest = snapshot::create_snapshot(target, settings, name, true);
+        log::info("snapshot \"{}\" created: {} tables, {} rows", manifest.name, manifest.tables.size(),
+                  manifest.total_rows());
+    } catch (const std::exception& e) {
+        report.follow_up_failures.push_back(
+            {"snapshot", fmt::format("creating snapshot \"{}\" failed: {}", name, e.what()),
+             fmt::format("The refresh was committed. Create the snapshot with \"sandboxctl snapshot create {} "
+                         "--replace\".",
+                         name)});
+    }
+}
+
+void write_report(report::RefreshReport& report, const std::string& path) {
+    if (path.empty()) return;
+    try {
+        report::write_json_file(report::to_json(report), path);
+    } catch (const std::exception& e) {
+        report.follow_up_failures.push_back({"report", fmt::format("writing the JSON report failed: {}", e.what()),
+                                             "The refresh was committed; the text report above is complete."});
+    }
+}
+
+// A committed refresh whose follow-up steps failed is neither a success nor
+// a failure that left the sandbox unchanged: exit 5, naming each step.
+void throw_if_incomplete(const report::RefreshReport& report) {
+    const auto& failures = report.follow_up_failures;
+    if (failures.empty()) return;
+    std::string message = "the sandbox was refreshed (committed), but ";
+    std::string hint;
+    for (std::size_t i = 0; i < failures.size(); ++i) {
+        message += (i ? "; and " : "") + failures[i].message;
+        hint += (i ? "\n" : "") + failures[i].hint;
+    }
+    throw Error(ExitCode::incomplete, message, hint);
+}
+
+}  // namespace
 
 void add_refresh_command(CLI::App& app, Context& context) {
     auto* command = app.add_subcommand("refresh", "Replace the sandbox's content with the source's, atomically");
@@ -49,24 +109,15 @@ Example:
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
+            require_writable_report_path(context.json_path);
             auto report = refresh::run_refresh(settings);
-            if (!context.snapshot_name.empty()) {
-                snapshot::Manifest manifest;
-                try {
-                    auto target = refresh::open_target(settings, "snapshot");
-                    manifest = snapshot::create_snapshot(target, settings, context.snapshot_name, true);
-                } catch (...) {
-                    rethrow_with_context("the sandbox was refreshed, but creating snapshot \"" +
-                                         context.snapshot_name + "\" failed");
-                }
-                log::info("snapshot \"{}\" created: {} tables, {} rows", manifest.name, manifest.tables.size(),
-                          manifest.total_rows());
-            }
+            if (!context.snapshot_name.empty()) create_snapshot_after(settings, context.snapshot_name, report);
             // With --json -, stdout carries only the JSON document.
             if (log::level() >= log::Level::normal) {
                 report::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
             }
-            if (!context.json_path.empty()) report::write_json_file(report::to_json(report), context.json_path);
+            write_report(report, context.json_path);
+            throw_if_incomplete(report);
             return ExitCode::ok;
         };
     });

@@ -19,6 +19,24 @@ pg::Connection connect_for_unlock(const pg::ConnInfo& target, const std::string&
     }
 }
 
+void print_outcome(const safety::UnlockOutcome& outcome, bool limit_given) {
+    if (log::level() < log::Level::normal) return;
+    if (!outcome.changed) {
+        fmt::print("database \"{}\": connection limit is {}, not blocked; no crashed run is recorded in \"{}\", so "
+                   "nothing was changed\n",
+                   outcome.database, outcome.restored_limit, outcome.record.string());
+    } else if (outcome.from_record || limit_given) {
+        fmt::print("database \"{}\": connection limit set to {}{}\n", outcome.database, outcome.restored_limit,
+                   outcome.from_record ? " (recorded before the crash)" : " (as given)");
+    } else {
+        log::warning("no record of the connection limit before the crash was found in \"{}\"",
+                     outcome.record.string());
+        fmt::print("database \"{}\": connection limit set to -1 (no limit), since the previous limit is unknown; "
+                   "pass --connection-limit N to set another\n",
+                   outcome.database);
+    }
+}
+
 }  // namespace
 
 void add_unlock_command(CLI::App& app, Context& context) {
@@ -35,14 +53,18 @@ database itself, unlock connects to --maintenance-db on the same server.)");
                         "Database to connect to when the sandbox refuses connections (default postgres)");
     command->callback([&context] {
         context.action = [&context] {
+            if (context.connection_limit && *context.connection_limit < -1) {
+                throw usage_error(fmt::format("--connection-limit {} is not a connection limit",
+                                              *context.connection_limit),
+                                  "Give -1 (no limit), 0 (no connections) or a positive number.");
+            }
             auto settings = config::resolve(context.overrides);
             auto target = pg::ConnInfo::parse(
                 config::require(settings.target, "target", "--target", "SANDBOXCTL_TARGET"), "target");
             auto conn = connect_for_unlock(target, context.maintenance_db);
             std::string database = target.get("dbname").value_or(conn.user());
             auto outcome = safety::unlock(conn, database, settings.state_dir, context.connection_limit);
-            fmt::print("database \"{}\": connection limit set to {}{}\n", outcome.database, outcome.restored_limit,
-                       outcome.from_record ? " (recorded before the crash)" : "");
+            print_outcome(outcome, context.connection_limit.has_value());
             return ExitCode::ok;
         };
     });

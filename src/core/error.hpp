@@ -14,6 +14,7 @@ enum class ExitCode : int {
     usage = 2,        // usage or configuration error
     refused = 3,      // refused by a safety check
     differences = 4,  // verify found differences
+    incomplete = 5,   // the sandbox was changed (committed), but a step after the commit failed
 };
 
 class Error : public std::runtime_error {

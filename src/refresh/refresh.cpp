@@ -167,50 +167,54 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {target.backend_pid()});
     report.sessions_ended = static_cast<int>(exclusive.sessions().size());
 
-    target.exec("BEGIN");
-    {
-        interrupt::phase_boundary("clean");
-        report::PhaseTimer t(report.phases, "clean");
-        clean_target(target, endpoints.target_role, settings.lock_timeout);
-        // Marked in the same transaction: a sandbox that is marked is one
-        // sandboxctl refreshed (see safety/sandbox_mark.hpp).
-        if (auto mark = safety::read_mark(target)) {
-            report.sandbox_mark = mark->id;
-        } else {
-            report.sandbox_mark = safety::write_mark(target).id;
-            report.marked_now = true;
+    try {
+        target.exec("BEGIN");
+        {
+            interrupt::phase_boundary("clean");
+            report::PhaseTimer t(report.phases, "clean");
+            clean_target(target, endpoints.target_role, settings.lock_timeout);
+            // Marked in the same transaction: a sandbox that is marked is one
+            // sandboxctl refreshed (see safety/sandbox_mark.hpp).
+            if (auto mark = safety::read_mark(target)) {
+                report.sandbox_mark = mark->id;
+            } else {
+                report.sandbox_mark = safety::write_mark(target).id;
+                report.marked_now = true;
+            }
         }
-    }
-    {
-        interrupt::phase_boundary("pre-data");
-        report::PhaseTimer t(report.phases, "schema (pre-data)");
-        schema::run_script(target, scripts.pre_data, "pre-data");
-    }
-    {
-        report::PhaseTimer t(report.phases, "data");
-        pg::Connection reader = source.open_reader("refresh-copy");
-        report.tables = copy::copy_tables(reader, target, plan.data, plan.data_bytes);
-        report.sequences_set = set_sequences(target, sequences);
-    }
-    {
-        interrupt::phase_boundary("post-data");
-        report::PhaseTimer t(report.phases, "schema (post-data)");
-        schema::run_script(target, scripts.post_data, "post-data");
-        refresh_matviews(target, plan.matviews);
-    }
-    report.schema_entries_restored = static_cast<int>(scripts.pre_data.size() + scripts.post_data.size());
-    if (!settings.post_sql.empty()) {
-        interrupt::phase_boundary("post-sql");
-        report::PhaseTimer t(report.phases, "post-refresh SQL");
-        schema::apply_rebuild_settings(target, settings.lock_timeout);
-        run_post_sql(target, post_sql);
-        for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
-    }
-    {
-        interrupt::phase_boundary("commit");
-        report::PhaseTimer t(report.phases, "commit");
-        target.exec("COMMIT");
-        report.committed = true;
+        {
+            interrupt::phase_boundary("pre-data");
+            report::PhaseTimer t(report.phases, "schema (pre-data)");
+            schema::run_script(target, scripts.pre_data, "pre-data");
+        }
+        {
+            report::PhaseTimer t(report.phases, "data");
+            pg::Connection reader = source.open_reader("refresh-copy");
+            report.tables = copy::copy_tables(reader, target, plan.data, plan.data_bytes);
+            report.sequences_set = set_sequences(target, sequences);
+        }
+        {
+            interrupt::phase_boundary("post-data");
+            report::PhaseTimer t(report.phases, "schema (post-data)");
+            schema::run_script(target, scripts.post_data, "post-data");
+            refresh_matviews(target, plan.matviews);
+        }
+        report.schema_entries_restored = static_cast<int>(scripts.pre_data.size() + scripts.post_data.size());
+        if (!settings.post_sql.empty()) {
+            interrupt::phase_boundary("post-sql");
+            report::PhaseTimer t(report.phases, "post-refresh SQL");
+            schema::apply_rebuild_settings(target, settings.lock_timeout);
+            run_post_sql(target, post_sql);
+            for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
+        }
+        {
+            interrupt::phase_boundary("commit");
+            report::PhaseTimer t(report.phases, "commit");
+            target.exec("COMMIT");
+            report.committed = true;
+        }
+    } catch (...) {
+        safety::rethrow_naming_lock_holders(control, {target.backend_pid()});
     }
     // Past the commit the new sandbox stands; an interrupt no longer undoes it.
     failpoint::reach("committed");
@@ -222,8 +226,11 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
             for (const auto& files : sync::sync_configured_pairs(settings, false)) {
                 if (!files.refused.empty()) throw failure(fmt::format("{} entries were refused", files.refused.size()));
             }
-        } catch (...) {
-            rethrow_with_context("the database was refreshed, but syncing the files failed");
+        } catch (const std::exception& e) {
+            report.follow_up_failures.push_back(
+                {"files", fmt::format("syncing the files failed: {}", e.what()),
+                 "The database refresh was committed; the files may be partly synced. Run \"sandboxctl sync-files\" "
+                 "(it completes what is missing) before the application uses the sandbox."});
         }
     }
     exclusive.release();

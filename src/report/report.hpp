@@ -43,6 +43,14 @@ struct RefreshReport {
     std::string sandbox_mark;  // the target's sandbox mark (safety/sandbox_mark.hpp)
     bool marked_now = false;   // this refresh marked it
     bool committed = false;
+    // Steps after the commit that failed (file sync, snapshot, JSON report):
+    // the refresh stands, the run exits 5 naming each.
+    struct FollowUpFailure {
+        std::string step;
+        std::string message;
+        std::string hint;
+    };
+    std::vector<FollowUpFailure> follow_up_failures;
 
     long long total_rows() const;
     long long total_bytes() const;

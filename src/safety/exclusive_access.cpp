@@ -33,6 +33,23 @@ void write_record(const std::filesystem::path& path, const std::string& database
     write_file_atomically(path, record.dump(2) + "\n", "lock record");
 }
 
+int read_record(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    try {
+        return nlohmann::json::parse(in).at("previous_connection_limit").get<int>();
+    } catch (const nlohmann::json::exception& e) {
+        throw failure(fmt::format("the lock record \"{}\" is damaged: {}", path.string(), e.what()),
+                      "Remove it and pass the limit the database should have: "
+                      "\"sandboxctl unlock --connection-limit N\".");
+    }
+}
+
+std::string int_array(const std::vector<int>& values) {
+    std::string out;
+    for (int v : values) out += (out.empty() ? "" : ",") + std::to_string(v);
+    return "{" + out + "}";
+}
+
 std::vector<EndedSession> end_other_sessions(pg::Connection& conn, const std::vector<int>& spared) {
     std::string spared_list;
     for (int pid : spared) {
@@ -45,7 +62,10 @@ SELECT pid, usename, application_name,
        pg_catalog.pg_has_role(current_user, usesysid, 'USAGE') AS ours
 FROM pg_catalog.pg_stat_activity
 WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_pid()
-  AND pid <> ALL ($1::int[]) AND backend_type = 'client backend')",
+  AND pid <> ALL ($1::int[])
+  -- Other roles' sessions show no backend_type to a non-superuser: keep them,
+  -- they are exactly the ones that may not be ended and must be named.
+  AND (backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL)))",
                             {spared_list});
     std::vector<EndedSession> sessions;
     for (int row = 0; row < result.rows(); ++row) {
@@ -62,21 +82,73 @@ WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_p
 
 }  // namespace
 
+std::string describe_lock_holders(pg::Connection& control, const std::vector<int>& ours) {
+    auto r = control.exec(R"(
+SELECT DISTINCT a.pid, a.usename, COALESCE(NULLIF(a.application_name, ''), '-'), a.datname,
+       COALESCE(a.state, 'state hidden'), COALESCE(a.xact_start::text, '')
+FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND l.pid <> ALL ($1::int[])
+  AND (l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+       OR (l.classid = 'pg_catalog.pg_database'::pg_catalog.regclass
+           AND l.objid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())))
+ORDER BY 1)",
+                          {int_array(ours)});
+    std::string out;
+    for (int row = 0; row < r.rows(); ++row) {
+        out += fmt::format("\n  pid {} (role \"{}\", application \"{}\", database \"{}\", {}{})", r.get(row, 0),
+                           r.get(row, 1), r.get(row, 2), r.get(row, 3), r.get(row, 4),
+                           r.get(row, 5).empty() ? "" : ", transaction since " + r.get(row, 5));
+    }
+    return out;
+}
+
+void rethrow_naming_lock_holders(pg::Connection& control, const std::vector<int>& ours) {
+    try {
+        throw;
+    } catch (const pg::PgError& e) {
+        if (e.sqlstate() != "55P03") throw;
+        std::string holders;
+        try {
+            holders = describe_lock_holders(control, ours);
+        } catch (const std::exception& failed) {
+            log::detail("could not list the sessions holding locks: {}", failed.what());
+            throw e;
+        }
+        if (holders.empty()) throw;
+        throw pg::PgError(e.code(), std::string(e.what()) + "\nsessions holding locks in the sandbox:" + holders,
+                          "End these sessions (or stop the application) and run again; sandboxctl ends only the "
+                          "sessions of roles the target login is a member of.",
+                          e.server());
+    }
+}
+
 ExclusiveAccess::ExclusiveAccess(pg::Connection& control, const std::filesystem::path& state_dir,
                                  const std::vector<int>& spared)
     : control_(control), record_(record_path(control, control.database(), state_dir)), database_(control.database()) {
     previous_limit_ = current_limit(control_, database_);
     // A record left by a crashed run holds the real previous limit: keep it.
     if (previous_limit_ == 0 && std::filesystem::exists(record_)) {
-        std::ifstream in(record_);
-        previous_limit_ = nlohmann::json::parse(in).at("previous_connection_limit").get<int>();
+        previous_limit_ = read_record(record_);
     } else {
         write_record(record_, database_, previous_limit_);
     }
     set_limit(control_, database_, 0);
     held_ = true;
     log::detail("blocked new connections to database \"{}\" (previous limit {})", database_, previous_limit_);
-    sessions_ = end_other_sessions(control_, spared);
+    // The destructor does not run for a constructor that throws: whatever
+    // fails from here on (a cancel from Ctrl-C, a lost session) must restore
+    // the limit itself.
+    try {
+        sessions_ = end_other_sessions(control_, spared);
+    } catch (...) {
+        try {
+            release();
+        } catch (const std::exception& e) {
+            log::error("could not restore the connection limit of database \"{}\": {}", database_, e.what());
+            log::error("HINT: run \"sandboxctl unlock --target ...\" to restore it");
+        }
+        throw;
+    }
 }
 
 void ExclusiveAccess::release() {
@@ -108,15 +180,17 @@ UnlockOutcome unlock(pg::Connection& target, const std::string& database, const 
     UnlockOutcome outcome;
     outcome.database = database;
     auto record = record_path(target, database, state_dir);
+    outcome.record = record;
     if (limit) {
         outcome.restored_limit = *limit;
     } else if (std::filesystem::exists(record)) {
-        std::ifstream in(record);
-        outcome.restored_limit = nlohmann::json::parse(in).at("previous_connection_limit").get<int>();
+        outcome.restored_limit = read_record(record);
         outcome.from_record = true;
     } else {
         int current = current_limit(target, database);
+        outcome.changed = current == 0;
         outcome.restored_limit = current == 0 ? -1 : current;
+        if (!outcome.changed) return outcome;
     }
     set_limit(target, outcome.database, outcome.restored_limit);
     std::error_code ignored;

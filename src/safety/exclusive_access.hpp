@@ -49,11 +49,24 @@ struct UnlockOutcome {
     std::string database;
     int restored_limit = -1;
     bool from_record = false;  // the limit came from the crash record
+    bool changed = true;       // false: no record and the database was not blocked; nothing was set
+    std::filesystem::path record;  // where the record was looked for
 };
+
+// The sessions, other than `ours`, holding locks in the database `control`
+// is connected to (or on the database itself), one line each with pid, role,
+// application, database and state: what a lock timeout waited for.
+std::string describe_lock_holders(pg::Connection& control, const std::vector<int>& ours);
+
+// Inside a catch block: rethrows the current exception, and for a lock
+// timeout (SQLSTATE 55P03) adds the sessions that held the locks.
+[[noreturn]] void rethrow_naming_lock_holders(pg::Connection& control, const std::vector<int>& ours);
 
 // Restores the connection limit of `database` after a crash. `conn` may be
 // connected to any database of the server (the owner cannot connect to a
-// database whose limit is 0). `limit` overrides the recorded value.
+// database whose limit is 0). `limit` overrides the recorded value. Without
+// a record, a database that is not blocked is left alone, and a blocked one
+// gets -1 (no limit), which the outcome says.
 UnlockOutcome unlock(pg::Connection& conn, const std::string& database, const std::filesystem::path& state_dir,
                      std::optional<int> limit);
 
