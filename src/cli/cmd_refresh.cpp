@@ -5,6 +5,7 @@
 #include "refresh/refresh.hpp"
 #include "refresh/session_setup.hpp"
 #include "snapshot/operations.hpp"
+#include "sync/sync_files.hpp"
 
 namespace sandboxctl::cli {
 
@@ -46,6 +47,8 @@ Example:
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
+            // Before any connection: a mistake in the trees must not cost a refresh.
+            if (settings.with_files) sync::check_configured_pairs(settings, "refresh --with-files");
             auto report = refresh::run_refresh(settings);
             if (!context.snapshot_name.empty()) {
                 snapshot::Manifest manifest;
