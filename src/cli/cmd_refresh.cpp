@@ -11,6 +11,7 @@
 #include "refresh/refresh.hpp"
 #include "refresh/session_setup.hpp"
 #include "snapshot/operations.hpp"
+#include "sync/sync_files.hpp"
 
 namespace sandboxctl::cli {
 namespace {
@@ -110,6 +111,8 @@ Example:
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
             require_writable_report_path(context.json_path);
+            // Before any connection: a mistake in the trees must not cost a refresh.
+            if (settings.with_files) sync::check_configured_pairs(settings, "refresh --with-files");
             auto report = refresh::run_refresh(settings);
             if (!context.snapshot_name.empty()) create_snapshot_after(settings, context.snapshot_name, report);
             // With --json -, stdout carries only the JSON document.

@@ -1,6 +1,7 @@
 #include "sync/location.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
@@ -12,8 +13,8 @@ namespace {
 
 Error bad(std::string_view text, std::string_view option, const std::string& why) {
     return usage_error("invalid location \"" + std::string(text) + "\" for " + std::string(option) + ": " + why,
-                       "Use a local path, ssh://[user@]host[:port]/path, kubectl://[namespace/]pod[/container]/path "
-                       "or exec:COMMAND::/path.");
+                       "Use a local path, ssh://[user@]host[:port]/path, kubectl://pod/path, "
+                       "kubectl://[namespace/]pod[/container]::/path or exec:COMMAND::/path.");
 }
 
 constexpr std::string_view fast_ciphers = "Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com";
@@ -23,6 +24,17 @@ std::vector<std::string> split_words(std::string_view text) {
     std::vector<std::string> words;
     for (std::string word; in >> word;) words.push_back(word);
     return words;
+}
+
+std::string join_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& word : words) out += (out.empty() ? "" : " ") + word;
+    return out;
+}
+
+std::string lowercase(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    return text;
 }
 
 // ssh's default cipher, chacha20-poly1305, runs at half the speed of AES-GCM
@@ -89,11 +101,15 @@ Location parse_location(std::string_view text, std::string_view option) {
         auto ciphers = cipher_preference(location.shell);
         location.shell.insert(location.shell.end(), ciphers.begin(), ciphers.end());
         auto colon = host.rfind(':');
+        std::string port = "22";
         if (colon != std::string::npos && host.find(']') == std::string::npos) {
-            location.shell.insert(location.shell.end(), {"-p", host.substr(colon + 1)});
+            port = host.substr(colon + 1);
+            location.shell.insert(location.shell.end(), {"-p", port});
             host = host.substr(0, colon);
         }
         if (host.empty() || host.starts_with("-")) throw bad(text, option, "invalid host");
+        auto at = host.find('@');
+        location.side = "ssh:" + lowercase(at == std::string::npos ? host : host.substr(at + 1)) + ":" + port;
         location.shell.push_back("--");
         location.shell.push_back(host);
         return location;
@@ -122,6 +138,7 @@ Location parse_location(std::string_view text, std::string_view option) {
         std::string pod = pieces.size() == 1 ? pieces[0] : pieces[1];
         if (pieces.size() >= 2) location.shell.insert(location.shell.end(), {"-n", pieces[0]});
         location.shell.push_back(pod);
+        location.side = "kubectl:" + (pieces.size() >= 2 ? pieces[0] : "") + "/" + pod;
         if (pieces.size() == 3) location.shell.insert(location.shell.end(), {"-c", pieces[2]});
         location.shell.insert(location.shell.end(), {"--", "sh", "-c"});
         return location;
@@ -134,6 +151,7 @@ Location parse_location(std::string_view text, std::string_view option) {
         location.shell = split_words(rest.substr(0, sep));
         location.path = std::string(rest.substr(sep + 2));
         if (location.shell.empty() || location.path.empty()) throw bad(text, option, "empty command or path");
+        location.side = "exec:" + join_words(location.shell);
         return location;
     }
     if (text.empty()) throw bad(text, option, "empty");

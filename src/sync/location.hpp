@@ -14,6 +14,10 @@ struct Location {
     std::string path;                 // absolute or relative directory
     std::vector<std::string> shell;   // argv that runs one more argument as a shell script remotely
     std::string text;                 // as given, for messages
+    // Who sees `path`, as far as the location string tells: empty for local,
+    // "ssh:HOST:PORT" (user aside), "kubectl:NAMESPACE/POD" (container aside;
+    // no namespace is the context's) or "exec:COMMAND" (words joined by one space).
+    std::string side;
 
     bool is_local() const { return kind == Kind::local; }
     // argv running `script` on the location's side.

@@ -24,6 +24,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
+#include "sync/path_safety.hpp"
 #include "sync/remote_session.hpp"
 #include "sync/tree.hpp"
 
@@ -33,40 +34,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* partial_prefix = ".sandboxctl-partial.";
-
-// A relative path that stays inside the root: no absolute path, no "..",
-// no empty or "." components.
-bool safe_relative(const std::string& path) {
-    if (path.empty() || path.front() == '/') return false;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        auto end = path.find('/', start);
-        std::string part = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        if (part.empty() || part == "." || part == "..") return false;
-        if (end == std::string::npos) break;
-        start = end + 1;
-    }
-    return true;
-}
-
-// A symlink target that, resolved from the link's directory, stays inside the root.
-bool safe_link_target(const std::string& link_path, const std::string& target) {
-    if (target.empty() || target.front() == '/') return false;
-    int depth = static_cast<int>(std::count(link_path.begin(), link_path.end(), '/'));
-    std::size_t start = 0;
-    while (start <= target.size()) {
-        auto end = target.find('/', start);
-        std::string part = target.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        if (part == "..") {
-            if (--depth < 0) return false;
-        } else if (!part.empty() && part != ".") {
-            ++depth;
-        }
-        if (end == std::string::npos) break;
-        start = end + 1;
-    }
-    return true;
-}
 
 bool is_partial(const std::string& path) { return fs::path(path).filename().string().starts_with(partial_prefix); }
 
@@ -421,10 +388,71 @@ std::pair<unsigned, unsigned> parse_owner(const std::string& text) {
     }
 }
 
+SyncPlan plan_sync(const Tree& source, const Tree& existing, bool checksum, bool remove_extra) {
+    SyncPlan plan;
+    for (const auto& [path, entry] : source) {
+        if (is_partial(path)) continue;
+        if (!safe_relative(path)) {
+            plan.refused.emplace_back(path, "path escapes the destination");
+            continue;
+        }
+        if (entry.type == 'o') {
+            plan.refused.emplace_back(path, "device, fifo or socket");
+            continue;
+        }
+        if (entry.type == 'l' && !safe_link_target(path, entry.target)) {
+            plan.refused.emplace_back(path, "symlink points outside the destination");
+            continue;
+        }
+        auto it = existing.find(path);
+        if (it == existing.end() || differs(entry, it->second, checksum)) {
+            if (it != existing.end() && it->second.type != entry.type) plan.replaced.push_back(path);
+            if (entry.type == 'd') {
+                plan.created_directories.push_back(path);
+                plan.attributes.emplace_back(path, entry);
+            } else {
+                plan.to_send.push_back(path);
+                if (entry.type == 'l') {
+                    ++plan.symlinks;
+                } else {
+                    ++plan.files;
+                    plan.bytes += entry.size;
+                }
+            }
+        } else {
+            ++plan.unchanged;
+            if (entry.type != 'l' && (it->second.mode != entry.mode || it->second.mtime != entry.mtime)) {
+                plan.attributes.emplace_back(path, entry);
+            }
+        }
+    }
+    if (remove_extra) {
+        for (auto it = existing.rbegin(); it != existing.rend(); ++it) {
+            if (!source.contains(it->first) && !is_partial(it->first)) plan.deleted.push_back(it->first);
+        }
+    }
+    // Deepest first, so setting a directory's mtime is not undone by its children.
+    std::sort(plan.attributes.begin(), plan.attributes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    return plan;
+}
+
+SyncReport predicted_report(const SyncPlan& plan) {
+    SyncReport report;
+    report.dry_run = true;
+    report.files_transferred = plan.files;
+    report.bytes_transferred = plan.bytes;
+    report.symlinks_transferred = plan.symlinks;
+    report.directories_created = static_cast<long long>(plan.created_directories.size());
+    report.unchanged = plan.unchanged;
+    report.attributes_updated = static_cast<long long>(plan.attributes.size());
+    report.deleted = plan.deleted;
+    report.refused = plan.refused;
+    return report;
+}
+
 SyncReport sync_files(const SyncOptions& given) {
     auto started = std::chrono::steady_clock::now();
-    SyncReport report;
-    report.dry_run = given.dry_run;
+    check_trees_apart(given.from, given.to);
     // A mistyped source must not look like an empty tree: with --delete that
     // would empty the destination.
     if (given.from.is_local() && !std::filesystem::is_directory(given.from.path)) {
@@ -437,9 +465,6 @@ SyncReport sync_files(const SyncOptions& given) {
     std::optional<SshMultiplexing> from_link;
     if (options.checksum) from_link.emplace(options.from, work.path().string());
     SshMultiplexing to_link(options.to, work.path().string());
-    std::unique_ptr<Destination> destination;
-    if (options.to.is_local()) destination = std::make_unique<LocalDestination>(options, report);
-    else destination = std::make_unique<RemoteDestination>(options, report, work);
     auto hashing = options.checksum ? Hashing::sha256 : Hashing::none;
     // A remote source is listed and read in one session (one handshake).
     std::unique_ptr<RemoteSession> session;
@@ -455,68 +480,35 @@ SyncReport sync_files(const SyncOptions& given) {
     Tree source = source_listing.get();
     log::detail("listed {} source and {} destination entries in {}", source.size(), existing.size(),
                 format_duration(std::chrono::steady_clock::now() - started));
+    auto plan = plan_sync(source, existing, options.checksum, options.remove_extra);
+    // A dry run reports the plan; the remote session ends unused.
+    if (options.dry_run) return predicted_report(plan);
+
+    SyncReport report;
+    report.unchanged = plan.unchanged;
+    report.directories_created = static_cast<long long>(plan.created_directories.size());
+    report.deleted = plan.deleted;
+    report.refused = plan.refused;
+    std::unique_ptr<Destination> destination;
+    if (options.to.is_local()) destination = std::make_unique<LocalDestination>(options, report);
+    else destination = std::make_unique<RemoteDestination>(options, report, work);
     std::vector<std::string> partials;
     for (const auto& [path, entry] : existing) {
         if (is_partial(path)) partials.push_back(path);
     }
-    if (!options.dry_run) destination->remove_partials(partials);
-    std::vector<std::string> replaced, created_directories;
-
-    std::vector<std::string> to_send;
-    std::vector<std::pair<std::string, Entry>> attributes;  // mode/mtime fixes, applied last
-    for (const auto& [path, entry] : source) {
-        if (is_partial(path)) continue;
-        if (!safe_relative(path)) {
-            report.refused.emplace_back(path, "path escapes the destination");
-            continue;
-        }
-        if (entry.type == 'o') {
-            report.refused.emplace_back(path, "device, fifo or socket");
-            continue;
-        }
-        if (entry.type == 'l' && !safe_link_target(path, entry.target)) {
-            report.refused.emplace_back(path, "symlink points outside the destination");
-            continue;
-        }
-        auto it = existing.find(path);
-        if (it == existing.end() || differs(entry, it->second, options.checksum)) {
-            bool type_changed = it != existing.end() && it->second.type != entry.type;
-            if (type_changed) replaced.push_back(path);
-            if (entry.type == 'd') {
-                ++report.directories_created;
-                created_directories.push_back(path);
-                attributes.emplace_back(path, entry);
-            } else {
-                to_send.push_back(path);
-            }
-        } else {
-            ++report.unchanged;
-            if (entry.type != 'l' && (it->second.mode != entry.mode || it->second.mtime != entry.mtime)) {
-                attributes.emplace_back(path, entry);
-            }
-        }
-    }
-    if (options.remove_extra) {
-        for (auto it = existing.rbegin(); it != existing.rend(); ++it) {
-            if (!source.contains(it->first) && !is_partial(it->first)) report.deleted.push_back(it->first);
-        }
-    }
-    if (options.dry_run) return report;
-
-    for (const auto& path : replaced) destination->remove(path);
-    for (const auto& path : created_directories) destination->create_directory(path);
+    destination->remove_partials(partials);
+    for (const auto& path : plan.replaced) destination->remove(path);
+    for (const auto& path : plan.created_directories) destination->create_directory(path);
     destination->flush();
-    long long planned_bytes = 0;
-    for (const auto& path : to_send) planned_bytes += source.at(path).size;
     // A session is always ended through transfer (possibly with nothing to send).
     auto transfer_started = std::chrono::steady_clock::now();
-    if (!to_send.empty() || session) transfer(options, to_send, report, *destination, work, planned_bytes, session.get());
-    log::detail("transferred {} entries ({} bytes) in {}", to_send.size(), report.bytes_transferred,
+    if (!plan.to_send.empty() || session) {
+        transfer(options, plan.to_send, report, *destination, work, plan.bytes, session.get());
+    }
+    log::detail("transferred {} entries ({} bytes) in {}", plan.to_send.size(), report.bytes_transferred,
                 format_duration(std::chrono::steady_clock::now() - transfer_started));
     for (const auto& path : report.deleted) destination->remove(path);
-    // Deepest first, so setting a directory's mtime is not undone by its children.
-    std::sort(attributes.begin(), attributes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (const auto& [path, entry] : attributes) {
+    for (const auto& [path, entry] : plan.attributes) {
         destination->set_attributes(path, entry);
         ++report.attributes_updated;
     }
@@ -524,27 +516,56 @@ SyncReport sync_files(const SyncOptions& given) {
     return report;
 }
 
-std::vector<SyncReport> sync_configured_pairs(const config::Settings& settings, bool dry_run) {
+void check_configured_pairs(const config::Settings& settings, std::string_view command) {
+    configured_pairs(settings, false, command);
+}
+
+std::vector<SyncOptions> configured_pairs(const config::Settings& settings, bool dry_run, std::string_view command) {
+    if (settings.file_pairs.empty()) {
+        throw usage_error(std::string(command) + ": no [[files.pair]] in the configuration",
+                          "Add a [[files.pair]] table with from and to (one per tree) to the config file (-c FILE).");
+    }
+    std::vector<SyncOptions> pairs;
+    for (std::size_t i = 0; i < settings.file_pairs.size(); ++i) {
+        const auto& pair = settings.file_pairs[i];
+        try {
+            SyncOptions options;
+            options.from = parse_location(pair.from, "files.pair.from");
+            options.to = parse_location(pair.to, "files.pair.to");
+            options.remove_extra = settings.files_delete;
+            options.checksum = settings.files_checksum;
+            options.dry_run = dry_run;
+            if (!settings.files_chown.empty()) options.chown = parse_owner(settings.files_chown);
+            check_trees_apart(options.from, options.to);
+            pairs.push_back(std::move(options));
+        } catch (const Error&) {
+            rethrow_with_context(fmt::format("[[files.pair]] #{} of the configuration", i + 1));
+        }
+    }
+    return pairs;
+}
+
+std::vector<SyncReport> sync_configured_pairs(const config::Settings& settings, bool dry_run, std::string_view command) {
     std::vector<SyncReport> reports;
-    for (const auto& pair : settings.file_pairs) {
-        SyncOptions options;
-        options.from = parse_location(pair.from, "files.pair.from");
-        options.to = parse_location(pair.to, "files.pair.to");
-        options.remove_extra = settings.files_delete;
-        options.checksum = settings.files_checksum;
-        options.dry_run = dry_run;
-        if (!settings.files_chown.empty()) options.chown = parse_owner(settings.files_chown);
-        log::info("syncing files {} -> {}", pair.from, pair.to);
+    for (const auto& options : configured_pairs(settings, dry_run, command)) {
+        log::info("syncing files {} -> {}", options.from.text, options.to.text);
         reports.push_back(sync_files(options));
     }
     return reports;
 }
 
 void print_text(const SyncReport& r, std::ostream& out) {
-    fmt::print(out, "{}{} files ({} bytes) and {} symlinks transferred, {} directories created, {} unchanged, "
-                    "{} attribute updates, {} deleted, {} refused\n",
-               r.dry_run ? "dry run: would have " : "", r.files_transferred, r.bytes_transferred, r.symlinks_transferred,
-               r.directories_created, r.unchanged, r.attributes_updated, r.deleted.size(), r.refused.size());
+    if (r.dry_run) {
+        fmt::print(out, "dry run: would transfer {} files ({} bytes) and {} symlinks, create {} directories, update {} "
+                        "attributes and delete {} entries; {} unchanged, {} refused\n",
+                   r.files_transferred, r.bytes_transferred, r.symlinks_transferred, r.directories_created,
+                   r.attributes_updated, r.deleted.size(), r.unchanged, r.refused.size());
+    } else {
+        fmt::print(out, "{} files ({} bytes) and {} symlinks transferred, {} directories created, {} unchanged, "
+                        "{} attribute updates, {} deleted, {} refused\n",
+                   r.files_transferred, r.bytes_transferred, r.symlinks_transferred, r.directories_created, r.unchanged,
+                   r.attributes_updated, r.deleted.size(), r.refused.size());
+    }
     for (const auto& [path, reason] : r.refused) fmt::print(out, "  refused {}: {}\n", path, reason);
     if (r.dry_run) {
         for (const auto& path : r.deleted) fmt::print(out, "  would delete {}\n", path);
