@@ -109,7 +109,10 @@ ORDER BY 1, 2)";
 
 std::vector<ForeignKey> read_foreign_keys(pg::Connection& conn) {
     auto result = conn.exec(R"(
-SELECT n.nspname, c.relname, con.conname, con.conrelid, con.confrelid
+SELECT n.nspname, c.relname, con.conname, con.conrelid, con.confrelid,
+       (SELECT pg_catalog.string_agg(pg_catalog.format('%I IS NOT NULL', a.attname), ' AND ')
+          FROM pg_catalog.unnest(con.conkey) AS k(attnum)
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -117,7 +120,8 @@ WHERE con.contype = 'f' AND con.conparentid = 0)");
     std::vector<ForeignKey> keys;
     for (int row = 0; row < result.rows(); ++row) {
         keys.push_back({result.get(row, 0), result.get(row, 1), result.get(row, 2),
-                        static_cast<unsigned>(result.get_int(row, 3)), static_cast<unsigned>(result.get_int(row, 4))});
+                        static_cast<unsigned>(result.get_int(row, 3)), static_cast<unsigned>(result.get_int(row, 4)),
+                        result.get(row, 5)});
     }
     return keys;
 }

@@ -58,6 +58,9 @@ struct ForeignKey {
     std::string name;
     unsigned table_oid = 0;
     unsigned referenced_oid = 0;
+    // "a IS NOT NULL AND b IS NOT NULL" over the referencing columns: the
+    // rows the key checks (MATCH SIMPLE skips rows with a NULL in the key).
+    std::string checked_rows = {};
 };
 
 struct SourceCatalog {

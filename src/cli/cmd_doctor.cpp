@@ -16,6 +16,16 @@ safety::Check row_visibility_check(const refresh::CopyPlan& plan) {
     return check;
 }
 
+safety::Check problems_check(const char* name, const char* fine, const std::vector<std::string>& problems,
+                             safety::Status status) {
+    safety::Check check{name, safety::Status::pass, fine};
+    if (problems.empty()) return check;
+    check.status = status;
+    check.reason.clear();
+    for (const auto& p : problems) check.reason += (check.reason.empty() ? "" : "; ") + p;
+    return check;
+}
+
 }  // namespace
 
 void add_doctor_command(CLI::App& app, Context& context) {
@@ -26,7 +36,9 @@ identity and database oid); the target role is not superuser and owns the target
 the target carries sandboxctl's sandbox mark (or is empty; refresh --init marks a sandbox that
 predates sandboxctl); the target credentials cannot write the source; pg_dump is new enough for the source server;
 extensions exist in or can be created by the target; the lock table can hold an atomic
-refresh; row-level security hides no source rows. Exits 3 when any check fails.)");
+refresh; row-level security hides no source rows; the sandbox holds no object of another role
+named like one the refresh creates; every --exclude/--exclude-data pattern matches something;
+no copied row refers to a row --exclude-data leaves out. Exits 3 when any check fails.)");
     add_source_options(*command, context);
     add_target_options(*command, context);
     add_selection_options(*command, context);
@@ -40,9 +52,15 @@ refresh; row-level security hides no source rows. Exits 3 when any check fails.)
             schema::PgTools tools(settings.pg_bin);
             auto checks = safety::run_preflight({endpoints.source->conn(), endpoints.target, endpoints.source_info,
                                                  endpoints.target_info, endpoints.catalog, endpoints.source_role,
-                                                 endpoints.target_role, tools});
-            checks.push_back(row_visibility_check(
-                refresh::make_plan_for(endpoints.catalog, endpoints.source_role, settings)));
+                                                 endpoints.target_role, tools, settings.init});
+            auto plan = refresh::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
+            checks.push_back(row_visibility_check(plan));
+            checks.push_back(problems_check("exclusion patterns match", "every pattern matches a relation",
+                                            refresh::unmatched_pattern_problems(plan), safety::Status::fail));
+            checks.push_back(problems_check(
+                "foreign keys hold without the excluded rows", "no copied row refers to a row left out",
+                refresh::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan),
+                safety::Status::fail));
             bool failed = false;
             for (const auto& c : checks) {
                 fmt::print("{} {}: {}\n", safety::status_label(c.status), c.name, c.reason);

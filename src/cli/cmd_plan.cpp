@@ -6,7 +6,9 @@
 #include "cli/commands.hpp"
 #include "core/duration.hpp"
 #include "report/report.hpp"
+#include "core/log.hpp"
 #include "refresh/session_setup.hpp"
+#include "safety/preflight.hpp"
 
 namespace sandboxctl::cli {
 namespace {
@@ -51,11 +53,31 @@ void print_plan(const refresh::CopyPlan& plan, std::ostream& out) {
     }
 }
 
+// What would make refresh refuse or fail, found now.
+std::vector<std::string> problems_of(refresh::Source& source, refresh::CopyPlan& plan,
+                                     const config::Settings& settings) {
+    std::vector<std::string> problems = refresh::unmatched_pattern_problems(plan);
+    for (auto& p : refresh::dangling_foreign_keys(source.session->conn(), source.catalog, plan)) {
+        problems.push_back(std::move(p));
+    }
+    if (settings.target) {
+        auto target = refresh::open_target(settings, "plan");
+        auto check = safety::check_foreign_objects(target.conn, source.catalog, source.role, target.role);
+        if (check.status == safety::Status::fail) problems.push_back("sandbox objects " + check.reason);
+        if (check.status == safety::Status::warn) log::warning("{}", check.reason);
+    }
+    return problems;
+}
+
 }  // namespace
 
 void add_plan_command(CLI::App& app, Context& context) {
     auto* command = app.add_subcommand("plan", "Show what refresh would copy and leave out, and why; changes nothing");
     add_source_options(*command, context);
+    command->add_option("--target", context.overrides.target,
+                        "Also check the sandbox (CONNINFO) for objects that would make the refresh fail")
+        ->envname("SANDBOXCTL_TARGET");
+    add_target_role_option(*command, context);
     add_selection_options(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {
@@ -65,9 +87,18 @@ void add_plan_command(CLI::App& app, Context& context) {
             auto plan = refresh::make_plan_for(source.catalog, source.role, settings);
             std::vector<schema::TocEntry> no_entries;
             refresh::filter_toc(no_entries, source.catalog, plan);  // adds foreign keys into excluded tables
+            auto problems = problems_of(source, plan, settings);
             print_plan(plan, std::cout);
-            if (!context.json_path.empty()) report::write_json_file(plan_json(plan), context.json_path);
-            return plan.row_security_blocked.empty() ? ExitCode::ok : ExitCode::refused;
+            for (const auto& p : plan.unmatched_patterns) {
+                if (p.optional) fmt::print("  note: optional {} {} matches nothing\n", p.option, p.pattern);
+            }
+            for (const auto& p : problems) fmt::print("  PROBLEM: {}\n", p);
+            if (!context.json_path.empty()) {
+                auto doc = plan_json(plan);
+                doc["problems"] = problems;
+                report::write_json_file(doc, context.json_path);
+            }
+            return plan.row_security_blocked.empty() && problems.empty() ? ExitCode::ok : ExitCode::refused;
         };
     });
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "pg/connection.hpp"
@@ -48,6 +49,15 @@ std::vector<const catalog::Relation*> refresh_order(const std::vector<const cata
     return ordered;
 }
 
+void note_unmatched(const std::vector<catalog::NamePattern>& patterns, const char* option,
+                    const catalog::SourceCatalog& catalog, const PlanOptions& options, CopyPlan& plan) {
+    for (const auto& p : patterns) {
+        bool matched = std::any_of(catalog.relations.begin(), catalog.relations.end(),
+                                   [&](const catalog::Relation& r) { return p.matches(r.schema, r.name); });
+        if (!matched) plan.unmatched_patterns.push_back({option, p.text(), options.optional_patterns.contains(p.text())});
+    }
+}
+
 }  // namespace
 
 CopyPlan make_plan(const catalog::SourceCatalog& catalog, const PlanOptions& options) {
@@ -82,6 +92,20 @@ CopyPlan make_plan(const catalog::SourceCatalog& catalog, const PlanOptions& opt
         plan.data_bytes += r.bytes;
     }
     plan.matviews = refresh_order(plan.matviews, catalog);
+    note_unmatched(options.exclude, "--exclude", catalog, options, plan);
+    note_unmatched(options.exclude_data, "--exclude-data", catalog, options, plan);
+    std::set<unsigned> data_excluded_oids, copied_oids;
+    for (const auto& r : catalog.relations) {
+        if (!plan.excluded_oids.contains(r.oid) && r.holds_rows() && !data_skip_reason(r, options).empty()) {
+            data_excluded_oids.insert(r.oid);
+        }
+    }
+    for (const auto* r : plan.data) copied_oids.insert(r->oid);
+    for (const auto& fk : catalog.foreign_keys) {
+        if (copied_oids.contains(fk.table_oid) && data_excluded_oids.contains(fk.referenced_oid)) {
+            plan.keys_into_data_excluded.push_back(&fk);
+        }
+    }
     for (const auto& object : catalog.objects) {
         if (owned_by_source(object.owner, catalog, options.source_role)) continue;
         if (object.kind == "schema" && object.identity == "public") continue;

@@ -23,6 +23,16 @@ struct PlanOptions {
     std::string source_role;
     std::vector<catalog::NamePattern> exclude;
     std::vector<catalog::NamePattern> exclude_data;
+    // Patterns given as "optional:PATTERN": matching nothing is not a mistake.
+    std::set<std::string> optional_patterns;
+};
+
+// An --exclude or --exclude-data pattern that matches no relation of the
+// source database: most likely a typo (public.llx_usr for llx_user).
+struct UnmatchedPattern {
+    std::string option;
+    std::string pattern;
+    bool optional = false;
 };
 
 struct CopyPlan {
@@ -42,7 +52,15 @@ struct CopyPlan {
     // Tables whose rows the source session cannot all see (row-level
     // security applies to it): copying them would silently lose rows.
     std::vector<const catalog::Relation*> row_security_blocked;
+
+    std::vector<UnmatchedPattern> unmatched_patterns;
+    // Foreign keys of copied tables into tables whose rows are left out
+    // (--exclude-data): the source decides whether rows would dangle.
+    std::vector<const catalog::ForeignKey*> keys_into_data_excluded;
 };
+
+// The prefix that marks a pattern whose matching nothing is expected.
+inline constexpr std::string_view optional_pattern_prefix = "optional:";
 
 CopyPlan make_plan(const catalog::SourceCatalog& catalog, const PlanOptions& options);
 

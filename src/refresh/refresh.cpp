@@ -145,8 +145,10 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         }
     }
     CopyPlan plan = make_plan_for(endpoints.catalog, endpoints.source_role, settings);
+    require_patterns_matched(plan);
     require_something_to_copy(plan);
     require_full_visibility(plan);
+    require_no_dangling_foreign_keys(dangling_foreign_keys(source.conn(), endpoints.catalog, plan));
 
     SchemaScripts scripts;
     std::vector<catalog::SequenceState> sequences;

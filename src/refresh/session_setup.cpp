@@ -67,8 +67,14 @@ CopyPlan make_plan_for(const catalog::SourceCatalog& catalog, const std::string&
     }
     PlanOptions options;
     options.source_role = source_role;
-    for (const auto& p : settings.exclude) options.exclude.emplace_back(p, "--exclude");
-    for (const auto& p : settings.exclude_data) options.exclude_data.emplace_back(p, "--exclude-data");
+    auto add = [&](std::vector<catalog::NamePattern>& to, std::string_view text, const char* option) {
+        bool optional = text.starts_with(optional_pattern_prefix);
+        if (optional) text.remove_prefix(optional_pattern_prefix.size());
+        to.emplace_back(text, option);
+        if (optional) options.optional_patterns.insert(to.back().text());
+    };
+    for (const auto& p : settings.exclude) add(options.exclude, p, "--exclude");
+    for (const auto& p : settings.exclude_data) add(options.exclude_data, p, "--exclude-data");
     return make_plan(catalog, options);
 }
 
@@ -79,6 +85,49 @@ void require_something_to_copy(const CopyPlan& plan) {
                             "the source database",
                             plan.source_role),
                 "Check --source-role (default: the owner of the source database) and --exclude.");
+}
+
+std::vector<std::string> unmatched_pattern_problems(const CopyPlan& plan) {
+    std::vector<std::string> problems;
+    for (const auto& p : plan.unmatched_patterns) {
+        if (!p.optional) problems.push_back(fmt::format("{} {} matches no relation in the source database", p.option, p.pattern));
+    }
+    return problems;
+}
+
+void require_patterns_matched(const CopyPlan& plan) {
+    auto problems = unmatched_pattern_problems(plan);
+    if (problems.empty()) return;
+    std::string message;
+    for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+    throw usage_error(message, fmt::format("Check the spelling (\"sandboxctl plan\" lists the relations); mark a "
+                                           "pattern that may match nothing as \"{}PATTERN\".",
+                                           optional_pattern_prefix));
+}
+
+std::vector<std::string> dangling_foreign_keys(pg::Connection& source, const catalog::SourceCatalog& catalog,
+                                               const CopyPlan& plan) {
+    std::vector<std::string> problems;
+    for (const auto* fk : plan.keys_into_data_excluded) {
+        const auto* table = catalog.find(fk->table_oid);
+        const auto* referenced = catalog.find(fk->referenced_oid);
+        if (!table || !referenced || fk->checked_rows.empty()) continue;
+        bool has_rows = source.query_value(fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE {})", table->qualified(),
+                                                       fk->checked_rows)) == "t";
+        if (!has_rows) continue;
+        problems.push_back(fmt::format("foreign key {} of {} references {}, whose rows are left out "
+                                       "(--exclude-data), and {} has rows that refer to them",
+                                       fk->name, table->display(), referenced->display(), table->display()));
+    }
+    return problems;
+}
+
+void require_no_dangling_foreign_keys(const std::vector<std::string>& problems) {
+    if (problems.empty()) return;
+    std::string message = "refusing to refresh: the restore would fail on foreign keys";
+    for (const auto& p : problems) message += "\n  " + p;
+    throw Error(ExitCode::refused, message,
+                "Leave out the referencing tables' rows too (--exclude-data), or copy the referenced rows.");
 }
 
 void require_full_visibility(const CopyPlan& plan) {

@@ -53,4 +53,20 @@ void require_something_to_copy(const CopyPlan& plan);
 // Refuses (exit 3) when row-level security would hide rows of a table to copy.
 void require_full_visibility(const CopyPlan& plan);
 
+// "--exclude public.llx_usr matches no relation in the source database", one
+// line per pattern not marked optional; empty when all matched.
+std::vector<std::string> unmatched_pattern_problems(const CopyPlan& plan);
+// Refuses (exit 2) patterns that match nothing, unless marked optional.
+void require_patterns_matched(const CopyPlan& plan);
+
+// Foreign keys of copied tables that reference a table whose rows are left
+// out (--exclude-data) and that rows of the source would break: the restore
+// would fail at post-data, after the whole copy. One line per key. Reads the
+// source (inside its snapshot) to tell an empty referencing table from one
+// whose rows point at the missing rows.
+std::vector<std::string> dangling_foreign_keys(pg::Connection& source, const catalog::SourceCatalog& catalog,
+                                               const CopyPlan& plan);
+// Refuses (exit 3) when dangling_foreign_keys finds any.
+void require_no_dangling_foreign_keys(const std::vector<std::string>& problems);
+
 }  // namespace sandboxctl::refresh

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "core/log.hpp"
+#include "core/own_schemas.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "safety/source_session.hpp"
 
@@ -199,6 +202,67 @@ SELECT current_setting('max_locks_per_transaction')::bigint *
 
 }  // namespace
 
+// Objects in the sandbox owned by neither the target role nor the login
+// (another member of the role made them) survive the clean. Where one has the
+// name of a relation or schema the refresh creates, every refresh fails with
+// "already exists"; the others are reported, since they outlive refreshes.
+Check check_foreign_objects(pg::Connection& target, const catalog::SourceCatalog& catalog,
+                            const std::string& source_role, const std::string& target_role) {
+    Check check{"sandbox holds no objects of other roles in the way", Status::pass, ""};
+    auto r = target.exec(R"(
+WITH mine AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname IN ($1, session_user)),
+     user_ns AS (SELECT oid, nspname, nspowner FROM pg_catalog.pg_namespace
+                 WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $2, $3)
+                   AND nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%')
+SELECT 'schema', nspname, '', pg_catalog.pg_get_userbyid(nspowner) FROM user_ns
+ WHERE nspname <> 'public' AND nspowner NOT IN (SELECT oid FROM mine)
+UNION ALL
+SELECT 'relation', n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner)
+  FROM pg_catalog.pg_class c JOIN user_ns n ON n.oid = c.relnamespace
+ WHERE c.relowner NOT IN (SELECT oid FROM mine) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+UNION ALL
+SELECT 'routine', n.nspname, p.proname, pg_catalog.pg_get_userbyid(p.proowner)
+  FROM pg_catalog.pg_proc p JOIN user_ns n ON n.oid = p.pronamespace
+ WHERE p.proowner NOT IN (SELECT oid FROM mine)
+ ORDER BY 1, 2, 3)",
+                         {target_role, std::string(own_schemas::tracking), std::string(own_schemas::cache)});
+    std::set<std::pair<std::string, std::string>> created;
+    std::set<std::string> created_schemas;
+    for (const auto& rel : catalog.relations) {
+        if (rel.owner != source_role) continue;
+        created.insert({rel.schema, rel.name});
+        created_schemas.insert(rel.schema);
+    }
+    std::vector<std::string> in_the_way, others;
+    for (int row = 0; row < r.rows(); ++row) {
+        std::string kind = r.get(row, 0), schema = r.get(row, 1), name = r.get(row, 2), owner = r.get(row, 3);
+        bool collides = kind == "schema" ? created_schemas.contains(schema) && schema != "public"
+                                         : kind == "relation" && created.contains({schema, name});
+        std::string what = kind == "schema" ? fmt::format("schema {} (owner {})", schema, owner)
+                                            : fmt::format("{} {}.{} (owner {})", kind, schema, name, owner);
+        (collides ? in_the_way : others).push_back(what);
+    }
+    auto join = [](const std::vector<std::string>& items) {
+        std::string out;
+        for (std::size_t i = 0; i < items.size() && i < 10; ++i) out += (i ? ", " : "") + items[i];
+        if (items.size() > 10) out += fmt::format(" and {} more", items.size() - 10);
+        return out;
+    };
+    if (!in_the_way.empty()) {
+        check.status = Status::fail;
+        check.reason = fmt::format("owned by other roles, which the refresh cannot drop, and named like what it "
+                                   "creates: {}; reassign them to \"{}\" or drop them",
+                                   join(in_the_way), target_role);
+    } else if (!others.empty()) {
+        check.status = Status::warn;
+        check.reason = fmt::format("{} object(s) owned by other roles stay through every refresh: {}", others.size(),
+                                   join(others));
+    } else {
+        check.reason = fmt::format("every object belongs to \"{}\" or the login", target_role);
+    }
+    return check;
+}
+
 void require_read_only(pg::Connection& source) {
     Check check = check_read_only(source);
     if (check.status != Status::pass) {
@@ -214,6 +278,7 @@ std::vector<Check> run_preflight(const PreflightInput& in) {
     checks.push_back(check_distinct(in.source, in.target));
     checks.push_back(check_target_role(in.target, in.target_role));
     checks.push_back(check_mark(in.target, in.init));
+    checks.push_back(check_foreign_objects(in.target, in.catalog, in.source_role, in.target_role));
     checks.push_back(check_target_cannot_write_source(in.source_info, in.target_info));
     checks.push_back(check_pg_dump(in.source, in.tools));
     checks.push_back(check_extensions(in.target, in.catalog));

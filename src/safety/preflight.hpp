@@ -33,6 +33,11 @@ struct PreflightInput {
 
 std::vector<Check> run_preflight(const PreflightInput& input);
 
+// Objects of other roles in the sandbox: FAIL where named like what the
+// refresh creates, WARN otherwise (shared with `plan --target`).
+Check check_foreign_objects(pg::Connection& target, const catalog::SourceCatalog& catalog,
+                            const std::string& source_role, const std::string& target_role);
+
 // Throws a refusal (exit 3) listing the failed checks, if any.
 void require_passed(const std::vector<Check>& checks);
 
