@@ -67,6 +67,16 @@ std::vector<std::string> string_list(const toml::table& table, std::string_view 
     return out;
 }
 
+// A timeout from [refresh], its errors placed at file:line:col like every
+// other configuration error.
+std::chrono::milliseconds timeout_at(const toml::table& refresh, std::string_view key, const std::string& value) {
+    try {
+        return parse_server_timeout(value, "refresh." + std::string(key));
+    } catch (const Error& e) {
+        throw usage_error(fmt::format("{}: {}", where(refresh.get(key)->source()), e.what()), e.hint());
+    }
+}
+
 void read_endpoint(const toml::table& root, const char* name, std::optional<std::string>& conninfo,
                    std::optional<std::string>& role) {
     const toml::table* table = section(root, name);
@@ -91,6 +101,12 @@ std::filesystem::path default_state_dir() {
 }  // namespace
 
 void load_file(const std::filesystem::path& file, Settings& settings) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+        throw usage_error(fmt::format("configuration file \"{}\" is a directory", file.string()),
+                          "Give -c (or SANDBOXCTL_CONFIG) the TOML file itself, e.g. \"" +
+                              (file / "sandboxctl.toml").string() + "\".");
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         throw usage_error(fmt::format("could not read configuration file \"{}\": {}", file.string(),
@@ -125,10 +141,10 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
         settings.exclude_data = string_list(*refresh, "exclude_data", "refresh");
         for (const auto& path : string_list(*refresh, "post_sql", "refresh")) settings.post_sql.push_back(relative(path));
         if (auto v = string_value(*refresh, "lock_timeout", "refresh")) {
-            settings.lock_timeout = parse_server_timeout(*v, "refresh.lock_timeout");
+            settings.lock_timeout = timeout_at(*refresh, "lock_timeout", *v);
         }
         if (auto v = string_value(*refresh, "statement_timeout", "refresh")) {
-            settings.statement_timeout = parse_server_timeout(*v, "refresh.statement_timeout");
+            settings.statement_timeout = timeout_at(*refresh, "statement_timeout", *v);
         }
         if (auto v = string_value(*refresh, "pg_bin", "refresh")) settings.pg_bin = *v;
     }

@@ -47,9 +47,11 @@ private:
 class Child {
 public:
     explicit Child(pid_t pid) : pid_(pid) {}
+    // The child leads its own process group: stopping it stops what it
+    // started too (a hook's `sh -c` and the command it runs).
     ~Child() {
         if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
+            ::kill(-pid_, SIGTERM);
             int status = 0;
             ::waitpid(pid_, &status, 0);
         }
@@ -93,7 +95,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 // Starts `spec` with the descriptor set-up in `actions` (consumed), plus the
 // inherited descriptors: adddup2 onto the same number clears close-on-exec
 // in the child only.
-pid_t spawn(const ProcessSpec& spec, posix_spawn_file_actions_t& actions) {
+pid_t spawn(const ProcessSpec& spec, posix_spawn_file_actions_t& actions, bool own_group = false) {
     for (int fd : spec.inherited_fds) posix_spawn_file_actions_adddup2(&actions, fd, fd);
     auto argv_strings = spec.argv;
     auto env_strings = merged_environment(spec);
@@ -101,7 +103,14 @@ pid_t spawn(const ProcessSpec& spec, posix_spawn_file_actions_t& actions) {
     auto envp = pointers(env_strings);
     log::detail("running {}", spec.argv.front());
     pid_t pid = -1;
-    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    if (own_group) {
+        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attributes, 0);
+    }
+    int rc = ::posix_spawnp(&pid, argv[0], &actions, &attributes, argv.data(), envp.data());
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) {
         throw failure("could not run \"" + spec.argv.front() + "\": " + std::strerror(rc),
@@ -111,13 +120,13 @@ pid_t spawn(const ProcessSpec& spec, posix_spawn_file_actions_t& actions) {
 }
 
 // Reads both pipes until both are closed, polling for interrupts.
-void drain(Pipe& out, Pipe& err, ProcessResult& result) {
+void drain(Pipe& out, Pipe& err, ProcessResult& result, bool interruptible) {
     pollfd fds[2] = {{out.read_end(), POLLIN, 0}, {err.read_end(), POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};
     int open = 2;
     char buffer[65536];
     while (open > 0) {
-        interrupt::throw_if_requested();
+        if (interruptible) interrupt::throw_if_requested();
         int ready = ::poll(fds, 2, 200);
         if (ready < 0) {
             if (errno == EINTR) continue;
@@ -162,12 +171,12 @@ ProcessResult run_process(const ProcessSpec& spec) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
     posix_spawn_file_actions_adddup2(&actions, err.write_end(), 2);
-    Child child(spawn(spec, actions));
+    Child child(spawn(spec, actions, true));
     out.close_write();
     err.close_write();
 
     ProcessResult result;
-    drain(out, err, result);
+    drain(out, err, result, spec.interruptible);
     int status = child.wait();
     if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
@@ -242,8 +251,10 @@ void StreamingChild::finish() {
     throw failure(name_ + " failed" + (err.empty() ? "" : ": " + last_lines(err, 8)));
 }
 
-int run_shell(const std::string& command) {
-    ProcessResult result = run_process({{"/bin/sh", "-c", command}, {}});
+int run_shell(const std::string& command, bool interruptible) {
+    ProcessSpec spec{{"/bin/sh", "-c", command}, {}};
+    spec.interruptible = interruptible;
+    ProcessResult result = run_process(spec);
     if (!result.out.empty()) log::info("{}", result.out.substr(0, result.out.find_last_not_of('\n') + 1));
     if (!result.err.empty()) log::info("{}", result.err.substr(0, result.err.find_last_not_of('\n') + 1));
     return result.signal ? 128 + result.signal : result.exit_status;

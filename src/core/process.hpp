@@ -17,6 +17,9 @@ struct ProcessSpec {
     // Close-on-exec descriptors the child keeps, at the same numbers
     // (a MemoryFile passfile).
     std::vector<int> inherited_fds = {};
+    // A pending interrupt (Ctrl-C) stops the child and throws. Off for the
+    // cleanup that must run after an interrupt (the after hook).
+    bool interruptible = true;
 };
 
 struct ProcessResult {
@@ -66,6 +69,6 @@ private:
 };
 
 // Runs a shell command line (for user hooks), output passed through.
-int run_shell(const std::string& command);
+int run_shell(const std::string& command, bool interruptible = true);
 
 }  // namespace sandboxctl

@@ -163,9 +163,7 @@ Result Connection::exec(std::string_view sql, const Params& params) {
     Result result(raw);
     auto status = PQresultStatus(raw);
     if (!raw || (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)) {
-        auto start = sql.find_first_not_of(" \n\t");
-        std::string_view rest = sql.substr(start == std::string_view::npos ? sql.size() : start);
-        std::string first_line(rest.substr(0, rest.find('\n')));
+        std::string first_line = first_statement_line(sql);
         if (first_line.size() > 80) first_line = first_line.substr(0, 77) + "...";
         throw_error("query \"" + first_line + "\"", raw);
     }
@@ -194,6 +192,21 @@ std::string Connection::quote_literal(std::string_view value) const {
     std::string out(quoted);
     PQfreemem(quoted);
     return out;
+}
+
+std::string first_statement_line(std::string_view sql) {
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        auto end = sql.find('\n', pos);
+        std::string_view line = sql.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+        auto start = line.find_first_not_of(" \t\r");
+        if (start != std::string_view::npos && !line.substr(start).starts_with("--")) {
+            return std::string(line.substr(start));
+        }
+        if (end == std::string_view::npos) break;
+        pos = end + 1;
+    }
+    return {};
 }
 
 std::string quote_ident(std::string_view name) {

@@ -93,6 +93,10 @@ private:
     int cancel_slot_ = -1;
 };
 
+// The first line of `sql` that is neither blank nor a comment: what an error
+// quotes to say which query failed (pg_restore's scripts open with "--").
+std::string first_statement_line(std::string_view sql);
+
 // Double-quotes an identifier without a connection (for pg_dump patterns and
 // messages); Connection::quote_identifier is preferred for SQL.
 std::string quote_ident(std::string_view name);

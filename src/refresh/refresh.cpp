@@ -77,10 +77,10 @@ void refresh_matviews(pg::Connection& target, const std::vector<const catalog::R
     }
 }
 
-void run_hook(const std::string& command, const char* which) {
+void run_hook(const std::string& command, const char* which, bool interruptible = true) {
     if (command.empty()) return;
     log::info("running {} hook", which);
-    if (int status = run_shell(command); status != 0) {
+    if (int status = run_shell(command, interruptible); status != 0) {
         throw failure(fmt::format("the {} hook exited with status {}", which, status),
                       "The sandbox was not changed. Fix the hook command in the config file.");
     }
@@ -91,7 +91,8 @@ public:
     explicit AfterHook(std::string command) : command_(std::move(command)) {}
     ~AfterHook() {
         try {
-            run_hook(command_, "after");
+            // Even after Ctrl-C: it undoes what the before hook did.
+            run_hook(command_, "after", false);
         } catch (const std::exception& e) {
             log::error("{}", e.what());
         }

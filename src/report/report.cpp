@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 
 #include "core/atomic_file.hpp"
@@ -103,11 +106,24 @@ void write_json_file(const nlohmann::json& document, const std::filesystem::path
     write_file_atomically(path, document.dump(2) + "\n", "JSON report");
 }
 
+// On a terminal, each phase shows a status line while it runs (the schema
+// dump and post-data take seconds with nothing else to show); the data phase
+// draws its own progress line over it.
 PhaseTimer::PhaseTimer(std::vector<Phase>& phases, std::string name)
-    : phases_(phases), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {
+    : phases_(phases),
+      name_(std::move(name)),
+      start_(std::chrono::steady_clock::now()),
+      status_line_(::isatty(STDERR_FILENO) && log::level() == log::Level::normal) {
     log::detail("phase: {}", name_);
+    if (status_line_) {
+        std::fputs(fmt::format("\r\033[K{}...", name_).c_str(), stderr);
+        std::fflush(stderr);
+    }
 }
 
-PhaseTimer::~PhaseTimer() { phases_.push_back({name_, std::chrono::steady_clock::now() - start_}); }
+PhaseTimer::~PhaseTimer() {
+    if (status_line_) std::fputs("\r\033[K", stderr);
+    phases_.push_back({name_, std::chrono::steady_clock::now() - start_});
+}
 
 }  // namespace sandboxctl::report

@@ -74,6 +74,7 @@ private:
     std::vector<Phase>& phases_;
     std::string name_;
     std::chrono::steady_clock::time_point start_;
+    bool status_line_ = false;
 };
 
 }  // namespace sandboxctl::report

@@ -191,11 +191,17 @@ SELECT current_setting('max_locks_per_transaction')::bigint *
         + current_setting('max_worker_processes')::bigint + current_setting('max_wal_senders')::bigint
         + current_setting('max_prepared_transactions')::bigint))"));
     check.reason = fmt::format("about {} locks needed, {} slots in the shared lock table", needed, budget);
+    // The lock table grows into the server's spare shared memory: a refresh
+    // that held 11,400 locks against 7,808 nominal slots (1.46x) succeeded on
+    // a default server. Up to 1.5x is normal, not worth a warning.
     if (needed > 2 * budget) {
         check.status = Status::fail;
-    } else if (needed > budget) {
+        check.reason += "; raise max_locks_per_transaction on the sandbox's server";
+    } else if (2 * needed > 3 * budget) {
         check.status = Status::warn;
         check.reason += "; if the refresh fails with \"out of shared memory\", raise max_locks_per_transaction";
+    } else if (needed > budget) {
+        check.reason += " (the excess fits in the server's spare shared memory)";
     }
     return check;
 }

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "core/own_schemas.hpp"
 #include "refresh/session_setup.hpp"
 
 namespace sandboxctl::verify {
@@ -23,22 +24,27 @@ std::string sequence_state(pg::Connection& conn, const catalog::Relation& sequen
     return r.get(0, 0) + "/" + (r.get_bool(0, 1) ? "called" : "not called");
 }
 
-// Tables in the sandbox, owned by the target role, that the source does not have.
+// Relations in the sandbox that the source does not have, whoever owns them
+// (a table the login or another member made is a difference too), except
+// sandboxctl's own tracking and cache schemas.
 std::vector<std::string> tables_only_in_target(pg::Connection& target, const std::string& target_role,
                                                const refresh::CopyPlan& plan) {
     std::set<std::string> expected;
     for (const auto* r : plan.relations) expected.insert(r->display());
     auto result = target.exec(R"(
-SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c
+SELECT n.nspname || '.' || c.relname, pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f')
-  AND c.relowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
-  AND n.nspname NOT IN ('sandboxctl', 'sandboxctl_golden')  -- reset's own tracking and cache
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $1, $2)
+  AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
 ORDER BY 1)",
-                               {target_role});
+                              {std::string(own_schemas::tracking), std::string(own_schemas::cache)});
     std::vector<std::string> extra;
     for (int row = 0; row < result.rows(); ++row) {
-        if (!expected.contains(result.get(row, 0))) extra.push_back(result.get(row, 0));
+        if (expected.contains(result.get(row, 0))) continue;
+        std::string owner = result.get(row, 1);
+        extra.push_back(owner == target_role ? result.get(row, 0)
+                                             : fmt::format("{} (owner {})", result.get(row, 0), owner));
     }
     return extra;
 }

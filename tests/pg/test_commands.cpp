@@ -1,8 +1,10 @@
 // plan, doctor, the config file, the help text, exclusive access, and what
 // the tool must never print.
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -163,11 +165,36 @@ TEST_F(Hooks, FailingBeforeHookStopsTheRefreshBeforeAnyChange) {
     model.sandbox_sql("SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int)");
     TempDir dir;
     std::ofstream(dir / "sandboxctl.toml") << "[hooks]\nbefore = \"exit 3\"\n";
-    auto run = refresh(model, {"-c", (dir / "sandboxctl.toml").string()});
+    // --init: the sandbox holds a table but was never refreshed (no mark).
+    auto run = refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--init"});
     EXPECT_EQ(run.exit_code, 1) << run.all();
     EXPECT_NE(run.err.find("the before hook exited with status 3"), std::string::npos) << run.err;
     EXPECT_EQ(model.sandbox_sql("SELECT to_regclass('public.precious') IS NOT NULL"), "t\n");
     EXPECT_EQ(connection_limit(cluster(), model.sandbox()), -1);
+}
+
+// Issue 9: after SIGINT the before hook's child kept running, and the error
+// was printed twice (the after hook, interrupted too, added its own).
+TEST_F(Hooks, InterruptStopsTheBeforeHookAndStillRunsTheAfterHook) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    TempDir dir;
+    auto trace = dir / "trace";
+    std::ofstream(dir / "sandboxctl.toml") << "[hooks]\nbefore = \"echo before >> '" << trace.string()
+                                           << "'; sleep 301.5; echo late >> '" << trace.string()
+                                           << "'\"\nafter = \"echo after >> '" << trace.string() << "'\"\n";
+    BackgroundTool tool({"refresh", "--source", model.source(), "--target", model.target(), "-c",
+                         (dir / "sandboxctl.toml").string()},
+                        {{"XDG_STATE_HOME", (dir / "state").string()}});
+    ASSERT_TRUE(wait_until([&] { return slurp(trace) == "before\n"; }, 60));
+    tool.send(SIGINT);
+    auto run = tool.finish();
+    EXPECT_EQ(run.exit_code, 1) << run.all();
+    auto first = run.err.find("interrupted by signal 2 (SIGINT)");
+    EXPECT_NE(first, std::string::npos) << run.err;
+    EXPECT_EQ(run.err.find("interrupted", first + 1), std::string::npos) << run.err;
+    EXPECT_EQ(slurp(trace), "before\nafter\n");
+    EXPECT_NE(std::system("pgrep -f 'sleep 30[1].5' >/dev/null"), 0) << "the hook's child still runs";
 }
 
 }  // namespace

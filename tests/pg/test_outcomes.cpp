@@ -164,5 +164,39 @@ TEST_F(Outcomes, SessionsOfOtherMembersAreNamed) {
     EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), -1);
 }
 
+// Issue 9: verify looked only at the target role's tables; one the login
+// made (without SET ROLE) went unnoticed.
+TEST_F(Outcomes, VerifyCountsTablesOfAnyOwnerOnlyInTheSandbox) {
+    ASSERT_EQ(refresh_here().exit_code, 0);
+    cluster().psql(model_->sandbox(), "SET ROLE sbx_sandbox_login; CREATE TABLE agent_scratch (id int)");
+    auto run = tool({"verify", "--source", model_->source(), "--target", model_->target()});
+    EXPECT_EQ(run.exit_code, 4) << run.all();
+    EXPECT_NE(run.out.find("relation public.agent_scratch (owner sbx_sandbox_login): only in the sandbox"),
+              std::string::npos)
+        << run.out;
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
+
+namespace sandboxctl::test {
+namespace {
+
+// Issue 9: on a terminal nothing was shown during the schema dump and
+// post-data (3 s of a 4.5 s refresh). util-linux `script` gives the run a
+// terminal.
+TEST_F(Outcomes, EveryPhaseShowsAStatusLineOnATerminal) {
+    std::string command = "XDG_STATE_HOME='" + (dir_ / "state").string() + "' '" SANDBOXCTL_BINARY "' refresh --source '" +
+                          model_->source() + "' --target '" + model_->target() + "'";
+    auto typescript = dir_ / "typescript";
+    int status = std::system(("script -qec \"" + command + "\" '" + typescript.string() + "' >/dev/null").c_str());
+    ASSERT_EQ(status, 0);
+    std::ifstream in(typescript);
+    std::string screen((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const char* phase : {"schema dump...", "schema (pre-data)...", "schema (post-data)...", "commit..."}) {
+        EXPECT_NE(screen.find(phase), std::string::npos) << phase;
+    }
+}
+
 }  // namespace
 }  // namespace sandboxctl::test

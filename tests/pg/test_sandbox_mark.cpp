@@ -58,6 +58,14 @@ TEST_F(SandboxMark, SwappedSourceAndTargetCannotReplaceProd) {
                             app_role});
     EXPECT_EQ(doctor.exit_code, 3) << doctor.all();
     EXPECT_NE(doctor.out.find("FAIL target is marked as a sandbox"), std::string::npos) << doctor.out;
+    // Target credentials that can write prod, said in a sentence that reads.
+    auto writer = run_tool({"doctor", "--source", model_->source(), "--target",
+                            cluster().login_conninfo(app_login, app_password, model_->sandbox())});
+    EXPECT_EQ(writer.exit_code, 3) << writer.all();
+    EXPECT_NE(writer.out.find("FAIL target credentials cannot write the source: they can connect to the source "
+                              "database and could write it: it may CREATE in the database; "),
+              std::string::npos)
+        << writer.out;
 }
 
 TEST_F(SandboxMark, FirstRefreshMarksAndTheCleanKeepsTheMark) {

@@ -106,3 +106,19 @@ TEST(Config, WrongTypesAreErrors) {
 TEST(Config, MissingFileIsAUsageError) {
     EXPECT_NE(error_of("/nonexistent/sandboxctl.toml").find("could not read configuration file"), std::string::npos);
 }
+
+// Issue 9: `-c DIRECTORY` was silently ignored, and duration errors in the
+// file lacked its file:line:column.
+TEST(Config, ADirectoryIsNotAConfigFile) {
+    sandboxctl::TempDir dir;
+    EXPECT_NE(error_of(dir.path()).find("configuration file \"" + dir.path().string() + "\" is a directory"),
+              std::string::npos);
+}
+
+TEST(Config, DurationErrorsNameFileLineAndColumn) {
+    sandboxctl::TempDir dir;
+    auto path = write(dir, "[refresh]\nlock_timeout = \"5 parsecs\"\n");
+    auto error = error_of(path);
+    EXPECT_TRUE(error.starts_with(path.string() + ":2:")) << error;
+    EXPECT_NE(error.find("refresh.lock_timeout"), std::string::npos) << error;
+}

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/secrets.hpp"
+#include "pg/connection.hpp"
 #include "pg/conninfo.hpp"
 
 using sandboxctl::pg::ConnInfo;
@@ -72,4 +73,13 @@ TEST(ConnInfo, ParseErrorsDoNotEchoTheInput) {
         EXPECT_EQ(std::string(e.what()).find("def"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("invalid source connection string"), std::string::npos);
     }
+}
+
+// Issue 9: errors quoted pg_restore's scripts as `query "--"`.
+TEST(Queries, AreNamedByTheirFirstStatementLine) {
+    using sandboxctl::pg::first_statement_line;
+    EXPECT_EQ(first_statement_line("--\n-- Name: t; Type: TABLE\n--\n\n  CREATE TABLE t (id int);\n"),
+              "CREATE TABLE t (id int);");
+    EXPECT_EQ(first_statement_line("SELECT 1"), "SELECT 1");
+    EXPECT_EQ(first_statement_line("-- only a comment\n"), "");
 }
