@@ -145,13 +145,34 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
     DeltaStats counts;
     auto count = [&](const std::string& sql) { return std::stoll(conn.query_value(sql)); };
     if (!t.primary_key.empty()) {
-        auto diff = keyed_diff(t, g, restrict_to_log);
-        counts.deleted = count(fmt::format("SELECT count(*) FROM ONLY {} t WHERE {}", t.qualified(), diff.extra));
-        counts.inserted = count(fmt::format("SELECT count(*) FROM {} g WHERE {}", g, diff.missing));
-        if (!diff.changed.empty()) {
-            counts.updated =
-                count(fmt::format("SELECT count(*) FROM ONLY {} t JOIN {} g ON {}", t.qualified(), g, diff.changed));
+        // One pass, hash joins: the logged keys (or every key) against the
+        // table and the cache; ctid is NULL on the side a key is missing from.
+        auto columns = updatable_columns(t);
+        std::string changed = columns.empty() ? "false" : differs(t, columns);
+        std::string from;
+        if (restrict_to_log) {
+            auto names = key_names(t);
+            auto cached_keys = cached_key_values(t);
+            std::vector<std::string> logged, on_t, on_g;
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                logged.push_back(fmt::format("(key ->> {})::{} AS k{}", pg::quote_literal(names[i]), t.primary_key[i].second, i));
+                on_t.push_back(fmt::format("t.{} = k.k{}", pg::quote_ident(names[i]), i));
+                on_g.push_back(fmt::format("{} = k.k{}", cached_keys[i], i));
+            }
+            from = fmt::format("(SELECT DISTINCT {} FROM sandboxctl.changes WHERE relid = {} AND key IS NOT NULL) k "
+                               "LEFT JOIN ONLY {} t ON {} LEFT JOIN {} g ON {}",
+                               join(logged, ", "), t.oid, t.qualified(), join(on_t, " AND "), g, join(on_g, " AND "));
+        } else {
+            from = fmt::format("ONLY {} t FULL JOIN {} g ON {}", t.qualified(), g, key_match(t));
         }
+        auto r = conn.exec(fmt::format(
+            "SELECT count(*) FILTER (WHERE g.ctid IS NULL AND t.ctid IS NOT NULL), "
+            "count(*) FILTER (WHERE t.ctid IS NULL AND g.ctid IS NOT NULL), "
+            "count(*) FILTER (WHERE t.ctid IS NOT NULL AND g.ctid IS NOT NULL AND {}) FROM {}",
+            changed, from));
+        counts.deleted = r.get_int(0, 0);
+        counts.inserted = r.get_int(0, 1);
+        counts.updated = r.get_int(0, 2);
         return counts;
     }
     if (t.copy_columns.empty()) {
@@ -173,6 +194,33 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
     counts.inserted = count(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", rows_of(g, cached),
                                         rows_of("ONLY " + t.qualified(), mine)));
     return counts;
+}
+
+// A reload inserts every row: checking each one's foreign keys row by row
+// costs more than the insert itself, so the table's own foreign keys are
+// dropped for it and added back after (one validating query each, NOT VALID
+// kept as it was), with their comments. Inherited ones (partitions) stay.
+struct ForeignKeys {
+    std::string drop, add;
+};
+
+ForeignKeys own_foreign_keys(pg::Connection& conn, const catalog::Relation& t) {
+    auto r = conn.exec(
+        "SELECT pg_catalog.quote_ident(conname), pg_catalog.pg_get_constraintdef(oid), "
+        "pg_catalog.obj_description(oid, 'pg_constraint') FROM pg_catalog.pg_constraint "
+        "WHERE conrelid = $1::pg_catalog.oid AND contype = 'f' AND conislocal AND coninhcount = 0 AND conparentid = 0 "
+        "ORDER BY conname",
+        {std::to_string(t.oid)});
+    ForeignKeys out;
+    for (int row = 0; row < r.rows(); ++row) {
+        out.drop += fmt::format("ALTER TABLE ONLY {} DROP CONSTRAINT {};\n", t.qualified(), r.get(row, 0));
+        out.add += fmt::format("ALTER TABLE ONLY {} ADD CONSTRAINT {} {};\n", t.qualified(), r.get(row, 0), r.get(row, 1));
+        if (!r.is_null(row, 2)) {
+            out.add += fmt::format("COMMENT ON CONSTRAINT {} ON {} IS {};\n", r.get(row, 0), t.qualified(),
+                                   pg::quote_literal(r.get(row, 2)));
+        }
+    }
+    return out;
 }
 
 enum class StepKind { remove, insert, update, reload };
@@ -425,6 +473,9 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
     }
     tables = parents_first(tables, conn);
     stats.tables = static_cast<int>(tables.size());
+    // The log has no statistics of its own; with many keys, joins on them
+    // are planned as hash joins only once it has.
+    if (!bulk.empty()) conn.exec("ANALYZE sandboxctl.changes");
     TriggerPause pause(conn, tables, bulk);
     conn.exec("SET CONSTRAINTS ALL DEFERRED");
 
@@ -451,7 +502,8 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
             auto counts = reload_counts(conn, t, g, !whole[t.oid]);
             std::string empty = referenced.contains(t.oid) ? "DELETE FROM ONLY " + t.qualified()
                                                            : "TRUNCATE ONLY " + t.qualified();
-            steps.push_back({StepKind::reload, t.display(), empty + ";\n" + insert_all, counts});
+            auto keys = own_foreign_keys(conn, t);
+            steps.push_back({StepKind::reload, t.display(), keys.drop + empty + ";\n" + insert_all + ";\n" + keys.add, counts});
             continue;
         }
         auto diff = keyed_diff(t, g, !whole[t.oid]);

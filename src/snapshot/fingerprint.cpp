@@ -8,9 +8,11 @@ namespace sandboxctl::snapshot {
 // (for the objects in the sandbox's schemas), named by identity, never oid.
 // Comments of every kind come from pg_description in one item; ACLs (which a
 // full reset rebuilds as the snapshot has them) with their object.
+bool has_current_format(const std::string& fingerprint) { return fingerprint.starts_with(fingerprint_format); }
+
 std::string schema_fingerprint(pg::Connection& conn) {
     conn.exec("SET LOCAL search_path = pg_catalog");
-    return conn.query_value(R"(
+    return fingerprint_format + conn.query_value(R"(
 WITH ns AS (
   SELECT oid FROM pg_namespace
   WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'sandboxctl', 'sandboxctl_golden')

@@ -116,9 +116,10 @@ enum class CacheUse { reuse_if_sound, rebuild };
 
 // After a full reset: tracking is installed afresh; the cache, which belongs
 // to the login and survived, is reused if it holds this snapshot and its seal
-// was intact.
+// was intact. The baseline records the snapshot's fingerprint, computed now
+// from the rebuilt schema if the manifest's has an older format.
 void install_tracking_and_cache(pg::Connection& conn, const std::string& role, const std::string& name,
-                                const std::string& fingerprint, CacheUse cache_use) {
+                                const std::string& manifest_fingerprint, CacheUse cache_use) {
     auto catalog = catalog::read_catalog(conn);
     auto plan = sandbox_plan(catalog, role);
     install_tracking(conn, trackable(plan));
@@ -128,6 +129,7 @@ void install_tracking_and_cache(pg::Connection& conn, const std::string& role, c
         build_cache(conn, plan.data, name, role);
     }
     clear_changes(conn);
+    auto fingerprint = has_current_format(manifest_fingerprint) ? manifest_fingerprint : schema_fingerprint(conn);
     write_baseline(conn, name, fingerprint);
 }
 
@@ -203,6 +205,13 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
     return result;
 }
 
+// The snapshot's schema fingerprint: the manifest's, or, for a snapshot whose
+// fingerprint has an older format, the one the last full reset computed from
+// the schema it rebuilt.
+std::string expected_fingerprint(const Manifest& manifest, const Baseline& baseline) {
+    return has_current_format(manifest.schema_fingerprint) ? manifest.schema_fingerprint : baseline.fingerprint;
+}
+
 // Why a delta reset cannot be trusted to reach snapshot `name`, or "" if it
 // can: the log must count from that snapshot, the cache hold it, the schema
 // match it, and neither tracking nor cache may have been altered since the
@@ -212,7 +221,7 @@ std::string why_not_delta(pg::Connection& conn, const std::optional<Baseline>& b
                           bool cache_sound) {
     if (!baseline || baseline->snapshot != name) return "the change log counts from another snapshot";
     if (!cached || *cached != name) return "the golden cache holds another snapshot";
-    if (catalog_signal(conn) != baseline->signal && schema_fingerprint(conn) != manifest.schema_fingerprint) {
+    if (catalog_signal(conn) != baseline->signal && schema_fingerprint(conn) != expected_fingerprint(manifest, *baseline)) {
         return "the schema changed since the snapshot";
     }
     if (baseline->tracking_seal.empty()) return "the change tracking was set up by an older sandboxctl";
@@ -326,7 +335,7 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
         result.delta = restore_from_cache(conn, dirty, tables);
         result.sequences_set = set_sequences(conn, manifest.sequences);
         clear_changes(conn);
-        write_baseline(conn, name, manifest.schema_fingerprint);
+        write_baseline(conn, name, expected_fingerprint(manifest, *baseline));
         interrupt::phase_boundary("commit");
         conn.exec("COMMIT");
         failpoint::reach("committed");
