@@ -221,10 +221,13 @@ std::string why_not_delta(pg::Connection& conn, const std::optional<Baseline>& b
                           bool cache_sound) {
     if (!baseline || baseline->snapshot != name) return "the change log counts from another snapshot";
     if (!cached || *cached != name) return "the golden cache holds another snapshot";
-    if (catalog_signal(conn) != baseline->signal && schema_fingerprint(conn) != expected_fingerprint(manifest, *baseline)) {
+    auto fingerprint = expected_fingerprint(manifest, *baseline);
+    if (baseline->tracking_seal.empty() || !has_current_format(fingerprint)) {
+        return "the change tracking was set up by an older sandboxctl";
+    }
+    if (catalog_signal(conn) != baseline->signal && schema_fingerprint(conn) != fingerprint) {
         return "the schema changed since the snapshot";
     }
-    if (baseline->tracking_seal.empty()) return "the change tracking was set up by an older sandboxctl";
     if (tracking_seal(conn) != baseline->tracking_seal) return "the change tracking was altered since the last reset";
     if (!cache_sound) return "the golden cache was altered since the last reset";
     return "";
