@@ -127,12 +127,13 @@ struct Diff {
 
 Diff keyed_diff(const catalog::Relation& t, const std::string& g, bool restrict_to_log) {
     auto keys = key_names(t);
-    std::string in_log_t = restrict_to_log ? fmt::format(" AND ({}) IN ({})", join(quoted(keys, "t."), ", "), logged_keys(t))
-                                           : "";
-    std::string in_log_g = restrict_to_log ? fmt::format(" AND ({}) IN ({})", join(cached_key_values(t), ", "), logged_keys(t))
-                                           : "";
+    auto in_log = [&](const std::vector<std::string>& key_values) {
+        return restrict_to_log ? fmt::format(" AND ({}) IN ({})", join(key_values, ", "), logged_keys(t)) : "";
+    };
+    std::string in_log_t = in_log(quoted(keys, "t.")), in_log_g = in_log(cached_key_values(t));
     Diff diff;
-    diff.missing = fmt::format("NOT EXISTS (SELECT 1 FROM ONLY {} t WHERE {}){}", t.qualified(), key_match(t), in_log_g);
+    diff.missing =
+        fmt::format("NOT EXISTS (SELECT 1 FROM ONLY {} t WHERE {}){}", t.qualified(), key_match(t), in_log_g);
     diff.extra = fmt::format("NOT EXISTS (SELECT 1 FROM {} g WHERE {}){}", g, key_match(t), in_log_t);
     auto columns = updatable_columns(t);
     if (!columns.empty()) diff.changed = key_match(t) + " AND " + differs(t, columns) + in_log_t;
@@ -155,7 +156,8 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
             auto cached_keys = cached_key_values(t);
             std::vector<std::string> logged, on_t, on_g;
             for (std::size_t i = 0; i < names.size(); ++i) {
-                logged.push_back(fmt::format("(key ->> {})::{} AS k{}", pg::quote_literal(names[i]), t.primary_key[i].second, i));
+                logged.push_back(
+                    fmt::format("(key ->> {})::{} AS k{}", pg::quote_literal(names[i]), t.primary_key[i].second, i));
                 on_t.push_back(fmt::format("t.{} = k.k{}", pg::quote_ident(names[i]), i));
                 on_g.push_back(fmt::format("{} = k.k{}", cached_keys[i], i));
             }
@@ -176,7 +178,8 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
         return counts;
     }
     if (t.copy_columns.empty()) {
-        long long mine = count("SELECT count(*) FROM ONLY " + t.qualified()), cached = count("SELECT count(*) FROM " + g);
+        long long mine = count("SELECT count(*) FROM ONLY " + t.qualified());
+        long long cached = count("SELECT count(*) FROM " + g);
         counts.deleted = std::max(0LL, mine - cached);
         counts.inserted = std::max(0LL, cached - mine);
         return counts;
@@ -189,10 +192,9 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
     auto rows_of = [&](const std::string& from, const std::vector<std::string>& columns) {
         return fmt::format("SELECT {} FROM {}", join(columns, ", "), from);
     };
-    counts.deleted = count(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", rows_of("ONLY " + t.qualified(), mine),
-                                       rows_of(g, cached)));
-    counts.inserted = count(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", rows_of(g, cached),
-                                        rows_of("ONLY " + t.qualified(), mine)));
+    std::string table_rows = rows_of("ONLY " + t.qualified(), mine), cache_rows = rows_of(g, cached);
+    counts.deleted = count(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", table_rows, cache_rows));
+    counts.inserted = count(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", cache_rows, table_rows));
     return counts;
 }
 
@@ -214,7 +216,8 @@ ForeignKeys own_foreign_keys(pg::Connection& conn, const catalog::Relation& t) {
     ForeignKeys out;
     for (int row = 0; row < r.rows(); ++row) {
         out.drop += fmt::format("ALTER TABLE ONLY {} DROP CONSTRAINT {};\n", t.qualified(), r.get(row, 0));
-        out.add += fmt::format("ALTER TABLE ONLY {} ADD CONSTRAINT {} {};\n", t.qualified(), r.get(row, 0), r.get(row, 1));
+        out.add +=
+            fmt::format("ALTER TABLE ONLY {} ADD CONSTRAINT {} {};\n", t.qualified(), r.get(row, 0), r.get(row, 1));
         if (!r.is_null(row, 2)) {
             out.add += fmt::format("COMMENT ON CONSTRAINT {} ON {} IS {};\n", r.get(row, 0), t.qualified(),
                                    pg::quote_literal(r.get(row, 2)));
@@ -410,7 +413,8 @@ namespace {
 // Tables that foreign keys of other tables reference: TRUNCATE would refuse
 // them (or, with CASCADE, empty the referencing tables too).
 std::set<unsigned> referenced_tables(pg::Connection& conn) {
-    auto r = conn.exec("SELECT DISTINCT confrelid FROM pg_catalog.pg_constraint WHERE contype = 'f' AND conrelid <> confrelid");
+    auto r = conn.exec(
+        "SELECT DISTINCT confrelid FROM pg_catalog.pg_constraint WHERE contype = 'f' AND conrelid <> confrelid");
     std::set<unsigned> out;
     for (int row = 0; row < r.rows(); ++row) out.insert(static_cast<unsigned>(r.get_int(row, 0)));
     return out;
@@ -503,7 +507,8 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
             std::string empty = referenced.contains(t.oid) ? "DELETE FROM ONLY " + t.qualified()
                                                            : "TRUNCATE ONLY " + t.qualified();
             auto keys = own_foreign_keys(conn, t);
-            steps.push_back({StepKind::reload, t.display(), keys.drop + empty + ";\n" + insert_all + ";\n" + keys.add, counts});
+            std::string sql = keys.drop + empty + ";\n" + insert_all + ";\n" + keys.add;
+            steps.push_back({StepKind::reload, t.display(), sql, counts});
             continue;
         }
         auto diff = keyed_diff(t, g, !whole[t.oid]);

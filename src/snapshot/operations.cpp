@@ -326,7 +326,8 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
     auto cached = cached_snapshot(conn);
     bool cache_sound = cached && *cached == name && baseline && !baseline->cache_seal.empty() &&
                        cache_seal(conn) == baseline->cache_seal;
-    std::string why_full = force_full ? "--full was given" : why_not_delta(conn, baseline, cached, name, manifest, cache_sound);
+    std::string why_full =
+        force_full ? "--full was given" : why_not_delta(conn, baseline, cached, name, manifest, cache_sound);
     if (why_full.empty()) {
         ResetResult result{name, false, ""};
         interrupt::phase_boundary("delta");

@@ -86,8 +86,8 @@ TEST_F(ResetTamper, TrackingTriggerDroppedOrItsFunctionReplaced) {
     model_->sandbox_sql("SET ROLE sbx_sandbox_login; DROP TRIGGER sandboxctl_track_row ON \"MixedCase\"; "
                         "INSERT INTO \"MixedCase\" VALUES (777, 'unlogged');");
     expect_full_reset_because(tracking_altered);
-    auto function = model_->sandbox_sql(
-        "SELECT tgfoid::regproc FROM pg_trigger WHERE tgrelid = 'kitchen_sink'::regclass AND tgname = 'sandboxctl_track_row'");
+    auto function = model_->sandbox_sql("SELECT tgfoid::regproc FROM pg_trigger "
+                                        "WHERE tgrelid = 'kitchen_sink'::regclass AND tgname = 'sandboxctl_track_row'");
     function.pop_back();
     model_->sandbox_sql("SET ROLE sbx_sandbox_login; CREATE OR REPLACE FUNCTION " + function +
                         "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN RETURN NULL; END $$; "
