@@ -17,6 +17,7 @@ nlohmann::json reset_json(const snapshot::ResetResult& r) {
             {"mode", r.full ? "full" : "delta"},
             {"why_full", r.why_full},
             {"tables", r.full ? r.tables_loaded : r.delta.tables},
+            {"tables_reloaded", r.delta.reloaded},
             {"rows_deleted", r.delta.deleted},
             {"rows_inserted", r.full ? r.rows_loaded : r.delta.inserted},
             {"rows_updated", r.delta.updated},
@@ -31,8 +32,10 @@ void add_reset_command(CLI::App& app, Context& context) {
     command->footer(R"(
 Delta reset (default): only the rows that the change log names are put back, from the golden
 cache inside the sandbox database; sequences are set exactly. Full reset (--full, or
-automatically when the schema drifted from the snapshot or the log counts from another
-snapshot): the sandbox is rebuilt from the snapshot's files. Both run in one transaction with
+automatically when the schema drifted from the snapshot, the log counts from another
+snapshot, or the change tracking or golden cache was altered since the last reset): the
+sandbox is rebuilt from the snapshot's files. Tables with many logged changes are reloaded
+whole from the cache; the counts are rows actually deleted, inserted and updated. Both run in one transaction with
 exclusive access, as refresh does; user triggers do not fire.)");
     command->add_option("NAME", context.reset_name, "Snapshot (default: the one the sandbox was last reset to)");
     command->add_flag("--full", context.full, "Rebuild everything from the snapshot files");
@@ -50,8 +53,9 @@ exclusive access, as refresh does; user triggers do not fire.)");
                            r.snapshot, r.why_full, r.tables_loaded, r.rows_loaded, r.sequences_set,
                            format_duration(r.elapsed));
             } else {
-                fmt::print(out, "delta reset to \"{}\": {} tables, {} rows deleted, {} inserted, {} updated, in {}\n",
-                           r.snapshot, r.delta.tables, r.delta.deleted, r.delta.inserted, r.delta.updated,
+                std::string reloaded = r.delta.reloaded ? fmt::format(" ({} reloaded whole)", r.delta.reloaded) : "";
+                fmt::print(out, "delta reset to \"{}\": {} tables{}, {} rows deleted, {} inserted, {} updated, in {}\n",
+                           r.snapshot, r.delta.tables, reloaded, r.delta.deleted, r.delta.inserted, r.delta.updated,
                            format_duration(r.elapsed));
             }
             if (!context.json_path.empty()) report::write_json_file(reset_json(r), context.json_path);

@@ -84,12 +84,155 @@ std::string logged_keys(const catalog::Relation& t) {
                        join(columns, ", "), t.oid);
 }
 
-enum class StepKind { remove, insert, update };
+// "(t.a::text, ...) IS DISTINCT FROM (g.a::text, ...)" over the columns an
+// update sets: compared as text, as every type has a text form (json, point
+// and others have no equality operator) and the cache holds some as text.
+std::string differs(const catalog::Relation& t, const std::vector<std::size_t>& columns) {
+    std::vector<std::string> mine, cached;
+    for (std::size_t i : columns) {
+        mine.push_back("t." + pg::quote_ident(t.copy_columns[i]) + "::text");
+        cached.push_back("g." + pg::quote_ident(t.copy_columns[i]) + "::text");
+    }
+    return fmt::format("({}) IS DISTINCT FROM ({})", join(mine, ", "), join(cached, ", "));
+}
+
+// The columns an update sets: all but the key and identity ALWAYS columns.
+std::vector<std::size_t> updatable_columns(const catalog::Relation& t) {
+    auto keys = key_names(t);
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < t.copy_columns.size(); ++i) {
+        const auto& c = t.copy_columns[i];
+        bool is_key = std::find(keys.begin(), keys.end(), c) != keys.end();
+        bool identity = std::find(t.identity_always.begin(), t.identity_always.end(), c) != t.identity_always.end();
+        if (!is_key && !identity) out.push_back(i);
+    }
+    return out;
+}
+
+// How a dirty table is put back.
+enum class Restore {
+    keys,    // the logged keys' rows, tracking left on (few rows)
+    bulk,    // the same statements over many rows (or the whole table), tracking paused
+    reload,  // TRUNCATE (or DELETE) and every cached row inserted, tracking paused
+};
+
+// The rows of one table that differ from the cache, as the WHERE clauses of
+// the statements that put them back (restricted to the logged keys, unless
+// the whole table is to be compared).
+struct Diff {
+    std::string missing;  // cache rows absent from the table (alias g)
+    std::string extra;    // table rows absent from the cache (alias t)
+    std::string changed;  // rows in both whose content differs (aliases t, g)
+};
+
+Diff keyed_diff(const catalog::Relation& t, const std::string& g, bool restrict_to_log) {
+    auto keys = key_names(t);
+    auto in_log = [&](const std::vector<std::string>& key_values) {
+        return restrict_to_log ? fmt::format(" AND ({}) IN ({})", join(key_values, ", "), logged_keys(t)) : "";
+    };
+    std::string in_log_t = in_log(quoted(keys, "t.")), in_log_g = in_log(cached_key_values(t));
+    Diff diff;
+    diff.missing =
+        fmt::format("NOT EXISTS (SELECT 1 FROM ONLY {} t WHERE {}){}", t.qualified(), key_match(t), in_log_g);
+    diff.extra = fmt::format("NOT EXISTS (SELECT 1 FROM {} g WHERE {}){}", g, key_match(t), in_log_t);
+    auto columns = updatable_columns(t);
+    if (!columns.empty()) diff.changed = key_match(t) + " AND " + differs(t, columns) + in_log_t;
+    return diff;
+}
+
+// Counts of what a reload changes, computed before it (read-only): by key,
+// or for a table without one as multisets of rows (EXCEPT ALL).
+DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const std::string& g, bool restrict_to_log) {
+    DeltaStats counts;
+    auto count = [&](const std::string& sql) { return std::stoll(conn.query_value(sql)); };
+    if (!t.primary_key.empty()) {
+        // One pass, hash joins: the logged keys (or every key) against the
+        // table and the cache; ctid is NULL on the side a key is missing from.
+        auto columns = updatable_columns(t);
+        std::string changed = columns.empty() ? "false" : differs(t, columns);
+        std::string from;
+        if (restrict_to_log) {
+            auto names = key_names(t);
+            auto cached_keys = cached_key_values(t);
+            std::vector<std::string> logged, on_t, on_g;
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                logged.push_back(
+                    fmt::format("(key ->> {})::{} AS k{}", pg::quote_literal(names[i]), t.primary_key[i].second, i));
+                on_t.push_back(fmt::format("t.{} = k.k{}", pg::quote_ident(names[i]), i));
+                on_g.push_back(fmt::format("{} = k.k{}", cached_keys[i], i));
+            }
+            from = fmt::format("(SELECT DISTINCT {} FROM sandboxctl.changes WHERE relid = {} AND key IS NOT NULL) k "
+                               "LEFT JOIN ONLY {} t ON {} LEFT JOIN {} g ON {}",
+                               join(logged, ", "), t.oid, t.qualified(), join(on_t, " AND "), g, join(on_g, " AND "));
+        } else {
+            from = fmt::format("ONLY {} t FULL JOIN {} g ON {}", t.qualified(), g, key_match(t));
+        }
+        auto r = conn.exec(fmt::format(
+            "SELECT count(*) FILTER (WHERE g.ctid IS NULL AND t.ctid IS NOT NULL), "
+            "count(*) FILTER (WHERE t.ctid IS NULL AND g.ctid IS NOT NULL), "
+            "count(*) FILTER (WHERE t.ctid IS NOT NULL AND g.ctid IS NOT NULL AND {}) FROM {}",
+            changed, from));
+        counts.deleted = r.get_int(0, 0);
+        counts.inserted = r.get_int(0, 1);
+        counts.updated = r.get_int(0, 2);
+        return counts;
+    }
+    if (t.copy_columns.empty()) {
+        long long mine = count("SELECT count(*) FROM ONLY " + t.qualified());
+        long long cached = count("SELECT count(*) FROM " + g);
+        counts.deleted = std::max(0LL, mine - cached);
+        counts.inserted = std::max(0LL, cached - mine);
+        return counts;
+    }
+    std::vector<std::string> mine, cached;
+    for (const auto& c : t.copy_columns) {
+        mine.push_back(pg::quote_ident(c) + "::text");
+        cached.push_back(pg::quote_ident(c) + "::text");
+    }
+    auto rows_of = [&](const std::string& from, const std::vector<std::string>& columns) {
+        return fmt::format("SELECT {} FROM {}", join(columns, ", "), from);
+    };
+    std::string table_rows = rows_of("ONLY " + t.qualified(), mine), cache_rows = rows_of(g, cached);
+    counts.deleted = count(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", table_rows, cache_rows));
+    counts.inserted = count(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", cache_rows, table_rows));
+    return counts;
+}
+
+// A reload inserts every row: checking each one's foreign keys row by row
+// costs more than the insert itself, so the table's own foreign keys are
+// dropped for it and added back after (one validating query each, NOT VALID
+// kept as it was), with their comments. Inherited ones (partitions) stay.
+struct ForeignKeys {
+    std::string drop, add;
+};
+
+ForeignKeys own_foreign_keys(pg::Connection& conn, const catalog::Relation& t) {
+    auto r = conn.exec(
+        "SELECT pg_catalog.quote_ident(conname), pg_catalog.pg_get_constraintdef(oid), "
+        "pg_catalog.obj_description(oid, 'pg_constraint') FROM pg_catalog.pg_constraint "
+        "WHERE conrelid = $1::pg_catalog.oid AND contype = 'f' AND conislocal AND coninhcount = 0 AND conparentid = 0 "
+        "ORDER BY conname",
+        {std::to_string(t.oid)});
+    ForeignKeys out;
+    for (int row = 0; row < r.rows(); ++row) {
+        out.drop += fmt::format("ALTER TABLE ONLY {} DROP CONSTRAINT {};\n", t.qualified(), r.get(row, 0));
+        out.add +=
+            fmt::format("ALTER TABLE ONLY {} ADD CONSTRAINT {} {};\n", t.qualified(), r.get(row, 0), r.get(row, 1));
+        if (!r.is_null(row, 2)) {
+            out.add += fmt::format("COMMENT ON CONSTRAINT {} ON {} IS {};\n", r.get(row, 0), t.qualified(),
+                                   pg::quote_literal(r.get(row, 2)));
+        }
+    }
+    return out;
+}
+
+enum class StepKind { remove, insert, update, reload };
 
 struct Step {
     StepKind kind;
     std::string table;
     std::string sql;
+    DeltaStats counts = {};  // for a reload: what it changes, counted before
 };
 
 // Orders dirty tables so that referenced (parent) tables come first.
@@ -122,21 +265,21 @@ std::vector<const catalog::Relation*> parents_first(std::vector<const catalog::R
 // Pauses the user triggers of the tables being reset (restoring exactly each
 // one's enabled state afterwards). sandboxctl's tracking triggers stay on
 // where few rows change (what they log is cleared with the rest of the log)
-// and are paused on tables restored whole, where they would log every row.
+// and are paused on tables restored in bulk, where they would log every row.
 class TriggerPause {
 public:
     TriggerPause(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables,
-                 const std::set<unsigned>& whole)
+                 const std::set<unsigned>& bulk)
         : conn_(conn) {
-        std::string oids, whole_oids = "0";
+        std::string oids, bulk_oids = "0";
         for (const auto* t : tables) oids += (oids.empty() ? "" : ",") + std::to_string(t->oid);
-        for (unsigned oid : whole) whole_oids += "," + std::to_string(oid);
+        for (unsigned oid : bulk) bulk_oids += "," + std::to_string(oid);
         if (oids.empty()) return;
         auto r = conn.exec(fmt::format(
             "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_catalog.pg_trigger "
             "WHERE tgrelid IN ({}) AND NOT tgisinternal AND tgenabled <> 'D' "
             "AND (tgname NOT LIKE 'sandboxctl\\_%' OR tgrelid IN ({}))",
-            oids, whole_oids));
+            oids, bulk_oids));
         std::string sql;
         for (int row = 0; row < r.rows(); ++row) {
             triggers_.push_back({r.get(row, 0), r.get(row, 1), r.get(row, 2)});
@@ -177,10 +320,18 @@ void run_steps(pg::Connection& conn, std::vector<Step> steps, DeltaStats& stats)
         for (auto& step : steps) {
             conn.exec("SAVEPOINT sandboxctl_step");
             try {
-                long long rows = affected(conn, step.sql);
-                (step.kind == StepKind::remove ? stats.deleted
-                 : step.kind == StepKind::insert ? stats.inserted
-                                                 : stats.updated) += rows;
+                if (step.kind == StepKind::reload) {
+                    conn.exec(step.sql);
+                    stats.deleted += step.counts.deleted;
+                    stats.inserted += step.counts.inserted;
+                    stats.updated += step.counts.updated;
+                    ++stats.reloaded;
+                } else {
+                    long long rows = affected(conn, step.sql);
+                    (step.kind == StepKind::remove   ? stats.deleted
+                     : step.kind == StepKind::insert ? stats.inserted
+                                                     : stats.updated) += rows;
+                }
                 conn.exec("RELEASE SAVEPOINT sandboxctl_step");
             } catch (const pg::PgError& e) {
                 if (e.sqlstate() != "23503" && e.sqlstate() != "23505") {
@@ -229,7 +380,25 @@ void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation
     sql += "CREATE TABLE sandboxctl_golden.meta (snapshot text NOT NULL);\n";
     conn.exec(sql);
     conn.exec("INSERT INTO sandboxctl_golden.meta VALUES ($1)", {snapshot});
+    // Read-only from now on, for the login too (see cache_seal).
+    conn.exec("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA sandboxctl_golden "
+              "FROM CURRENT_USER");
     grant_cache(conn, reader_role);
+}
+
+std::string cache_seal(pg::Connection& conn) {
+    return conn.query_value(R"(
+WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = 'sandboxctl_golden'),
+own AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns))
+SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
+  SELECT 'ns ' || oid || ':' || xmin FROM ns
+  UNION ALL SELECT 'rel ' || oid || ':' || xmin FROM own
+  UNION ALL SELECT 'att ' || attrelid || '.' || attnum || ':' || xmin FROM pg_catalog.pg_attribute
+             WHERE attnum > 0 AND attrelid IN (SELECT oid FROM own)
+  UNION ALL SELECT 'trg ' || oid || ':' || xmin FROM pg_catalog.pg_trigger WHERE tgrelid IN (SELECT oid FROM own)
+  UNION ALL SELECT 'rule ' || oid || ':' || xmin FROM pg_catalog.pg_rewrite WHERE ev_class IN (SELECT oid FROM own)
+  UNION ALL SELECT 'pol ' || oid || ':' || xmin FROM pg_catalog.pg_policy WHERE polrelid IN (SELECT oid FROM own)
+) items(item))");
 }
 
 std::optional<std::string> cached_snapshot(pg::Connection& conn) {
@@ -239,19 +408,59 @@ std::optional<std::string> cached_snapshot(pg::Connection& conn) {
     return r.get(0, 0);
 }
 
+namespace {
+
+// Tables that foreign keys of other tables reference: TRUNCATE would refuse
+// them (or, with CASCADE, empty the referencing tables too).
+std::set<unsigned> referenced_tables(pg::Connection& conn) {
+    auto r = conn.exec(
+        "SELECT DISTINCT confrelid FROM pg_catalog.pg_constraint WHERE contype = 'f' AND conrelid <> confrelid");
+    std::set<unsigned> out;
+    for (int row = 0; row < r.rows(); ++row) out.insert(static_cast<unsigned>(r.get_int(row, 0)));
+    return out;
+}
+
+struct CachedTable {
+    std::string name;
+    double rows = 0;  // pg_class.reltuples of the cache table (analyzed when built)
+};
+
+// Cached tables are named by schema and name: oids change with a full reset.
+std::map<unsigned, CachedTable> cache_map(pg::Connection& conn) {
+    auto map = conn.exec(
+        "SELECT c.oid, t.cache, g.reltuples FROM sandboxctl_golden.tables t "
+        "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
+        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
+        "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass");
+    std::map<unsigned, CachedTable> out;
+    for (int row = 0; row < map.rows(); ++row) {
+        out[static_cast<unsigned>(map.get_int(row, 0))] = {map.get(row, 1), std::stod(map.get(row, 2))};
+    }
+    return out;
+}
+
+Restore choose_restore(const DirtyTable& d, const catalog::Relation& t, const CachedTable& cache, bool referenced) {
+    bool whole = d.whole || t.primary_key.empty();
+    bool large = d.keys >= bulk_min_keys && static_cast<double>(d.keys) * 10 >= cache.rows;
+    if (!whole && !large) return Restore::keys;
+    // A table without a key has no other way back than a reload (DELETE if
+    // it is referenced, through a unique key).
+    if (t.primary_key.empty() || !referenced) return Restore::reload;
+    return Restore::bulk;
+}
+
+}  // namespace
+
 DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable>& dirty,
                               const catalog::SourceCatalog& catalog) {
     DeltaStats stats;
-    // Cached tables are named by schema and name: oids change with a full reset.
-    auto map = conn.exec(
-        "SELECT c.oid, t.cache FROM sandboxctl_golden.tables t "
-        "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
-        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name");
-    std::map<unsigned, std::string> cache_of;
-    for (int row = 0; row < map.rows(); ++row) cache_of[static_cast<unsigned>(map.get_int(row, 0))] = map.get(row, 1);
+    auto cache_of = cache_map(conn);
+    auto referenced = referenced_tables(conn);
 
     std::vector<const catalog::Relation*> tables;
-    std::set<unsigned> whole;
+    std::map<unsigned, Restore> how;
+    std::map<unsigned, bool> whole;
+    std::set<unsigned> bulk;
     for (const auto& d : dirty) {
         const auto* t = catalog.find(d.oid);
         if (!t || !cache_of.contains(d.oid)) {
@@ -259,60 +468,59 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
                           "Run \"sandboxctl reset --full\".");
         }
         tables.push_back(t);
-        if (d.whole || t->primary_key.empty()) whole.insert(d.oid);
+        how[d.oid] = choose_restore(d, *t, cache_of[d.oid], referenced.contains(d.oid));
+        whole[d.oid] = d.whole || t->primary_key.empty();
+        if (how[d.oid] != Restore::keys) bulk.insert(d.oid);
+        log::detail("reset {}: {} keys logged{}, {} rows cached: {}", d.name, d.keys, d.whole ? " (whole table)" : "",
+                    static_cast<long long>(cache_of[d.oid].rows),
+                    how[d.oid] == Restore::keys ? "by key" : how[d.oid] == Restore::bulk ? "in bulk" : "reloaded whole");
     }
     tables = parents_first(tables, conn);
     stats.tables = static_cast<int>(tables.size());
-    TriggerPause pause(conn, tables, whole);
+    // The log has no statistics of its own; with many keys, joins on them
+    // are planned as hash joins only once it has.
+    if (!bulk.empty()) conn.exec("ANALYZE sandboxctl.changes");
+    TriggerPause pause(conn, tables, bulk);
     conn.exec("SET CONSTRAINTS ALL DEFERRED");
 
-    // Deletes children first, inserts parents first, updates last.
+    // Deletes children first, inserts (and reloads) parents first, updates last.
     std::vector<Step> steps, updates;
     for (auto it = tables.rbegin(); it != tables.rend(); ++it) {
         const auto& t = **it;
-        const std::string& g = cache_of[t.oid];
-        std::string keyed = whole.contains(t.oid) ? ""
-                                                  : fmt::format(" AND ({}) IN ({})", join(quoted(key_names(t), "t."), ", "),
-                                                                logged_keys(t));
-        if (t.primary_key.empty()) {
-            steps.push_back({StepKind::remove, t.display(), "DELETE FROM ONLY " + t.qualified()});
-        } else {
-            steps.push_back({StepKind::remove, t.display(), fmt::format("DELETE FROM ONLY {} t WHERE NOT EXISTS (SELECT 1 FROM {} g WHERE {}){}",
-                                                        t.qualified(), g, key_match(t), keyed)});
-        }
+        if (how[t.oid] == Restore::reload) continue;
+        auto diff = keyed_diff(t, cache_of[t.oid].name, !whole[t.oid]);
+        steps.push_back({StepKind::remove, t.display(),
+                         fmt::format("DELETE FROM ONLY {} t WHERE {}", t.qualified(), diff.extra)});
     }
     for (const auto* tp : tables) {
         const auto& t = *tp;
-        const std::string& g = cache_of[t.oid];
+        const std::string& g = cache_of[t.oid].name;
         std::string columns = join(quoted(t.copy_columns), ", ");
-        if (t.primary_key.empty()) {
-            steps.push_back({StepKind::insert, t.display(), t.copy_columns.empty()
-                                                ? fmt::format("INSERT INTO {} SELECT FROM {}", t.qualified(), g)
-                                                : fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} g",
-                                                              t.qualified(), columns, join(cached_values(t), ", "), g)});
+        std::string insert_all = t.copy_columns.empty()
+                                     ? fmt::format("INSERT INTO {} SELECT FROM {}", t.qualified(), g)
+                                     : fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} g",
+                                                   t.qualified(), columns, join(cached_values(t), ", "), g);
+        if (how[t.oid] == Restore::reload) {
+            // Counted now, before the table is emptied: rows outside the log
+            // are the cache's, so counting the logged keys is exact.
+            auto counts = reload_counts(conn, t, g, !whole[t.oid]);
+            std::string empty = referenced.contains(t.oid) ? "DELETE FROM ONLY " + t.qualified()
+                                                           : "TRUNCATE ONLY " + t.qualified();
+            auto keys = own_foreign_keys(conn, t);
+            std::string sql = keys.drop + empty + ";\n" + insert_all + ";\n" + keys.add;
+            steps.push_back({StepKind::reload, t.display(), sql, counts});
             continue;
         }
-        std::string keyed = whole.contains(t.oid) ? ""
-                                                  : fmt::format(" AND ({}) IN ({})", join(cached_key_values(t), ", "),
-                                                                logged_keys(t));
-        steps.push_back({StepKind::insert, t.display(), fmt::format("INSERT INTO {0} ({1}) OVERRIDING SYSTEM VALUE SELECT {2} FROM {3} g "
-                                                    "WHERE NOT EXISTS (SELECT 1 FROM ONLY {0} t WHERE {4}){5}",
-                                                    t.qualified(), columns, join(cached_values(t), ", "), g,
-                                                    key_match(t), keyed)});
+        auto diff = keyed_diff(t, g, !whole[t.oid]);
+        steps.push_back({StepKind::insert, t.display(), insert_all + " WHERE " + diff.missing});
+        if (diff.changed.empty()) continue;
         std::vector<std::string> assignments;
-        auto keys = key_names(t);
-        for (std::size_t i = 0; i < t.copy_columns.size(); ++i) {
-            const auto& c = t.copy_columns[i];
-            bool is_key = std::find(keys.begin(), keys.end(), c) != keys.end();
-            bool identity = std::find(t.identity_always.begin(), t.identity_always.end(), c) != t.identity_always.end();
-            if (!is_key && !identity) assignments.push_back(fmt::format("{} = {}", pg::quote_ident(c), cached_value(t, i)));
+        for (std::size_t i : updatable_columns(t)) {
+            assignments.push_back(fmt::format("{} = {}", pg::quote_ident(t.copy_columns[i]), cached_value(t, i)));
         }
-        if (assignments.empty()) continue;
-        std::string keyed_t = whole.contains(t.oid) ? ""
-                                                    : fmt::format(" AND ({}) IN ({})", join(quoted(keys, "t."), ", "),
-                                                                  logged_keys(t));
-        updates.push_back({StepKind::update, t.display(), fmt::format("UPDATE ONLY {} t SET {} FROM {} g WHERE {}{}", t.qualified(),
-                                                    join(assignments, ", "), g, key_match(t), keyed_t)});
+        updates.push_back({StepKind::update, t.display(),
+                           fmt::format("UPDATE ONLY {} t SET {} FROM {} g WHERE {}", t.qualified(),
+                                       join(assignments, ", "), g, diff.changed)});
     }
     steps.insert(steps.end(), updates.begin(), updates.end());
     run_steps(conn, std::move(steps), stats);

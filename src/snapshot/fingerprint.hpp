@@ -14,8 +14,12 @@ namespace sandboxctl::snapshot {
 inline constexpr const char* tracking_schema = own_schemas::tracking;
 inline constexpr const char* cache_schema = own_schemas::cache;
 
-// Must run inside a transaction (it sets search_path locally).
+// Must run inside a transaction (it sets search_path locally). The result
+// starts with fingerprint_format: a fingerprint of another format (an older
+// snapshot's) cannot be compared with it.
+inline constexpr const char* fingerprint_format = "2:";
 std::string schema_fingerprint(pg::Connection& conn);
+bool has_current_format(const std::string& fingerprint);
 
 // A change detector for the catalogs the fingerprint reads: row counts and
 // sums of row versions (xmin). Any DDL replaces catalog rows and changes it;

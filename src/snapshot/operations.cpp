@@ -113,19 +113,24 @@ schema::TocNames toc_names(pg::Connection& conn) {
     return names;
 }
 
+enum class CacheUse { reuse_if_sound, rebuild };
+
 // After a full reset: tracking is installed afresh; the cache, which belongs
-// to the login and survived, is reused if it holds this snapshot.
+// to the login and survived, is reused if it holds this snapshot and its seal
+// was intact. The baseline records the snapshot's fingerprint, computed now
+// from the rebuilt schema if the manifest's has an older format.
 void install_tracking_and_cache(pg::Connection& conn, const std::string& role, const std::string& name,
-                                const std::string& fingerprint) {
+                                const std::string& manifest_fingerprint, CacheUse cache_use) {
     auto catalog = catalog::read_catalog(conn);
     auto plan = sandbox_plan(catalog, role);
     install_tracking(conn, trackable(plan));
-    if (cached_snapshot(conn) == name) {
+    if (cache_use == CacheUse::reuse_if_sound && cached_snapshot(conn) == name) {
         grant_cache(conn, role);
     } else {
         build_cache(conn, plan.data, name, role);
     }
     clear_changes(conn);
+    auto fingerprint = has_current_format(manifest_fingerprint) ? manifest_fingerprint : schema_fingerprint(conn);
     write_baseline(conn, name, fingerprint);
 }
 
@@ -157,7 +162,7 @@ SELECT format('DROP TYPE IF EXISTS %s CASCADE', t.oid::regtype) FROM pg_catalog.
 }
 
 ResetResult full_reset(refresh::Target& target, const config::Settings& settings, const Store& store,
-                       const Manifest& manifest, std::string why) {
+                       const Manifest& manifest, std::string why, CacheUse cache_use) {
     ResetResult result{manifest.name, true, std::move(why)};
     auto& conn = target.conn;
     auto dir = store.path_of(manifest.name);
@@ -194,11 +199,39 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
     for (const auto& view : manifest.matviews) conn.exec("REFRESH MATERIALIZED VIEW " + view);
     schema::apply_rebuild_settings(conn, settings.lock_timeout);
     conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
-    install_tracking_and_cache(conn, target.role, manifest.name, manifest.schema_fingerprint);
+    install_tracking_and_cache(conn, target.role, manifest.name, manifest.schema_fingerprint, cache_use);
     interrupt::phase_boundary("commit");
     conn.exec("COMMIT");
     failpoint::reach("committed");
     return result;
+}
+
+// The snapshot's schema fingerprint: the manifest's, or, for a snapshot whose
+// fingerprint has an older format, the one the last full reset computed from
+// the schema it rebuilt.
+std::string expected_fingerprint(const Manifest& manifest, const Baseline& baseline) {
+    return has_current_format(manifest.schema_fingerprint) ? manifest.schema_fingerprint : baseline.fingerprint;
+}
+
+// Why a delta reset cannot be trusted to reach snapshot `name`, or "" if it
+// can: the log must count from that snapshot, the cache hold it, the schema
+// match it, and neither tracking nor cache may have been altered since the
+// last reset (their seals, see tracking.hpp and cache.hpp).
+std::string why_not_delta(pg::Connection& conn, const std::optional<Baseline>& baseline,
+                          const std::optional<std::string>& cached, const std::string& name, const Manifest& manifest,
+                          bool cache_sound) {
+    if (!baseline || baseline->snapshot != name) return "the change log counts from another snapshot";
+    if (!cached || *cached != name) return "the golden cache holds another snapshot";
+    auto fingerprint = expected_fingerprint(manifest, *baseline);
+    if (baseline->tracking_seal.empty() || !has_current_format(fingerprint)) {
+        return "the change tracking was set up by an older sandboxctl";
+    }
+    if (catalog_signal(conn) != baseline->signal && schema_fingerprint(conn) != fingerprint) {
+        return "the schema changed since the snapshot";
+    }
+    if (tracking_seal(conn) != baseline->tracking_seal) return "the change tracking was altered since the last reset";
+    if (!cache_sound) return "the golden cache was altered since the last reset";
+    return "";
 }
 
 }  // namespace
@@ -295,42 +328,37 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
     pg::Connection control = pg::Connection::open(target.info, "reset-control");
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {conn.backend_pid()});
 
-    std::string why_full = force_full ? "--full was given" : "";
+    // The cache is checked on every path, --full too: a full reset keeps it.
+    begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
+    auto cached = cached_snapshot(conn);
+    bool cache_sound = cached && *cached == name && baseline && !baseline->cache_seal.empty() &&
+                       cache_seal(conn) == baseline->cache_seal;
+    std::string why_full =
+        force_full ? "--full was given" : why_not_delta(conn, baseline, cached, name, manifest, cache_sound);
     if (why_full.empty()) {
-        begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
-        auto cached = cached_snapshot(conn);
-        if (!baseline || baseline->snapshot != name) {
-            why_full = "the change log counts from another snapshot";
-        } else if (!cached || *cached != name) {
-            why_full = "the golden cache holds another snapshot";
-        } else if (catalog_signal(conn) != baseline->signal &&
-                   schema_fingerprint(conn) != manifest.schema_fingerprint) {
-            why_full = "the schema changed since the snapshot";
-        }
-        if (why_full.empty()) {
-            ResetResult result{name, false, ""};
-            interrupt::phase_boundary("delta");
-            auto dirty = dirty_tables(conn);
-            std::vector<unsigned> oids;
-            for (const auto& d : dirty) oids.push_back(d.oid);
-            catalog::SourceCatalog tables;
-            tables.relations = catalog::read_relations(conn, oids);
-            result.delta = restore_from_cache(conn, dirty, tables);
-            result.sequences_set = set_sequences(conn, manifest.sequences);
-            clear_changes(conn);
-            write_baseline(conn, name, manifest.schema_fingerprint);
-            interrupt::phase_boundary("commit");
-            conn.exec("COMMIT");
-            failpoint::reach("committed");
-            exclusive.release();
-            result.elapsed = std::chrono::steady_clock::now() - start;
-            return result;
-        }
-        conn.exec("ROLLBACK");
+        ResetResult result{name, false, ""};
+        interrupt::phase_boundary("delta");
+        auto dirty = dirty_tables(conn);
+        std::vector<unsigned> oids;
+        for (const auto& d : dirty) oids.push_back(d.oid);
+        catalog::SourceCatalog tables;
+        tables.relations = catalog::read_relations(conn, oids);
+        result.delta = restore_from_cache(conn, dirty, tables);
+        result.sequences_set = set_sequences(conn, manifest.sequences);
+        clear_changes(conn);
+        write_baseline(conn, name, expected_fingerprint(manifest, *baseline));
+        interrupt::phase_boundary("commit");
+        conn.exec("COMMIT");
+        failpoint::reach("committed");
+        exclusive.release();
+        result.elapsed = std::chrono::steady_clock::now() - start;
+        return result;
     }
+    conn.exec("ROLLBACK");
     log::detail("full reset: {}", why_full);
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
-    auto result = full_reset(target, settings, store, manifest, why_full);
+    auto result = full_reset(target, settings, store, manifest, why_full,
+                             cache_sound ? CacheUse::reuse_if_sound : CacheUse::rebuild);
     exclusive.release();
     result.elapsed = std::chrono::steady_clock::now() - start;
     return result;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "snapshot/cache.hpp"
 #include "snapshot/fingerprint.hpp"
 
 namespace sandboxctl::snapshot {
@@ -11,9 +12,14 @@ constexpr const char* setup_sql = R"(
 CREATE SCHEMA IF NOT EXISTS sandboxctl;
 COMMENT ON SCHEMA sandboxctl IS 'sandboxctl change tracking for delta resets; do not edit';
 CREATE TABLE IF NOT EXISTS sandboxctl.changes (relid oid NOT NULL, key jsonb);
+REVOKE ALL ON sandboxctl.changes FROM PUBLIC;
+REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON sandboxctl.changes FROM CURRENT_USER;
 DROP TABLE IF EXISTS sandboxctl.baseline;
-CREATE TABLE sandboxctl.baseline (snapshot text NOT NULL, fingerprint text NOT NULL,
-                                                signal text NOT NULL, since timestamptz NOT NULL DEFAULT now());
+CREATE TABLE sandboxctl.baseline (snapshot text NOT NULL, fingerprint text NOT NULL, signal text NOT NULL,
+                                  since timestamptz NOT NULL DEFAULT now(), tracking_seal text NOT NULL,
+                                  cache_seal text NOT NULL);
+REVOKE ALL ON sandboxctl.baseline FROM PUBLIC;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON sandboxctl.baseline FROM CURRENT_USER;
 CREATE OR REPLACE FUNCTION sandboxctl.mark_whole_table() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -101,20 +107,54 @@ GROUP BY 1, 2 ORDER BY 2)");
     return out;
 }
 
-void clear_changes(pg::Connection& conn) { conn.exec("DELETE FROM sandboxctl.changes"); }
+void clear_changes(pg::Connection& conn) {
+    conn.exec("GRANT DELETE ON sandboxctl.changes TO CURRENT_USER;\n"
+              "DELETE FROM sandboxctl.changes;\n"
+              "REVOKE DELETE ON sandboxctl.changes FROM CURRENT_USER");
+}
+
+std::string tracking_seal(pg::Connection& conn) {
+    return conn.query_value(R"(
+WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = 'sandboxctl'),
+own AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns)),
+triggers AS (SELECT oid, xmin, tgrelid, tgenabled FROM pg_catalog.pg_trigger
+             WHERE tgname IN ('sandboxctl_track_row', 'sandboxctl_track_truncate') OR tgrelid IN (SELECT oid FROM own)),
+tracked AS (SELECT DISTINCT tgrelid AS oid FROM triggers)
+SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
+  SELECT 'ns ' || oid || ':' || xmin FROM ns
+  UNION ALL SELECT 'rel ' || oid || ':' || xmin FROM own
+  UNION ALL SELECT 'fn ' || oid || ':' || xmin FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM ns)
+  UNION ALL SELECT 'trg ' || oid || ':' || xmin || ':' || tgrelid || ':' || tgenabled::text FROM triggers
+  UNION ALL SELECT 'rule ' || oid || ':' || xmin FROM pg_catalog.pg_rewrite WHERE ev_class IN (SELECT oid FROM own)
+  UNION ALL SELECT 'pol ' || oid || ':' || xmin FROM pg_catalog.pg_policy WHERE polrelid IN (SELECT oid FROM own)
+  UNION ALL SELECT 'table ' || oid || ':' || relnamespace || ':' || relname FROM pg_catalog.pg_class
+             WHERE oid IN (SELECT oid FROM tracked)
+  UNION ALL SELECT 'att ' || attrelid || '.' || attnum || ':' || xmin FROM pg_catalog.pg_attribute
+             WHERE attnum > 0 AND (attrelid IN (SELECT oid FROM own) OR attrelid IN (SELECT oid FROM tracked))
+) items(item))");
+}
 
 std::optional<Baseline> read_baseline(pg::Connection& conn) {
     if (!tracking_installed(conn)) return std::nullopt;
-    auto r = conn.exec("SELECT snapshot, fingerprint, signal, since::text FROM sandboxctl.baseline");
+    // Seal columns may be missing (a baseline written before they existed).
+    auto r = conn.exec("SELECT snapshot, fingerprint, signal, since::text, "
+                       "COALESCE(pg_catalog.to_jsonb(b) ->> 'tracking_seal', ''), "
+                       "COALESCE(pg_catalog.to_jsonb(b) ->> 'cache_seal', '') FROM sandboxctl.baseline b");
     if (r.rows() != 1) return std::nullopt;
-    return Baseline{r.get(0, 0), r.get(0, 1), r.get(0, 2), r.get(0, 3)};
+    return Baseline{r.get(0, 0), r.get(0, 1), r.get(0, 2), r.get(0, 3), r.get(0, 4), r.get(0, 5)};
 }
 
 void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint) {
-    // Rewrite the row first, then sign: the signal must include this change.
+    // Grant first: the GRANT rewrites the table's catalog row, so signal and
+    // seal, computed after it, already see the row version this transaction
+    // leaves (the REVOKE at the end rewrites it in the same transaction: same
+    // xmin, same seal).
+    conn.exec("GRANT INSERT, DELETE ON sandboxctl.baseline TO CURRENT_USER");
     conn.exec("DELETE FROM sandboxctl.baseline");
-    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint, signal) VALUES ($1, $2, '')", {snapshot, fingerprint});
-    conn.exec("UPDATE sandboxctl.baseline SET signal = $1", {catalog_signal(conn)});
+    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint, signal, tracking_seal, cache_seal) "
+              "VALUES ($1, $2, $3, $4, $5)",
+              {snapshot, fingerprint, catalog_signal(conn), tracking_seal(conn), cache_seal(conn)});
+    conn.exec("REVOKE INSERT, DELETE ON sandboxctl.baseline FROM CURRENT_USER");
 }
 
 }  // namespace sandboxctl::snapshot

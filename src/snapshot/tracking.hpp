@@ -12,6 +12,15 @@
 // a rolled-back write leaves no log row but its table may be counted dirty by
 // an earlier write, never the reverse (the log row commits with the write).
 // The trigger functions are SECURITY DEFINER so any application role can log.
+//
+// What the sandbox login could change without the reset noticing, it cannot
+// change without a catalog write: the log's owner (the target role) keeps
+// only INSERT and SELECT on it, so deleting log rows takes a GRANT first. The
+// seal (tracking_seal) names every catalog row tracking depends on by oid and
+// row version (xmin): disabling a trigger and enabling it again, replacing a
+// trigger function, a GRANT on the log, all write such a row, and a row
+// written later carries a newer xmin, so the seal recorded with the baseline
+// no longer matches. See README "Trust model".
 #include <string>
 #include <vector>
 
@@ -34,16 +43,30 @@ struct DirtyTable {
 // Tables written since the log was last cleared, from the log.
 std::vector<DirtyTable> dirty_tables(pg::Connection& conn);
 bool tracking_installed(pg::Connection& conn);
+// Empties the log (the caller's role, its owner, grants itself DELETE for
+// the statement).
 void clear_changes(pg::Connection& conn);
+
+// A digest of the catalog rows change tracking depends on: the tracking
+// schema and everything in it (log, baseline, trigger functions, their
+// columns, triggers, rules and policies), each tracking trigger (oid, row
+// version, enabled state), each tracked table's identity (name and schema)
+// and its columns' row versions (ALTER COLUMN ... TYPE ... USING rewrites
+// rows without firing triggers). Cheap: a few catalog index lookups.
+std::string tracking_seal(pg::Connection& conn);
 
 // The baseline the log counts from: which snapshot, taken or reset when.
 // `signal` is the catalog signal (see fingerprint.hpp) as the baseline's
-// transaction left the catalogs, written last, just before its commit.
+// transaction left the catalogs, written last, just before its commit, with
+// the tracking seal and the cache seal (cache.hpp) of that moment. Seals are
+// empty when the baseline was written by a version without them.
 struct Baseline {
     std::string snapshot;
     std::string fingerprint;
     std::string signal;
     std::string since;
+    std::string tracking_seal;
+    std::string cache_seal;
 };
 std::optional<Baseline> read_baseline(pg::Connection& conn);
 void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint);
