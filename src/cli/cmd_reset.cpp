@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "core/log.hpp"
 #include "core/duration.hpp"
 #include "refresh/session_setup.hpp"
 #include "report/report.hpp"
@@ -48,7 +49,9 @@ exclusive access, as refresh does; user triggers do not fire.)");
             auto target = refresh::open_target(settings, "reset");
             auto r = snapshot::reset_sandbox(target, settings, context.reset_name, context.full);
             auto& out = context.json_path == "-" ? std::cerr : std::cout;
-            if (r.full) {
+            if (log::level() < log::Level::normal) {
+                // -q: errors only
+            } else if (r.full) {
                 fmt::print(out, "full reset to \"{}\" ({}): {} tables, {} rows loaded, {} sequences, in {}\n",
                            r.snapshot, r.why_full, r.tables_loaded, r.rows_loaded, r.sequences_set,
                            format_duration(r.elapsed));

@@ -200,3 +200,21 @@ TEST_F(Outcomes, EveryPhaseShowsAStatusLineOnATerminal) {
 
 }  // namespace
 }  // namespace sandboxctl::test
+
+namespace sandboxctl::test {
+namespace {
+
+// Issue 9: -q was ignored by reset.
+TEST_F(Outcomes, QuietResetPrintsNothing) {
+    auto store = (dir_ / "snapshots").string();
+    ASSERT_EQ(refresh_here({"--snapshot", "golden", "--snapshot-dir", store}).exit_code, 0);
+    model_->sandbox_sql("SET ROLE sbx_sandbox_owner; UPDATE \"MixedCase\" SET \"Name\" = 'changed'");
+    auto run = tool({"-q", "reset", "--target", model_->target(), "--snapshot-dir", store});
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(run.out, "");
+    EXPECT_EQ(run.err, "");
+    EXPECT_EQ(model_->sandbox_sql("SELECT count(*) FROM \"MixedCase\" WHERE \"Name\" = 'changed'"), "0\n");
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
