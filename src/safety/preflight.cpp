@@ -170,7 +170,6 @@ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1),
 // which has max_locks_per_transaction slots per possible backend; the server
 // can often go beyond that into spare shared memory, hence WARN before FAIL.
 Check check_lock_budget(pg::Connection& source, pg::Connection& target, const std::string& source_role) {
-    Check check{"lock budget suffices for an atomic refresh", Status::pass, ""};
     long long dropped = std::stoll(target.query_value(R"(
 WITH user_ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema'))
 SELECT (SELECT count(*) FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM user_ns))
@@ -190,20 +189,7 @@ SELECT current_setting('max_locks_per_transaction')::bigint *
        (current_setting('max_connections')::bigint + current_setting('autovacuum_max_workers')::bigint + 1
         + current_setting('max_worker_processes')::bigint + current_setting('max_wal_senders')::bigint
         + current_setting('max_prepared_transactions')::bigint))"));
-    check.reason = fmt::format("about {} locks needed, {} slots in the shared lock table", needed, budget);
-    // The lock table grows into the server's spare shared memory: a refresh
-    // that held 11,400 locks against 7,808 nominal slots (1.46x) succeeded on
-    // a default server. Up to 1.5x is normal, not worth a warning.
-    if (needed > 2 * budget) {
-        check.status = Status::fail;
-        check.reason += "; raise max_locks_per_transaction on the sandbox's server";
-    } else if (2 * needed > 3 * budget) {
-        check.status = Status::warn;
-        check.reason += "; if the refresh fails with \"out of shared memory\", raise max_locks_per_transaction";
-    } else if (needed > budget) {
-        check.reason += " (the excess fits in the server's spare shared memory)";
-    }
-    return check;
+    return judge_lock_budget(needed, budget);
 }
 
 }  // namespace
@@ -265,6 +251,24 @@ SELECT 'routine', n.nspname, p.proname, pg_catalog.pg_get_userbyid(p.proowner)
                                    join(others));
     } else {
         check.reason = fmt::format("every object belongs to \"{}\" or the login", target_role);
+    }
+    return check;
+}
+
+Check judge_lock_budget(long long needed, long long budget) {
+    Check check{"lock budget suffices for an atomic refresh", Status::pass,
+                fmt::format("about {} locks needed, {} slots in the shared lock table", needed, budget)};
+    // The lock table grows into the server's spare shared memory: a refresh
+    // that held 11,400 locks against 7,808 nominal slots (1.46x) succeeded on
+    // a default server. Up to 1.5x is normal, not worth a warning.
+    if (needed > 2 * budget) {
+        check.status = Status::fail;
+        check.reason += "; raise max_locks_per_transaction on the sandbox's server";
+    } else if (2 * needed > 3 * budget) {
+        check.status = Status::warn;
+        check.reason += "; if the refresh fails with \"out of shared memory\", raise max_locks_per_transaction";
+    } else if (needed > budget) {
+        check.reason += " (the excess fits in the server's spare shared memory)";
     }
     return check;
 }

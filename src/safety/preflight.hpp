@@ -38,6 +38,10 @@ std::vector<Check> run_preflight(const PreflightInput& input);
 Check check_foreign_objects(pg::Connection& target, const catalog::SourceCatalog& catalog,
                             const std::string& source_role, const std::string& target_role);
 
+// The lock-budget verdict for `needed` locks against `budget` nominal slots:
+// PASS up to 1.5x (spare shared memory takes the excess), WARN to 2x, FAIL beyond.
+Check judge_lock_budget(long long needed, long long budget);
+
 // Throws a refusal (exit 3) listing the failed checks, if any.
 void require_passed(const std::vector<Check>& checks);
 

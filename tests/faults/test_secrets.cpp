@@ -23,7 +23,31 @@ std::string read_all(const std::filesystem::path& path) {
     return s.str();
 }
 
-// Watches every process on the machine while it lives.
+// The parent pid of `pid` from /proc/PID/stat, or 0 when it is gone.
+int parent_of(int pid) {
+    std::string stat = read_all("/proc/" + std::to_string(pid) + "/stat");
+    auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+    if (close == std::string::npos) return 0;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string state;
+    int parent = 0;
+    fields >> state >> parent;
+    return parent;
+}
+
+// Whether `pid` was started, directly or not, by this test process: other
+// suites running at the same time on the machine put passwords on their own
+// command lines, which are not sandboxctl's doing.
+bool descends_from_this_test(int pid) {
+    const int self = ::getpid();
+    for (int depth = 0; pid > 1 && depth < 64; ++depth) {
+        pid = parent_of(pid);
+        if (pid == self) return true;
+    }
+    return false;
+}
+
+// Watches every process this test starts (and what they start) while it lives.
 class ProcessWatch {
 public:
     explicit ProcessWatch(std::vector<std::string> secrets) : secrets_(std::move(secrets)) {
@@ -47,6 +71,7 @@ private:
         for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
             auto name = entry.path().filename().string();
             if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+            if (!descends_from_this_test(std::stoi(name))) continue;
             std::string cmdline = read_all(entry.path() / "cmdline");
             if (cmdline.empty()) continue;
             for (const auto& secret : secrets_) {

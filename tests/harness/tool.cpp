@@ -24,14 +24,19 @@ ToolRun as_tool_run(const ProcessResult& result) {
 
 }  // namespace
 
+std::string tool_binary() {
+    const char* other = std::getenv("SANDBOXCTL_TEST_BINARY");
+    return other && *other ? other : SANDBOXCTL_BINARY;
+}
+
 ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
-    args.insert(args.begin(), SANDBOXCTL_BINARY);
+    args.insert(args.begin(), tool_binary());
     return as_tool_run(run_process({args, env}));
 }
 
 ToolRun run_tool_with_file_limit(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env,
                                  long long bytes) {
-    args.insert(args.begin(), {"prlimit", "--fsize=" + std::to_string(bytes), "--", SANDBOXCTL_BINARY});
+    args.insert(args.begin(), {"prlimit", "--fsize=" + std::to_string(bytes), "--", tool_binary()});
     return as_tool_run(run_process({args, env}));
 }
 
@@ -40,7 +45,7 @@ BackgroundTool::BackgroundTool(std::vector<std::string> args, std::vector<std::p
     std::string base = "/tmp/sandboxctl-bg-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
     out_path_ = base + ".out";
     err_path_ = base + ".err";
-    args.insert(args.begin(), SANDBOXCTL_BINARY);
+    args.insert(args.begin(), tool_binary());
     pid_ = ::fork();
     if (pid_ == 0) {
         int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

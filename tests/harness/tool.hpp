@@ -14,6 +14,10 @@ struct ToolRun {
     std::string all() const { return out + err; }
 };
 
+// The sandboxctl binary the suites run: the one built with them, or
+// $SANDBOXCTL_TEST_BINARY (to show that a new test fails on an older build).
+std::string tool_binary();
+
 ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {});
 // The same under a file-size limit (RLIMIT_FSIZE, via util-linux prlimit):
 // a write past `bytes` fails as it does on a full disk.

@@ -186,7 +186,7 @@ namespace {
 // post-data (3 s of a 4.5 s refresh). util-linux `script` gives the run a
 // terminal.
 TEST_F(Outcomes, EveryPhaseShowsAStatusLineOnATerminal) {
-    std::string command = "XDG_STATE_HOME='" + (dir_ / "state").string() + "' '" SANDBOXCTL_BINARY "' refresh --source '" +
+    std::string command = "XDG_STATE_HOME='" + (dir_ / "state").string() + "' '" + tool_binary() + "' refresh --source '" +
                           model_->source() + "' --target '" + model_->target() + "'";
     auto typescript = dir_ / "typescript";
     int status = std::system(("script -qec \"" + command + "\" '" + typescript.string() + "' >/dev/null").c_str());

@@ -29,7 +29,8 @@ TEST_F(RefreshFidelity, AdversarialSchemaIsCopiedExactly) {
     model.sandbox_sql("GRANT CREATE ON SCHEMA public TO sbx_sandbox_login");
     model.sandbox_sql("SET ROLE sbx_sandbox_login; CREATE TABLE login_owned (id int);");
 
-    auto run = refresh(model, {"--json", "-"});
+    // --init: the old content predates sandboxctl (no sandbox mark yet).
+    auto run = refresh(model, {"--json", "-", "--init"});
     ASSERT_EQ(run.exit_code, 0) << run.all();
     expect_sandbox_equals_prod(model);
 
