@@ -2,6 +2,7 @@
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
+#include "report/report.hpp"
 #include "refresh/refresh.hpp"
 #include "refresh/session_setup.hpp"
 #include "snapshot/operations.hpp"
@@ -47,23 +48,30 @@ Example:
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
             auto report = refresh::run_refresh(settings);
+            // The snapshot is the run's last phase: timed with the others, and
+            // the report (the refresh did commit) printed even if it fails.
+            auto print_report = [&] {
+                // With --json -, stdout carries only the JSON document.
+                if (log::level() >= log::Level::normal) {
+                    report::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
+                }
+                if (!context.json_path.empty()) report::write_json_file(report::to_json(report), context.json_path);
+            };
             if (!context.snapshot_name.empty()) {
-                snapshot::Manifest manifest;
                 try {
+                    report::PhaseTimer timer(report.phases, "snapshot");
                     auto target = refresh::open_target(settings, "snapshot");
-                    manifest = snapshot::create_snapshot(target, settings, context.snapshot_name, true);
+                    auto m = snapshot::create_snapshot(target, settings, context.snapshot_name, true);
+                    report.snapshot = report::SnapshotSummary{m.name, static_cast<long long>(m.tables.size()),
+                                                              m.total_rows(), static_cast<long long>(m.sequences.size()),
+                                                              m.total_compressed_bytes()};
                 } catch (...) {
+                    print_report();
                     rethrow_with_context("the sandbox was refreshed, but creating snapshot \"" +
                                          context.snapshot_name + "\" failed");
                 }
-                log::info("snapshot \"{}\" created: {} tables, {} rows", manifest.name, manifest.tables.size(),
-                          manifest.total_rows());
             }
-            // With --json -, stdout carries only the JSON document.
-            if (log::level() >= log::Level::normal) {
-                report::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
-            }
-            if (!context.json_path.empty()) report::write_json_file(report::to_json(report), context.json_path);
+            print_report();
             return ExitCode::ok;
         };
     });

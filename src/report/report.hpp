@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -26,6 +27,15 @@ struct Phase {
     std::chrono::nanoseconds elapsed{};
 };
 
+// The snapshot `refresh --snapshot` took after the refresh.
+struct SnapshotSummary {
+    std::string name;
+    long long tables = 0;
+    long long rows = 0;
+    long long sequences = 0;
+    long long compressed_bytes = 0;
+};
+
 struct RefreshReport {
     std::string source;  // conninfo description, no password
     std::string target;
@@ -41,6 +51,7 @@ struct RefreshReport {
     std::vector<Phase> phases;
     int sessions_ended = 0;
     bool committed = false;
+    std::optional<SnapshotSummary> snapshot;
 
     long long total_rows() const;
     long long total_bytes() const;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <map>
 
 #include "catalog/name_pattern.hpp"
 #include "copy/table_copier.hpp"
@@ -75,6 +76,64 @@ TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, con
     return entry;
 }
 
+// Session settings that shape a row's text form, hence verify::hash_table's
+// digest: a reset checks content hashes under the settings they were taken with.
+std::map<std::string, std::string> output_settings(pg::Connection& conn) {
+    auto r = conn.exec(
+        "SELECT n, pg_catalog.current_setting(n) FROM unnest(ARRAY['DateStyle', 'IntervalStyle', 'TimeZone', "
+        "'extra_float_digits', 'bytea_output', 'lc_monetary', 'search_path']) AS n");
+    std::map<std::string, std::string> settings;
+    for (int row = 0; row < r.rows(); ++row) settings[r.get(row, 0)] = r.get(row, 1);
+    return settings;
+}
+
+void apply_settings(pg::Connection& conn, const std::map<std::string, std::string>& settings) {
+    std::string calls;
+    for (const auto& [name, value] : settings) {
+        calls += fmt::format("{}pg_catalog.set_config({}, {}, true)", calls.empty() ? "" : ", ", pg::quote_literal(name),
+                             pg::quote_literal(value));
+    }
+    if (!calls.empty()) conn.exec("SELECT " + calls);
+}
+
+std::string damaged_hint(const std::string& snapshot) {
+    return "Check it with \"sandboxctl snapshot verify " + snapshot +
+           "\", then delete it and create it again; the sandbox was not changed.";
+}
+
+// Loads one table's data file, then checks that the table holds what the
+// snapshot recorded (its content hash): a damaged file is never loaded, even
+// one that passes the quick file check or predates zstd frame checksums.
+void load_table(pg::Connection& conn, const std::filesystem::path& dir, const Manifest& manifest,
+                const TableEntry& t) {
+    std::string columns;
+    for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
+    std::string what = "table " + t.display() + " from \"" + t.file + "\" of snapshot \"" + manifest.name + "\"";
+    bool sending = false;
+    try {
+        pg::CopyIn copy(conn, "COPY " + t.qualified() + (columns.empty() ? "" : " (" + columns + ")") +
+                                  " FROM STDIN WITH (" + (t.binary ? "FORMAT binary, " : "") + "FREEZE)");
+        read_zstd_file(dir / t.file, [&](std::string_view chunk) {
+            sending = true;
+            copy.put(chunk);
+            sending = false;
+        });
+        copy.finish();
+    } catch (const Error& e) {
+        // The file could not be read or decompressed: damage, not a server problem.
+        if (!sending && !interrupt::requested()) throw failure("could not load " + what + ": " + e.what(), damaged_hint(manifest.name));
+        rethrow_with_context("could not load " + what);
+    }
+    if (t.content_hash.empty()) return;
+    auto loaded = verify::hash_table(conn, t.qualified());
+    if (loaded.digest != t.content_hash) {
+        throw failure(fmt::format("snapshot \"{}\" is damaged: {} loaded from \"{}\" does not match the snapshot "
+                                  "(content hash {}, recorded {})",
+                                  manifest.name, t.display(), t.file, loaded.digest, t.content_hash),
+                      damaged_hint(manifest.name));
+    }
+}
+
 // Sets every sequence whose state differs from the snapshot's (one statement;
 // pg_sequence_last_value is NULL for a sequence not yet called).
 int set_sequences(pg::Connection& conn, const std::vector<SequenceEntry>& sequences) {
@@ -114,18 +173,17 @@ schema::TocNames toc_names(pg::Connection& conn) {
 
 // After a full reset: tracking is installed afresh; the cache, which belongs
 // to the login and survived, is reused if it holds this snapshot.
-void install_tracking_and_cache(pg::Connection& conn, const std::string& role, const std::string& name,
-                                const std::string& fingerprint) {
+void install_tracking_and_cache(pg::Connection& conn, const std::string& role, const Manifest& manifest) {
     auto catalog = catalog::read_catalog(conn);
     auto plan = sandbox_plan(catalog, role);
     install_tracking(conn, trackable(plan));
-    if (cached_snapshot(conn) == name) {
+    if (cached_snapshot(conn) == manifest.instance()) {
         grant_cache(conn, role);
     } else {
-        build_cache(conn, plan.data, name, role);
+        build_cache(conn, plan.data, manifest.instance(), role);
     }
     clear_changes(conn);
-    write_baseline(conn, name, fingerprint);
+    write_baseline(conn, manifest.name, manifest.schema_fingerprint);
 }
 
 // What the login owns, except the golden cache (DROP OWNED BY would take it).
@@ -176,24 +234,22 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
     conn.exec("DROP OWNED BY " + conn.quote_identifier(target.role) + " CASCADE");
     interrupt::phase_boundary("pre-data");
     schema::run_script(conn, pre, "pre-data");
+    auto session_settings = output_settings(conn);
+    apply_settings(conn, manifest.hash_settings);
     for (const auto& t : manifest.tables) {
         interrupt::phase_boundary("table " + t.schema + "." + t.name);
-        std::string columns;
-        for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
-        pg::CopyIn copy(conn, "COPY " + t.qualified() + (columns.empty() ? "" : " (" + columns + ")") + " FROM STDIN WITH (" +
-                                  (t.binary ? "FORMAT binary, " : "") + "FREEZE)");
-        read_zstd_file(dir / t.file, [&](std::string_view chunk) { copy.put(chunk); });
-        copy.finish();
+        load_table(conn, dir, manifest, t);
         result.rows_loaded += t.rows;
         ++result.tables_loaded;
     }
+    apply_settings(conn, session_settings);
     result.sequences_set = set_sequences(conn, manifest.sequences);
     interrupt::phase_boundary("post-data");
     schema::run_script(conn, post, "post-data");
     for (const auto& view : manifest.matviews) conn.exec("REFRESH MATERIALIZED VIEW " + view);
     schema::apply_rebuild_settings(conn, settings.lock_timeout);
     conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
-    install_tracking_and_cache(conn, target.role, manifest.name, manifest.schema_fingerprint);
+    install_tracking_and_cache(conn, target.role, manifest);
     interrupt::phase_boundary("commit");
     conn.exec("COMMIT");
     failpoint::reach("committed");
@@ -215,10 +271,14 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     Staging staging(store, name);
 
     // Tracking first, committed: every write after the snapshot is logged.
+    // The baseline stays the previous snapshot's until this one is complete.
+    interrupt::phase_boundary("tracking");
     begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
     {
+        auto previous = read_baseline(conn);
         auto catalog = catalog::read_catalog(conn);
         install_tracking(conn, trackable(sandbox_plan(catalog, target.role)));
+        if (previous) put_back_baseline(conn, *previous);
     }
     conn.exec("COMMIT");
 
@@ -230,11 +290,14 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
 
     Manifest manifest;
     manifest.name = name;
+    manifest.id = new_snapshot_id();
     manifest.created_at = utc_now();
     manifest.source = target.info.describe();
     manifest.schema_fingerprint = schema_fingerprint(conn);
     conn.exec("SET LOCAL search_path = pg_catalog");
+    manifest.hash_settings = output_settings(conn);
 
+    interrupt::phase_boundary("schema dump");
     TempDir work("sandboxctl-snapshot");
     schema::PgTools tools(settings.pg_bin);
     tools.dump_schema(target.info, snapshot_id,
@@ -244,6 +307,7 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
 
     int index = 0;
     for (const auto* table : plan.data) {
+        interrupt::phase_boundary("table " + table->display());
         log::detail("snapshot {}: {}", name, table->display());
         manifest.tables.push_back(write_table(conn, *table, staging.path(), ++index));
     }
@@ -252,14 +316,23 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     }
     for (const auto* view : plan.matviews) manifest.matviews.push_back(view->qualified());
 
-    build_cache(conn, plan.data, name, target.role);
+    // Cache, log and baseline switch to this snapshot in the same transaction,
+    // committed only once the snapshot is in place in the store. A run that
+    // dies between the two leaves a cache labelled with the old instance, so
+    // the next reset is a full one from whatever the store holds.
+    interrupt::phase_boundary("cache");
+    build_cache(conn, plan.data, manifest.instance(), target.role);
     clear_changes(conn);
     write_baseline(conn, name, manifest.schema_fingerprint);
 
     save_manifest(manifest, staging.path());
     record_file_stats(staging.path(), manifest);
-    staging.commit(replace);
+    interrupt::phase_boundary("publish");
+    staging.publish(replace);
+    interrupt::phase_boundary("commit");
     conn.exec("COMMIT");
+    staging.finish();
+    failpoint::reach("committed");
     return manifest;
 }
 
@@ -292,9 +365,12 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
     if (why_full.empty()) {
         begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
         auto cached = cached_snapshot(conn);
-        if (!baseline || baseline->snapshot != name) {
-            why_full = "the change log counts from another snapshot";
-        } else if (!cached || *cached != name) {
+        if (!baseline) {
+            why_full = tracking_installed(conn) ? "the database has no baseline snapshot"
+                                                : "the database has no change tracking (never snapshotted)";
+        } else if (baseline->snapshot != name) {
+            why_full = "the change log counts from snapshot \"" + baseline->snapshot + "\"";
+        } else if (!cached || *cached != manifest.instance()) {
             why_full = "the golden cache holds another snapshot";
         } else if (catalog_signal(conn) != baseline->signal &&
                    schema_fingerprint(conn) != manifest.schema_fingerprint) {
