@@ -108,21 +108,26 @@ void load_table(pg::Connection& conn, const std::filesystem::path& dir, const Ma
                 const TableEntry& t) {
     std::string columns;
     for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
-    std::string what = "table " + t.display() + " from \"" + t.file + "\" of snapshot \"" + manifest.name + "\"";
-    bool sending = false;
+    std::string what = "table " + t.display() + " from \"" + t.file + "\"";
+    enum class Step { starting, reading, sending, finishing } step = Step::starting;
     try {
         pg::CopyIn copy(conn, "COPY " + t.qualified() + (columns.empty() ? "" : " (" + columns + ")") +
                                   " FROM STDIN WITH (" + (t.binary ? "FORMAT binary, " : "") + "FREEZE)");
+        step = Step::reading;
         read_zstd_file(dir / t.file, [&](std::string_view chunk) {
-            sending = true;
+            step = Step::sending;
             copy.put(chunk);
-            sending = false;
+            step = Step::reading;
         });
+        step = Step::finishing;
         copy.finish();
     } catch (const Error& e) {
         // The file could not be read or decompressed: damage, not a server problem.
-        if (!sending && !interrupt::requested()) throw failure("could not load " + what + ": " + e.what(), damaged_hint(manifest.name));
-        rethrow_with_context("could not load " + what);
+        if (step == Step::reading && !interrupt::requested()) {
+            throw failure("snapshot \"" + manifest.name + "\" is damaged: could not load " + what + ": " + e.what(),
+                          damaged_hint(manifest.name));
+        }
+        rethrow_with_context("could not load " + what + " of snapshot \"" + manifest.name + "\"");
     }
     if (t.content_hash.empty()) return;
     auto loaded = verify::hash_table(conn, t.qualified());
