@@ -188,6 +188,22 @@ TEST_F(SnapshotStore, OldSnapshotWithoutFrameChecksumsLoadsAndContentHashGuardsI
     EXPECT_TRUE(before == after) << describe_differences(before, after);
 }
 
+// The content hash is a hash of each row's text, which depends on session
+// settings (TimeZone, DateStyle, ...): a reset run with other settings than
+// the create must still load and check the snapshot, not call it damaged.
+TEST_F(SnapshotStore, ContentHashCheckHoldsUnderOtherSessionSettings) {
+    auto with_env = [&](std::vector<std::string> args, const std::string& tz, const std::string& datestyle) {
+        args.insert(args.end(), {"--target", model_->target(), "--snapshot-dir", store_});
+        return run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}, {"PGTZ", tz}, {"PGDATESTYLE", datestyle}});
+    };
+    auto create = with_env({"snapshot", "create", "zoned"}, "America/New_York", "SQL, DMY");
+    ASSERT_EQ(create.exit_code, 0) << create.all();
+    scenario_dml();
+    auto reset = with_env({"reset", "zoned", "--full"}, "Asia/Tokyo", "ISO, MDY");
+    ASSERT_EQ(reset.exit_code, 0) << reset.all();
+    expect_golden();
+}
+
 // Issue 9, item 10: a create that runs out of space (a file-size limit) must
 // leave the baseline, the previous snapshot and nothing else in the store.
 TEST_F(SnapshotStore, FailedCreateKeepsBaselineAndPreviousSnapshot) {
