@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
+#include "report/report.hpp"
 #include "refresh/refresh.hpp"
 #include "refresh/session_setup.hpp"
 #include "snapshot/operations.hpp"
@@ -28,12 +29,16 @@ void require_writable_report_path(const std::string& path) {
     }
 }
 
+// The snapshot is the run's last phase: timed with the others and reported
+// with the refresh, whose report is printed even when the snapshot fails.
 void create_snapshot_after(const config::Settings& settings, const std::string& name, report::RefreshReport& report) {
     try {
+        report::PhaseTimer timer(report.phases, "snapshot");
         auto target = refresh::open_target(settings, "snapshot");
-        auto manifest = snapshot::create_snapshot(target, settings, name, true);
-        log::info("snapshot \"{}\" created: {} tables, {} rows", manifest.name, manifest.tables.size(),
-                  manifest.total_rows());
+        auto m = snapshot::create_snapshot(target, settings, name, true);
+        report.snapshot = report::SnapshotSummary{m.name, static_cast<long long>(m.tables.size()), m.total_rows(),
+                                                  static_cast<long long>(m.sequences.size()),
+                                                  m.total_compressed_bytes()};
     } catch (const std::exception& e) {
         report.follow_up_failures.push_back(
             {"snapshot", fmt::format("creating snapshot \"{}\" failed: {}", name, e.what()),

@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "core/duration.hpp"
+#include "core/log.hpp"
 #include "refresh/session_setup.hpp"
 #include "snapshot/file_check.hpp"
 #include "snapshot/operations.hpp"
@@ -32,19 +33,32 @@ void create(Context& context, CLI::App& parent) {
     });
 }
 
+// Damaged snapshots are listed as such, with the reason, and do not hide the
+// others; the exit code stays 0 (the listing is complete), a warning says what
+// to do. `snapshot verify` and `reset` are where damage fails a command.
 void list(Context& context, CLI::App& parent) {
     auto* command = parent.add_subcommand("list", "List the snapshots in the store");
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
             snapshot::Store store(settings.snapshot_dir);
-            auto names = store.list();
-            if (names.empty()) fmt::print("no snapshots in {}\n", store.root().string());
-            for (const auto& name : names) {
-                auto m = snapshot::load_manifest(store.path_of(name));
-                fmt::print("{:<24} {}  {:>4} tables {:>10} rows {:>10}  from {}\n", name, m.created_at, m.tables.size(),
-                           m.total_rows(), format_bytes(static_cast<unsigned long long>(m.total_compressed_bytes())),
-                           m.source);
+            auto listed = store.list_manifests();
+            if (listed.empty()) fmt::print("no snapshots in {}\n", store.root().string());
+            int damaged = 0;
+            for (const auto& [name, m, problem] : listed) {
+                if (!m) {
+                    fmt::print("{:<24} damaged: {}\n", name, problem);
+                    ++damaged;
+                    continue;
+                }
+                fmt::print("{:<24} {}  {:>4} tables {:>10} rows {:>10}  from {}\n", name, m->created_at, m->tables.size(),
+                           m->total_rows(), format_bytes(static_cast<unsigned long long>(m->total_compressed_bytes())),
+                           m->source);
+            }
+            if (damaged > 0) {
+                log::warning("{} damaged snapshot(s) in {}: check with \"sandboxctl snapshot verify NAME\", then delete "
+                             "and create again",
+                             damaged, store.root().string());
             }
             return ExitCode::ok;
         };
@@ -98,8 +112,11 @@ void add_snapshot_command(CLI::App& app, Context& context) {
 A snapshot is a directory in the store: manifest.json (schema fingerprint, tables with row
 counts, content hashes and file checksums, sequence states, creation time, source),
 schema.dump (pg_dump custom format) and data/*.zst (one zstd-compressed COPY stream per
-table). It is written under a hidden name and renamed into place when complete.
-`snapshot create` also sets up change tracking and the golden cache used by `reset`.)");
+table, each frame with its content checksum). It is written under a hidden name and
+renamed into place when complete; a failed or interrupted create leaves the previous
+snapshot and the sandbox's baseline as they were. `snapshot create` also sets up change
+tracking and the golden cache used by `reset`. `list` shows a damaged snapshot as damaged
+(exit 0); `verify` exits 1 on one.)");
     add_snapshot_dir_option(*command, context);
     create(context, *command);
     list(context, *command);

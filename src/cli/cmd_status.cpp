@@ -5,64 +5,135 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "core/log.hpp"
 #include "refresh/session_setup.hpp"
 #include "safety/state_path.hpp"
 #include "report/report.hpp"
+#include "snapshot/drift.hpp"
 #include "snapshot/manifest.hpp"
 #include "snapshot/store.hpp"
 #include "snapshot/tracking.hpp"
 
 namespace sandboxctl::cli {
 
+namespace {
+
+// What `status` reads from the sandbox, in one read-only transaction.
+struct SandboxChanges {
+    std::optional<snapshot::Baseline> baseline;
+    bool schema_changed = false;
+    std::vector<snapshot::DirtyTable> dirty;
+    std::optional<std::vector<snapshot::SequenceChange>> sequences;  // unknown without the snapshot's manifest
+};
+
+SandboxChanges read_changes(refresh::Target& target, const snapshot::Store& store) {
+    SandboxChanges changes;
+    target.conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    changes.baseline = snapshot::read_baseline(target.conn);
+    if (changes.baseline) {
+        changes.dirty = snapshot::dirty_tables(target.conn);
+        changes.schema_changed = snapshot::schema_drifted(target.conn, *changes.baseline);
+        if (!changes.schema_changed && store.exists(changes.baseline->snapshot)) {
+            try {
+                auto manifest = snapshot::load_manifest(store.path_of(changes.baseline->snapshot));
+                changes.sequences = snapshot::changed_sequences(target.conn, manifest);
+            } catch (const Error& e) {
+                log::detail("sequences not compared: {}", e.what());
+            }
+        }
+    }
+    target.conn.exec("COMMIT");
+    return changes;
+}
+
+void print_last_refresh(std::ostream& out, refresh::Target& target, const config::Settings& settings,
+                        nlohmann::json& doc) {
+    auto history = safety::database_state_file(target.conn, target.conn.database(), settings.state_dir, "refreshes");
+    if (std::ifstream in(history); in) {
+        auto last = nlohmann::json::parse(in);
+        fmt::print(out, "last refresh: {} from {}: {} tables, {} rows, {:.1f} s\n", last.value("finished_at", "?"),
+                   last.value("source", "?"), last["totals"]["tables"].get<long long>(),
+                   last["totals"]["rows"].get<long long>(), last["totals"]["seconds"].get<double>());
+        doc["last_refresh"] = {{"finished_at", last["finished_at"]}, {"source", last["source"]}, {"totals", last["totals"]}};
+    } else {
+        fmt::print(out, "last refresh: none recorded in {}\n", settings.state_dir.string());
+        doc["last_refresh"] = nullptr;
+    }
+}
+
+// Baseline, schema, tables written and sequences moved since; nothing of the
+// kind without a baseline (there is no log to count from).
+void print_changes(std::ostream& out, const SandboxChanges& changes, const snapshot::Store& store, nlohmann::json& doc) {
+    doc["dirty"] = nullptr;
+    doc["sequences_changed"] = nullptr;
+    if (!changes.baseline) {
+        fmt::print(out, "baseline: none (no snapshot created or reset since the last refresh)\n");
+        doc["baseline"] = nullptr;
+        return;
+    }
+    const auto& b = *changes.baseline;
+    bool in_store = store.exists(b.snapshot);
+    fmt::print(out, "baseline: snapshot \"{}\" since {}{}\n", b.snapshot, b.since,
+               in_store ? "" : fmt::format(" (missing from the store {}: pass reset a snapshot name)", store.root().string()));
+    doc["baseline"] = {{"snapshot", b.snapshot}, {"since", b.since}, {"in_store", in_store},
+                       {"schema_changed", changes.schema_changed}};
+    fmt::print(out, "schema: {}\n", changes.schema_changed ? "changed since the baseline (the next reset is a full one)"
+                                                            : "as at the baseline");
+    doc["dirty"] = nlohmann::json::array();
+    fmt::print(out, "tables written since the baseline: {}\n", changes.dirty.size());
+    for (const auto& d : changes.dirty) {
+        fmt::print(out, "  {:<50} {}\n", d.name, d.whole ? "whole table" : fmt::format("{} row keys", d.keys));
+        doc["dirty"].push_back({{"table", d.name}, {"whole", d.whole}, {"keys", d.keys}});
+    }
+    if (!changes.sequences) {
+        fmt::print(out, "sequences changed since the baseline: unknown ({})\n",
+                   changes.schema_changed ? "the schema changed" : "the snapshot cannot be read");
+        return;
+    }
+    doc["sequences_changed"] = nlohmann::json::array();
+    fmt::print(out, "sequences changed since the baseline: {}\n", changes.sequences->size());
+    for (const auto& s : *changes.sequences) {
+        auto shown = [](const std::string& v) { return v.empty() ? std::string("not called") : v; };
+        fmt::print(out, "  {:<50} {} -> {}\n", s.name, shown(s.snapshot), shown(s.current));
+        doc["sequences_changed"].push_back({{"sequence", s.name}, {"snapshot", s.snapshot}, {"current", s.current}});
+    }
+}
+
+void print_snapshots(std::ostream& out, const snapshot::Store& store, nlohmann::json& doc) {
+    auto listed = store.list_manifests();
+    doc["snapshots"] = nlohmann::json::array();
+    doc["damaged_snapshots"] = nlohmann::json::array();
+    fmt::print(out, "snapshots in {}: {}\n", store.root().string(), listed.empty() ? "none" : "");
+    for (const auto& [name, m, problem] : listed) {
+        if (m) {
+            fmt::print(out, "  {:<24} {}  {} tables, {} rows\n", name, m->created_at, m->tables.size(), m->total_rows());
+            doc["snapshots"].push_back(name);
+        } else {
+            fmt::print(out, "  {:<24} damaged: {}\n", name, problem);
+            doc["damaged_snapshots"].push_back({{"name", name}, {"problem", problem}});
+        }
+    }
+}
+
+}  // namespace
+
 void add_status_command(CLI::App& app, Context& context) {
-    auto* command = app.add_subcommand("status", "Baseline snapshot, snapshots in the store, tables written since");
+    auto* command = app.add_subcommand("status", "Baseline snapshot, snapshots in the store, changes since the baseline");
     add_sandbox_options(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
             auto target = refresh::open_target(settings, "status");
-            target.conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-            auto baseline = snapshot::read_baseline(target.conn);
-            std::vector<snapshot::DirtyTable> dirty;
-            if (baseline) dirty = snapshot::dirty_tables(target.conn);
-            target.conn.exec("COMMIT");
             snapshot::Store store(settings.snapshot_dir);
-            auto names = store.list();
+            auto changes = read_changes(target, store);
 
-            nlohmann::json doc = {{"database", target.conn.database()}, {"snapshots", names}};
+            nlohmann::json doc = {{"database", target.conn.database()}};
             auto& out = context.json_path == "-" ? std::cerr : std::cout;
             fmt::print(out, "sandbox: {}\n", target.info.describe());
-            auto history = safety::database_state_file(target.conn, target.conn.database(), settings.state_dir, "refreshes");
-            if (std::ifstream in(history); in) {
-                auto last = nlohmann::json::parse(in);
-                fmt::print(out, "last refresh: {} from {}: {} tables, {} rows, {:.1f} s\n",
-                           last.value("finished_at", "?"), last.value("source", "?"), last["totals"]["tables"].get<long long>(),
-                           last["totals"]["rows"].get<long long>(), last["totals"]["seconds"].get<double>());
-                doc["last_refresh"] = {{"finished_at", last["finished_at"]}, {"source", last["source"]},
-                                       {"totals", last["totals"]}};
-            } else {
-                fmt::print(out, "last refresh: none recorded in {}\n", settings.state_dir.string());
-                doc["last_refresh"] = nullptr;
-            }
-            if (baseline) {
-                fmt::print(out, "baseline: snapshot \"{}\" since {}\n", baseline->snapshot, baseline->since);
-                doc["baseline"] = {{"snapshot", baseline->snapshot}, {"since", baseline->since}};
-            } else {
-                fmt::print(out, "baseline: none (no snapshot created or reset since the last refresh)\n");
-                doc["baseline"] = nullptr;
-            }
-            doc["dirty"] = nlohmann::json::array();
-            fmt::print(out, "tables written since the baseline: {}\n", dirty.size());
-            for (const auto& d : dirty) {
-                fmt::print(out, "  {:<50} {}\n", d.name, d.whole ? "whole table" : fmt::format("{} row keys", d.keys));
-                doc["dirty"].push_back({{"table", d.name}, {"whole", d.whole}, {"keys", d.keys}});
-            }
-            fmt::print(out, "snapshots in {}: {}\n", store.root().string(), names.empty() ? "none" : "");
-            for (const auto& name : names) {
-                auto m = snapshot::load_manifest(store.path_of(name));
-                fmt::print(out, "  {:<24} {}  {} tables, {} rows\n", name, m.created_at, m.tables.size(), m.total_rows());
-            }
+            print_last_refresh(out, target, settings, doc);
+            print_changes(out, changes, store, doc);
+            print_snapshots(out, store, doc);
             if (!context.json_path.empty()) report::write_json_file(doc, context.json_path);
             return ExitCode::ok;
         };

@@ -50,6 +50,11 @@ void print_text(const RefreshReport& r, std::ostream& out) {
                r.schema_entries_restored, r.sequences_set, r.sessions_ended);
     fmt::print(out, "  tables copied: {}, rows: {}, bytes: {}\n", r.tables.size(), r.total_rows(),
                format_bytes(static_cast<unsigned long long>(r.total_bytes())));
+    if (r.snapshot) {
+        fmt::print(out, "  snapshot \"{}\" created: {} tables, {} rows, {} sequences, {} compressed\n", r.snapshot->name,
+                   r.snapshot->tables, r.snapshot->rows, r.snapshot->sequences,
+                   format_bytes(static_cast<unsigned long long>(r.snapshot->compressed_bytes)));
+    }
     if (log::level() >= log::Level::verbose) {
         fmt::print(out, "\nTables:\n");
         for (const auto& t : r.tables) {
@@ -93,6 +98,11 @@ nlohmann::json to_json(const RefreshReport& r) {
     doc["excluded"] = exclusions_json(r.excluded);
     doc["data_excluded"] = exclusions_json(r.data_excluded);
     doc["post_sql"] = r.post_sql;
+    doc["snapshot"] = nullptr;
+    if (r.snapshot) {
+        doc["snapshot"] = {{"name", r.snapshot->name}, {"tables", r.snapshot->tables}, {"rows", r.snapshot->rows},
+                           {"sequences", r.snapshot->sequences}, {"compressed_bytes", r.snapshot->compressed_bytes}};
+    }
     doc["phases"] = nlohmann::json::array();
     for (const auto& p : r.phases) doc["phases"].push_back({{"name", p.name}, {"seconds", seconds(p.elapsed)}});
     return doc;

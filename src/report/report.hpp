@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -24,6 +25,15 @@ struct TableCopy {
 struct Phase {
     std::string name;
     std::chrono::nanoseconds elapsed{};
+};
+
+// The snapshot `refresh --snapshot` took after the refresh.
+struct SnapshotSummary {
+    std::string name;
+    long long tables = 0;
+    long long rows = 0;
+    long long sequences = 0;
+    long long compressed_bytes = 0;
 };
 
 struct RefreshReport {
@@ -51,6 +61,7 @@ struct RefreshReport {
         std::string hint;
     };
     std::vector<FollowUpFailure> follow_up_failures;
+    std::optional<SnapshotSummary> snapshot;
 
     long long total_rows() const;
     long long total_bytes() const;

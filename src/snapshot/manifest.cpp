@@ -1,7 +1,10 @@
 #include "snapshot/manifest.hpp"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -13,12 +16,21 @@ namespace sandboxctl::snapshot {
 std::string TableEntry::qualified() const { return pg::qualified_name(schema, name); }
 std::string SequenceEntry::qualified() const { return pg::qualified_name(schema, name); }
 
+std::string Manifest::instance() const { return id.empty() ? name : name + "@" + id; }
 long long Manifest::total_rows() const { return sum_of(tables, &TableEntry::rows); }
 long long Manifest::total_compressed_bytes() const { return sum_of(tables, &TableEntry::compressed_bytes); }
+
+std::string new_snapshot_id() {
+    std::random_device random;
+    std::string id;
+    for (int i = 0; i < 4; ++i) id += fmt::format("{:08x}", random());
+    return id;
+}
 
 void save_manifest(const Manifest& m, const std::filesystem::path& directory) {
     nlohmann::json doc = {{"format", manifest_format},
                           {"name", m.name},
+                          {"id", m.id},
                           {"created_at", m.created_at},
                           {"source", m.source},
                           {"sandbox_id", m.sandbox_id},
@@ -37,6 +49,7 @@ void save_manifest(const Manifest& m, const std::filesystem::path& directory) {
             {{"schema", s.schema}, {"name", s.name}, {"last_value", s.last_value}, {"is_called", s.is_called}});
     }
     doc["matviews"] = m.matviews;
+    doc["hash_settings"] = m.hash_settings;
     write_file_atomically(directory / "manifest.json", doc.dump(2) + "\n", "snapshot manifest");
 }
 
@@ -51,6 +64,7 @@ Manifest load_manifest(const std::filesystem::path& directory) {
         }
         Manifest m;
         m.name = doc.at("name");
+        m.id = doc.value("id", "");
         m.created_at = doc.at("created_at");
         m.source = doc.at("source");
         m.sandbox_id = doc.value("sandbox_id", "");
@@ -66,6 +80,7 @@ Manifest load_manifest(const std::filesystem::path& directory) {
             m.sequences.push_back({s.at("schema"), s.at("name"), s.at("last_value"), s.at("is_called")});
         }
         m.matviews = doc.at("matviews").get<std::vector<std::string>>();
+        m.hash_settings = doc.value("hash_settings", std::map<std::string, std::string>{});
         return m;
     } catch (const nlohmann::json::exception& e) {
         throw failure("snapshot manifest \"" + path.string() + "\" is malformed: " + e.what(),

@@ -3,6 +3,7 @@
 // inside the staging directory, so a directory with a manifest is complete.
 // The format is documented in README.md ("Snapshot format").
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ struct SequenceEntry {
 
 struct Manifest {
     std::string name;
+    std::string id;          // random, per creation; empty in snapshots made before it existed
     std::string created_at;  // ISO 8601, UTC
     std::string source;      // the sandbox it was taken from (no password)
     std::string sandbox_id;  // that sandbox's mark (safety/sandbox_mark.hpp); empty in older snapshots
@@ -46,12 +48,20 @@ struct Manifest {
     std::vector<TableEntry> tables;
     std::vector<SequenceEntry> sequences;
     std::vector<std::string> matviews;  // populated materialized views, refresh order, quoted names
+    // The session settings that shape a row's text (DateStyle, TimeZone, ...)
+    // when the content hashes were taken; a reset hashes under the same ones.
+    std::map<std::string, std::string> hash_settings;
 
+    // "name@id": tells this snapshot from an earlier one of the same name
+    // (the golden cache is labelled with it).
+    std::string instance() const;
     long long total_rows() const;
     long long total_compressed_bytes() const;
 };
 
 void save_manifest(const Manifest& manifest, const std::filesystem::path& directory);
+// A new random snapshot id (32 hex digits).
+std::string new_snapshot_id();
 // Throws a failure naming the file when it is missing or malformed.
 Manifest load_manifest(const std::filesystem::path& directory);
 

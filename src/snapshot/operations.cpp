@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <map>
 
 #include "catalog/name_pattern.hpp"
 #include "copy/table_copier.hpp"
@@ -76,6 +77,69 @@ TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, con
     return entry;
 }
 
+// Session settings that shape a row's text form, hence verify::hash_table's
+// digest: a reset checks content hashes under the settings they were taken with.
+std::map<std::string, std::string> output_settings(pg::Connection& conn) {
+    auto r = conn.exec(
+        "SELECT n, pg_catalog.current_setting(n) FROM unnest(ARRAY['DateStyle', 'IntervalStyle', 'TimeZone', "
+        "'extra_float_digits', 'bytea_output', 'lc_monetary', 'search_path']) AS n");
+    std::map<std::string, std::string> settings;
+    for (int row = 0; row < r.rows(); ++row) settings[r.get(row, 0)] = r.get(row, 1);
+    return settings;
+}
+
+void apply_settings(pg::Connection& conn, const std::map<std::string, std::string>& settings) {
+    std::string calls;
+    for (const auto& [name, value] : settings) {
+        calls += fmt::format("{}pg_catalog.set_config({}, {}, true)", calls.empty() ? "" : ", ", pg::quote_literal(name),
+                             pg::quote_literal(value));
+    }
+    if (!calls.empty()) conn.exec("SELECT " + calls);
+}
+
+std::string damaged_hint(const std::string& snapshot) {
+    return "Check it with \"sandboxctl snapshot verify " + snapshot +
+           "\", then delete it and create it again; the sandbox was not changed.";
+}
+
+// Loads one table's data file, then checks that the table holds what the
+// snapshot recorded (its content hash): a damaged file is never loaded, even
+// one that passes the quick file check or predates zstd frame checksums.
+void load_table(pg::Connection& conn, const std::filesystem::path& dir, const Manifest& manifest,
+                const TableEntry& t) {
+    std::string columns;
+    for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
+    std::string what = "table " + t.display() + " from \"" + t.file + "\"";
+    enum class Step { starting, reading, sending, finishing } step = Step::starting;
+    try {
+        pg::CopyIn copy(conn, "COPY " + t.qualified() + (columns.empty() ? "" : " (" + columns + ")") +
+                                  " FROM STDIN WITH (" + (t.binary ? "FORMAT binary, " : "") + "FREEZE)");
+        step = Step::reading;
+        read_zstd_file(dir / t.file, [&](std::string_view chunk) {
+            step = Step::sending;
+            copy.put(chunk);
+            step = Step::reading;
+        });
+        step = Step::finishing;
+        copy.finish();
+    } catch (const Error& e) {
+        // The file could not be read or decompressed: damage, not a server problem.
+        if (step == Step::reading && !interrupt::requested()) {
+            throw failure("snapshot \"" + manifest.name + "\" is damaged: could not load " + what + ": " + e.what(),
+                          damaged_hint(manifest.name));
+        }
+        rethrow_with_context("could not load " + what + " of snapshot \"" + manifest.name + "\"");
+    }
+    if (t.content_hash.empty()) return;
+    auto loaded = verify::hash_table(conn, t.qualified());
+    if (loaded.digest != t.content_hash) {
+        throw failure(fmt::format("snapshot \"{}\" is damaged: {} loaded from \"{}\" does not match the snapshot "
+                                  "(content hash {}, recorded {})",
+                                  manifest.name, t.display(), t.file, loaded.digest, t.content_hash),
+                      damaged_hint(manifest.name));
+    }
+}
+
 // Sets every sequence whose state differs from the snapshot's (one statement;
 // pg_sequence_last_value is NULL for a sequence not yet called).
 int set_sequences(pg::Connection& conn, const std::vector<SequenceEntry>& sequences) {
@@ -116,22 +180,24 @@ schema::TocNames toc_names(pg::Connection& conn) {
 enum class CacheUse { reuse_if_sound, rebuild };
 
 // After a full reset: tracking is installed afresh; the cache, which belongs
-// to the login and survived, is reused if it holds this snapshot and its seal
-// was intact. The baseline records the snapshot's fingerprint, computed now
-// from the rebuilt schema if the manifest's has an older format.
-void install_tracking_and_cache(pg::Connection& conn, const std::string& role, const std::string& name,
-                                const std::string& manifest_fingerprint, CacheUse cache_use) {
+// to the login and survived, is reused if it holds this snapshot (this very
+// creation of it) and its seal was intact. The baseline records the
+// snapshot's fingerprint, computed now from the rebuilt schema if the
+// manifest's has an older format.
+void install_tracking_and_cache(pg::Connection& conn, const std::string& role, const Manifest& manifest,
+                                CacheUse cache_use) {
     auto catalog = catalog::read_catalog(conn);
     auto plan = sandbox_plan(catalog, role);
     install_tracking(conn, trackable(plan));
-    if (cache_use == CacheUse::reuse_if_sound && cached_snapshot(conn) == name) {
+    if (cache_use == CacheUse::reuse_if_sound && cached_snapshot(conn) == manifest.instance()) {
         grant_cache(conn, role);
     } else {
-        build_cache(conn, plan.data, name, role);
+        build_cache(conn, plan.data, manifest.instance(), role);
     }
     clear_changes(conn);
-    auto fingerprint = has_current_format(manifest_fingerprint) ? manifest_fingerprint : schema_fingerprint(conn);
-    write_baseline(conn, name, fingerprint);
+    auto fingerprint =
+        has_current_format(manifest.schema_fingerprint) ? manifest.schema_fingerprint : schema_fingerprint(conn);
+    write_baseline(conn, manifest.name, fingerprint);
 }
 
 // What the login owns, except the golden cache (DROP OWNED BY would take it).
@@ -182,24 +248,22 @@ ResetResult full_reset(refresh::Target& target, const config::Settings& settings
     conn.exec("DROP OWNED BY " + conn.quote_identifier(target.role) + " CASCADE");
     interrupt::phase_boundary("pre-data");
     schema::run_script(conn, pre, "pre-data");
+    auto session_settings = output_settings(conn);
+    apply_settings(conn, manifest.hash_settings);
     for (const auto& t : manifest.tables) {
         interrupt::phase_boundary("table " + t.schema + "." + t.name);
-        std::string columns;
-        for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
-        pg::CopyIn copy(conn, "COPY " + t.qualified() + (columns.empty() ? "" : " (" + columns + ")") + " FROM STDIN WITH (" +
-                                  (t.binary ? "FORMAT binary, " : "") + "FREEZE)");
-        read_zstd_file(dir / t.file, [&](std::string_view chunk) { copy.put(chunk); });
-        copy.finish();
+        load_table(conn, dir, manifest, t);
         result.rows_loaded += t.rows;
         ++result.tables_loaded;
     }
+    apply_settings(conn, session_settings);
     result.sequences_set = set_sequences(conn, manifest.sequences);
     interrupt::phase_boundary("post-data");
     schema::run_script(conn, post, "post-data");
     for (const auto& view : manifest.matviews) conn.exec("REFRESH MATERIALIZED VIEW " + view);
     schema::apply_rebuild_settings(conn, settings.lock_timeout);
     conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
-    install_tracking_and_cache(conn, target.role, manifest.name, manifest.schema_fingerprint, cache_use);
+    install_tracking_and_cache(conn, target.role, manifest, cache_use);
     interrupt::phase_boundary("commit");
     conn.exec("COMMIT");
     failpoint::reach("committed");
@@ -220,8 +284,12 @@ std::string expected_fingerprint(const Manifest& manifest, const Baseline& basel
 std::string why_not_delta(pg::Connection& conn, const std::optional<Baseline>& baseline,
                           const std::optional<std::string>& cached, const std::string& name, const Manifest& manifest,
                           bool cache_sound) {
-    if (!baseline || baseline->snapshot != name) return "the change log counts from another snapshot";
-    if (!cached || *cached != name) return "the golden cache holds another snapshot";
+    if (!baseline) {
+        return tracking_installed(conn) ? "the database has no baseline snapshot"
+                                        : "the database has no change tracking (never snapshotted)";
+    }
+    if (baseline->snapshot != name) return "the change log counts from snapshot \"" + baseline->snapshot + "\"";
+    if (!cached || *cached != manifest.instance()) return "the golden cache holds another snapshot";
     auto fingerprint = expected_fingerprint(manifest, *baseline);
     if (baseline->tracking_seal.empty() || !has_current_format(fingerprint)) {
         return "the change tracking was set up by an older sandboxctl";
@@ -253,10 +321,14 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     Staging staging(store, name);
 
     // Tracking first, committed: every write after the snapshot is logged.
+    // The baseline stays the previous snapshot's until this one is complete.
+    interrupt::phase_boundary("tracking");
     begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
     {
+        auto previous = read_baseline(conn);
         auto catalog = catalog::read_catalog(conn);
         install_tracking(conn, trackable(sandbox_plan(catalog, target.role)));
+        if (previous) put_back_baseline(conn, *previous);
     }
     conn.exec("COMMIT");
 
@@ -268,12 +340,15 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
 
     Manifest manifest;
     manifest.name = name;
+    manifest.id = new_snapshot_id();
     manifest.created_at = utc_now();
     manifest.source = target.info.describe();
     manifest.sandbox_id = sandbox_id;
     manifest.schema_fingerprint = schema_fingerprint(conn);
     conn.exec("SET LOCAL search_path = pg_catalog");
+    manifest.hash_settings = output_settings(conn);
 
+    interrupt::phase_boundary("schema dump");
     TempDir work("sandboxctl-snapshot");
     schema::PgTools tools(settings.pg_bin);
     tools.dump_schema(target.info, snapshot_id,
@@ -283,6 +358,7 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
 
     int index = 0;
     for (const auto* table : plan.data) {
+        interrupt::phase_boundary("table " + table->display());
         log::detail("snapshot {}: {}", name, table->display());
         manifest.tables.push_back(write_table(conn, *table, staging.path(), ++index));
     }
@@ -291,14 +367,23 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     }
     for (const auto* view : plan.matviews) manifest.matviews.push_back(view->qualified());
 
-    build_cache(conn, plan.data, name, target.role);
+    // Cache, log and baseline switch to this snapshot in the same transaction,
+    // committed only once the snapshot is in place in the store. A run that
+    // dies between the two leaves a cache labelled with the old instance, so
+    // the next reset is a full one from whatever the store holds.
+    interrupt::phase_boundary("cache");
+    build_cache(conn, plan.data, manifest.instance(), target.role);
     clear_changes(conn);
     write_baseline(conn, name, manifest.schema_fingerprint);
 
     save_manifest(manifest, staging.path());
     record_file_stats(staging.path(), manifest);
-    staging.commit(replace);
+    interrupt::phase_boundary("publish");
+    staging.publish(replace);
+    interrupt::phase_boundary("commit");
     conn.exec("COMMIT");
+    staging.finish();
+    failpoint::reach("committed");
     return manifest;
 }
 
@@ -331,7 +416,7 @@ ResetResult reset_sandbox(refresh::Target& target, const config::Settings& setti
     // The cache is checked on every path, --full too: a full reset keeps it.
     begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
     auto cached = cached_snapshot(conn);
-    bool cache_sound = cached && *cached == name && baseline && !baseline->cache_seal.empty() &&
+    bool cache_sound = cached && *cached == manifest.instance() && baseline && !baseline->cache_seal.empty() &&
                        cache_seal(conn) == baseline->cache_seal;
     std::string why_full =
         force_full ? "--full was given" : why_not_delta(conn, baseline, cached, name, manifest, cache_sound);

@@ -3,20 +3,34 @@
 // A snapshot is written into a hidden staging directory and renamed into
 // place only when complete, so a crash never leaves one that looks complete.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "snapshot/manifest.hpp"
+
 namespace sandboxctl::snapshot {
+
+// A snapshot as listed: its manifest, or why that could not be read.
+struct ListedSnapshot {
+    std::string name;
+    std::optional<Manifest> manifest;
+    std::string problem;  // set when the manifest is damaged
+};
 
 class Store {
 public:
+    // Opening the store sweeps what dead runs left in it (see sweep_dead_runs).
     explicit Store(std::filesystem::path root);
 
     const std::filesystem::path& root() const { return root_; }
     std::filesystem::path path_of(const std::string& name) const;
     bool exists(const std::string& name) const;
-    // Names of complete snapshots, sorted.
+    // Names of complete snapshots (directories with a manifest), sorted.
+    // Throws a failure when the store exists but cannot be read.
     std::vector<std::string> list() const;
+    // Every snapshot with its manifest; a damaged manifest does not hide the others.
+    std::vector<ListedSnapshot> list_manifests() const;
     void remove(const std::string& name) const;
 
     // Throws a usage error for names that are not [A-Za-z0-9][A-Za-z0-9._-]*.
@@ -26,9 +40,18 @@ private:
     std::filesystem::path root_;
 };
 
+// Removes the hidden directories of runs whose process is gone: staging
+// (".staging-NAME-PID"), deleted (".trash-NAME-PID") and replaced
+// (".replaced-NAME-PID", put back when NAME is missing: the run died between
+// its two renames). A run counts as alive while kill(pid, 0) succeeds or
+// fails with EPERM (another user's process), the rule of temp_dir.cpp.
+void sweep_dead_runs(const std::filesystem::path& root);
+
 // A staging directory for a new snapshot; removed on destruction unless
-// committed. commit() renames it into place, replacing an existing snapshot
-// of that name only if `replace`.
+// published and finished. publish() puts it in place of snapshot `name`, the
+// previous one kept aside; finish() drops that one. Destroyed after publish()
+// but before finish() (the caller's commit failed), it puts the previous
+// snapshot back, or removes the new one if there was none.
 class Staging {
 public:
     Staging(const Store& store, const std::string& name);
@@ -37,13 +60,19 @@ public:
     Staging& operator=(const Staging&) = delete;
 
     const std::filesystem::path& path() const { return path_; }
-    void commit(bool replace);
+    // Throws a usage error if the snapshot exists and not `replace`.
+    void publish(bool replace);
+    void finish();
 
 private:
+    void undo_publish() noexcept;
+
     const Store& store_;
     std::string name_;
     std::filesystem::path path_;
-    bool committed_ = false;
+    std::filesystem::path previous_;  // where the replaced snapshot waits; empty if none
+    bool published_ = false;
+    bool finished_ = false;
 };
 
 }  // namespace sandboxctl::snapshot

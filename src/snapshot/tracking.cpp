@@ -157,4 +157,10 @@ void write_baseline(pg::Connection& conn, const std::string& snapshot, const std
     conn.exec("REVOKE INSERT, DELETE ON sandboxctl.baseline FROM CURRENT_USER");
 }
 
+void put_back_baseline(pg::Connection& conn, const Baseline& baseline) {
+    conn.exec("DELETE FROM sandboxctl.baseline");
+    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint, signal, since) VALUES ($1, $2, $3, $4)",
+              {baseline.snapshot, baseline.fingerprint, baseline.signal, baseline.since});
+}
+
 }  // namespace sandboxctl::snapshot

@@ -70,5 +70,8 @@ struct Baseline {
 };
 std::optional<Baseline> read_baseline(pg::Connection& conn);
 void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint);
+// Writes `baseline` back as it was read (install_tracking recreates the
+// table): a snapshot create that fails must leave the previous baseline.
+void put_back_baseline(pg::Connection& conn, const Baseline& baseline);
 
 }  // namespace sandboxctl::snapshot

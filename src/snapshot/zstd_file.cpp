@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <cerrno>
 #include <cstring>
@@ -16,6 +17,9 @@ ZstdWriter::ZstdWriter(const std::filesystem::path& path, int level)
     : path_(path), file_(std::fopen(path.c_str(), "wb"), std::fclose), stream_(ZSTD_createCCtx(), ZSTD_freeCCtx) {
     if (!file_) throw failure("could not create \"" + path.string() + "\": " + std::strerror(errno));
     ZSTD_CCtx_setParameter(stream_.get(), ZSTD_c_compressionLevel, level);
+    // A content checksum in every frame: a damaged file fails to decompress
+    // instead of loading different rows (older files without it still read).
+    ZSTD_CCtx_setParameter(stream_.get(), ZSTD_c_checksumFlag, 1);
     out_buffer_.resize(ZSTD_CStreamOutSize());
 }
 
@@ -69,6 +73,9 @@ void read_zstd_file(const std::filesystem::path& path, const std::function<void(
         while (input.pos < input.size) {
             ZSTD_outBuffer output{out.data(), out.size(), 0};
             last = ZSTD_decompressStream(stream.get(), &output, &input);
+            if (ZSTD_isError(last) && ZSTD_getErrorCode(last) == ZSTD_error_checksum_wrong) {
+                throw failure("file \"" + path.string() + "\" is corrupt: its content does not match its zstd checksum");
+            }
             if (ZSTD_isError(last)) {
                 throw failure("could not decompress \"" + path.string() + "\": " + ZSTD_getErrorName(last));
             }

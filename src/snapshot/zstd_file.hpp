@@ -1,7 +1,8 @@
 #pragma once
 // Streaming zstd compression to and from files, for snapshot table data.
 // The writer also checksums what it writes, so a snapshot records the SHA-256
-// of every file without reading it back.
+// of every file without reading it back, and each frame carries zstd's own
+// content checksum, which the reader checks as it decompresses.
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -37,7 +38,9 @@ private:
     Sha256 sha_;
 };
 
-// Reads a zstd file and calls `sink` with each decompressed chunk.
+// Reads a zstd file and calls `sink` with each decompressed chunk; throws a
+// failure naming the file when it is truncated or its frame checksum differs
+// (only at the end of a frame: the caller must not keep what it was given).
 void read_zstd_file(const std::filesystem::path& path, const std::function<void(std::string_view)>& sink);
 
 }  // namespace sandboxctl::snapshot

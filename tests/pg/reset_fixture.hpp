@@ -1,5 +1,5 @@
 #pragma once
-// The fixture of the reset tests: the adversarial model refreshed into its
+// The fixture of the reset and snapshot-store tests: the adversarial model refreshed into its
 // sandbox with snapshot "golden" in a private store, and the state to come
 // back to.
 #include <filesystem>
@@ -65,13 +65,15 @@ protected:
         expect_manifest_matches();
     }
 
+    DatabaseState state() { return capture_state(cluster(), model_->sandbox(), sandbox_role); }
+
     pg::Connection admin_connection() {
         return pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(model_->sandbox()), "target"), "test");
     }
 
     // Every table's content hash and every sequence state equal the manifest's.
-    void expect_manifest_matches() {
-        auto manifest = snapshot::load_manifest(std::filesystem::path(store_) / "golden");
+    void expect_manifest_matches(const std::string& snapshot = "golden") {
+        auto manifest = snapshot::load_manifest(std::filesystem::path(store_) / snapshot);
         auto conn = admin_connection();
         for (const auto& t : manifest.tables) {
             auto hash = verify::hash_table(conn, t.qualified());
