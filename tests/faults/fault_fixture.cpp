@@ -127,4 +127,15 @@ void FaultTest::check_outcome(Fault fault, const std::string& point, const ToolR
     }
 }
 
+void GoldenFaultTest::SetUp() {
+    FaultTest::SetUp();
+    if (IsSkipped() || HasFailure()) return;
+    model_ = adversarial_model();
+    auto first = run_tool({"refresh", "--source", model_->source(), "--target", model_->target(), "--snapshot",
+                           "golden", "--snapshot-dir", store()},
+                          fault_state_env);
+    ASSERT_EQ(first.exit_code, 0) << first.all();
+    golden_ = capture_state(cluster(), model_->sandbox(), sandbox_role);
+}
+
 }  // namespace sandboxctl::test

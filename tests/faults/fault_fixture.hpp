@@ -54,4 +54,15 @@ protected:
     FailpointDriver failpoint_{work_ / "failpoint"};
 };
 
+// A fault test whose sandbox was refreshed with snapshot "golden" taken into
+// a private store; `golden_` is the sandbox's state at that snapshot.
+class GoldenFaultTest : public FaultTest, public ::testing::WithParamInterface<Fault> {
+protected:
+    void SetUp() override;
+    std::string store() const { return (work_ / "snapshots").string(); }
+
+    std::unique_ptr<Model> model_;
+    DatabaseState golden_;
+};
+
 }  // namespace sandboxctl::test

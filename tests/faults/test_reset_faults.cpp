@@ -5,21 +5,8 @@
 namespace sandboxctl::test {
 namespace {
 
-class ResetFaults : public FaultTest, public ::testing::WithParamInterface<Fault> {
+class ResetFaults : public GoldenFaultTest {
 protected:
-    void SetUp() override {
-        FaultTest::SetUp();
-        if (IsSkipped() || HasFailure()) return;
-        model_ = adversarial_model();
-        auto first = run_tool({"refresh", "--source", model_->source(), "--target", model_->target(), "--snapshot",
-                               "golden", "--snapshot-dir", store()},
-                              fault_state_env);
-        ASSERT_EQ(first.exit_code, 0) << first.all();
-        golden_ = capture_state(cluster(), model_->sandbox(), sandbox_role);
-    }
-
-    std::string store() const { return (work_ / "snapshots").string(); }
-
     std::vector<std::string> reset_args(bool full) const {
         std::vector<std::string> args = {"reset", "golden", "--target", model_->target(), "--snapshot-dir", store()};
         if (full) args.push_back("--full");
@@ -57,8 +44,6 @@ protected:
         }
     }
 
-    std::unique_ptr<Model> model_;
-    DatabaseState golden_;
 };
 
 TEST_P(ResetFaults, DeltaReset) { break_every_point(false); }

@@ -12,20 +12,8 @@
 namespace sandboxctl::test {
 namespace {
 
-class SnapshotFaults : public FaultTest, public ::testing::WithParamInterface<Fault> {
+class SnapshotFaults : public GoldenFaultTest {
 protected:
-    void SetUp() override {
-        FaultTest::SetUp();
-        if (IsSkipped() || HasFailure()) return;
-        model_ = adversarial_model();
-        auto first = run_tool({"refresh", "--source", model_->source(), "--target", model_->target(), "--snapshot",
-                               "golden", "--snapshot-dir", store()},
-                              fault_state_env);
-        ASSERT_EQ(first.exit_code, 0) << first.all();
-    }
-
-    std::string store() const { return (work_ / "snapshots").string(); }
-
     std::vector<std::string> with_store(std::vector<std::string> args, bool target = true) const {
         if (target) args.insert(args.end(), {"--target", model_->target()});
         args.insert(args.end(), {"--snapshot-dir", store()});
@@ -47,7 +35,6 @@ protected:
         }
     }
 
-    std::unique_ptr<Model> model_;
 };
 
 TEST_P(SnapshotFaults, ReplaceGolden) {
