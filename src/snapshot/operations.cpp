@@ -326,9 +326,13 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
     {
         auto previous = read_baseline(conn);
+        // Tracking found intact stays trusted once reinstalled (its seal is
+        // taken afresh); a broken seal stays broken, so that should this create
+        // fail, the next reset is a full one.
+        bool intact = previous && !previous->tracking_seal.empty() && tracking_seal(conn) == previous->tracking_seal;
         auto catalog = catalog::read_catalog(conn);
         install_tracking(conn, trackable(sandbox_plan(catalog, target.role)));
-        if (previous) put_back_baseline(conn, *previous);
+        if (previous) put_back_baseline(conn, *previous, intact);
     }
     conn.exec("COMMIT");
 

@@ -157,10 +157,16 @@ void write_baseline(pg::Connection& conn, const std::string& snapshot, const std
     conn.exec("REVOKE INSERT, DELETE ON sandboxctl.baseline FROM CURRENT_USER");
 }
 
-void put_back_baseline(pg::Connection& conn, const Baseline& baseline) {
+void put_back_baseline(pg::Connection& conn, const Baseline& baseline, bool reseal_tracking) {
+    // The table is read-only to its owner too; grant first, as write_baseline
+    // does, so that a fresh seal sees the row version this transaction leaves.
+    conn.exec("GRANT INSERT, DELETE ON sandboxctl.baseline TO CURRENT_USER");
+    std::string seal = reseal_tracking ? tracking_seal(conn) : baseline.tracking_seal;
     conn.exec("DELETE FROM sandboxctl.baseline");
-    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint, signal, since) VALUES ($1, $2, $3, $4)",
-              {baseline.snapshot, baseline.fingerprint, baseline.signal, baseline.since});
+    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint, signal, since, tracking_seal, cache_seal) "
+              "VALUES ($1, $2, $3, $4, $5, $6)",
+              {baseline.snapshot, baseline.fingerprint, baseline.signal, baseline.since, seal, baseline.cache_seal});
+    conn.exec("REVOKE INSERT, DELETE ON sandboxctl.baseline FROM CURRENT_USER");
 }
 
 }  // namespace sandboxctl::snapshot

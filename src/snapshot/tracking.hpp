@@ -72,6 +72,8 @@ std::optional<Baseline> read_baseline(pg::Connection& conn);
 void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint);
 // Writes `baseline` back as it was read (install_tracking recreates the
 // table): a snapshot create that fails must leave the previous baseline.
-void put_back_baseline(pg::Connection& conn, const Baseline& baseline);
+// `reseal_tracking`: the tracking seal is taken afresh (sandboxctl itself
+// reinstalled tracking that was found intact), else kept as it was.
+void put_back_baseline(pg::Connection& conn, const Baseline& baseline, bool reseal_tracking);
 
 }  // namespace sandboxctl::snapshot

@@ -180,8 +180,10 @@ TEST_F(Hooks, InterruptStopsTheBeforeHookAndStillRunsTheAfterHook) {
     model.load_prod("adversarial.sql");
     TempDir dir;
     auto trace = dir / "trace";
+    // A duration no other test process uses: this run's hook alone matches.
+    const std::string pid = std::to_string(::getpid());
     std::ofstream(dir / "sandboxctl.toml") << "[hooks]\nbefore = \"echo before >> '" << trace.string()
-                                           << "'; sleep 301.5; echo late >> '" << trace.string()
+                                           << "'; sleep 301." << pid << "; echo late >> '" << trace.string()
                                            << "'\"\nafter = \"echo after >> '" << trace.string() << "'\"\n";
     BackgroundTool tool({"refresh", "--source", model.source(), "--target", model.target(), "-c",
                          (dir / "sandboxctl.toml").string()},
@@ -194,7 +196,7 @@ TEST_F(Hooks, InterruptStopsTheBeforeHookAndStillRunsTheAfterHook) {
     EXPECT_NE(first, std::string::npos) << run.err;
     EXPECT_EQ(run.err.find("interrupted", first + 1), std::string::npos) << run.err;
     EXPECT_EQ(slurp(trace), "before\nafter\n");
-    EXPECT_NE(std::system("pgrep -f 'sleep 30[1].5' >/dev/null"), 0) << "the hook's child still runs";
+    EXPECT_NE(std::system(("pgrep -f 'sleep 30[1]." + pid + "' >/dev/null").c_str()), 0) << "the hook's child still runs";
 }
 
 }  // namespace
