@@ -16,16 +16,9 @@
 namespace sandboxctl::test {
 namespace {
 
-std::string read_all(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // The parent pid of `pid` from /proc/PID/stat, or 0 when it is gone.
 int parent_of(int pid) {
-    std::string stat = read_all("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
     auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
     if (close == std::string::npos) return 0;
     std::istringstream fields(stat.substr(close + 2));
@@ -72,7 +65,7 @@ private:
             auto name = entry.path().filename().string();
             if (name.find_first_not_of("0123456789") != std::string::npos) continue;
             if (!descends_from_this_test(std::stoi(name))) continue;
-            std::string cmdline = read_all(entry.path() / "cmdline");
+            std::string cmdline = read_file(entry.path() / "cmdline");
             if (cmdline.empty()) continue;
             for (const auto& secret : secrets_) {
                 if (cmdline.find(secret) != std::string::npos) leaks.push_back(cmdline);
@@ -84,7 +77,7 @@ private:
     }
 
     void inspect_passfile(const std::filesystem::path& proc) {
-        std::string environ = read_all(proc / "environ");
+        std::string environ = read_file(proc / "environ");
         auto at = environ.find("PGPASSFILE=");
         if (at == std::string::npos) return;
         std::string value = environ.substr(at + 11, environ.find('\0', at) - at - 11);
@@ -162,7 +155,7 @@ TEST_F(Secrets, NoPasswordInOutputAtAnyLevel) {
         auto run = run_tool(args, env());
         ASSERT_EQ(run.exit_code, 0) << run.all();
         expect_no_secret(run.out + run.err, "refresh output");
-        expect_no_secret(read_all(work_ / "report.json"), "the JSON report");
+        expect_no_secret(read_file(work_ / "report.json"), "the JSON report");
     }
     for (const auto& command : {"plan", "doctor", "verify", "status"}) {
         auto run = run_tool({"--verbose", command}, env());

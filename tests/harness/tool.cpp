@@ -24,6 +24,13 @@ ToolRun as_tool_run(const ProcessResult& result) {
 
 }  // namespace
 
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
 std::string tool_binary() {
     const char* other = std::getenv("SANDBOXCTL_TEST_BINARY");
     return other && *other ? other : SANDBOXCTL_BINARY;

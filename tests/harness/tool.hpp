@@ -1,5 +1,6 @@
 #pragma once
 // Runs the built sandboxctl binary, as a user would.
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <utility>
@@ -13,6 +14,10 @@ struct ToolRun {
     std::string err;
     std::string all() const { return out + err; }
 };
+
+// The whole content of a file, bytes as they are; empty when it cannot be
+// read (a /proc entry of a process that just ended, say).
+std::string read_file(const std::filesystem::path& path);
 
 // The sandboxctl binary the suites run: the one built with them, or
 // $SANDBOXCTL_TEST_BINARY (to show that a new test fails on an older build).

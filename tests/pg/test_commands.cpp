@@ -134,13 +134,6 @@ namespace {
 
 class Hooks : public PgTest {};
 
-std::string slurp(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 TEST_F(Hooks, BeforeAndAfterRunAroundTheRefreshEvenOnFailure) {
     Model model(cluster(), test_name());
     model.load_prod("adversarial.sql");
@@ -150,13 +143,13 @@ TEST_F(Hooks, BeforeAndAfterRunAroundTheRefreshEvenOnFailure) {
                                            << "'\"\nafter = \"echo after >> '" << trace.string() << "'\"\n";
     auto ok = refresh(model, {"-c", (dir / "sandboxctl.toml").string()});
     ASSERT_EQ(ok.exit_code, 0) << ok.all();
-    EXPECT_EQ(slurp(trace), "before\nafter\n");
+    EXPECT_EQ(read_file(trace), "before\nafter\n");
 
     std::ofstream(dir / "broken.sql") << "SELECT 1/0;\n";
     auto failed = refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--post-sql", (dir / "broken.sql").string()});
     EXPECT_EQ(failed.exit_code, 1) << failed.all();
     EXPECT_NE(failed.err.find("division by zero"), std::string::npos) << failed.err;
-    EXPECT_EQ(slurp(trace), "before\nafter\nbefore\nafter\n");
+    EXPECT_EQ(read_file(trace), "before\nafter\nbefore\nafter\n");
 }
 
 TEST_F(Hooks, FailingBeforeHookStopsTheRefreshBeforeAnyChange) {
@@ -188,14 +181,14 @@ TEST_F(Hooks, InterruptStopsTheBeforeHookAndStillRunsTheAfterHook) {
     BackgroundTool tool({"refresh", "--source", model.source(), "--target", model.target(), "-c",
                          (dir / "sandboxctl.toml").string()},
                         {{"XDG_STATE_HOME", (dir / "state").string()}});
-    ASSERT_TRUE(wait_until([&] { return slurp(trace) == "before\n"; }, 60));
+    ASSERT_TRUE(wait_until([&] { return read_file(trace) == "before\n"; }, 60));
     tool.send(SIGINT);
     auto run = tool.finish();
     EXPECT_EQ(run.exit_code, 1) << run.all();
     auto first = run.err.find("interrupted by signal 2 (SIGINT)");
     EXPECT_NE(first, std::string::npos) << run.err;
     EXPECT_EQ(run.err.find("interrupted", first + 1), std::string::npos) << run.err;
-    EXPECT_EQ(slurp(trace), "before\nafter\n");
+    EXPECT_EQ(read_file(trace), "before\nafter\n");
     EXPECT_NE(std::system(("pgrep -f 'sleep 30[1]." + pid + "' >/dev/null").c_str()), 0) << "the hook's child still runs";
 }
 

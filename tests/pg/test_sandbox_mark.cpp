@@ -31,6 +31,12 @@ protected:
         return run_tool(args, state_env_);
     }
 
+    // A login that can write prod, as an application's own login can.
+    void create_app_login() {
+        cluster().psql("postgres", std::string("DROP ROLE IF EXISTS ") + app_login + "; CREATE ROLE " + app_login +
+                                       " LOGIN PASSWORD '" + app_password + "' IN ROLE " + app_role);
+    }
+
     TempDir state_;
     std::vector<std::pair<std::string, std::string>> state_env_;
     std::unique_ptr<Model> model_;
@@ -40,8 +46,7 @@ TEST_F(SandboxMark, SwappedSourceAndTargetCannotReplaceProd) {
     auto first = refresh(*model_);
     ASSERT_EQ(first.exit_code, 0) << first.all();
     // A login that can write prod, as an application's own login can.
-    cluster().psql("postgres", std::string("DROP ROLE IF EXISTS ") + app_login + "; CREATE ROLE " + app_login +
-                                   " LOGIN PASSWORD '" + app_password + "' IN ROLE " + app_role);
+    create_app_login();
     auto prod_before = capture_state(cluster(), model_->prod(), app_role);
     auto prod_as_target = cluster().login_conninfo(app_login, app_password, model_->prod());
     auto swapped = run_tool({"refresh", "--source", model_->target(), "--target", prod_as_target, "--target-role",
@@ -125,8 +130,7 @@ TEST_F(SandboxMark, ResetAndSnapshotRefuseOtherDatabases) {
     EXPECT_TRUE(other_before == other_after) << describe_differences(other_before, other_after);
 
     // A database sandboxctl never refreshed (prod, through a writing login).
-    cluster().psql("postgres", std::string("DROP ROLE IF EXISTS ") + app_login + "; CREATE ROLE " + app_login +
-                                   " LOGIN PASSWORD '" + app_password + "' IN ROLE " + app_role);
+    create_app_login();
     auto prod = cluster().login_conninfo(app_login, app_password, model_->prod());
     auto prod_before = capture_state(cluster(), model_->prod(), app_role);
     reset = tool({"reset", "golden", "--target", prod, "--target-role", app_role});

@@ -17,13 +17,6 @@
 namespace sandboxctl::test {
 namespace {
 
-std::string read_bytes(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
-
 void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
@@ -63,7 +56,7 @@ FrameLayout frame_layout(const std::string& bytes) {
 // decompresses to a different value of the same length.
 void flip_payload_bit(const std::filesystem::path& file) {
     auto mtime = std::filesystem::last_write_time(file);
-    auto bytes = read_bytes(file);
+    auto bytes = read_file(file);
     auto layout = frame_layout(bytes);
     ASSERT_FALSE(layout.raw_blocks.empty()) << "no stored block in " << file;
     auto [offset, size] = layout.raw_blocks.front();
@@ -132,7 +125,7 @@ TEST_F(SnapshotStore, FlippedBitInDataFileIsNeverLoaded) {
     ASSERT_EQ(tool({"snapshot", "create", "noisy"}).exit_code, 0);
     auto file = data_file("noisy", "noise");
     auto path = snapshot_dir("noisy") / file;
-    EXPECT_TRUE(frame_layout(read_bytes(path)).checksum) << "the zstd frame carries no content checksum";
+    EXPECT_TRUE(frame_layout(read_file(path)).checksum) << "the zstd frame carries no content checksum";
     flip_payload_bit(path);
     scenario_dml();
     auto before = state();
@@ -209,7 +202,7 @@ TEST_F(SnapshotStore, ContentHashCheckHoldsUnderOtherSessionSettings) {
 TEST_F(SnapshotStore, FailedCreateKeepsBaselineAndPreviousSnapshot) {
     scenario_dml();
     auto dirty = state();
-    auto golden_manifest = read_bytes(snapshot_dir("golden") / "manifest.json");
+    auto golden_manifest = read_file(snapshot_dir("golden") / "manifest.json");
     for (auto args : std::vector<std::vector<std::string>>{{"snapshot", "create", "second"},
                                                            {"snapshot", "create", "golden", "--replace"}}) {
         SCOPED_TRACE(args.back());
@@ -217,7 +210,7 @@ TEST_F(SnapshotStore, FailedCreateKeepsBaselineAndPreviousSnapshot) {
         EXPECT_EQ(run.exit_code, 1) << run.all();
         EXPECT_NE(run.err.find("File too large"), std::string::npos) << run.err;
         EXPECT_EQ(store_entries(), std::vector<std::string>{"golden"});
-        EXPECT_EQ(read_bytes(snapshot_dir("golden") / "manifest.json"), golden_manifest);
+        EXPECT_EQ(read_file(snapshot_dir("golden") / "manifest.json"), golden_manifest);
         EXPECT_EQ(tool({"snapshot", "verify", "golden"}).exit_code, 0);
         auto status = tool({"status"});
         EXPECT_NE(status.out.find("baseline: snapshot \"golden\""), std::string::npos) << status.all();
