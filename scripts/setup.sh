@@ -9,7 +9,7 @@ packages=(
   libpq-dev postgresql-15 postgresql-client-15
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   libzstd-dev libssl-dev libarchive-dev
-  openssh-server openssh-client util-linux
+  openssh-server openssh-client util-linux procps bsdutils
   clang libclang-rt-14-dev ccache
 )
 if [[ "${1:-}" == "--bench" ]]; then
