@@ -1,13 +1,13 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 #include "safety/preflight.hpp"
 
 namespace sandboxctl::cli {
 namespace {
 
-safety::Check row_visibility_check(const refresh::CopyPlan& plan) {
+safety::Check row_visibility_check(const plan::CopyPlan& plan) {
     safety::Check check{"row-level security hides no rows", safety::Status::pass, "every table is fully visible"};
     for (const auto* r : plan.row_security_blocked) {
         check.status = safety::Status::fail;
@@ -48,18 +48,18 @@ no copied row refers to a row --exclude-data leaves out. Exits 3 when any check 
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
-            auto endpoints = refresh::open_endpoints(settings, "doctor");
+            auto endpoints = plan::open_endpoints(settings, "doctor");
             schema::PgTools tools(settings.pg_bin);
             auto checks = safety::run_preflight({endpoints.source->conn(), endpoints.target, endpoints.source_info,
                                                  endpoints.target_info, endpoints.catalog, endpoints.source_role,
                                                  endpoints.target_role, tools, settings.init});
-            auto plan = refresh::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
+            auto plan = plan::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
             checks.push_back(row_visibility_check(plan));
             checks.push_back(problems_check("exclusion patterns match", "every pattern matches a relation",
-                                            refresh::unmatched_pattern_problems(plan), safety::Status::fail));
+                                            plan::unmatched_pattern_problems(plan), safety::Status::fail));
             checks.push_back(problems_check(
                 "foreign keys hold without the excluded rows", "no copied row refers to a row left out",
-                refresh::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan),
+                plan::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan),
                 safety::Status::fail));
             bool failed = false;
             for (const auto& c : checks) {

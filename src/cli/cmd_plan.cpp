@@ -4,16 +4,16 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "output/json_file.hpp"
 #include "core/duration.hpp"
-#include "report/report.hpp"
 #include "core/log.hpp"
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 #include "safety/preflight.hpp"
 
 namespace sandboxctl::cli {
 namespace {
 
-nlohmann::json plan_json(const refresh::CopyPlan& plan) {
+nlohmann::json plan_json(const plan::CopyPlan& plan) {
     nlohmann::json doc;
     doc["source_role"] = plan.source_role;
     doc["relations"] = nlohmann::json::array();
@@ -22,7 +22,7 @@ nlohmann::json plan_json(const refresh::CopyPlan& plan) {
                                     {"estimated_rows", r->estimated_rows}});
     }
     doc["data_bytes"] = plan.data_bytes;
-    auto exclusions = [](const std::vector<refresh::Exclusion>& list) {
+    auto exclusions = [](const std::vector<plan::Exclusion>& list) {
         auto out = nlohmann::json::array();
         for (const auto& e : list) out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
         return out;
@@ -32,7 +32,7 @@ nlohmann::json plan_json(const refresh::CopyPlan& plan) {
     return doc;
 }
 
-void print_plan(const refresh::CopyPlan& plan, std::ostream& out) {
+void print_plan(const plan::CopyPlan& plan, std::ostream& out) {
     fmt::print(out, "source role: {}\n", plan.source_role);
     fmt::print(out, "would copy {} relations ({} tables with rows, {} sequences), about {} of table data\n",
                plan.relations.size(), plan.data.size(), plan.sequences.size(),
@@ -41,7 +41,7 @@ void print_plan(const refresh::CopyPlan& plan, std::ostream& out) {
         fmt::print(out, "  {:<18} {:<50} {:>10} ~{} rows\n", r->kind(), r->display(),
                    format_bytes(static_cast<unsigned long long>(r->bytes)), r->estimated_rows);
     }
-    auto list = [&](const char* title, const std::vector<refresh::Exclusion>& items) {
+    auto list = [&](const char* title, const std::vector<plan::Exclusion>& items) {
         if (items.empty()) return;
         fmt::print(out, "{} ({}):\n", title, items.size());
         for (const auto& e : items) fmt::print(out, "  {:<18} {:<50} {}\n", e.kind, e.name, e.reason);
@@ -54,14 +54,14 @@ void print_plan(const refresh::CopyPlan& plan, std::ostream& out) {
 }
 
 // What would make refresh refuse or fail, found now.
-std::vector<std::string> problems_of(refresh::Source& source, refresh::CopyPlan& plan,
+std::vector<std::string> problems_of(plan::Source& source, plan::CopyPlan& plan,
                                      const config::Settings& settings) {
-    std::vector<std::string> problems = refresh::unmatched_pattern_problems(plan);
-    for (auto& p : refresh::dangling_foreign_keys(source.session->conn(), source.catalog, plan)) {
+    std::vector<std::string> problems = plan::unmatched_pattern_problems(plan);
+    for (auto& p : plan::dangling_foreign_keys(source.session->conn(), source.catalog, plan)) {
         problems.push_back(std::move(p));
     }
     if (settings.target) {
-        auto target = refresh::open_target(settings, "plan");
+        auto target = plan::open_target(settings, "plan");
         auto check = safety::check_foreign_objects(target.conn, source.catalog, source.role, target.role);
         if (check.status == safety::Status::fail) problems.push_back("sandbox objects " + check.reason);
         if (check.status == safety::Status::warn) log::warning("{}", check.reason);
@@ -83,10 +83,10 @@ void add_plan_command(CLI::App& app, Context& context) {
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
-            auto source = refresh::open_source(settings, "plan");
-            auto plan = refresh::make_plan_for(source.catalog, source.role, settings);
+            auto source = plan::open_source(settings, "plan");
+            auto plan = plan::make_plan_for(source.catalog, source.role, settings);
             std::vector<schema::TocEntry> no_entries;
-            refresh::filter_toc(no_entries, source.catalog, plan);  // adds foreign keys into excluded tables
+            plan::filter_toc(no_entries, source.catalog, plan);  // adds foreign keys into excluded tables
             auto problems = problems_of(source, plan, settings);
             print_plan(plan, std::cout);
             for (const auto& p : plan.unmatched_patterns) {
@@ -96,7 +96,7 @@ void add_plan_command(CLI::App& app, Context& context) {
             if (!context.json_path.empty()) {
                 auto doc = plan_json(plan);
                 doc["problems"] = problems;
-                report::write_json_file(doc, context.json_path);
+                output::write_json_file(doc, context.json_path);
             }
             return plan.row_security_blocked.empty() && problems.empty() ? ExitCode::ok : ExitCode::refused;
         };

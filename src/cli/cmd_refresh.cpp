@@ -7,10 +7,11 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "output/json_file.hpp"
 #include "core/log.hpp"
-#include "report/report.hpp"
+#include "refresh/report.hpp"
 #include "refresh/refresh.hpp"
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 #include "snapshot/operations.hpp"
 #include "sync/sync_files.hpp"
 
@@ -31,12 +32,12 @@ void require_writable_report_path(const std::string& path) {
 
 // The snapshot is the run's last phase: timed with the others and reported
 // with the refresh, whose report is printed even when the snapshot fails.
-void create_snapshot_after(const config::Settings& settings, const std::string& name, report::RefreshReport& report) {
+void create_snapshot_after(const config::Settings& settings, const std::string& name, refresh::RefreshReport& report) {
     try {
-        report::PhaseTimer timer(report.phases, "snapshot");
-        auto target = refresh::open_target(settings, "snapshot");
+        output::PhaseTimer timer(report.phases, "snapshot");
+        auto target = plan::open_target(settings, "snapshot");
         auto m = snapshot::create_snapshot(target, settings, name, true);
-        report.snapshot = report::SnapshotSummary{m.name, static_cast<long long>(m.tables.size()), m.total_rows(),
+        report.snapshot = refresh::SnapshotSummary{m.name, static_cast<long long>(m.tables.size()), m.total_rows(),
                                                   static_cast<long long>(m.sequences.size()),
                                                   m.total_compressed_bytes()};
     } catch (const std::exception& e) {
@@ -48,10 +49,10 @@ void create_snapshot_after(const config::Settings& settings, const std::string& 
     }
 }
 
-void write_report(report::RefreshReport& report, const std::string& path) {
+void write_report(refresh::RefreshReport& report, const std::string& path) {
     if (path.empty()) return;
     try {
-        report::write_json_file(report::to_json(report), path);
+        output::write_json_file(refresh::to_json(report), path);
     } catch (const std::exception& e) {
         report.follow_up_failures.push_back({"report", fmt::format("writing the JSON report failed: {}", e.what()),
                                              "The refresh was committed; the text report above is complete."});
@@ -60,7 +61,7 @@ void write_report(report::RefreshReport& report, const std::string& path) {
 
 // A committed refresh whose follow-up steps failed is neither a success nor
 // a failure that left the sandbox unchanged: exit 5, naming each step.
-void throw_if_incomplete(const report::RefreshReport& report) {
+void throw_if_incomplete(const refresh::RefreshReport& report) {
     const auto& failures = report.follow_up_failures;
     if (failures.empty()) return;
     std::string message = "the sandbox was refreshed (committed), but ";
@@ -122,7 +123,7 @@ Example:
             if (!context.snapshot_name.empty()) create_snapshot_after(settings, context.snapshot_name, report);
             // With --json -, stdout carries only the JSON document.
             if (log::level() >= log::Level::normal) {
-                report::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
+                refresh::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
             }
             write_report(report, context.json_path);
             throw_if_incomplete(report);

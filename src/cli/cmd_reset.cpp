@@ -4,10 +4,10 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "output/json_file.hpp"
 #include "core/log.hpp"
 #include "core/duration.hpp"
-#include "refresh/session_setup.hpp"
-#include "report/report.hpp"
+#include "plan/session_setup.hpp"
 #include "snapshot/operations.hpp"
 
 namespace sandboxctl::cli {
@@ -46,7 +46,7 @@ exclusive access, as refresh does; user triggers do not fire.)");
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
-            auto target = refresh::open_target(settings, "reset");
+            auto target = plan::open_target(settings, "reset");
             auto r = snapshot::reset_sandbox(target, settings, context.reset_name, context.full);
             auto& out = context.json_path == "-" ? std::cerr : std::cout;
             if (log::level() < log::Level::normal) {
@@ -61,7 +61,7 @@ exclusive access, as refresh does; user triggers do not fire.)");
                            r.snapshot, r.delta.tables, reloaded, r.delta.deleted, r.delta.inserted, r.delta.updated,
                            format_duration(r.elapsed));
             }
-            if (!context.json_path.empty()) report::write_json_file(reset_json(r), context.json_path);
+            if (!context.json_path.empty()) output::write_json_file(reset_json(r), context.json_path);
             return ExitCode::ok;
         };
     });

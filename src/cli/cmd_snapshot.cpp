@@ -5,7 +5,7 @@
 #include "cli/commands.hpp"
 #include "core/duration.hpp"
 #include "core/log.hpp"
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 #include "snapshot/file_check.hpp"
 #include "snapshot/operations.hpp"
 #include "snapshot/store.hpp"
@@ -22,7 +22,7 @@ void create(Context& context, CLI::App& parent) {
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
-            auto target = refresh::open_target(settings, "snapshot");
+            auto target = plan::open_target(settings, "snapshot");
             auto start = std::chrono::steady_clock::now();
             auto m = snapshot::create_snapshot(target, settings, context.snapshot_name, context.replace);
             fmt::print("snapshot \"{}\" created in {}: {} tables, {} rows, {} sequences, {} compressed\n", m.name,

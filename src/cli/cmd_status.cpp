@@ -5,10 +5,10 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "output/json_file.hpp"
 #include "core/log.hpp"
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 #include "safety/state_path.hpp"
-#include "report/report.hpp"
 #include "snapshot/drift.hpp"
 #include "snapshot/manifest.hpp"
 #include "snapshot/store.hpp"
@@ -26,7 +26,7 @@ struct SandboxChanges {
     std::optional<std::vector<snapshot::SequenceChange>> sequences;  // unknown without the snapshot's manifest
 };
 
-SandboxChanges read_changes(refresh::Target& target, const snapshot::Store& store) {
+SandboxChanges read_changes(plan::Target& target, const snapshot::Store& store) {
     SandboxChanges changes;
     target.conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     changes.baseline = snapshot::read_baseline(target.conn);
@@ -46,7 +46,7 @@ SandboxChanges read_changes(refresh::Target& target, const snapshot::Store& stor
     return changes;
 }
 
-void print_last_refresh(std::ostream& out, refresh::Target& target, const config::Settings& settings,
+void print_last_refresh(std::ostream& out, plan::Target& target, const config::Settings& settings,
                         nlohmann::json& doc) {
     auto history = safety::database_state_file(target.conn, target.conn.database(), settings.state_dir, "refreshes");
     if (std::ifstream in(history); in) {
@@ -124,7 +124,7 @@ void add_status_command(CLI::App& app, Context& context) {
     command->callback([&context] {
         context.action = [&context] {
             auto settings = config::resolve(context.overrides);
-            auto target = refresh::open_target(settings, "status");
+            auto target = plan::open_target(settings, "status");
             snapshot::Store store(settings.snapshot_dir);
             auto changes = read_changes(target, store);
 
@@ -134,7 +134,7 @@ void add_status_command(CLI::App& app, Context& context) {
             print_last_refresh(out, target, settings, doc);
             print_changes(out, changes, store, doc);
             print_snapshots(out, store, doc);
-            if (!context.json_path.empty()) report::write_json_file(doc, context.json_path);
+            if (!context.json_path.empty()) output::write_json_file(doc, context.json_path);
             return ExitCode::ok;
         };
     });

@@ -1,8 +1,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "output/json_file.hpp"
 #include "core/log.hpp"
-#include "report/report.hpp"
 #include "sync/sync_files.hpp"
 
 namespace sandboxctl::cli {
@@ -64,7 +64,7 @@ both sides and reports what the run would transfer, create and delete.)");
             if (!context.sync_owner.empty()) options.chown = sync::parse_owner(context.sync_owner);
             auto report = sync::sync_files(options);
             show(report, context.json_path == "-" ? std::cerr : std::cout);
-            if (!context.json_path.empty()) report::write_json_file(sync::to_json(report), context.json_path);
+            if (!context.json_path.empty()) output::write_json_file(sync::to_json(report), context.json_path);
             return report.refused.empty() ? ExitCode::ok : ExitCode::failed;
         };
     });

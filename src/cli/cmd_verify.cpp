@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "report/report.hpp"
+#include "output/json_file.hpp"
 #include "verify/verify.hpp"
 
 namespace sandboxctl::cli {
@@ -21,7 +21,7 @@ as not compared. Hashes are order-independent sums of each row's md5, computed b
         context.action = [&context] {
             auto result = verify::run_verify(config::resolve(context.overrides));
             verify::print_text(result, std::cout);
-            if (!context.json_path.empty()) report::write_json_file(verify::to_json(result), context.json_path);
+            if (!context.json_path.empty()) output::write_json_file(verify::to_json(result), context.json_path);
             return result.differences.empty() ? ExitCode::ok : ExitCode::differences;
         };
     });

@@ -5,7 +5,7 @@
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "pg/copy_stream.hpp"
-#include "report/progress.hpp"
+#include "output/progress.hpp"
 
 namespace sandboxctl::copy {
 namespace {
@@ -42,11 +42,11 @@ long long rows_copied(const CopyStatements& statements, const pg::CopyCounters& 
     return statements.binary && counters.rows > 0 ? counters.rows - 1 : counters.rows;
 }
 
-std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
+std::vector<TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
                                            const std::vector<const catalog::Relation*>& tables,
                                            long long estimated_bytes) {
-    std::vector<report::TableCopy> copies;
-    report::Progress progress(static_cast<int>(tables.size()), estimated_bytes);
+    std::vector<TableCopy> copies;
+    output::Progress progress(static_cast<int>(tables.size()), estimated_bytes);
     for (const auto* table : tables) {
         interrupt::phase_boundary("table " + table->display());
         auto start = std::chrono::steady_clock::now();

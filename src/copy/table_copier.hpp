@@ -2,14 +2,23 @@
 // The data phase of a refresh: every planned table is streamed from the source
 // reader (at the run's snapshot) into the target transaction, with explicit
 // column lists that leave out generated columns.
+#include <chrono>
+#include <string>
 #include <vector>
 
 #include "catalog/catalog.hpp"
 #include "pg/connection.hpp"
 #include "pg/copy_stream.hpp"
-#include "report/report.hpp"
 
 namespace sandboxctl::copy {
+
+// What the copy of one table moved, for the reports.
+struct TableCopy {
+    std::string name;
+    long long rows = 0;
+    long long bytes = 0;
+    std::chrono::nanoseconds elapsed{};
+};
 
 // The COPY statements for one table; exposed for tests.
 struct CopyStatements {
@@ -25,7 +34,7 @@ long long rows_copied(const CopyStatements& statements, const pg::CopyCounters& 
 
 // Copies `tables` in order. The target tables must have been created in the
 // current target transaction (COPY FREEZE relies on it).
-std::vector<report::TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
+std::vector<TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
                                            const std::vector<const catalog::Relation*>& tables,
                                            long long estimated_bytes);
 

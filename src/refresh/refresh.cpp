@@ -10,9 +10,9 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
-#include "refresh/plan.hpp"
+#include "plan/copy_plan.hpp"
 #include "refresh/post_sql.hpp"
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/preflight.hpp"
 #include "safety/run_lock.hpp"
@@ -32,11 +32,11 @@ struct SchemaScripts {
 };
 
 SchemaScripts prepare_schema(const safety::SourceSession& source, const catalog::SourceCatalog& catalog,
-                             CopyPlan& plan, const schema::PgTools& tools, const TempDir& work) {
+                             plan::CopyPlan& plan, const schema::PgTools& tools, const TempDir& work) {
     auto archive = work / "schema.dump";
     tools.dump_schema(source.info(), source.snapshot(), plan.dump_exclusions, archive);
     auto entries = schema::parse_toc(tools.list(archive), {catalog.role_names, catalog.schema_names});
-    filter_toc(entries, catalog, plan);
+    plan::filter_toc(entries, catalog, plan);
     for (const auto& e : entries) {
         if (!e.keep) log::detail("leaving out {} {} {}: {}", e.desc, e.schema, e.tag, e.reason);
     }
@@ -105,11 +105,11 @@ private:
 // What `status` shows as the last refresh; best effort (the refresh itself
 // has committed, so a failure here is only a warning).
 void record_refresh(pg::Connection& target, const std::filesystem::path& state_dir,
-                    const report::RefreshReport& report) {
+                    const refresh::RefreshReport& report) {
     try {
         auto path = safety::database_state_file(target, target.database(), state_dir, "refreshes");
         std::filesystem::create_directories(path.parent_path());
-        auto doc = report::to_json(report);
+        auto doc = refresh::to_json(report);
         doc["finished_at"] = target.query_value("SELECT now()::text");
         write_file_atomically(path, doc.dump(2) + "\n", "refresh record");
     } catch (const std::exception& e) {
@@ -119,11 +119,11 @@ void record_refresh(pg::Connection& target, const std::filesystem::path& state_d
 
 }  // namespace
 
-report::RefreshReport run_refresh(const config::Settings& settings) {
-    report::RefreshReport report;
+refresh::RefreshReport run_refresh(const config::Settings& settings) {
+    refresh::RefreshReport report;
     // Every input is checked before the sandbox is touched.
     const auto post_sql = load_post_sql(settings.post_sql);
-    Endpoints endpoints = open_endpoints(settings, "refresh");
+    plan::Endpoints endpoints = plan::open_endpoints(settings, "refresh");
     auto& source = *endpoints.source;
     auto& target = endpoints.target;
     safety::RunLock lock(target, "refresh");
@@ -136,7 +136,7 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
     schema::PgTools tools(settings.pg_bin);
     {
         interrupt::phase_boundary("preflight");
-        report::PhaseTimer t(report.phases, "preflight");
+        output::PhaseTimer t(report.phases, "preflight");
         report.checks = safety::run_preflight({source.conn(), target, endpoints.source_info, endpoints.target_info,
                                                endpoints.catalog, endpoints.source_role, endpoints.target_role, tools,
                                                settings.init});
@@ -145,17 +145,17 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
             if (c.status == safety::Status::warn) log::warning("{}: {}", c.name, c.reason);
         }
     }
-    CopyPlan plan = make_plan_for(endpoints.catalog, endpoints.source_role, settings);
-    require_patterns_matched(plan);
-    require_something_to_copy(plan);
-    require_full_visibility(plan);
-    require_no_dangling_foreign_keys(dangling_foreign_keys(source.conn(), endpoints.catalog, plan));
+    plan::CopyPlan plan = plan::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
+    plan::require_patterns_matched(plan);
+    plan::require_something_to_copy(plan);
+    plan::require_full_visibility(plan);
+    plan::require_no_dangling_foreign_keys(plan::dangling_foreign_keys(source.conn(), endpoints.catalog, plan));
 
     SchemaScripts scripts;
     std::vector<catalog::SequenceState> sequences;
     {
         interrupt::phase_boundary("schema dump");
-        report::PhaseTimer t(report.phases, "schema dump");
+        output::PhaseTimer t(report.phases, "schema dump");
         scripts = prepare_schema(source, endpoints.catalog, plan, tools, work);
         sequences = catalog::read_sequence_states(source.conn(), plan.sequences);
     }
@@ -174,7 +174,7 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         target.exec("BEGIN");
         {
             interrupt::phase_boundary("clean");
-            report::PhaseTimer t(report.phases, "clean");
+            output::PhaseTimer t(report.phases, "clean");
             clean_target(target, endpoints.target_role, settings.lock_timeout);
             // Marked in the same transaction: a sandbox that is marked is one
             // sandboxctl refreshed (see safety/sandbox_mark.hpp).
@@ -187,32 +187,32 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
         }
         {
             interrupt::phase_boundary("pre-data");
-            report::PhaseTimer t(report.phases, "schema (pre-data)");
+            output::PhaseTimer t(report.phases, "schema (pre-data)");
             schema::run_script(target, scripts.pre_data, "pre-data");
         }
         {
-            report::PhaseTimer t(report.phases, "data");
+            output::PhaseTimer t(report.phases, "data");
             pg::Connection reader = source.open_reader("refresh-copy");
             report.tables = copy::copy_tables(reader, target, plan.data, plan.data_bytes);
             report.sequences_set = set_sequences(target, sequences);
         }
         {
             interrupt::phase_boundary("post-data");
-            report::PhaseTimer t(report.phases, "schema (post-data)");
+            output::PhaseTimer t(report.phases, "schema (post-data)");
             schema::run_script(target, scripts.post_data, "post-data");
             refresh_matviews(target, plan.matviews);
         }
         report.schema_entries_restored = static_cast<int>(scripts.pre_data.size() + scripts.post_data.size());
         if (!settings.post_sql.empty()) {
             interrupt::phase_boundary("post-sql");
-            report::PhaseTimer t(report.phases, "post-refresh SQL");
+            output::PhaseTimer t(report.phases, "post-refresh SQL");
             schema::apply_rebuild_settings(target, settings.lock_timeout);
             run_post_sql(target, post_sql);
             for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
         }
         {
             interrupt::phase_boundary("commit");
-            report::PhaseTimer t(report.phases, "commit");
+            output::PhaseTimer t(report.phases, "commit");
             target.exec("COMMIT");
             report.committed = true;
         }
@@ -224,7 +224,7 @@ report::RefreshReport run_refresh(const config::Settings& settings) {
     record_refresh(target, settings.state_dir, report);
     // Files travel with the database, before the sandbox app comes back.
     if (settings.with_files) {
-        report::PhaseTimer t(report.phases, "files");
+        output::PhaseTimer t(report.phases, "files");
         try {
             for (const auto& files : sync::sync_configured_pairs(settings, false)) {
                 if (!files.refused.empty()) throw failure(fmt::format("{} entries were refused", files.refused.size()));

@@ -6,10 +6,10 @@
 #include <string>
 
 #include "config/settings.hpp"
-#include "report/report.hpp"
+#include "refresh/report.hpp"
 
 namespace sandboxctl::refresh {
 
-report::RefreshReport run_refresh(const config::Settings& settings);
+refresh::RefreshReport run_refresh(const config::Settings& settings);
 
 }  // namespace sandboxctl::refresh

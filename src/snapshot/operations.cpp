@@ -12,7 +12,7 @@
 #include "core/log.hpp"
 #include "core/temp_dir.hpp"
 #include "pg/copy_stream.hpp"
-#include "refresh/plan.hpp"
+#include "plan/copy_plan.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/run_lock.hpp"
 #include "safety/sandbox_mark.hpp"
@@ -39,16 +39,16 @@ std::string utc_now() {
 }
 
 // The sandbox's own objects, minus sandboxctl's tracking and cache schemas.
-refresh::CopyPlan sandbox_plan(const catalog::SourceCatalog& catalog, const std::string& role) {
-    refresh::PlanOptions options;
+plan::CopyPlan sandbox_plan(const catalog::SourceCatalog& catalog, const std::string& role) {
+    plan::PlanOptions options;
     options.source_role = role;
     options.exclude.emplace_back(std::string(tracking_schema) + ".*", "internal");
     options.exclude.emplace_back(std::string(cache_schema) + ".*", "internal");
-    return refresh::make_plan(catalog, options);
+    return plan::make_plan(catalog, options);
 }
 
 // Tables that get tracking triggers: row tables and partitioned parents.
-std::vector<const catalog::Relation*> trackable(const refresh::CopyPlan& plan) {
+std::vector<const catalog::Relation*> trackable(const plan::CopyPlan& plan) {
     std::vector<const catalog::Relation*> out;
     for (const auto* r : plan.relations) {
         if (r->relkind == 'r' || r->relkind == 'p') out.push_back(r);
@@ -227,7 +227,7 @@ SELECT format('DROP TYPE IF EXISTS %s CASCADE', t.oid::regtype) FROM pg_catalog.
     if (!sql.empty()) conn.exec(sql);
 }
 
-ResetResult full_reset(refresh::Target& target, const config::Settings& settings, const Store& store,
+ResetResult full_reset(plan::Target& target, const config::Settings& settings, const Store& store,
                        const Manifest& manifest, std::string why, CacheUse cache_use) {
     ResetResult result{manifest.name, true, std::move(why)};
     auto& conn = target.conn;
@@ -304,7 +304,7 @@ std::string why_not_delta(pg::Connection& conn, const std::optional<Baseline>& b
 
 }  // namespace
 
-Manifest create_snapshot(refresh::Target& target, const config::Settings& settings, const std::string& name,
+Manifest create_snapshot(plan::Target& target, const config::Settings& settings, const std::string& name,
                          bool replace) {
     Store store(settings.snapshot_dir);
     Store::validate_name(name);
@@ -340,7 +340,7 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     std::string snapshot_id = conn.query_value("SELECT pg_catalog.pg_export_snapshot()");
     auto catalog = catalog::read_catalog(conn);
     auto plan = sandbox_plan(catalog, target.role);
-    refresh::require_full_visibility(plan);
+    plan::require_full_visibility(plan);
 
     Manifest manifest;
     manifest.name = name;
@@ -391,7 +391,7 @@ Manifest create_snapshot(refresh::Target& target, const config::Settings& settin
     return manifest;
 }
 
-ResetResult reset_sandbox(refresh::Target& target, const config::Settings& settings,
+ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
                           const std::optional<std::string>& requested, bool force_full) {
     auto start = std::chrono::steady_clock::now();
     Store store(settings.snapshot_dir);

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "config/settings.hpp"
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 #include "snapshot/cache.hpp"
 #include "snapshot/manifest.hpp"
 
@@ -15,7 +15,7 @@ namespace sandboxctl::snapshot {
 // per-table zstd data, checksums, sequence states. Sets up change tracking
 // first (so writes after the snapshot are logged) and rebuilds the golden
 // cache and the tracking baseline from the same snapshot.
-Manifest create_snapshot(refresh::Target& target, const config::Settings& settings, const std::string& name,
+Manifest create_snapshot(plan::Target& target, const config::Settings& settings, const std::string& name,
                          bool replace);
 
 struct ResetResult {
@@ -32,7 +32,7 @@ struct ResetResult {
 // Returns the sandbox to snapshot `name` (default: the tracking baseline):
 // delta by default, full when the schema drifted, the baseline or cache is
 // another snapshot's, or `force_full`. One transaction, exclusive access.
-ResetResult reset_sandbox(refresh::Target& target, const config::Settings& settings,
+ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
                           const std::optional<std::string>& name, bool force_full);
 
 }  // namespace sandboxctl::snapshot

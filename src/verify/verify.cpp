@@ -6,7 +6,7 @@
 #include <set>
 
 #include "core/own_schemas.hpp"
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 
 namespace sandboxctl::verify {
 namespace {
@@ -28,7 +28,7 @@ std::string sequence_state(pg::Connection& conn, const catalog::Relation& sequen
 // (a table the login or another member made is a difference too), except
 // sandboxctl's own tracking and cache schemas.
 std::vector<std::string> tables_only_in_target(pg::Connection& target, const std::string& target_role,
-                                               const refresh::CopyPlan& plan) {
+                                               const plan::CopyPlan& plan) {
     std::set<std::string> expected;
     for (const auto* r : plan.relations) expected.insert(r->display());
     auto result = target.exec(R"(
@@ -52,12 +52,12 @@ ORDER BY 1)",
 }  // namespace
 
 VerifyResult run_verify(const config::Settings& settings) {
-    refresh::Endpoints endpoints = refresh::open_endpoints(settings, "verify");
+    plan::Endpoints endpoints = plan::open_endpoints(settings, "verify");
     auto& source = endpoints.source->conn();
     auto& target = endpoints.target;
     target.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    refresh::CopyPlan plan = refresh::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
-    refresh::require_full_visibility(plan);
+    plan::CopyPlan plan = plan::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
+    plan::require_full_visibility(plan);
 
     VerifyResult result;
     for (const auto* table : plan.data) {

@@ -1,4 +1,4 @@
-#include "refresh/session_setup.hpp"
+#include "plan/session_setup.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include "core/log.hpp"
 #include "safety/run_lock.hpp"
 
-namespace sandboxctl::refresh {
+namespace sandboxctl::plan {
 namespace {
 
 std::string role_or_database_owner(const std::optional<std::string>& role, pg::Connection& conn) {
@@ -142,4 +142,4 @@ void require_full_visibility(const CopyPlan& plan) {
                 "or skip their rows with --exclude-data.");
 }
 
-}  // namespace sandboxctl::refresh
+}  // namespace sandboxctl::plan

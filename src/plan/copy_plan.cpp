@@ -1,4 +1,4 @@
-#include "refresh/plan.hpp"
+#include "plan/copy_plan.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "pg/connection.hpp"
 
-namespace sandboxctl::refresh {
+namespace sandboxctl::plan {
 namespace {
 
 const catalog::NamePattern* first_match(const std::vector<catalog::NamePattern>& patterns,
@@ -138,4 +138,4 @@ void filter_toc(std::vector<schema::TocEntry>& entries, const catalog::SourceCat
     }
 }
 
-}  // namespace sandboxctl::refresh
+}  // namespace sandboxctl::plan

@@ -1,31 +1,25 @@
-#include "report/report.hpp"
+#include "refresh/report.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-
-#include "core/atomic_file.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/sum.hpp"
 
-namespace sandboxctl::report {
+namespace sandboxctl::refresh {
 namespace {
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
-nlohmann::json exclusions_json(const std::vector<refresh::Exclusion>& list) {
+nlohmann::json exclusions_json(const std::vector<plan::Exclusion>& list) {
     auto out = nlohmann::json::array();
     for (const auto& e : list) out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
     return out;
 }
 
-void print_exclusions(std::ostream& out, const char* title, const std::vector<refresh::Exclusion>& list) {
+void print_exclusions(std::ostream& out, const char* title, const std::vector<plan::Exclusion>& list) {
     if (list.empty()) return;
     fmt::print(out, "\n{} ({}):\n", title, list.size());
     for (const auto& e : list) fmt::print(out, "  {:<18} {:<40} {}\n", e.kind, e.name, e.reason);
@@ -33,14 +27,10 @@ void print_exclusions(std::ostream& out, const char* title, const std::vector<re
 
 }  // namespace
 
-long long RefreshReport::total_rows() const { return sum_of(tables, &TableCopy::rows); }
-long long RefreshReport::total_bytes() const { return sum_of(tables, &TableCopy::bytes); }
+long long RefreshReport::total_rows() const { return sum_of(tables, &copy::TableCopy::rows); }
+long long RefreshReport::total_bytes() const { return sum_of(tables, &copy::TableCopy::bytes); }
 
-std::chrono::nanoseconds RefreshReport::total_time() const {
-    std::chrono::nanoseconds n{};
-    for (const auto& p : phases) n += p.elapsed;
-    return n;
-}
+std::chrono::nanoseconds RefreshReport::total_time() const { return output::total_time(phases); }
 
 void print_text(const RefreshReport& r, std::ostream& out) {
     fmt::print(out, "refresh {}: {} -> {}\n", r.committed ? "committed" : "did not commit", r.source, r.target);
@@ -108,32 +98,4 @@ nlohmann::json to_json(const RefreshReport& r) {
     return doc;
 }
 
-void write_json_file(const nlohmann::json& document, const std::filesystem::path& path) {
-    if (path == "-") {
-        fmt::print("{}\n", document.dump(2));
-        return;
-    }
-    write_file_atomically(path, document.dump(2) + "\n", "JSON report");
-}
-
-// On a terminal, each phase shows a status line while it runs (the schema
-// dump and post-data take seconds with nothing else to show); the data phase
-// draws its own progress line over it.
-PhaseTimer::PhaseTimer(std::vector<Phase>& phases, std::string name)
-    : phases_(phases),
-      name_(std::move(name)),
-      start_(std::chrono::steady_clock::now()),
-      status_line_(::isatty(STDERR_FILENO) && log::level() == log::Level::normal) {
-    log::detail("phase: {}", name_);
-    if (status_line_) {
-        std::fputs(fmt::format("\r\033[K{}...", name_).c_str(), stderr);
-        std::fflush(stderr);
-    }
-}
-
-PhaseTimer::~PhaseTimer() {
-    if (status_line_) std::fputs("\r\033[K", stderr);
-    phases_.push_back({name_, std::chrono::steady_clock::now() - start_});
-}
-
-}  // namespace sandboxctl::report
+}  // namespace sandboxctl::refresh

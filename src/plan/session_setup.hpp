@@ -8,10 +8,10 @@
 #include "catalog/catalog.hpp"
 #include "config/settings.hpp"
 #include "pg/connection.hpp"
-#include "refresh/plan.hpp"
+#include "plan/copy_plan.hpp"
 #include "safety/source_session.hpp"
 
-namespace sandboxctl::refresh {
+namespace sandboxctl::plan {
 
 struct Source {
     pg::ConnInfo info;
@@ -69,4 +69,4 @@ std::vector<std::string> dangling_foreign_keys(pg::Connection& source, const cat
 // Refuses (exit 3) when dangling_foreign_keys finds any.
 void require_no_dangling_foreign_keys(const std::vector<std::string>& problems);
 
-}  // namespace sandboxctl::refresh
+}  // namespace sandboxctl::plan

@@ -10,7 +10,7 @@
 #include "catalog/name_pattern.hpp"
 #include "schema/toc.hpp"
 
-namespace sandboxctl::refresh {
+namespace sandboxctl::plan {
 
 struct Exclusion {
     std::string kind;
@@ -69,4 +69,4 @@ CopyPlan make_plan(const catalog::SourceCatalog& catalog, const PlanOptions& opt
 // are added to the plan's exclusions when they are not already listed.
 void filter_toc(std::vector<schema::TocEntry>& entries, const catalog::SourceCatalog& catalog, CopyPlan& plan);
 
-}  // namespace sandboxctl::refresh
+}  // namespace sandboxctl::plan

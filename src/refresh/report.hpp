@@ -3,29 +3,18 @@
 // rows and bytes per table, time per phase. Rendered as text for people and
 // as JSON (--json FILE) for machines; both come from this one structure.
 #include <chrono>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include "refresh/plan.hpp"
+#include "copy/table_copier.hpp"
+#include "output/phase_timer.hpp"
+#include "plan/copy_plan.hpp"
 #include "safety/preflight.hpp"
 
-namespace sandboxctl::report {
-
-struct TableCopy {
-    std::string name;
-    long long rows = 0;
-    long long bytes = 0;
-    std::chrono::nanoseconds elapsed{};
-};
-
-struct Phase {
-    std::string name;
-    std::chrono::nanoseconds elapsed{};
-};
+namespace sandboxctl::refresh {
 
 // The snapshot `refresh --snapshot` took after the refresh.
 struct SnapshotSummary {
@@ -44,11 +33,11 @@ struct RefreshReport {
     std::vector<safety::Check> checks;
     int schema_entries_restored = 0;
     int sequences_set = 0;
-    std::vector<TableCopy> tables;
-    std::vector<refresh::Exclusion> excluded;
-    std::vector<refresh::Exclusion> data_excluded;
+    std::vector<copy::TableCopy> tables;
+    std::vector<plan::Exclusion> excluded;
+    std::vector<plan::Exclusion> data_excluded;
     std::vector<std::string> post_sql;
-    std::vector<Phase> phases;
+    std::vector<output::Phase> phases;
     int sessions_ended = 0;
     std::string sandbox_mark;  // the target's sandbox mark (safety/sandbox_mark.hpp)
     bool marked_now = false;   // this refresh marked it
@@ -70,22 +59,4 @@ struct RefreshReport {
 
 void print_text(const RefreshReport& report, std::ostream& out);
 nlohmann::json to_json(const RefreshReport& report);
-// Writes JSON atomically (temporary file, then rename).
-void write_json_file(const nlohmann::json& document, const std::filesystem::path& path);
-
-// Times a phase from construction to destruction and appends it to `phases`.
-class PhaseTimer {
-public:
-    PhaseTimer(std::vector<Phase>& phases, std::string name);
-    ~PhaseTimer();
-    PhaseTimer(const PhaseTimer&) = delete;
-    PhaseTimer& operator=(const PhaseTimer&) = delete;
-
-private:
-    std::vector<Phase>& phases_;
-    std::string name_;
-    std::chrono::steady_clock::time_point start_;
-    bool status_line_ = false;
-};
-
-}  // namespace sandboxctl::report
+}  // namespace sandboxctl::refresh

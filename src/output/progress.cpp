@@ -1,4 +1,4 @@
-#include "report/progress.hpp"
+#include "output/progress.hpp"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include "core/duration.hpp"
 #include "core/log.hpp"
 
-namespace sandboxctl::report {
+namespace sandboxctl::output {
 
 Progress::Progress(int tables, long long estimated_bytes)
     : enabled_(::isatty(STDERR_FILENO) && log::level() == log::Level::normal),
@@ -59,4 +59,4 @@ void Progress::draw(bool force) {
     std::fflush(stderr);
 }
 
-}  // namespace sandboxctl::report
+}  // namespace sandboxctl::output

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-namespace sandboxctl::report {
+namespace sandboxctl::output {
 
 class Progress {
 public:
@@ -32,4 +32,4 @@ private:
     std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-}  // namespace sandboxctl::report
+}  // namespace sandboxctl::output

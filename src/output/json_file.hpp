@@ -1,0 +1,13 @@
+#pragma once
+// Where a command's --json report goes: a file, written atomically, or "-"
+// for standard output (the text report then goes to standard error).
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace sandboxctl::output {
+
+// Writes `document` to `path`: a temporary file renamed into place, so a
+// reader never sees half a report; "-" prints it to standard output.
+void write_json_file(const nlohmann::json& document, const std::filesystem::path& path);
+
+}  // namespace sandboxctl::output
