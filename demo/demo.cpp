@@ -55,15 +55,17 @@ int main() {
         int failures = 0;
         failures += step("safety preflight", with({"doctor"})) != 0;
         failures += step("what a refresh would copy", {"plan"}) != 0;
-        failures += step("refresh the sandbox from prod",
-                         with({"refresh"}, {"--post-sql", std::string(SANDBOXCTL_DEMO_DIR) + "/regenerate-api-keys.sql"})) != 0;
+        failures +=
+            step("refresh the sandbox from prod",
+                 with({"refresh"}, {"--post-sql", std::string(SANDBOXCTL_DEMO_DIR) + "/regenerate-api-keys.sql"})) != 0;
         // The post-refresh SQL changed llx_user on purpose (new API keys), so it is left out of the comparison.
         failures += step("verify: the sandbox equals prod (llx_user was changed on purpose)",
                          with({"verify"}, {"--exclude-data", "llx_user"})) != 0;
 
         fmt::print("\n== the AI agent and BDD tests change the sandbox...\n");
-        model.sandbox_sql("SET ROLE sbx_sandbox_owner; UPDATE llx_societe SET nom = 'Changed by a test' WHERE rowid = 7;"
-                          " DELETE FROM llx_paiement WHERE rowid > 14990;");
+        model.sandbox_sql(
+            "SET ROLE sbx_sandbox_owner; UPDATE llx_societe SET nom = 'Changed by a test' WHERE rowid = 7;"
+            " DELETE FROM llx_paiement WHERE rowid > 14990;");
         failures += step("verify finds the differences (exit 4 expected)", with({"verify"})) != 4;
         failures += step("refresh again", with({"refresh"})) != 0;
         failures += step("verify: equal again", with({"verify"})) != 0;
@@ -75,16 +77,19 @@ int main() {
         };
         failures += step("capture the golden snapshot", on_sandbox({"snapshot", "create", "golden"})) != 0;
         fmt::print("\n== a BDD scenario writes: a customer, an invoice with 5 lines, a payment...\n");
-        model.sandbox_sql("SET ROLE sbx_sandbox_login; INSERT INTO llx_societe (nom, client) VALUES ('BDD customer', 1);"
-                          " INSERT INTO llx_facture (ref, fk_soc, total_ttc) VALUES ('FA-BDD', currval('llx_societe_rowid_seq'), 100);"
-                          " INSERT INTO llx_facturedet (fk_facture, description, qty, subprice) SELECT"
-                          " currval('llx_facture_rowid_seq'), 'line', 1, 20 FROM generate_series(1, 5);"
-                          " INSERT INTO llx_paiement (fk_facture, amount, datep) VALUES (currval('llx_facture_rowid_seq'), 100, now());");
+        model.sandbox_sql(
+            "SET ROLE sbx_sandbox_login; INSERT INTO llx_societe (nom, client) VALUES ('BDD customer', 1);"
+            " INSERT INTO llx_facture (ref, fk_soc, total_ttc) VALUES ('FA-BDD', currval('llx_societe_rowid_seq'), "
+            "100);"
+            " INSERT INTO llx_facturedet (fk_facture, description, qty, subprice) SELECT"
+            " currval('llx_facture_rowid_seq'), 'line', 1, 20 FROM generate_series(1, 5);"
+            " INSERT INTO llx_paiement (fk_facture, amount, datep) VALUES (currval('llx_facture_rowid_seq'), 100, "
+            "now());");
         failures += step("status: what the scenario wrote", on_sandbox({"status"})) != 0;
         failures += step("reset to the golden snapshot (delta)", on_sandbox({"reset"})) != 0;
         failures += step("verify: equal to prod again", with({"verify"})) != 0;
         fmt::print("\n{}\n", failures == 0 ? "demo finished: every step behaved as expected"
-                                            : fmt::format("demo finished with {} unexpected result(s)", failures));
+                                           : fmt::format("demo finished with {} unexpected result(s)", failures));
         return failures == 0 ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "demo failed: " << e.what() << '\n';

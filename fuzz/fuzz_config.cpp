@@ -13,7 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
         sandboxctl::config::load_text(std::string_view(reinterpret_cast<const char*>(data), size),
                                       "/fuzz/sandboxctl.toml", settings);
-    } catch (const sandboxctl::Error&) {
-    }
+    } catch (const sandboxctl::Error&) {}
     return 0;
 }

@@ -10,7 +10,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   libzstd-dev libssl-dev libarchive-dev
   openssh-server openssh-client util-linux procps bsdutils
-  clang libclang-rt-14-dev ccache
+  clang libclang-rt-14-dev clang-format clang-tidy ccache
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(pgcopydb time rsync bc python3)

@@ -84,17 +84,20 @@ std::vector<OwnedObject> read_other_objects(pg::Connection& conn) {
     std::string sql = std::string(R"(
 SELECT 'function', p.oid::pg_catalog.regprocedure::text, pg_catalog.pg_get_userbyid(p.proowner)
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-WHERE )") + user_schema_filter + " AND " + not_extension_member("pg_catalog.pg_proc", "p.oid") + R"(
+WHERE )") + user_schema_filter +
+                      " AND " + not_extension_member("pg_catalog.pg_proc", "p.oid") + R"(
 UNION ALL
 SELECT 'type', pg_catalog.format_type(t.oid, NULL), pg_catalog.pg_get_userbyid(t.typowner)
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype IN ('c', 'd', 'e', 'r', 'm')
   AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')
-  AND )" + user_schema_filter + " AND " + not_extension_member("pg_catalog.pg_type", "t.oid") + R"(
+  AND )" + user_schema_filter +
+                      " AND " + not_extension_member("pg_catalog.pg_type", "t.oid") + R"(
 UNION ALL
 SELECT 'schema', n.nspname, pg_catalog.pg_get_userbyid(n.nspowner)
 FROM pg_catalog.pg_namespace n
-WHERE )" + user_schema_filter + " AND " + not_extension_member("pg_catalog.pg_namespace", "n.oid") + R"(
+WHERE )" + user_schema_filter +
+                      " AND " + not_extension_member("pg_catalog.pg_namespace", "n.oid") + R"(
 UNION ALL
 SELECT 'extension', e.extname, pg_catalog.pg_get_userbyid(e.extowner) FROM pg_catalog.pg_extension e
 WHERE e.extname <> 'plpgsql'

@@ -26,7 +26,7 @@ struct Relation {
     bool populated = true;  // materialized views: holds data (not WITH NO DATA)
     long long bytes = 0;    // pg_table_size
     long long estimated_rows = 0;
-    std::vector<std::string> copy_columns;  // stored columns, in order; no generated or dropped ones
+    std::vector<std::string> copy_columns;       // stored columns, in order; no generated or dropped ones
     std::vector<std::string> copy_column_types;  // their SQL types (format_type), same order
     // Same order: the type is built into PostgreSQL (no dependency on a user type).
     std::vector<bool> copy_column_builtin;

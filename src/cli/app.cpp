@@ -47,12 +47,15 @@ void warn_about_command_line_passwords(int argc, char** argv) {
         std::string_view arg = argv[i];
         for (std::string_view option : {"--source", "--target"}) {
             std::string_view value;
-            if (arg == option && i + 1 < argc) value = argv[i + 1];
-            else if (arg.starts_with(option) && arg.size() > option.size() && arg[option.size()] == '=') value = arg.substr(option.size() + 1);
+            if (arg == option && i + 1 < argc)
+                value = argv[i + 1];
+            else if (arg.starts_with(option) && arg.size() > option.size() && arg[option.size()] == '=')
+                value = arg.substr(option.size() + 1);
             if (!value.empty() && pg::ConnInfo::has_password(value)) {
-                log::warning("the {} connection string on the command line holds a password, which other local users "
-                             "can read in the process list; put it in SANDBOXCTL_{}, the config file or a passfile instead",
-                             option, option == "--source" ? "SOURCE" : "TARGET");
+                log::warning(
+                    "the {} connection string on the command line holds a password, which other local users "
+                    "can read in the process list; put it in SANDBOXCTL_{}, the config file or a passfile instead",
+                    option, option == "--source" ? "SOURCE" : "TARGET");
             }
         }
     }
@@ -78,17 +81,20 @@ void add_target_role_option(CLI::App& command, Context& context) {
 void add_selection_options(CLI::App& command, Context& context) {
     command.add_option("--source-role", context.overrides.source_role,
                        "Copy what this role owns (default: owner of the source database)");
-    command.add_option("--exclude", context.overrides.exclude,
-                       "Leave out relations matching PATTERN (SCHEMA.NAME, * and ? wildcards); repeatable")
+    command
+        .add_option("--exclude", context.overrides.exclude,
+                    "Leave out relations matching PATTERN (SCHEMA.NAME, * and ? wildcards); repeatable")
         ->type_name("PATTERN");
-    command.add_option("--exclude-data", context.overrides.exclude_data,
-                       "Copy the schema but not the rows of tables matching PATTERN; repeatable")
+    command
+        .add_option("--exclude-data", context.overrides.exclude_data,
+                    "Copy the schema but not the rows of tables matching PATTERN; repeatable")
         ->type_name("PATTERN");
 }
 
 void add_snapshot_dir_option(CLI::App& command, Context& context) {
-    command.add_option("--snapshot-dir", context.overrides.snapshot_dir,
-                       "Snapshot store (default: $XDG_STATE_HOME/sandboxctl/snapshots)")
+    command
+        .add_option("--snapshot-dir", context.overrides.snapshot_dir,
+                    "Snapshot store (default: $XDG_STATE_HOME/sandboxctl/snapshots)")
         ->envname("SANDBOXCTL_SNAPSHOT_DIR")
         ->type_name("DIR");
 }
@@ -100,17 +106,20 @@ void add_sandbox_options(CLI::App& command, Context& context) {
 }
 
 void add_timeout_options(CLI::App& command, Context& context) {
-    command.add_option("--lock-timeout", context.overrides.lock_timeout,
-                       "Give up if a sandbox lock is not granted in time (default 30s)")
+    command
+        .add_option("--lock-timeout", context.overrides.lock_timeout,
+                    "Give up if a sandbox lock is not granted in time (default 30s)")
         ->type_name("DURATION");
-    command.add_option("--statement-timeout", context.overrides.statement_timeout,
-                       "Give up on any one statement that runs longer (default 0: none, as pg_dump and pg_restore)")
+    command
+        .add_option("--statement-timeout", context.overrides.statement_timeout,
+                    "Give up on any one statement that runs longer (default 0: none, as pg_dump and pg_restore)")
         ->type_name("DURATION");
 }
 
 void add_json_option(CLI::App& command, Context& context) {
-    command.add_option("--json", context.json_path,
-                       "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")
+    command
+        .add_option("--json", context.json_path,
+                    "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")
         ->type_name("FILE");
 }
 

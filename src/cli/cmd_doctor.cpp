@@ -59,8 +59,7 @@ no copied row refers to a row --exclude-data leaves out. Exits 3 when any check 
                                             plan::unmatched_pattern_problems(plan), safety::Status::fail));
             checks.push_back(problems_check(
                 "foreign keys hold without the excluded rows", "no copied row refers to a row left out",
-                plan::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan),
-                safety::Status::fail));
+                plan::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan), safety::Status::fail));
             bool failed = false;
             for (const auto& c : checks) {
                 fmt::print("{} {}: {}\n", safety::status_label(c.status), c.name, c.reason);

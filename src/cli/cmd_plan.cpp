@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "output/json_file.hpp"
 #include "core/duration.hpp"
 #include "core/log.hpp"
+#include "output/json_file.hpp"
 #include "plan/session_setup.hpp"
 #include "safety/preflight.hpp"
 
@@ -18,13 +18,14 @@ nlohmann::json plan_json(const plan::CopyPlan& plan) {
     doc["source_role"] = plan.source_role;
     doc["relations"] = nlohmann::json::array();
     for (const auto* r : plan.relations) {
-        doc["relations"].push_back({{"kind", r->kind()}, {"name", r->display()}, {"bytes", r->bytes},
-                                    {"estimated_rows", r->estimated_rows}});
+        doc["relations"].push_back(
+            {{"kind", r->kind()}, {"name", r->display()}, {"bytes", r->bytes}, {"estimated_rows", r->estimated_rows}});
     }
     doc["data_bytes"] = plan.data_bytes;
     auto exclusions = [](const std::vector<plan::Exclusion>& list) {
         auto out = nlohmann::json::array();
-        for (const auto& e : list) out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
+        for (const auto& e : list)
+            out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
         return out;
     };
     doc["excluded"] = exclusions(plan.excluded);
@@ -54,8 +55,7 @@ void print_plan(const plan::CopyPlan& plan, std::ostream& out) {
 }
 
 // What would make refresh refuse or fail, found now.
-std::vector<std::string> problems_of(plan::Source& source, plan::CopyPlan& plan,
-                                     const config::Settings& settings) {
+std::vector<std::string> problems_of(plan::Source& source, plan::CopyPlan& plan, const config::Settings& settings) {
     std::vector<std::string> problems = plan::unmatched_pattern_problems(plan);
     for (auto& p : plan::dangling_foreign_keys(source.session->conn(), source.catalog, plan)) {
         problems.push_back(std::move(p));
@@ -74,8 +74,9 @@ std::vector<std::string> problems_of(plan::Source& source, plan::CopyPlan& plan,
 void add_plan_command(CLI::App& app, Context& context) {
     auto* command = app.add_subcommand("plan", "Show what refresh would copy and leave out, and why; changes nothing");
     add_source_options(*command, context);
-    command->add_option("--target", context.overrides.target,
-                        "Also check the sandbox (CONNINFO) for objects that would make the refresh fail")
+    command
+        ->add_option("--target", context.overrides.target,
+                     "Also check the sandbox (CONNINFO) for objects that would make the refresh fail")
         ->envname("SANDBOXCTL_TARGET");
     add_target_role_option(*command, context);
     add_selection_options(*command, context);

@@ -7,11 +7,11 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "output/json_file.hpp"
 #include "core/log.hpp"
-#include "refresh/report.hpp"
-#include "refresh/refresh.hpp"
+#include "output/json_file.hpp"
 #include "plan/session_setup.hpp"
+#include "refresh/refresh.hpp"
+#include "refresh/report.hpp"
 #include "snapshot/operations.hpp"
 #include "sync/sync_files.hpp"
 
@@ -37,9 +37,9 @@ void create_snapshot_after(const config::Settings& settings, const std::string& 
         output::PhaseTimer timer(report.phases, "snapshot");
         auto target = plan::open_target(settings, "snapshot");
         auto m = snapshot::create_snapshot(target, settings, name, true);
-        report.snapshot = refresh::SnapshotSummary{m.name, static_cast<long long>(m.tables.size()), m.total_rows(),
-                                                  static_cast<long long>(m.sequences.size()),
-                                                  m.total_compressed_bytes()};
+        report.snapshot =
+            refresh::SnapshotSummary{m.name, static_cast<long long>(m.tables.size()), m.total_rows(),
+                                     static_cast<long long>(m.sequences.size()), m.total_compressed_bytes()};
     } catch (const std::exception& e) {
         report.follow_up_failures.push_back(
             {"snapshot", fmt::format("creating snapshot \"{}\" failed: {}", name, e.what()),
@@ -97,14 +97,16 @@ Example:
     add_target_options(*command, context);
     add_selection_options(*command, context);
     add_target_role_option(*command, context);
-    command->add_option("--post-sql", context.overrides.post_sql,
-                        "SQL file run in the sandbox inside the refresh transaction; repeatable")
+    command
+        ->add_option("--post-sql", context.overrides.post_sql,
+                     "SQL file run in the sandbox inside the refresh transaction; repeatable")
         ->type_name("FILE");
     add_timeout_options(*command, context);
     command->add_option("--pg-bin", context.overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
         ->type_name("DIR");
-    command->add_option("--snapshot", context.snapshot_name,
-                        "After the refresh, (re)create this golden snapshot for `sandboxctl reset`")
+    command
+        ->add_option("--snapshot", context.snapshot_name,
+                     "After the refresh, (re)create this golden snapshot for `sandboxctl reset`")
         ->type_name("NAME");
     command->add_flag("--with-files", context.overrides.with_files,
                       "Also sync the [[files.pair]] trees of the config, while the sandbox app is still stopped");

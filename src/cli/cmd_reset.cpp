@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "output/json_file.hpp"
-#include "core/log.hpp"
 #include "core/duration.hpp"
+#include "core/log.hpp"
+#include "output/json_file.hpp"
 #include "plan/session_setup.hpp"
 #include "snapshot/operations.hpp"
 

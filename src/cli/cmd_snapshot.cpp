@@ -51,14 +51,15 @@ void list(Context& context, CLI::App& parent) {
                     ++damaged;
                     continue;
                 }
-                fmt::print("{:<24} {}  {:>4} tables {:>10} rows {:>10}  from {}\n", name, m->created_at, m->tables.size(),
-                           m->total_rows(), format_bytes(static_cast<unsigned long long>(m->total_compressed_bytes())),
-                           m->source);
+                fmt::print("{:<24} {}  {:>4} tables {:>10} rows {:>10}  from {}\n", name, m->created_at,
+                           m->tables.size(), m->total_rows(),
+                           format_bytes(static_cast<unsigned long long>(m->total_compressed_bytes())), m->source);
             }
             if (damaged > 0) {
-                log::warning("{} damaged snapshot(s) in {}: check with \"sandboxctl snapshot verify NAME\", then delete "
-                             "and create again",
-                             damaged, store.root().string());
+                log::warning(
+                    "{} damaged snapshot(s) in {}: check with \"sandboxctl snapshot verify NAME\", then delete "
+                    "and create again",
+                    damaged, store.root().string());
             }
             return ExitCode::ok;
         };

@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "output/json_file.hpp"
 #include "core/log.hpp"
+#include "output/json_file.hpp"
 #include "plan/session_setup.hpp"
 #include "safety/state_path.hpp"
 #include "snapshot/drift.hpp"
@@ -54,7 +54,8 @@ void print_last_refresh(std::ostream& out, plan::Target& target, const config::S
         fmt::print(out, "last refresh: {} from {}: {} tables, {} rows, {:.1f} s\n", last.value("finished_at", "?"),
                    last.value("source", "?"), last["totals"]["tables"].get<long long>(),
                    last["totals"]["rows"].get<long long>(), last["totals"]["seconds"].get<double>());
-        doc["last_refresh"] = {{"finished_at", last["finished_at"]}, {"source", last["source"]}, {"totals", last["totals"]}};
+        doc["last_refresh"] = {
+            {"finished_at", last["finished_at"]}, {"source", last["source"]}, {"totals", last["totals"]}};
     } else {
         fmt::print(out, "last refresh: none recorded in {}\n", settings.state_dir.string());
         doc["last_refresh"] = nullptr;
@@ -63,7 +64,8 @@ void print_last_refresh(std::ostream& out, plan::Target& target, const config::S
 
 // Baseline, schema, tables written and sequences moved since; nothing of the
 // kind without a baseline (there is no log to count from).
-void print_changes(std::ostream& out, const SandboxChanges& changes, const snapshot::Store& store, nlohmann::json& doc) {
+void print_changes(std::ostream& out, const SandboxChanges& changes, const snapshot::Store& store,
+                   nlohmann::json& doc) {
     doc["dirty"] = nullptr;
     doc["sequences_changed"] = nullptr;
     if (!changes.baseline) {
@@ -73,12 +75,16 @@ void print_changes(std::ostream& out, const SandboxChanges& changes, const snaps
     }
     const auto& b = *changes.baseline;
     bool in_store = store.exists(b.snapshot);
-    fmt::print(out, "baseline: snapshot \"{}\" since {}{}\n", b.snapshot, b.since,
-               in_store ? "" : fmt::format(" (missing from the store {}: pass reset a snapshot name)", store.root().string()));
-    doc["baseline"] = {{"snapshot", b.snapshot}, {"since", b.since}, {"in_store", in_store},
+    fmt::print(
+        out, "baseline: snapshot \"{}\" since {}{}\n", b.snapshot, b.since,
+        in_store ? "" : fmt::format(" (missing from the store {}: pass reset a snapshot name)", store.root().string()));
+    doc["baseline"] = {{"snapshot", b.snapshot},
+                       {"since", b.since},
+                       {"in_store", in_store},
                        {"schema_changed", changes.schema_changed}};
-    fmt::print(out, "schema: {}\n", changes.schema_changed ? "changed since the baseline (the next reset is a full one)"
-                                                            : "as at the baseline");
+    fmt::print(
+        out, "schema: {}\n",
+        changes.schema_changed ? "changed since the baseline (the next reset is a full one)" : "as at the baseline");
     doc["dirty"] = nlohmann::json::array();
     fmt::print(out, "tables written since the baseline: {}\n", changes.dirty.size());
     for (const auto& d : changes.dirty) {
@@ -106,7 +112,8 @@ void print_snapshots(std::ostream& out, const snapshot::Store& store, nlohmann::
     fmt::print(out, "snapshots in {}: {}\n", store.root().string(), listed.empty() ? "none" : "");
     for (const auto& [name, m, problem] : listed) {
         if (m) {
-            fmt::print(out, "  {:<24} {}  {} tables, {} rows\n", name, m->created_at, m->tables.size(), m->total_rows());
+            fmt::print(out, "  {:<24} {}  {} tables, {} rows\n", name, m->created_at, m->tables.size(),
+                       m->total_rows());
             doc["snapshots"].push_back(name);
         } else {
             fmt::print(out, "  {:<24} damaged: {}\n", name, problem);
@@ -118,7 +125,8 @@ void print_snapshots(std::ostream& out, const snapshot::Store& store, nlohmann::
 }  // namespace
 
 void add_status_command(CLI::App& app, Context& context) {
-    auto* command = app.add_subcommand("status", "Baseline snapshot, snapshots in the store, changes since the baseline");
+    auto* command =
+        app.add_subcommand("status", "Baseline snapshot, snapshots in the store, changes since the baseline");
     add_sandbox_options(*command, context);
     add_json_option(*command, context);
     command->callback([&context] {

@@ -1,8 +1,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "output/json_file.hpp"
 #include "core/log.hpp"
+#include "output/json_file.hpp"
 #include "sync/sync_files.hpp"
 
 namespace sandboxctl::cli {
@@ -21,7 +21,8 @@ void show(const sync::SyncReport& report, std::ostream& out) {
 }  // namespace
 
 void add_sync_files_command(CLI::App& app, Context& context) {
-    auto* command = app.add_subcommand("sync-files", "Make a destination file tree equal to a source tree, incrementally");
+    auto* command =
+        app.add_subcommand("sync-files", "Make a destination file tree equal to a source tree, incrementally");
     command->footer(R"(
 LOCATION: a local path, ssh://[user@]host[:port]/path, kubectl://pod/path,
 kubectl://[namespace/]pod[/container]::/path, or exec:COMMAND::/path (COMMAND runs one more
@@ -44,7 +45,8 @@ both sides and reports what the run would transfer, create and delete.)");
         context.action = [&context] {
             const auto& from = context.sync_from;
             const auto& to = context.sync_to;
-            if (from.empty() != to.empty()) throw usage_error("give both --from and --to, or neither (to use the config)");
+            if (from.empty() != to.empty())
+                throw usage_error("give both --from and --to, or neither (to use the config)");
             auto settings = config::resolve(context.overrides);
             if (from.empty()) {
                 bool refused = false;

@@ -29,8 +29,7 @@ void print_outcome(const safety::UnlockOutcome& outcome, bool limit_given) {
         fmt::print("database \"{}\": connection limit set to {}{}\n", outcome.database, outcome.restored_limit,
                    outcome.from_record ? " (recorded before the crash)" : " (as given)");
     } else {
-        log::warning("no record of the connection limit before the crash was found in \"{}\"",
-                     outcome.record.string());
+        log::warning("no record of the connection limit before the crash was found in \"{}\"", outcome.record.string());
         fmt::print("database \"{}\": connection limit set to -1 (no limit), since the previous limit is unknown; "
                    "pass --connection-limit N to set another\n",
                    outcome.database);
@@ -54,9 +53,9 @@ database itself, unlock connects to --maintenance-db on the same server.)");
     command->callback([&context] {
         context.action = [&context] {
             if (context.connection_limit && *context.connection_limit < -1) {
-                throw usage_error(fmt::format("--connection-limit {} is not a connection limit",
-                                              *context.connection_limit),
-                                  "Give -1 (no limit), 0 (no connections) or a positive number.");
+                throw usage_error(
+                    fmt::format("--connection-limit {} is not a connection limit", *context.connection_limit),
+                    "Give -1 (no limit), 0 (no connections) or a positive number.");
             }
             auto settings = config::resolve(context.overrides);
             auto target = pg::ConnInfo::parse(

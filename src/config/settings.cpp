@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <set>
-#include <toml++/toml.h>
+#include <sstream>
 
 #include "core/duration.hpp"
 #include "core/error.hpp"
@@ -57,12 +57,15 @@ std::vector<std::string> string_list(const toml::table& table, std::string_view 
     std::vector<std::string> out;
     if (array) {
         for (const auto& item : *array) {
-            if (!item.is_string()) array = nullptr;
-            else out.push_back(*item.value<std::string>());
+            if (!item.is_string())
+                array = nullptr;
+            else
+                out.push_back(*item.value<std::string>());
         }
     }
     if (!array) {
-        throw usage_error(fmt::format("{}: \"{}.{}\" must be an array of strings", where(node->source()), section, key));
+        throw usage_error(
+            fmt::format("{}: \"{}.{}\" must be an array of strings", where(node->source()), section, key));
     }
     return out;
 }
@@ -139,7 +142,8 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
                        "refresh");
         settings.exclude = string_list(*refresh, "exclude", "refresh");
         settings.exclude_data = string_list(*refresh, "exclude_data", "refresh");
-        for (const auto& path : string_list(*refresh, "post_sql", "refresh")) settings.post_sql.push_back(relative(path));
+        for (const auto& path : string_list(*refresh, "post_sql", "refresh"))
+            settings.post_sql.push_back(relative(path));
         if (auto v = string_value(*refresh, "lock_timeout", "refresh")) {
             settings.lock_timeout = timeout_at(*refresh, "lock_timeout", *v);
         }
@@ -155,14 +159,18 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
         if (auto v = string_value(*files, "chown", "files")) settings.files_chown = *v;
         if (const toml::node* pairs = files->get("pair")) {
             const toml::array* array = pairs->as_array();
-            if (!array) throw usage_error(fmt::format("{}: \"files.pair\" must be an array of tables ([[files.pair]])", where(pairs->source())));
+            if (!array)
+                throw usage_error(fmt::format("{}: \"files.pair\" must be an array of tables ([[files.pair]])",
+                                              where(pairs->source())));
             for (const auto& item : *array) {
                 const toml::table* pair = item.as_table();
-                if (!pair) throw usage_error(fmt::format("{}: each [[files.pair]] must be a table", where(item.source())));
+                if (!pair)
+                    throw usage_error(fmt::format("{}: each [[files.pair]] must be a table", where(item.source())));
                 reject_unknown(*pair, {"from", "to"}, "files.pair");
                 auto from = string_value(*pair, "from", "files.pair");
                 auto to = string_value(*pair, "to", "files.pair");
-                if (!from || !to) throw usage_error(fmt::format("{}: [[files.pair]] needs both from and to", where(item.source())));
+                if (!from || !to)
+                    throw usage_error(fmt::format("{}: [[files.pair]] needs both from and to", where(item.source())));
                 settings.file_pairs.push_back({*from, *to});
             }
         }

@@ -4,8 +4,8 @@
 
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
-#include "pg/copy_stream.hpp"
 #include "output/progress.hpp"
+#include "pg/copy_stream.hpp"
 
 namespace sandboxctl::copy {
 namespace {
@@ -31,9 +31,12 @@ CopyStatements copy_statements(const catalog::Relation& table, bool freeze) {
     bool binary = table.binary_copy_safe;
     std::string out_options = binary ? " WITH (FORMAT binary)" : "";
     std::string in_options;
-    if (binary && freeze) in_options = " WITH (FORMAT binary, FREEZE)";
-    else if (binary) in_options = " WITH (FORMAT binary)";
-    else if (freeze) in_options = " WITH (FREEZE)";
+    if (binary && freeze)
+        in_options = " WITH (FORMAT binary, FREEZE)";
+    else if (binary)
+        in_options = " WITH (FORMAT binary)";
+    else if (freeze)
+        in_options = " WITH (FREEZE)";
     return {"COPY " + table.qualified() + columns + " TO STDOUT" + out_options,
             "COPY " + table.qualified() + columns + " FROM STDIN" + in_options, binary};
 }
@@ -43,8 +46,7 @@ long long rows_copied(const CopyStatements& statements, const pg::CopyCounters& 
 }
 
 std::vector<TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
-                                           const std::vector<const catalog::Relation*>& tables,
-                                           long long estimated_bytes) {
+                                   const std::vector<const catalog::Relation*>& tables, long long estimated_bytes) {
     std::vector<TableCopy> copies;
     output::Progress progress(static_cast<int>(tables.size()), estimated_bytes);
     for (const auto* table : tables) {

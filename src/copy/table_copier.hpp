@@ -35,7 +35,6 @@ long long rows_copied(const CopyStatements& statements, const pg::CopyCounters& 
 // Copies `tables` in order. The target tables must have been created in the
 // current target transaction (COPY FREEZE relies on it).
 std::vector<TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
-                                           const std::vector<const catalog::Relation*>& tables,
-                                           long long estimated_bytes);
+                                   const std::vector<const catalog::Relation*>& tables, long long estimated_bytes);
 
 }  // namespace sandboxctl::copy

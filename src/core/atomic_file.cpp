@@ -16,8 +16,8 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
     auto fail = [&](const char* action) {
         int saved = errno;
         ::unlink(temporary.c_str());
-        return failure(std::string("could not ") + action + " " + what + " \"" + path.string() + "\": " +
-                       std::strerror(saved));
+        return failure(std::string("could not ") + action + " " + what + " \"" + path.string() +
+                       "\": " + std::strerror(saved));
     };
     int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw fail("create");

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstring>
-#include <atomic>
 
 #include "core/error.hpp"
 #include "core/failpoint.hpp"

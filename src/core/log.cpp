@@ -29,7 +29,8 @@ void sql(std::string_view label, std::string_view statement) {
     if (current.load() < Level::verbose) return;
     constexpr std::size_t shown = 2000;
     if (statement.size() > shown) {
-        write(Level::verbose, "", fmt::format("[{}] {} ... ({} bytes)", label, statement.substr(0, shown), statement.size()));
+        write(Level::verbose, "",
+              fmt::format("[{}] {} ... ({} bytes)", label, statement.substr(0, shown), statement.size()));
     } else {
         write(Level::verbose, "", fmt::format("[{}] {}", label, statement));
     }

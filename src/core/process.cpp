@@ -61,8 +61,7 @@ public:
 
     int wait() {
         int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
         pid_ = -1;
         return status;
     }
@@ -243,8 +242,7 @@ void StreamingChild::finish() {
     ::close(pipe_);
     pipe_ = -1;
     int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
     pid_ = -1;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
     std::string err = err_.contents();

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
 
 #include "core/duration.hpp"
 #include "core/log.hpp"
@@ -50,7 +50,8 @@ void Progress::draw(bool force) {
     std::string eta = "?";
     if (bytes > 0 && estimated_bytes_ > bytes) {
         double remaining = elapsed * static_cast<double>(estimated_bytes_ - bytes) / static_cast<double>(bytes);
-        eta = format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(remaining)));
+        eta = format_duration(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(remaining)));
     }
     std::string line = fmt::format("\r\033[Kcopying {}/{} tables, {} rows, {} of ~{}, ETA {} ({})", done_, tables_,
                                    rows_ + table_rows_, format_bytes(static_cast<unsigned long long>(bytes)),

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 
 #include "core/interrupt.hpp"
 #include "core/log.hpp"

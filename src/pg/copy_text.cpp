@@ -35,8 +35,10 @@ void CopyTextDecoder::fail(const std::string& what) const {
 
 void CopyTextDecoder::end_field() {
     // A field whose raw text is exactly \N is NULL; "\\N" and "\Nx" are text.
-    if (field_is_null_marker_) row_.emplace_back(std::nullopt);
-    else row_.emplace_back(std::move(field_));
+    if (field_is_null_marker_)
+        row_.emplace_back(std::nullopt);
+    else
+        row_.emplace_back(std::move(field_));
     field_.clear();
     field_escaped_ = false;
     field_is_null_marker_ = false;

@@ -10,8 +10,7 @@
 namespace sandboxctl::plan {
 namespace {
 
-const catalog::NamePattern* first_match(const std::vector<catalog::NamePattern>& patterns,
-                                        const catalog::Relation& r) {
+const catalog::NamePattern* first_match(const std::vector<catalog::NamePattern>& patterns, const catalog::Relation& r) {
     for (const auto& p : patterns) {
         if (p.matches(r.schema, r.name)) return &p;
     }
@@ -54,7 +53,8 @@ void note_unmatched(const std::vector<catalog::NamePattern>& patterns, const cha
     for (const auto& p : patterns) {
         bool matched = std::any_of(catalog.relations.begin(), catalog.relations.end(),
                                    [&](const catalog::Relation& r) { return p.matches(r.schema, r.name); });
-        if (!matched) plan.unmatched_patterns.push_back({option, p.text(), options.optional_patterns.contains(p.text())});
+        if (!matched)
+            plan.unmatched_patterns.push_back({option, p.text(), options.optional_patterns.contains(p.text())});
     }
 }
 

@@ -43,9 +43,9 @@ struct CopyPlan {
     // Populated materialized views, in an order where each comes after the
     // materialized views it reads (pg_dump --schema-only leaves them empty).
     std::vector<const catalog::Relation*> matviews;
-    std::vector<Exclusion> excluded;                  // left out entirely
-    std::vector<Exclusion> data_excluded;             // schema copied, rows not
-    std::vector<std::string> dump_exclusions;         // pg_dump --exclude-table=... options
+    std::vector<Exclusion> excluded;           // left out entirely
+    std::vector<Exclusion> data_excluded;      // schema copied, rows not
+    std::vector<std::string> dump_exclusions;  // pg_dump --exclude-table=... options
     std::set<unsigned> excluded_oids;
     long long data_bytes = 0;
 

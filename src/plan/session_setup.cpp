@@ -12,17 +12,18 @@ namespace {
 
 std::string role_or_database_owner(const std::optional<std::string>& role, pg::Connection& conn) {
     if (role) return *role;
-    return conn.query_value(
-        "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
-        "WHERE datname = pg_catalog.current_database()");
+    return conn.query_value("SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
+                            "WHERE datname = pg_catalog.current_database()");
 }
 
 }  // namespace
 
 Source open_source(const config::Settings& settings, std::string_view purpose) {
-    Source source{pg::ConnInfo::parse(config::require(settings.source, "source", "--source", "SANDBOXCTL_SOURCE"),
-                                      "source"),
-                  nullptr, {}, {}};
+    Source source{
+        pg::ConnInfo::parse(config::require(settings.source, "source", "--source", "SANDBOXCTL_SOURCE"), "source"),
+        nullptr,
+        {},
+        {}};
     source.info.add_server_setting("statement_timeout", std::to_string(settings.statement_timeout.count()));
     source.session = std::make_unique<safety::SourceSession>(source.info, purpose);
     source.session->conn().exec("SET LOCAL search_path = pg_catalog");
@@ -33,8 +34,8 @@ Source open_source(const config::Settings& settings, std::string_view purpose) {
 }
 
 Target open_target(const config::Settings& settings, std::string_view purpose) {
-    auto info = pg::ConnInfo::parse(config::require(settings.target, "target", "--target", "SANDBOXCTL_TARGET"),
-                                    "target");
+    auto info =
+        pg::ConnInfo::parse(config::require(settings.target, "target", "--target", "SANDBOXCTL_TARGET"), "target");
     info.add_server_setting("statement_timeout", std::to_string(settings.statement_timeout.count()));
     auto conn = [&] {
         try {
@@ -53,7 +54,7 @@ Target open_target(const config::Settings& settings, std::string_view purpose) {
 Endpoints open_endpoints(const config::Settings& settings, std::string_view purpose) {
     Source source = open_source(settings, purpose);
     Target target = open_target(settings, purpose);
-    return {std::move(source.info), std::move(target.info), std::move(source.session), std::move(target.conn),
+    return {std::move(source.info),    std::move(target.info), std::move(source.session), std::move(target.conn),
             std::move(source.catalog), std::move(source.role), std::move(target.role)};
 }
 
@@ -90,7 +91,8 @@ void require_something_to_copy(const CopyPlan& plan) {
 std::vector<std::string> unmatched_pattern_problems(const CopyPlan& plan) {
     std::vector<std::string> problems;
     for (const auto& p : plan.unmatched_patterns) {
-        if (!p.optional) problems.push_back(fmt::format("{} {} matches no relation in the source database", p.option, p.pattern));
+        if (!p.optional)
+            problems.push_back(fmt::format("{} {} matches no relation in the source database", p.option, p.pattern));
     }
     return problems;
 }

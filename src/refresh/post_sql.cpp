@@ -18,9 +18,9 @@ constexpr const char* transaction_hint =
 std::string read_whole_file(const std::filesystem::path& path) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
-        throw usage_error(fmt::format("post-refresh SQL file \"{}\" does not exist or is not a regular file",
-                                      path.string()),
-                          "Check --post-sql and refresh.post_sql (relative to the config file's directory).");
+        throw usage_error(
+            fmt::format("post-refresh SQL file \"{}\" does not exist or is not a regular file", path.string()),
+            "Check --post-sql and refresh.post_sql (relative to the config file's directory).");
     }
     std::ifstream in(path, std::ios::binary);
     std::stringstream text;

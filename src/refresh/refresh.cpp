@@ -11,17 +11,17 @@
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
 #include "plan/copy_plan.hpp"
-#include "refresh/post_sql.hpp"
 #include "plan/session_setup.hpp"
+#include "refresh/post_sql.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/preflight.hpp"
 #include "safety/run_lock.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
-#include "sync/sync_files.hpp"
 #include "schema/schema_script.hpp"
 #include "schema/script_runner.hpp"
+#include "sync/sync_files.hpp"
 
 namespace sandboxctl::refresh {
 namespace {
@@ -60,8 +60,8 @@ int set_sequences(pg::Connection& target, const std::vector<catalog::SequenceSta
     if (states.empty()) return 0;
     std::string sql;
     for (const auto& s : states) {
-        sql += fmt::format("SELECT pg_catalog.setval({}, {}, {});\n",
-                           target.quote_literal(s.sequence->qualified()), s.last_value, s.is_called ? "true" : "false");
+        sql += fmt::format("SELECT pg_catalog.setval({}, {}, {});\n", target.quote_literal(s.sequence->qualified()),
+                           s.last_value, s.is_called ? "true" : "false");
     }
     target.exec(sql);
     return static_cast<int>(states.size());

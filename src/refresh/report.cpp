@@ -15,7 +15,8 @@ double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double
 
 nlohmann::json exclusions_json(const std::vector<plan::Exclusion>& list) {
     auto out = nlohmann::json::array();
-    for (const auto& e : list) out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
+    for (const auto& e : list)
+        out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
     return out;
 }
 
@@ -36,13 +37,13 @@ void print_text(const RefreshReport& r, std::ostream& out) {
     fmt::print(out, "refresh {}: {} -> {}\n", r.committed ? "committed" : "did not commit", r.source, r.target);
     fmt::print(out, "  roles: source {} -> target {}\n", r.source_role, r.target_role);
     if (r.marked_now) fmt::print(out, "  marked the target as a sandbox (mark {})\n", r.sandbox_mark);
-    fmt::print(out, "  schema entries restored: {}, sequences set: {}, sessions ended: {}\n",
-               r.schema_entries_restored, r.sequences_set, r.sessions_ended);
+    fmt::print(out, "  schema entries restored: {}, sequences set: {}, sessions ended: {}\n", r.schema_entries_restored,
+               r.sequences_set, r.sessions_ended);
     fmt::print(out, "  tables copied: {}, rows: {}, bytes: {}\n", r.tables.size(), r.total_rows(),
                format_bytes(static_cast<unsigned long long>(r.total_bytes())));
     if (r.snapshot) {
-        fmt::print(out, "  snapshot \"{}\" created: {} tables, {} rows, {} sequences, {} compressed\n", r.snapshot->name,
-                   r.snapshot->tables, r.snapshot->rows, r.snapshot->sequences,
+        fmt::print(out, "  snapshot \"{}\" created: {} tables, {} rows, {} sequences, {} compressed\n",
+                   r.snapshot->name, r.snapshot->tables, r.snapshot->rows, r.snapshot->sequences,
                    format_bytes(static_cast<unsigned long long>(r.snapshot->compressed_bytes)));
     }
     if (log::level() >= log::Level::verbose) {
@@ -81,17 +82,23 @@ nlohmann::json to_json(const RefreshReport& r) {
     doc["marked_now"] = r.marked_now;
     doc["tables"] = nlohmann::json::array();
     for (const auto& t : r.tables) {
-        doc["tables"].push_back({{"name", t.name}, {"rows", t.rows}, {"bytes", t.bytes}, {"seconds", seconds(t.elapsed)}});
+        doc["tables"].push_back(
+            {{"name", t.name}, {"rows", t.rows}, {"bytes", t.bytes}, {"seconds", seconds(t.elapsed)}});
     }
-    doc["totals"] = {{"tables", r.tables.size()}, {"rows", r.total_rows()}, {"bytes", r.total_bytes()},
+    doc["totals"] = {{"tables", r.tables.size()},
+                     {"rows", r.total_rows()},
+                     {"bytes", r.total_bytes()},
                      {"seconds", seconds(r.total_time())}};
     doc["excluded"] = exclusions_json(r.excluded);
     doc["data_excluded"] = exclusions_json(r.data_excluded);
     doc["post_sql"] = r.post_sql;
     doc["snapshot"] = nullptr;
     if (r.snapshot) {
-        doc["snapshot"] = {{"name", r.snapshot->name}, {"tables", r.snapshot->tables}, {"rows", r.snapshot->rows},
-                           {"sequences", r.snapshot->sequences}, {"compressed_bytes", r.snapshot->compressed_bytes}};
+        doc["snapshot"] = {{"name", r.snapshot->name},
+                           {"tables", r.snapshot->tables},
+                           {"rows", r.snapshot->rows},
+                           {"sequences", r.snapshot->sequences},
+                           {"compressed_bytes", r.snapshot->compressed_bytes}};
     }
     doc["phases"] = nlohmann::json::array();
     for (const auto& p : r.phases) doc["phases"].push_back({{"name", p.name}, {"seconds", seconds(p.elapsed)}});

@@ -71,10 +71,14 @@ WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_p
     for (int row = 0; row < result.rows(); ++row) {
         EndedSession s{static_cast<int>(result.get_int(row, 0)), result.get(row, 1), result.get(row, 2), false};
         if (result.get_bool(row, 3)) {
-            s.ended = conn.query_value("SELECT pg_catalog.pg_terminate_backend($1::int)", {std::to_string(s.pid)}) == "t";
+            s.ended =
+                conn.query_value("SELECT pg_catalog.pg_terminate_backend($1::int)", {std::to_string(s.pid)}) == "t";
         }
-        if (s.ended) log::detail("ended session {} of {} ({})", s.pid, s.user, s.application);
-        else log::warning("could not end session {} of role \"{}\" ({}); it may hold locks the refresh needs", s.pid, s.user, s.application);
+        if (s.ended)
+            log::detail("ended session {} of {} ({})", s.pid, s.user, s.application);
+        else
+            log::warning("could not end session {} of role \"{}\" ({}); it may hold locks the refresh needs", s.pid,
+                         s.user, s.application);
         sessions.push_back(std::move(s));
     }
     return sessions;

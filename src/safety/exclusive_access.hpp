@@ -48,8 +48,8 @@ private:
 struct UnlockOutcome {
     std::string database;
     int restored_limit = -1;
-    bool from_record = false;  // the limit came from the crash record
-    bool changed = true;       // false: no record and the database was not blocked; nothing was set
+    bool from_record = false;      // the limit came from the crash record
+    bool changed = true;           // false: no record and the database was not blocked; nothing was set
     std::filesystem::path record;  // where the record was looked for
 };
 

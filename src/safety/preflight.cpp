@@ -20,10 +20,10 @@ struct ServerIdentity {
 };
 
 ServerIdentity identify(pg::Connection& conn) {
-    auto r = conn.exec(
-        "SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()), "
-        "pg_catalog.pg_postmaster_start_time()::text, COALESCE(pg_catalog.inet_server_port()::text, ''), "
-        "(SELECT oid::text FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
+    auto r =
+        conn.exec("SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()), "
+                  "pg_catalog.pg_postmaster_start_time()::text, COALESCE(pg_catalog.inet_server_port()::text, ''), "
+                  "(SELECT oid::text FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
     return {r.get(0, 0), r.get(0, 1), r.get(0, 2), r.get(0, 3)};
 }
 
@@ -56,18 +56,18 @@ SELECT r.rolsuper, (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = cur
        pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'), pg_catalog.pg_get_userbyid(d.datdba)
 FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
 WHERE r.rolname = $1 AND d.datname = pg_catalog.current_database())",
-                           {target_role});
+                         {target_role});
     if (r.rows() == 0) {
         check.status = Status::fail;
         check.reason = fmt::format("role \"{}\" does not exist on the target server", target_role);
     } else if (r.get_bool(0, 0) || r.get_bool(0, 1)) {
         check.status = Status::fail;
         check.reason = r.get_bool(0, 0) ? fmt::format("role \"{}\" is a superuser", target_role)
-                                         : fmt::format("the target login \"{}\" is a superuser", target.user());
+                                        : fmt::format("the target login \"{}\" is a superuser", target.user());
     } else if (!r.get_bool(0, 2)) {
         check.status = Status::fail;
-        check.reason = fmt::format("database \"{}\" is owned by \"{}\", not \"{}\"", target.database(), r.get(0, 4),
-                                   target_role);
+        check.reason =
+            fmt::format("database \"{}\" is owned by \"{}\", not \"{}\"", target.database(), r.get(0, 4), target_role);
     } else if (!r.get_bool(0, 3)) {
         check.status = Status::fail;
         check.reason = fmt::format("login \"{}\" is not a member of \"{}\"", target.user(), target_role);
@@ -179,10 +179,9 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT o
      + (SELECT count(*) FROM pg_catalog.pg_attrdef) + (SELECT count(*) FROM pg_catalog.pg_trigger)
      + (SELECT count(*) FROM pg_catalog.pg_rewrite WHERE ev_class >= 16384)
      + (SELECT count(*) FROM pg_catalog.pg_policy))"));
-    long long created = std::stoll(source.query_value(
-        "SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = "
-        "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)",
-        {source_role}));
+    long long created = std::stoll(source.query_value("SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = "
+                                                      "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)",
+                                                      {source_role}));
     long long needed = dropped + 2 * created;
     long long budget = std::stoll(target.query_value(R"(
 SELECT current_setting('max_locks_per_transaction')::bigint *
@@ -276,7 +275,8 @@ Check judge_lock_budget(long long needed, long long budget) {
 void require_read_only(pg::Connection& source) {
     Check check = check_read_only(source);
     if (check.status != Status::pass) {
-        throw Error(ExitCode::refused, "refusing to read the source: the session is not read-only (" + check.reason + ")",
+        throw Error(ExitCode::refused,
+                    "refusing to read the source: the session is not read-only (" + check.reason + ")",
                     "sandboxctl sets default_transaction_read_only=on; a server or pooler that overrides it "
                     "cannot be used as a source.");
     }

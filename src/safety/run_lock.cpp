@@ -42,14 +42,15 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {} AND l.objid = {} 
     throw Error(ExitCode::refused,
                 fmt::format("another sandboxctl run is using sandbox database \"{}\" ({})", database, who),
                 "Wait for it to finish. Two runs at once would undo each other's work. If that session is "
-                "stuck, a superuser can end it with pg_terminate_backend(" + std::to_string(holder.pid) + ").");
+                "stuck, a superuser can end it with pg_terminate_backend(" +
+                    std::to_string(holder.pid) + ").");
 }
 
 }  // namespace
 
 RunLock::RunLock(pg::Connection& target, std::string_view operation) : target_(target) {
-    bool acquired =
-        target_.query_value(fmt::format("SELECT pg_catalog.pg_try_advisory_lock({}, {})", lock_class, lock_object)) == "t";
+    bool acquired = target_.query_value(
+                        fmt::format("SELECT pg_catalog.pg_try_advisory_lock({}, {})", lock_class, lock_object)) == "t";
     if (!acquired) {
         Holder holder = find_holder(target_, target_.database());
         refuse_busy(target_.database(), holder);
@@ -62,8 +63,7 @@ RunLock::~RunLock() {
     if (PQstatus(target_.raw()) != CONNECTION_OK || PQtransactionStatus(target_.raw()) != PQTRANS_IDLE) return;
     try {
         target_.exec(fmt::format("SELECT pg_catalog.pg_advisory_unlock({}, {})", lock_class, lock_object));
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
 }
 
 int run_lock_holder(pg::Connection& conn, const std::string& database) { return find_holder(conn, database).pid; }

@@ -17,9 +17,8 @@ const std::regex& mark_line() {
 }
 
 std::optional<std::string> database_comment(pg::Connection& conn) {
-    auto r = conn.exec(
-        "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database "
-        "WHERE datname = pg_catalog.current_database()");
+    auto r = conn.exec("SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database "
+                       "WHERE datname = pg_catalog.current_database()");
     return r.rows() == 1 ? r.get_optional(0, 0) : std::nullopt;
 }
 
@@ -33,8 +32,7 @@ std::optional<SandboxMark> read_mark(pg::Connection& conn) {
 }
 
 bool holds_objects(pg::Connection& conn) {
-    return conn
-               .query_value(R"(
+    return conn.query_value(R"(
 WITH user_ns AS (
   SELECT oid, nspname FROM pg_catalog.pg_namespace
    WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $1, $2)
@@ -62,8 +60,8 @@ Check check_mark(pg::Connection& target, bool init) {
     if (auto mark = read_mark(target)) {
         check.reason = fmt::format("database \"{}\" carries sandbox mark {}", target.database(), mark->id);
     } else if (!holds_objects(target)) {
-        check.reason = fmt::format("database \"{}\" is empty and not yet marked; the first refresh marks it",
-                                   target.database());
+        check.reason =
+            fmt::format("database \"{}\" is empty and not yet marked; the first refresh marks it", target.database());
     } else if (init) {
         check.status = Status::warn;
         check.reason = fmt::format("database \"{}\" is not empty and not marked; --init replaces its content and "

@@ -49,8 +49,8 @@ int PgTools::pg_dump_major_version() const {
 
 void PgTools::dump_schema(const pg::ConnInfo& source, const std::string& snapshot,
                           const std::vector<std::string>& exclusions, const std::filesystem::path& out) const {
-    std::vector<std::string> argv = {program("pg_dump"), "--schema-only", "--format=custom", "--no-sync",
-                                     "--snapshot=" + snapshot, "--file=" + out.string()};
+    std::vector<std::string> argv = {program("pg_dump"), "--schema-only",          "--format=custom",
+                                     "--no-sync",        "--snapshot=" + snapshot, "--file=" + out.string()};
     argv.insert(argv.end(), exclusions.begin(), exclusions.end());
     argv.push_back("--dbname=" + source.without_password());
     try {
@@ -68,8 +68,8 @@ std::string PgTools::list(const std::filesystem::path& archive) const {
 std::string PgTools::script(const std::filesystem::path& archive, const std::filesystem::path& list_file,
                             const std::string& section) const {
     return run_checked({{program("pg_restore"), "--section=" + section, "--use-list=" + list_file.string(),
-                         "--no-owner", "--no-acl", "--no-security-labels", "--no-publications",
-                         "--no-subscriptions", "--file=-", archive.string()},
+                         "--no-owner", "--no-acl", "--no-security-labels", "--no-publications", "--no-subscriptions",
+                         "--file=-", archive.string()},
                         {}})
         .out;
 }

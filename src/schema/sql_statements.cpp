@@ -63,8 +63,9 @@ private:
     bool starts_with(std::string_view prefix) const { return sql_.substr(pos_).starts_with(prefix); }
 
     void advance_over(std::size_t end) {
-        line_ += static_cast<int>(std::count(sql_.begin() + static_cast<std::ptrdiff_t>(pos_),
-                                             sql_.begin() + static_cast<std::ptrdiff_t>(std::min(end, sql_.size())), '\n'));
+        line_ +=
+            static_cast<int>(std::count(sql_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                                        sql_.begin() + static_cast<std::ptrdiff_t>(std::min(end, sql_.size())), '\n'));
         pos_ = std::min(end, sql_.size());
     }
 
@@ -148,11 +149,9 @@ private:
     // not end the statement.
     void track_function_body(const std::string& word) {
         if (words_ < leading_.size()) leading_[words_] = word;
-        bool creates_routine =
-            leading_[0] == "CREATE" &&
-            (leading_[1] == "FUNCTION" || leading_[1] == "PROCEDURE" ||
-             (leading_[1] == "OR" && leading_[2] == "REPLACE" &&
-              (leading_[3] == "FUNCTION" || leading_[3] == "PROCEDURE")));
+        bool creates_routine = leading_[0] == "CREATE" && (leading_[1] == "FUNCTION" || leading_[1] == "PROCEDURE" ||
+                                                           (leading_[1] == "OR" && leading_[2] == "REPLACE" &&
+                                                            (leading_[3] == "FUNCTION" || leading_[3] == "PROCEDURE")));
         if (!creates_routine || paren_depth_ != 0) return;
         if (word == "BEGIN") {
             ++begin_depth_;
@@ -191,8 +190,8 @@ bool is_transaction_control(const SqlStatement& s) {
     if (s.keywords.empty()) return false;
     const std::string& first = s.keywords[0];
     const std::string second = s.keywords.size() > 1 ? s.keywords[1] : "";
-    static constexpr std::array<std::string_view, 8> always = {"BEGIN",  "COMMIT",    "END",    "ROLLBACK",
-                                                               "ABORT",  "SAVEPOINT", "RELEASE", "START"};
+    static constexpr std::array<std::string_view, 8> always = {"BEGIN", "COMMIT",    "END",     "ROLLBACK",
+                                                               "ABORT", "SAVEPOINT", "RELEASE", "START"};
     if (std::find(always.begin(), always.end(), first) != always.end()) return true;
     return first == "PREPARE" && second == "TRANSACTION";
 }

@@ -12,8 +12,8 @@
 namespace sandboxctl::schema {
 
 struct SqlStatement {
-    int line = 0;                        // 1-based line of its first keyword
-    std::vector<std::string> keywords;   // its first two words, upper-cased ("COMMIT", "PREPARED")
+    int line = 0;                       // 1-based line of its first keyword
+    std::vector<std::string> keywords;  // its first two words, upper-cased ("COMMIT", "PREPARED")
 };
 
 std::vector<SqlStatement> split_statements(std::string_view sql);

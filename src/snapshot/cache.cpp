@@ -70,7 +70,8 @@ std::string key_match(const catalog::Relation& t) {
     auto names = key_names(t);
     auto values = cached_key_values(t);
     std::vector<std::string> parts;
-    for (std::size_t i = 0; i < names.size(); ++i) parts.push_back("t." + pg::quote_ident(names[i]) + " = " + values[i]);
+    for (std::size_t i = 0; i < names.size(); ++i)
+        parts.push_back("t." + pg::quote_ident(names[i]) + " = " + values[i]);
     return join(parts, " AND ");
 }
 
@@ -167,11 +168,11 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
         } else {
             from = fmt::format("ONLY {} t FULL JOIN {} g ON {}", t.qualified(), g, key_match(t));
         }
-        auto r = conn.exec(fmt::format(
-            "SELECT count(*) FILTER (WHERE g.ctid IS NULL AND t.ctid IS NOT NULL), "
-            "count(*) FILTER (WHERE t.ctid IS NULL AND g.ctid IS NOT NULL), "
-            "count(*) FILTER (WHERE t.ctid IS NOT NULL AND g.ctid IS NOT NULL AND {}) FROM {}",
-            changed, from));
+        auto r =
+            conn.exec(fmt::format("SELECT count(*) FILTER (WHERE g.ctid IS NULL AND t.ctid IS NOT NULL), "
+                                  "count(*) FILTER (WHERE t.ctid IS NULL AND g.ctid IS NOT NULL), "
+                                  "count(*) FILTER (WHERE t.ctid IS NOT NULL AND g.ctid IS NOT NULL AND {}) FROM {}",
+                                  changed, from));
         counts.deleted = r.get_int(0, 0);
         counts.inserted = r.get_int(0, 1);
         counts.updated = r.get_int(0, 2);
@@ -243,7 +244,8 @@ std::vector<const catalog::Relation*> parents_first(std::vector<const catalog::R
     auto edges = conn.exec("SELECT conrelid, confrelid FROM pg_catalog.pg_constraint WHERE contype = 'f'");
     std::multimap<unsigned, unsigned> parents_of;
     for (int row = 0; row < edges.rows(); ++row) {
-        auto child = static_cast<unsigned>(edges.get_int(row, 0)), parent = static_cast<unsigned>(edges.get_int(row, 1));
+        auto child = static_cast<unsigned>(edges.get_int(row, 0)),
+             parent = static_cast<unsigned>(edges.get_int(row, 1));
         if (child != parent && oids.contains(child) && oids.contains(parent)) parents_of.emplace(child, parent);
     }
     std::vector<const catalog::Relation*> ordered;
@@ -275,11 +277,10 @@ public:
         for (const auto* t : tables) oids += (oids.empty() ? "" : ",") + std::to_string(t->oid);
         for (unsigned oid : bulk) bulk_oids += "," + std::to_string(oid);
         if (oids.empty()) return;
-        auto r = conn.exec(fmt::format(
-            "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_catalog.pg_trigger "
-            "WHERE tgrelid IN ({}) AND NOT tgisinternal AND tgenabled <> 'D' "
-            "AND (tgname NOT LIKE 'sandboxctl\\_%' OR tgrelid IN ({}))",
-            oids, bulk_oids));
+        auto r = conn.exec(fmt::format("SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_catalog.pg_trigger "
+                                       "WHERE tgrelid IN ({}) AND NOT tgisinternal AND tgenabled <> 'D' "
+                                       "AND (tgname NOT LIKE 'sandboxctl\\_%' OR tgrelid IN ({}))",
+                                       oids, bulk_oids));
         std::string sql;
         for (int row = 0; row < r.rows(); ++row) {
             triggers_.push_back({r.get(row, 0), r.get(row, 1), r.get(row, 2)});
@@ -360,17 +361,19 @@ void grant_cache(pg::Connection& conn, const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE " + role);
 }
 
-void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables,
-                 const std::string& snapshot, const std::string& reader_role) {
+void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables, const std::string& snapshot,
+                 const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE NONE");
-    std::string sql = "DROP SCHEMA IF EXISTS sandboxctl_golden CASCADE;\nCREATE SCHEMA sandboxctl_golden;\n"
-                      "COMMENT ON SCHEMA sandboxctl_golden IS 'sandboxctl golden copy for delta resets; do not edit';\n"
-                      "CREATE TABLE sandboxctl_golden.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
-                      "                                      PRIMARY KEY (schema, name));\n";
+    std::string sql =
+        "DROP SCHEMA IF EXISTS sandboxctl_golden CASCADE;\nCREATE SCHEMA sandboxctl_golden;\n"
+        "COMMENT ON SCHEMA sandboxctl_golden IS 'sandboxctl golden copy for delta resets; do not edit';\n"
+        "CREATE TABLE sandboxctl_golden.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
+        "                                      PRIMARY KEY (schema, name));\n";
     int index = 0;
     for (const auto* t : tables) {
         std::string cache = fmt::format("sandboxctl_golden.g{}", ++index);
-        sql += fmt::format("CREATE TABLE {} AS SELECT {} FROM ONLY {};\n", cache, cache_select_list(*t), t->qualified());
+        sql +=
+            fmt::format("CREATE TABLE {} AS SELECT {} FROM ONLY {};\n", cache, cache_select_list(*t), t->qualified());
         if (!t->primary_key.empty()) {
             sql += fmt::format("CREATE INDEX ON {} ({});\n", cache, join(quoted(key_names(*t)), ", "));
         }
@@ -402,7 +405,8 @@ SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
 }
 
 std::optional<std::string> cached_snapshot(pg::Connection& conn) {
-    if (conn.query_value("SELECT pg_catalog.to_regclass('sandboxctl_golden.meta') IS NOT NULL") != "t") return std::nullopt;
+    if (conn.query_value("SELECT pg_catalog.to_regclass('sandboxctl_golden.meta') IS NOT NULL") != "t")
+        return std::nullopt;
     auto r = conn.exec("SELECT snapshot FROM sandboxctl_golden.meta");
     if (r.rows() != 1) return std::nullopt;
     return r.get(0, 0);
@@ -427,11 +431,10 @@ struct CachedTable {
 
 // Cached tables are named by schema and name: oids change with a full reset.
 std::map<unsigned, CachedTable> cache_map(pg::Connection& conn) {
-    auto map = conn.exec(
-        "SELECT c.oid, t.cache, g.reltuples FROM sandboxctl_golden.tables t "
-        "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
-        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
-        "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass");
+    auto map = conn.exec("SELECT c.oid, t.cache, g.reltuples FROM sandboxctl_golden.tables t "
+                         "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
+                         "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
+                         "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass");
     std::map<unsigned, CachedTable> out;
     for (int row = 0; row < map.rows(); ++row) {
         out[static_cast<unsigned>(map.get_int(row, 0))] = {map.get(row, 1), std::stod(map.get(row, 2))};
@@ -473,7 +476,9 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
         if (how[d.oid] != Restore::keys) bulk.insert(d.oid);
         log::detail("reset {}: {} keys logged{}, {} rows cached: {}", d.name, d.keys, d.whole ? " (whole table)" : "",
                     static_cast<long long>(cache_of[d.oid].rows),
-                    how[d.oid] == Restore::keys ? "by key" : how[d.oid] == Restore::bulk ? "in bulk" : "reloaded whole");
+                    how[d.oid] == Restore::keys   ? "by key"
+                    : how[d.oid] == Restore::bulk ? "in bulk"
+                                                  : "reloaded whole");
     }
     tables = parents_first(tables, conn);
     stats.tables = static_cast<int>(tables.size());
@@ -489,8 +494,8 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
         const auto& t = **it;
         if (how[t.oid] == Restore::reload) continue;
         auto diff = keyed_diff(t, cache_of[t.oid].name, !whole[t.oid]);
-        steps.push_back({StepKind::remove, t.display(),
-                         fmt::format("DELETE FROM ONLY {} t WHERE {}", t.qualified(), diff.extra)});
+        steps.push_back(
+            {StepKind::remove, t.display(), fmt::format("DELETE FROM ONLY {} t WHERE {}", t.qualified(), diff.extra)});
     }
     for (const auto* tp : tables) {
         const auto& t = *tp;
@@ -504,8 +509,8 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
             // Counted now, before the table is emptied: rows outside the log
             // are the cache's, so counting the logged keys is exact.
             auto counts = reload_counts(conn, t, g, !whole[t.oid]);
-            std::string empty = referenced.contains(t.oid) ? "DELETE FROM ONLY " + t.qualified()
-                                                           : "TRUNCATE ONLY " + t.qualified();
+            std::string empty =
+                referenced.contains(t.oid) ? "DELETE FROM ONLY " + t.qualified() : "TRUNCATE ONLY " + t.qualified();
             auto keys = own_foreign_keys(conn, t);
             std::string sql = keys.drop + empty + ";\n" + insert_all + ";\n" + keys.add;
             steps.push_back({StepKind::reload, t.display(), sql, counts});

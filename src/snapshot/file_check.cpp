@@ -27,7 +27,8 @@ std::vector<std::pair<std::string, std::string>> files_of(const Manifest& m) {
 std::string stat_key(const std::filesystem::path& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return {};
-    return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+    return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec);
 }
 
 nlohmann::json load_stats(const std::filesystem::path& directory) {
@@ -49,7 +50,8 @@ std::string decode_problem(const std::filesystem::path& path, const TableEntry& 
     pg::CopyTextDecoder decoder([&](const pg::CopyRow& row) {
         bool empty_line = row.size() == 1 && row[0] && row[0]->empty();
         if (row.size() != columns && !(columns == 0 && empty_line)) {
-            throw failure(fmt::format("row {} has {} fields, the manifest lists {} columns", rows + 1, row.size(), columns));
+            throw failure(
+                fmt::format("row {} has {} fields, the manifest lists {} columns", rows + 1, row.size(), columns));
         }
         ++rows;
     });

@@ -130,13 +130,17 @@ SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM (
 // count and sum cannot both come back to the baseline's values.
 std::string catalog_signal(pg::Connection& conn) {
     std::string sql = "SELECT concat_ws('/'";
-    for (const char* catalog :
-         {"pg_namespace", "pg_class", "pg_attribute", "pg_attrdef", "pg_constraint", "pg_index", "pg_trigger", "pg_proc",
-          "pg_type", "pg_enum", "pg_rewrite", "pg_policy", "pg_description", "pg_sequence", "pg_depend", "pg_inherits",
-          "pg_statistic_ext", "pg_default_acl", "pg_aggregate", "pg_extension", "pg_operator", "pg_opclass",
-          "pg_opfamily", "pg_collation", "pg_conversion", "pg_ts_config", "pg_ts_dict", "pg_partitioned_table",
-          "pg_range", "pg_cast", "pg_language", "pg_foreign_table", "pg_transform"}) {
-        sql += fmt::format(", (SELECT count(*) || ':' || COALESCE(sum(xmin::text::bigint), 0) FROM pg_catalog.{})", catalog);
+    for (const char* catalog : {"pg_namespace",     "pg_class",       "pg_attribute", "pg_attrdef",
+                                "pg_constraint",    "pg_index",       "pg_trigger",   "pg_proc",
+                                "pg_type",          "pg_enum",        "pg_rewrite",   "pg_policy",
+                                "pg_description",   "pg_sequence",    "pg_depend",    "pg_inherits",
+                                "pg_statistic_ext", "pg_default_acl", "pg_aggregate", "pg_extension",
+                                "pg_operator",      "pg_opclass",     "pg_opfamily",  "pg_collation",
+                                "pg_conversion",    "pg_ts_config",   "pg_ts_dict",   "pg_partitioned_table",
+                                "pg_range",         "pg_cast",        "pg_language",  "pg_foreign_table",
+                                "pg_transform"}) {
+        sql += fmt::format(", (SELECT count(*) || ':' || COALESCE(sum(xmin::text::bigint), 0) FROM pg_catalog.{})",
+                           catalog);
     }
     return conn.query_value(sql + ")");
 }

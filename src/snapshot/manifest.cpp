@@ -38,9 +38,15 @@ void save_manifest(const Manifest& m, const std::filesystem::path& directory) {
                           {"schema", {{"file", m.schema_file}, {"sha256", m.schema_sha256}}}};
     doc["tables"] = nlohmann::json::array();
     for (const auto& t : m.tables) {
-        doc["tables"].push_back({{"schema", t.schema}, {"name", t.name}, {"file", t.file},
-                                 {"format", t.binary ? "binary" : "text"}, {"columns", t.columns}, {"rows", t.rows},
-                                 {"bytes", t.bytes}, {"compressed_bytes", t.compressed_bytes}, {"sha256", t.sha256},
+        doc["tables"].push_back({{"schema", t.schema},
+                                 {"name", t.name},
+                                 {"file", t.file},
+                                 {"format", t.binary ? "binary" : "text"},
+                                 {"columns", t.columns},
+                                 {"rows", t.rows},
+                                 {"bytes", t.bytes},
+                                 {"compressed_bytes", t.compressed_bytes},
+                                 {"sha256", t.sha256},
                                  {"content_hash", t.content_hash}});
     }
     doc["sequences"] = nlohmann::json::array();

@@ -18,10 +18,10 @@ struct TableEntry {
     bool binary = false;               // COPY format of the data file
     std::vector<std::string> columns;  // COPY column list, in order
     long long rows = 0;
-    long long bytes = 0;               // uncompressed COPY bytes
+    long long bytes = 0;  // uncompressed COPY bytes
     long long compressed_bytes = 0;
-    std::string sha256 = {};           // of the compressed file
-    std::string content_hash = {};     // verify::hash_table of the table at the snapshot
+    std::string sha256 = {};        // of the compressed file
+    std::string content_hash = {};  // verify::hash_table of the table at the snapshot
 
     std::string qualified() const;
     std::string display() const { return schema + "." + name; }

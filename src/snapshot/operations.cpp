@@ -56,13 +56,15 @@ std::vector<const catalog::Relation*> trackable(const plan::CopyPlan& plan) {
     return out;
 }
 
-void begin_as(pg::Connection& conn, const std::string& role, const char* begin, std::chrono::milliseconds lock_timeout) {
+void begin_as(pg::Connection& conn, const std::string& role, const char* begin,
+              std::chrono::milliseconds lock_timeout) {
     conn.exec(begin);
     conn.exec(fmt::format("SET LOCAL lock_timeout = {}", lock_timeout.count()));
     conn.exec("SET LOCAL ROLE " + conn.quote_identifier(role));
 }
 
-TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, const std::filesystem::path& dir, int index) {
+TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, const std::filesystem::path& dir,
+                       int index) {
     TableEntry entry{table.schema, table.name, fmt::format("data/{:05}.zst", index), table.binary_copy_safe,
                      table.copy_columns};
     ZstdWriter writer(dir / entry.file, zstd_level);
@@ -80,9 +82,9 @@ TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, con
 // Session settings that shape a row's text form, hence verify::hash_table's
 // digest: a reset checks content hashes under the settings they were taken with.
 std::map<std::string, std::string> output_settings(pg::Connection& conn) {
-    auto r = conn.exec(
-        "SELECT n, pg_catalog.current_setting(n) FROM unnest(ARRAY['DateStyle', 'IntervalStyle', 'TimeZone', "
-        "'extra_float_digits', 'bytea_output', 'lc_monetary', 'search_path']) AS n");
+    auto r =
+        conn.exec("SELECT n, pg_catalog.current_setting(n) FROM unnest(ARRAY['DateStyle', 'IntervalStyle', 'TimeZone', "
+                  "'extra_float_digits', 'bytea_output', 'lc_monetary', 'search_path']) AS n");
     std::map<std::string, std::string> settings;
     for (int row = 0; row < r.rows(); ++row) settings[r.get(row, 0)] = r.get(row, 1);
     return settings;
@@ -91,8 +93,8 @@ std::map<std::string, std::string> output_settings(pg::Connection& conn) {
 void apply_settings(pg::Connection& conn, const std::map<std::string, std::string>& settings) {
     std::string calls;
     for (const auto& [name, value] : settings) {
-        calls += fmt::format("{}pg_catalog.set_config({}, {}, true)", calls.empty() ? "" : ", ", pg::quote_literal(name),
-                             pg::quote_literal(value));
+        calls += fmt::format("{}pg_catalog.set_config({}, {}, true)", calls.empty() ? "" : ", ",
+                             pg::quote_literal(name), pg::quote_literal(value));
     }
     if (!calls.empty()) conn.exec("SELECT " + calls);
 }
@@ -105,8 +107,7 @@ std::string damaged_hint(const std::string& snapshot) {
 // Loads one table's data file, then checks that the table holds what the
 // snapshot recorded (its content hash): a damaged file is never loaded, even
 // one that passes the quick file check or predates zstd frame checksums.
-void load_table(pg::Connection& conn, const std::filesystem::path& dir, const Manifest& manifest,
-                const TableEntry& t) {
+void load_table(pg::Connection& conn, const std::filesystem::path& dir, const Manifest& manifest, const TableEntry& t) {
     std::string columns;
     for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
     std::string what = "table " + t.display() + " from \"" + t.file + "\"";
@@ -162,7 +163,8 @@ WHERE NOT c OR pg_catalog.pg_sequence_last_value(seq) IS DISTINCT FROM v)",
 // a restore leaves them out and installs them afresh.
 void leave_out_tracking_triggers(std::vector<schema::TocEntry>& entries) {
     for (auto& e : entries) {
-        if (e.desc == "TRIGGER" && (e.tag.ends_with(" sandboxctl_track_row") || e.tag.ends_with(" sandboxctl_track_truncate"))) {
+        if (e.desc == "TRIGGER" &&
+            (e.tag.ends_with(" sandboxctl_track_row") || e.tag.ends_with(" sandboxctl_track_truncate"))) {
             e.keep = false;
         }
     }
@@ -355,9 +357,10 @@ Manifest create_snapshot(plan::Target& target, const config::Settings& settings,
     interrupt::phase_boundary("schema dump");
     TempDir work("sandboxctl-snapshot");
     schema::PgTools tools(settings.pg_bin);
-    tools.dump_schema(target.info, snapshot_id,
-                      {"--exclude-schema=" + std::string(tracking_schema), "--exclude-schema=" + std::string(cache_schema)},
-                      staging.path() / manifest.schema_file);
+    tools.dump_schema(
+        target.info, snapshot_id,
+        {"--exclude-schema=" + std::string(tracking_schema), "--exclude-schema=" + std::string(cache_schema)},
+        staging.path() / manifest.schema_file);
     manifest.schema_sha256 = sha256_of_file(staging.path() / manifest.schema_file);
 
     int index = 0;

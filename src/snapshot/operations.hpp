@@ -15,8 +15,7 @@ namespace sandboxctl::snapshot {
 // per-table zstd data, checksums, sequence states. Sets up change tracking
 // first (so writes after the snapshot are logged) and rebuilds the golden
 // cache and the tracking baseline from the same snapshot.
-Manifest create_snapshot(plan::Target& target, const config::Settings& settings, const std::string& name,
-                         bool replace);
+Manifest create_snapshot(plan::Target& target, const config::Settings& settings, const std::string& name, bool replace);
 
 struct ResetResult {
     std::string snapshot;

@@ -92,9 +92,7 @@ std::filesystem::path Store::path_of(const std::string& name) const {
     return root_ / name;
 }
 
-bool Store::exists(const std::string& name) const {
-    return std::filesystem::exists(path_of(name) / "manifest.json");
-}
+bool Store::exists(const std::string& name) const { return std::filesystem::exists(path_of(name) / "manifest.json"); }
 
 std::vector<std::string> Store::list() const {
     std::vector<std::string> names;

@@ -34,7 +34,8 @@ std::string key_expression(const catalog::Relation& table, const char* row) {
     std::string out;
     for (const auto& [column, type] : table.primary_key) {
         (void)type;
-        out += fmt::format("{}{}, {}.{}", out.empty() ? "" : ", ", pg::quote_literal(column), row, pg::quote_ident(column));
+        out += fmt::format("{}{}, {}.{}", out.empty() ? "" : ", ", pg::quote_literal(column), row,
+                           pg::quote_ident(column));
     }
     return "pg_catalog.jsonb_build_object(" + out + ")";
 }
@@ -70,19 +71,17 @@ void install_tracking(pg::Connection& conn, const std::vector<const catalog::Rel
         // Partitions inherit the row trigger of their partitioned table.
         if (!table->is_partition) {
             if (!table->primary_key.empty()) sql += create_row_function(*table);
-            sql += fmt::format(
-                "DROP TRIGGER IF EXISTS sandboxctl_track_row ON {0};\n"
-                "CREATE TRIGGER sandboxctl_track_row AFTER INSERT OR UPDATE OR DELETE ON {0} "
-                "FOR EACH ROW EXECUTE FUNCTION {1}();\n"
-                "ALTER TABLE {0} ENABLE ALWAYS TRIGGER sandboxctl_track_row;\n",
-                name, row_function(*table));
+            sql += fmt::format("DROP TRIGGER IF EXISTS sandboxctl_track_row ON {0};\n"
+                               "CREATE TRIGGER sandboxctl_track_row AFTER INSERT OR UPDATE OR DELETE ON {0} "
+                               "FOR EACH ROW EXECUTE FUNCTION {1}();\n"
+                               "ALTER TABLE {0} ENABLE ALWAYS TRIGGER sandboxctl_track_row;\n",
+                               name, row_function(*table));
         }
         if (table->relkind == 'r') {
-            sql += fmt::format(
-                "CREATE TRIGGER sandboxctl_track_truncate AFTER TRUNCATE ON {0} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION sandboxctl.mark_whole_table();\n"
-                "ALTER TABLE {0} ENABLE ALWAYS TRIGGER sandboxctl_track_truncate;\n",
-                name);
+            sql += fmt::format("CREATE TRIGGER sandboxctl_track_truncate AFTER TRUNCATE ON {0} "
+                               "FOR EACH STATEMENT EXECUTE FUNCTION sandboxctl.mark_whole_table();\n"
+                               "ALTER TABLE {0} ENABLE ALWAYS TRIGGER sandboxctl_track_truncate;\n",
+                               name);
         }
     }
     conn.exec(sql);

@@ -35,9 +35,9 @@ void install_tracking(pg::Connection& conn, const std::vector<const catalog::Rel
 
 struct DirtyTable {
     unsigned oid = 0;
-    std::string name;     // schema.table
-    bool whole = false;   // TRUNCATE, no primary key: restore the whole table
-    long long keys = 0;   // distinct keys logged
+    std::string name;    // schema.table
+    bool whole = false;  // TRUNCATE, no primary key: restore the whole table
+    long long keys = 0;  // distinct keys logged
 };
 
 // Tables written since the log was last cleared, from the log.

@@ -50,7 +50,8 @@ std::string ZstdWriter::finish() {
     do {
         ZSTD_outBuffer output{out_buffer_.data(), out_buffer_.size(), 0};
         remaining = ZSTD_compressStream2(stream_.get(), &output, &input, ZSTD_e_end);
-        if (ZSTD_isError(remaining)) throw failure(std::string("zstd compression failed: ") + ZSTD_getErrorName(remaining));
+        if (ZSTD_isError(remaining))
+            throw failure(std::string("zstd compression failed: ") + ZSTD_getErrorName(remaining));
         emit(out_buffer_.data(), output.pos);
     } while (remaining != 0);
     std::FILE* file = file_.release();
@@ -74,7 +75,8 @@ void read_zstd_file(const std::filesystem::path& path, const std::function<void(
             ZSTD_outBuffer output{out.data(), out.size(), 0};
             last = ZSTD_decompressStream(stream.get(), &output, &input);
             if (ZSTD_isError(last) && ZSTD_getErrorCode(last) == ZSTD_error_checksum_wrong) {
-                throw failure("file \"" + path.string() + "\" is corrupt: its content does not match its zstd checksum");
+                throw failure("file \"" + path.string() +
+                              "\" is corrupt: its content does not match its zstd checksum");
             }
             if (ZSTD_isError(last)) {
                 throw failure("could not decompress \"" + path.string() + "\": " + ZSTD_getErrorName(last));

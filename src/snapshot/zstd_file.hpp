@@ -3,13 +3,13 @@
 // The writer also checksums what it writes, so a snapshot records the SHA-256
 // of every file without reading it back, and each frame carries zstd's own
 // content checksum, which the reader checks as it decompresses.
+#include <zstd.h>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
-#include <string>
 #include <memory>
+#include <string>
 #include <string_view>
-#include <zstd.h>
 
 #include "core/checksum.hpp"
 

@@ -70,8 +70,10 @@ std::vector<std::string> cipher_preference(const std::vector<std::string>& ssh) 
 std::string shell_quote(std::string_view text) {
     std::string out = "'";
     for (char c : text) {
-        if (c == '\'') out += "'\\''";
-        else out += c;
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out += c;
     }
     return out + "'";
 }
@@ -169,8 +171,8 @@ SshMultiplexing::SshMultiplexing(Location& location, const std::string& control_
     control_path_ = control_dir + "/ssh-%C";
     // Insert before "--" so the options reach ssh, not the remote command.
     auto dash = std::find(location.shell.begin(), location.shell.end(), "--");
-    location.shell.insert(dash, {"-o", "ControlMaster=auto", "-o", "ControlPath=" + control_path_, "-o",
-                                 "ControlPersist=60"});
+    location.shell.insert(
+        dash, {"-o", "ControlMaster=auto", "-o", "ControlPath=" + control_path_, "-o", "ControlPersist=60"});
 }
 
 SshMultiplexing::~SshMultiplexing() {
@@ -180,8 +182,7 @@ SshMultiplexing::~SshMultiplexing() {
     argv.insert(dash, {"-O", "exit"});
     try {
         run_process({argv, {}});
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 }  // namespace sandboxctl::sync

@@ -11,9 +11,9 @@ namespace sandboxctl::sync {
 struct Location {
     enum class Kind { local, ssh, kubectl, exec };
     Kind kind = Kind::local;
-    std::string path;                 // absolute or relative directory
-    std::vector<std::string> shell;   // argv that runs one more argument as a shell script remotely
-    std::string text;                 // as given, for messages
+    std::string path;                // absolute or relative directory
+    std::vector<std::string> shell;  // argv that runs one more argument as a shell script remotely
+    std::string text;                // as given, for messages
     // Who sees `path`, as far as the location string tells: empty for local,
     // "ssh:HOST:PORT" (user aside), "kubectl:NAMESPACE/POD" (container aside;
     // no namespace is the context's) or "exec:COMMAND" (words joined by one space).

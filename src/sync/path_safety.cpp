@@ -25,7 +25,8 @@ bool each_component(std::string_view path, Visit visit) {
     std::size_t start = 0;
     while (true) {
         auto end = path.find('/', start);
-        if (!visit(path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start))) return false;
+        if (!visit(path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start)))
+            return false;
         if (end == std::string_view::npos) return true;
         start = end + 1;
     }
@@ -61,7 +62,8 @@ Overlap trees_overlap(const fs::path& source, const fs::path& destination) {
     auto from = components(source);
     auto to = components(destination);
     auto common = std::min(from.size(), to.size());
-    if (!std::equal(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(common), to.begin())) return Overlap::apart;
+    if (!std::equal(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(common), to.begin()))
+        return Overlap::apart;
     if (from.size() == to.size()) return Overlap::same;
     return from.size() < to.size() ? Overlap::destination_inside_source : Overlap::source_inside_destination;
 }
@@ -91,13 +93,14 @@ void check_trees_apart(const Location& from, const Location& to) {
     fs::path from_path = from.is_local() ? resolve_local(from.path) : fs::path(from.path);
     fs::path to_path = to.is_local() ? resolve_local(to.path) : fs::path(to.path);
     std::string source = shown(from, from_path), destination = shown(to, to_path);
-    std::string why = overlap == Overlap::same ? "source " + source + " and destination " + destination + " are the same tree"
-                      : overlap == Overlap::destination_inside_source
-                          ? "destination " + destination + " is inside source " + source
-                          : "source " + source + " is inside destination " + destination;
-    throw usage_error("source and destination overlap: " + why,
-                      "A sync into its own tree nests a copy of it on every run and, with --delete, removes the source. "
-                      "Choose trees apart; nothing was changed.");
+    std::string why =
+        overlap == Overlap::same ? "source " + source + " and destination " + destination + " are the same tree"
+        : overlap == Overlap::destination_inside_source ? "destination " + destination + " is inside source " + source
+                                                        : "source " + source + " is inside destination " + destination;
+    throw usage_error(
+        "source and destination overlap: " + why,
+        "A sync into its own tree nests a copy of it on every run and, with --delete, removes the source. "
+        "Choose trees apart; nothing was changed.");
 }
 
 }  // namespace sandboxctl::sync

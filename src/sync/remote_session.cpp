@@ -14,10 +14,11 @@ constexpr std::string_view end_of_listing = "SANDBOXCTL-END-OF-LISTING";
 constexpr std::size_t read_size = 1 << 20;
 
 std::string session_script(const std::string& root) {
-    return "cd -- " + shell_quote(root) +
+    return "cd -- " + shell_quote(root) + " || exit 1\n" + std::string(find_listing) +
            " || exit 1\n"
-           + std::string(find_listing) + " || exit 1\n"
-           "printf '" + std::string(end_of_listing) + "\\0'\n"
+           "printf '" +
+           std::string(end_of_listing) +
+           "\\0'\n"
            "exec tar cf - --null --no-recursion --hard-dereference -T -\n";
 }
 

@@ -6,17 +6,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <fmt/ostream.h>
 #include <algorithm>
-#include <future>
-#include <optional>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fmt/format.h>
-#include <fmt/ostream.h>
+#include <future>
+#include <optional>
 
 #include "core/duration.hpp"
 #include "core/error.hpp"
@@ -190,7 +190,8 @@ public:
         int rc;
         while ((rc = archive_read_data_block(in, &block, &size, &offset)) == ARCHIVE_OK) {
             if (archive_write_data(writer_.get(), block, size) < 0) {
-                throw failure(std::string("could not send to ") + options_.to.text + ": " + archive_error_string(writer_.get()));
+                throw failure(std::string("could not send to ") + options_.to.text + ": " +
+                              archive_error_string(writer_.get()));
             }
             report_.bytes_transferred += static_cast<long long>(size);
         }
@@ -212,7 +213,9 @@ public:
     void set_attributes(const std::string& path, const Entry& entry) override {
         script_ += fmt::format("chmod {:o} -- {}\ntouch -h -t {} -- {}\n", entry.mode, quoted(path),
                                touch_time(entry.mtime), quoted(path));
-        if (options_.chown) script_ += fmt::format("chown -h {}:{} -- {}\n", options_.chown->first, options_.chown->second, quoted(path));
+        if (options_.chown)
+            script_ +=
+                fmt::format("chown -h {}:{} -- {}\n", options_.chown->first, options_.chown->second, quoted(path));
     }
 
     void flush() override {
@@ -256,13 +259,14 @@ private:
     void start_stream() {
         if (receiver_) return;
         std::string owner = options_.chown ? "--same-owner --numeric-owner" : "--no-same-owner";
-        std::string script = "mkdir -p -- " + shell_quote(options_.to.path) + " && cd -- " + shell_quote(options_.to.path) +
-                             " && exec tar xpf - " + owner;
+        std::string script = "mkdir -p -- " + shell_quote(options_.to.path) + " && cd -- " +
+                             shell_quote(options_.to.path) + " && exec tar xpf - " + owner;
         receiver_ = std::make_unique<StreamingChild>(ProcessSpec{options_.to.command(script), {}}, "",
                                                      StreamingChild::Stream::write_stdin);
         archive_write_set_format_pax_restricted(writer_.get());
         if (archive_write_open_fd(writer_.get(), receiver_->stdin_fd()) != ARCHIVE_OK) {
-            throw failure(std::string("could not send to ") + options_.to.text + ": " + archive_error_string(writer_.get()));
+            throw failure(std::string("could not send to ") + options_.to.text + ": " +
+                          archive_error_string(writer_.get()));
         }
     }
 
@@ -270,12 +274,11 @@ private:
         auto file = work_ / "remote-script.sh";
         std::filesystem::remove(file);
         write_private_file(file, "set -e\nexport TZ=UTC0\n" + body);
-        std::string script = "mkdir -p -- " + shell_quote(options_.to.path) + " && cd -- " + shell_quote(options_.to.path) +
-                             " && exec sh -s";
+        std::string script = "mkdir -p -- " + shell_quote(options_.to.path) + " && cd -- " +
+                             shell_quote(options_.to.path) + " && exec sh -s";
         StreamingChild child({options_.to.command(script), {}}, file.string());
         char buffer[4096];
-        while (::read(child.stdout_fd(), buffer, sizeof buffer) > 0) {
-        }
+        while (::read(child.stdout_fd(), buffer, sizeof buffer) > 0) {}
         child.finish();
     }
 
@@ -295,8 +298,8 @@ std::unique_ptr<StreamingChild> start_local_tar(const SyncOptions& options, cons
     for (const auto& p : paths) list += p + '\0';
     std::filesystem::remove(work / "paths");
     write_private_file(work / "paths", list);
-    std::string script = "cd -- " + shell_quote(options.from.path) +
-                         " && exec tar cf - --null --no-recursion --hard-dereference -T -";
+    std::string script =
+        "cd -- " + shell_quote(options.from.path) + " && exec tar cf - --null --no-recursion --hard-dereference -T -";
     return std::make_unique<StreamingChild>(ProcessSpec{options.from.command(script), {}}, (work / "paths").string());
 }
 
@@ -352,23 +355,33 @@ void transfer(const SyncOptions& options, const std::vector<std::string>& paths,
         auto type = archive_entry_filetype(entry);
         const char* link = archive_entry_symlink(entry);
         std::string refusal;
-        if (!safe_relative(path)) refusal = "path escapes the destination";
-        else if (archive_entry_hardlink(entry)) refusal = "hard link";
-        else if (type == AE_IFLNK && !safe_link_target(path, link ? link : "")) refusal = "symlink points outside the destination";
-        else if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) refusal = "device, fifo or socket";
+        if (!safe_relative(path))
+            refusal = "path escapes the destination";
+        else if (archive_entry_hardlink(entry))
+            refusal = "hard link";
+        else if (type == AE_IFLNK && !safe_link_target(path, link ? link : ""))
+            refusal = "symlink points outside the destination";
+        else if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+            refusal = "device, fifo or socket";
         if (!refusal.empty()) {
             report.refused.emplace_back(path, refusal);
             log::warning("refused \"{}\": {}", path, refusal);
             continue;
         }
-        if (type == AE_IFREG) destination.file(in.get(), entry, path);
-        else if (type == AE_IFLNK) destination.symlink(entry, path, link);
-        else destination.create_directory(path);
+        if (type == AE_IFREG)
+            destination.file(in.get(), entry, path);
+        else if (type == AE_IFLNK)
+            destination.symlink(entry, path, link);
+        else
+            destination.create_directory(path);
         progress.update(++done, report.bytes_transferred);
     }
-    if (rc != ARCHIVE_EOF) throw failure(std::string("the source archive is damaged: ") + archive_error_string(in.get()));
-    if (session) session->finish();
-    else local_source->finish();
+    if (rc != ARCHIVE_EOF)
+        throw failure(std::string("the source archive is damaged: ") + archive_error_string(in.get()));
+    if (session)
+        session->finish();
+    else
+        local_source->finish();
 }
 
 }  // namespace
@@ -381,7 +394,8 @@ std::pair<unsigned, unsigned> parse_owner(const std::string& text) {
         unsigned long uid = std::stoul(text.substr(0, colon), &used);
         if (used != colon) throw std::invalid_argument("uid");
         unsigned long gid = std::stoul(text.substr(colon + 1), &used);
-        if (used != text.size() - colon - 1 || uid > 4294967294UL || gid > 4294967294UL) throw std::invalid_argument("gid");
+        if (used != text.size() - colon - 1 || uid > 4294967294UL || gid > 4294967294UL)
+            throw std::invalid_argument("gid");
         return {static_cast<unsigned>(uid), static_cast<unsigned>(gid)};
     } catch (const std::exception&) {
         throw usage_error("invalid --chown \"" + text + "\"", "Use numeric UID:GID, for example 33:33.");
@@ -432,7 +446,8 @@ SyncPlan plan_sync(const Tree& source, const Tree& existing, bool checksum, bool
         }
     }
     // Deepest first, so setting a directory's mtime is not undone by its children.
-    std::sort(plan.attributes.begin(), plan.attributes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::sort(plan.attributes.begin(), plan.attributes.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
     return plan;
 }
 
@@ -490,8 +505,10 @@ SyncReport sync_files(const SyncOptions& given) {
     report.deleted = plan.deleted;
     report.refused = plan.refused;
     std::unique_ptr<Destination> destination;
-    if (options.to.is_local()) destination = std::make_unique<LocalDestination>(options, report);
-    else destination = std::make_unique<RemoteDestination>(options, report, work);
+    if (options.to.is_local())
+        destination = std::make_unique<LocalDestination>(options, report);
+    else
+        destination = std::make_unique<RemoteDestination>(options, report, work);
     std::vector<std::string> partials;
     for (const auto& [path, entry] : existing) {
         if (is_partial(path)) partials.push_back(path);
@@ -545,7 +562,8 @@ std::vector<SyncOptions> configured_pairs(const config::Settings& settings, bool
     return pairs;
 }
 
-std::vector<SyncReport> sync_configured_pairs(const config::Settings& settings, bool dry_run, std::string_view command) {
+std::vector<SyncReport> sync_configured_pairs(const config::Settings& settings, bool dry_run,
+                                              std::string_view command) {
     std::vector<SyncReport> reports;
     for (const auto& options : configured_pairs(settings, dry_run, command)) {
         log::info("syncing files {} -> {}", options.from.text, options.to.text);
@@ -556,13 +574,15 @@ std::vector<SyncReport> sync_configured_pairs(const config::Settings& settings, 
 
 void print_text(const SyncReport& r, std::ostream& out) {
     if (r.dry_run) {
-        fmt::print(out, "dry run: would transfer {} files ({} bytes) and {} symlinks, create {} directories, update {} "
-                        "attributes and delete {} entries; {} unchanged, {} refused\n",
+        fmt::print(out,
+                   "dry run: would transfer {} files ({} bytes) and {} symlinks, create {} directories, update {} "
+                   "attributes and delete {} entries; {} unchanged, {} refused\n",
                    r.files_transferred, r.bytes_transferred, r.symlinks_transferred, r.directories_created,
                    r.attributes_updated, r.deleted.size(), r.unchanged, r.refused.size());
     } else {
-        fmt::print(out, "{} files ({} bytes) and {} symlinks transferred, {} directories created, {} unchanged, "
-                        "{} attribute updates, {} deleted, {} refused\n",
+        fmt::print(out,
+                   "{} files ({} bytes) and {} symlinks transferred, {} directories created, {} unchanged, "
+                   "{} attribute updates, {} deleted, {} refused\n",
                    r.files_transferred, r.bytes_transferred, r.symlinks_transferred, r.directories_created, r.unchanged,
                    r.attributes_updated, r.deleted.size(), r.refused.size());
     }

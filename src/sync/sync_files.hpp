@@ -34,19 +34,19 @@ struct SyncReport {
     long long attributes_updated = 0;
     std::vector<std::string> deleted;
     std::vector<std::pair<std::string, std::string>> refused;  // path, reason
-    bool dry_run = false;  // the counts are what a real run would do
+    bool dry_run = false;                                      // the counts are what a real run would do
 };
 
 // What a run changes, decided from the two listings alone. A real run
 // carries it out; a dry run reports it.
 struct SyncPlan {
-    std::vector<std::string> replaced;             // type changed: removed before the transfer
+    std::vector<std::string> replaced;  // type changed: removed before the transfer
     std::vector<std::string> created_directories;
-    std::vector<std::string> to_send;              // files and symlinks
-    std::vector<std::pair<std::string, Entry>> attributes;  // mode/mtime to set, deepest first
-    std::vector<std::string> deleted;              // with --delete, deepest first
+    std::vector<std::string> to_send;                          // files and symlinks
+    std::vector<std::pair<std::string, Entry>> attributes;     // mode/mtime to set, deepest first
+    std::vector<std::string> deleted;                          // with --delete, deepest first
     std::vector<std::pair<std::string, std::string>> refused;  // path, reason
-    long long files = 0, symlinks = 0, bytes = 0;  // of to_send
+    long long files = 0, symlinks = 0, bytes = 0;              // of to_send
     long long unchanged = 0;
 };
 

@@ -32,8 +32,12 @@ Tree list_local(const Location& location, Hashing hashing) {
         if (ec) throw failure("could not list \"" + location.path + "\": " + ec.message());
         struct stat st {};
         if (::lstat(it->path().c_str(), &st) != 0) continue;
-        Entry e{type_of(st.st_mode), static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
-                static_cast<unsigned>(st.st_mode & 07777), {}, {}};
+        Entry e{type_of(st.st_mode),
+                static_cast<long long>(st.st_size),
+                static_cast<long long>(st.st_mtim.tv_sec),
+                static_cast<unsigned>(st.st_mode & 07777),
+                {},
+                {}};
         if (e.type == 'l') e.target = std::filesystem::read_symlink(it->path(), ec).string();
         if (e.type == 'f' && hashing == Hashing::sha256) e.sha256 = sha256_of_file(it->path());
         if (e.type != 'd') e.size = e.type == 'f' ? e.size : 0;
@@ -109,9 +113,12 @@ Tree parse_listing(const std::vector<std::string>& fields, const Location& locat
     Tree tree;
     for (std::size_t i = 0; i < fields.size(); i += 6) {
         char type = fields[i].empty() ? 'o' : fields[i][0];
-        Entry e{type == 'f' || type == 'd' || type == 'l' ? type : 'o', type == 'f' ? std::stoll(fields[i + 1]) : 0,
-                static_cast<long long>(std::stod(fields[i + 2])), static_cast<unsigned>(std::stoul(fields[i + 3], nullptr, 8)),
-                fields[i + 5], {}};
+        Entry e{type == 'f' || type == 'd' || type == 'l' ? type : 'o',
+                type == 'f' ? std::stoll(fields[i + 1]) : 0,
+                static_cast<long long>(std::stod(fields[i + 2])),
+                static_cast<unsigned>(std::stoul(fields[i + 3], nullptr, 8)),
+                fields[i + 5],
+                {}};
         tree[fields[i + 4]] = e;
     }
     return tree;

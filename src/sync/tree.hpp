@@ -11,12 +11,12 @@
 namespace sandboxctl::sync {
 
 struct Entry {
-    char type = 'f';       // f file, d directory, l symlink, o other (device, fifo, socket)
+    char type = 'f';  // f file, d directory, l symlink, o other (device, fifo, socket)
     long long size = 0;
-    long long mtime = 0;   // whole seconds
-    unsigned mode = 0;     // permission bits
-    std::string target;    // symlink target
-    std::string sha256;    // with --checksum, files only
+    long long mtime = 0;  // whole seconds
+    unsigned mode = 0;    // permission bits
+    std::string target;   // symlink target
+    std::string sha256;   // with --checksum, files only
 };
 
 using Tree = std::map<std::string, Entry>;  // relative path -> entry

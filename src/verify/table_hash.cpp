@@ -19,12 +19,11 @@ std::string row_expression(pg::Connection& conn, const std::string& qualified_ta
 }  // namespace
 
 TableHash hash_table(pg::Connection& conn, const std::string& qualified_table) {
-    auto r = conn.exec(
-        "SELECT count(*), "
-        "COALESCE(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)::text || '/' || "
-        "COALESCE(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)::text "
-        "FROM (SELECT pg_catalog.md5(" + row_expression(conn, qualified_table) + ") AS h FROM ONLY " +
-        qualified_table + " t) rows");
+    auto r = conn.exec("SELECT count(*), "
+                       "COALESCE(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)::text || '/' || "
+                       "COALESCE(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)::text "
+                       "FROM (SELECT pg_catalog.md5(" +
+                       row_expression(conn, qualified_table) + ") AS h FROM ONLY " + qualified_table + " t) rows");
     return {r.get_int(0, 0), r.get(0, 1)};
 }
 

@@ -65,17 +65,19 @@ VerifyResult run_verify(const config::Settings& settings) {
         if (!t.target) {
             result.differences.push_back(fmt::format("table {}: missing in the sandbox", t.name));
         } else if (t.source->rows != t.target->rows) {
-            result.differences.push_back(
-                fmt::format("table {}: {} rows in the source, {} in the sandbox", t.name, t.source->rows, t.target->rows));
+            result.differences.push_back(fmt::format("table {}: {} rows in the source, {} in the sandbox", t.name,
+                                                     t.source->rows, t.target->rows));
         } else if (t.source->digest != t.target->digest) {
-            result.differences.push_back(fmt::format("table {}: same row count ({}), different content", t.name, t.source->rows));
+            result.differences.push_back(
+                fmt::format("table {}: same row count ({}), different content", t.name, t.source->rows));
         }
         result.tables.push_back(std::move(t));
     }
     for (const auto* sequence : plan.sequences) {
         SequenceResult s{sequence->display(), sequence_state(source, *sequence), sequence_state(target, *sequence)};
         if (s.source != s.target) {
-            result.differences.push_back(fmt::format("sequence {}: {} in the source, {} in the sandbox", s.name, s.source, s.target));
+            result.differences.push_back(
+                fmt::format("sequence {}: {} in the source, {} in the sandbox", s.name, s.source, s.target));
         }
         result.sequences.push_back(std::move(s));
     }

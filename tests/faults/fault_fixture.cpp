@@ -79,10 +79,12 @@ void FaultTest::check_outcome(Fault fault, const std::string& point, const ToolR
     if (fault == Fault::sigkill) {
         EXPECT_EQ(run.exit_code, 128 + SIGKILL);
         // The server rolls the open transaction back once it sees the socket close.
-        EXPECT_TRUE(wait_until([&] {
-            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + sandbox +
-                                                  "' AND usename = 'sbx_sandbox_login'") == "0\n";
-        }, 30));
+        EXPECT_TRUE(wait_until(
+            [&] {
+                return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + sandbox +
+                                                      "' AND usename = 'sbx_sandbox_login'") == "0\n";
+            },
+            30));
     } else if (fault == Fault::sigint || fault == Fault::sigterm) {
         if (run.exit_code != 0) {
             EXPECT_NE(run.err.find("interrupted by signal"), std::string::npos) << run.err;

@@ -96,10 +96,13 @@ TEST_F(Concurrency, KilledRunLeavesLimitThatTheNextRunExplains) {
     first->send(SIGKILL);
     first->finish();
     failpoint_.release();
-    ASSERT_TRUE(wait_until([&] { return connection_limit(cluster(), model_->sandbox()) == 0 &&
-                                        cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
-                                                                       model_->sandbox() + "'") == "0\n"; },
-                           30));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return connection_limit(cluster(), model_->sandbox()) == 0 &&
+                   cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
+                                                  model_->sandbox() + "'") == "0\n";
+        },
+        30));
     auto second = run_tool(refresh_args(), fault_state_env);
     EXPECT_EQ(second.exit_code, 3) << second.all();
     EXPECT_NE(second.err.find("no sandboxctl run holds it"), std::string::npos) << second.err;

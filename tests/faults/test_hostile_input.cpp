@@ -35,12 +35,8 @@ protected:
 };
 
 const std::vector<std::string> injections = {
-    "canary'; DROP TABLE canary; --",
-    "canary\"; DROP TABLE canary; --",
-    "x\nDROP TABLE canary",
-    "public.canary;DROP TABLE canary",
-    "$$; DROP TABLE canary; $$",
-    "E'\\\\'; DROP TABLE canary; --",
+    "canary'; DROP TABLE canary; --",  "canary\"; DROP TABLE canary; --", "x\nDROP TABLE canary",
+    "public.canary;DROP TABLE canary", "$$; DROP TABLE canary; $$",       "E'\\\\'; DROP TABLE canary; --",
 };
 
 TEST_F(HostileInput, RolesAreIdentifiersNeverSql) {
@@ -113,9 +109,9 @@ TEST_F(HostileInput, AbsurdOptionValuesAreUsageErrors) {
 TEST_F(HostileInput, MissingSourceNeverEmptiesTheDestination) {
     std::filesystem::create_directories(work_ / "dst");
     std::ofstream(work_ / "dst" / "keep.txt") << "precious";
-    auto run = run_tool({"sync-files", "--delete", "--from", (work_ / "no-such-dir").string(), "--to",
-                         (work_ / "dst").string()},
-                        env());
+    auto run = run_tool(
+        {"sync-files", "--delete", "--from", (work_ / "no-such-dir").string(), "--to", (work_ / "dst").string()},
+        env());
     EXPECT_EQ(run.exit_code, 1) << run.all();
     EXPECT_NE(run.err.find("no such directory"), std::string::npos) << run.err;
     EXPECT_TRUE(std::filesystem::exists(work_ / "dst" / "keep.txt"));

@@ -20,7 +20,12 @@ protected:
     }
 
     std::vector<std::string> args() const {
-        return {"refresh", "--source", model_->source(), "--target", model_->target(), "--post-sql",
+        return {"refresh",
+                "--source",
+                model_->source(),
+                "--target",
+                model_->target(),
+                "--post-sql",
                 (work_ / "post.sql").string()};
     }
 
@@ -110,7 +115,8 @@ TEST_F(RefreshFaults, StatementTimeoutHitRollsBack) {
         timed.insert(timed.end(), {"--statement-timeout", "300ms"});
         auto tool = start_held(timed, c.point);
         ASSERT_TRUE(tool);
-        auto blocker = pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(c.database), "test"), "blocker");
+        auto blocker =
+            pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(c.database), "test"), "blocker");
         blocker.exec("BEGIN");
         blocker.exec(c.lock);
         failpoint_.release();

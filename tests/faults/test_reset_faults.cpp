@@ -15,7 +15,8 @@ protected:
 
     void dirty(int round) {
         model_->sandbox_sql("SET ROLE sbx_sandbox_login; INSERT INTO \"MixedCase\" VALUES (" +
-                            std::to_string(1000 + round) + ", 'scenario row'); DELETE FROM vehicle WHERE id = 2; "
+                            std::to_string(1000 + round) +
+                            ", 'scenario row'); DELETE FROM vehicle WHERE id = 2; "
                             "UPDATE kitchen_sink SET label = 'scenario' WHERE id = 1");
     }
 
@@ -43,7 +44,6 @@ protected:
             if (HasFailure()) return;
         }
     }
-
 };
 
 TEST_P(ResetFaults, DeltaReset) { break_every_point(false); }
@@ -82,8 +82,8 @@ TEST_F(ResetFaults, FullSnapshotDirectoryLeavesNoHalfSnapshot) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, ResetFaults,
-                         ::testing::Values(Fault::sigint, Fault::sigterm, Fault::sigkill,
-                                           Fault::target_backend_ended, Fault::server_restarted),
+                         ::testing::Values(Fault::sigint, Fault::sigterm, Fault::sigkill, Fault::target_backend_ended,
+                                           Fault::server_restarted),
                          fault_test_name);
 
 }  // namespace

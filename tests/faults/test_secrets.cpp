@@ -54,9 +54,9 @@ public:
         if (thread_.joinable()) thread_.join();
     }
 
-    std::vector<std::string> leaks;         // command lines holding a secret
-    std::set<std::string> programs;         // what ran
-    std::vector<std::string> passfiles;     // "mode target" of each PGPASSFILE seen
+    std::vector<std::string> leaks;      // command lines holding a secret
+    std::set<std::string> programs;      // what ran
+    std::vector<std::string> passfiles;  // "mode target" of each PGPASSFILE seen
 
 private:
     void scan() {
@@ -117,8 +117,9 @@ protected:
         model_ = adversarial_model();
         std::filesystem::create_directories(work_ / "files-prod" / "mycompany");
         std::ofstream(work_ / "files-prod" / "mycompany" / "logo.png") << "not really a png";
-        std::ofstream(work_ / "sandboxctl.toml") << "[files]\n[[files.pair]]\nfrom = \"" << (work_ / "files-prod").string()
-                                                 << "\"\nto = \"" << (work_ / "files-sandbox").string() << "\"\n";
+        std::ofstream(work_ / "sandboxctl.toml")
+            << "[files]\n[[files.pair]]\nfrom = \"" << (work_ / "files-prod").string() << "\"\nto = \""
+            << (work_ / "files-sandbox").string() << "\"\n";
     }
 
     // Connection strings travel in the environment, as the README advises:
@@ -147,8 +148,8 @@ TEST_F(Secrets, NoPasswordInAnyCommandLineAndPassfileOnlyInMemory) {
 }
 
 TEST_F(Secrets, NoPasswordInOutputAtAnyLevel) {
-    for (const std::vector<std::string>& level : {std::vector<std::string>{"--verbose"}, std::vector<std::string>{},
-                                                  std::vector<std::string>{"--quiet"}}) {
+    for (const std::vector<std::string>& level :
+         {std::vector<std::string>{"--verbose"}, std::vector<std::string>{}, std::vector<std::string>{"--quiet"}}) {
         auto args = refresh_args();
         args.insert(args.begin(), level.begin(), level.end());
         args.insert(args.end(), {"--json", (work_ / "report.json").string()});
@@ -183,8 +184,8 @@ TEST_F(Secrets, NoPasswordInErrors) {
     const std::vector<std::pair<std::string, std::string>> broken = {
         {"wrong database", with(source, "dbname='", "dbname='no_such_db_")},
         {"wrong user", with(source, "user='sbx_dump'", "user='sbx_nobody'")},
-        {"closed port", with(source, "port=" + std::to_string(cluster().port()),
-                             "port=" + std::to_string(free_loopback_port()))},
+        {"closed port",
+         with(source, "port=" + std::to_string(cluster().port()), "port=" + std::to_string(free_loopback_port()))},
         {"unknown host", with(source, "host=127.0.0.1", "host=no-such-host.invalid")},
         {"syntax error after the password", source + " stray-word"},
         {"unterminated quote", source + " application_name='open"},

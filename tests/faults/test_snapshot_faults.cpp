@@ -22,19 +22,21 @@ protected:
 
     void dirty(int round) {
         model_->sandbox_sql("SET ROLE sbx_sandbox_login; INSERT INTO \"MixedCase\" VALUES (" +
-                            std::to_string(2000 + round) + ", 'snapshot round'); UPDATE kitchen_sink SET label = "
-                            "'round " + std::to_string(round) + "' WHERE id = 1");
+                            std::to_string(2000 + round) +
+                            ", 'snapshot round'); UPDATE kitchen_sink SET label = "
+                            "'round " +
+                            std::to_string(round) + "' WHERE id = 1");
     }
 
     // The store's "golden" is complete and intact, and the sandbox equals it.
     void expect_sandbox_equals_store_golden() {
         auto manifest = snapshot::load_manifest(std::filesystem::path(store()) / "golden");
-        auto conn = pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(model_->sandbox()), "target"), "test");
+        auto conn =
+            pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(model_->sandbox()), "target"), "test");
         for (const auto& t : manifest.tables) {
             EXPECT_EQ(verify::hash_table(conn, t.qualified()).digest, t.content_hash) << t.display();
         }
     }
-
 };
 
 TEST_P(SnapshotFaults, ReplaceGolden) {
@@ -63,15 +65,19 @@ TEST_P(SnapshotFaults, ReplaceGolden) {
             EXPECT_EQ(run.exit_code, 1) << run.all();
         }
         if (fault == Fault::sigkill) {
-            EXPECT_TRUE(wait_until([&] {
-                return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
-                                                      model_->sandbox() + "' AND usename = 'sbx_sandbox_login'") == "0\n";
-            }, 30));
+            EXPECT_TRUE(wait_until(
+                [&] {
+                    return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
+                                                          model_->sandbox() + "' AND usename = 'sbx_sandbox_login'") ==
+                           "0\n";
+                },
+                30));
         }
         auto list = run_tool(with_store({"snapshot", "list"}, false), fault_state_env);
         EXPECT_EQ(list.exit_code, 0) << list.all();
         std::vector<std::string> entries;
-        for (const auto& entry : std::filesystem::directory_iterator(store())) entries.push_back(entry.path().filename());
+        for (const auto& entry : std::filesystem::directory_iterator(store()))
+            entries.push_back(entry.path().filename());
         EXPECT_EQ(entries, std::vector<std::string>{"golden"}) << "left in the store";
         EXPECT_TRUE(temp_dirs_of(pid).empty()) << "left in /tmp: " << temp_dirs_of(pid).front();
         auto verify = run_tool(with_store({"snapshot", "verify", "golden"}, false), fault_state_env);

@@ -23,7 +23,8 @@ std::vector<Statement> logged_statements(const std::filesystem::path& log, std::
                                          const std::string& database) {
     std::ifstream in(log);
     in.seekg(offset);
-    static const std::regex line(R"(^\S+ \S+ \S+ \[(\d+)\] sbxlog db=(\S*) app=(.*) xid=(\d+): LOG:  (?:statement|execute [^:]*): (.*)$)");
+    static const std::regex line(
+        R"(^\S+ \S+ \S+ \[(\d+)\] sbxlog db=(\S*) app=(.*) xid=(\d+): LOG:  (?:statement|execute [^:]*): (.*)$)");
     std::vector<Statement> out;
     std::string text;
     bool ours = false;
@@ -63,7 +64,8 @@ bool session_setup(const std::string& head) {
 }
 
 bool starts_read_only_transaction(const std::string& head) {
-    return (head.starts_with("BEGIN") || head.starts_with("START TRANSACTION")) && head.find("READ ONLY") != std::string::npos;
+    return (head.starts_with("BEGIN") || head.starts_with("START TRANSACTION")) &&
+           head.find("READ ONLY") != std::string::npos;
 }
 
 bool is_read(const std::string& head) {
@@ -110,12 +112,14 @@ TEST_F(WriteProof, SourceSessionsOnlyRead) {
     EXPECT_EQ(run.exit_code, 0) << run.all();
     // The logger writes asynchronously; the last statement is a COMMIT or ROLLBACK.
     std::vector<Statement> statements;
-    ASSERT_TRUE(wait_until([&] {
-        statements = logged_statements(cluster().server_log(), offset, model_->prod());
-        return statements.size() > 50;
-    }, 10));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            statements = logged_statements(cluster().server_log(), offset, model_->prod());
+            return statements.size() > 50;
+        },
+        10));
 
-    std::map<std::string, bool> in_read_only_transaction;  // by backend pid
+    std::map<std::string, bool> in_read_only_transaction;         // by backend pid
     std::map<std::string, std::set<std::string>> prepared_reads;  // by backend pid: PREPARE name AS SELECT
     static const std::regex prepare(R"(^PREPARE (\w+)(?:\([^)]*\))?\s+AS\s+SELECT\s)");
     static const std::regex execute(R"(^EXECUTE (\w+)\()");

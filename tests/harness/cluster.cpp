@@ -8,8 +8,8 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 
 #include "core/process.hpp"
@@ -81,9 +81,9 @@ Cluster::Cluster() {
             if (::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown failed");
         }
     }
-    run_or_throw({as_server_user({(bin_dir_ / "initdb").string(), "--pgdata=" + data_dir_.string(), "--username=postgres",
-                                  "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
-                                  "--locale=C.UTF-8", "--no-sync"}),
+    run_or_throw({as_server_user({(bin_dir_ / "initdb").string(), "--pgdata=" + data_dir_.string(),
+                                  "--username=postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
+                                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"}),
                   {}});
     start();
 }
@@ -170,8 +170,8 @@ std::string Cluster::login_conninfo(const std::string& user, const std::string& 
 }
 
 std::string Cluster::psql(const std::string& database, const std::string& sql) const {
-    auto result = run_process({{(bin_dir_ / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                                "-d", admin_conninfo(database), "-c", sql},
+    auto result = run_process({{(bin_dir_ / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+                                admin_conninfo(database), "-c", sql},
                                {}});
     if (!result.succeeded()) throw std::runtime_error("psql failed: " + result.err);
     return result.out;

@@ -107,8 +107,10 @@ std::string describe_differences(const DatabaseState& expected, const DatabaseSt
                        const std::map<std::string, std::string>& b) {
         for (const auto& [name, value] : a) {
             auto it = b.find(name);
-            if (it == b.end()) out << what << ' ' << name << " missing\n";
-            else if (it->second != value) out << what << ' ' << name << ": expected " << value << ", got " << it->second << '\n';
+            if (it == b.end())
+                out << what << ' ' << name << " missing\n";
+            else if (it->second != value)
+                out << what << ' ' << name << ": expected " << value << ", got " << it->second << '\n';
         }
         for (const auto& [name, value] : b) {
             if (!a.contains(name)) out << what << ' ' << name << " unexpected\n";

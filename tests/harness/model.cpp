@@ -17,7 +17,8 @@ std::filesystem::path sql_dir() { return std::filesystem::path(SANDBOXCTL_TEST_S
 Model::Model(Cluster& cluster, const std::string& name)
     : cluster_(cluster), prod_(name + "_prod"), sandbox_(name + "_sandbox") {
     ensure_roles(cluster_);
-    for (const auto& db : {prod_, sandbox_}) cluster_.psql("postgres", "DROP DATABASE IF EXISTS \"" + db + "\" WITH (FORCE)");
+    for (const auto& db : {prod_, sandbox_})
+        cluster_.psql("postgres", "DROP DATABASE IF EXISTS \"" + db + "\" WITH (FORCE)");
     cluster_.psql("postgres", "CREATE DATABASE \"" + prod_ + "\" OWNER sbx_app");
     cluster_.psql("postgres", "CREATE DATABASE \"" + sandbox_ + "\" OWNER sbx_sandbox_owner");
     cluster_.psql_file(prod_, sql_dir() / "provisioner.sql");

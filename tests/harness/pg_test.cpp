@@ -17,9 +17,8 @@ void PgTest::SetUp() {
 std::string PgTest::test_name() const {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = std::string(info->test_suite_name()) + "_" + info->name();
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-        return std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_';
-    });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_'; });
     return name.substr(0, 50);
 }
 
@@ -42,7 +41,8 @@ ToolRun PgTest::verify(const Model& model, std::vector<std::string> extra) {
 }
 
 int connection_limit(Cluster& cluster, const std::string& database) {
-    return std::stoi(cluster.psql("postgres", "SELECT datconnlimit FROM pg_database WHERE datname = '" + database + "'"));
+    return std::stoi(
+        cluster.psql("postgres", "SELECT datconnlimit FROM pg_database WHERE datname = '" + database + "'"));
 }
 
 }  // namespace sandboxctl::test

@@ -46,9 +46,9 @@ protected:
     }
 
     BackgroundTool start_sleeping_refresh() {
-        return BackgroundTool({"refresh", "--source", model_->source(), "--target", model_->target(), "--post-sql",
-                               sleeping_post_sql()},
-                              state_env);
+        return BackgroundTool(
+            {"refresh", "--source", model_->source(), "--target", model_->target(), "--post-sql", sleeping_post_sql()},
+            state_env);
     }
 
     TempDir work_;
@@ -78,7 +78,6 @@ TEST_F(Atomicity, FailingPostRefreshSqlRollsEverythingBack) {
     expect_sandbox_as_before();
     EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), -1);
 }
-
 
 // Issue 9, item 1: a COMMIT in a post-refresh file made a half-done refresh
 // permanent when a later file failed; a ROLLBACK reported success for a
@@ -114,9 +113,9 @@ TEST_F(Atomicity, PostSqlThatCommitsThroughTheServerRollsBack) {
     EXPECT_NE(run.err.find("HINT: Post-refresh SQL runs inside the refresh transaction"), std::string::npos) << run.err;
     expect_sandbox_as_before();
 
-    auto procedure = write_file("call.sql",
-                                "CREATE PROCEDURE finish_early() LANGUAGE plpgsql AS $$ BEGIN ROLLBACK; END $$;\n"
-                                "CALL finish_early();\n");
+    auto procedure =
+        write_file("call.sql", "CREATE PROCEDURE finish_early() LANGUAGE plpgsql AS $$ BEGIN ROLLBACK; END $$;\n"
+                               "CALL finish_early();\n");
     run = refresh_with_post_sql({procedure});
     EXPECT_EQ(run.exit_code, 1) << run.all();
     EXPECT_NE(run.err.find("invalid transaction termination"), std::string::npos) << run.err;
@@ -136,7 +135,8 @@ TEST_F(Atomicity, MissingPostSqlFileIsRefusedFirst) {
 
 // Errors name the line of the file, not sandboxctl's wrapper.
 TEST_F(Atomicity, PostSqlErrorNamesTheLine) {
-    auto file = write_file("lines.sql", "-- first\nUPDATE \"MixedCase\" SET \"Name\" = 'ok';\n\nSELECT * FROM no_such_table;\n");
+    auto file = write_file("lines.sql",
+                           "-- first\nUPDATE \"MixedCase\" SET \"Name\" = 'ok';\n\nSELECT * FROM no_such_table;\n");
     auto run = refresh_with_post_sql({file});
     EXPECT_EQ(run.exit_code, 1) << run.all();
     EXPECT_NE(run.err.find("\"" + file + "\" failed at line 4: relation \"no_such_table\" does not exist"),
@@ -182,7 +182,8 @@ TEST_F(Atomicity, KilledProcessLeavesSandboxIntactAndUnlockRepairs) {
     EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), 0);
     auto unlock = run_tool({"unlock", "--target", model_->target()}, state_env);
     EXPECT_EQ(unlock.exit_code, 0) << unlock.all();
-    EXPECT_NE(unlock.out.find("connection limit set to 7 (recorded before the crash)"), std::string::npos) << unlock.out;
+    EXPECT_NE(unlock.out.find("connection limit set to 7 (recorded before the crash)"), std::string::npos)
+        << unlock.out;
     EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), 7);
     expect_sandbox_as_before();
     // And the next refresh succeeds.

@@ -33,12 +33,11 @@ TEST_F(Commands, DoctorPassesOnTheReferenceModel) {
     Model model(cluster(), test_name());
     auto run = run_tool({"doctor", "--source", model.source(), "--target", model.target()});
     EXPECT_EQ(run.exit_code, 0) << run.all();
-    for (const char* check : {"PASS source session is read-only", "PASS source and target are different databases",
-                              "PASS target role is safe and owns the sandbox",
-                              "PASS target credentials cannot write the source",
-                              "PASS pg_dump is new enough for the source",
-                              "PASS lock budget suffices for an atomic refresh",
-                              "PASS row-level security hides no rows"}) {
+    for (const char* check :
+         {"PASS source session is read-only", "PASS source and target are different databases",
+          "PASS target role is safe and owns the sandbox", "PASS target credentials cannot write the source",
+          "PASS pg_dump is new enough for the source", "PASS lock budget suffices for an atomic refresh",
+          "PASS row-level security hides no rows"}) {
         EXPECT_NE(run.out.find(check), std::string::npos) << check << "\n" << run.out;
     }
 }
@@ -65,9 +64,9 @@ TEST_F(Commands, RefreshWithFilesSyncsTheConfiguredTrees) {
     TempDir dir;
     std::filesystem::create_directories(dir / "prod-documents/mycompany/logos");
     std::ofstream(dir / "prod-documents/mycompany/logos/logo.png") << "logo";
-    std::ofstream(dir / "sandboxctl.toml") << "[files]\ndelete = true\n[[files.pair]]\nfrom = \""
-                                           << (dir / "prod-documents").string() << "\"\nto = \""
-                                           << (dir / "sandbox-documents").string() << "\"\n";
+    std::ofstream(dir / "sandboxctl.toml")
+        << "[files]\ndelete = true\n[[files.pair]]\nfrom = \"" << (dir / "prod-documents").string() << "\"\nto = \""
+        << (dir / "sandbox-documents").string() << "\"\n";
     auto run = refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--with-files", "--json", "-"});
     ASSERT_EQ(run.exit_code, 0) << run.all();
     EXPECT_TRUE(std::filesystem::exists(dir / "sandbox-documents/mycompany/logos/logo.png"));
@@ -81,14 +80,16 @@ TEST_F(Commands, OtherSandboxSessionsAreEnded) {
     auto psql = cluster().bin_dir() / "psql";
     pid_t pid = ::fork();
     if (pid == 0) {
-        ::execl(psql.c_str(), "psql", "-X", "-q", "-d", model.target().c_str(), "-c",
-                "BEGIN; SELECT pg_sleep(60);", static_cast<char*>(nullptr));
+        ::execl(psql.c_str(), "psql", "-X", "-q", "-d", model.target().c_str(), "-c", "BEGIN; SELECT pg_sleep(60);",
+                static_cast<char*>(nullptr));
         ::_exit(127);
     }
-    ASSERT_TRUE(wait_until([&] {
-        return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + model.sandbox() +
-                                              "' AND query LIKE '%pg_sleep(60)%'") == "1\n";
-    }, 30));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
+                                                  model.sandbox() + "' AND query LIKE '%pg_sleep(60)%'") == "1\n";
+        },
+        30));
     auto run = refresh(model, {"--json", "-"});
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -146,7 +147,8 @@ TEST_F(Hooks, BeforeAndAfterRunAroundTheRefreshEvenOnFailure) {
     EXPECT_EQ(read_file(trace), "before\nafter\n");
 
     std::ofstream(dir / "broken.sql") << "SELECT 1/0;\n";
-    auto failed = refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--post-sql", (dir / "broken.sql").string()});
+    auto failed =
+        refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--post-sql", (dir / "broken.sql").string()});
     EXPECT_EQ(failed.exit_code, 1) << failed.all();
     EXPECT_NE(failed.err.find("division by zero"), std::string::npos) << failed.err;
     EXPECT_EQ(read_file(trace), "before\nafter\nbefore\nafter\n");
@@ -175,12 +177,12 @@ TEST_F(Hooks, InterruptStopsTheBeforeHookAndStillRunsTheAfterHook) {
     auto trace = dir / "trace";
     // A duration no other test process uses: this run's hook alone matches.
     const std::string pid = std::to_string(::getpid());
-    std::ofstream(dir / "sandboxctl.toml") << "[hooks]\nbefore = \"echo before >> '" << trace.string()
-                                           << "'; sleep 301." << pid << "; echo late >> '" << trace.string()
-                                           << "'\"\nafter = \"echo after >> '" << trace.string() << "'\"\n";
-    BackgroundTool tool({"refresh", "--source", model.source(), "--target", model.target(), "-c",
-                         (dir / "sandboxctl.toml").string()},
-                        {{"XDG_STATE_HOME", (dir / "state").string()}});
+    std::ofstream(dir / "sandboxctl.toml")
+        << "[hooks]\nbefore = \"echo before >> '" << trace.string() << "'; sleep 301." << pid << "; echo late >> '"
+        << trace.string() << "'\"\nafter = \"echo after >> '" << trace.string() << "'\"\n";
+    BackgroundTool tool(
+        {"refresh", "--source", model.source(), "--target", model.target(), "-c", (dir / "sandboxctl.toml").string()},
+        {{"XDG_STATE_HOME", (dir / "state").string()}});
     ASSERT_TRUE(wait_until([&] { return read_file(trace) == "before\n"; }, 60));
     tool.send(SIGINT);
     auto run = tool.finish();
@@ -189,7 +191,8 @@ TEST_F(Hooks, InterruptStopsTheBeforeHookAndStillRunsTheAfterHook) {
     EXPECT_NE(first, std::string::npos) << run.err;
     EXPECT_EQ(run.err.find("interrupted", first + 1), std::string::npos) << run.err;
     EXPECT_EQ(read_file(trace), "before\nafter\n");
-    EXPECT_NE(std::system(("pgrep -f 'sleep 30[1]." + pid + "' >/dev/null").c_str()), 0) << "the hook's child still runs";
+    EXPECT_NE(std::system(("pgrep -f 'sleep 30[1]." + pid + "' >/dev/null").c_str()), 0)
+        << "the hook's child still runs";
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // The reference application: a real Dolibarr 22 database (shared fixture),
 // refreshed and verified. Skips, saying so, when the fixture is absent.
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
@@ -45,8 +45,9 @@ void Dolibarr::load_fixture(Model& model) {
 TEST_F(Dolibarr, RefreshAndVerify) {
     Model model(cluster(), test_name());
     load_fixture(model);
-    ASSERT_EQ(model.prod_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'llx\\_%' AND tableowner = 'sbx_app'"),
-              "276\n");
+    ASSERT_EQ(
+        model.prod_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'llx\\_%' AND tableowner = 'sbx_app'"),
+        "276\n");
 
     auto run = refresh(model, {"--json", "-"});
     ASSERT_EQ(run.exit_code, 0) << run.all();

@@ -33,8 +33,8 @@ TEST_F(LateProblems, ExcludedRowsThatOthersReferenceAreFoundFirst) {
                             "rows are left out (--exclude-data)"),
               std::string::npos)
         << plan.out;
-    auto doctor = run_tool({"doctor", "--source", model_->source(), "--target", model_->target(), "--exclude-data",
-                            "egg"});
+    auto doctor =
+        run_tool({"doctor", "--source", model_->source(), "--target", model_->target(), "--exclude-data", "egg"});
     EXPECT_EQ(doctor.exit_code, 3) << doctor.all();
     EXPECT_NE(doctor.out.find("FAIL foreign keys hold without the excluded rows"), std::string::npos) << doctor.out;
     auto run = refresh(*model_, {"--exclude-data", "egg"});

@@ -111,8 +111,7 @@ TEST_F(Outcomes, UnlockWithoutARecordSaysWhatItDid) {
     cluster().psql("postgres", "ALTER DATABASE \"" + model_->sandbox() + "\" CONNECTION LIMIT 0");
     run = tool({"unlock", "--target", model_->target()});
     EXPECT_EQ(run.exit_code, 0) << run.all();
-    EXPECT_NE(run.err.find("warning: no record of the connection limit before the crash was found"),
-              std::string::npos)
+    EXPECT_NE(run.err.find("warning: no record of the connection limit before the crash was found"), std::string::npos)
         << run.err;
     EXPECT_NE(run.out.find("connection limit set to -1 (no limit), since the previous limit is unknown"),
               std::string::npos)
@@ -186,8 +185,8 @@ namespace {
 // post-data (3 s of a 4.5 s refresh). util-linux `script` gives the run a
 // terminal.
 TEST_F(Outcomes, EveryPhaseShowsAStatusLineOnATerminal) {
-    std::string command = "XDG_STATE_HOME='" + (dir_ / "state").string() + "' '" + tool_binary() + "' refresh --source '" +
-                          model_->source() + "' --target '" + model_->target() + "'";
+    std::string command = "XDG_STATE_HOME='" + (dir_ / "state").string() + "' '" + tool_binary() +
+                          "' refresh --source '" + model_->source() + "' --target '" + model_->target() + "'";
     auto typescript = dir_ / "typescript";
     int status = std::system(("script -qec \"" + command + "\" '" + typescript.string() + "' >/dev/null").c_str());
     ASSERT_EQ(status, 0);

@@ -34,8 +34,9 @@ TEST_F(RefreshFidelity, AdversarialSchemaIsCopiedExactly) {
     ASSERT_EQ(run.exit_code, 0) << run.all();
     expect_sandbox_equals_prod(model);
 
-    EXPECT_EQ(model.sandbox_sql("SELECT to_regclass('public.stale') IS NULL, to_regclass('public.login_owned') IS NULL"),
-              "t|t\n");
+    EXPECT_EQ(
+        model.sandbox_sql("SELECT to_regclass('public.stale') IS NULL, to_regclass('public.login_owned') IS NULL"),
+        "t|t\n");
     EXPECT_EQ(model.sandbox_sql("SELECT to_regclass('public.provisioner_secrets') IS NULL, "
                                 "to_regprocedure('public.user_lookup(text)') IS NULL"),
               "t|t\n");
@@ -73,7 +74,6 @@ TEST_F(RefreshFidelity, AdversarialSchemaIsCopiedExactly) {
     EXPECT_NE(run.err.find("provisioner_secrets"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find("owned by sbx_provisioner, not sbx_app"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find("user_lookup"), std::string::npos) << run.err;
-
 }
 
 TEST_F(RefreshFidelity, SecondRefreshReplacesTheFirst) {
@@ -126,8 +126,10 @@ TEST_F(RefreshFidelity, VerifyReportsDifferencesWithExitFour) {
     model.sandbox_sql("SET ROLE sbx_sandbox_owner; DELETE FROM vehicle WHERE id = 1");
     auto run = verify(model);
     EXPECT_EQ(run.exit_code, 4) << run.all();
-    EXPECT_NE(run.out.find("table public.employee: same row count (3), different content"), std::string::npos) << run.out;
-    EXPECT_NE(run.out.find("table public.vehicle: 2 rows in the source, 1 in the sandbox"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("table public.employee: same row count (3), different content"), std::string::npos)
+        << run.out;
+    EXPECT_NE(run.out.find("table public.vehicle: 2 rows in the source, 1 in the sandbox"), std::string::npos)
+        << run.out;
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Every safety refusal: exit code 3, a message that says why, and nothing
 // changed on either side.
-#include <fstream>
 #include <sys/stat.h>
+#include <fstream>
 
 #include "core/temp_dir.hpp"
 #include "harness/fidelity.hpp"
@@ -19,7 +19,8 @@ protected:
         PgTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
         model_ = adversarial_model();
-        model_->sandbox_sql("SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int); INSERT INTO precious VALUES (42);");
+        model_->sandbox_sql(
+            "SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int); INSERT INTO precious VALUES (42);");
         before_ = capture_state(cluster(), model_->sandbox(), sandbox_role);
         prod_before_ = capture_state(cluster(), model_->prod(), app_role);
     }
@@ -54,7 +55,8 @@ TEST_F(Refusals, ReadWriteSourceSessionIsRefused) {
 }
 
 TEST_F(Refusals, TargetSameAsSourceIsRefused) {
-    auto run = run_tool({"refresh", "--source", model_->source(), "--target", model_->source(), "--target-role", app_role});
+    auto run =
+        run_tool({"refresh", "--source", model_->source(), "--target", model_->source(), "--target-role", app_role});
     EXPECT_EQ(run.exit_code, 3) << run.all();
     EXPECT_NE(run.err.find("FAIL source and target are different databases"), std::string::npos) << run.err;
     expect_unchanged();

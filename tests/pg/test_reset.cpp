@@ -39,7 +39,8 @@ TEST_F(Reset, DeltaResetUndoesArbitraryDml) {
 
 TEST_F(Reset, SchemaDriftFallsBackToFullReset) {
     scenario_dml();
-    model_->sandbox_sql("SET ROLE sbx_sandbox_owner; ALTER TABLE customer ADD COLUMN added int; DROP TABLE empty_table;");
+    model_->sandbox_sql(
+        "SET ROLE sbx_sandbox_owner; ALTER TABLE customer ADD COLUMN added int; DROP TABLE empty_table;");
     auto run = tool({"reset", "golden", "--json", "-"});
     ASSERT_EQ(run.exit_code, 0) << run.all();
     auto report = nlohmann::json::parse(run.out);
@@ -85,18 +86,23 @@ TEST_F(Reset, InterruptedResetLeavesOldOrNewStateAndNextResetWorks) {
         auto dirty = capture_state(cluster(), model_->sandbox(), sandbox_role);
         BackgroundTool reset({"reset", "--full", "--target", model_->target(), "--snapshot-dir", store_},
                              {{"XDG_STATE_HOME", (work_ / "state").string()}});
-        wait_until([&] {
-            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                                              "'sandboxctl/reset' AND state = 'active'") != "0\n";
-        }, 10);
+        wait_until(
+            [&] {
+                return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                                  "'sandboxctl/reset' AND state = 'active'") != "0\n";
+            },
+            10);
         reset.send(signal);
         reset.finish();
-        wait_until([&] {
-            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
-                                              "'sandboxctl/reset%'") == "0\n";
-        }, 30);
+        wait_until(
+            [&] {
+                return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
+                                                  "'sandboxctl/reset%'") == "0\n";
+            },
+            30);
         auto now = capture_state(cluster(), model_->sandbox(), sandbox_role);
-        EXPECT_TRUE(now == dirty || now == golden_) << "a mix of old and new state:\n" << describe_differences(golden_, now);
+        EXPECT_TRUE(now == dirty || now == golden_) << "a mix of old and new state:\n"
+                                                    << describe_differences(golden_, now);
         if (connection_limit(cluster(), model_->sandbox()) == 0) {
             EXPECT_EQ(tool({"unlock"}).exit_code, 0);
         }
@@ -117,10 +123,12 @@ TEST_F(Reset, TrackingAddsNoLockWaitsBetweenWriters) {
                 static_cast<char*>(nullptr));
         ::_exit(127);
     }
-    ASSERT_TRUE(wait_until([&] {
-        return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' "
-                                          "AND state = 'active' AND pid <> pg_backend_pid()") == "1\n";
-    }, 10));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' "
+                                              "AND state = 'active' AND pid <> pg_backend_pid()") == "1\n";
+        },
+        10));
     // Any lock wait would end in a lock_timeout error (psql fails, the test fails).
     model_->sandbox_sql("SET lock_timeout = '1s'; SET ROLE sbx_sandbox_login; "
                         "INSERT INTO customer (nom) VALUES ('second'); UPDATE customer SET nom = nom WHERE rowid = 2;");

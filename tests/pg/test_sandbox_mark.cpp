@@ -49,8 +49,8 @@ TEST_F(SandboxMark, SwappedSourceAndTargetCannotReplaceProd) {
     create_app_login();
     auto prod_before = capture_state(cluster(), model_->prod(), app_role);
     auto prod_as_target = cluster().login_conninfo(app_login, app_password, model_->prod());
-    auto swapped = run_tool({"refresh", "--source", model_->target(), "--target", prod_as_target, "--target-role",
-                             app_role});
+    auto swapped =
+        run_tool({"refresh", "--source", model_->target(), "--target", prod_as_target, "--target-role", app_role});
     EXPECT_EQ(swapped.exit_code, 3) << swapped.all();
     EXPECT_NE(swapped.err.find("FAIL target is marked as a sandbox: database \"" + model_->prod() +
                                "\" is not empty and carries no sandbox mark"),
@@ -59,8 +59,8 @@ TEST_F(SandboxMark, SwappedSourceAndTargetCannotReplaceProd) {
     auto prod_after = capture_state(cluster(), model_->prod(), app_role);
     EXPECT_TRUE(prod_before == prod_after) << describe_differences(prod_before, prod_after);
 
-    auto doctor = run_tool({"doctor", "--source", model_->target(), "--target", prod_as_target, "--target-role",
-                            app_role});
+    auto doctor =
+        run_tool({"doctor", "--source", model_->target(), "--target", prod_as_target, "--target-role", app_role});
     EXPECT_EQ(doctor.exit_code, 3) << doctor.all();
     EXPECT_NE(doctor.out.find("FAIL target is marked as a sandbox"), std::string::npos) << doctor.out;
     // Target credentials that can write prod, said in a sentence that reads.
@@ -98,7 +98,8 @@ TEST_F(SandboxMark, FirstRefreshMarksAndTheCleanKeepsTheMark) {
 }
 
 TEST_F(SandboxMark, UnmarkedNonEmptySandboxNeedsInit) {
-    model_->sandbox_sql("SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int); INSERT INTO precious VALUES (42);");
+    model_->sandbox_sql(
+        "SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int); INSERT INTO precious VALUES (42);");
     auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
     auto refused = refresh(*model_);
     EXPECT_EQ(refused.exit_code, 3) << refused.all();

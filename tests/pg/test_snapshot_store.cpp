@@ -187,7 +187,8 @@ TEST_F(SnapshotStore, OldSnapshotWithoutFrameChecksumsLoadsAndContentHashGuardsI
 TEST_F(SnapshotStore, ContentHashCheckHoldsUnderOtherSessionSettings) {
     auto with_env = [&](std::vector<std::string> args, const std::string& tz, const std::string& datestyle) {
         args.insert(args.end(), {"--target", model_->target(), "--snapshot-dir", store_});
-        return run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}, {"PGTZ", tz}, {"PGDATESTYLE", datestyle}});
+        return run_tool(args,
+                        {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}, {"PGTZ", tz}, {"PGDATESTYLE", datestyle}});
     };
     auto create = with_env({"snapshot", "create", "zoned"}, "America/New_York", "SQL, DMY");
     ASSERT_EQ(create.exit_code, 0) << create.all();
@@ -231,9 +232,12 @@ TEST_F(SnapshotStore, EveryStoreCommandSweepsDeadRunsLeftovers) {
     if (dead == 0) ::_exit(0);
     ::waitpid(dead, nullptr, 0);
     std::string dead_pid = std::to_string(dead), alive_pid = std::to_string(::getpid());
-    std::vector<std::vector<std::string>> commands = {{"snapshot", "list"}, {"status"},
-                                                      {"snapshot", "verify", "golden"}, {"reset"},
-                                                      {"snapshot", "create", "other"}, {"snapshot", "delete", "other"}};
+    std::vector<std::vector<std::string>> commands = {{"snapshot", "list"},
+                                                      {"status"},
+                                                      {"snapshot", "verify", "golden"},
+                                                      {"reset"},
+                                                      {"snapshot", "create", "other"},
+                                                      {"snapshot", "delete", "other"}};
     for (const auto& command : commands) {
         SCOPED_TRACE(command[0] + " " + (command.size() > 1 ? command[1] : ""));
         auto root = std::filesystem::path(store_);

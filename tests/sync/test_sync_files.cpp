@@ -30,8 +30,9 @@ std::map<std::string, std::string> manifest(const fs::path& root) {
         struct stat st {};
         ::lstat(it->path().c_str(), &st);
         std::string line = std::to_string(st.st_mode) + " ";
-        if (S_ISREG(st.st_mode)) line += std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + " " +
-                                         sha256_of_file(it->path());
+        if (S_ISREG(st.st_mode))
+            line +=
+                std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + " " + sha256_of_file(it->path());
         if (S_ISLNK(st.st_mode)) line += fs::read_symlink(it->path()).string();
         out[it->path().lexically_relative(root).string()] = line;
     }
@@ -52,7 +53,8 @@ void make_tree(const fs::path& root, int small_files) {
     fs::create_directories(root / "empty/dir");
     fs::create_symlink("logos/logo.png", root / "mycompany/current-logo");
     fs::create_symlink("../facture", root / "mycompany/invoices");
-    for (int i = 0; i < small_files; ++i) write(root / "many" / std::to_string(i % 50) / ("f" + std::to_string(i)), std::to_string(i));
+    for (int i = 0; i < small_files; ++i)
+        write(root / "many" / std::to_string(i % 50) / ("f" + std::to_string(i)), std::to_string(i));
 }
 
 ToolRun sync(const std::string& from, const fs::path& to, std::vector<std::string> extra = {}) {
@@ -209,10 +211,10 @@ TEST(SyncFilesHostile, EscapingEntriesAreRefusedAndNothingIsWrittenOutside) {
           0755);
     auto run = sync("exec:" + (dir / "evil-shell").string() + "::" + (dir / "source").string(), dir / "dest/inner");
     EXPECT_EQ(run.exit_code, 1) << run.all();
-    for (const char* expected : {"refused ../escaped.txt: path escapes the destination",
-                                 "refused sub/../../up.txt: path escapes the destination",
-                                 "refused outside-link: symlink points outside the destination",
-                                 "refused device: device, fifo or socket"}) {
+    for (const char* expected :
+         {"refused ../escaped.txt: path escapes the destination",
+          "refused sub/../../up.txt: path escapes the destination",
+          "refused outside-link: symlink points outside the destination", "refused device: device, fifo or socket"}) {
         EXPECT_NE(run.all().find(expected), std::string::npos) << expected << "\n" << run.all();
     }
     EXPECT_FALSE(fs::exists(dir / "dest/escaped.txt"));
@@ -240,7 +242,7 @@ TEST(SyncLocations, ParseEveryForm) {
     ::unsetenv("SANDBOXCTL_SSH_COMMAND");
     auto pod = sync::parse_location("kubectl://erp/erp-0/dolibarr::/var/www/documents", "--from");
     EXPECT_EQ(pod.command("ls"), (std::vector<std::string>{"kubectl", "exec", "-i", "-n", "erp", "erp-0", "-c",
-                                                            "dolibarr", "--", "sh", "-c", "ls"}));
+                                                           "dolibarr", "--", "sh", "-c", "ls"}));
     auto short_pod = sync::parse_location("kubectl://erp-0/var/www", "--from");
     EXPECT_EQ(short_pod.path, "/var/www");
     auto exec = sync::parse_location("exec:docker exec -i app sh -c::/srv/docs", "--from");
@@ -271,16 +273,18 @@ TEST(SyncFilesSsh, CopiesBothWaysOverSsh) {
     TempDir dir;
     make_tree(dir / "source", 200);
     std::vector<std::pair<std::string, std::string>> env = {{"SANDBOXCTL_SSH_COMMAND", sshd->ssh_command()}};
-    auto pull = run_tool({"sync-files", "--from", sshd->location(dir / "source"), "--to", (dir / "pulled").string()}, env);
+    auto pull =
+        run_tool({"sync-files", "--from", sshd->location(dir / "source"), "--to", (dir / "pulled").string()}, env);
     ASSERT_EQ(pull.exit_code, 0) << pull.all();
     EXPECT_EQ(manifest(dir / "source"), manifest(dir / "pulled"));
-    auto push = run_tool({"sync-files", "--from", (dir / "source").string(), "--to", sshd->location(dir / "pushed")}, env);
+    auto push =
+        run_tool({"sync-files", "--from", (dir / "source").string(), "--to", sshd->location(dir / "pushed")}, env);
     ASSERT_EQ(push.exit_code, 0) << push.all();
     EXPECT_EQ(manifest(dir / "source"), manifest(dir / "pushed"));
     write(dir / "source/mycompany/logos/logo.png", "new logo");
-    auto again = run_tool({"sync-files", "--from", sshd->location(dir / "source"), "--to", (dir / "pulled").string(),
-                           "--json", "-"},
-                          env);
+    auto again = run_tool(
+        {"sync-files", "--from", sshd->location(dir / "source"), "--to", (dir / "pulled").string(), "--json", "-"},
+        env);
     ASSERT_EQ(again.exit_code, 0) << again.all();
     EXPECT_NE(again.out.find("\"files_transferred\": 1"), std::string::npos) << again.out;
     EXPECT_EQ(manifest(dir / "source"), manifest(dir / "pulled"));

@@ -111,14 +111,16 @@ TEST_F(SyncOverlap, EqualTreesAreRefused) {
 }
 
 TEST_F(SyncOverlap, RemoteTreesOnTheSameSideAreRefused) {
-    expect_refused({"--from", "exec:sh -c::" + (root_ / "d/sub").string(), "--to", "exec:sh  -c::" + (root_ / "d").string(),
-                    "--delete"});
-    expect_refused({"--from", "exec:sh -c::" + (root_ / "d").string(), "--to", "exec:sh -c::" + (root_ / "d/x/").string()});
+    expect_refused({"--from", "exec:sh -c::" + (root_ / "d/sub").string(), "--to",
+                    "exec:sh  -c::" + (root_ / "d").string(), "--delete"});
+    expect_refused(
+        {"--from", "exec:sh -c::" + (root_ / "d").string(), "--to", "exec:sh -c::" + (root_ / "d/x/").string()});
     // Decided from the location strings alone, before kubectl or ssh runs.
     expect_refused({"--from", "kubectl://erp/erp-0/dolibarr::/var/www/documents", "--to",
                     "kubectl://erp/erp-0::/var/www/documents/copy"});
     expect_refused({"--from", "kubectl://erp-0/var/www/", "--to", "kubectl://erp-0/var/www/documents"});
-    expect_refused({"--from", "ssh://deploy@files.example/srv/docs", "--to", "ssh://root@files.example/srv/docs/../docs/"});
+    expect_refused(
+        {"--from", "ssh://deploy@files.example/srv/docs", "--to", "ssh://root@files.example/srv/docs/../docs/"});
 }
 
 TEST_F(SyncOverlap, SiblingsWithACommonPrefixAreNotAnOverlap) {
@@ -131,10 +133,12 @@ TEST_F(SyncOverlap, SiblingsWithACommonPrefixAreNotAnOverlap) {
 TEST_F(SyncOverlap, ConfiguredPairsAreCheckedBeforeAnyIsSynced) {
     write(root_ / "good/file.txt", "good");
     write(root_ / "sandboxctl.toml", "[files]\ndelete = true\n"
-                                     "[[files.pair]]\nfrom = \"" + (root_ / "good").string() + "\"\nto = \"" +
-                                         (root_ / "good-copy").string() + "\"\n"
-                                     "[[files.pair]]\nfrom = \"" + (root_ / "d/sub").string() + "\"\nto = \"" +
-                                         (root_ / "alias").string() + "\"\n");
+                                     "[[files.pair]]\nfrom = \"" +
+                                         (root_ / "good").string() + "\"\nto = \"" + (root_ / "good-copy").string() +
+                                         "\"\n"
+                                         "[[files.pair]]\nfrom = \"" +
+                                         (root_ / "d/sub").string() + "\"\nto = \"" + (root_ / "alias").string() +
+                                         "\"\n");
     auto run = run_tool({"-c", (root_ / "sandboxctl.toml").string(), "sync-files"});
     EXPECT_EQ(run.exit_code, 2) << run.all();
     EXPECT_NE(run.err.find("overlap"), std::string::npos) << run.all();
@@ -149,8 +153,8 @@ TEST_F(SyncOverlap, ConfiguredPairsAreCheckedBeforeAnyIsSynced) {
 TEST(RefreshWithFiles, OverlappingPairIsAUsageErrorBeforeConnecting) {
     TempDir dir;
     write(dir / "d/sub/a.txt", "a");
-    write(dir / "sandboxctl.toml", "[[files.pair]]\nfrom = \"" + (dir / "d/sub").string() + "\"\nto = \"" +
-                                       (dir / "d").string() + "\"\n");
+    write(dir / "sandboxctl.toml",
+          "[[files.pair]]\nfrom = \"" + (dir / "d/sub").string() + "\"\nto = \"" + (dir / "d").string() + "\"\n");
     auto run = run_tool({"-c", (dir / "sandboxctl.toml").string(), "refresh", "--with-files", "--source",
                          "host=/nonexistent dbname=prod", "--target", "host=/nonexistent dbname=sandbox"});
     EXPECT_EQ(run.exit_code, 2) << run.all();
@@ -204,7 +208,8 @@ protected:
 TEST_P(SyncDryRun, CountsWhatTheRealRunThenDoes) {
     // Issue 9: into an empty directory the dry run said "0 files", the real
     // run then transferred 6 files and a symlink.
-    for (int i = 0; i < 6; ++i) write(source_ / ("dir" + std::to_string(i % 2)) / ("f" + std::to_string(i)), "data" + std::to_string(i));
+    for (int i = 0; i < 6; ++i)
+        write(source_ / ("dir" + std::to_string(i % 2)) / ("f" + std::to_string(i)), "data" + std::to_string(i));
     fs::create_symlink("dir0/f0", source_ / "link");
     fs::create_directories(dest_);
 
@@ -250,12 +255,13 @@ TEST(SyncQuiet, QuietPrintsNothingOnSuccess) {
     EXPECT_EQ(run.exit_code, 0) << run.all();
     EXPECT_EQ(run.all(), "");
     EXPECT_TRUE(fs::exists(dir / "dest/a.txt"));
-    auto dry = run_tool({"-q", "sync-files", "--dry-run", "--from", (dir / "source").string(), "--to",
-                         (dir / "dest2").string()});
+    auto dry = run_tool(
+        {"-q", "sync-files", "--dry-run", "--from", (dir / "source").string(), "--to", (dir / "dest2").string()});
     EXPECT_EQ(dry.exit_code, 0) << dry.all();
     EXPECT_EQ(dry.all(), "");
     // Errors still show.
-    auto missing = run_tool({"-q", "sync-files", "--from", (dir / "missing").string(), "--to", (dir / "dest").string()});
+    auto missing =
+        run_tool({"-q", "sync-files", "--from", (dir / "missing").string(), "--to", (dir / "dest").string()});
     EXPECT_EQ(missing.exit_code, 1);
     EXPECT_NE(missing.err.find("error: could not read source"), std::string::npos) << missing.all();
 }

@@ -63,8 +63,9 @@ before = "kubectl scale deploy/erp --replicas=0"
 
 TEST(Config, FilePairs) {
     sandboxctl::TempDir dir;
-    auto path = write(dir, "[files]\ndelete = true\nchown = \"33:33\"\n[[files.pair]]\nfrom = \"kubectl://erp-0/docs\"\n"
-                           "to = \"/srv/docs\"\n[[files.pair]]\nfrom = \"a\"\nto = \"b\"\n");
+    auto path =
+        write(dir, "[files]\ndelete = true\nchown = \"33:33\"\n[[files.pair]]\nfrom = \"kubectl://erp-0/docs\"\n"
+                   "to = \"/srv/docs\"\n[[files.pair]]\nfrom = \"a\"\nto = \"b\"\n");
     Settings s;
     load_file(path, s);
     ASSERT_EQ(s.file_pairs.size(), 2u);

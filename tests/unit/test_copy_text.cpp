@@ -48,10 +48,10 @@ TEST(CopyText, ChunkBoundariesDoNotMatter) {
 }
 
 TEST(CopyText, RejectsTruncatedAndMalformedData) {
-    EXPECT_THROW(decode("1\t2"), Error);          // no final newline
-    EXPECT_THROW(decode("1\t2\\"), Error);        // ends inside an escape
-    EXPECT_THROW(decode("a\\\nb\n"), Error);      // backslash before the newline
-    EXPECT_THROW(decode("a\rb\n"), Error);        // raw carriage return
+    EXPECT_THROW(decode("1\t2"), Error);      // no final newline
+    EXPECT_THROW(decode("1\t2\\"), Error);    // ends inside an escape
+    EXPECT_THROW(decode("a\\\nb\n"), Error);  // backslash before the newline
+    EXPECT_THROW(decode("a\rb\n"), Error);    // raw carriage return
     try {
         decode("ok\n1\t2\\");
         FAIL();

@@ -76,7 +76,8 @@ TEST(SyncPaths, LocationsOnTheSameSideAreCompared) {
     EXPECT_EQ(locations_overlap(at("kubectl://erp/erp-0/app::/docs"), at("kubectl://erp/erp-0::/docs/x")),
               Overlap::destination_inside_source)
         << "the container is not part of the side: containers may share the volume";
-    EXPECT_EQ(locations_overlap(at("kubectl://erp-0/docs/x/"), at("kubectl://erp-0/docs")), Overlap::source_inside_destination);
+    EXPECT_EQ(locations_overlap(at("kubectl://erp-0/docs/x/"), at("kubectl://erp-0/docs")),
+              Overlap::source_inside_destination);
     EXPECT_EQ(locations_overlap(at("kubectl://erp/erp-0::/docs"), at("kubectl://erp/erp-1::/docs")), Overlap::apart);
     EXPECT_EQ(locations_overlap(at("kubectl://erp/erp-0::/docs"), at("kubectl://other/erp-0::/docs")), Overlap::apart);
     // No namespace means the context's, which the string does not tell.
@@ -85,11 +86,13 @@ TEST(SyncPaths, LocationsOnTheSameSideAreCompared) {
               Overlap::same);
     EXPECT_EQ(locations_overlap(at("ssh://files.example/srv"), at("ssh://files.example:2222/srv")), Overlap::apart);
     EXPECT_EQ(locations_overlap(at("ssh://files.example/srv"), at("ssh://other.example/srv")), Overlap::apart);
-    EXPECT_EQ(locations_overlap(at("exec:docker exec -i app sh -c::/srv"), at("exec:docker  exec -i app sh -c::/srv/a")),
-              Overlap::destination_inside_source);
+    EXPECT_EQ(
+        locations_overlap(at("exec:docker exec -i app sh -c::/srv"), at("exec:docker  exec -i app sh -c::/srv/a")),
+        Overlap::destination_inside_source);
     EXPECT_EQ(locations_overlap(at("exec:docker exec -i app sh -c::/srv"), at("exec:docker exec -i web sh -c::/srv")),
               Overlap::apart);
-    EXPECT_EQ(locations_overlap(at("kubectl://erp-0/srv"), at("exec:kubectl exec -i erp-0 -- sh -c::/srv")), Overlap::apart)
+    EXPECT_EQ(locations_overlap(at("kubectl://erp-0/srv"), at("exec:kubectl exec -i erp-0 -- sh -c::/srv")),
+              Overlap::apart)
         << "two transports to one pod cannot be told apart from the strings";
     EXPECT_EQ(locations_overlap(at("/srv"), at("ssh://localhost/srv")), Overlap::apart);
     ::unsetenv("SANDBOXCTL_SSH_COMMAND");
@@ -126,12 +129,13 @@ Entry directory(long long mtime = 1) { return {'d', 0, mtime, 0755, {}, {}}; }
 Entry symlink(std::string target) { return {'l', 0, 1, 0777, std::move(target), {}}; }
 
 TEST(SyncPlan, DryRunReportCountsWhatTheRunWouldDo) {
-    Tree source = {{"a", directory()},        {"a/new", file(10, 1)},   {"a/changed", file(20, 2)},
-                   {"a/same", file(5, 1)},    {"a/mode", file(5, 1, 0600)}, {"link", symlink("a/same")},
-                   {"typed", file(7, 1)},     {"../evil", file(1, 1)},  {"out", symlink("../../etc")}};
-    Tree existing = {{"a", directory()},          {"a/changed", file(19, 2)},  {"a/same", file(5, 1)},
-                     {"a/mode", file(5, 1)},      {"typed", directory()},      {"typed/inner", file(1, 1)},
-                     {"extra", file(3, 1)},       {".sandboxctl-partial.x", file(1, 1)}};
+    Tree source = {{"a", directory()},     {"a/new", file(10, 1)},       {"a/changed", file(20, 2)},
+                   {"a/same", file(5, 1)}, {"a/mode", file(5, 1, 0600)}, {"link", symlink("a/same")},
+                   {"typed", file(7, 1)},  {"../evil", file(1, 1)},      {"out", symlink("../../etc")}};
+    Tree existing = {{"a", directory()},     {"a/changed", file(19, 2)},
+                     {"a/same", file(5, 1)}, {"a/mode", file(5, 1)},
+                     {"typed", directory()}, {"typed/inner", file(1, 1)},
+                     {"extra", file(3, 1)},  {".sandboxctl-partial.x", file(1, 1)}};
     auto plan = plan_sync(source, existing, false, true);
     EXPECT_EQ(plan.to_send, (std::vector<std::string>{"a/changed", "a/new", "link", "typed"}));
     EXPECT_EQ(plan.replaced, std::vector<std::string>{"typed"});
@@ -142,7 +146,7 @@ TEST(SyncPlan, DryRunReportCountsWhatTheRunWouldDo) {
     EXPECT_EQ(report.bytes_transferred, 37);
     EXPECT_EQ(report.symlinks_transferred, 1);
     EXPECT_EQ(report.directories_created, 0);
-    EXPECT_EQ(report.unchanged, 3);  // a, a/same, a/mode
+    EXPECT_EQ(report.unchanged, 3);           // a, a/same, a/mode
     EXPECT_EQ(report.attributes_updated, 1);  // a/mode
     EXPECT_EQ(report.refused.size(), 2u);
 

@@ -9,7 +9,8 @@ using sandboxctl::schema::TocNames;
 
 namespace {
 
-const TocNames names{{"pg_database_owner", "sbx_provisioner", "sbx_app", "app"}, {"Accounting Dept", "public", "billing"}};
+const TocNames names{{"pg_database_owner", "sbx_provisioner", "sbx_app", "app"},
+                     {"Accounting Dept", "public", "billing"}};
 
 }  // namespace
 
@@ -26,12 +27,11 @@ TEST(Toc, ParsesOrdinaryEntries) {
 }
 
 TEST(Toc, ParsesMultiWordDescriptionsAndNamesWithSpaces) {
-    auto entries = parse_toc(
-        "3410; 0 0 SEQUENCE OWNED BY public t1_id_seq sbx_app\n"
-        "217; 1259 16407 VIEW public my view sbx_app\n"
-        "3300; 2606 16500 FK CONSTRAINT Accounting Dept Ledger \"Main\" fk_x sbx_app\n"
-        "3407; 0 0 COMMENT - SCHEMA public pg_database_owner\n",
-        names);
+    auto entries = parse_toc("3410; 0 0 SEQUENCE OWNED BY public t1_id_seq sbx_app\n"
+                             "217; 1259 16407 VIEW public my view sbx_app\n"
+                             "3300; 2606 16500 FK CONSTRAINT Accounting Dept Ledger \"Main\" fk_x sbx_app\n"
+                             "3407; 0 0 COMMENT - SCHEMA public pg_database_owner\n",
+                             names);
     ASSERT_EQ(entries.size(), 4u);
     EXPECT_EQ(entries[0].desc, "SEQUENCE OWNED BY");
     EXPECT_EQ(entries[0].tag, "t1_id_seq");

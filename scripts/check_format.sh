@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Checks that every C++ file follows .clang-format; with --fix, rewrites them.
+# CI runs the check (scripts/test.sh); clang-format comes from scripts/setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files '*.cpp' '*.hpp')
+if [[ "${1:-}" == "--fix" ]]; then
+  clang-format -i "${files[@]}"
+  exit 0
+fi
+if ! clang-format --dry-run --Werror "${files[@]}" 2>/tmp/.sandboxctl-format.$$; then
+  grep -E "^[^ ].*: (error|warning):" /tmp/.sandboxctl-format.$$ | cut -d: -f1 | sort -u | sed 's/^/  /' >&2
+  rm -f /tmp/.sandboxctl-format.$$
+  echo "format: the files above do not follow .clang-format" >&2
+  echo "HINT: run scripts/check_format.sh --fix" >&2
+  exit 1
+fi
+rm -f /tmp/.sandboxctl-format.$$
+echo "format: ${#files[@]} files follow .clang-format"
