@@ -3,7 +3,7 @@
 namespace sandboxctl {
 
 Error::Error(ExitCode code, std::string message, std::string hint)
-    : std::runtime_error(std::move(message)), code_(code), hint_(std::move(hint)) {}
+    : std::runtime_error(message), code_(code), hint_(std::move(hint)) {}
 
 Error usage_error(std::string message, std::string hint) {
     return Error(ExitCode::usage, std::move(message), std::move(hint));
