@@ -71,12 +71,9 @@ catalog::SourceCatalog shop_catalog() {
     };
     c.matview_dependencies = {{108, 109}};  // mv_totals reads mv_base
     c.objects = {
-        {"function", "public.total(integer)", "app"},
-        {"type", "public.mood", "analyst"},
-        {"extension", "pgcrypto", "postgres"},
-        {"schema", "public", "postgres"},
-        {"schema", "reporting", "analyst"},
-        {"schema", "app_private", "pg_database_owner"},
+        {"function", "public.total(integer)", "app"}, {"type", "public.mood", "analyst"},
+        {"extension", "pgcrypto", "postgres"},        {"schema", "public", "postgres"},
+        {"schema", "reporting", "analyst"},           {"schema", "app_private", "pg_database_owner"},
     };
     return c;
 }
@@ -142,11 +139,11 @@ TEST(CopyPlan, PgDatabaseOwnerStandsForTheDatabaseOwner) {
 TEST(CopyPlan, CopiesSchemaDataAndSequencesOfTheSourceRole) {
     auto catalog = shop_catalog();
     auto plan = make_plan(catalog, options({}, {}));
-    EXPECT_EQ(names(plan.relations),
-              (Names{"public.customer", "public.orders", "public.audit_log", "public.session_data",
-                     "public.customer_id_seq", "public.measurement", "public.measurement_2024", "public.mv_totals",
-                     "public.mv_base", "public.mv_empty", "public.secret_note", "public.v_customer",
-                     "public.order_line"}));
+    EXPECT_EQ(
+        names(plan.relations),
+        (Names{"public.customer", "public.orders", "public.audit_log", "public.session_data", "public.customer_id_seq",
+               "public.measurement", "public.measurement_2024", "public.mv_totals", "public.mv_base", "public.mv_empty",
+               "public.secret_note", "public.v_customer", "public.order_line"}));
     // Rows: plain tables and partitions; not the partitioned parent, views, or sequences.
     EXPECT_EQ(names(plan.data), (Names{"public.customer", "public.orders", "public.audit_log", "public.session_data",
                                        "public.measurement_2024", "public.secret_note", "public.order_line"}));
