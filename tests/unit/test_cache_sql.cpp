@@ -86,10 +86,11 @@ TEST(CacheSql, KeyedRestoreOfTheWholeTable) {
     auto restore = keyed_restore(t, g1, false);
     EXPECT_EQ(restore.remove, "DELETE FROM ONLY \"public\".\"order\" t WHERE NOT EXISTS "
                               "(SELECT 1 FROM sandboxctl_golden.g1 g WHERE t.\"id\" = g.\"id\")");
-    EXPECT_EQ(restore.insert, "INSERT INTO \"public\".\"order\" (\"id\", \"status\", \"note\", \"ident\") "
-                              "OVERRIDING SYSTEM VALUE SELECT g.\"id\", g.\"status\"::public.mood, g.\"note\", g.\"ident\" "
-                              "FROM sandboxctl_golden.g1 g WHERE NOT EXISTS "
-                              "(SELECT 1 FROM ONLY \"public\".\"order\" t WHERE t.\"id\" = g.\"id\")");
+    EXPECT_EQ(restore.insert,
+              "INSERT INTO \"public\".\"order\" (\"id\", \"status\", \"note\", \"ident\") "
+              "OVERRIDING SYSTEM VALUE SELECT g.\"id\", g.\"status\"::public.mood, g.\"note\", g.\"ident\" "
+              "FROM sandboxctl_golden.g1 g WHERE NOT EXISTS "
+              "(SELECT 1 FROM ONLY \"public\".\"order\" t WHERE t.\"id\" = g.\"id\")");
     // Neither the key nor the GENERATED ALWAYS column is set; compared as text.
     EXPECT_EQ(restore.update, "UPDATE ONLY \"public\".\"order\" t SET \"status\" = g.\"status\"::public.mood, "
                               "\"note\" = g.\"note\" FROM sandboxctl_golden.g1 g WHERE t.\"id\" = g.\"id\" AND "
@@ -112,8 +113,9 @@ TEST(CacheSql, KeyedRestoreOfTheLoggedKeysCastsThemBack) {
                                   match + ") AND (g.\"order_id\", g.\"sku\"::public.sku) IN " + logged);
     EXPECT_EQ(restore.update, "UPDATE ONLY \"Shop\".\"Line Item\" t SET \"qty\" = g.\"qty\" FROM sandboxctl_golden.g1 "
                               "g WHERE " +
-                                  match + " AND (t.\"qty\"::text) IS DISTINCT FROM (g.\"qty\"::text) AND "
-                                          "(t.\"order_id\", t.\"sku\") IN " +
+                                  match +
+                                  " AND (t.\"qty\"::text) IS DISTINCT FROM (g.\"qty\"::text) AND "
+                                  "(t.\"order_id\", t.\"sku\") IN " +
                                   logged);
 }
 
@@ -137,9 +139,10 @@ TEST(CacheSql, ReloadTruncatesUnlessReferenced) {
     auto t = log_table();
     const std::string drop = "ALTER TABLE ONLY \"O'Brien\".\"log\" DROP CONSTRAINT \"log_fk\";\n";
     const std::string add = "ALTER TABLE ONLY \"O'Brien\".\"log\" ADD CONSTRAINT \"log_fk\" FOREIGN KEY ...;\n";
-    const std::string insert =
-        "INSERT INTO \"O'Brien\".\"log\" (\"msg\") OVERRIDING SYSTEM VALUE SELECT g.\"msg\" FROM sandboxctl_golden.g1 g";
-    EXPECT_EQ(reload_script(t, g1, false, drop, add), drop + "TRUNCATE ONLY \"O'Brien\".\"log\";\n" + insert + ";\n" + add);
+    const std::string insert = "INSERT INTO \"O'Brien\".\"log\" (\"msg\") OVERRIDING SYSTEM VALUE SELECT g.\"msg\" "
+                               "FROM sandboxctl_golden.g1 g";
+    EXPECT_EQ(reload_script(t, g1, false, drop, add),
+              drop + "TRUNCATE ONLY \"O'Brien\".\"log\";\n" + insert + ";\n" + add);
     // TRUNCATE refuses a table other tables reference.
     EXPECT_EQ(reload_script(t, g1, true, "", ""), "DELETE FROM ONLY \"O'Brien\".\"log\";\n" + insert + ";\n");
 }
