@@ -18,7 +18,7 @@ protected:
         if (IsSkipped() || HasFailure()) return;
         model_ = adversarial_model();
         std::ofstream(work_ / "post.sql") << "SELECT 1;\n";
-        auto first = run_tool(args(), fault_state_env);
+        auto first = run_tool(args(), state_env());
         ASSERT_EQ(first.exit_code, 0) << first.all();
     }
 
@@ -49,7 +49,7 @@ const std::vector<std::string> refresh_phases = {"preflight", "schema dump", "en
 
 TEST_F(RefreshFaults, EveryPhaseHasAFailpoint) {
     int exit_code = -1;
-    auto points = failpoint_.discover(args(), fault_state_env, exit_code);
+    auto points = failpoint_.discover(args(), state_env(), exit_code);
     EXPECT_EQ(exit_code, 0);
     for (const auto& phase : refresh_phases) {
         EXPECT_NE(std::find(points.begin(), points.end(), phase), points.end()) << phase;
@@ -60,7 +60,7 @@ TEST_F(RefreshFaults, EveryPhaseHasAFailpoint) {
 TEST_P(RefreshFaults, SandboxIsAsBeforeOrAsNew) {
     Fault fault = GetParam();
     int exit_code = -1;
-    auto points = points_to_break(failpoint_.discover(args(), fault_state_env, exit_code));
+    auto points = points_to_break(failpoint_.discover(args(), state_env(), exit_code));
     ASSERT_EQ(exit_code, 0);
     int round = 0;
     for (const auto& point : points) {
@@ -88,7 +88,7 @@ TEST_F(RefreshFaults, RoleStatementTimeoutDoesNotCutARefreshShort) {
     for (const char* role : {"sbx_dump", "sbx_sandbox_login"}) {
         cluster().psql("postgres", std::string("ALTER ROLE ") + role + " SET statement_timeout = '1ms'");
     }
-    auto run = run_tool(args(), fault_state_env);
+    auto run = run_tool(args(), state_env());
     for (const char* role : {"sbx_dump", "sbx_sandbox_login"}) {
         cluster().psql("postgres", std::string("ALTER ROLE ") + role + " RESET statement_timeout");
     }
