@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/temp_dir.hpp"
 #include "harness/cluster.hpp"
 #include "harness/model.hpp"
 #include "harness/tool.hpp"
@@ -15,8 +16,9 @@ using namespace sandboxctl::test;
 namespace {
 
 // The connection strings travel in the environment, as the README advises:
-// a password on the command line would be readable in the process list.
-std::vector<std::pair<std::string, std::string>> demo_env = {{"XDG_STATE_HOME", "/tmp/sandboxctl-demo-state"}};
+// a password on the command line would be readable in the process list. The
+// state (and the snapshots) go to a private directory removed at the end.
+std::vector<std::pair<std::string, std::string>> demo_env;
 
 int step(const std::string& title, std::vector<std::string> args) {
     fmt::print("\n\033[1m== {}\033[0m\n$ sandboxctl", title);
@@ -33,6 +35,8 @@ int step(const std::string& title, std::vector<std::string> args) {
 
 int main() {
     try {
+        sandboxctl::TempDir state("sandboxctl-demo");
+        demo_env.emplace_back("XDG_STATE_HOME", state.path().string());
         fmt::print("starting a throwaway PostgreSQL cluster...\n");
         Cluster cluster;
         fmt::print("cluster on 127.0.0.1:{} (socket {})\n", cluster.port(), cluster.socket_dir().string());
@@ -46,8 +50,7 @@ int main() {
         demo_env.emplace_back("SANDBOXCTL_TARGET", model.target());
         fmt::print("$ export SANDBOXCTL_SOURCE='<prod conninfo; password hidden>' "
                    "SANDBOXCTL_TARGET='<sandbox conninfo; password hidden>'\n");
-        std::string snapshots = "/tmp/sandboxctl-demo-state/snapshots";
-        std::filesystem::remove_all(snapshots);
+        std::string snapshots = (state / "snapshots").string();
         auto with = [&](std::vector<std::string> head, std::vector<std::string> tail = {}) {
             head.insert(head.end(), tail.begin(), tail.end());
             return head;

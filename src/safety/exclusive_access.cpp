@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
+#include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "safety/run_lock.hpp"
 #include "safety/state_path.hpp"
@@ -143,6 +144,9 @@ ExclusiveAccess::ExclusiveAccess(pg::Connection& control, const std::filesystem:
     // fails from here on (a cancel from Ctrl-C, a lost session) must restore
     // the limit itself.
     try {
+        // New connections are blocked and no session is ended yet: the fault
+        // suite interrupts the run here, and so may a Ctrl-C.
+        interrupt::phase_boundary("end sessions");
         sessions_ = end_other_sessions(control_, spared);
     } catch (...) {
         try {

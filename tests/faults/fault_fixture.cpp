@@ -41,7 +41,7 @@ std::vector<std::string> points_to_break(const std::vector<std::string>& all) {
 }
 
 Env connection_env(const Model& model) {
-    Env env = fault_state_env;
+    Env env = state_env();
     env.emplace_back("SANDBOXCTL_SOURCE", model.source());
     env.emplace_back("SANDBOXCTL_TARGET", model.target());
     return env;
@@ -100,11 +100,11 @@ void FaultTest::check_outcome(Fault fault, const std::string& point, const ToolR
         if (fault != Fault::sigkill) {
             EXPECT_NE(run.err.find("sandboxctl unlock"), std::string::npos) << run.err;
         }
-        auto unlock = run_tool({"unlock", "--target", model.target()}, fault_state_env);
+        auto unlock = run_tool({"unlock", "--target", model.target()}, state_env());
         EXPECT_EQ(unlock.exit_code, 0) << unlock.all();
     } else {
         // The next command sweeps what a killed run left; give it the chance.
-        run_tool({"snapshot", "list"}, fault_state_env);
+        run_tool({"snapshot", "list"}, state_env());
     }
     EXPECT_EQ(connection_limit(cluster(), sandbox), -1);
     EXPECT_TRUE(temp_dirs_of(pid).empty()) << "left in /tmp: " << temp_dirs_of(pid).front();
@@ -135,7 +135,7 @@ void GoldenFaultTest::SetUp() {
     model_ = adversarial_model();
     auto first = run_tool({"refresh", "--source", model_->source(), "--target", model_->target(), "--snapshot",
                            "golden", "--snapshot-dir", store()},
-                          fault_state_env);
+                          state_env());
     ASSERT_EQ(first.exit_code, 0) << first.all();
     golden_ = capture_state(cluster(), model_->sandbox(), sandbox_role);
 }

@@ -20,9 +20,6 @@ std::string fault_name(Fault fault);
 // The fault's name as a test-name suffix ("source_backend_terminated").
 std::string fault_test_name(const ::testing::TestParamInfo<Fault>& info);
 
-inline const std::vector<std::pair<std::string, std::string>> fault_state_env = {
-    {"XDG_STATE_HOME", "/tmp/sandboxctl-fault-state"}};
-
 // Long variants (every table of every run) when SANDBOXCTL_LONG_TESTS=1.
 bool long_tests();
 
@@ -31,7 +28,7 @@ std::vector<std::string> points_to_break(const std::vector<std::string>& all);
 
 using Env = std::vector<std::pair<std::string, std::string>>;
 
-// fault_state_env plus the model's connections, kept off the command line.
+// state_env() plus the model's connections, kept off the command line.
 Env connection_env(const Model& model);
 
 class FaultTest : public PgTest {
@@ -39,7 +36,7 @@ protected:
     // Starts `args` and waits until it stops at failpoint `point`; null (and
     // a test failure) if it never gets there.
     std::unique_ptr<BackgroundTool> start_held(const std::vector<std::string>& args, const std::string& point,
-                                               Env env = fault_state_env);
+                                               Env env = state_env());
 
     // Breaks `fault` while `tool` (pid) is stopped at a failpoint.
     void inject(Fault fault, BackgroundTool& tool, const Model& model);

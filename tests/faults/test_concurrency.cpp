@@ -12,11 +12,11 @@ protected:
         FaultTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
         model_ = adversarial_model();
-        auto first = run_tool(refresh_args(), fault_state_env);
+        auto first = run_tool(refresh_args(), state_env());
         ASSERT_EQ(first.exit_code, 0) << first.all();
         auto snapshot = run_tool({"snapshot", "create", "golden", "--target", model_->target(), "--snapshot-dir",
                                   (work_ / "snapshots").string()},
-                                 fault_state_env);
+                                 state_env());
         ASSERT_EQ(snapshot.exit_code, 0) << snapshot.all();
     }
 
@@ -37,7 +37,7 @@ protected:
     // The second run is done while the first is still held at its failpoint:
     // it did not wait for the lock, whatever the clock says.
     void expect_refused_while_held(const std::vector<std::string>& second) {
-        auto run = run_tool(second, fault_state_env);
+        auto run = run_tool(second, state_env());
         EXPECT_TRUE(std::filesystem::exists(work_ / "failpoint")) << "the first run moved on";
         EXPECT_EQ(run.exit_code, 3) << run.all();
         EXPECT_NE(run.err.find("another sandboxctl run is using sandbox database \"" + model_->sandbox() + "\""),
@@ -83,7 +83,7 @@ TEST_F(Concurrency, SecondRefreshRefusesDuringReset) {
 
 TEST_F(Concurrency, UnlockRefusesWhileARunHoldsTheSandbox) {
     auto first = hold_at(refresh_args(), "clean");
-    auto unlock = run_tool({"unlock", "--target", model_->target()}, fault_state_env);
+    auto unlock = run_tool({"unlock", "--target", model_->target()}, state_env());
     EXPECT_EQ(unlock.exit_code, 3) << unlock.all();
     EXPECT_NE(unlock.err.find("a sandboxctl run is still using database"), std::string::npos) << unlock.err;
     EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), 0);
@@ -103,12 +103,12 @@ TEST_F(Concurrency, KilledRunLeavesLimitThatTheNextRunExplains) {
                                                   model_->sandbox() + "'") == "0\n";
         },
         30));
-    auto second = run_tool(refresh_args(), fault_state_env);
+    auto second = run_tool(refresh_args(), state_env());
     EXPECT_EQ(second.exit_code, 3) << second.all();
     EXPECT_NE(second.err.find("no sandboxctl run holds it"), std::string::npos) << second.err;
     EXPECT_NE(second.err.find("sandboxctl unlock"), std::string::npos) << second.err;
-    EXPECT_EQ(run_tool({"unlock", "--target", model_->target()}, fault_state_env).exit_code, 0);
-    EXPECT_EQ(run_tool(refresh_args(), fault_state_env).exit_code, 0);
+    EXPECT_EQ(run_tool({"unlock", "--target", model_->target()}, state_env()).exit_code, 0);
+    EXPECT_EQ(run_tool(refresh_args(), state_env()).exit_code, 0);
 }
 
 TEST_F(Concurrency, ApplicationSessionsAreEndedThenRefused) {

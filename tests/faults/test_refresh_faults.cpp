@@ -1,5 +1,8 @@
 // Faults at every phase of a refresh: for each failpoint, each fault leaves
 // the sandbox as it was (or, past the commit, as new), never a mix.
+#include <signal.h>
+
+#include <filesystem>
 #include <fstream>
 
 #include "faults/fault_fixture.hpp"
@@ -15,7 +18,7 @@ protected:
         if (IsSkipped() || HasFailure()) return;
         model_ = adversarial_model();
         std::ofstream(work_ / "post.sql") << "SELECT 1;\n";
-        auto first = run_tool(args(), fault_state_env);
+        auto first = run_tool(args(), state_env());
         ASSERT_EQ(first.exit_code, 0) << first.all();
     }
 
@@ -41,12 +44,12 @@ protected:
     std::unique_ptr<Model> model_;
 };
 
-const std::vector<std::string> refresh_phases = {"preflight", "schema dump", "clean",  "pre-data",
-                                                 "post-data", "post-sql",    "commit", "committed"};
+const std::vector<std::string> refresh_phases = {"preflight", "schema dump", "end sessions", "clean",    "pre-data",
+                                                 "post-data", "post-sql",    "commit",       "committed"};
 
 TEST_F(RefreshFaults, EveryPhaseHasAFailpoint) {
     int exit_code = -1;
-    auto points = failpoint_.discover(args(), fault_state_env, exit_code);
+    auto points = failpoint_.discover(args(), state_env(), exit_code);
     EXPECT_EQ(exit_code, 0);
     for (const auto& phase : refresh_phases) {
         EXPECT_NE(std::find(points.begin(), points.end(), phase), points.end()) << phase;
@@ -57,7 +60,7 @@ TEST_F(RefreshFaults, EveryPhaseHasAFailpoint) {
 TEST_P(RefreshFaults, SandboxIsAsBeforeOrAsNew) {
     Fault fault = GetParam();
     int exit_code = -1;
-    auto points = points_to_break(failpoint_.discover(args(), fault_state_env, exit_code));
+    auto points = points_to_break(failpoint_.discover(args(), state_env(), exit_code));
     ASSERT_EQ(exit_code, 0);
     int round = 0;
     for (const auto& point : points) {
@@ -85,7 +88,7 @@ TEST_F(RefreshFaults, RoleStatementTimeoutDoesNotCutARefreshShort) {
     for (const char* role : {"sbx_dump", "sbx_sandbox_login"}) {
         cluster().psql("postgres", std::string("ALTER ROLE ") + role + " SET statement_timeout = '1ms'");
     }
-    auto run = run_tool(args(), fault_state_env);
+    auto run = run_tool(args(), state_env());
     for (const char* role : {"sbx_dump", "sbx_sandbox_login"}) {
         cluster().psql("postgres", std::string("ALTER ROLE ") + role + " RESET statement_timeout");
     }
@@ -128,6 +131,40 @@ TEST_F(RefreshFaults, StatementTimeoutHitRollsBack) {
         auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
         EXPECT_TRUE(after == before) << describe_differences(before, after);
     }
+}
+
+// Issue 10, item 4: a run interrupted after it set the sandbox's connection
+// limit to 0 but while it ends the other sessions (the constructor of its
+// exclusive access, whose destructor then never runs) puts back the limit the
+// database had, its own one too, and leaves the sandbox as it was.
+TEST_F(RefreshFaults, InterruptWhileEndingSessionsRestoresTheConnectionLimit) {
+    const Env state = {{"XDG_STATE_HOME", (work_ / "state").string()}};
+    const std::vector<std::pair<int, int>> cases = {{SIGINT, 7}, {SIGTERM, -1}};
+    int round = 0;
+    for (const auto& [signal, limit] : cases) {
+        SCOPED_TRACE("signal " + std::to_string(signal) + ", connection limit " + std::to_string(limit));
+        diverge(++round);
+        cluster().psql("postgres",
+                       "ALTER DATABASE " + model_->sandbox() + " CONNECTION LIMIT " + std::to_string(limit));
+        auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        auto tool = start_held(args(), "end sessions", state);
+        ASSERT_TRUE(tool);
+        // The moment of the fault: new connections blocked, the run's record of the old limit written.
+        EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), 0);
+        EXPECT_FALSE(std::filesystem::is_empty(work_ / "state" / "sandboxctl" / "locks"));
+        tool->send(signal);
+        failpoint_.release();
+        auto run = tool->finish();
+        EXPECT_EQ(run.exit_code, 1) << run.all();
+        EXPECT_NE(run.err.find("interrupted by signal " + std::to_string(signal)), std::string::npos) << run.err;
+        // Restored by the run itself: no "sandboxctl unlock" needed, no record left for it.
+        EXPECT_EQ(run.err.find("sandboxctl unlock"), std::string::npos) << run.err;
+        EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), limit);
+        EXPECT_TRUE(std::filesystem::is_empty(work_ / "state" / "sandboxctl" / "locks"));
+        auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        EXPECT_TRUE(after == before) << describe_differences(before, after);
+    }
+    cluster().psql("postgres", "ALTER DATABASE " + model_->sandbox() + " CONNECTION LIMIT -1");
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, RefreshFaults,

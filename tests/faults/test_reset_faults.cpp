@@ -24,7 +24,7 @@ protected:
         Fault fault = GetParam();
         int exit_code = -1;
         dirty(0);
-        auto points = points_to_break(failpoint_.discover(reset_args(full), fault_state_env, exit_code));
+        auto points = points_to_break(failpoint_.discover(reset_args(full), state_env(), exit_code));
         ASSERT_EQ(exit_code, 0);
         ASSERT_NE(std::find(points.begin(), points.end(), "commit"), points.end());
         ASSERT_NE(std::find(points.begin(), points.end(), "committed"), points.end());
@@ -56,7 +56,7 @@ TEST_F(ResetFaults, FullSnapshotDirectoryLeavesNoHalfSnapshot) {
     dirty(1);
     auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
     auto run = run_tool_with_file_limit(
-        {"snapshot", "create", "second", "--target", model_->target(), "--snapshot-dir", store()}, fault_state_env,
+        {"snapshot", "create", "second", "--target", model_->target(), "--snapshot-dir", store()}, state_env(),
         512 * 1024);
     EXPECT_EQ(run.exit_code, 1) << run.all();
     EXPECT_NE(run.err.find("File too large"), std::string::npos) << run.err;
@@ -70,12 +70,12 @@ TEST_F(ResetFaults, FullSnapshotDirectoryLeavesNoHalfSnapshot) {
     // refresh --snapshot: the refresh itself commits; the snapshot fails and says so.
     auto refresh = run_tool_with_file_limit({"refresh", "--source", model_->source(), "--target", model_->target(),
                                              "--snapshot", "third", "--snapshot-dir", store()},
-                                            fault_state_env, 512 * 1024);
+                                            state_env(), 512 * 1024);
     EXPECT_EQ(refresh.exit_code, 5) << refresh.all();  // committed, but a later step failed (issue 9, item 11)
     EXPECT_NE(refresh.err.find("the sandbox was refreshed"), std::string::npos) << refresh.err;
     EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(store()) / "third"));
 
-    auto reset = run_tool(reset_args(true), fault_state_env);
+    auto reset = run_tool(reset_args(true), state_env());
     EXPECT_EQ(reset.exit_code, 0) << reset.all();
     auto now = capture_state(cluster(), model_->sandbox(), sandbox_role);
     EXPECT_TRUE(now == golden_) << describe_differences(golden_, now);

@@ -166,7 +166,7 @@ TEST_F(Secrets, NoPasswordInOutputAtAnyLevel) {
 }
 
 TEST_F(Secrets, PasswordOnTheCommandLineIsWarnedAbout) {
-    auto run = run_tool({"plan", "--source", model_->source()}, fault_state_env);
+    auto run = run_tool({"plan", "--source", model_->source()}, state_env());
     EXPECT_EQ(run.exit_code, 0) << run.all();
     EXPECT_NE(run.err.find("the --source connection string on the command line holds a password"), std::string::npos)
         << run.err;
@@ -218,7 +218,7 @@ TEST_F(Secrets, NoCredentialFileSurvivesAnyExit) {
         tool->finish();
         if (signal == SIGKILL) {
             ASSERT_TRUE(wait_until([&] { return connection_limit(cluster(), model_->sandbox()) == 0; }, 30));
-            run_tool({"unlock", "--target", model_->target()}, fault_state_env);
+            run_tool({"unlock", "--target", model_->target()}, state_env());
         }
         EXPECT_TRUE(temp_dirs_of(pid).empty()) << signal;
         // Older versions kept child stderr in /tmp/sandboxctl-stderr.*; now it is in memory too.

@@ -44,7 +44,7 @@ TEST_P(SnapshotFaults, ReplaceGolden) {
     auto create = with_store({"snapshot", "create", "golden", "--replace"});
     int exit_code = -1;
     dirty(0);
-    auto points = points_to_break(failpoint_.discover(create, fault_state_env, exit_code));
+    auto points = points_to_break(failpoint_.discover(create, state_env(), exit_code));
     ASSERT_EQ(exit_code, 0);
     for (const char* expected : {"tracking", "schema dump", "cache", "publish", "commit", "committed"}) {
         ASSERT_NE(std::find(points.begin(), points.end(), expected), points.end()) << expected;
@@ -73,19 +73,19 @@ TEST_P(SnapshotFaults, ReplaceGolden) {
                 },
                 30));
         }
-        auto list = run_tool(with_store({"snapshot", "list"}, false), fault_state_env);
+        auto list = run_tool(with_store({"snapshot", "list"}, false), state_env());
         EXPECT_EQ(list.exit_code, 0) << list.all();
         std::vector<std::string> entries;
         for (const auto& entry : std::filesystem::directory_iterator(store()))
             entries.push_back(entry.path().filename());
         EXPECT_EQ(entries, std::vector<std::string>{"golden"}) << "left in the store";
         EXPECT_TRUE(temp_dirs_of(pid).empty()) << "left in /tmp: " << temp_dirs_of(pid).front();
-        auto verify = run_tool(with_store({"snapshot", "verify", "golden"}, false), fault_state_env);
+        auto verify = run_tool(with_store({"snapshot", "verify", "golden"}, false), state_env());
         EXPECT_EQ(verify.exit_code, 0) << verify.all();
-        auto status = run_tool(with_store({"status"}), fault_state_env);
+        auto status = run_tool(with_store({"status"}), state_env());
         EXPECT_NE(status.out.find("baseline: snapshot \"golden\""), std::string::npos) << status.all();
 
-        auto reset = run_tool(with_store({"reset"}), fault_state_env);
+        auto reset = run_tool(with_store({"reset"}), state_env());
         ASSERT_EQ(reset.exit_code, 0) << reset.all();
         auto now = capture_state(cluster(), model_->sandbox(), sandbox_role);
         EXPECT_TRUE(now == old_golden || now == new_golden) << describe_differences(old_golden, now);

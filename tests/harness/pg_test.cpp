@@ -31,7 +31,7 @@ std::unique_ptr<Model> PgTest::adversarial_model() {
 ToolRun PgTest::refresh(const Model& model, std::vector<std::string> extra) {
     std::vector<std::string> args = {"refresh", "--source", model.source(), "--target", model.target()};
     args.insert(args.end(), extra.begin(), extra.end());
-    return run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}});
+    return run_tool(args, state_env());
 }
 
 ToolRun PgTest::verify(const Model& model, std::vector<std::string> extra) {

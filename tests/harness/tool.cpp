@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/process.hpp"
+#include "core/temp_dir.hpp"
 
 namespace sandboxctl::test {
 
@@ -36,23 +37,46 @@ std::string tool_binary() {
     return other && *other ? other : SANDBOXCTL_BINARY;
 }
 
+const std::filesystem::path& run_dir() {
+    static const TempDir dir("sandboxctl-test");
+    return dir.path();
+}
+
+std::vector<std::pair<std::string, std::string>> state_env() {
+    return {{"XDG_STATE_HOME", (run_dir() / "state").string()}};
+}
+
+namespace {
+
+// A run given no state directory of its own uses this test run's, not the
+// user's ~/.local/state (later entries win).
+std::vector<std::pair<std::string, std::string>> with_private_state(
+    std::vector<std::pair<std::string, std::string>> env) {
+    auto out = state_env();
+    out.insert(out.end(), env.begin(), env.end());
+    return out;
+}
+
+}  // namespace
+
 ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
     args.insert(args.begin(), tool_binary());
-    return as_tool_run(run_process({args, env}));
+    return as_tool_run(run_process({args, with_private_state(std::move(env))}));
 }
 
 ToolRun run_tool_with_file_limit(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env,
                                  long long bytes) {
     args.insert(args.begin(), {"prlimit", "--fsize=" + std::to_string(bytes), "--", tool_binary()});
-    return as_tool_run(run_process({args, env}));
+    return as_tool_run(run_process({args, with_private_state(std::move(env))}));
 }
 
 BackgroundTool::BackgroundTool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
     static int counter = 0;
-    std::string base = "/tmp/sandboxctl-bg-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    std::string base = (run_dir() / ("background-" + std::to_string(++counter))).string();
     out_path_ = base + ".out";
     err_path_ = base + ".err";
     args.insert(args.begin(), tool_binary());
+    env = with_private_state(std::move(env));
     pid_ = ::fork();
     if (pid_ == 0) {
         int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -23,6 +23,15 @@ std::string read_file(const std::filesystem::path& path);
 // $SANDBOXCTL_TEST_BINARY (to show that a new test fails on an older build).
 std::string tool_binary();
 
+// A private directory (mkdtemp) for this run of a test binary, removed with
+// its content when the process exits: the state, snapshots and output of the
+// runs go there, never to fixed paths that other runs (or users) share.
+const std::filesystem::path& run_dir();
+
+// XDG_STATE_HOME set to a state directory inside run_dir(), for sandboxctl's
+// lock records, refresh history and default snapshot store.
+std::vector<std::pair<std::string, std::string>> state_env();
+
 ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {});
 // The same under a file-size limit (RLIMIT_FSIZE, via util-linux prlimit):
 // a write past `bytes` fails as it does on a full disk.

@@ -11,8 +11,6 @@
 namespace sandboxctl::test {
 namespace {
 
-const std::vector<std::pair<std::string, std::string>> state_env = {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}};
-
 class Atomicity : public PgTest {
 protected:
     void SetUp() override {
@@ -48,7 +46,7 @@ protected:
     BackgroundTool start_sleeping_refresh() {
         return BackgroundTool(
             {"refresh", "--source", model_->source(), "--target", model_->target(), "--post-sql", sleeping_post_sql()},
-            state_env);
+            state_env());
     }
 
     TempDir work_;
@@ -180,7 +178,7 @@ TEST_F(Atomicity, KilledProcessLeavesSandboxIntactAndUnlockRepairs) {
     // The server rolls the open transaction back once the connection drops.
     ASSERT_TRUE(wait_until([&] { return !refresh_is_sleeping(); }, 30));
     EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), 0);
-    auto unlock = run_tool({"unlock", "--target", model_->target()}, state_env);
+    auto unlock = run_tool({"unlock", "--target", model_->target()}, state_env());
     EXPECT_EQ(unlock.exit_code, 0) << unlock.all();
     EXPECT_NE(unlock.out.find("connection limit set to 7 (recorded before the crash)"), std::string::npos)
         << unlock.out;

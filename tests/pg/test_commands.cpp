@@ -49,10 +49,9 @@ TEST_F(Commands, ConfigFileAndEnvironmentSupplySettings) {
     std::ofstream(dir / "regen.sql") << "UPDATE \"MixedCase\" SET \"Name\" = 'regenerated' WHERE \"Id\" = 1;\n";
     std::ofstream(dir / "sandboxctl.toml") << "[target]\nrole = \"sbx_sandbox_owner\"\n[refresh]\n"
                                               "post_sql = [\"regen.sql\"]\nexclude = [\"toasted\"]\n";
-    auto run = run_tool({"-c", (dir / "sandboxctl.toml").string(), "refresh"},
-                        {{"SANDBOXCTL_SOURCE", model.source()},
-                         {"SANDBOXCTL_TARGET", model.target()},
-                         {"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}});
+    auto run =
+        run_tool({"-c", (dir / "sandboxctl.toml").string(), "refresh"},
+                 {{"SANDBOXCTL_SOURCE", model.source()}, {"SANDBOXCTL_TARGET", model.target()}, state_env().front()});
     ASSERT_EQ(run.exit_code, 0) << run.all();
     EXPECT_EQ(model.sandbox_sql("SELECT \"Name\" FROM \"MixedCase\" WHERE \"Id\" = 1"), "regenerated\n");
     EXPECT_EQ(model.sandbox_sql("SELECT to_regclass('public.toasted') IS NULL"), "t\n");

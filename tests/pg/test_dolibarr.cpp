@@ -67,12 +67,11 @@ TEST_F(Dolibarr, RefreshAndVerify) {
 TEST_F(Dolibarr, ScenarioThenDeltaReset) {
     Model model(cluster(), test_name());
     load_fixture(model);
-    std::string store = "/tmp/sandboxctl-test-snapshots/" + test_name();
-    std::filesystem::remove_all(store);
+    std::string store = (run_dir() / "snapshots" / test_name()).string();
     std::vector<std::string> common = {"--target", model.target(), "--snapshot-dir", store};
     auto with = [&](std::vector<std::string> args) {
         args.insert(args.end(), common.begin(), common.end());
-        return run_tool(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}});
+        return run_tool(args, state_env());
     };
     auto run = with({"refresh", "--source", model.source(), "--snapshot", "golden"});
     ASSERT_EQ(run.exit_code, 0) << run.all();

@@ -107,7 +107,7 @@ protected:
 
     ToolRun create_with_file_limit(std::vector<std::string> args) {
         args.insert(args.end(), {"--target", model_->target(), "--snapshot-dir", store_});
-        return run_tool_with_file_limit(args, {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}}, 512 * 1024);
+        return run_tool_with_file_limit(args, state_env(), 512 * 1024);
     }
 
     std::vector<std::string> store_entries() {
@@ -187,8 +187,7 @@ TEST_F(SnapshotStore, OldSnapshotWithoutFrameChecksumsLoadsAndContentHashGuardsI
 TEST_F(SnapshotStore, ContentHashCheckHoldsUnderOtherSessionSettings) {
     auto with_env = [&](std::vector<std::string> args, const std::string& tz, const std::string& datestyle) {
         args.insert(args.end(), {"--target", model_->target(), "--snapshot-dir", store_});
-        return run_tool(args,
-                        {{"XDG_STATE_HOME", "/tmp/sandboxctl-test-state"}, {"PGTZ", tz}, {"PGDATESTYLE", datestyle}});
+        return run_tool(args, {state_env().front(), {"PGTZ", tz}, {"PGDATESTYLE", datestyle}});
     };
     auto create = with_env({"snapshot", "create", "zoned"}, "America/New_York", "SQL, DMY");
     ASSERT_EQ(create.exit_code, 0) << create.all();
