@@ -14,7 +14,7 @@ using namespace sandboxctl::test;
 
 namespace {
 
-// The connection strings travel in the environment, as the README advises:
+// The connection strings travel in the environment, as docs/manual.md advises:
 // a password on the command line would be readable in the process list.
 std::vector<std::pair<std::string, std::string>> demo_env = {{"XDG_STATE_HOME", "/tmp/sandboxctl-demo-state"}};
 
