@@ -84,6 +84,23 @@ for file in "${files[@]}"; do
     done < <(links_of "$file")
 done
 
+# Hints and comments in the code that send the reader to docs/FILE.md#anchor.
+if [[ $# -eq 0 ]]; then
+    while IFS=: read -r source line reference; do
+        path=${reference%%#*}
+        anchor=
+        [[ $reference == *'#'* ]] && anchor=${reference#*#}
+        if [[ ! -e $path ]]; then
+            echo "$source:$line: refers to \"$reference\": no such file" >&2
+            problems=$((problems + 1))
+        elif [[ -n $anchor ]] && ! anchors_of "$path" | grep -qxF -- "$anchor"; then
+            echo "$source:$line: refers to \"$reference\": no heading \"#$anchor\" in \"$path\"" >&2
+            problems=$((problems + 1))
+        fi
+    done < <(grep -rnoE 'docs/[A-Za-z0-9_.-]+\.md(#[A-Za-z0-9_-]+)?' src tests scripts bench demo fuzz .ci 2>/dev/null |
+        grep -v '^scripts/check_docs.sh:')
+fi
+
 if [[ $problems -gt 0 ]]; then
     echo "check_docs: $problems broken link(s)" >&2
     echo "HINT: fix the link, or the heading it points at (anchors are GitHub's heading slugs)." >&2
