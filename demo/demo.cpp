@@ -15,7 +15,7 @@ using namespace sandboxctl::test;
 
 namespace {
 
-// The connection strings travel in the environment, as the README advises:
+// The connection strings travel in the environment, as docs/manual.md advises:
 // a password on the command line would be readable in the process list. The
 // state (and the snapshots) go to a private directory removed at the end.
 std::vector<std::pair<std::string, std::string>> demo_env;

@@ -28,7 +28,7 @@ Exit codes:
   0  success
   1  the operation failed (the sandbox is unchanged)
   2  usage or configuration error
-  3  refused by a safety check
+  3  refused by a safety check, or another run holds the sandbox
   4  verify found differences
   5  the sandbox was refreshed (committed), but a step after the commit failed: the file sync,
      the snapshot or the JSON report; the message says which, and how to finish it)";

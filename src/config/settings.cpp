@@ -27,7 +27,7 @@ void reject_unknown(const toml::table& table, const Keys& allowed, const std::st
         if (!allowed.contains(key.str())) {
             std::string name = section.empty() ? std::string(key.str()) : section + "." + std::string(key.str());
             throw usage_error(fmt::format("{}: unknown configuration key \"{}\"", where(key.source()), name),
-                              "See the configuration reference in README.md.");
+                              "See the configuration reference in docs/manual.md#configuration-file.");
         }
     }
 }

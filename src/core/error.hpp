@@ -7,12 +7,13 @@
 
 namespace sandboxctl {
 
-// Documented in `sandboxctl --help` and README.md.
+// Documented in the `sandboxctl --help` footer (cli/app.cpp), which docs/sandboxctl.1
+// and README.md are checked against (scripts/man_page.sh --check).
 enum class ExitCode : int {
     ok = 0,
     failed = 1,       // operation failed; the sandbox is unchanged
     usage = 2,        // usage or configuration error
-    refused = 3,      // refused by a safety check
+    refused = 3,      // refused by a safety check, or another run holds the sandbox
     differences = 4,  // verify found differences
     incomplete = 5,   // the sandbox was changed (committed), but a step after the commit failed
 };

@@ -1,7 +1,7 @@
 #pragma once
 // A snapshot's manifest: what it holds and how to check it. Written last,
 // inside the staging directory, so a directory with a manifest is complete.
-// The format is documented in README.md ("Snapshot format").
+// The format is documented in docs/snapshot-format.md.
 #include <filesystem>
 #include <map>
 #include <string>

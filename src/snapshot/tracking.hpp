@@ -20,7 +20,7 @@
 // row version (xmin): disabling a trigger and enabling it again, replacing a
 // trigger function, a GRANT on the log, all write such a row, and a row
 // written later carries a newer xmin, so the seal recorded with the baseline
-// no longer matches. See README "Trust model".
+// no longer matches. See docs/manual.md#trust-model.
 #include <string>
 #include <vector>
 

@@ -122,7 +122,7 @@ protected:
             << (work_ / "files-sandbox").string() << "\"\n";
     }
 
-    // Connection strings travel in the environment, as the README advises:
+    // Connection strings travel in the environment, as docs/manual.md advises:
     // on the command line they would be in /proc/PID/cmdline before
     // sandboxctl could do anything about it (it warns; see below).
     std::vector<std::string> refresh_args() const {
