@@ -1,11 +1,51 @@
 #!/usr/bin/env bash
-# Sets up, builds, and runs every test: unit tests, the suites that start
-# their own PostgreSQL cluster (pg_tests, fault_tests, sync_tests), then a
-# short libFuzzer run of each parser (scripts/fuzz.sh for the long one).
-# SANDBOXCTL_LONG_TESTS=1 makes the fault suite break every table, not two.
+# Sets up, builds, and runs every test (CI runs exactly this, via .ci/run):
+#  1. the checks that keep the code clean: format (.clang-format), layers
+#     (ARCHITECTURE.md), documentation links and the man page;
+#  2. two builds, both with warnings as errors: build/ (the tool as shipped)
+#     and build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer);
+#  3. clang-tidy (.clang-tidy) over src/;
+#  4. the suites, two at a time: the unit and fault suites on build/, and the
+#     unit, PostgreSQL and sync suites on build-asan/ (each suite starts its
+#     own throwaway PostgreSQL cluster);
+#  5. a short libFuzzer run of each parser (scripts/fuzz.sh for the long one).
+# Extra arguments go to both ctest runs (e.g. -R Reset). SANDBOXCTL_LONG_TESTS=1
+# makes the fault suite break every table, not two. docs/tests.md has more.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
+step() { echo "== $* ($((SECONDS - started)) s)"; }
+
+step setup
 scripts/setup.sh
-scripts/build.sh
-ctest --test-dir build --output-on-failure --timeout 2400 "$@"
+step "format, layers, docs"
+scripts/check_format.sh
+scripts/check_layers.py
+scripts/check_docs.sh
+step "build (warnings are errors)"
+scripts/build.sh -DSANDBOXCTL_WERROR=ON
+scripts/man_page.sh --check
+step "clang-tidy"
+scripts/check_tidy.sh
+step "build with AddressSanitizer and UndefinedBehaviorSanitizer"
+BUILD_DIR=build-asan scripts/build.sh -DSANDBOXCTL_WERROR=ON -DSANDBOXCTL_SANITIZE=ON \
+  sandboxctl unit_tests pg_tests sync_tests
+
+step "test suites"
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+ctest --test-dir build --output-on-failure --timeout 2400 -L '^(unit|fault)$' "$@" >"$logs/plain" 2>&1 &
+plain=$!
+ctest --test-dir build-asan --output-on-failure --timeout 2400 -L '^(unit|pg|sync)$' "$@" >"$logs/asan" 2>&1 &
+asan=$!
+status=0
+wait $plain || status=1
+wait $asan || status=1
+echo "-- build/ (unit, fault)"; cat "$logs/plain"
+echo "-- build-asan/ (unit, pg, sync under ASan+UBSan)"; cat "$logs/asan"
+[[ $status -eq 0 ]] || { echo "test: a suite failed (see above)" >&2; exit 1; }
+
+step fuzz
 scripts/fuzz.sh --seconds "${SANDBOXCTL_FUZZ_SECONDS:-15}"
+step "all passed"
