@@ -80,7 +80,7 @@ std::vector<std::string> merged_environment(const ProcessSpec& spec) {
     for (const auto& [key, value] : spec.environment) values[key] = value;
     std::vector<std::string> out;
     out.reserve(values.size());
-    for (const auto& [key, value] : values) out.push_back(key + "=" + value);
+    for (const auto& [key, value] : values) out.push_back(std::string(key).append("=").append(value));
     return out;
 }
 
