@@ -21,8 +21,9 @@ constexpr const char* footer = R"(
 Connections (CONNINFO) are libpq strings or URIs: "host=db dbname=erp user=dump" or
 postgresql://dump@db/erp. Passwords come the libpq way (.pgpass, PGPASSFILE, PGPASSWORD,
 service files) or inside CONNINFO; they are never printed nor put on a command line.
-Settings may also come from a TOML file (-c FILE or SANDBOXCTL_CONFIG) and from
-SANDBOXCTL_SOURCE / SANDBOXCTL_TARGET; the command line wins.
+A setting is taken from the command line, else the environment (SANDBOXCTL_SOURCE,
+SANDBOXCTL_TARGET, SANDBOXCTL_SNAPSHOT_DIR), else the TOML file (-c FILE or SANDBOXCTL_CONFIG),
+else the default; --exclude, --exclude-data and --post-sql add to the file's lists.
 
 Exit codes:
   0  success
