@@ -21,8 +21,9 @@ constexpr const char* footer = R"(
 Connections (CONNINFO) are libpq strings or URIs: "host=db dbname=erp user=dump" or
 postgresql://dump@db/erp. Passwords come the libpq way (.pgpass, PGPASSFILE, PGPASSWORD,
 service files) or inside CONNINFO; they are never printed nor put on a command line.
-Settings may also come from a TOML file (-c FILE or SANDBOXCTL_CONFIG) and from
-SANDBOXCTL_SOURCE / SANDBOXCTL_TARGET; the command line wins.
+A setting is taken from the command line, else the environment (SANDBOXCTL_SOURCE,
+SANDBOXCTL_TARGET, SANDBOXCTL_SNAPSHOT_DIR), else the TOML file (-c FILE or SANDBOXCTL_CONFIG),
+else the default; --exclude, --exclude-data and --post-sql add to the file's lists.
 
 Exit codes:
   0  success
@@ -61,64 +62,85 @@ void warn_about_command_line_passwords(int argc, char** argv) {
     }
 }
 
+// The environment is read in one place, config::resolve; the help text still
+// names the variable next to the option it stands in for, as CLI11 would.
+class Formatter : public CLI::Formatter {
+public:
+    std::string make_option_opts(const CLI::Option* option) const override {
+        std::string out = CLI::Formatter::make_option_opts(option);
+        for (const auto& variable : config::environment_variables()) {
+            if (option->check_name(variable.option)) out += fmt::format(" (Env:{})", variable.name);
+        }
+        return out;
+    }
+};
+
 }  // namespace
 
-void add_source_options(CLI::App& command, Context& context) {
-    command.add_option("--source", context.overrides.source, "Source (production) database CONNINFO")
-        ->envname("SANDBOXCTL_SOURCE");
+config::Settings resolve_settings(const Context& context, const config::Overrides& overrides) {
+    config::Overrides merged = overrides;
+    merged.config_file = context.global.config_file;
+    return config::resolve(merged);
 }
 
-void add_target_options(CLI::App& command, Context& context) {
-    command.add_option("--target", context.overrides.target, "Target (sandbox) database CONNINFO")
-        ->envname("SANDBOXCTL_TARGET");
+void add_source_options(CLI::App& command, config::Overrides& overrides) {
+    command.add_option("--source", overrides.source, "Source (production) database CONNINFO");
 }
 
-void add_target_role_option(CLI::App& command, Context& context) {
-    command.add_option("--target-role", context.overrides.target_role,
+void add_target_options(CLI::App& command, config::Overrides& overrides) {
+    command.add_option("--target", overrides.target, "Target (sandbox) database CONNINFO");
+}
+
+void add_target_role_option(CLI::App& command, config::Overrides& overrides) {
+    command.add_option("--target-role", overrides.target_role,
                        "Role that owns the sandbox objects (default: owner of the target database)");
 }
 
-void add_selection_options(CLI::App& command, Context& context) {
-    command.add_option("--source-role", context.overrides.source_role,
+void add_selection_options(CLI::App& command, config::Overrides& overrides) {
+    command.add_option("--source-role", overrides.source_role,
                        "Copy what this role owns (default: owner of the source database)");
     command
-        .add_option("--exclude", context.overrides.exclude,
+        .add_option("--exclude", overrides.exclude,
                     "Leave out relations matching PATTERN (SCHEMA.NAME, * and ? wildcards); repeatable")
         ->type_name("PATTERN");
     command
-        .add_option("--exclude-data", context.overrides.exclude_data,
+        .add_option("--exclude-data", overrides.exclude_data,
                     "Copy the schema but not the rows of tables matching PATTERN; repeatable")
         ->type_name("PATTERN");
 }
 
-void add_snapshot_dir_option(CLI::App& command, Context& context) {
+void add_snapshot_dir_option(CLI::App& command, config::Overrides& overrides) {
     command
-        .add_option("--snapshot-dir", context.overrides.snapshot_dir,
+        .add_option("--snapshot-dir", overrides.snapshot_dir,
                     "Snapshot store (default: $XDG_STATE_HOME/sandboxctl/snapshots)")
-        ->envname("SANDBOXCTL_SNAPSHOT_DIR")
         ->type_name("DIR");
 }
 
-void add_sandbox_options(CLI::App& command, Context& context) {
-    add_target_options(command, context);
-    add_target_role_option(command, context);
-    add_snapshot_dir_option(command, context);
+void add_sandbox_options(CLI::App& command, config::Overrides& overrides) {
+    add_target_options(command, overrides);
+    add_target_role_option(command, overrides);
+    add_snapshot_dir_option(command, overrides);
 }
 
-void add_timeout_options(CLI::App& command, Context& context) {
+void add_timeout_options(CLI::App& command, config::Overrides& overrides) {
     command
-        .add_option("--lock-timeout", context.overrides.lock_timeout,
+        .add_option("--lock-timeout", overrides.lock_timeout,
                     "Give up if a sandbox lock is not granted in time (default 30s)")
         ->type_name("DURATION");
     command
-        .add_option("--statement-timeout", context.overrides.statement_timeout,
+        .add_option("--statement-timeout", overrides.statement_timeout,
                     "Give up on any one statement that runs longer (default 0: none, as pg_dump and pg_restore)")
         ->type_name("DURATION");
 }
 
-void add_json_option(CLI::App& command, Context& context) {
+void add_pg_bin_option(CLI::App& command, config::Overrides& overrides) {
+    command.add_option("--pg-bin", overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
+        ->type_name("DIR");
+}
+
+void add_json_option(CLI::App& command, std::string& json_path) {
     command
-        .add_option("--json", context.json_path,
+        .add_option("--json", json_path,
                     "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")
         ->type_name("FILE");
 }
@@ -128,23 +150,23 @@ int run(int argc, char** argv) {
     app.footer(footer);
     app.require_subcommand(1);
     app.set_version_flag("--version", SANDBOXCTL_VERSION);
+    app.formatter(std::make_shared<Formatter>());  // before the subcommands, which copy it
     Context context;
-    app.add_option("-c,--config", context.overrides.config_file, "TOML configuration file")
-        ->envname("SANDBOXCTL_CONFIG");
-    bool verbose = false, quiet = false;
-    auto* v = app.add_flag("-v,--verbose", verbose, "Show each step and the SQL sent (never a secret)");
-    app.add_flag("-q,--quiet", quiet, "Print only errors")->excludes(v);
+    auto& global = context.global;
+    app.add_option("-c,--config", global.config_file, "TOML configuration file");
+    auto* v = app.add_flag("-v,--verbose", global.verbose, "Show each step and the SQL sent (never a secret)");
+    app.add_flag("-q,--quiet", global.quiet, "Print only errors")->excludes(v);
     app.fallthrough();
 
-    add_refresh_command(app, context);
-    add_plan_command(app, context);
-    add_doctor_command(app, context);
-    add_verify_command(app, context);
-    add_unlock_command(app, context);
-    add_snapshot_command(app, context);
-    add_reset_command(app, context);
-    add_status_command(app, context);
-    add_sync_files_command(app, context);
+    register_refresh(app, context);
+    register_plan(app, context);
+    register_doctor(app, context);
+    register_verify(app, context);
+    register_unlock(app, context);
+    register_snapshot(app, context);
+    register_reset(app, context);
+    register_status(app, context);
+    register_sync_files(app, context);
 
     interrupt::install_handlers();
     try {
@@ -153,7 +175,7 @@ int run(int argc, char** argv) {
         int code = app.exit(e);
         return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
     }
-    log::set_level(verbose ? log::Level::verbose : quiet ? log::Level::quiet : log::Level::normal);
+    log::set_level(global.verbose ? log::Level::verbose : global.quiet ? log::Level::quiet : log::Level::normal);
     warn_about_command_line_passwords(argc, argv);
     try {
         remove_temp_dirs_of_dead_runs();

@@ -26,9 +26,36 @@ safety::Check problems_check(const char* name, const char* fine, const std::vect
     return check;
 }
 
+struct DoctorOptions {
+    config::Overrides settings;
+};
+
+ExitCode run_doctor(const Context& context, DoctorOptions& options) {
+    auto settings = resolve_settings(context, options.settings);
+    auto endpoints = plan::open_endpoints(settings, "doctor");
+    schema::PgTools tools(settings.pg_bin);
+    auto checks =
+        safety::run_preflight({endpoints.source->conn(), endpoints.target, endpoints.source_info, endpoints.target_info,
+                               endpoints.catalog, endpoints.source_role, endpoints.target_role, tools, settings.init});
+    auto plan = plan::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
+    checks.push_back(row_visibility_check(plan));
+    checks.push_back(problems_check("exclusion patterns match", "every pattern matches a relation",
+                                    plan::unmatched_pattern_problems(plan), safety::Status::fail));
+    checks.push_back(problems_check(
+        "foreign keys hold without the excluded rows", "no copied row refers to a row left out",
+        plan::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan), safety::Status::fail));
+    bool failed = false;
+    for (const auto& c : checks) {
+        fmt::print("{} {}: {}\n", safety::status_label(c.status), c.name, c.reason);
+        failed = failed || c.status == safety::Status::fail;
+    }
+    return failed ? ExitCode::refused : ExitCode::ok;
+}
+
 }  // namespace
 
-void add_doctor_command(CLI::App& app, Context& context) {
+void register_doctor(CLI::App& app, Context& context) {
+    auto options = std::make_shared<DoctorOptions>();
     auto* command = app.add_subcommand("doctor", "Run the safety preflight and print PASS/WARN/FAIL for each check");
     command->footer(R"(
 Checks: the source session is read-only; source and target are different databases (server
@@ -39,35 +66,12 @@ extensions exist in or can be created by the target; the lock table can hold an 
 refresh; row-level security hides no source rows; the sandbox holds no object of another role
 named like one the refresh creates; every --exclude/--exclude-data pattern matches something;
 no copied row refers to a row --exclude-data leaves out. Exits 3 when any check fails.)");
-    add_source_options(*command, context);
-    add_target_options(*command, context);
-    add_selection_options(*command, context);
-    add_target_role_option(*command, context);
-    command->add_option("--pg-bin", context.overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
-        ->type_name("DIR");
-    command->callback([&context] {
-        context.action = [&context] {
-            auto settings = config::resolve(context.overrides);
-            auto endpoints = plan::open_endpoints(settings, "doctor");
-            schema::PgTools tools(settings.pg_bin);
-            auto checks = safety::run_preflight({endpoints.source->conn(), endpoints.target, endpoints.source_info,
-                                                 endpoints.target_info, endpoints.catalog, endpoints.source_role,
-                                                 endpoints.target_role, tools, settings.init});
-            auto plan = plan::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
-            checks.push_back(row_visibility_check(plan));
-            checks.push_back(problems_check("exclusion patterns match", "every pattern matches a relation",
-                                            plan::unmatched_pattern_problems(plan), safety::Status::fail));
-            checks.push_back(problems_check(
-                "foreign keys hold without the excluded rows", "no copied row refers to a row left out",
-                plan::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan), safety::Status::fail));
-            bool failed = false;
-            for (const auto& c : checks) {
-                fmt::print("{} {}: {}\n", safety::status_label(c.status), c.name, c.reason);
-                failed = failed || c.status == safety::Status::fail;
-            }
-            return failed ? ExitCode::refused : ExitCode::ok;
-        };
-    });
+    add_source_options(*command, options->settings);
+    add_target_options(*command, options->settings);
+    add_selection_options(*command, options->settings);
+    add_target_role_option(*command, options->settings);
+    add_pg_bin_option(*command, options->settings);
+    on_chosen(*command, context, options, run_doctor);
 }
 
 }  // namespace sandboxctl::cli

@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/report_output.hpp"
 #include "core/duration.hpp"
 #include "core/log.hpp"
-#include "output/json_file.hpp"
 #include "plan/session_setup.hpp"
 #include "safety/preflight.hpp"
 
@@ -69,39 +69,45 @@ std::vector<std::string> problems_of(plan::Source& source, plan::CopyPlan& plan,
     return problems;
 }
 
+struct PlanOptions {
+    config::Overrides settings;
+    std::string json_path;
+};
+
+ExitCode run_plan(const Context& context, PlanOptions& options) {
+    ReportOutput output(options.json_path);
+    auto settings = resolve_settings(context, options.settings);
+    auto source = plan::open_source(settings, "plan");
+    auto plan = plan::make_plan_for(source.catalog, source.role, settings);
+    std::vector<schema::TocEntry> no_entries;
+    plan::filter_toc(no_entries, source.catalog, plan);  // adds foreign keys into excluded tables
+    auto problems = problems_of(source, plan, settings);
+    auto& out = output.text();
+    print_plan(plan, out);
+    for (const auto& p : plan.unmatched_patterns) {
+        if (p.optional) fmt::print(out, "  note: optional {} {} matches nothing\n", p.option, p.pattern);
+    }
+    for (const auto& p : problems) fmt::print(out, "  PROBLEM: {}\n", p);
+    if (output.wants_json()) {
+        auto doc = plan_json(plan);
+        doc["problems"] = problems;
+        output.write_json(doc);
+    }
+    return plan.row_security_blocked.empty() && problems.empty() ? ExitCode::ok : ExitCode::refused;
+}
+
 }  // namespace
 
-void add_plan_command(CLI::App& app, Context& context) {
+void register_plan(CLI::App& app, Context& context) {
+    auto options = std::make_shared<PlanOptions>();
     auto* command = app.add_subcommand("plan", "Show what refresh would copy and leave out, and why; changes nothing");
-    add_source_options(*command, context);
-    command
-        ->add_option("--target", context.overrides.target,
-                     "Also check the sandbox (CONNINFO) for objects that would make the refresh fail")
-        ->envname("SANDBOXCTL_TARGET");
-    add_target_role_option(*command, context);
-    add_selection_options(*command, context);
-    add_json_option(*command, context);
-    command->callback([&context] {
-        context.action = [&context] {
-            auto settings = config::resolve(context.overrides);
-            auto source = plan::open_source(settings, "plan");
-            auto plan = plan::make_plan_for(source.catalog, source.role, settings);
-            std::vector<schema::TocEntry> no_entries;
-            plan::filter_toc(no_entries, source.catalog, plan);  // adds foreign keys into excluded tables
-            auto problems = problems_of(source, plan, settings);
-            print_plan(plan, std::cout);
-            for (const auto& p : plan.unmatched_patterns) {
-                if (p.optional) fmt::print("  note: optional {} {} matches nothing\n", p.option, p.pattern);
-            }
-            for (const auto& p : problems) fmt::print("  PROBLEM: {}\n", p);
-            if (!context.json_path.empty()) {
-                auto doc = plan_json(plan);
-                doc["problems"] = problems;
-                output::write_json_file(doc, context.json_path);
-            }
-            return plan.row_security_blocked.empty() && problems.empty() ? ExitCode::ok : ExitCode::refused;
-        };
-    });
+    add_source_options(*command, options->settings);
+    command->add_option("--target", options->settings.target,
+                        "Also check the sandbox (CONNINFO) for objects that would make the refresh fail");
+    add_target_role_option(*command, options->settings);
+    add_selection_options(*command, options->settings);
+    add_json_option(*command, options->json_path);
+    on_chosen(*command, context, options, run_plan);
 }
 
 }  // namespace sandboxctl::cli

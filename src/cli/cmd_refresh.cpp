@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/report_output.hpp"
 #include "core/log.hpp"
-#include "output/json_file.hpp"
 #include "plan/session_setup.hpp"
 #include "refresh/refresh.hpp"
 #include "refresh/report.hpp"
@@ -49,10 +49,9 @@ void create_snapshot_after(const config::Settings& settings, const std::string& 
     }
 }
 
-void write_report(refresh::RefreshReport& report, const std::string& path) {
-    if (path.empty()) return;
+void write_report(refresh::RefreshReport& report, const ReportOutput& output) {
     try {
-        output::write_json_file(refresh::to_json(report), path);
+        output.write_json(refresh::to_json(report));
     } catch (const std::exception& e) {
         report.follow_up_failures.push_back({"report", fmt::format("writing the JSON report failed: {}", e.what()),
                                              "The refresh was committed; the text report above is complete."});
@@ -73,9 +72,30 @@ void throw_if_incomplete(const refresh::RefreshReport& report) {
     throw Error(ExitCode::incomplete, message, hint);
 }
 
+struct RefreshOptions {
+    config::Overrides settings;
+    std::string json_path;
+    std::string snapshot_name;
+};
+
+ExitCode run_refresh(const Context& context, RefreshOptions& options) {
+    ReportOutput output(options.json_path);
+    auto settings = resolve_settings(context, options.settings);
+    require_writable_report_path(options.json_path);
+    // Before any connection: a mistake in the trees must not cost a refresh.
+    if (settings.with_files) sync::check_configured_pairs(settings, "refresh --with-files");
+    auto report = refresh::run_refresh(settings);
+    if (!options.snapshot_name.empty()) create_snapshot_after(settings, options.snapshot_name, report);
+    if (log::level() >= log::Level::normal) refresh::print_text(report, output.text());
+    write_report(report, output);
+    throw_if_incomplete(report);
+    return ExitCode::ok;
+}
+
 }  // namespace
 
-void add_refresh_command(CLI::App& app, Context& context) {
+void register_refresh(CLI::App& app, Context& context) {
+    auto options = std::make_shared<RefreshOptions>();
     auto* command = app.add_subcommand("refresh", "Replace the sandbox's content with the source's, atomically");
     command->footer(R"(
 What it does, in order:
@@ -93,45 +113,29 @@ Any failure or interrupt before the commit leaves the sandbox exactly as it was.
 Example:
   sandboxctl refresh --source "host=db dbname=erp user=erp_dump" \
                      --target "host=db dbname=erp-sandbox user=sandbox_login" --json report.json)");
-    add_source_options(*command, context);
-    add_target_options(*command, context);
-    add_selection_options(*command, context);
-    add_target_role_option(*command, context);
+    auto& settings = options->settings;
+    add_source_options(*command, settings);
+    add_target_options(*command, settings);
+    add_selection_options(*command, settings);
+    add_target_role_option(*command, settings);
     command
-        ->add_option("--post-sql", context.overrides.post_sql,
+        ->add_option("--post-sql", settings.post_sql,
                      "SQL file run in the sandbox inside the refresh transaction; repeatable")
         ->type_name("FILE");
-    add_timeout_options(*command, context);
-    command->add_option("--pg-bin", context.overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
-        ->type_name("DIR");
+    add_timeout_options(*command, settings);
+    add_pg_bin_option(*command, settings);
     command
-        ->add_option("--snapshot", context.snapshot_name,
+        ->add_option("--snapshot", options->snapshot_name,
                      "After the refresh, (re)create this golden snapshot for `sandboxctl reset`")
         ->type_name("NAME");
-    command->add_flag("--with-files", context.overrides.with_files,
+    command->add_flag("--with-files", settings.with_files,
                       "Also sync the [[files.pair]] trees of the config, while the sandbox app is still stopped");
-    command->add_flag("--init", context.overrides.init,
+    command->add_flag("--init", settings.init,
                       "The target is not empty and was never refreshed by sandboxctl: replace its content anyway "
                       "and mark it as a sandbox (needed once, for a sandbox that predates sandboxctl)");
-    add_snapshot_dir_option(*command, context);
-    add_json_option(*command, context);
-    command->callback([&context] {
-        context.action = [&context] {
-            auto settings = config::resolve(context.overrides);
-            require_writable_report_path(context.json_path);
-            // Before any connection: a mistake in the trees must not cost a refresh.
-            if (settings.with_files) sync::check_configured_pairs(settings, "refresh --with-files");
-            auto report = refresh::run_refresh(settings);
-            if (!context.snapshot_name.empty()) create_snapshot_after(settings, context.snapshot_name, report);
-            // With --json -, stdout carries only the JSON document.
-            if (log::level() >= log::Level::normal) {
-                refresh::print_text(report, context.json_path == "-" ? std::cerr : std::cout);
-            }
-            write_report(report, context.json_path);
-            throw_if_incomplete(report);
-            return ExitCode::ok;
-        };
-    });
+    add_snapshot_dir_option(*command, settings);
+    add_json_option(*command, options->json_path);
+    on_chosen(*command, context, options, run_refresh);
 }
 
 }  // namespace sandboxctl::cli

@@ -13,100 +13,107 @@
 namespace sandboxctl::cli {
 namespace {
 
-void create(Context& context, CLI::App& parent) {
+// The snapshot subcommands share the store (--snapshot-dir, given to `snapshot`).
+struct SnapshotOptions {
+    config::Overrides settings;
+    std::string name;
+    bool replace = false;
+};
+using Options = std::shared_ptr<SnapshotOptions>;
+
+ExitCode run_create(const Context& context, SnapshotOptions& options) {
+    auto settings = resolve_settings(context, options.settings);
+    auto target = plan::open_target(settings, "snapshot");
+    auto start = std::chrono::steady_clock::now();
+    auto m = snapshot::create_snapshot(target, settings, options.name, options.replace);
+    fmt::print("snapshot \"{}\" created in {}: {} tables, {} rows, {} sequences, {} compressed\n", m.name,
+               format_duration(std::chrono::steady_clock::now() - start), m.tables.size(), m.total_rows(),
+               m.sequences.size(), format_bytes(static_cast<unsigned long long>(m.total_compressed_bytes())));
+    return ExitCode::ok;
+}
+
+void add_create(CLI::App& parent, Context& context, const Options& options) {
     auto* command = parent.add_subcommand("create", "Capture the sandbox (schema and data, one snapshot) as NAME");
-    command->add_option("NAME", context.snapshot_name, "Snapshot name")->required();
-    command->add_flag("--replace", context.replace, "Replace an existing snapshot of that name");
-    add_target_options(*command, context);
-    add_target_role_option(*command, context);
-    command->callback([&context] {
-        context.action = [&context] {
-            auto settings = config::resolve(context.overrides);
-            auto target = plan::open_target(settings, "snapshot");
-            auto start = std::chrono::steady_clock::now();
-            auto m = snapshot::create_snapshot(target, settings, context.snapshot_name, context.replace);
-            fmt::print("snapshot \"{}\" created in {}: {} tables, {} rows, {} sequences, {} compressed\n", m.name,
-                       format_duration(std::chrono::steady_clock::now() - start), m.tables.size(), m.total_rows(),
-                       m.sequences.size(), format_bytes(static_cast<unsigned long long>(m.total_compressed_bytes())));
-            return ExitCode::ok;
-        };
-    });
+    command->add_option("NAME", options->name, "Snapshot name")->required();
+    command->add_flag("--replace", options->replace, "Replace an existing snapshot of that name");
+    add_target_options(*command, options->settings);
+    add_target_role_option(*command, options->settings);
+    on_chosen(*command, context, options, run_create);
 }
 
 // Damaged snapshots are listed as such, with the reason, and do not hide the
 // others; the exit code stays 0 (the listing is complete), a warning says what
 // to do. `snapshot verify` and `reset` are where damage fails a command.
-void list(Context& context, CLI::App& parent) {
+ExitCode run_list(const Context& context, SnapshotOptions& options) {
+    auto settings = resolve_settings(context, options.settings);
+    snapshot::Store store(settings.snapshot_dir);
+    auto listed = store.list_manifests();
+    if (listed.empty()) fmt::print("no snapshots in {}\n", store.root().string());
+    int damaged = 0;
+    for (const auto& [name, m, problem] : listed) {
+        if (!m) {
+            fmt::print("{:<24} damaged: {}\n", name, problem);
+            ++damaged;
+            continue;
+        }
+        fmt::print("{:<24} {}  {:>4} tables {:>10} rows {:>10}  from {}\n", name, m->created_at, m->tables.size(),
+                   m->total_rows(), format_bytes(static_cast<unsigned long long>(m->total_compressed_bytes())),
+                   m->source);
+    }
+    if (damaged > 0) {
+        log::warning("{} damaged snapshot(s) in {}: check with \"sandboxctl snapshot verify NAME\", then delete "
+                     "and create again",
+                     damaged, store.root().string());
+    }
+    return ExitCode::ok;
+}
+
+void add_list(CLI::App& parent, Context& context, const Options& options) {
     auto* command = parent.add_subcommand("list", "List the snapshots in the store");
-    command->callback([&context] {
-        context.action = [&context] {
-            auto settings = config::resolve(context.overrides);
-            snapshot::Store store(settings.snapshot_dir);
-            auto listed = store.list_manifests();
-            if (listed.empty()) fmt::print("no snapshots in {}\n", store.root().string());
-            int damaged = 0;
-            for (const auto& [name, m, problem] : listed) {
-                if (!m) {
-                    fmt::print("{:<24} damaged: {}\n", name, problem);
-                    ++damaged;
-                    continue;
-                }
-                fmt::print("{:<24} {}  {:>4} tables {:>10} rows {:>10}  from {}\n", name, m->created_at,
-                           m->tables.size(), m->total_rows(),
-                           format_bytes(static_cast<unsigned long long>(m->total_compressed_bytes())), m->source);
-            }
-            if (damaged > 0) {
-                log::warning(
-                    "{} damaged snapshot(s) in {}: check with \"sandboxctl snapshot verify NAME\", then delete "
-                    "and create again",
-                    damaged, store.root().string());
-            }
-            return ExitCode::ok;
-        };
-    });
+    on_chosen(*command, context, options, run_list);
 }
 
-void remove(Context& context, CLI::App& parent) {
+ExitCode run_delete(const Context& context, SnapshotOptions& options) {
+    auto settings = resolve_settings(context, options.settings);
+    snapshot::Store(settings.snapshot_dir).remove(options.name);
+    fmt::print("snapshot \"{}\" deleted\n", options.name);
+    return ExitCode::ok;
+}
+
+void add_remove(CLI::App& parent, Context& context, const Options& options) {
     auto* command = parent.add_subcommand("delete", "Delete snapshot NAME from the store");
-    command->add_option("NAME", context.snapshot_name, "Snapshot name")->required();
-    command->callback([&context] {
-        context.action = [&context] {
-            auto settings = config::resolve(context.overrides);
-            snapshot::Store(settings.snapshot_dir).remove(context.snapshot_name);
-            fmt::print("snapshot \"{}\" deleted\n", context.snapshot_name);
-            return ExitCode::ok;
-        };
-    });
+    command->add_option("NAME", options->name, "Snapshot name")->required();
+    on_chosen(*command, context, options, run_delete);
 }
 
-void verify(Context& context, CLI::App& parent) {
+ExitCode run_verify_snapshot(const Context& context, SnapshotOptions& options) {
+    auto settings = resolve_settings(context, options.settings);
+    snapshot::Store store(settings.snapshot_dir);
+    if (!store.exists(options.name)) {
+        throw usage_error("snapshot \"" + options.name + "\" does not exist in \"" + store.root().string() + "\"");
+    }
+    auto dir = store.path_of(options.name);
+    auto m = snapshot::load_manifest(dir);
+    auto problems = snapshot::check_files(dir, m, snapshot::Thoroughness::full);
+    if (problems.empty()) {
+        fmt::print("snapshot \"{}\": {} files intact\n", m.name, m.tables.size() + 1);
+        return ExitCode::ok;
+    }
+    for (const auto& p : problems) fmt::print("{}: {}\n", p.file, p.problem);
+    throw failure(fmt::format("snapshot \"{}\" is damaged: {} bad file(s)", m.name, problems.size()),
+                  "Delete it and create it again.");
+}
+
+void add_verify(CLI::App& parent, Context& context, const Options& options) {
     auto* command = parent.add_subcommand("verify", "Re-check the checksum of every file of snapshot NAME");
-    command->add_option("NAME", context.snapshot_name, "Snapshot name")->required();
-    command->callback([&context] {
-        context.action = [&context] {
-            auto settings = config::resolve(context.overrides);
-            snapshot::Store store(settings.snapshot_dir);
-            if (!store.exists(context.snapshot_name)) {
-                throw usage_error("snapshot \"" + context.snapshot_name + "\" does not exist in \"" +
-                                  store.root().string() + "\"");
-            }
-            auto dir = store.path_of(context.snapshot_name);
-            auto m = snapshot::load_manifest(dir);
-            auto problems = snapshot::check_files(dir, m, snapshot::Thoroughness::full);
-            if (problems.empty()) {
-                fmt::print("snapshot \"{}\": {} files intact\n", m.name, m.tables.size() + 1);
-                return ExitCode::ok;
-            }
-            for (const auto& p : problems) fmt::print("{}: {}\n", p.file, p.problem);
-            throw failure(fmt::format("snapshot \"{}\" is damaged: {} bad file(s)", m.name, problems.size()),
-                          "Delete it and create it again.");
-        };
-    });
+    command->add_option("NAME", options->name, "Snapshot name")->required();
+    on_chosen(*command, context, options, run_verify_snapshot);
 }
 
 }  // namespace
 
-void add_snapshot_command(CLI::App& app, Context& context) {
+void register_snapshot(CLI::App& app, Context& context) {
+    auto options = std::make_shared<SnapshotOptions>();
     auto* command = app.add_subcommand("snapshot", "Golden snapshots of the sandbox: create, list, delete, verify");
     command->require_subcommand(1);
     command->footer(R"(
@@ -118,11 +125,11 @@ renamed into place when complete; a failed or interrupted create leaves the prev
 snapshot and the sandbox's baseline as they were. `snapshot create` also sets up change
 tracking and the golden cache used by `reset`. `list` shows a damaged snapshot as damaged
 (exit 0); `verify` exits 1 on one.)");
-    add_snapshot_dir_option(*command, context);
-    create(context, *command);
-    list(context, *command);
-    remove(context, *command);
-    verify(context, *command);
+    add_snapshot_dir_option(*command, options->settings);
+    add_create(*command, context, options);
+    add_list(*command, context, options);
+    add_remove(*command, context, options);
+    add_verify(*command, context, options);
 }
 
 }  // namespace sandboxctl::cli

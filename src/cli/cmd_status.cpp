@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/report_output.hpp"
 #include "core/log.hpp"
-#include "output/json_file.hpp"
 #include "plan/session_setup.hpp"
 #include "safety/state_path.hpp"
 #include "snapshot/drift.hpp"
@@ -122,30 +122,37 @@ void print_snapshots(std::ostream& out, const snapshot::Store& store, nlohmann::
     }
 }
 
+struct StatusOptions {
+    config::Overrides settings;
+    std::string json_path;
+};
+
+ExitCode run_status(const Context& context, StatusOptions& options) {
+    ReportOutput output(options.json_path);
+    auto settings = resolve_settings(context, options.settings);
+    auto target = plan::open_target(settings, "status");
+    snapshot::Store store(settings.snapshot_dir);
+    auto changes = read_changes(target, store);
+
+    nlohmann::json doc = {{"database", target.conn.database()}};
+    auto& out = output.text();
+    fmt::print(out, "sandbox: {}\n", target.info.describe());
+    print_last_refresh(out, target, settings, doc);
+    print_changes(out, changes, store, doc);
+    print_snapshots(out, store, doc);
+    output.write_json(doc);
+    return ExitCode::ok;
+}
+
 }  // namespace
 
-void add_status_command(CLI::App& app, Context& context) {
+void register_status(CLI::App& app, Context& context) {
+    auto options = std::make_shared<StatusOptions>();
     auto* command =
         app.add_subcommand("status", "Baseline snapshot, snapshots in the store, changes since the baseline");
-    add_sandbox_options(*command, context);
-    add_json_option(*command, context);
-    command->callback([&context] {
-        context.action = [&context] {
-            auto settings = config::resolve(context.overrides);
-            auto target = plan::open_target(settings, "status");
-            snapshot::Store store(settings.snapshot_dir);
-            auto changes = read_changes(target, store);
-
-            nlohmann::json doc = {{"database", target.conn.database()}};
-            auto& out = context.json_path == "-" ? std::cerr : std::cout;
-            fmt::print(out, "sandbox: {}\n", target.info.describe());
-            print_last_refresh(out, target, settings, doc);
-            print_changes(out, changes, store, doc);
-            print_snapshots(out, store, doc);
-            if (!context.json_path.empty()) output::write_json_file(doc, context.json_path);
-            return ExitCode::ok;
-        };
-    });
+    add_sandbox_options(*command, options->settings);
+    add_json_option(*command, options->json_path);
+    on_chosen(*command, context, options, run_status);
 }
 
 }  // namespace sandboxctl::cli

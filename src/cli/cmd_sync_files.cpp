@@ -1,8 +1,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/report_output.hpp"
 #include "core/log.hpp"
-#include "output/json_file.hpp"
 #include "sync/sync_files.hpp"
 
 namespace sandboxctl::cli {
@@ -18,9 +18,61 @@ void show(const sync::SyncReport& report, std::ostream& out) {
     for (const auto& [path, reason] : report.refused) log::error("refused \"{}\": {}", path, reason);
 }
 
+// One document for all the configured pairs, in the config's order, each
+// naming its trees.
+nlohmann::json pairs_json(const config::Settings& settings, const std::vector<sync::SyncReport>& reports) {
+    nlohmann::json pairs = nlohmann::json::array();
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        auto pair = sync::to_json(reports[i]);
+        pair["from"] = settings.file_pairs[i].from;
+        pair["to"] = settings.file_pairs[i].to;
+        pairs.push_back(std::move(pair));
+    }
+    return {{"pairs", pairs}};
+}
+
+struct SyncFilesOptions {
+    config::Overrides settings;
+    std::string json_path;
+    std::string from, to, owner;
+    bool remove_extra = false, checksum = false, dry_run = false;
+};
+
+ExitCode sync_configured(const config::Settings& settings, const SyncFilesOptions& options,
+                         const ReportOutput& output) {
+    auto reports = sync::sync_configured_pairs(settings, options.dry_run, "sync-files without --from/--to");
+    bool refused = false;
+    for (const auto& report : reports) {
+        show(report, output.text());
+        refused = refused || !report.refused.empty();
+    }
+    output.write_json(pairs_json(settings, reports));
+    return refused ? ExitCode::failed : ExitCode::ok;
+}
+
+ExitCode run_sync_files(const Context& context, SyncFilesOptions& options) {
+    ReportOutput output(options.json_path);
+    if (options.from.empty() != options.to.empty())
+        throw usage_error("give both --from and --to, or neither (to use the config)");
+    auto settings = resolve_settings(context, options.settings);
+    if (options.from.empty()) return sync_configured(settings, options, output);
+    sync::SyncOptions sync_options;
+    sync_options.remove_extra = options.remove_extra;
+    sync_options.checksum = options.checksum;
+    sync_options.dry_run = options.dry_run;
+    sync_options.from = sync::parse_location(options.from, "--from");
+    sync_options.to = sync::parse_location(options.to, "--to");
+    if (!options.owner.empty()) sync_options.chown = sync::parse_owner(options.owner);
+    auto report = sync::sync_files(sync_options);
+    show(report, output.text());
+    output.write_json(sync::to_json(report));
+    return report.refused.empty() ? ExitCode::ok : ExitCode::failed;
+}
+
 }  // namespace
 
-void add_sync_files_command(CLI::App& app, Context& context) {
+void register_sync_files(CLI::App& app, Context& context) {
+    auto options = std::make_shared<SyncFilesOptions>();
     auto* command =
         app.add_subcommand("sync-files", "Make a destination file tree equal to a source tree, incrementally");
     command->footer(R"(
@@ -34,42 +86,14 @@ renamed into place. Entries that would escape the destination (absolute paths, "
 pointing outside, devices) are refused and reported. A source and destination that are one
 tree or contain one another are refused (exit 2) before anything changes. --dry-run lists
 both sides and reports what the run would transfer, create and delete.)");
-    command->add_option("--from", context.sync_from, "Source LOCATION (default: every [[files.pair]] of the config)");
-    command->add_option("--to", context.sync_to, "Destination LOCATION");
-    command->add_flag("--delete", context.sync_delete, "Remove destination entries missing from the source");
-    command->add_flag("--checksum", context.sync_checksum, "Compare content hashes instead of size and mtime");
-    command->add_flag("--dry-run", context.dry_run, "Report what would change; change nothing");
-    command->add_option("--chown", context.sync_owner, "Give transferred entries this numeric UID:GID");
-    add_json_option(*command, context);
-    command->callback([&context] {
-        context.action = [&context] {
-            const auto& from = context.sync_from;
-            const auto& to = context.sync_to;
-            if (from.empty() != to.empty())
-                throw usage_error("give both --from and --to, or neither (to use the config)");
-            auto settings = config::resolve(context.overrides);
-            if (from.empty()) {
-                bool refused = false;
-                for (const auto& report :
-                     sync::sync_configured_pairs(settings, context.dry_run, "sync-files without --from/--to")) {
-                    show(report, std::cout);
-                    refused = refused || !report.refused.empty();
-                }
-                return refused ? ExitCode::failed : ExitCode::ok;
-            }
-            sync::SyncOptions options;
-            options.remove_extra = context.sync_delete;
-            options.checksum = context.sync_checksum;
-            options.dry_run = context.dry_run;
-            options.from = sync::parse_location(from, "--from");
-            options.to = sync::parse_location(to, "--to");
-            if (!context.sync_owner.empty()) options.chown = sync::parse_owner(context.sync_owner);
-            auto report = sync::sync_files(options);
-            show(report, context.json_path == "-" ? std::cerr : std::cout);
-            if (!context.json_path.empty()) output::write_json_file(sync::to_json(report), context.json_path);
-            return report.refused.empty() ? ExitCode::ok : ExitCode::failed;
-        };
-    });
+    command->add_option("--from", options->from, "Source LOCATION (default: every [[files.pair]] of the config)");
+    command->add_option("--to", options->to, "Destination LOCATION");
+    command->add_flag("--delete", options->remove_extra, "Remove destination entries missing from the source");
+    command->add_flag("--checksum", options->checksum, "Compare content hashes instead of size and mtime");
+    command->add_flag("--dry-run", options->dry_run, "Report what would change; change nothing");
+    command->add_option("--chown", options->owner, "Give transferred entries this numeric UID:GID");
+    add_json_option(*command, options->json_path);
+    on_chosen(*command, context, options, run_sync_files);
 }
 
 }  // namespace sandboxctl::cli

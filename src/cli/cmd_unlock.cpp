@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 #include "pg/connection.hpp"
 #include "safety/exclusive_access.hpp"
+#include "safety/run_lock.hpp"
 
 namespace sandboxctl::cli {
 namespace {
@@ -36,37 +37,43 @@ void print_outcome(const safety::UnlockOutcome& outcome, bool limit_given) {
     }
 }
 
+struct UnlockOptions {
+    config::Overrides settings;
+    std::optional<int> connection_limit;
+    std::string maintenance_db = safety::default_maintenance_db;
+};
+
+ExitCode run_unlock(const Context& context, UnlockOptions& options) {
+    if (options.connection_limit && *options.connection_limit < -1) {
+        throw usage_error(fmt::format("--connection-limit {} is not a connection limit", *options.connection_limit),
+                          "Give -1 (no limit), 0 (no connections) or a positive number.");
+    }
+    auto settings = resolve_settings(context, options.settings);
+    auto target =
+        pg::ConnInfo::parse(config::require(settings.target, "target", "--target", "SANDBOXCTL_TARGET"), "target");
+    auto conn = connect_for_unlock(target, options.maintenance_db);
+    std::string database = target.get("dbname").value_or(conn.user());
+    auto outcome = safety::unlock(conn, database, settings.state_dir, options.connection_limit);
+    print_outcome(outcome, options.connection_limit.has_value());
+    return ExitCode::ok;
+}
+
 }  // namespace
 
-void add_unlock_command(CLI::App& app, Context& context) {
+void register_unlock(CLI::App& app, Context& context) {
+    auto options = std::make_shared<UnlockOptions>();
     auto* command = app.add_subcommand("unlock", "Restore the sandbox's connection limit after a crashed run");
     command->footer(R"(
 refresh blocks new sandbox connections (CONNECTION LIMIT 0) and restores the previous limit on
 every exit it survives. After a SIGKILL or a lost connection, unlock restores the limit recorded
 in the state directory (or --connection-limit N). If the owner cannot connect to the sandbox
 database itself, unlock connects to --maintenance-db on the same server.)");
-    add_target_options(*command, context);
-    command->add_option("--connection-limit", context.connection_limit,
+    add_target_options(*command, options->settings);
+    command->add_option("--connection-limit", options->connection_limit,
                         "Set this limit instead of the recorded one (-1: none)");
-    command->add_option("--maintenance-db", context.maintenance_db,
+    command->add_option("--maintenance-db", options->maintenance_db,
                         "Database to connect to when the sandbox refuses connections (default postgres)");
-    command->callback([&context] {
-        context.action = [&context] {
-            if (context.connection_limit && *context.connection_limit < -1) {
-                throw usage_error(
-                    fmt::format("--connection-limit {} is not a connection limit", *context.connection_limit),
-                    "Give -1 (no limit), 0 (no connections) or a positive number.");
-            }
-            auto settings = config::resolve(context.overrides);
-            auto target = pg::ConnInfo::parse(
-                config::require(settings.target, "target", "--target", "SANDBOXCTL_TARGET"), "target");
-            auto conn = connect_for_unlock(target, context.maintenance_db);
-            std::string database = target.get("dbname").value_or(conn.user());
-            auto outcome = safety::unlock(conn, database, settings.state_dir, context.connection_limit);
-            print_outcome(outcome, context.connection_limit.has_value());
-            return ExitCode::ok;
-        };
-    });
+    on_chosen(*command, context, options, run_unlock);
 }
 
 }  // namespace sandboxctl::cli

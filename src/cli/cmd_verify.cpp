@@ -1,30 +1,40 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "output/json_file.hpp"
+#include "cli/report_output.hpp"
 #include "verify/verify.hpp"
 
 namespace sandboxctl::cli {
+namespace {
 
-void add_verify_command(CLI::App& app, Context& context) {
+struct VerifyOptions {
+    config::Overrides settings;
+    std::string json_path;
+};
+
+ExitCode run_verify(const Context& context, VerifyOptions& options) {
+    ReportOutput output(options.json_path);
+    auto result = verify::run_verify(resolve_settings(context, options.settings));
+    verify::print_text(result, output.text());
+    output.write_json(verify::to_json(result));
+    return result.differences.empty() ? ExitCode::ok : ExitCode::differences;
+}
+
+}  // namespace
+
+void register_verify(CLI::App& app, Context& context) {
+    auto options = std::make_shared<VerifyOptions>();
     auto* command = app.add_subcommand(
         "verify", "Compare source (at one snapshot) and sandbox: row counts, content hashes, sequences");
     command->footer(R"(
 Exits 4 when any difference is found, 0 when none. Tables whose data is excluded are listed
 as not compared. Hashes are order-independent sums of each row's md5, computed by the servers.)");
-    add_source_options(*command, context);
-    add_target_options(*command, context);
-    add_selection_options(*command, context);
-    add_target_role_option(*command, context);
-    add_json_option(*command, context);
-    command->callback([&context] {
-        context.action = [&context] {
-            auto result = verify::run_verify(config::resolve(context.overrides));
-            verify::print_text(result, std::cout);
-            if (!context.json_path.empty()) output::write_json_file(verify::to_json(result), context.json_path);
-            return result.differences.empty() ? ExitCode::ok : ExitCode::differences;
-        };
-    });
+    add_source_options(*command, options->settings);
+    add_target_options(*command, options->settings);
+    add_selection_options(*command, options->settings);
+    add_target_role_option(*command, options->settings);
+    add_json_option(*command, options->json_path);
+    on_chosen(*command, context, options, run_verify);
 }
 
 }  // namespace sandboxctl::cli

@@ -1,58 +1,70 @@
 #pragma once
-// One file per command; each registers its subcommand and options on the app
-// and runs through the shared context. Errors are thrown, and printed in one
-// place (cli/app.cpp).
+// One file per command; each registers its subcommand with its own options
+// struct (register_<command>) and, when chosen, sets the action run after the
+// global options are applied. Errors are thrown, and printed in one place
+// (cli/app.cpp).
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "config/settings.hpp"
 #include "core/error.hpp"
-#include "safety/run_lock.hpp"
 
 namespace sandboxctl::cli {
 
+// The options of the whole program, given before the subcommand.
+struct GlobalOptions {
+    std::optional<std::string> config_file;  // -c; $SANDBOXCTL_CONFIG is read by config::resolve
+    bool verbose = false;
+    bool quiet = false;
+};
+
 struct Context {
-    config::Overrides overrides;
-    std::string json_path;
-    // snapshots and reset
-    std::string snapshot_name;
-    std::optional<std::string> reset_name;
-    bool replace = false;
-    bool full = false;
-    // sync-files
-    std::string sync_from, sync_to, sync_owner;
-    bool sync_delete = false, sync_checksum = false, dry_run = false;
-    // unlock
-    std::optional<int> connection_limit;
-    std::string maintenance_db = safety::default_maintenance_db;
+    GlobalOptions global;
     // Set by the chosen subcommand during parsing, run after the global
     // options (log level) are applied. Returns the exit code.
     std::function<ExitCode()> action;
 };
 
-void add_source_options(CLI::App& command, Context& context);
-void add_target_options(CLI::App& command, Context& context);
-// --target-role, for commands that act on the sandbox as its owner role.
-void add_target_role_option(CLI::App& command, Context& context);
-void add_selection_options(CLI::App& command, Context& context);
-void add_json_option(CLI::App& command, Context& context);
-// --lock-timeout and --statement-timeout: commands that change the sandbox.
-void add_timeout_options(CLI::App& command, Context& context);
+// The settings a command runs with: its command-line overrides over the
+// environment, the config file and the defaults (see config/settings.hpp).
+config::Settings resolve_settings(const Context& context, const config::Overrides& overrides);
 
-void add_refresh_command(CLI::App& app, Context& context);
-void add_plan_command(CLI::App& app, Context& context);
-void add_doctor_command(CLI::App& app, Context& context);
-void add_verify_command(CLI::App& app, Context& context);
-void add_unlock_command(CLI::App& app, Context& context);
-void add_snapshot_command(CLI::App& app, Context& context);
-void add_reset_command(CLI::App& app, Context& context);
-void add_status_command(CLI::App& app, Context& context);
-void add_sync_files_command(CLI::App& app, Context& context);
-void add_snapshot_dir_option(CLI::App& command, Context& context);
+// A command's options live as long as the app, which writes into them while
+// parsing: the command's callback owns them.
+// `run` is called as run(context, options) and returns the exit code.
+template <typename Options, typename Run>
+void on_chosen(CLI::App& command, Context& context, std::shared_ptr<Options> options, Run run) {
+    command.callback(
+        [&context, options, run] { context.action = [&context, options, run] { return run(context, *options); }; });
+}
+
+// Options shared by several commands; they write into the command's overrides.
+void add_source_options(CLI::App& command, config::Overrides& overrides);
+void add_target_options(CLI::App& command, config::Overrides& overrides);
+// --target-role, for commands that act on the sandbox as its owner role.
+void add_target_role_option(CLI::App& command, config::Overrides& overrides);
+void add_selection_options(CLI::App& command, config::Overrides& overrides);
+// --lock-timeout and --statement-timeout: commands that change the sandbox.
+void add_timeout_options(CLI::App& command, config::Overrides& overrides);
+void add_pg_bin_option(CLI::App& command, config::Overrides& overrides);
+void add_snapshot_dir_option(CLI::App& command, config::Overrides& overrides);
 // --target, --target-role and --snapshot-dir: commands that work on the sandbox's snapshots.
-void add_sandbox_options(CLI::App& command, Context& context);
+void add_sandbox_options(CLI::App& command, config::Overrides& overrides);
+// --json FILE, for the commands that write a report (see cli/report_output.hpp).
+void add_json_option(CLI::App& command, std::string& json_path);
+
+void register_refresh(CLI::App& app, Context& context);
+void register_plan(CLI::App& app, Context& context);
+void register_doctor(CLI::App& app, Context& context);
+void register_verify(CLI::App& app, Context& context);
+void register_unlock(CLI::App& app, Context& context);
+void register_snapshot(CLI::App& app, Context& context);
+void register_reset(CLI::App& app, Context& context);
+void register_status(CLI::App& app, Context& context);
+void register_sync_files(CLI::App& app, Context& context);
 
 // Runs the command line; returns the process exit code.
 int run(int argc, char** argv);

@@ -32,11 +32,39 @@ void reject_unknown(const toml::table& table, const Keys& allowed, const std::st
     }
 }
 
+std::string qualified(const std::string& section, std::string_view key) {
+    return section.empty() ? std::string(key) : section + "." + std::string(key);
+}
+
+std::string_view type_of(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a floating-point number";
+        case toml::node_type::boolean: return "a boolean";
+        case toml::node_type::table: return "a table";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::date: return "a date";
+        case toml::node_type::time: return "a time";
+        case toml::node_type::date_time: return "a date-time";
+        default: return "a value of no known type";
+    }
+}
+
+// A value of the wrong type is an error, never a silent default: a quoted
+// "true" must not turn into false.
+[[noreturn]] void wrong_type(const toml::node& node, const std::string& name, std::string_view expected,
+                             std::string hint) {
+    throw usage_error(fmt::format("{}: \"{}\" must be {}, not {}", where(node.source()), name, expected, type_of(node)),
+                      std::move(hint));
+}
+
 const toml::table* section(const toml::table& root, std::string_view name) {
     const toml::node* node = root.get(name);
     if (!node) return nullptr;
     if (!node->is_table()) {
-        throw usage_error(fmt::format("{}: \"{}\" must be a table ([{}])", where(node->source()), name, name));
+        wrong_type(*node, std::string(name), fmt::format("a table ([{}])", name),
+                   fmt::format("Put the {} settings under a line \"[{}]\".", name, name));
     }
     return node->as_table();
 }
@@ -45,9 +73,20 @@ std::optional<std::string> string_value(const toml::table& table, std::string_vi
     const toml::node* node = table.get(key);
     if (!node) return std::nullopt;
     if (!node->is_string()) {
-        throw usage_error(fmt::format("{}: \"{}.{}\" must be a string", where(node->source()), section, key));
+        wrong_type(*node, qualified(section, key), "a string",
+                   fmt::format("Put the value in double quotes: {} = \"...\".", key));
     }
     return node->value<std::string>();
+}
+
+std::optional<bool> bool_value(const toml::table& table, std::string_view key, const std::string& section) {
+    const toml::node* node = table.get(key);
+    if (!node) return std::nullopt;
+    if (!node->is_boolean()) {
+        wrong_type(*node, qualified(section, key), "a boolean",
+                   fmt::format("Write {} = true or {} = false, without quotes.", key, key));
+    }
+    return node->value<bool>();
 }
 
 std::vector<std::string> string_list(const toml::table& table, std::string_view key, const std::string& section) {
@@ -64,8 +103,8 @@ std::vector<std::string> string_list(const toml::table& table, std::string_view 
         }
     }
     if (!array) {
-        throw usage_error(
-            fmt::format("{}: \"{}.{}\" must be an array of strings", where(node->source()), section, key));
+        wrong_type(*node, qualified(section, key), "an array of strings",
+                   fmt::format("Write a list in brackets, even of one: {} = [\"...\"].", key));
     }
     return out;
 }
@@ -128,13 +167,14 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
         throw usage_error(fmt::format("{}: invalid TOML: {}", where(e.source()), e.description()));
     }
     reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir", "files"}, "");
+    // Relative to the file, not to wherever sandboxctl happens to run.
     auto relative = [&](const std::string& path) {
         std::filesystem::path p(path);
         return p.is_absolute() ? p : file.parent_path() / p;
     };
     read_endpoint(root, "source", settings.source, settings.source_role);
     read_endpoint(root, "target", settings.target, settings.target_role);
-    if (auto v = string_value(root, "state_dir", "")) settings.state_dir = *v;
+    if (auto v = string_value(root, "state_dir", "")) settings.state_dir = relative(*v);
     if (auto v = string_value(root, "snapshot_dir", "")) settings.snapshot_dir = relative(*v);
 
     if (const toml::table* refresh = section(root, "refresh")) {
@@ -150,28 +190,26 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
         if (auto v = string_value(*refresh, "statement_timeout", "refresh")) {
             settings.statement_timeout = timeout_at(*refresh, "statement_timeout", *v);
         }
-        if (auto v = string_value(*refresh, "pg_bin", "refresh")) settings.pg_bin = *v;
+        if (auto v = string_value(*refresh, "pg_bin", "refresh")) settings.pg_bin = relative(*v).string();
     }
     if (const toml::table* files = section(root, "files")) {
         reject_unknown(*files, {"pair", "delete", "checksum", "chown"}, "files");
-        settings.files_delete = files->get("delete") && files->get("delete")->value_or(false);
-        settings.files_checksum = files->get("checksum") && files->get("checksum")->value_or(false);
+        if (auto v = bool_value(*files, "delete", "files")) settings.files_delete = *v;
+        if (auto v = bool_value(*files, "checksum", "files")) settings.files_checksum = *v;
         if (auto v = string_value(*files, "chown", "files")) settings.files_chown = *v;
         if (const toml::node* pairs = files->get("pair")) {
             const toml::array* array = pairs->as_array();
-            if (!array)
-                throw usage_error(fmt::format("{}: \"files.pair\" must be an array of tables ([[files.pair]])",
-                                              where(pairs->source())));
+            const char* hint = "Write each pair as a [[files.pair]] table with from = \"...\" and to = \"...\".";
+            if (!array) wrong_type(*pairs, "files.pair", "an array of tables ([[files.pair]])", hint);
             for (const auto& item : *array) {
                 const toml::table* pair = item.as_table();
-                if (!pair)
-                    throw usage_error(fmt::format("{}: each [[files.pair]] must be a table", where(item.source())));
+                if (!pair) wrong_type(item, "files.pair", "an array of tables ([[files.pair]])", hint);
                 reject_unknown(*pair, {"from", "to"}, "files.pair");
                 auto from = string_value(*pair, "from", "files.pair");
                 auto to = string_value(*pair, "to", "files.pair");
                 if (!from || !to)
                     throw usage_error(fmt::format("{}: [[files.pair]] needs both from and to", where(item.source())));
-                settings.file_pairs.push_back({*from, *to});
+                settings.file_pairs.push_back({*from, *to, file.parent_path()});
             }
         }
     }
@@ -182,6 +220,16 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
     }
 }
 
+const std::vector<EnvironmentVariable>& environment_variables() {
+    static const std::vector<EnvironmentVariable> variables = {
+        {"SANDBOXCTL_CONFIG", "--config"},
+        {"SANDBOXCTL_SOURCE", "--source"},
+        {"SANDBOXCTL_TARGET", "--target"},
+        {"SANDBOXCTL_SNAPSHOT_DIR", "--snapshot-dir"},
+    };
+    return variables;
+}
+
 Settings resolve(const Overrides& cli) {
     Settings settings;
     settings.state_dir = default_state_dir();
@@ -189,6 +237,7 @@ Settings resolve(const Overrides& cli) {
 
     if (auto v = env("SANDBOXCTL_SOURCE")) settings.source = v;
     if (auto v = env("SANDBOXCTL_TARGET")) settings.target = v;
+    if (auto v = env("SANDBOXCTL_SNAPSHOT_DIR")) settings.snapshot_dir = *v;
 
     if (cli.source) settings.source = cli.source;
     if (cli.target) settings.target = cli.target;
@@ -202,7 +251,6 @@ Settings resolve(const Overrides& cli) {
         settings.statement_timeout = parse_server_timeout(*cli.statement_timeout, "--statement-timeout");
     }
     if (cli.pg_bin) settings.pg_bin = *cli.pg_bin;
-    if (auto v = env("SANDBOXCTL_SNAPSHOT_DIR")) settings.snapshot_dir = *v;
     if (cli.snapshot_dir) settings.snapshot_dir = *cli.snapshot_dir;
     settings.with_files = cli.with_files;
     settings.init = cli.init;

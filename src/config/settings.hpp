@@ -1,7 +1,15 @@
 #pragma once
-// Settings come from three layers, later ones winning: the TOML config file
-// (-c FILE or $SANDBOXCTL_CONFIG), environment variables, then the command line.
-// Unknown config keys are errors, never silently ignored.
+// Where a setting comes from, the first layer that gives it winning:
+//   1. the command line (Overrides);
+//   2. the environment (environment_variables() below; read here and nowhere
+//      else, so every command sees the same precedence);
+//   3. the TOML config file (-c FILE, else $SANDBOXCTL_CONFIG);
+//   4. the defaults (Settings' initialisers; state_dir from $XDG_STATE_HOME
+//      or $HOME, snapshot_dir under state_dir).
+// The lists (exclude, exclude_data, post_sql) add up instead: the file's,
+// then the command line's. Unknown config keys and values of the wrong type
+// are errors, never silently ignored; relative paths in the file are relative
+// to the file's directory.
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -13,8 +21,11 @@ namespace sandboxctl::config {
 
 // One [[files.pair]] of the config: a tree to keep in step with the database.
 struct FilePair {
-    std::string from;
+    std::string from;  // a LOCATION (see sync/location.hpp)
     std::string to;
+    // The config file's directory: a relative local path is relative to it,
+    // as every other path in the file is.
+    std::filesystem::path base_dir;
 };
 
 struct Settings {
@@ -56,6 +67,14 @@ struct Overrides {
     bool with_files = false;
     bool init = false;
 };
+
+// An environment variable that supplies a setting, and the command-line
+// option it stands in for (the help text names it there).
+struct EnvironmentVariable {
+    const char* name;
+    const char* option;
+};
+const std::vector<EnvironmentVariable>& environment_variables();
 
 // Reads the layers and returns the merged settings. Throws a usage error
 // naming file, line and column for malformed TOML, and the key for unknown ones.

@@ -537,6 +537,20 @@ void check_configured_pairs(const config::Settings& settings, std::string_view c
     configured_pairs(settings, false, command);
 }
 
+namespace {
+
+// A local tree named relative in the config file is relative to the file, as
+// every other path in it is; remote paths are the remote side's business.
+void relative_to(Location& location, const std::filesystem::path& base_dir) {
+    if (location.kind != Location::Kind::local || base_dir.empty()) return;
+    std::filesystem::path path(location.path);
+    if (path.is_absolute()) return;
+    location.path = (base_dir / path).string();
+    location.text = location.path;
+}
+
+}  // namespace
+
 std::vector<SyncOptions> configured_pairs(const config::Settings& settings, bool dry_run, std::string_view command) {
     if (settings.file_pairs.empty()) {
         throw usage_error(std::string(command) + ": no [[files.pair]] in the configuration",
@@ -549,6 +563,8 @@ std::vector<SyncOptions> configured_pairs(const config::Settings& settings, bool
             SyncOptions options;
             options.from = parse_location(pair.from, "files.pair.from");
             options.to = parse_location(pair.to, "files.pair.to");
+            relative_to(options.from, pair.base_dir);
+            relative_to(options.to, pair.base_dir);
             options.remove_extra = settings.files_delete;
             options.checksum = settings.files_checksum;
             options.dry_run = dry_run;

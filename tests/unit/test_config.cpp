@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "config/settings.hpp"
@@ -122,4 +123,103 @@ TEST(Config, DurationErrorsNameFileLineAndColumn) {
     auto error = error_of(path);
     EXPECT_TRUE(error.starts_with(path.string() + ":2:")) << error;
     EXPECT_NE(error.find("refresh.lock_timeout"), std::string::npos) << error;
+}
+
+// Issue 10: a quoted or numeric files.delete silently became false, and
+// state_dir was taken relative to the working directory while snapshot_dir
+// was relative to the file.
+TEST(Config, WrongTypesNameFileKeyAndTypeWithAHint) {
+    struct Case {
+        const char* text;
+        const char* message;  // after "FILE:LINE:COL: "
+        const char* hint;
+    };
+    for (const Case& c : {
+             Case{"[files]\ndelete = \"yes\"\n", "\"files.delete\" must be a boolean, not a string",
+                  "Write delete = true or delete = false, without quotes."},
+             Case{"[files]\ndelete = 1\n", "\"files.delete\" must be a boolean, not an integer",
+                  "Write delete = true or delete = false, without quotes."},
+             Case{"[files]\nchecksum = \"true\"\n", "\"files.checksum\" must be a boolean, not a string",
+                  "Write checksum = true or checksum = false, without quotes."},
+             Case{"state_dir = 5\n", "\"state_dir\" must be a string, not an integer",
+                  "Put the value in double quotes: state_dir = \"...\"."},
+             Case{"[target]\nconninfo = true\n", "\"target.conninfo\" must be a string, not a boolean",
+                  "Put the value in double quotes: conninfo = \"...\"."},
+             Case{"[refresh]\npost_sql = \"regen.sql\"\n",
+                  "\"refresh.post_sql\" must be an array of strings, not a string",
+                  "Write a list in brackets, even of one: post_sql = [\"...\"]."},
+             Case{"refresh = \"fast\"\n", "\"refresh\" must be a table ([refresh]), not a string",
+                  "Put the refresh settings under a line \"[refresh]\"."},
+             Case{"[files]\npair = 3\n", "\"files.pair\" must be an array of tables ([[files.pair]]), not an integer",
+                  "Write each pair as a [[files.pair]] table with from = \"...\" and to = \"...\"."},
+         }) {
+        sandboxctl::TempDir dir;
+        auto path = write(dir, c.text);
+        Settings s;
+        try {
+            load_file(path, s);
+            ADD_FAILURE() << "no error for " << c.text;
+        } catch (const sandboxctl::Error& e) {
+            EXPECT_EQ(e.code(), sandboxctl::ExitCode::usage);
+            std::string message = e.what();
+            EXPECT_TRUE(message.starts_with(path.string() + ":")) << message;
+            EXPECT_TRUE(message.ends_with(": " + std::string(c.message))) << message;
+            EXPECT_EQ(e.hint(), c.hint) << c.text;
+        }
+    }
+}
+
+TEST(Config, BooleansAreReadAsGiven) {
+    sandboxctl::TempDir dir;
+    Settings s;
+    s.files_delete = true;  // the file's false must win over what was there
+    load_file(write(dir, "[files]\ndelete = false\nchecksum = true\n"), s);
+    EXPECT_FALSE(s.files_delete);
+    EXPECT_TRUE(s.files_checksum);
+}
+
+TEST(Config, RelativePathsAreRelativeToTheFile) {
+    sandboxctl::TempDir dir;
+    std::filesystem::create_directories(dir / "etc");
+    auto path = dir / "etc" / "sandboxctl.toml";
+    std::ofstream(path) << "state_dir = \"state\"\nsnapshot_dir = \"../snapshots\"\n"
+                           "[refresh]\npg_bin = \"pg/bin\"\npost_sql = [\"regen.sql\"]\n"
+                           "[[files.pair]]\nfrom = \"documents\"\nto = \"/srv/documents\"\n";
+    Settings s;
+    load_file(path, s);
+    EXPECT_EQ(s.state_dir, dir / "etc" / "state");
+    EXPECT_EQ(s.snapshot_dir, dir / "etc" / "../snapshots");
+    EXPECT_EQ(s.pg_bin, (dir / "etc" / "pg/bin").string());
+    EXPECT_EQ(s.post_sql.at(0), dir / "etc" / "regen.sql");
+    ASSERT_EQ(s.file_pairs.size(), 1u);
+    EXPECT_EQ(s.file_pairs[0].base_dir, dir / "etc");  // sync resolves local relative trees against it
+
+    std::ofstream(path) << "state_dir = \"/var/lib/sandboxctl\"\n[refresh]\npg_bin = \"/usr/lib/postgresql/15/bin\"\n";
+    Settings absolute;
+    load_file(path, absolute);
+    EXPECT_EQ(absolute.state_dir, "/var/lib/sandboxctl");
+    EXPECT_EQ(absolute.pg_bin, "/usr/lib/postgresql/15/bin");
+}
+
+// One environment layer, below the command line and above the file.
+TEST(Config, CommandLineBeatsEnvironmentBeatsFile) {
+    sandboxctl::TempDir dir;
+    auto path = write(dir, "snapshot_dir = \"/from/file\"\n[source]\nconninfo = \"dbname=file\"\n"
+                           "[target]\nconninfo = \"dbname=file\"\n");
+    ::setenv("SANDBOXCTL_SOURCE", "dbname=env", 1);
+    ::setenv("SANDBOXCTL_TARGET", "dbname=env", 1);
+    ::setenv("SANDBOXCTL_SNAPSHOT_DIR", "/from/env", 1);
+    sandboxctl::config::Overrides cli;
+    cli.config_file = path.string();
+    cli.target = "dbname=cli";
+    auto s = sandboxctl::config::resolve(cli);
+    EXPECT_EQ(s.source, "dbname=env");
+    EXPECT_EQ(s.target, "dbname=cli");
+    EXPECT_EQ(s.snapshot_dir, "/from/env");
+    ::unsetenv("SANDBOXCTL_SOURCE");
+    ::unsetenv("SANDBOXCTL_TARGET");
+    ::unsetenv("SANDBOXCTL_SNAPSHOT_DIR");
+    auto file_only = sandboxctl::config::resolve(cli);
+    EXPECT_EQ(file_only.source, "dbname=file");
+    EXPECT_EQ(file_only.snapshot_dir, "/from/file");
 }
