@@ -63,7 +63,8 @@ void pwrite_all(int fd, const void* data, std::size_t size, long long offset, co
     const char* bytes = static_cast<const char*>(data);
     std::size_t written = 0;
     while (written < size) {
-        ssize_t n = ::pwrite(fd, bytes + written, size - written, static_cast<off_t>(offset + static_cast<long long>(written)));
+        ssize_t n =
+            ::pwrite(fd, bytes + written, size - written, static_cast<off_t>(offset + static_cast<long long>(written)));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw io_error("write", name, errno);
         if (n == 0) throw io_error("write", name, EIO);

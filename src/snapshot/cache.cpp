@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/number.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
@@ -145,7 +146,7 @@ Diff keyed_diff(const catalog::Relation& t, const std::string& g, bool restrict_
 // or for a table without one as multisets of rows (EXCEPT ALL).
 DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const std::string& g, bool restrict_to_log) {
     DeltaStats counts;
-    auto count = [&](const std::string& sql) { return std::stoll(conn.query_value(sql)); };
+    auto count = [&](const std::string& sql) { return conn.query_integer(sql); };
     if (!t.primary_key.empty()) {
         // One pass, hash joins: the logged keys (or every key) against the
         // table and the cache; ctid is NULL on the side a key is missing from.
@@ -308,7 +309,10 @@ private:
 long long affected(pg::Connection& conn, const std::string& sql) {
     auto result = conn.exec(sql);
     const char* tuples = PQcmdTuples(const_cast<PGresult*>(result.raw()));
-    return tuples && *tuples ? std::stoll(tuples) : 0;
+    if (!tuples || !*tuples) return 0;
+    auto count = to_integer(tuples);
+    if (!count) throw failure("unexpected row count \"" + std::string(tuples) + "\" from " + conn.label());
+    return *count;
 }
 
 // Runs steps under savepoints; a step that violates a foreign key or unique

@@ -74,8 +74,8 @@ public:
         long long written = copy_data(in, fd.get(), partial);
         check(::ftruncate(fd.get(), archive_entry_size(entry)), "truncate", partial);
         check(::fchmod(fd.get(), archive_entry_perm(entry) & 07777), "set the mode of", partial);
-        if (options_.chown) check(::fchown(fd.get(), options_.chown->first, options_.chown->second),
-                                  "change the owner of", partial);
+        if (options_.chown)
+            check(::fchown(fd.get(), options_.chown->first, options_.chown->second), "change the owner of", partial);
         timespec times[2] = {mtime_of(archive_entry_mtime(entry)), mtime_of(archive_entry_mtime(entry))};
         check(::futimens(fd.get(), times), "set the times of", partial);
         fd.close(partial.string());
@@ -93,8 +93,9 @@ public:
         if (::unlink(partial.c_str()) != 0 && errno != ENOENT) throw entry_error("remove", partial, errno);
         check(::symlink(link_target.c_str(), partial.c_str()), "create symlink", partial);
         PartialFile guard(partial);
-        if (options_.chown) check(::lchown(partial.c_str(), options_.chown->first, options_.chown->second),
-                                  "change the owner of", partial);
+        if (options_.chown)
+            check(::lchown(partial.c_str(), options_.chown->first, options_.chown->second), "change the owner of",
+                  partial);
         set_times(partial, archive_entry_mtime(entry), AT_SYMLINK_NOFOLLOW);
         check(::rename(partial.c_str(), target.c_str()), "rename", partial);
         guard.keep();
@@ -106,8 +107,9 @@ public:
         fs::path target = root_ / path;
         check(::chmod(target.c_str(), entry.mode), "set the mode of", target);
         set_times(target, entry.mtime, 0);
-        if (options_.chown) check(::chown(target.c_str(), options_.chown->first, options_.chown->second),
-                                  "change the owner of", target);
+        if (options_.chown)
+            check(::chown(target.c_str(), options_.chown->first, options_.chown->second), "change the owner of",
+                  target);
     }
 
     void finish() override {
