@@ -136,7 +136,8 @@ TEST(SyncListing, DamagedListingNamesThePeerAndTheEntry) {
 TEST(SnapshotManifest, CorruptOrMissingManifestNamesTheFile) {
     TempDir dir("sandboxctl-unit");
     auto manifest = dir / "manifest.json";
-    for (const char* corrupt : {"{\"format\": ", "[]", "{\"format\": \"sandboxctl-snapshot/1\", \"name\": 3}", "not json at all"}) {
+    for (const char* corrupt :
+         {"{\"format\": ", "[]", "{\"format\": \"sandboxctl-snapshot/1\", \"name\": 3}", "not json at all"}) {
         fs::remove(manifest);
         write_private_file(manifest, corrupt);
         try {
