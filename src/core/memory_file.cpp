@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 
 namespace sandboxctl {
 
@@ -18,16 +19,11 @@ MemoryFile::MemoryFile(const char* name, std::string_view content) : fd_(::memfd
         ::close(fd_);
         throw failure(std::string("could not restrict an in-memory file: ") + std::strerror(saved));
     }
-    std::size_t written = 0;
-    while (written < content.size()) {
-        ssize_t n = ::write(fd_, content.data() + written, content.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int saved = errno;
-            ::close(fd_);
-            throw failure(std::string("could not write an in-memory file: ") + std::strerror(saved));
-        }
-        written += static_cast<std::size_t>(n);
+    try {
+        write_all(fd_, content, std::string("in-memory file ") + name);
+    } catch (const Error&) {
+        ::close(fd_);
+        throw;
     }
 }
 

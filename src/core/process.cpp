@@ -12,6 +12,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 
@@ -23,24 +24,26 @@ namespace {
 class Pipe {
 public:
     Pipe() {
-        if (::pipe2(fds_, O_CLOEXEC) != 0) throw failure(std::string("could not create pipe: ") + std::strerror(errno));
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) throw failure(std::string("could not create pipe: ") + std::strerror(errno));
+        read_ = Fd(fds[0]);
+        write_ = Fd(fds[1]);
     }
-    ~Pipe() {
-        close_read();
-        close_write();
-    }
-    int read_end() const { return fds_[0]; }
-    int write_end() const { return fds_[1]; }
-    void close_read() { close_fd(fds_[0]); }
-    void close_write() { close_fd(fds_[1]); }
+    int read_end() const { return read_.get(); }
+    int write_end() const { return write_.get(); }
+    void close_write() { write_ = Fd(); }
 
 private:
-    static void close_fd(int& fd) {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
-    }
-    int fds_[2] = {-1, -1};
+    Fd read_, write_;
 };
+
+// A close-on-exec duplicate of `fd`, so a child started later does not
+// inherit it (and keep a pipe open).
+Fd duplicate(int fd) {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) throw failure(std::string("could not duplicate a pipe: ") + std::strerror(errno));
+    return Fd(copy);
+}
 
 // Owns a running child: if it is still running when destroyed (an exception
 // unwound past it), it is terminated and reaped so no orphan is left.
@@ -215,21 +218,14 @@ StreamingChild::StreamingChild(const ProcessSpec& spec, const std::string& stdin
     posix_spawn_file_actions_adddup2(&actions, err_.fd(), 2);
     pid_ = spawn(spec, actions);
     // Our end of the pipe: the read end for stdout, the write end for stdin.
-    pipe_ = ::dup(stream == Stream::write_stdin ? out.write_end() : out.read_end());
-    ::fcntl(pipe_, F_SETFD, FD_CLOEXEC);
-    if (stream == Stream::duplex) {
-        input_ = ::dup(in.write_end());
-        ::fcntl(input_, F_SETFD, FD_CLOEXEC);
-    }
+    pipe_ = duplicate(stream == Stream::write_stdin ? out.write_end() : out.read_end());
+    if (stream == Stream::duplex) input_ = duplicate(in.write_end());
 }
 
-void StreamingChild::close_stdin() {
-    if (input_ >= 0) ::close(input_);
-    input_ = -1;
-}
+void StreamingChild::close_stdin() { input_ = Fd(); }
 
 StreamingChild::~StreamingChild() {
-    if (pipe_ >= 0) ::close(pipe_);
+    pipe_ = Fd();
     close_stdin();
     if (pid_ > 0) {
         ::kill(pid_, SIGTERM);
@@ -239,14 +235,23 @@ StreamingChild::~StreamingChild() {
 
 void StreamingChild::finish() {
     close_stdin();
-    ::close(pipe_);
-    pipe_ = -1;
+    pipe_ = Fd();
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
     pid_ = -1;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
     std::string err = err_.contents();
     throw failure(name_ + " failed" + (err.empty() ? "" : ": " + last_lines(err, 8)));
+}
+
+bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
+pid_t parse_pid(std::string_view digits) {
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+        return 0;
+    pid_t pid = 0;
+    for (char c : digits) pid = pid * 10 + (c - '0');
+    return pid;
 }
 
 int run_shell(const std::string& command, bool interruptible) {

@@ -2,10 +2,14 @@
 // Child processes are started from an argv vector, never a shell string, so no
 // argument is ever re-parsed. Secrets reach children through the environment
 // or an in-memory file, never through argv (visible in /proc/*/cmdline).
+#include <sys/types.h>
+
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "core/fd.hpp"
 #include "core/memory_file.hpp"
 
 namespace sandboxctl {
@@ -53,20 +57,27 @@ public:
     StreamingChild(const StreamingChild&) = delete;
     StreamingChild& operator=(const StreamingChild&) = delete;
 
-    int stdout_fd() const { return pipe_; }
-    int stdin_fd() const { return stream_ == Stream::duplex ? input_ : pipe_; }
+    int stdout_fd() const { return pipe_.get(); }
+    int stdin_fd() const { return stream_ == Stream::duplex ? input_.get() : pipe_.get(); }
     void close_stdin();
     // Waits for the child; a non-zero exit becomes a failure naming it.
     void finish();
 
 private:
     int pid_ = -1;
-    int pipe_ = -1;
-    int input_ = -1;  // duplex only
+    Fd pipe_;
+    Fd input_;  // duplex only
     Stream stream_;
     MemoryFile err_;
     std::string name_;
 };
+
+// Whether process `pid` still runs: kill(pid, 0) succeeds, or fails with
+// EPERM (it exists but belongs to another user). The one rule for every
+// sweeper of a dead run's leftovers.
+bool process_alive(pid_t pid);
+// The pid spelled by `digits` (at most 9 decimal digits), or 0.
+pid_t parse_pid(std::string_view digits);
 
 // Runs a shell command line (for user hooks), output passed through.
 int run_shell(const std::string& command, bool interruptible = true);

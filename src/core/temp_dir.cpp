@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/process.hpp"
 
 namespace sandboxctl {
 namespace {
@@ -26,9 +28,7 @@ pid_t owner_pid(const std::string& name) {
     if (last == std::string::npos || last == 0) return 0;
     auto first = name.rfind('.', last - 1);
     if (first == std::string::npos) return 0;
-    std::string digits = name.substr(first + 1, last - first - 1);
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) return 0;
-    return static_cast<pid_t>(std::stol(digits));
+    return parse_pid(std::string_view(name).substr(first + 1, last - first - 1));
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ void remove_temp_dirs_of_dead_runs() {
         if (pid <= 0 || ::lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
             continue;
         }
-        if (::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        if (process_alive(pid)) continue;
         std::error_code ignored;
         std::filesystem::remove_all(entry.path(), ignored);
     }
@@ -68,20 +68,9 @@ TempDir::~TempDir() {
 }
 
 void write_private_file(const std::filesystem::path& path, const std::string& content) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) throw failure("could not create file \"" + path.string() + "\": " + std::strerror(errno));
-    std::size_t written = 0;
-    while (written < content.size()) {
-        ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int saved = errno;
-            ::close(fd);
-            throw failure("could not write file \"" + path.string() + "\": " + std::strerror(saved));
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::close(fd) != 0) throw failure("could not write file \"" + path.string() + "\": " + std::strerror(errno));
+    Fd fd = open_fd(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    write_all(fd.get(), content, path.string());
+    fd.close(path.string());
 }
 
 }  // namespace sandboxctl

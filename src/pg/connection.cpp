@@ -8,6 +8,7 @@
 
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
+#include "core/number.hpp"
 #include "core/secrets.hpp"
 
 namespace sandboxctl::pg {
@@ -63,7 +64,17 @@ std::optional<std::string> Result::get_optional(int row, int column) const {
     return get(row, column);
 }
 
-long long Result::get_int(int row, int column) const { return std::stoll(get(row, column)); }
+long long Result::get_int(int row, int column) const {
+    auto text = get(row, column);
+    auto value = to_integer(text);
+    if (!value) {
+        const char* name = PQfname(result_.get(), column);
+        throw failure(fmt::format("unexpected value \"{}\" in column \"{}\" of a query result: expected an integer",
+                                  text, name ? name : "?"),
+                      "The server answered something sandboxctl does not understand; check its version.");
+    }
+    return *value;
+}
 
 int Result::column_index(const char* name) const { return PQfnumber(result_.get(), name); }
 
@@ -176,6 +187,17 @@ std::string Connection::query_value(std::string_view sql, const Params& params) 
         throw failure(fmt::format("query on {} returned no rows: {}", label_, sql));
     }
     return result.get(0, 0);
+}
+
+long long Connection::query_integer(std::string_view sql, const Params& params) {
+    auto text = query_value(sql, params);
+    auto value = to_integer(text);
+    if (!value) {
+        throw failure(fmt::format("query on {} returned \"{}\" where an integer was expected: {}", label_, text,
+                                  first_statement_line(sql)),
+                      "The server answered something sandboxctl does not understand; check its version.");
+    }
+    return *value;
 }
 
 std::string Connection::quote_identifier(std::string_view name) const {

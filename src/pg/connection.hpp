@@ -73,6 +73,9 @@ public:
     Result exec(std::string_view sql, const Params& params);
     // First column of the first row, or throws if there is no row.
     std::string query_value(std::string_view sql, const Params& params = {});
+    // The same, read as an integer; anything else is a failure naming this
+    // side and the query.
+    long long query_integer(std::string_view sql, const Params& params = {});
 
     std::string quote_identifier(std::string_view name) const;
     std::string quote_literal(std::string_view value) const;

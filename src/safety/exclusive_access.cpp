@@ -20,8 +20,8 @@ std::filesystem::path record_path(pg::Connection& conn, const std::string& datab
 }
 
 int current_limit(pg::Connection& conn, const std::string& database) {
-    return std::stoi(
-        conn.query_value("SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = $1", {database}));
+    return static_cast<int>(
+        conn.query_integer("SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = $1", {database}));
 }
 
 void set_limit(pg::Connection& conn, const std::string& database, int limit) {

@@ -170,7 +170,7 @@ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1),
 // which has max_locks_per_transaction slots per possible backend; the server
 // can often go beyond that into spare shared memory, hence WARN before FAIL.
 Check check_lock_budget(pg::Connection& source, pg::Connection& target, const std::string& source_role) {
-    long long dropped = std::stoll(target.query_value(R"(
+    long long dropped = target.query_integer(R"(
 WITH user_ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema'))
 SELECT (SELECT count(*) FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM user_ns))
      + (SELECT count(*) FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM user_ns))
@@ -178,16 +178,16 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT o
      + (SELECT count(*) FROM pg_catalog.pg_constraint WHERE connamespace IN (SELECT oid FROM user_ns))
      + (SELECT count(*) FROM pg_catalog.pg_attrdef) + (SELECT count(*) FROM pg_catalog.pg_trigger)
      + (SELECT count(*) FROM pg_catalog.pg_rewrite WHERE ev_class >= 16384)
-     + (SELECT count(*) FROM pg_catalog.pg_policy))"));
-    long long created = std::stoll(source.query_value("SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = "
-                                                      "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)",
-                                                      {source_role}));
+     + (SELECT count(*) FROM pg_catalog.pg_policy))");
+    long long created = source.query_integer("SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = "
+                                             "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)",
+                                             {source_role});
     long long needed = dropped + 2 * created;
-    long long budget = std::stoll(target.query_value(R"(
+    long long budget = target.query_integer(R"(
 SELECT current_setting('max_locks_per_transaction')::bigint *
        (current_setting('max_connections')::bigint + current_setting('autovacuum_max_workers')::bigint + 1
         + current_setting('max_worker_processes')::bigint + current_setting('max_wal_senders')::bigint
-        + current_setting('max_prepared_transactions')::bigint))"));
+        + current_setting('max_prepared_transactions')::bigint))");
     return judge_lock_budget(needed, budget);
 }
 

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "snapshot/cache_sql.hpp"
+#include "core/number.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
@@ -25,7 +26,7 @@ enum class Restore {
 // or for a table without one as multisets of rows (EXCEPT ALL).
 DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const std::string& g, bool restrict_to_log) {
     DeltaStats counts;
-    auto count = [&](const std::string& sql) { return std::stoll(conn.query_value(sql)); };
+    auto count = [&](const std::string& sql) { return conn.query_integer(sql); };
     if (!t.primary_key.empty()) {
         auto r = conn.exec(keyed_reload_counts(t, g, restrict_to_log));
         counts.deleted = r.get_int(0, 0);
@@ -154,7 +155,10 @@ private:
 long long affected(pg::Connection& conn, const std::string& sql) {
     auto result = conn.exec(sql);
     const char* tuples = PQcmdTuples(const_cast<PGresult*>(result.raw()));
-    return tuples && *tuples ? std::stoll(tuples) : 0;
+    if (!tuples || !*tuples) return 0;
+    auto count = to_integer(tuples);
+    if (!count) throw failure("unexpected row count \"" + std::string(tuples) + "\" from " + conn.label());
+    return *count;
 }
 
 // Runs steps under savepoints; a step that violates a foreign key or unique

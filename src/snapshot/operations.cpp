@@ -151,12 +151,12 @@ int set_sequences(pg::Connection& conn, const std::vector<SequenceEntry>& sequen
         values += (values.empty() ? "" : ",") + s.last_value;
         called += (called.empty() ? "" : ",") + std::string(s.is_called ? "true" : "false");
     }
-    return std::stoi(conn.query_value(fmt::format(R"(
+    return static_cast<int>(conn.query_integer(fmt::format(R"(
 SELECT count(pg_catalog.setval(seq, v, c)) FROM (
   SELECT seq::pg_catalog.regclass AS seq, v, c
   FROM unnest(ARRAY[{}]::text[], ARRAY[{}]::bigint[], ARRAY[{}]::bool[]) AS s(seq, v, c)) s
 WHERE NOT c OR pg_catalog.pg_sequence_last_value(seq) IS DISTINCT FROM v)",
-                                                  names, values, called)));
+                                                           names, values, called)));
 }
 
 // Tracking triggers are part of the dumped schema (they sit on the tables);

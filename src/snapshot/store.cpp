@@ -13,18 +13,19 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/process.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
 
 constexpr std::array<std::string_view, 3> leftover_kinds = {".staging-", ".trash-", ".replaced-"};
 
-void sync_directory(const std::filesystem::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
+// For a sweep or a rollback, which must not fail on a flush.
+void sync_directory_best_effort(const std::filesystem::path& dir) {
+    try {
+        fsync_directory(dir);
+    } catch (const Error&) {}
 }
 
 std::string pid_suffix() { return "-" + std::to_string(::getpid()); }
@@ -33,13 +34,8 @@ std::string pid_suffix() { return "-" + std::to_string(::getpid()); }
 pid_t owner_pid(const std::string& entry) {
     auto dash = entry.rfind('-');
     if (dash == std::string::npos) return 0;
-    std::string digits = entry.substr(dash + 1);
-    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
-    return static_cast<pid_t>(std::stol(digits));
+    return parse_pid(std::string_view(entry).substr(dash + 1));
 }
-
-// EPERM means the process exists but belongs to someone else: alive.
-bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
 void rename_or_throw(const std::filesystem::path& from, const std::filesystem::path& to) {
     if (::rename(from.c_str(), to.c_str()) != 0) {
@@ -69,7 +65,7 @@ void sweep_dead_runs(const std::filesystem::path& root) {
             auto snapshot = root / name.substr(kind->size(), name.rfind('-') - kind->size());
             if (!std::filesystem::exists(snapshot, ignored)) {
                 std::filesystem::rename(entry.path(), snapshot, ignored);
-                sync_directory(root);
+                sync_directory_best_effort(root);
                 continue;
             }
         }
@@ -130,7 +126,7 @@ void Store::remove(const std::string& name) const {
     // Rename first: a half-removed snapshot must not look complete.
     auto trash = root_ / (".trash-" + name + pid_suffix());
     rename_or_throw(path, trash);
-    sync_directory(root_);
+    fsync_directory(root_);
     std::filesystem::remove_all(trash);
 }
 
@@ -154,8 +150,8 @@ Staging::~Staging() {
 
 void Staging::publish(bool replace) {
     auto target = store_.root() / name_;
-    sync_directory(path_ / "data");
-    sync_directory(path_);
+    fsync_directory(path_ / "data");
+    fsync_directory(path_);
     bool replacing = std::filesystem::exists(target);
     if (replacing && !replace) {
         throw usage_error("snapshot \"" + name_ + "\" already exists",
@@ -180,7 +176,7 @@ void Staging::publish(bool replace) {
         }
     }
     published_ = true;
-    sync_directory(store_.root());
+    fsync_directory(store_.root());
 }
 
 void Staging::finish() {
@@ -204,7 +200,7 @@ void Staging::undo_publish() noexcept {
         if (ignored) return;
         if (!previous_.empty()) std::filesystem::rename(previous_, target, ignored);
     }
-    sync_directory(store_.root());
+    sync_directory_best_effort(store_.root());
     std::filesystem::remove_all(path_, ignored);
 }
 

@@ -1,5 +1,6 @@
 #include "snapshot/zstd_file.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -14,8 +15,7 @@
 namespace sandboxctl::snapshot {
 
 ZstdWriter::ZstdWriter(const std::filesystem::path& path, int level)
-    : path_(path), file_(std::fopen(path.c_str(), "wb"), std::fclose), stream_(ZSTD_createCCtx(), ZSTD_freeCCtx) {
-    if (!file_) throw failure("could not create \"" + path.string() + "\": " + std::strerror(errno));
+    : path_(path), file_(open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, 0666)), stream_(ZSTD_createCCtx(), ZSTD_freeCCtx) {
     ZSTD_CCtx_setParameter(stream_.get(), ZSTD_c_compressionLevel, level);
     // A content checksum in every frame: a damaged file fails to decompress
     // instead of loading different rows (older files without it still read).
@@ -27,9 +27,7 @@ ZstdWriter::~ZstdWriter() = default;
 
 void ZstdWriter::emit(const void* data, std::size_t size) {
     if (size == 0) return;
-    if (std::fwrite(data, 1, size, file_.get()) != size) {
-        throw failure("could not write \"" + path_.string() + "\": " + std::strerror(errno));
-    }
+    write_all(file_.get(), std::string_view(static_cast<const char*>(data), size), path_.string());
     sha_.update(data, size);
     compressed_bytes_ += static_cast<long long>(size);
 }
@@ -54,11 +52,8 @@ std::string ZstdWriter::finish() {
             throw failure(std::string("zstd compression failed: ") + ZSTD_getErrorName(remaining));
         emit(out_buffer_.data(), output.pos);
     } while (remaining != 0);
-    std::FILE* file = file_.release();
-    bool written = std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-    if (std::fclose(file) != 0 || !written) {
-        throw failure("could not write \"" + path_.string() + "\": " + std::strerror(errno));
-    }
+    fsync_fd(file_.get(), path_.string());
+    file_.close(path_.string());
     return sha_.hex();
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/checksum.hpp"
+#include "core/fd.hpp"
 
 namespace sandboxctl::snapshot {
 
@@ -31,7 +32,7 @@ private:
     void emit(const void* data, std::size_t size);
 
     std::filesystem::path path_;
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
+    Fd file_;
     std::unique_ptr<ZSTD_CCtx, std::size_t (*)(ZSTD_CCtx*)> stream_;
     std::string out_buffer_;
     long long compressed_bytes_ = 0;

@@ -80,10 +80,24 @@ std::string shell_quote(std::string_view text) {
 
 std::vector<std::string> Location::command(const std::string& script) const {
     if (kind == Kind::local) return {"/bin/sh", "-c", script};
+    if (shell.empty()) throw failure("internal error: location \"" + text + "\" used before it was resolved");
     auto argv = shell;
     // ssh joins its arguments into one command line for the remote shell.
     argv.push_back(kind == Kind::ssh ? "sh -c " + shell_quote(script) : script);
     return argv;
+}
+
+void resolve_location(Location& location) {
+    if (location.kind != Location::Kind::ssh) return;
+    // SANDBOXCTL_SSH_COMMAND replaces "ssh" (e.g. "ssh -F /etc/sandboxctl/ssh_config").
+    const char* ssh = std::getenv("SANDBOXCTL_SSH_COMMAND");
+    location.shell = split_words(ssh && *ssh ? ssh : "ssh");
+    location.shell.insert(location.shell.end(), {"-o", "BatchMode=yes"});
+    auto ciphers = cipher_preference(location.shell);
+    location.shell.insert(location.shell.end(), ciphers.begin(), ciphers.end());
+    if (!location.port.empty()) location.shell.insert(location.shell.end(), {"-p", location.port});
+    location.shell.push_back("--");
+    location.shell.push_back(location.host);
 }
 
 Location parse_location(std::string_view text, std::string_view option) {
@@ -96,24 +110,20 @@ Location parse_location(std::string_view text, std::string_view option) {
         std::string host(rest.substr(0, slash));
         location.path = std::string(rest.substr(slash));
         location.kind = Location::Kind::ssh;
-        // SANDBOXCTL_SSH_COMMAND replaces "ssh" (e.g. "ssh -F /etc/sandboxctl/ssh_config").
-        const char* ssh = std::getenv("SANDBOXCTL_SSH_COMMAND");
-        location.shell = split_words(ssh && *ssh ? ssh : "ssh");
-        location.shell.insert(location.shell.end(), {"-o", "BatchMode=yes"});
-        auto ciphers = cipher_preference(location.shell);
-        location.shell.insert(location.shell.end(), ciphers.begin(), ciphers.end());
         auto colon = host.rfind(':');
-        std::string port = "22";
         if (colon != std::string::npos && host.find(']') == std::string::npos) {
-            port = host.substr(colon + 1);
-            location.shell.insert(location.shell.end(), {"-p", port});
+            location.port = host.substr(colon + 1);
             host = host.substr(0, colon);
+            if (location.port.empty() || location.port.find_first_not_of("0123456789") != std::string::npos) {
+                throw bad(text, option, "invalid port \"" + location.port + "\"");
+            }
         }
         if (host.empty() || host.starts_with("-")) throw bad(text, option, "invalid host");
         auto at = host.find('@');
-        location.side = "ssh:" + lowercase(at == std::string::npos ? host : host.substr(at + 1)) + ":" + port;
-        location.shell.push_back("--");
-        location.shell.push_back(host);
+        auto name = at == std::string::npos ? host : host.substr(at + 1);
+        if (name.empty() || name.starts_with("-")) throw bad(text, option, "invalid host");
+        location.host = host;
+        location.side = "ssh:" + lowercase(name) + ":" + (location.port.empty() ? "22" : location.port);
         return location;
     }
     if (text.starts_with("kubectl://")) {

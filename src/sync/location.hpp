@@ -13,6 +13,9 @@ struct Location {
     Kind kind = Kind::local;
     std::string path;                // absolute or relative directory
     std::vector<std::string> shell;  // argv that runs one more argument as a shell script remotely
+                                     // (for ssh: empty until resolve_location)
+    std::string host;                // ssh: [user@]host as given
+    std::string port;                // ssh: as given, or empty for ssh's default
     std::string text;                // as given, for messages
     // Who sees `path`, as far as the location string tells: empty for local,
     // "ssh:HOST:PORT" (user aside), "kubectl:NAMESPACE/POD" (container aside;
@@ -20,7 +23,8 @@ struct Location {
     std::string side;
 
     bool is_local() const { return kind == Kind::local; }
-    // argv running `script` on the location's side.
+    // argv running `script` on the location's side; an ssh location must be
+    // resolved first (resolve_location).
     std::vector<std::string> command(const std::string& script) const;
 };
 
@@ -41,8 +45,16 @@ private:
 
 // Parses "PATH", "ssh://[user@]host[:port]/path", "kubectl://pod/path",
 // "kubectl://[namespace/]pod[/container]::/path" and "exec:COMMAND::/path".
-// Throws a usage error naming `option` on anything else.
+// Throws a usage error naming `option` on anything else. Pure: it reads no
+// environment, starts no process and probes nothing ("user@host:path" is a
+// local directory of that name, as any other string without a scheme).
 Location parse_location(std::string_view text, std::string_view option);
+
+// Completes a parsed location for use, when a sync starts: for ssh, the
+// command line (SANDBOXCTL_SSH_COMMAND or "ssh", and the fastest cipher this
+// CPU and ssh support, which takes a probe of "ssh -G"). Other kinds need
+// nothing. Calling it again rebuilds the same command line.
+void resolve_location(Location& location);
 
 // 'text' quoted for a POSIX shell.
 std::string shell_quote(std::string_view text);

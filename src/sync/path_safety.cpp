@@ -57,6 +57,24 @@ bool safe_link_target(std::string_view link_path, std::string_view target) {
     });
 }
 
+std::string refusal_reason(std::string_view path, char type, std::string_view link_target) {
+    if (!safe_relative(path)) return "path escapes the destination";
+    if (type == 'l' && !safe_link_target(path, link_target)) return "symlink points outside the destination";
+    if (type != 'f' && type != 'd' && type != 'l') return "device, fifo or socket";
+    return {};
+}
+
+constexpr std::string_view partial_prefix = ".sandboxctl-partial.";
+
+bool is_partial(std::string_view path) {
+    auto slash = path.rfind('/');
+    return path.substr(slash == std::string_view::npos ? 0 : slash + 1).starts_with(partial_prefix);
+}
+
+fs::path partial_name(const fs::path& final_path) {
+    return final_path.parent_path() / (std::string(partial_prefix) + final_path.filename().string());
+}
+
 Overlap trees_overlap(const fs::path& source, const fs::path& destination) {
     if (source.is_absolute() != destination.is_absolute()) return Overlap::unknown;
     auto from = components(source);

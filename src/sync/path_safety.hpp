@@ -3,8 +3,10 @@
 // source stay inside the destination (safe_relative, safe_link_target), and
 // are the two trees apart, so that a sync can neither copy a tree into
 // itself nor, with --delete, remove its own source (trees_overlap,
-// check_trees_apart). All but resolve_local and check_trees_apart are pure.
+// check_trees_apart), and which names a sync reserves for its partial
+// files. All but resolve_local and check_trees_apart are pure.
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "sync/location.hpp"
@@ -18,6 +20,18 @@ bool safe_relative(std::string_view path);
 // True when `target`, the target of the symlink at relative `link_path`,
 // resolved from the link's directory stays inside the root.
 bool safe_link_target(std::string_view link_path, std::string_view target);
+
+// Why an entry of the source is not synced, or empty when it may be:
+// "path escapes the destination", "symlink points outside the destination"
+// or "device, fifo or socket". `type` is 'f', 'd', 'l' or 'o' (other), as
+// in a listing; `link_target` matters for 'l' only.
+std::string refusal_reason(std::string_view path, char type, std::string_view link_target = {});
+
+// A file is written under "DIR/.sandboxctl-partial.NAME" and renamed into
+// place: an interrupted sync never leaves a truncated file under its final
+// name, and the next run removes the partial names it finds.
+bool is_partial(std::string_view path);
+std::filesystem::path partial_name(const std::filesystem::path& final_path);
 
 enum class Overlap {
     apart,

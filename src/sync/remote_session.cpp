@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 
 namespace sandboxctl::sync {
 namespace {
@@ -64,12 +65,10 @@ void RemoteSession::request(const std::vector<std::string>& paths, archive* in) 
     std::string list;
     for (const auto& p : paths) list += p + '\0';
     writer_ = std::thread([this, list = std::move(list)] {
-        std::size_t written = 0;
-        while (written < list.size()) {
-            ssize_t n = ::write(child_.stdin_fd(), list.data() + written, list.size() - written);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;  // the session died; the reader reports it
-            written += static_cast<std::size_t>(n);
+        try {
+            write_all(child_.stdin_fd(), list, "the path list for " + source_.text);
+        } catch (const Error&) {
+            // The session died; the reader reports it with the remote's message.
         }
         child_.close_stdin();
     });

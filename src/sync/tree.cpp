@@ -6,6 +6,7 @@
 
 #include "core/checksum.hpp"
 #include "core/error.hpp"
+#include "core/number.hpp"
 #include "core/process.hpp"
 
 namespace sandboxctl::sync {
@@ -108,18 +109,36 @@ void add_remote_hashes(const Location& location, Tree& tree) {
     }
 }
 
+namespace {
+
+// One numeric field of a listing entry, or a failure naming the location and the entry.
+long long listing_number(const std::string& text, int base, const char* field, const std::string& path,
+                         const Location& location) {
+    // find prints %T@ as "SECONDS.FRACTION": the whole seconds are enough.
+    auto value = to_integer(std::string_view(text).substr(0, text.find('.')), base);
+    if (!value) {
+        throw failure("could not parse the listing of " + location.text + ": invalid " + field + " \"" + text +
+                          "\" for \"" + path + "\"",
+                      "The listing comes from find -printf on that side; check that its find is GNU-compatible.");
+    }
+    return *value;
+}
+
+}  // namespace
+
 Tree parse_listing(const std::vector<std::string>& fields, const Location& location) {
     if (fields.size() % 6 != 0) throw failure("could not parse the listing of " + location.text);
     Tree tree;
     for (std::size_t i = 0; i < fields.size(); i += 6) {
         char type = fields[i].empty() ? 'o' : fields[i][0];
+        const std::string& path = fields[i + 4];
         Entry e{type == 'f' || type == 'd' || type == 'l' ? type : 'o',
-                type == 'f' ? std::stoll(fields[i + 1]) : 0,
-                static_cast<long long>(std::stod(fields[i + 2])),
-                static_cast<unsigned>(std::stoul(fields[i + 3], nullptr, 8)),
+                type == 'f' ? listing_number(fields[i + 1], 10, "size", path, location) : 0,
+                listing_number(fields[i + 2], 10, "modification time", path, location),
+                static_cast<unsigned>(listing_number(fields[i + 3], 8, "mode", path, location)),
                 fields[i + 5],
                 {}};
-        tree[fields[i + 4]] = e;
+        tree[path] = e;
     }
     return tree;
 }

@@ -228,6 +228,7 @@ TEST(SyncLocations, ParseEveryForm) {
     ::unsetenv("SANDBOXCTL_SSH_COMMAND");
     auto ssh = sync::parse_location("ssh://deploy@files.example:2222/var/www/documents", "--from");
     EXPECT_EQ(ssh.path, "/var/www/documents");
+    sync::resolve_location(ssh);
     // AES-GCM first where the CPU has AES instructions (Debian 12's ssh knows "^").
     std::vector<std::string> expected = {"ssh", "-o", "BatchMode=yes"};
     if (__builtin_cpu_supports("aes")) {
@@ -237,7 +238,9 @@ TEST(SyncLocations, ParseEveryForm) {
     EXPECT_EQ(ssh.command("ls"), expected);
     // A user who picks ciphers keeps them.
     ::setenv("SANDBOXCTL_SSH_COMMAND", "ssh -c aes128-ctr", 1);
-    EXPECT_EQ(sync::parse_location("ssh://h/p", "--from").command("ls"),
+    auto chosen = sync::parse_location("ssh://h/p", "--from");
+    sync::resolve_location(chosen);
+    EXPECT_EQ(chosen.command("ls"),
               (std::vector<std::string>{"ssh", "-c", "aes128-ctr", "-o", "BatchMode=yes", "--", "h", "sh -c 'ls'"}));
     ::unsetenv("SANDBOXCTL_SSH_COMMAND");
     auto pod = sync::parse_location("kubectl://erp/erp-0/dolibarr::/var/www/documents", "--from");

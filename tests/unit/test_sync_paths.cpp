@@ -159,3 +159,81 @@ TEST(SyncPlan, DryRunReportCountsWhatTheRunWouldDo) {
 
 }  // namespace
 }  // namespace sandboxctl::sync
+
+namespace sandboxctl::sync {
+namespace {
+
+TEST(SyncPaths, RefusalReasonNamesWhyAnEntryIsNotSynced) {
+    EXPECT_EQ(refusal_reason("a/b.txt", 'f'), "");
+    EXPECT_EQ(refusal_reason("a", 'd'), "");
+    EXPECT_EQ(refusal_reason("dir/link", 'l', "../file"), "");
+    EXPECT_EQ(refusal_reason("../a", 'f'), "path escapes the destination");
+    EXPECT_EQ(refusal_reason("/etc/passwd", 'f'), "path escapes the destination");
+    EXPECT_EQ(refusal_reason("../link", 'l', "x"), "path escapes the destination") << "the path is checked first";
+    EXPECT_EQ(refusal_reason("link", 'l', "../x"), "symlink points outside the destination");
+    EXPECT_EQ(refusal_reason("link", 'l', ""), "symlink points outside the destination");
+    EXPECT_EQ(refusal_reason("dev/null", 'o'), "device, fifo or socket");
+}
+
+TEST(SyncPaths, PartialNamesAreReserved) {
+    EXPECT_EQ(partial_name("/dest/a/b.txt"), std::filesystem::path("/dest/a/.sandboxctl-partial.b.txt"));
+    EXPECT_EQ(partial_name("b.txt"), std::filesystem::path(".sandboxctl-partial.b.txt"));
+    EXPECT_TRUE(is_partial(".sandboxctl-partial.b.txt"));
+    EXPECT_TRUE(is_partial("a/.sandboxctl-partial.b.txt"));
+    EXPECT_FALSE(is_partial(".sandboxctl-partial.dir/b.txt")) << "only the last component counts";
+    EXPECT_FALSE(is_partial("a/x.sandboxctl-partial.b"));
+}
+
+TEST(SyncParseLocation, LocalPathsAreTakenAsGiven) {
+    for (const char* path :
+         {"/var/www/documents", "relative/dir", "./d", "dir with spaces", "user@host:path", "host:/srv", "C:"}) {
+        auto location = parse_location(path, "--to");
+        EXPECT_TRUE(location.is_local()) << path;
+        EXPECT_EQ(location.path, path);
+        EXPECT_EQ(location.text, path);
+        EXPECT_EQ(location.command("ls"), (std::vector<std::string>{"/bin/sh", "-c", "ls"}));
+    }
+}
+
+TEST(SyncParseLocation, SshFormsAreParsedWithoutResolving) {
+    // Parsing reads no environment: a command set here is used only by resolve_location.
+    ::setenv("SANDBOXCTL_SSH_COMMAND", "ssh -c aes128-ctr -F /etc/sandboxctl/ssh_config", 1);
+    auto plain = parse_location("ssh://files.example/srv/docs", "--from");
+    EXPECT_EQ(plain.kind, Location::Kind::ssh);
+    EXPECT_EQ(plain.host, "files.example");
+    EXPECT_EQ(plain.port, "");
+    EXPECT_EQ(plain.path, "/srv/docs");
+    EXPECT_EQ(plain.side, "ssh:files.example:22");
+    EXPECT_TRUE(plain.shell.empty()) << "nothing resolved while parsing";
+    EXPECT_THROW(plain.command("ls"), Error) << "an unresolved ssh location cannot run anything";
+
+    auto full = parse_location("ssh://deploy@Files.Example:2222/srv", "--from");
+    EXPECT_EQ(full.host, "deploy@Files.Example");
+    EXPECT_EQ(full.port, "2222");
+    EXPECT_EQ(full.side, "ssh:files.example:2222");
+    resolve_location(full);
+    EXPECT_EQ(full.command("ls"),
+              (std::vector<std::string>{"ssh", "-c", "aes128-ctr", "-F", "/etc/sandboxctl/ssh_config", "-o",
+                                        "BatchMode=yes", "-p", "2222", "--", "deploy@Files.Example", "sh -c 'ls'"}));
+    resolve_location(full);
+    EXPECT_EQ(full.command("ls").size(), 12u) << "resolving again rebuilds, it does not append";
+    ::unsetenv("SANDBOXCTL_SSH_COMMAND");
+}
+
+TEST(SyncParseLocation, HostileInputsAreRefused) {
+    for (const char* bad : {"", "ssh://", "ssh://host", "ssh:///path", "ssh://-oProxyCommand=touch%20x/p",
+                            "ssh://user@-oProxyCommand=x/p", "ssh://host:/p", "ssh://host:22x/p", "ssh://:22/p",
+                            "ssh://user@/p", "kubectl://", "kubectl://pod", "kubectl://a/b/c/d::/p", "kubectl://pod::p",
+                            "exec:", "exec:::/x", "exec:sh -c::", "gopher://x/y", "file:///etc"}) {
+        try {
+            parse_location(bad, "--from");
+            FAIL() << "accepted \"" << bad << "\"";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), ExitCode::usage) << bad;
+            EXPECT_NE(std::string(e.what()).find("--from"), std::string::npos) << e.what();
+        }
+    }
+}
+
+}  // namespace
+}  // namespace sandboxctl::sync
