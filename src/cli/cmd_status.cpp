@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/report_output.hpp"
+#include "core/error.hpp"
 #include "core/log.hpp"
 #include "plan/session_setup.hpp"
 #include "safety/state_path.hpp"
@@ -49,16 +50,22 @@ SandboxChanges read_changes(plan::Target& target, const snapshot::Store& store) 
 void print_last_refresh(std::ostream& out, plan::Target& target, const config::Settings& settings,
                         nlohmann::json& doc) {
     auto history = safety::database_state_file(target.conn, target.conn.database(), settings.state_dir, "refreshes");
-    if (std::ifstream in(history); in) {
-        auto last = nlohmann::json::parse(in);
-        fmt::print(out, "last refresh: {} from {}: {} tables, {} rows, {:.1f} s\n", last.value("finished_at", "?"),
-                   last.value("source", "?"), last["totals"]["tables"].get<long long>(),
-                   last["totals"]["rows"].get<long long>(), last["totals"]["seconds"].get<double>());
-        doc["last_refresh"] = {
-            {"finished_at", last["finished_at"]}, {"source", last["source"]}, {"totals", last["totals"]}};
-    } else {
+    std::ifstream in(history);
+    if (!in) {
         fmt::print(out, "last refresh: none recorded in {}\n", settings.state_dir.string());
         doc["last_refresh"] = nullptr;
+        return;
+    }
+    try {
+        auto last = nlohmann::json::parse(in);
+        const auto& totals = last.at("totals");
+        fmt::print(out, "last refresh: {} from {}: {} tables, {} rows, {:.1f} s\n", last.value("finished_at", "?"),
+                   last.value("source", "?"), totals.at("tables").get<long long>(), totals.at("rows").get<long long>(),
+                   totals.at("seconds").get<double>());
+        doc["last_refresh"] = {{"finished_at", last["finished_at"]}, {"source", last["source"]}, {"totals", totals}};
+    } catch (const nlohmann::json::exception& e) {
+        throw failure(fmt::format("could not read the refresh history \"{}\": {}", history.string(), e.what()),
+                      "The file is written by refresh; remove it, and the next refresh writes it anew.");
     }
 }
 
