@@ -24,6 +24,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
+#include "output/progress.hpp"
 #include "sync/path_safety.hpp"
 #include "sync/remote_session.hpp"
 #include "sync/tree.hpp"
@@ -303,36 +304,19 @@ std::unique_ptr<StreamingChild> start_local_tar(const SyncOptions& options, cons
     return std::make_unique<StreamingChild>(ProcessSpec{options.from.command(script), {}}, (work / "paths").string());
 }
 
-// One progress line on a terminal: entries and bytes done of those planned.
-class FileProgress {
-public:
-    FileProgress(std::size_t entries, long long bytes)
-        : enabled_(::isatty(STDERR_FILENO) && log::level() == log::Level::normal), entries_(entries), bytes_(bytes) {}
-    ~FileProgress() {
-        if (enabled_) std::fputs("\r\033[K", stderr);
-    }
-    void update(std::size_t done, long long bytes_done) {
-        if (!enabled_) return;
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_ < std::chrono::milliseconds(200)) return;
-        last_ = now;
-        std::string line = fmt::format("\r\033[Ksyncing {}/{} entries, {} of {}", done, entries_,
-                                       format_bytes(static_cast<unsigned long long>(bytes_done)),
-                                       format_bytes(static_cast<unsigned long long>(bytes_)));
-        std::fputs(line.c_str(), stderr);
-        std::fflush(stderr);
-    }
-
-private:
-    bool enabled_;
-    std::size_t entries_;
-    long long bytes_;
-    std::chrono::steady_clock::time_point last_;
-};
+// The progress line: entries and bytes done of those planned.
+void show_progress(output::ProgressLine& line, std::size_t done, std::size_t entries, long long bytes_done,
+                   long long bytes) {
+    line.show([&] {
+        return fmt::format("syncing {}/{} entries, {} of {}", done, entries,
+                           format_bytes(static_cast<unsigned long long>(bytes_done)),
+                           format_bytes(static_cast<unsigned long long>(bytes)));
+    });
+}
 
 void transfer(const SyncOptions& options, const std::vector<std::string>& paths, SyncReport& report,
               Destination& destination, const TempDir& work, long long planned_bytes, RemoteSession* session) {
-    FileProgress progress(paths.size(), planned_bytes);
+    output::ProgressLine progress;
     std::size_t done = 0;
     std::unique_ptr<archive, int (*)(archive*)> in(archive_read_new(), archive_read_free);
     archive_read_support_format_tar(in.get());
@@ -374,7 +358,7 @@ void transfer(const SyncOptions& options, const std::vector<std::string>& paths,
             destination.symlink(entry, path, link);
         else
             destination.create_directory(path);
-        progress.update(++done, report.bytes_transferred);
+        show_progress(progress, ++done, paths.size(), report.bytes_transferred, planned_bytes);
     }
     if (rc != ARCHIVE_EOF)
         throw failure(std::string("the source archive is damaged: ") + archive_error_string(in.get()));
