@@ -9,9 +9,16 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/own_schemas.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
+
+// `sql` with {cache} and {tracking} standing for sandboxctl's schemas.
+std::string in_schemas(std::string_view sql) {
+    return fmt::format(fmt::runtime(sql), fmt::arg("cache", own_schemas::cache),
+                       fmt::arg("tracking", own_schemas::tracking));
+}
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
     std::string out;
@@ -81,8 +88,8 @@ std::string logged_keys(const catalog::Relation& t) {
     for (const auto& [name, type] : t.primary_key) {
         columns.push_back(fmt::format("(key ->> {})::{}", pg::quote_literal(name), type));
     }
-    return fmt::format("SELECT DISTINCT {} FROM sandboxctl.changes WHERE relid = {} AND key IS NOT NULL",
-                       join(columns, ", "), t.oid);
+    return fmt::format("SELECT DISTINCT {} FROM {}.changes WHERE relid = {} AND key IS NOT NULL", join(columns, ", "),
+                       own_schemas::tracking, t.oid);
 }
 
 // "(t.a::text, ...) IS DISTINCT FROM (g.a::text, ...)" over the columns an
@@ -162,9 +169,10 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
                 on_t.push_back(fmt::format("t.{} = k.k{}", pg::quote_ident(names[i]), i));
                 on_g.push_back(fmt::format("{} = k.k{}", cached_keys[i], i));
             }
-            from = fmt::format("(SELECT DISTINCT {} FROM sandboxctl.changes WHERE relid = {} AND key IS NOT NULL) k "
+            from = fmt::format("(SELECT DISTINCT {} FROM {}.changes WHERE relid = {} AND key IS NOT NULL) k "
                                "LEFT JOIN ONLY {} t ON {} LEFT JOIN {} g ON {}",
-                               join(logged, ", "), t.oid, t.qualified(), join(on_t, " AND "), g, join(on_g, " AND "));
+                               join(logged, ", "), own_schemas::tracking, t.oid, t.qualified(), join(on_t, " AND "), g,
+                               join(on_g, " AND "));
         } else {
             from = fmt::format("ONLY {} t FULL JOIN {} g ON {}", t.qualified(), g, key_match(t));
         }
@@ -356,8 +364,8 @@ void run_steps(pg::Connection& conn, std::vector<Step> steps, DeltaStats& stats)
 void grant_cache(pg::Connection& conn, const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE NONE");
     std::string role = conn.quote_identifier(reader_role);
-    conn.exec("GRANT USAGE ON SCHEMA sandboxctl_golden TO " + role + ";\n" +
-              "GRANT SELECT ON ALL TABLES IN SCHEMA sandboxctl_golden TO " + role);
+    conn.exec(fmt::format("GRANT USAGE ON SCHEMA {0} TO {1};\nGRANT SELECT ON ALL TABLES IN SCHEMA {0} TO {1}",
+                          own_schemas::cache, role));
     conn.exec("SET LOCAL ROLE " + role);
 }
 
@@ -365,33 +373,33 @@ void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation
                  const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE NONE");
     std::string sql =
-        "DROP SCHEMA IF EXISTS sandboxctl_golden CASCADE;\nCREATE SCHEMA sandboxctl_golden;\n"
-        "COMMENT ON SCHEMA sandboxctl_golden IS 'sandboxctl golden copy for delta resets; do not edit';\n"
-        "CREATE TABLE sandboxctl_golden.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
-        "                                      PRIMARY KEY (schema, name));\n";
+        in_schemas("DROP SCHEMA IF EXISTS {cache} CASCADE;\nCREATE SCHEMA {cache};\n"
+                   "COMMENT ON SCHEMA {cache} IS 'sandboxctl golden copy for delta resets; do not edit';\n"
+                   "CREATE TABLE {cache}.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
+                   "                             PRIMARY KEY (schema, name));\n");
     int index = 0;
     for (const auto* t : tables) {
-        std::string cache = fmt::format("sandboxctl_golden.g{}", ++index);
+        std::string cache = fmt::format("{}.g{}", own_schemas::cache, ++index);
         sql +=
             fmt::format("CREATE TABLE {} AS SELECT {} FROM ONLY {};\n", cache, cache_select_list(*t), t->qualified());
         if (!t->primary_key.empty()) {
             sql += fmt::format("CREATE INDEX ON {} ({});\n", cache, join(quoted(key_names(*t)), ", "));
         }
-        sql += fmt::format("ANALYZE {};\nINSERT INTO sandboxctl_golden.tables VALUES ({}, {}, '{}');\n", cache,
+        sql += fmt::format("ANALYZE {};\nINSERT INTO {}.tables VALUES ({}, {}, '{}');\n", cache, own_schemas::cache,
                            pg::quote_literal(t->schema), pg::quote_literal(t->name), cache);
     }
-    sql += "CREATE TABLE sandboxctl_golden.meta (snapshot text NOT NULL);\n";
+    sql += in_schemas("CREATE TABLE {cache}.meta (snapshot text NOT NULL);\n");
     conn.exec(sql);
-    conn.exec("INSERT INTO sandboxctl_golden.meta VALUES ($1)", {snapshot});
+    conn.exec(in_schemas("INSERT INTO {cache}.meta VALUES ($1)"), {snapshot});
     // Read-only from now on, for the login too (see cache_seal).
-    conn.exec("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA sandboxctl_golden "
-              "FROM CURRENT_USER");
+    conn.exec(in_schemas("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {cache} "
+                         "FROM CURRENT_USER"));
     grant_cache(conn, reader_role);
 }
 
 std::string cache_seal(pg::Connection& conn) {
-    return conn.query_value(R"(
-WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = 'sandboxctl_golden'),
+    return conn.query_value(in_schemas(R"(
+WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = '{cache}'),
 own AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns))
 SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
   SELECT 'ns ' || oid || ':' || xmin FROM ns
@@ -401,13 +409,13 @@ SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
   UNION ALL SELECT 'trg ' || oid || ':' || xmin FROM pg_catalog.pg_trigger WHERE tgrelid IN (SELECT oid FROM own)
   UNION ALL SELECT 'rule ' || oid || ':' || xmin FROM pg_catalog.pg_rewrite WHERE ev_class IN (SELECT oid FROM own)
   UNION ALL SELECT 'pol ' || oid || ':' || xmin FROM pg_catalog.pg_policy WHERE polrelid IN (SELECT oid FROM own)
-) items(item))");
+) items(item))"));
 }
 
 std::optional<std::string> cached_snapshot(pg::Connection& conn) {
-    if (conn.query_value("SELECT pg_catalog.to_regclass('sandboxctl_golden.meta') IS NOT NULL") != "t")
+    if (conn.query_value(in_schemas("SELECT pg_catalog.to_regclass('{cache}.meta') IS NOT NULL")) != "t")
         return std::nullopt;
-    auto r = conn.exec("SELECT snapshot FROM sandboxctl_golden.meta");
+    auto r = conn.exec(in_schemas("SELECT snapshot FROM {cache}.meta"));
     if (r.rows() != 1) return std::nullopt;
     return r.get(0, 0);
 }
@@ -431,10 +439,10 @@ struct CachedTable {
 
 // Cached tables are named by schema and name: oids change with a full reset.
 std::map<unsigned, CachedTable> cache_map(pg::Connection& conn) {
-    auto map = conn.exec("SELECT c.oid, t.cache, g.reltuples FROM sandboxctl_golden.tables t "
-                         "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
-                         "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
-                         "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass");
+    auto map = conn.exec(in_schemas("SELECT c.oid, t.cache, g.reltuples FROM {cache}.tables t "
+                                    "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
+                                    "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
+                                    "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass"));
     std::map<unsigned, CachedTable> out;
     for (int row = 0; row < map.rows(); ++row) {
         out[static_cast<unsigned>(map.get_int(row, 0))] = {map.get(row, 1), std::stod(map.get(row, 2))};
@@ -484,7 +492,7 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
     stats.tables = static_cast<int>(tables.size());
     // The log has no statistics of its own; with many keys, joins on them
     // are planned as hash joins only once it has.
-    if (!bulk.empty()) conn.exec("ANALYZE sandboxctl.changes");
+    if (!bulk.empty()) conn.exec(in_schemas("ANALYZE {tracking}.changes"));
     TriggerPause pause(conn, tables, bulk);
     conn.exec("SET CONSTRAINTS ALL DEFERRED");
 
