@@ -87,8 +87,8 @@ private:
             eta = format_duration(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(remaining)));
         }
-        return fmt::format("copying {}/{} tables, {} rows, {} of ~{}, ETA {} ({})", done_, tables_,
-                           rows_ + table_.rows, format_bytes(static_cast<unsigned long long>(bytes)),
+        return fmt::format("copying {}/{} tables, {} rows, {} of ~{}, ETA {} ({})", done_, tables_, rows_ + table_.rows,
+                           format_bytes(static_cast<unsigned long long>(bytes)),
                            format_bytes(static_cast<unsigned long long>(estimated_bytes_)), eta, current_);
     }
 

@@ -85,7 +85,6 @@ struct RebuildOutcome {
 // Runs every step on `target`, inside its open transaction; each step is timed
 // into `phases` (the names the refresh report shows) and is an interrupt
 // boundary.
-RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& rows,
-                   std::vector<output::Phase>& phases);
+RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& rows, std::vector<output::Phase>& phases);
 
 }  // namespace sandboxctl::rebuild

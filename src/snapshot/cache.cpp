@@ -344,7 +344,9 @@ void run_steps(pg::Connection& conn, std::vector<Step> steps, DeltaStats& stats)
                 conn.exec("RELEASE SAVEPOINT sandboxctl_step");
             } catch (const pg::PgError& e) {
                 if (e.sqlstate() != "23503" && e.sqlstate() != "23505") {
-                    rethrow_with_context("could not reset table " + step.table);
+                    // Still a server error: a lock timeout gets its lock holders named.
+                    throw pg::PgError(e.code(), "could not reset table " + step.table + ": " + e.what(), e.hint(),
+                                      e.server());
                 }
                 conn.exec("ROLLBACK TO SAVEPOINT sandboxctl_step");
                 last_error = e.what();
