@@ -53,6 +53,9 @@ struct MaterializedView {
 // What the clean step drops of the objects the login owns (when the login is
 // not the target role; the target role's objects always all go).
 enum class LoginObjects {
+    // A refresh replaces everything, the golden cache too: it holds the rows
+    // of a snapshot of the sandbox being replaced (the next reset is a full
+    // one anyway, as the change tracking goes with the target role's objects).
     all,
     // All but the golden cache, which belongs to the login (snapshot/cache.hpp):
     // a full reset keeps it, to reuse it if it holds the snapshot.
