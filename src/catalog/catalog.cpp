@@ -188,10 +188,17 @@ FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())")
     catalog.objects = read_other_objects(conn);
     catalog.foreign_keys = read_foreign_keys(conn);
     catalog.matview_dependencies = read_matview_dependencies(conn);
-    catalog.role_names = single_column(conn, "SELECT rolname FROM pg_catalog.pg_roles ORDER BY length(rolname) DESC");
-    catalog.schema_names =
-        single_column(conn, "SELECT nspname FROM pg_catalog.pg_namespace ORDER BY length(nspname) DESC");
+    catalog.role_names = read_role_names(conn);
+    catalog.schema_names = read_schema_names(conn);
     return catalog;
+}
+
+std::vector<std::string> read_role_names(pg::Connection& conn) {
+    return single_column(conn, "SELECT rolname FROM pg_catalog.pg_roles ORDER BY length(rolname) DESC");
+}
+
+std::vector<std::string> read_schema_names(pg::Connection& conn) {
+    return single_column(conn, "SELECT nspname FROM pg_catalog.pg_namespace ORDER BY length(nspname) DESC");
 }
 
 std::vector<Relation> read_relations(pg::Connection& conn, const std::vector<unsigned>& oids) {

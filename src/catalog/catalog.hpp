@@ -82,6 +82,10 @@ struct SourceCatalog {
 // snapshot transaction. Extension members and system schemas are skipped.
 SourceCatalog read_catalog(pg::Connection& conn);
 
+// Every role and schema name, longest first (for parsing pg_restore lists).
+std::vector<std::string> read_role_names(pg::Connection& conn);
+std::vector<std::string> read_schema_names(pg::Connection& conn);
+
 // Only the relations with these oids (cheaper than the whole catalog).
 std::vector<Relation> read_relations(pg::Connection& conn, const std::vector<unsigned>& oids);
 

@@ -9,9 +9,9 @@ namespace {
 
 safety::Check row_visibility_check(const plan::CopyPlan& plan) {
     safety::Check check{"row-level security hides no rows", safety::Status::pass, "every table is fully visible"};
-    for (const auto* r : plan.row_security_blocked) {
+    if (auto tables = plan::tables_with_hidden_rows(plan); !tables.empty()) {
         check.status = safety::Status::fail;
-        check.reason = (check.reason.starts_with("every") ? "hidden rows in " : check.reason + ", ") + r->display();
+        check.reason = "hidden rows in " + tables;
     }
     return check;
 }

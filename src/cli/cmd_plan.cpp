@@ -7,6 +7,7 @@
 #include "cli/report_output.hpp"
 #include "core/duration.hpp"
 #include "core/log.hpp"
+#include "plan/exclusions.hpp"
 #include "plan/session_setup.hpp"
 #include "safety/preflight.hpp"
 
@@ -22,14 +23,8 @@ nlohmann::json plan_json(const plan::CopyPlan& plan) {
             {{"kind", r->kind()}, {"name", r->display()}, {"bytes", r->bytes}, {"estimated_rows", r->estimated_rows}});
     }
     doc["data_bytes"] = plan.data_bytes;
-    auto exclusions = [](const std::vector<plan::Exclusion>& list) {
-        auto out = nlohmann::json::array();
-        for (const auto& e : list)
-            out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
-        return out;
-    };
-    doc["excluded"] = exclusions(plan.excluded);
-    doc["data_excluded"] = exclusions(plan.data_excluded);
+    doc["excluded"] = plan::exclusions_json(plan.excluded);
+    doc["data_excluded"] = plan::exclusions_json(plan.data_excluded);
     return doc;
 }
 
@@ -42,15 +37,10 @@ void print_plan(const plan::CopyPlan& plan, std::ostream& out) {
         fmt::print(out, "  {:<18} {:<50} {:>10} ~{} rows\n", r->kind(), r->display(),
                    format_bytes(static_cast<unsigned long long>(r->bytes)), r->estimated_rows);
     }
-    auto list = [&](const char* title, const std::vector<plan::Exclusion>& items) {
-        if (items.empty()) return;
-        fmt::print(out, "{} ({}):\n", title, items.size());
-        for (const auto& e : items) fmt::print(out, "  {:<18} {:<50} {}\n", e.kind, e.name, e.reason);
-    };
-    list("would leave out", plan.excluded);
-    list("would copy the schema but not the rows of", plan.data_excluded);
-    for (const auto* r : plan.row_security_blocked) {
-        fmt::print(out, "  BLOCKED: row-level security hides rows of {} from the source session\n", r->display());
+    plan::print_exclusions(out, "would leave out", plan.excluded, {.name_width = 50});
+    plan::print_exclusions(out, "would copy the schema but not the rows of", plan.data_excluded, {.name_width = 50});
+    if (auto tables = plan::tables_with_hidden_rows(plan); !tables.empty()) {
+        fmt::print(out, "  BLOCKED: row-level security hides rows of {} from the source session\n", tables);
     }
 }
 
@@ -93,7 +83,7 @@ ExitCode run_plan(const Context& context, PlanOptions& options) {
         doc["problems"] = problems;
         output.write_json(doc);
     }
-    return plan.row_security_blocked.empty() && problems.empty() ? ExitCode::ok : ExitCode::refused;
+    return plan::tables_with_hidden_rows(plan).empty() && problems.empty() ? ExitCode::ok : ExitCode::refused;
 }
 
 }  // namespace

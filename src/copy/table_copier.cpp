@@ -1,10 +1,5 @@
 #include "copy/table_copier.hpp"
 
-#include <chrono>
-
-#include "core/interrupt.hpp"
-#include "core/log.hpp"
-#include "output/progress.hpp"
 #include "pg/copy_stream.hpp"
 
 namespace sandboxctl::copy {
@@ -43,34 +38,6 @@ CopyStatements copy_statements(const catalog::Relation& table, bool freeze) {
 
 long long rows_copied(const CopyStatements& statements, const pg::CopyCounters& counters) {
     return statements.binary && counters.rows > 0 ? counters.rows - 1 : counters.rows;
-}
-
-std::vector<TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
-                                   const std::vector<const catalog::Relation*>& tables, long long estimated_bytes) {
-    std::vector<TableCopy> copies;
-    output::Progress progress(static_cast<int>(tables.size()), estimated_bytes);
-    for (const auto* table : tables) {
-        interrupt::phase_boundary("table " + table->display());
-        auto start = std::chrono::steady_clock::now();
-        progress.table_started(table->display());
-        // Tables were created in this transaction, so rows can be written
-        // frozen: no later VACUUM has to visit them again.
-        auto statements = copy_statements(*table, true);
-        pg::CopyCounters counters;
-        try {
-            counters = pg::stream_copy(reader, statements.out, target, statements.in,
-                                       [&](const pg::CopyCounters& c) { progress.update(c.rows, c.bytes); });
-        } catch (...) {
-            rethrow_with_context("could not copy table " + table->display());
-        }
-        counters.rows = rows_copied(statements, counters);
-        progress.table_finished(counters.rows, counters.bytes);
-        auto elapsed = std::chrono::steady_clock::now() - start;
-        log::detail("copied {}: {} rows, {} bytes", table->display(), counters.rows, counters.bytes);
-        copies.push_back({table->display(), counters.rows, counters.bytes,
-                          std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed)});
-    }
-    return copies;
 }
 
 }  // namespace sandboxctl::copy

@@ -1,7 +1,7 @@
 #pragma once
-// The data phase of a refresh: every planned table is streamed from the source
-// reader (at the run's snapshot) into the target transaction, with explicit
-// column lists that leave out generated columns.
+// The COPY statements of the data step (refresh, snapshot create, full reset):
+// explicit column lists that leave out generated columns, binary where every
+// column type allows it.
 #include <chrono>
 #include <string>
 #include <vector>
@@ -31,10 +31,5 @@ CopyStatements copy_statements(const catalog::Relation& table, bool freeze);
 // Rows in a COPY ... TO STDOUT of `statements`: one message per row, plus,
 // in binary format, a trailer message that is not a row.
 long long rows_copied(const CopyStatements& statements, const pg::CopyCounters& counters);
-
-// Copies `tables` in order. The target tables must have been created in the
-// current target transaction (COPY FREEZE relies on it).
-std::vector<TableCopy> copy_tables(pg::Connection& reader, pg::Connection& target,
-                                   const std::vector<const catalog::Relation*>& tables, long long estimated_bytes);
 
 }  // namespace sandboxctl::copy

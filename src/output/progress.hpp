@@ -1,35 +1,28 @@
 #pragma once
-// A one-line progress display for the data copy (tables, rows, bytes, ETA),
-// redrawn at most a few times a second. It only draws when stderr is a
-// terminal and the log level is normal or verbose; otherwise it is silent.
+// A one-line progress display on stderr (the data copy of refresh and reset,
+// the file sync), redrawn in place at most five times a second. It only draws
+// when stderr is a terminal and the log level is normal; otherwise it is
+// silent. It clears the line when it ends.
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace sandboxctl::output {
 
-class Progress {
+class ProgressLine {
 public:
-    Progress(int tables, long long estimated_bytes);
-    ~Progress();
-    Progress(const Progress&) = delete;
-    Progress& operator=(const Progress&) = delete;
+    ProgressLine();
+    ~ProgressLine();
+    ProgressLine(const ProgressLine&) = delete;
+    ProgressLine& operator=(const ProgressLine&) = delete;
 
-    void table_started(const std::string& name);
-    // Called during a table's copy with that table's running totals.
-    void update(long long table_rows, long long table_bytes);
-    void table_finished(long long rows, long long bytes);
+    // Draws the line `render` returns, unless the last one was drawn less
+    // than 200 ms ago (`render` is then not called).
+    void show(const std::function<std::string()>& render);
 
 private:
-    void draw(bool force);
-
     bool enabled_;
-    int tables_;
-    int done_ = 0;
-    long long estimated_bytes_;
-    long long rows_ = 0, bytes_ = 0;
-    long long table_rows_ = 0, table_bytes_ = 0;
-    std::string current_;
-    std::chrono::steady_clock::time_point start_, last_draw_;
+    std::chrono::steady_clock::time_point last_draw_;
 };
 
 }  // namespace sandboxctl::output

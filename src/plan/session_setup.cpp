@@ -132,10 +132,15 @@ void require_no_dangling_foreign_keys(const std::vector<std::string>& problems) 
                 "Leave out the referencing tables' rows too (--exclude-data), or copy the referenced rows.");
 }
 
-void require_full_visibility(const CopyPlan& plan) {
-    if (plan.row_security_blocked.empty()) return;
+std::string tables_with_hidden_rows(const CopyPlan& plan) {
     std::string tables;
     for (const auto* r : plan.row_security_blocked) tables += (tables.empty() ? "" : ", ") + r->display();
+    return tables;
+}
+
+void require_full_visibility(const CopyPlan& plan) {
+    auto tables = tables_with_hidden_rows(plan);
+    if (tables.empty()) return;
     throw Error(ExitCode::refused,
                 fmt::format("refusing to copy {}: row-level security hides rows from the source session, so the "
                             "copy would be incomplete",

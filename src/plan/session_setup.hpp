@@ -50,6 +50,10 @@ CopyPlan make_plan_for(const catalog::SourceCatalog& catalog, const std::string&
 // leave an empty sandbox.
 void require_something_to_copy(const CopyPlan& plan);
 
+// The tables to copy whose rows row-level security hides from the source
+// session, as "a, b"; empty when every table is fully visible. What `doctor`
+// and `plan` report and refresh refuses.
+std::string tables_with_hidden_rows(const CopyPlan& plan);
 // Refuses (exit 3) when row-level security would hide rows of a table to copy.
 void require_full_visibility(const CopyPlan& plan);
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "catalog/catalog.hpp"
-#include "copy/table_copier.hpp"
 #include "core/atomic_file.hpp"
 #include "core/failpoint.hpp"
 #include "core/interrupt.hpp"
@@ -12,27 +11,22 @@
 #include "core/temp_dir.hpp"
 #include "plan/copy_plan.hpp"
 #include "plan/session_setup.hpp"
-#include "refresh/post_sql.hpp"
+#include "rebuild/post_sql.hpp"
+#include "rebuild/row_source.hpp"
+#include "rebuild/steps.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/preflight.hpp"
 #include "safety/run_lock.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
-#include "schema/schema_script.hpp"
-#include "schema/script_runner.hpp"
 #include "sync/sync_files.hpp"
 
 namespace sandboxctl::refresh {
 namespace {
 
-struct SchemaScripts {
-    std::vector<schema::ScriptEntry> pre_data;
-    std::vector<schema::ScriptEntry> post_data;
-};
-
-SchemaScripts prepare_schema(const safety::SourceSession& source, const catalog::SourceCatalog& catalog,
-                             plan::CopyPlan& plan, const schema::PgTools& tools, const TempDir& work) {
+rebuild::SchemaScripts prepare_schema(const safety::SourceSession& source, const catalog::SourceCatalog& catalog,
+                                      plan::CopyPlan& plan, const schema::PgTools& tools, const TempDir& work) {
     auto archive = work / "schema.dump";
     tools.dump_schema(source.info(), source.snapshot(), plan.dump_exclusions, archive);
     auto entries = schema::parse_toc(tools.list(archive), {catalog.role_names, catalog.schema_names});
@@ -40,41 +34,13 @@ SchemaScripts prepare_schema(const safety::SourceSession& source, const catalog:
     for (const auto& e : entries) {
         if (!e.keep) log::detail("leaving out {} {} {}: {}", e.desc, e.schema, e.tag, e.reason);
     }
-    auto list_file = work / "restore.list";
-    write_private_file(list_file, schema::render_toc(entries));
-    return {schema::split_script(tools.script(archive, list_file, "pre-data")),
-            schema::split_script(tools.script(archive, list_file, "post-data"))};
+    return rebuild::schema_scripts(tools, archive, entries, work);
 }
 
-void clean_target(pg::Connection& target, const std::string& target_role, std::chrono::milliseconds lock_timeout) {
-    schema::apply_rebuild_settings(target, lock_timeout);
-    if (target.user() != target_role) {
-        target.exec("DROP OWNED BY " + target.quote_identifier(target.user()) + " CASCADE");
-    }
-    // Objects created from here on belong to the target role, not the login.
-    target.exec("SET LOCAL ROLE " + target.quote_identifier(target_role));
-    target.exec("DROP OWNED BY " + target.quote_identifier(target_role) + " CASCADE");
-}
-
-int set_sequences(pg::Connection& target, const std::vector<catalog::SequenceState>& states) {
-    if (states.empty()) return 0;
-    std::string sql;
-    for (const auto& s : states) {
-        sql += fmt::format("SELECT pg_catalog.setval({}, {}, {});\n", target.quote_literal(s.sequence->qualified()),
-                           s.last_value, s.is_called ? "true" : "false");
-    }
-    target.exec(sql);
-    return static_cast<int>(states.size());
-}
-
-void refresh_matviews(pg::Connection& target, const std::vector<const catalog::Relation*>& views) {
-    for (const auto* view : views) {
-        try {
-            target.exec("REFRESH MATERIALIZED VIEW " + view->qualified());
-        } catch (...) {
-            rethrow_with_context("could not populate materialized view " + view->display());
-        }
-    }
+std::vector<rebuild::MaterializedView> matviews_of(const plan::CopyPlan& plan) {
+    std::vector<rebuild::MaterializedView> views;
+    for (const auto* view : plan.matviews) views.push_back({view->qualified(), view->display()});
+    return views;
 }
 
 void run_hook(const std::string& command, const char* which, bool interruptible = true) {
@@ -122,7 +88,7 @@ void record_refresh(pg::Connection& target, const std::filesystem::path& state_d
 refresh::RefreshReport run_refresh(const config::Settings& settings) {
     refresh::RefreshReport report;
     // Every input is checked before the sandbox is touched.
-    const auto post_sql = load_post_sql(settings.post_sql);
+    auto post_sql = rebuild::load_post_sql(settings.post_sql);
     plan::Endpoints endpoints = plan::open_endpoints(settings, "refresh");
     auto& source = *endpoints.source;
     auto& target = endpoints.target;
@@ -151,13 +117,27 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     plan::require_full_visibility(plan);
     plan::require_no_dangling_foreign_keys(plan::dangling_foreign_keys(source.conn(), endpoints.catalog, plan));
 
-    SchemaScripts scripts;
-    std::vector<catalog::SequenceState> sequences;
+    rebuild::Rebuild steps;
+    steps.target_role = endpoints.target_role;
+    steps.lock_timeout = settings.lock_timeout;
+    steps.login_objects = rebuild::LoginObjects::all;
+    steps.post_sql = std::move(post_sql);
+    steps.matviews = matviews_of(plan);
+    // Marked in the same transaction: a sandbox that is marked is one
+    // sandboxctl refreshed (see safety/sandbox_mark.hpp).
+    steps.after_clean = [&] {
+        if (auto mark = safety::read_mark(target)) {
+            report.sandbox_mark = mark->id;
+        } else {
+            report.sandbox_mark = safety::write_mark(target).id;
+            report.marked_now = true;
+        }
+    };
     {
         interrupt::phase_boundary("schema dump");
         output::PhaseTimer t(report.phases, "schema dump");
-        scripts = prepare_schema(source, endpoints.catalog, plan, tools, work);
-        sequences = catalog::read_sequence_states(source.conn(), plan.sequences);
+        steps.scripts = prepare_schema(source, endpoints.catalog, plan, tools, work);
+        steps.sequences = rebuild::sequence_values(catalog::read_sequence_states(source.conn(), plan.sequences));
     }
     report.excluded = plan.excluded;
     report.data_excluded = plan.data_excluded;
@@ -170,46 +150,14 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {target.backend_pid()});
     report.sessions_ended = static_cast<int>(exclusive.sessions().size());
 
+    rebuild::LiveRowSource rows(source, plan.data, plan.data_bytes);
     try {
         target.exec("BEGIN");
-        {
-            interrupt::phase_boundary("clean");
-            output::PhaseTimer t(report.phases, "clean");
-            clean_target(target, endpoints.target_role, settings.lock_timeout);
-            // Marked in the same transaction: a sandbox that is marked is one
-            // sandboxctl refreshed (see safety/sandbox_mark.hpp).
-            if (auto mark = safety::read_mark(target)) {
-                report.sandbox_mark = mark->id;
-            } else {
-                report.sandbox_mark = safety::write_mark(target).id;
-                report.marked_now = true;
-            }
-        }
-        {
-            interrupt::phase_boundary("pre-data");
-            output::PhaseTimer t(report.phases, "schema (pre-data)");
-            schema::run_script(target, scripts.pre_data, "pre-data");
-        }
-        {
-            output::PhaseTimer t(report.phases, "data");
-            pg::Connection reader = source.open_reader("refresh-copy");
-            report.tables = copy::copy_tables(reader, target, plan.data, plan.data_bytes);
-            report.sequences_set = set_sequences(target, sequences);
-        }
-        {
-            interrupt::phase_boundary("post-data");
-            output::PhaseTimer t(report.phases, "schema (post-data)");
-            schema::run_script(target, scripts.post_data, "post-data");
-            refresh_matviews(target, plan.matviews);
-        }
-        report.schema_entries_restored = static_cast<int>(scripts.pre_data.size() + scripts.post_data.size());
-        if (!settings.post_sql.empty()) {
-            interrupt::phase_boundary("post-sql");
-            output::PhaseTimer t(report.phases, "post-refresh SQL");
-            schema::apply_rebuild_settings(target, settings.lock_timeout);
-            run_post_sql(target, post_sql);
-            for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
-        }
+        auto outcome = rebuild::run(target, steps, rows, report.phases);
+        report.tables = std::move(outcome.tables);
+        report.sequences_set = outcome.sequences_set;
+        report.schema_entries_restored = outcome.schema_entries_restored;
+        for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
         {
             interrupt::phase_boundary("commit");
             output::PhaseTimer t(report.phases, "commit");

@@ -7,24 +7,12 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/sum.hpp"
+#include "plan/exclusions.hpp"
 
 namespace sandboxctl::refresh {
 namespace {
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
-
-nlohmann::json exclusions_json(const std::vector<plan::Exclusion>& list) {
-    auto out = nlohmann::json::array();
-    for (const auto& e : list)
-        out.push_back({{"kind", e.kind}, {"name", e.name}, {"owner", e.owner}, {"reason", e.reason}});
-    return out;
-}
-
-void print_exclusions(std::ostream& out, const char* title, const std::vector<plan::Exclusion>& list) {
-    if (list.empty()) return;
-    fmt::print(out, "\n{} ({}):\n", title, list.size());
-    for (const auto& e : list) fmt::print(out, "  {:<18} {:<40} {}\n", e.kind, e.name, e.reason);
-}
 
 }  // namespace
 
@@ -53,8 +41,9 @@ void print_text(const RefreshReport& r, std::ostream& out) {
                        format_bytes(static_cast<unsigned long long>(t.bytes)), format_duration(t.elapsed));
         }
     }
-    print_exclusions(out, "Left out", r.excluded);
-    print_exclusions(out, "Schema copied, data left out", r.data_excluded);
+    plan::print_exclusions(out, "Left out", r.excluded, {.name_width = 40, .blank_line_before = true});
+    plan::print_exclusions(out, "Schema copied, data left out", r.data_excluded,
+                           {.name_width = 40, .blank_line_before = true});
     if (!r.post_sql.empty()) {
         fmt::print(out, "\nPost-refresh SQL:\n");
         for (const auto& f : r.post_sql) fmt::print(out, "  {}\n", f);
@@ -89,8 +78,8 @@ nlohmann::json to_json(const RefreshReport& r) {
                      {"rows", r.total_rows()},
                      {"bytes", r.total_bytes()},
                      {"seconds", seconds(r.total_time())}};
-    doc["excluded"] = exclusions_json(r.excluded);
-    doc["data_excluded"] = exclusions_json(r.data_excluded);
+    doc["excluded"] = plan::exclusions_json(r.excluded);
+    doc["data_excluded"] = plan::exclusions_json(r.data_excluded);
     doc["post_sql"] = r.post_sql;
     doc["snapshot"] = nullptr;
     if (r.snapshot) {

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "core/number.hpp"
 #include "core/process.hpp"
 
 namespace sandboxctl::schema {
@@ -41,10 +42,10 @@ int PgTools::pg_dump_major_version() const {
     auto result = run_checked({{program("pg_dump"), "--version"}, {}});
     static const std::regex version(R"(\(PostgreSQL\) (\d+))");
     std::smatch match;
-    if (!std::regex_search(result.out, match, version)) {
-        throw failure("could not read the version of pg_dump from \"" + result.out + "\"");
-    }
-    return std::stoi(match[1]);
+    std::optional<long long> major;
+    if (std::regex_search(result.out, match, version)) major = to_integer(match.str(1));
+    if (!major || *major > 1000) throw failure("could not read the version of pg_dump from \"" + result.out + "\"");
+    return static_cast<int>(*major);
 }
 
 void PgTools::dump_schema(const pg::ConnInfo& source, const std::string& snapshot,

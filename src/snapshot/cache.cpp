@@ -9,12 +9,14 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "snapshot/cache_sql.hpp"
 #include "core/number.hpp"
+#include "core/own_schemas.hpp"
+#include "snapshot/cache_sql.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
 
+#include "core/own_schemas.hpp"
 // How a dirty table is put back.
 enum class Restore {
     keys,    // the logged keys' rows, tracking left on (few rows)
@@ -29,6 +31,7 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
     auto count = [&](const std::string& sql) { return conn.query_integer(sql); };
     if (!t.primary_key.empty()) {
         auto r = conn.exec(keyed_reload_counts(t, g, restrict_to_log));
+#include "core/own_schemas.hpp"
         counts.deleted = r.get_int(0, 0);
         counts.inserted = r.get_int(0, 1);
         counts.updated = r.get_int(0, 2);
@@ -186,7 +189,9 @@ void run_steps(pg::Connection& conn, std::vector<Step> steps, DeltaStats& stats)
                 conn.exec("RELEASE SAVEPOINT sandboxctl_step");
             } catch (const pg::PgError& e) {
                 if (e.sqlstate() != "23503" && e.sqlstate() != "23505") {
-                    rethrow_with_context("could not reset table " + step.table);
+                    // Still a server error: a lock timeout gets its lock holders named.
+                    throw pg::PgError(e.code(), "could not reset table " + step.table + ": " + e.what(), e.hint(),
+                                      e.server());
                 }
                 conn.exec("ROLLBACK TO SAVEPOINT sandboxctl_step");
                 last_error = e.what();
@@ -206,8 +211,8 @@ void run_steps(pg::Connection& conn, std::vector<Step> steps, DeltaStats& stats)
 void grant_cache(pg::Connection& conn, const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE NONE");
     std::string role = conn.quote_identifier(reader_role);
-    conn.exec("GRANT USAGE ON SCHEMA sandboxctl_golden TO " + role + ";\n" +
-              "GRANT SELECT ON ALL TABLES IN SCHEMA sandboxctl_golden TO " + role);
+    conn.exec(fmt::format("GRANT USAGE ON SCHEMA {0} TO {1};\nGRANT SELECT ON ALL TABLES IN SCHEMA {0} TO {1}",
+                          own_schemas::cache, role));
     conn.exec("SET LOCAL ROLE " + role);
 }
 
@@ -215,16 +220,18 @@ void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation
                  const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE NONE");
     conn.exec(cache_build_script(tables));
-    conn.exec("INSERT INTO sandboxctl_golden.meta VALUES ($1)", {snapshot});
+    conn.exec(own_schemas::in_sql("INSERT INTO {cache}.meta VALUES ($1)"), {snapshot});
+#include "core/own_schemas.hpp"
     // Read-only from now on, for the login too (see cache_seal).
-    conn.exec("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA sandboxctl_golden "
-              "FROM CURRENT_USER");
+    conn.exec(own_schemas::in_sql(
+        "REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {cache} "
+        "FROM CURRENT_USER"));
     grant_cache(conn, reader_role);
 }
 
 std::string cache_seal(pg::Connection& conn) {
-    return conn.query_value(R"(
-WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = 'sandboxctl_golden'),
+    return conn.query_value(own_schemas::in_sql(R"(
+WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = '{cache}'),
 own AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns))
 SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
   SELECT 'ns ' || oid || ':' || xmin FROM ns
@@ -234,13 +241,13 @@ SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
   UNION ALL SELECT 'trg ' || oid || ':' || xmin FROM pg_catalog.pg_trigger WHERE tgrelid IN (SELECT oid FROM own)
   UNION ALL SELECT 'rule ' || oid || ':' || xmin FROM pg_catalog.pg_rewrite WHERE ev_class IN (SELECT oid FROM own)
   UNION ALL SELECT 'pol ' || oid || ':' || xmin FROM pg_catalog.pg_policy WHERE polrelid IN (SELECT oid FROM own)
-) items(item))");
+) items(item))"));
 }
 
 std::optional<std::string> cached_snapshot(pg::Connection& conn) {
-    if (conn.query_value("SELECT pg_catalog.to_regclass('sandboxctl_golden.meta') IS NOT NULL") != "t")
+    if (conn.query_value(own_schemas::in_sql("SELECT pg_catalog.to_regclass('{cache}.meta') IS NOT NULL")) != "t")
         return std::nullopt;
-    auto r = conn.exec("SELECT snapshot FROM sandboxctl_golden.meta");
+    auto r = conn.exec(own_schemas::in_sql("SELECT snapshot FROM {cache}.meta"));
     if (r.rows() != 1) return std::nullopt;
     return r.get(0, 0);
 }
@@ -264,10 +271,11 @@ struct CachedTable {
 
 // Cached tables are named by schema and name: oids change with a full reset.
 std::map<unsigned, CachedTable> cache_map(pg::Connection& conn) {
-    auto map = conn.exec("SELECT c.oid, t.cache, g.reltuples FROM sandboxctl_golden.tables t "
-                         "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
-                         "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
-                         "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass");
+    auto map =
+        conn.exec(own_schemas::in_sql("SELECT c.oid, t.cache, g.reltuples FROM {cache}.tables t "
+                                      "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
+                                      "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
+                                      "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass"));
     std::map<unsigned, CachedTable> out;
     for (int row = 0; row < map.rows(); ++row) {
         out[static_cast<unsigned>(map.get_int(row, 0))] = {map.get(row, 1), std::stod(map.get(row, 2))};
@@ -317,7 +325,7 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
     stats.tables = static_cast<int>(tables.size());
     // The log has no statistics of its own; with many keys, joins on them
     // are planned as hash joins only once it has.
-    if (!bulk.empty()) conn.exec("ANALYZE sandboxctl.changes");
+    if (!bulk.empty()) conn.exec(own_schemas::in_sql("ANALYZE {tracking}.changes"));
     TriggerPause pause(conn, tables, bulk);
     conn.exec("SET CONSTRAINTS ALL DEFERRED");
 

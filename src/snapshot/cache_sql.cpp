@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/own_schemas.hpp"
 #include "pg/connection.hpp"
 
 namespace sandboxctl::snapshot {
@@ -77,8 +78,8 @@ std::string logged_keys(const catalog::Relation& t) {
     for (const auto& [name, type] : t.primary_key) {
         columns.push_back(fmt::format("(key ->> {})::{}", pg::quote_literal(name), type));
     }
-    return fmt::format("SELECT DISTINCT {} FROM sandboxctl.changes WHERE relid = {} AND key IS NOT NULL",
-                       join(columns, ", "), t.oid);
+    return fmt::format("SELECT DISTINCT {} FROM {}.changes WHERE relid = {} AND key IS NOT NULL", join(columns, ", "),
+                       own_schemas::tracking, t.oid);
 }
 
 // "(t.a::text, ...) IS DISTINCT FROM (g.a::text, ...)" over the columns an
@@ -133,23 +134,23 @@ Diff keyed_diff(const catalog::Relation& t, const std::string& g, bool restrict_
 }  // namespace
 
 std::string cache_build_script(const std::vector<const catalog::Relation*>& tables) {
-    std::string sql =
-        "DROP SCHEMA IF EXISTS sandboxctl_golden CASCADE;\nCREATE SCHEMA sandboxctl_golden;\n"
-        "COMMENT ON SCHEMA sandboxctl_golden IS 'sandboxctl golden copy for delta resets; do not edit';\n"
-        "CREATE TABLE sandboxctl_golden.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
-        "                                      PRIMARY KEY (schema, name));\n";
+    std::string sql = own_schemas::in_sql(
+        "DROP SCHEMA IF EXISTS {cache} CASCADE;\nCREATE SCHEMA {cache};\n"
+        "COMMENT ON SCHEMA {cache} IS 'sandboxctl golden copy for delta resets; do not edit';\n"
+        "CREATE TABLE {cache}.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
+        "                                      PRIMARY KEY (schema, name));\n");
     int index = 0;
     for (const auto* t : tables) {
-        std::string cache = fmt::format("sandboxctl_golden.g{}", ++index);
+        std::string cache = fmt::format("{}.g{}", own_schemas::cache, ++index);
         sql +=
             fmt::format("CREATE TABLE {} AS SELECT {} FROM ONLY {};\n", cache, cache_select_list(*t), t->qualified());
         if (!t->primary_key.empty()) {
             sql += fmt::format("CREATE INDEX ON {} ({});\n", cache, join(quoted(key_names(*t)), ", "));
         }
-        sql += fmt::format("ANALYZE {};\nINSERT INTO sandboxctl_golden.tables VALUES ({}, {}, '{}');\n", cache,
+        sql += fmt::format("ANALYZE {};\nINSERT INTO {}.tables VALUES ({}, {}, '{}');\n", cache, own_schemas::cache,
                            pg::quote_literal(t->schema), pg::quote_literal(t->name), cache);
     }
-    sql += "CREATE TABLE sandboxctl_golden.meta (snapshot text NOT NULL);\n";
+    sql += own_schemas::in_sql("CREATE TABLE {cache}.meta (snapshot text NOT NULL);\n");
     return sql;
 }
 
@@ -196,9 +197,10 @@ std::string keyed_reload_counts(const catalog::Relation& t, const std::string& c
             on_t.push_back(fmt::format("t.{} = k.k{}", pg::quote_ident(names[i]), i));
             on_g.push_back(fmt::format("{} = k.k{}", cached_keys[i], i));
         }
-        from = fmt::format("(SELECT DISTINCT {} FROM sandboxctl.changes WHERE relid = {} AND key IS NOT NULL) k "
+        from = fmt::format("(SELECT DISTINCT {} FROM {}.changes WHERE relid = {} AND key IS NOT NULL) k "
                            "LEFT JOIN ONLY {} t ON {} LEFT JOIN {} g ON {}",
-                           join(logged, ", "), t.oid, t.qualified(), join(on_t, " AND "), cache, join(on_g, " AND "));
+                           join(logged, ", "), own_schemas::tracking, t.oid, t.qualified(), join(on_t, " AND "), cache,
+                           join(on_g, " AND "));
     } else {
         from = fmt::format("ONLY {} t FULL JOIN {} g ON {}", t.qualified(), cache, key_match(t));
     }

@@ -6,13 +6,9 @@
 // schemas and tracking triggers are left out.
 #include <string>
 
-#include "core/own_schemas.hpp"
 #include "pg/connection.hpp"
 
 namespace sandboxctl::snapshot {
-
-inline constexpr const char* tracking_schema = own_schemas::tracking;
-inline constexpr const char* cache_schema = own_schemas::cache;
 
 // Must run inside a transaction (it sets search_path locally). The result
 // starts with fingerprint_format: a fingerprint of another format (an older

@@ -3,16 +3,17 @@
 #include <fmt/format.h>
 
 #include <ctime>
-#include <map>
 
 #include "catalog/name_pattern.hpp"
 #include "copy/table_copier.hpp"
 #include "core/failpoint.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
+#include "core/own_schemas.hpp"
 #include "core/temp_dir.hpp"
 #include "pg/copy_stream.hpp"
 #include "plan/copy_plan.hpp"
+#include "rebuild/steps.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/run_lock.hpp"
 #include "safety/sandbox_mark.hpp"
@@ -21,6 +22,7 @@
 #include "schema/toc.hpp"
 #include "snapshot/file_check.hpp"
 #include "snapshot/fingerprint.hpp"
+#include "snapshot/snapshot_rows.hpp"
 #include "snapshot/store.hpp"
 #include "snapshot/tracking.hpp"
 #include "snapshot/zstd_file.hpp"
@@ -42,8 +44,8 @@ std::string utc_now() {
 plan::CopyPlan sandbox_plan(const catalog::SourceCatalog& catalog, const std::string& role) {
     plan::PlanOptions options;
     options.source_role = role;
-    options.exclude.emplace_back(std::string(tracking_schema) + ".*", "internal");
-    options.exclude.emplace_back(std::string(cache_schema) + ".*", "internal");
+    options.exclude.emplace_back(std::string(own_schemas::tracking) + ".*", "internal");
+    options.exclude.emplace_back(std::string(own_schemas::cache) + ".*", "internal");
     return plan::make_plan(catalog, options);
 }
 
@@ -79,86 +81,6 @@ TableEntry write_table(pg::Connection& conn, const catalog::Relation& table, con
     return entry;
 }
 
-// Session settings that shape a row's text form, hence verify::hash_table's
-// digest: a reset checks content hashes under the settings they were taken with.
-std::map<std::string, std::string> output_settings(pg::Connection& conn) {
-    auto r =
-        conn.exec("SELECT n, pg_catalog.current_setting(n) FROM unnest(ARRAY['DateStyle', 'IntervalStyle', 'TimeZone', "
-                  "'extra_float_digits', 'bytea_output', 'lc_monetary', 'search_path']) AS n");
-    std::map<std::string, std::string> settings;
-    for (int row = 0; row < r.rows(); ++row) settings[r.get(row, 0)] = r.get(row, 1);
-    return settings;
-}
-
-void apply_settings(pg::Connection& conn, const std::map<std::string, std::string>& settings) {
-    std::string calls;
-    for (const auto& [name, value] : settings) {
-        calls += fmt::format("{}pg_catalog.set_config({}, {}, true)", calls.empty() ? "" : ", ",
-                             pg::quote_literal(name), pg::quote_literal(value));
-    }
-    if (!calls.empty()) conn.exec("SELECT " + calls);
-}
-
-std::string damaged_hint(const std::string& snapshot) {
-    return "Check it with \"sandboxctl snapshot verify " + snapshot +
-           "\", then delete it and create it again; the sandbox was not changed.";
-}
-
-// Loads one table's data file, then checks that the table holds what the
-// snapshot recorded (its content hash): a damaged file is never loaded, even
-// one that passes the quick file check or predates zstd frame checksums.
-void load_table(pg::Connection& conn, const std::filesystem::path& dir, const Manifest& manifest, const TableEntry& t) {
-    std::string columns;
-    for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
-    std::string what = "table " + t.display() + " from \"" + t.file + "\"";
-    enum class Step { starting, reading, sending, finishing } step = Step::starting;
-    try {
-        pg::CopyIn copy(conn, "COPY " + t.qualified() + (columns.empty() ? "" : " (" + columns + ")") +
-                                  " FROM STDIN WITH (" + (t.binary ? "FORMAT binary, " : "") + "FREEZE)");
-        step = Step::reading;
-        read_zstd_file(dir / t.file, [&](std::string_view chunk) {
-            step = Step::sending;
-            copy.put(chunk);
-            step = Step::reading;
-        });
-        step = Step::finishing;
-        copy.finish();
-    } catch (const Error& e) {
-        // The file could not be read or decompressed: damage, not a server problem.
-        if (step == Step::reading && !interrupt::requested()) {
-            throw failure("snapshot \"" + manifest.name + "\" is damaged: could not load " + what + ": " + e.what(),
-                          damaged_hint(manifest.name));
-        }
-        rethrow_with_context("could not load " + what + " of snapshot \"" + manifest.name + "\"");
-    }
-    if (t.content_hash.empty()) return;
-    auto loaded = verify::hash_table(conn, t.qualified());
-    if (loaded.digest != t.content_hash) {
-        throw failure(fmt::format("snapshot \"{}\" is damaged: {} loaded from \"{}\" does not match the snapshot "
-                                  "(content hash {}, recorded {})",
-                                  manifest.name, t.display(), t.file, loaded.digest, t.content_hash),
-                      damaged_hint(manifest.name));
-    }
-}
-
-// Sets every sequence whose state differs from the snapshot's (one statement;
-// pg_sequence_last_value is NULL for a sequence not yet called).
-int set_sequences(pg::Connection& conn, const std::vector<SequenceEntry>& sequences) {
-    if (sequences.empty()) return 0;
-    std::string names, values, called;
-    for (const auto& s : sequences) {
-        names += (names.empty() ? "" : ",") + pg::quote_literal(s.qualified());
-        values += (values.empty() ? "" : ",") + s.last_value;
-        called += (called.empty() ? "" : ",") + std::string(s.is_called ? "true" : "false");
-    }
-    return static_cast<int>(conn.query_integer(fmt::format(R"(
-SELECT count(pg_catalog.setval(seq, v, c)) FROM (
-  SELECT seq::pg_catalog.regclass AS seq, v, c
-  FROM unnest(ARRAY[{}]::text[], ARRAY[{}]::bigint[], ARRAY[{}]::bool[]) AS s(seq, v, c)) s
-WHERE NOT c OR pg_catalog.pg_sequence_last_value(seq) IS DISTINCT FROM v)",
-                                                           names, values, called)));
-}
-
 // Tracking triggers are part of the dumped schema (they sit on the tables);
 // a restore leaves them out and installs them afresh.
 void leave_out_tracking_triggers(std::vector<schema::TocEntry>& entries) {
@@ -168,15 +90,6 @@ void leave_out_tracking_triggers(std::vector<schema::TocEntry>& entries) {
             e.keep = false;
         }
     }
-}
-
-schema::TocNames toc_names(pg::Connection& conn) {
-    schema::TocNames names;
-    auto roles = conn.exec("SELECT rolname FROM pg_catalog.pg_roles ORDER BY length(rolname) DESC");
-    for (int row = 0; row < roles.rows(); ++row) names.roles.push_back(roles.get(row, 0));
-    auto schemas = conn.exec("SELECT nspname FROM pg_catalog.pg_namespace ORDER BY length(nspname) DESC");
-    for (int row = 0; row < schemas.rows(); ++row) names.schemas.push_back(schemas.get(row, 0));
-    return names;
 }
 
 enum class CacheUse { reuse_if_sound, rebuild };
@@ -202,72 +115,50 @@ void install_tracking_and_cache(pg::Connection& conn, const std::string& role, c
     write_baseline(conn, manifest.name, fingerprint);
 }
 
-// What the login owns, except the golden cache (DROP OWNED BY would take it).
-void drop_login_objects(pg::Connection& conn) {
-    auto statements = conn.exec(R"(
-WITH me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = session_user),
-     keep AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('sandboxctl_golden', 'pg_catalog',
-                                                                        'information_schema'))
-SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', nspname) FROM pg_catalog.pg_namespace
- WHERE nspowner = (SELECT oid FROM me) AND oid NOT IN (SELECT oid FROM keep)
-UNION ALL
-SELECT format('DROP %s IF EXISTS %s CASCADE',
-              CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
-                             WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, c.oid::regclass)
-  FROM pg_catalog.pg_class c
- WHERE c.relowner = (SELECT oid FROM me) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-   AND c.relnamespace NOT IN (SELECT oid FROM keep)
-UNION ALL
-SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure) FROM pg_catalog.pg_proc p
- WHERE p.proowner = (SELECT oid FROM me) AND p.pronamespace NOT IN (SELECT oid FROM keep)
-UNION ALL
-SELECT format('DROP TYPE IF EXISTS %s CASCADE', t.oid::regtype) FROM pg_catalog.pg_type t
- WHERE t.typowner = (SELECT oid FROM me) AND t.typtype IN ('c', 'd', 'e', 'r') AND t.typrelid = 0
-   AND t.typnamespace NOT IN (SELECT oid FROM keep))");
-    std::string sql;
-    for (int row = 0; row < statements.rows(); ++row) sql += statements.get(row, 0) + ";\n";
-    if (!sql.empty()) conn.exec(sql);
+std::vector<rebuild::SequenceValue> sequence_values(const std::vector<SequenceEntry>& sequences) {
+    std::vector<rebuild::SequenceValue> values;
+    for (const auto& s : sequences) values.push_back({s.qualified(), s.last_value, s.is_called});
+    return values;
 }
 
-ResetResult full_reset(plan::Target& target, const config::Settings& settings, const Store& store,
-                       const Manifest& manifest, std::string why, CacheUse cache_use) {
+// The shared rebuild (the steps of a refresh) with rows from the snapshot's
+// files, then tracking and cache; one transaction.
+ResetResult full_reset(plan::Target& target, pg::Connection& control, const config::Settings& settings,
+                       const Store& store, const Manifest& manifest, std::string why, CacheUse cache_use) {
     ResetResult result{manifest.name, true, std::move(why)};
     auto& conn = target.conn;
     auto dir = store.path_of(manifest.name);
     TempDir work("sandboxctl-reset");
     schema::PgTools tools(settings.pg_bin);
-    auto entries = schema::parse_toc(tools.list(dir / manifest.schema_file), toc_names(conn));
+    auto archive = dir / manifest.schema_file;
+    auto entries =
+        schema::parse_toc(tools.list(archive), {catalog::read_role_names(conn), catalog::read_schema_names(conn)});
     leave_out_tracking_triggers(entries);
-    write_private_file(work / "restore.list", schema::render_toc(entries));
-    auto pre = schema::split_script(tools.script(dir / manifest.schema_file, work / "restore.list", "pre-data"));
-    auto post = schema::split_script(tools.script(dir / manifest.schema_file, work / "restore.list", "post-data"));
 
-    conn.exec("BEGIN");
-    interrupt::phase_boundary("clean");
-    schema::apply_rebuild_settings(conn, settings.lock_timeout);
-    if (conn.user() != target.role) drop_login_objects(conn);
-    conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
-    conn.exec("DROP OWNED BY " + conn.quote_identifier(target.role) + " CASCADE");
-    interrupt::phase_boundary("pre-data");
-    schema::run_script(conn, pre, "pre-data");
-    auto session_settings = output_settings(conn);
-    apply_settings(conn, manifest.hash_settings);
-    for (const auto& t : manifest.tables) {
-        interrupt::phase_boundary("table " + t.schema + "." + t.name);
-        load_table(conn, dir, manifest, t);
-        result.rows_loaded += t.rows;
-        ++result.tables_loaded;
+    rebuild::Rebuild steps;
+    steps.target_role = target.role;
+    steps.lock_timeout = settings.lock_timeout;
+    steps.login_objects = rebuild::LoginObjects::all_but_golden_cache;
+    steps.scripts = rebuild::schema_scripts(tools, archive, entries, work);
+    steps.sequences = sequence_values(manifest.sequences);
+    for (const auto& view : manifest.matviews) steps.matviews.push_back({view, view});
+    // No post-refresh SQL: see rebuild::Rebuild::post_sql.
+    SnapshotRowSource rows(dir, manifest);
+    std::vector<output::Phase> phases;
+    try {
+        conn.exec("BEGIN");
+        auto outcome = rebuild::run(conn, steps, rows, phases);
+        for (const auto& t : outcome.tables) result.rows_loaded += t.rows;
+        result.tables_loaded = static_cast<int>(outcome.tables.size());
+        result.sequences_set = outcome.sequences_set;
+        schema::apply_rebuild_settings(conn, settings.lock_timeout);
+        conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
+        install_tracking_and_cache(conn, target.role, manifest, cache_use);
+        interrupt::phase_boundary("commit");
+        conn.exec("COMMIT");
+    } catch (...) {
+        safety::rethrow_naming_lock_holders(control, {conn.backend_pid()});
     }
-    apply_settings(conn, session_settings);
-    result.sequences_set = set_sequences(conn, manifest.sequences);
-    interrupt::phase_boundary("post-data");
-    schema::run_script(conn, post, "post-data");
-    for (const auto& view : manifest.matviews) conn.exec("REFRESH MATERIALIZED VIEW " + view);
-    schema::apply_rebuild_settings(conn, settings.lock_timeout);
-    conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
-    install_tracking_and_cache(conn, target.role, manifest, cache_use);
-    interrupt::phase_boundary("commit");
-    conn.exec("COMMIT");
     failpoint::reach("committed");
     return result;
 }
@@ -302,6 +193,25 @@ std::string why_not_delta(pg::Connection& conn, const std::optional<Baseline>& b
     if (tracking_seal(conn) != baseline->tracking_seal) return "the change tracking was altered since the last reset";
     if (!cache_sound) return "the golden cache was altered since the last reset";
     return "";
+}
+
+// Puts back, from the golden cache, the rows the change log names; commits.
+ResetResult delta_reset(pg::Connection& conn, const std::string& name, const Manifest& manifest,
+                        const Baseline& baseline) {
+    ResetResult result{name, false, ""};
+    interrupt::phase_boundary("delta");
+    auto dirty = dirty_tables(conn);
+    std::vector<unsigned> oids;
+    for (const auto& d : dirty) oids.push_back(d.oid);
+    catalog::SourceCatalog tables;
+    tables.relations = catalog::read_relations(conn, oids);
+    result.delta = restore_from_cache(conn, dirty, tables);
+    result.sequences_set = rebuild::set_sequences(conn, sequence_values(manifest.sequences));
+    clear_changes(conn);
+    write_baseline(conn, name, expected_fingerprint(manifest, baseline));
+    interrupt::phase_boundary("commit");
+    conn.exec("COMMIT");
+    return result;
 }
 
 }  // namespace
@@ -357,10 +267,10 @@ Manifest create_snapshot(plan::Target& target, const config::Settings& settings,
     interrupt::phase_boundary("schema dump");
     TempDir work("sandboxctl-snapshot");
     schema::PgTools tools(settings.pg_bin);
-    tools.dump_schema(
-        target.info, snapshot_id,
-        {"--exclude-schema=" + std::string(tracking_schema), "--exclude-schema=" + std::string(cache_schema)},
-        staging.path() / manifest.schema_file);
+    tools.dump_schema(target.info, snapshot_id,
+                      {"--exclude-schema=" + std::string(own_schemas::tracking),
+                       "--exclude-schema=" + std::string(own_schemas::cache)},
+                      staging.path() / manifest.schema_file);
     manifest.schema_sha256 = sha256_of_file(staging.path() / manifest.schema_file);
 
     int index = 0;
@@ -421,35 +331,32 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {conn.backend_pid()});
 
     // The cache is checked on every path, --full too: a full reset keeps it.
-    begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
-    auto cached = cached_snapshot(conn);
-    bool cache_sound = cached && *cached == manifest.instance() && baseline && !baseline->cache_seal.empty() &&
-                       cache_seal(conn) == baseline->cache_seal;
-    std::string why_full =
-        force_full ? "--full was given" : why_not_delta(conn, baseline, cached, name, manifest, cache_sound);
-    if (why_full.empty()) {
-        ResetResult result{name, false, ""};
-        interrupt::phase_boundary("delta");
-        auto dirty = dirty_tables(conn);
-        std::vector<unsigned> oids;
-        for (const auto& d : dirty) oids.push_back(d.oid);
-        catalog::SourceCatalog tables;
-        tables.relations = catalog::read_relations(conn, oids);
-        result.delta = restore_from_cache(conn, dirty, tables);
-        result.sequences_set = set_sequences(conn, manifest.sequences);
-        clear_changes(conn);
-        write_baseline(conn, name, expected_fingerprint(manifest, *baseline));
-        interrupt::phase_boundary("commit");
-        conn.exec("COMMIT");
+    std::optional<ResetResult> delta;
+    std::string why_full;
+    bool cache_sound = false;
+    try {
+        begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
+        auto cached = cached_snapshot(conn);
+        cache_sound = cached && *cached == manifest.instance() && baseline && !baseline->cache_seal.empty() &&
+                      cache_seal(conn) == baseline->cache_seal;
+        why_full = force_full ? "--full was given" : why_not_delta(conn, baseline, cached, name, manifest, cache_sound);
+        if (why_full.empty()) {
+            delta = delta_reset(conn, name, manifest, *baseline);
+        } else {
+            conn.exec("ROLLBACK");
+        }
+    } catch (...) {
+        safety::rethrow_naming_lock_holders(control, {conn.backend_pid()});
+    }
+    if (delta) {
         failpoint::reach("committed");
         exclusive.release();
-        result.elapsed = std::chrono::steady_clock::now() - start;
-        return result;
+        delta->elapsed = std::chrono::steady_clock::now() - start;
+        return *delta;
     }
-    conn.exec("ROLLBACK");
     log::detail("full reset: {}", why_full);
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
-    auto result = full_reset(target, settings, store, manifest, why_full,
+    auto result = full_reset(target, control, settings, store, manifest, why_full,
                              cache_sound ? CacheUse::reuse_if_sound : CacheUse::rebuild);
     exclusive.release();
     result.elapsed = std::chrono::steady_clock::now() - start;

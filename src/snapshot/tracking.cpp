@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/own_schemas.hpp"
 #include "snapshot/cache.hpp"
 #include "snapshot/fingerprint.hpp"
 
@@ -9,21 +10,21 @@ namespace sandboxctl::snapshot {
 namespace {
 
 constexpr const char* setup_sql = R"(
-CREATE SCHEMA IF NOT EXISTS sandboxctl;
-COMMENT ON SCHEMA sandboxctl IS 'sandboxctl change tracking for delta resets; do not edit';
-CREATE TABLE IF NOT EXISTS sandboxctl.changes (relid oid NOT NULL, key jsonb);
-REVOKE ALL ON sandboxctl.changes FROM PUBLIC;
-REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON sandboxctl.changes FROM CURRENT_USER;
-DROP TABLE IF EXISTS sandboxctl.baseline;
-CREATE TABLE sandboxctl.baseline (snapshot text NOT NULL, fingerprint text NOT NULL, signal text NOT NULL,
+CREATE SCHEMA IF NOT EXISTS {tracking};
+COMMENT ON SCHEMA {tracking} IS 'sandboxctl change tracking for delta resets; do not edit';
+CREATE TABLE IF NOT EXISTS {tracking}.changes (relid oid NOT NULL, key jsonb);
+REVOKE ALL ON {tracking}.changes FROM PUBLIC;
+REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {tracking}.changes FROM CURRENT_USER;
+DROP TABLE IF EXISTS {tracking}.baseline;
+CREATE TABLE {tracking}.baseline (snapshot text NOT NULL, fingerprint text NOT NULL, signal text NOT NULL,
                                   since timestamptz NOT NULL DEFAULT now(), tracking_seal text NOT NULL,
                                   cache_seal text NOT NULL);
-REVOKE ALL ON sandboxctl.baseline FROM PUBLIC;
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON sandboxctl.baseline FROM CURRENT_USER;
-CREATE OR REPLACE FUNCTION sandboxctl.mark_whole_table() RETURNS trigger
+REVOKE ALL ON {tracking}.baseline FROM PUBLIC;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {tracking}.baseline FROM CURRENT_USER;
+CREATE OR REPLACE FUNCTION {tracking}.mark_whole_table() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-  INSERT INTO sandboxctl.changes (relid, key) VALUES (TG_RELID, NULL);
+  INSERT INTO {tracking}.changes (relid, key) VALUES (TG_RELID, NULL);
   RETURN NULL;
 END
 $fn$;
@@ -43,27 +44,28 @@ std::string key_expression(const catalog::Relation& table, const char* row) {
 // A row trigger function per keyed table: the key columns are named in its
 // body, so logging a row costs two field reads, not a conversion of the row.
 std::string row_function(const catalog::Relation& table) {
-    if (table.primary_key.empty()) return "sandboxctl.mark_whole_table";
-    return fmt::format("sandboxctl.track_{}", table.oid);
+    if (table.primary_key.empty()) return std::string(own_schemas::tracking) + ".mark_whole_table";
+    return fmt::format("{}.track_{}", own_schemas::tracking, table.oid);
 }
 
 std::string create_row_function(const catalog::Relation& table) {
     return fmt::format(R"(CREATE OR REPLACE FUNCTION {0}() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN INSERT INTO sandboxctl.changes (relid, key) VALUES (TG_RELID, {1}); END IF;
-  IF TG_OP <> 'DELETE' THEN INSERT INTO sandboxctl.changes (relid, key) VALUES (TG_RELID, {2}); END IF;
+  IF TG_OP <> 'INSERT' THEN INSERT INTO {tracking}.changes (relid, key) VALUES (TG_RELID, {1}); END IF;
+  IF TG_OP <> 'DELETE' THEN INSERT INTO {tracking}.changes (relid, key) VALUES (TG_RELID, {2}); END IF;
   RETURN NULL;
 END
 $fn$;
 )",
-                       row_function(table), key_expression(table, "OLD"), key_expression(table, "NEW"));
+                       row_function(table), key_expression(table, "OLD"), key_expression(table, "NEW"),
+                       fmt::arg("tracking", own_schemas::tracking));
 }
 
 }  // namespace
 
 void install_tracking(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables) {
-    conn.exec(setup_sql);
+    conn.exec(own_schemas::in_sql(setup_sql));
     std::string sql;
     for (const auto* table : tables) {
         std::string name = table->qualified();
@@ -79,26 +81,26 @@ void install_tracking(pg::Connection& conn, const std::vector<const catalog::Rel
         }
         if (table->relkind == 'r') {
             sql += fmt::format("CREATE TRIGGER sandboxctl_track_truncate AFTER TRUNCATE ON {0} "
-                               "FOR EACH STATEMENT EXECUTE FUNCTION sandboxctl.mark_whole_table();\n"
+                               "FOR EACH STATEMENT EXECUTE FUNCTION {tracking}.mark_whole_table();\n"
                                "ALTER TABLE {0} ENABLE ALWAYS TRIGGER sandboxctl_track_truncate;\n",
-                               name);
+                               name, fmt::arg("tracking", own_schemas::tracking));
         }
     }
     conn.exec(sql);
 }
 
 bool tracking_installed(pg::Connection& conn) {
-    return conn.query_value("SELECT pg_catalog.to_regclass('sandboxctl.changes') IS NOT NULL AND "
-                            "pg_catalog.to_regclass('sandboxctl.baseline') IS NOT NULL") == "t";
+    return conn.query_value(own_schemas::in_sql("SELECT pg_catalog.to_regclass('{tracking}.changes') IS NOT NULL AND "
+                                                "pg_catalog.to_regclass('{tracking}.baseline') IS NOT NULL")) == "t";
 }
 
 std::vector<DirtyTable> dirty_tables(pg::Connection& conn) {
-    auto r = conn.exec(R"(
+    auto r = conn.exec(own_schemas::in_sql(R"(
 SELECT c.relid, n.nspname || '.' || t.relname, bool_or(c.key IS NULL), count(DISTINCT c.key)
-FROM sandboxctl.changes c
+FROM {tracking}.changes c
 JOIN pg_catalog.pg_class t ON t.oid = c.relid
 JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
-GROUP BY 1, 2 ORDER BY 2)");
+GROUP BY 1, 2 ORDER BY 2)"));
     std::vector<DirtyTable> out;
     for (int row = 0; row < r.rows(); ++row) {
         out.push_back({static_cast<unsigned>(r.get_int(row, 0)), r.get(row, 1), r.get_bool(row, 2), r.get_int(row, 3)});
@@ -107,14 +109,14 @@ GROUP BY 1, 2 ORDER BY 2)");
 }
 
 void clear_changes(pg::Connection& conn) {
-    conn.exec("GRANT DELETE ON sandboxctl.changes TO CURRENT_USER;\n"
-              "DELETE FROM sandboxctl.changes;\n"
-              "REVOKE DELETE ON sandboxctl.changes FROM CURRENT_USER");
+    conn.exec(own_schemas::in_sql("GRANT DELETE ON {tracking}.changes TO CURRENT_USER;\n"
+                                  "DELETE FROM {tracking}.changes;\n"
+                                  "REVOKE DELETE ON {tracking}.changes FROM CURRENT_USER"));
 }
 
 std::string tracking_seal(pg::Connection& conn) {
-    return conn.query_value(R"(
-WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = 'sandboxctl'),
+    return conn.query_value(own_schemas::in_sql(R"(
+WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = '{tracking}'),
 own AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns)),
 triggers AS (SELECT oid, xmin, tgrelid, tgenabled FROM pg_catalog.pg_trigger
              WHERE tgname IN ('sandboxctl_track_row', 'sandboxctl_track_truncate') OR tgrelid IN (SELECT oid FROM own)),
@@ -130,15 +132,16 @@ SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
              WHERE oid IN (SELECT oid FROM tracked)
   UNION ALL SELECT 'att ' || attrelid || '.' || attnum || ':' || xmin FROM pg_catalog.pg_attribute
              WHERE attnum > 0 AND (attrelid IN (SELECT oid FROM own) OR attrelid IN (SELECT oid FROM tracked))
-) items(item))");
+) items(item))"));
 }
 
 std::optional<Baseline> read_baseline(pg::Connection& conn) {
     if (!tracking_installed(conn)) return std::nullopt;
     // Seal columns may be missing (a baseline written before they existed).
-    auto r = conn.exec("SELECT snapshot, fingerprint, signal, since::text, "
-                       "COALESCE(pg_catalog.to_jsonb(b) ->> 'tracking_seal', ''), "
-                       "COALESCE(pg_catalog.to_jsonb(b) ->> 'cache_seal', '') FROM sandboxctl.baseline b");
+    auto r = conn.exec(
+        own_schemas::in_sql("SELECT snapshot, fingerprint, signal, since::text, "
+                            "COALESCE(pg_catalog.to_jsonb(b) ->> 'tracking_seal', ''), "
+                            "COALESCE(pg_catalog.to_jsonb(b) ->> 'cache_seal', '') FROM {tracking}.baseline b"));
     if (r.rows() != 1) return std::nullopt;
     return Baseline{r.get(0, 0), r.get(0, 1), r.get(0, 2), r.get(0, 3), r.get(0, 4), r.get(0, 5)};
 }
@@ -148,24 +151,26 @@ void write_baseline(pg::Connection& conn, const std::string& snapshot, const std
     // seal, computed after it, already see the row version this transaction
     // leaves (the REVOKE at the end rewrites it in the same transaction: same
     // xmin, same seal).
-    conn.exec("GRANT INSERT, DELETE ON sandboxctl.baseline TO CURRENT_USER");
-    conn.exec("DELETE FROM sandboxctl.baseline");
-    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint, signal, tracking_seal, cache_seal) "
-              "VALUES ($1, $2, $3, $4, $5)",
+    conn.exec(own_schemas::in_sql("GRANT INSERT, DELETE ON {tracking}.baseline TO CURRENT_USER"));
+    conn.exec(own_schemas::in_sql("DELETE FROM {tracking}.baseline"));
+    conn.exec(own_schemas::in_sql(
+                  "INSERT INTO {tracking}.baseline (snapshot, fingerprint, signal, tracking_seal, cache_seal) "
+                  "VALUES ($1, $2, $3, $4, $5)"),
               {snapshot, fingerprint, catalog_signal(conn), tracking_seal(conn), cache_seal(conn)});
-    conn.exec("REVOKE INSERT, DELETE ON sandboxctl.baseline FROM CURRENT_USER");
+    conn.exec(own_schemas::in_sql("REVOKE INSERT, DELETE ON {tracking}.baseline FROM CURRENT_USER"));
 }
 
 void put_back_baseline(pg::Connection& conn, const Baseline& baseline, bool reseal_tracking) {
     // The table is read-only to its owner too; grant first, as write_baseline
     // does, so that a fresh seal sees the row version this transaction leaves.
-    conn.exec("GRANT INSERT, DELETE ON sandboxctl.baseline TO CURRENT_USER");
+    conn.exec(own_schemas::in_sql("GRANT INSERT, DELETE ON {tracking}.baseline TO CURRENT_USER"));
     std::string seal = reseal_tracking ? tracking_seal(conn) : baseline.tracking_seal;
-    conn.exec("DELETE FROM sandboxctl.baseline");
-    conn.exec("INSERT INTO sandboxctl.baseline (snapshot, fingerprint, signal, since, tracking_seal, cache_seal) "
-              "VALUES ($1, $2, $3, $4, $5, $6)",
-              {baseline.snapshot, baseline.fingerprint, baseline.signal, baseline.since, seal, baseline.cache_seal});
-    conn.exec("REVOKE INSERT, DELETE ON sandboxctl.baseline FROM CURRENT_USER");
+    conn.exec(own_schemas::in_sql("DELETE FROM {tracking}.baseline"));
+    conn.exec(
+        own_schemas::in_sql("INSERT INTO {tracking}.baseline (snapshot, fingerprint, signal, since, tracking_seal, "
+                            "cache_seal) VALUES ($1, $2, $3, $4, $5, $6)"),
+        {baseline.snapshot, baseline.fingerprint, baseline.signal, baseline.since, seal, baseline.cache_seal});
+    conn.exec(own_schemas::in_sql("REVOKE INSERT, DELETE ON {tracking}.baseline FROM CURRENT_USER"));
 }
 
 }  // namespace sandboxctl::snapshot

@@ -215,5 +215,34 @@ TEST_F(Outcomes, QuietResetPrintsNothing) {
     EXPECT_EQ(model_->sandbox_sql("SELECT count(*) FROM \"MixedCase\" WHERE \"Name\" = 'changed'"), "0\n");
 }
 
+// Issue 10: reset's transaction, delta and full, names the sessions holding
+// the locks on a lock timeout, as refresh does.
+TEST_F(Outcomes, ResetLockTimeoutNamesTheSessionsHoldingLocks) {
+    auto store = (dir_ / "snapshots").string();
+    ASSERT_EQ(refresh_here({"--snapshot", "golden", "--snapshot-dir", store}).exit_code, 0);
+    model_->sandbox_sql("SET ROLE sbx_sandbox_owner; UPDATE \"MixedCase\" SET \"Name\" = 'changed'");
+    // SHARE blocks the delta's row writes and the full reset's DROP OWNED. Its own application
+    // name: the refresh test's blocker may still be sleeping on the server.
+    PsqlSession superuser(cluster().bin_dir() / "psql",
+                          cluster().admin_conninfo(model_->sandbox()) + " application_name=reset_blocker",
+                          "BEGIN; LOCK TABLE \"MixedCase\" IN SHARE MODE; SELECT pg_sleep(60);");
+    ASSERT_TRUE(wait_until([&] { return session_waits("reset_blocker"); }, 30));
+    auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    for (bool full : {false, true}) {
+        SCOPED_TRACE(full ? "full reset" : "delta reset");
+        std::vector<std::string> args = {"reset",          "--target", model_->target(), "--snapshot-dir", store,
+                                         "--lock-timeout", "1s"};
+        if (full) args.push_back("--full");
+        auto run = tool(args);
+        EXPECT_EQ(run.exit_code, 1) << run.all();
+        EXPECT_NE(run.err.find("lock timeout"), std::string::npos) << run.err;
+        EXPECT_NE(run.err.find("sessions holding locks in the sandbox:"), std::string::npos) << run.err;
+        EXPECT_NE(run.err.find("application \"reset_blocker\""), std::string::npos) << run.err;
+        EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), -1);
+    }
+    auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+}
+
 }  // namespace
 }  // namespace sandboxctl::test

@@ -1,4 +1,4 @@
-#include "refresh/post_sql.hpp"
+#include "rebuild/post_sql.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include "core/interrupt.hpp"
 #include "schema/sql_statements.hpp"
 
-namespace sandboxctl::refresh {
+namespace sandboxctl::rebuild {
 namespace {
 
 constexpr const char* transaction_hint =
@@ -125,4 +125,4 @@ void run_post_sql(pg::Connection& target, const std::vector<PostSqlFile>& files)
     }
 }
 
-}  // namespace sandboxctl::refresh
+}  // namespace sandboxctl::rebuild

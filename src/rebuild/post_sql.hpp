@@ -9,7 +9,7 @@
 
 #include "pg/connection.hpp"
 
-namespace sandboxctl::refresh {
+namespace sandboxctl::rebuild {
 
 struct PostSqlFile {
     std::filesystem::path path;
@@ -28,4 +28,4 @@ std::vector<PostSqlFile> load_post_sql(const std::vector<std::filesystem::path>&
 // transaction. Either failure rolls the refresh back.
 void run_post_sql(pg::Connection& target, const std::vector<PostSqlFile>& files);
 
-}  // namespace sandboxctl::refresh
+}  // namespace sandboxctl::rebuild

@@ -1,0 +1,208 @@
+#include "rebuild/steps.hpp"
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.hpp"
+#include "core/duration.hpp"
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/own_schemas.hpp"
+#include "output/progress.hpp"
+#include "schema/script_runner.hpp"
+
+namespace sandboxctl::rebuild {
+namespace {
+
+// What the login owns, except the golden cache (DROP OWNED BY would take it).
+void drop_login_objects_but_cache(pg::Connection& conn) {
+    auto statements = conn.exec(R"(
+WITH me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = session_user),
+     keep AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ($1, 'pg_catalog', 'information_schema'))
+SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', nspname) FROM pg_catalog.pg_namespace
+ WHERE nspowner = (SELECT oid FROM me) AND oid NOT IN (SELECT oid FROM keep)
+UNION ALL
+SELECT format('DROP %s IF EXISTS %s CASCADE',
+              CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                             WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, c.oid::regclass)
+  FROM pg_catalog.pg_class c
+ WHERE c.relowner = (SELECT oid FROM me) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+   AND c.relnamespace NOT IN (SELECT oid FROM keep)
+UNION ALL
+SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure) FROM pg_catalog.pg_proc p
+ WHERE p.proowner = (SELECT oid FROM me) AND p.pronamespace NOT IN (SELECT oid FROM keep)
+UNION ALL
+SELECT format('DROP TYPE IF EXISTS %s CASCADE', t.oid::regtype) FROM pg_catalog.pg_type t
+ WHERE t.typowner = (SELECT oid FROM me) AND t.typtype IN ('c', 'd', 'e', 'r') AND t.typrelid = 0
+   AND t.typnamespace NOT IN (SELECT oid FROM keep))",
+                                {std::string(own_schemas::cache)});
+    std::string sql;
+    for (int row = 0; row < statements.rows(); ++row) sql += statements.get(row, 0) + ";\n";
+    if (!sql.empty()) conn.exec(sql);
+}
+
+void clean(pg::Connection& target, const Rebuild& rebuild) {
+    schema::apply_rebuild_settings(target, rebuild.lock_timeout);
+    if (target.user() != rebuild.target_role) {
+        if (rebuild.login_objects == LoginObjects::all) {
+            target.exec("DROP OWNED BY " + target.quote_identifier(target.user()) + " CASCADE");
+        } else {
+            drop_login_objects_but_cache(target);
+        }
+    }
+    // Objects created from here on belong to the target role, not the login.
+    target.exec("SET LOCAL ROLE " + target.quote_identifier(rebuild.target_role));
+    target.exec("DROP OWNED BY " + target.quote_identifier(rebuild.target_role) + " CASCADE");
+}
+
+// The copy's progress line: tables, rows and bytes done, and an ETA from the
+// estimated bytes.
+class DataProgress {
+public:
+    DataProgress(std::size_t tables, long long estimated_bytes)
+        : tables_(tables), estimated_bytes_(estimated_bytes), start_(std::chrono::steady_clock::now()) {}
+
+    void table_started(std::string name) {
+        current_ = std::move(name);
+        update({});
+    }
+    void update(const pg::CopyCounters& table) {
+        table_ = table;
+        line_.show([this] { return render(); });
+    }
+    void table_finished(const pg::CopyCounters& table) {
+        ++done_;
+        rows_ += table.rows;
+        bytes_ += table.bytes;
+        update({});
+    }
+
+private:
+    std::string render() const {
+        long long bytes = bytes_ + table_.bytes;
+        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        std::string eta = "?";
+        if (bytes > 0 && estimated_bytes_ > bytes) {
+            double remaining = elapsed * static_cast<double>(estimated_bytes_ - bytes) / static_cast<double>(bytes);
+            eta = format_duration(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(remaining)));
+        }
+        return fmt::format("copying {}/{} tables, {} rows, {} of ~{}, ETA {} ({})", done_, tables_, rows_ + table_.rows,
+                           format_bytes(static_cast<unsigned long long>(bytes)),
+                           format_bytes(static_cast<unsigned long long>(estimated_bytes_)), eta, current_);
+    }
+
+    output::ProgressLine line_;
+    std::size_t tables_;
+    std::size_t done_ = 0;
+    long long estimated_bytes_;
+    long long rows_ = 0, bytes_ = 0;
+    pg::CopyCounters table_;
+    std::string current_;
+    std::chrono::steady_clock::time_point start_;
+};
+
+// Loads every table of `rows`. The tables were created in this transaction,
+// so rows can be written frozen: no later VACUUM has to visit them again.
+std::vector<copy::TableCopy> load_tables(pg::Connection& target, RowSource& rows) {
+    std::vector<copy::TableCopy> copies;
+    const auto& tables = rows.tables();
+    DataProgress progress(tables.size(), rows.estimated_bytes());
+    rows.start(target);
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+        const auto& table = *tables[i];
+        interrupt::phase_boundary("table " + table.display());
+        auto start = std::chrono::steady_clock::now();
+        progress.table_started(table.display());
+        auto counters = rows.load(target, i, copy::copy_statements(table, true),
+                                  [&](const pg::CopyCounters& c) { progress.update(c); });
+        progress.table_finished(counters);
+        auto elapsed = std::chrono::steady_clock::now() - start;
+        log::detail("copied {}: {} rows, {} bytes", table.display(), counters.rows, counters.bytes);
+        copies.push_back({table.display(), counters.rows, counters.bytes,
+                          std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed)});
+    }
+    rows.finish(target);
+    return copies;
+}
+
+void refresh_matviews(pg::Connection& target, const std::vector<MaterializedView>& views) {
+    for (const auto& view : views) {
+        try {
+            target.exec("REFRESH MATERIALIZED VIEW " + view.qualified);
+        } catch (...) {
+            rethrow_with_context("could not populate materialized view " + view.display);
+        }
+    }
+}
+
+}  // namespace
+
+SchemaScripts schema_scripts(const schema::PgTools& tools, const std::filesystem::path& archive,
+                             const std::vector<schema::TocEntry>& entries, const TempDir& work) {
+    auto list_file = work / "restore.list";
+    write_private_file(list_file, schema::render_toc(entries));
+    return {schema::split_script(tools.script(archive, list_file, "pre-data")),
+            schema::split_script(tools.script(archive, list_file, "post-data"))};
+}
+
+std::vector<SequenceValue> sequence_values(const std::vector<catalog::SequenceState>& states) {
+    std::vector<SequenceValue> values;
+    for (const auto& s : states) values.push_back({s.sequence->qualified(), s.last_value, s.is_called});
+    return values;
+}
+
+// pg_sequence_last_value is NULL for a sequence not yet called.
+int set_sequences(pg::Connection& target, const std::vector<SequenceValue>& sequences) {
+    if (sequences.empty()) return 0;
+    std::string names, values, called;
+    for (const auto& s : sequences) {
+        names += (names.empty() ? "" : ",") + pg::quote_literal(s.qualified);
+        values += (values.empty() ? "" : ",") + s.last_value;
+        called += (called.empty() ? "" : ",") + std::string(s.is_called ? "true" : "false");
+    }
+    return static_cast<int>(target.query_integer(fmt::format(R"(
+SELECT count(pg_catalog.setval(seq, v, c)) FROM (
+  SELECT seq::pg_catalog.regclass AS seq, v, c
+  FROM unnest(ARRAY[{}]::text[], ARRAY[{}]::bigint[], ARRAY[{}]::bool[]) AS s(seq, v, c)) s
+WHERE NOT c OR pg_catalog.pg_sequence_last_value(seq) IS DISTINCT FROM v)",
+                                                             names, values, called)));
+}
+
+RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& rows,
+                   std::vector<output::Phase>& phases) {
+    RebuildOutcome outcome;
+    {
+        interrupt::phase_boundary("clean");
+        output::PhaseTimer t(phases, "clean");
+        clean(target, rebuild);
+        if (rebuild.after_clean) rebuild.after_clean();
+    }
+    {
+        interrupt::phase_boundary("pre-data");
+        output::PhaseTimer t(phases, "schema (pre-data)");
+        schema::run_script(target, rebuild.scripts.pre_data, "pre-data");
+    }
+    {
+        output::PhaseTimer t(phases, "data");
+        outcome.tables = load_tables(target, rows);
+        outcome.sequences_set = set_sequences(target, rebuild.sequences);
+    }
+    {
+        interrupt::phase_boundary("post-data");
+        output::PhaseTimer t(phases, "schema (post-data)");
+        schema::run_script(target, rebuild.scripts.post_data, "post-data");
+        refresh_matviews(target, rebuild.matviews);
+    }
+    outcome.schema_entries_restored =
+        static_cast<int>(rebuild.scripts.pre_data.size() + rebuild.scripts.post_data.size());
+    if (!rebuild.post_sql.empty()) {
+        interrupt::phase_boundary("post-sql");
+        output::PhaseTimer t(phases, "post-refresh SQL");
+        schema::apply_rebuild_settings(target, rebuild.lock_timeout);
+        run_post_sql(target, rebuild.post_sql);
+    }
+    return outcome;
+}
+
+}  // namespace sandboxctl::rebuild

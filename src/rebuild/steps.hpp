@@ -1,0 +1,93 @@
+#pragma once
+// The rebuild of a sandbox, shared by `refresh` (rows from the live source)
+// and a full `reset` (rows from a snapshot's files): clean, schema pre-data,
+// data, sequences, schema post-data, materialized views, post-refresh SQL.
+// Everything runs in the caller's open target transaction, so a failure at
+// any step leaves the sandbox as it was. A step added here applies to both
+// commands; where they differ, the difference is a field of Rebuild.
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "copy/table_copier.hpp"
+#include "core/temp_dir.hpp"
+#include "output/phase_timer.hpp"
+#include "pg/connection.hpp"
+#include "rebuild/post_sql.hpp"
+#include "rebuild/row_source.hpp"
+#include "schema/pg_tools.hpp"
+#include "schema/schema_script.hpp"
+#include "schema/toc.hpp"
+
+namespace sandboxctl::rebuild {
+
+struct SchemaScripts {
+    std::vector<schema::ScriptEntry> pre_data;
+    std::vector<schema::ScriptEntry> post_data;
+};
+
+// The pre-data and post-data scripts of `archive`, restricted to the kept
+// `entries` (the restore list is written into `work`).
+SchemaScripts schema_scripts(const schema::PgTools& tools, const std::filesystem::path& archive,
+                             const std::vector<schema::TocEntry>& entries, const TempDir& work);
+
+struct SequenceValue {
+    std::string qualified;  // quoted, schema-qualified
+    std::string last_value;
+    bool is_called = false;
+};
+std::vector<SequenceValue> sequence_values(const std::vector<catalog::SequenceState>& states);
+
+// Sets every sequence whose state differs from `sequences` (one statement);
+// returns how many were set. After a rebuild that is every sequence.
+int set_sequences(pg::Connection& target, const std::vector<SequenceValue>& sequences);
+
+struct MaterializedView {
+    std::string qualified;  // for the statement
+    std::string display;    // for an error
+};
+
+// What the clean step drops of the objects the login owns (when the login is
+// not the target role; the target role's objects always all go).
+enum class LoginObjects {
+    // A refresh replaces everything, the golden cache too: it holds the rows
+    // of a snapshot of the sandbox being replaced (the next reset is a full
+    // one anyway, as the change tracking goes with the target role's objects).
+    all,
+    // All but the golden cache, which belongs to the login (snapshot/cache.hpp):
+    // a full reset keeps it, to reuse it if it holds the snapshot.
+    all_but_golden_cache,
+};
+
+struct Rebuild {
+    std::string target_role;
+    std::chrono::milliseconds lock_timeout{};
+    LoginObjects login_objects = LoginObjects::all;
+    SchemaScripts scripts;
+    std::vector<SequenceValue> sequences;
+    // Populated materialized views, each after those it reads.
+    std::vector<MaterializedView> matviews;
+    // Run last, inside the transaction. A full reset passes none: the snapshot
+    // was taken of a sandbox the post-refresh SQL had already run on, so its
+    // rows hold the result, and running the SQL again would apply it twice.
+    std::vector<PostSqlFile> post_sql;
+    // Runs at the end of the clean step, as the target role (refresh: the
+    // sandbox mark, written in the same transaction).
+    std::function<void()> after_clean;
+};
+
+struct RebuildOutcome {
+    std::vector<copy::TableCopy> tables;
+    int sequences_set = 0;
+    int schema_entries_restored = 0;
+};
+
+// Runs every step on `target`, inside its open transaction; each step is timed
+// into `phases` (the names the refresh report shows) and is an interrupt
+// boundary.
+RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& rows, std::vector<output::Phase>& phases);
+
+}  // namespace sandboxctl::rebuild
