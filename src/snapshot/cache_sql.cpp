@@ -29,7 +29,7 @@ std::string cache_select_list(const catalog::Relation& t) {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < t.copy_columns.size(); ++i) {
         std::string name = pg::quote_ident(t.copy_columns[i]);
-        out.push_back(t.copy_column_builtin[i] ? name : name + "::text AS " + name);
+        out.push_back(t.copy_column_builtin[i] ? name : fmt::format("{}::text AS {}", name, name));
     }
     return join(out, ", ");
 }

@@ -6,12 +6,18 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "sync/tree.hpp"
 
 namespace sandboxctl::sync {
+
+// Hands each data block of the entry just read from `in` to `write` (data,
+// size, offset in the file); returns the bytes handed over. A damaged
+// archive is a failure.
+long long read_entry_data(archive* in, const std::function<void(const void*, std::size_t, la_int64_t)>& write);
 
 class Destination {
 public:

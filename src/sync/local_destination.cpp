@@ -148,17 +148,9 @@ private:
     }
 
     static long long copy_data(archive* in, int fd, const fs::path& partial) {
-        const void* block = nullptr;
-        size_t size = 0;
-        la_int64_t offset = 0;
-        long long written = 0;
-        int rc;
-        while ((rc = archive_read_data_block(in, &block, &size, &offset)) == ARCHIVE_OK) {
+        return read_entry_data(in, [&](const void* block, std::size_t size, la_int64_t offset) {
             pwrite_all(fd, block, size, offset, partial.string());
-            written += static_cast<long long>(size);
-        }
-        if (rc != ARCHIVE_EOF) throw failure(std::string("the source archive is damaged: ") + archive_error_string(in));
-        return written;
+        });
     }
 
     static void set_times(const fs::path& path, long long mtime, int flags) {

@@ -30,16 +30,9 @@ public:
     long long file(archive* in, archive_entry* entry, const std::string& path) override {
         start_stream();
         write_header(entry, path);
-        const void* block = nullptr;
-        size_t size = 0;
-        la_int64_t offset = 0;
-        long long written = 0;
-        int rc;
-        while ((rc = archive_read_data_block(in, &block, &size, &offset)) == ARCHIVE_OK) {
+        long long written = read_entry_data(in, [&](const void* block, std::size_t size, la_int64_t) {
             if (archive_write_data(writer_.get(), block, size) < 0) throw send_error();
-            written += static_cast<long long>(size);
-        }
-        if (rc != ARCHIVE_EOF) throw failure(std::string("the source archive is damaged: ") + archive_error_string(in));
+        });
         finish_rename(path);
         return written;
     }

@@ -11,6 +11,20 @@
 #include "sync/progress.hpp"
 
 namespace sandboxctl::sync {
+
+long long read_entry_data(archive* in, const std::function<void(const void*, std::size_t, la_int64_t)>& write) {
+    const void* block = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    long long bytes = 0;
+    int rc;
+    while ((rc = archive_read_data_block(in, &block, &size, &offset)) == ARCHIVE_OK) {
+        write(block, size, offset);
+        bytes += static_cast<long long>(size);
+    }
+    if (rc != ARCHIVE_EOF) throw failure(std::string("the source archive is damaged: ") + archive_error_string(in));
+    return bytes;
+}
 namespace {
 
 // A local source: tar over the requested paths, the list given on stdin.
