@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
-#include "copy/table_copier.hpp"
+#include "copy/copy_statements.hpp"
 #include "pg/connection.hpp"
 #include "pg/copy_stream.hpp"
 #include "safety/source_session.hpp"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
-#include "copy/table_copier.hpp"
+#include "copy/copy_statements.hpp"
 #include "core/temp_dir.hpp"
 #include "output/phase_timer.hpp"
 #include "pg/connection.hpp"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "copy/table_copier.hpp"
+#include "copy/copy_statements.hpp"
 #include "output/phase_timer.hpp"
 #include "plan/copy_plan.hpp"
 #include "safety/preflight.hpp"

@@ -5,7 +5,7 @@
 #include <ctime>
 
 #include "catalog/name_pattern.hpp"
-#include "copy/table_copier.hpp"
+#include "copy/copy_statements.hpp"
 #include "core/failpoint.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"

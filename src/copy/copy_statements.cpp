@@ -1,4 +1,4 @@
-#include "copy/table_copier.hpp"
+#include "copy/copy_statements.hpp"
 
 #include "pg/copy_stream.hpp"
 
