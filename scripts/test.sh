@@ -3,7 +3,7 @@
 #  1. the checks that keep the code clean: format (.clang-format), layers
 #     (ARCHITECTURE.md), documentation links and the man page;
 #  2. two builds, both with warnings as errors: build/ (the tool as shipped)
-#     and build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer);
+#     and build-asan/ (clang, AddressSanitizer + UndefinedBehaviorSanitizer);
 #  3. clang-tidy (.clang-tidy) over src/;
 #  4. the suites, two at a time: the unit and fault suites on build/, and the
 #     unit, PostgreSQL and sync suites on build-asan/ (each suite starts its
@@ -28,7 +28,9 @@ scripts/man_page.sh --check
 step "clang-tidy"
 scripts/check_tidy.sh
 step "build with AddressSanitizer and UndefinedBehaviorSanitizer"
-BUILD_DIR=build-asan scripts/build.sh -DSANDBOXCTL_WERROR=ON -DSANDBOXCTL_SANITIZE=ON \
+# clang: a sanitized build with it takes a quarter of GCC's time (and a second
+# compiler's warnings are errors too).
+CC=clang CXX=clang++ BUILD_DIR=build-asan scripts/build.sh -DSANDBOXCTL_WERROR=ON -DSANDBOXCTL_SANITIZE=ON \
   sandboxctl unit_tests pg_tests sync_tests
 
 step "test suites"
