@@ -8,12 +8,12 @@ if [[ "${1:-}" == "--fix" ]]; then
   clang-format -i "${files[@]}"
   exit 0
 fi
-if ! clang-format --dry-run --Werror "${files[@]}" 2>/tmp/.sandboxctl-format.$$; then
-  grep -E "^[^ ].*: (error|warning):" /tmp/.sandboxctl-format.$$ | cut -d: -f1 | sort -u | sed 's/^/  /' >&2
-  rm -f /tmp/.sandboxctl-format.$$
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! clang-format --dry-run --Werror "${files[@]}" 2>"$log"; then
+  grep -E "^[^ ].*: (error|warning):" "$log" | cut -d: -f1 | sort -u | sed 's/^/  /' >&2
   echo "format: the files above do not follow .clang-format" >&2
   echo "HINT: run scripts/check_format.sh --fix" >&2
   exit 1
 fi
-rm -f /tmp/.sandboxctl-format.$$
 echo "format: ${#files[@]} files follow .clang-format"
