@@ -11,6 +11,8 @@ packages=(
   libzstd-dev libssl-dev libarchive-dev
   openssh-server openssh-client util-linux procps bsdutils
   clang libclang-rt-14-dev clang-format clang-tidy ccache
+  # The Dolibarr application tests run the real application (tests/app).
+  php8.2-cli php8.2-pgsql php8.2-xml php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-zip
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(pgcopydb time rsync bc python3)

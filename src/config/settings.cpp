@@ -128,6 +128,52 @@ void read_endpoint(const toml::table& root, const char* name, std::optional<std:
     if (auto v = string_value(*table, "role", name)) role = v;
 }
 
+// [[refresh.keep]]: an array of tables, each with a table and a where.
+std::vector<KeepRule> keep_rules(const toml::table& refresh) {
+    std::vector<KeepRule> rules;
+    const toml::node* node = refresh.get("keep");
+    if (!node) return rules;
+    const char* hint = "Write each rule as a [[refresh.keep]] table with table = \"...\" and where = \"...\".";
+    const toml::array* array = node->as_array();
+    if (!array) wrong_type(*node, "refresh.keep", "an array of tables ([[refresh.keep]])", hint);
+    for (const auto& item : *array) {
+        const toml::table* rule = item.as_table();
+        if (!rule) wrong_type(item, "refresh.keep", "an array of tables ([[refresh.keep]])", hint);
+        reject_unknown(*rule, {"table", "where"}, "refresh.keep");
+        auto table = string_value(*rule, "table", "refresh.keep");
+        auto condition = string_value(*rule, "where", "refresh.keep");
+        if (!table || table->empty() || !condition || condition->empty()) {
+            throw usage_error(fmt::format("{}: [[refresh.keep]] needs both table and where", where(item.source())),
+                              hint);
+        }
+        rules.push_back({*table, *condition});
+    }
+    return rules;
+}
+
+DolibarrSettings dolibarr_settings(const toml::table& table, const std::filesystem::path& base_dir) {
+    reject_unknown(table, {"sandbox_conf", "prod_conf", "rekey", "keep_users", "mail"}, "dolibarr");
+    DolibarrSettings dolibarr;
+    dolibarr.base_dir = base_dir;
+    auto sandbox_conf = string_value(table, "sandbox_conf", "dolibarr");
+    if (!sandbox_conf || sandbox_conf->empty()) {
+        throw usage_error(fmt::format("{}: [dolibarr] needs sandbox_conf", where(table.source())),
+                          "Name the sandbox instance's conf.php: sandbox_conf = \"/path/to/htdocs/conf/conf.php\" "
+                          "(or ssh://, kubectl://, exec: as for sync-files).");
+    }
+    dolibarr.sandbox_conf = *sandbox_conf;
+    if (auto v = string_value(table, "prod_conf", "dolibarr")) dolibarr.prod_conf = *v;
+    dolibarr.rekey = string_list(table, "rekey", "dolibarr");
+    dolibarr.keep_users = string_list(table, "keep_users", "dolibarr");
+    if (auto v = string_value(table, "mail", "dolibarr")) dolibarr.mail = *v;
+    if (!dolibarr.rekey.empty() && dolibarr.prod_conf.empty()) {
+        throw usage_error(fmt::format("{}: dolibarr.rekey needs dolibarr.prod_conf", where(table.source())),
+                          "Re-encrypting a value takes prod's instance id: name prod's conf.php in prod_conf, "
+                          "or drop rekey to clear those values.");
+    }
+    return dolibarr;
+}
+
 std::optional<std::string> env(const char* name) {
     const char* value = std::getenv(name);
     if (!value || !*value) return std::nullopt;
@@ -166,7 +212,8 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
     } catch (const toml::parse_error& e) {
         throw usage_error(fmt::format("{}: invalid TOML: {}", where(e.source()), e.description()));
     }
-    reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir", "files"}, "");
+    reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir", "files", "dolibarr"},
+                   "");
     // Relative to the file, not to wherever sandboxctl happens to run.
     auto relative = [&](const std::string& path) {
         std::filesystem::path p(path);
@@ -178,8 +225,10 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
     if (auto v = string_value(root, "snapshot_dir", "")) settings.snapshot_dir = relative(*v);
 
     if (const toml::table* refresh = section(root, "refresh")) {
-        reject_unknown(*refresh, {"exclude", "exclude_data", "post_sql", "lock_timeout", "statement_timeout", "pg_bin"},
+        reject_unknown(*refresh,
+                       {"exclude", "exclude_data", "post_sql", "lock_timeout", "statement_timeout", "pg_bin", "keep"},
                        "refresh");
+        settings.keep = keep_rules(*refresh);
         settings.exclude = string_list(*refresh, "exclude", "refresh");
         settings.exclude_data = string_list(*refresh, "exclude_data", "refresh");
         for (const auto& path : string_list(*refresh, "post_sql", "refresh"))
@@ -212,6 +261,9 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
                 settings.file_pairs.push_back({*from, *to, file.parent_path()});
             }
         }
+    }
+    if (const toml::table* dolibarr = section(root, "dolibarr")) {
+        settings.dolibarr = dolibarr_settings(*dolibarr, file.parent_path());
     }
     if (const toml::table* hooks = section(root, "hooks")) {
         reject_unknown(*hooks, {"before", "after"}, "hooks");

@@ -28,6 +28,24 @@ struct FilePair {
     std::filesystem::path base_dir;
 };
 
+// One [[refresh.keep]]: rows of the sandbox that outlive a refresh or a full
+// reset (rebuild/keep.hpp).
+struct KeepRule {
+    std::string table;  // as written: [schema.]name
+    std::string where;  // an SQL condition on the table's rows
+};
+
+// [dolibarr]: the Dolibarr profile (dolibarr/profile.hpp). Present only when
+// the section is.
+struct DolibarrSettings {
+    std::string sandbox_conf;  // a LOCATION (sync/location.hpp) of the sandbox instance's conf.php
+    std::string prod_conf;     // optional: prod's conf.php, read for its instance id only
+    std::vector<std::string> rekey;       // llx_const names re-encrypted for the sandbox
+    std::vector<std::string> keep_users;  // llx_user.login values carried over
+    std::string mail = "disable";         // "disable" or "sink:HOST:PORT:ADDRESS"
+    std::filesystem::path base_dir;       // the config file's directory (relative local paths)
+};
+
 struct Settings {
     std::optional<std::string> source;  // conninfo
     std::optional<std::string> target;  // conninfo
@@ -53,6 +71,8 @@ struct Settings {
     std::string files_chown;
     bool with_files = false;  // refresh --with-files
     bool init = false;        // refresh --init: an unmarked, non-empty target may become the sandbox
+    std::vector<KeepRule> keep;
+    std::optional<DolibarrSettings> dolibarr;
 };
 
 // The command-line layer: only what the user gave.

@@ -175,6 +175,8 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
     {
         interrupt::phase_boundary("clean");
         output::PhaseTimer t(phases, "clean");
+        // TODO(keep): capture rebuild.keep here.
+        if (rebuild.profile) rebuild.profile->before_clean(target);
         clean(target, rebuild);
         if (rebuild.after_clean) rebuild.after_clean();
     }
@@ -201,6 +203,12 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         output::PhaseTimer t(phases, "post-refresh SQL");
         schema::apply_rebuild_settings(target, rebuild.lock_timeout);
         run_post_sql(target, rebuild.post_sql);
+    }
+    if (rebuild.profile) {
+        interrupt::phase_boundary("profile");
+        output::PhaseTimer t(phases, "application profile");
+        schema::apply_rebuild_settings(target, rebuild.lock_timeout);
+        rebuild.profile->after_load(target);
     }
     return outcome;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "config/settings.hpp"
 #include "copy/copy_statements.hpp"
 #include "core/temp_dir.hpp"
 #include "output/phase_timer.hpp"
@@ -62,6 +63,19 @@ enum class LoginObjects {
     all_but_golden_cache,
 };
 
+// What an application profile (dolibarr/profile.hpp) adds to a rebuild. Both
+// hooks run on the target inside the rebuild's transaction, as the target
+// role; a throw from either rolls the whole rebuild back.
+class Profile {
+public:
+    virtual ~Profile() = default;
+    // Before the clean: read what must outlive the rebuild (kept users, say).
+    virtual void before_clean(pg::Connection& target) = 0;
+    // Last, after the kept rows and the post-refresh SQL: make the copy safe
+    // and check that it is; a sandbox that is not must not commit.
+    virtual void after_load(pg::Connection& target) = 0;
+};
+
 struct Rebuild {
     std::string target_role;
     std::chrono::milliseconds lock_timeout{};
@@ -77,6 +91,11 @@ struct Rebuild {
     // Runs at the end of the clean step, as the target role (refresh: the
     // sandbox mark, written in the same transaction).
     std::function<void()> after_clean;
+    // [[refresh.keep]]: rows of the sandbox read before the clean and written
+    // back over the loaded rows (rebuild/keep.hpp).
+    std::vector<config::KeepRule> keep;
+    // The application profile, if one is configured; not owned.
+    Profile* profile = nullptr;
 };
 
 struct RebuildOutcome {
