@@ -1,0 +1,112 @@
+#include "app/app_world.hpp"
+
+#include <fstream>
+
+#include "harness/cluster.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+// Prod's web login: a member of the app role that owns prod, working as that
+// role (SET role) so that the tables Dolibarr's installer creates belong to
+// sbx_app, as the privilege model wants.
+constexpr const char* web_role = "sbx_app_web";
+constexpr const char* web_password = "web-Secret-3b8d";
+constexpr const char* admin_password = "admin-Secret-1e4f";
+
+void ensure_web_role(Cluster& cluster) {
+    cluster.psql("postgres", std::string("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '") +
+                                 web_role + "') THEN CREATE ROLE " + web_role + " LOGIN PASSWORD '" + web_password +
+                                 "' IN ROLE sbx_app; ALTER ROLE " + web_role +
+                                 " SET role = 'sbx_app'; END IF; END $$");
+}
+
+std::string toml_string(const std::string& value) {
+    std::string out = "\"";
+    for (char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+AppWorld::AppWorld() {
+    Cluster& cluster = Cluster::shared();
+    model_ = std::make_unique<Model>(cluster, "dolibarr_app");
+    ensure_web_role(cluster);
+    prod_ = std::make_unique<DolibarrInstance>(dir_.path(), "prod", free_loopback_port());
+    sandbox_ = std::make_unique<DolibarrInstance>(dir_.path(), "sandbox", free_loopback_port());
+    build_prod();
+    sandbox_->write_conf({cluster.port(), model_->sandbox(), "sbx_sandbox_login", sandbox_password},
+                         new_instance_id());
+    prod_web_ = std::make_unique<PhpServer>(prod_->htdocs(), prod_->web_port(), dir_ / "prod-web.log");
+    sandbox_web_ = std::make_unique<PhpServer>(sandbox_->htdocs(), sandbox_->web_port(), dir_ / "sandbox-web.log");
+    write_config();
+}
+
+AppWorld::~AppWorld() = default;
+
+void AppWorld::build_prod() {
+    prod_->install({model_->cluster().port(), model_->prod(), web_role, web_password}, admin_password);
+    prod_->php_checked(php_script("setup_prod.php"), {},
+                       {{"APP_COMPANY", company_name},
+                        {"APP_SMTP_PORT", std::to_string(sink_.port())},
+                        {"APP_SMTP_PASSWORD", smtp_password_},
+                        {"APP_CRON_KEY", prod_cron_key_},
+                        {"APP_AGENT_LOGIN", prod_agent_login},
+                        {"APP_AGENT_KEY", prod_agent_key_},
+                        {"APP_WEBHOOK_URL", listener_.url("/hook")}});
+}
+
+void AppWorld::write_config() {
+    config_ = dir_ / "sandboxctl.toml";
+    std::ofstream out(config_);
+    out << "[dolibarr]\n"
+        << "sandbox_conf = " << toml_string(sandbox_->conf_php().string()) << "\n"
+        << "prod_conf = " << toml_string(prod_->conf_php().string()) << "\n"
+        << "rekey = [\"MAIN_MAIL_SMTPS_PW\"]\n"
+        << "keep_users = [\"" << agent_login << "\"]\n"
+        << "mail = \"sink:localhost:" << sink_.port() << ":" << sink_address << "\"\n\n"
+        << "[[files.pair]]\n"
+        << "from = " << toml_string(prod_->documents().string()) << "\n"
+        << "to = " << toml_string(sandbox_->documents().string()) << "\n";
+}
+
+ToolRun AppWorld::tool(std::vector<std::string> args) const {
+    const std::string& command = args.front();
+    std::vector<std::string> added = {"--config", config_.string()};
+    if (command == "refresh") added.insert(added.end(), {"--source", model_->source()});
+    if (command == "refresh" || command == "reset" || command == "snapshot" || command == "app-check") {
+        added.insert(added.end(), {"--target", model_->target()});
+    }
+    if (command == "refresh" || command == "reset" || command == "snapshot") {
+        added.insert(added.end(), {"--snapshot-dir", snapshot_dir()});
+    }
+    args.insert(args.end(), added.begin(), added.end());
+    return run_tool(args, state_env());
+}
+
+AppWorld* app_world(std::string& reason) {
+    static std::unique_ptr<AppWorld> world;
+    static std::string failure;
+    static bool tried = false;
+    if (!tried) {
+        tried = true;
+        failure = app_unavailable_reason();
+        if (failure.empty()) failure = Cluster::unavailable_reason();
+        if (failure.empty()) {
+            try {
+                world = std::make_unique<AppWorld>();
+                std::atexit([] { world.reset(); });
+            } catch (const std::exception& e) {
+                failure = std::string("could not build the Dolibarr world: ") + e.what();
+            }
+        }
+    }
+    reason = failure;
+    return world.get();
+}
+
+}  // namespace sandboxctl::test
