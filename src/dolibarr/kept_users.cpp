@@ -100,6 +100,24 @@ pg::Result insert(pg::Connection& target, std::string_view table, const RowWrite
                                write.values, what);
 }
 
+// Adds a row beside prod's (rights, memberships) unless prod has an equal
+// one. ON CONFLICT DO NOTHING alone would also swallow a clash of fresh
+// rowids, losing the row without a word.
+void insert_unless_present(pg::Connection& target, std::string_view table, const RowWrite& write,
+                           std::string_view what) {
+    if (affected_rows(insert(target, table, write, "ON CONFLICT DO NOTHING", what)) != 0) return;
+    std::vector<std::string> equal;
+    for (std::size_t i = 0; i < write.columns.size(); ++i) {
+        equal.push_back(fmt::format("{} IS NOT DISTINCT FROM ${}", write.columns[i], i + 1));
+    }
+    auto present =
+        target.exec(fmt::format("SELECT 1 FROM {} WHERE {}", table, fmt::join(equal, " AND ")), write.values);
+    if (present.rows() == 0) {
+        throw failure(fmt::format("could not {}: a new row of {} conflicts with another row", what, table),
+                      fmt::format("check that the rowid sequence of {} is ahead of its rows in prod", table));
+    }
+}
+
 struct UserTable {
     std::set<std::string> columns;
     std::string sequence;                     // llx_user's rowid sequence, quoted; "" if none
@@ -261,10 +279,9 @@ private:
         if (user.rights.empty() || !table_exists(target_, "llx_user_rights")) return;
         auto columns = columns_of(target_, "llx_user_rights");
         for (const auto& right : user.rights) {
-            insert(target_, "llx_user_rights",
-                   row_write(target_, right, columns, {{"fk_user", std::to_string(rowid)}}, {"rowid"}),
-                   "ON CONFLICT DO NOTHING",
-                   fmt::format("restore the rights of kept user {}", quoted_login(user.login)));
+            insert_unless_present(target_, "llx_user_rights",
+                                  row_write(target_, right, columns, {{"fk_user", std::to_string(rowid)}}, {"rowid"}),
+                                  fmt::format("restore the rights of kept user {}", quoted_login(user.login)));
         }
     }
 
@@ -281,11 +298,11 @@ private:
                     fmt::format("{} (entity {})", quoted_login(membership.group_name), membership.group_entity));
                 continue;
             }
-            insert(target_, "llx_usergroup_user",
-                   row_write(target_, membership.row, columns,
-                             {{"fk_user", std::to_string(rowid)}, {"fk_usergroup", group->get(0, 0)}}, {"rowid"}),
-                   "ON CONFLICT DO NOTHING",
-                   fmt::format("restore the group memberships of kept user {}", quoted_login(user.login)));
+            insert_unless_present(
+                target_, "llx_usergroup_user",
+                row_write(target_, membership.row, columns,
+                          {{"fk_user", std::to_string(rowid)}, {"fk_usergroup", group->get(0, 0)}}, {"rowid"}),
+                fmt::format("restore the group memberships of kept user {}", quoted_login(user.login)));
         }
     }
 
