@@ -233,7 +233,7 @@ private:
     // when make_secrets_safe did not run, as in a reset); other unique
     // columns point into prod's data, so the kept row gives them up.
     void free_unique_keys(Row& row, long long rowid, KeptUser& kept) {
-        if (auto key = value_of(row, "api_key"); key && !key->empty() && table_.columns.count("api_key") != 0) {
+        if (auto key = value_of(row, "api_key"); key && table_.columns.count("api_key") != 0) {
             auto cleared = exec_without_detail(
                 target_, "UPDATE llx_user SET api_key = NULL WHERE api_key = $1 AND rowid <> $2 RETURNING login",
                 {*key, std::to_string(rowid)}, "clear a prod user's copy of a kept API key");
