@@ -167,6 +167,7 @@ int run(int argc, char** argv) {
     register_reset(app, context);
     register_status(app, context);
     register_sync_files(app, context);
+    register_app_check(app, context);
 
     interrupt::install_handlers();
     try {

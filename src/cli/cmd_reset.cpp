@@ -14,16 +14,18 @@ namespace sandboxctl::cli {
 namespace {
 
 nlohmann::json reset_json(const snapshot::ResetResult& r) {
-    return {{"snapshot", r.snapshot},
-            {"mode", r.full ? "full" : "delta"},
-            {"why_full", r.why_full},
-            {"tables", r.full ? r.tables_loaded : r.delta.tables},
-            {"tables_reloaded", r.delta.reloaded},
-            {"rows_deleted", r.delta.deleted},
-            {"rows_inserted", r.full ? r.rows_loaded : r.delta.inserted},
-            {"rows_updated", r.delta.updated},
-            {"sequences_set", r.sequences_set},
-            {"seconds", std::chrono::duration<double>(r.elapsed).count()}};
+    nlohmann::json doc = {{"snapshot", r.snapshot},
+                          {"mode", r.full ? "full" : "delta"},
+                          {"why_full", r.why_full},
+                          {"tables", r.full ? r.tables_loaded : r.delta.tables},
+                          {"tables_reloaded", r.delta.reloaded},
+                          {"rows_deleted", r.delta.deleted},
+                          {"rows_inserted", r.full ? r.rows_loaded : r.delta.inserted},
+                          {"rows_updated", r.delta.updated},
+                          {"sequences_set", r.sequences_set},
+                          {"seconds", std::chrono::duration<double>(r.elapsed).count()}};
+    doc["dolibarr"] = r.dolibarr ? dolibarr::to_json(*r.dolibarr) : nlohmann::json(nullptr);
+    return doc;
 }
 
 void print_text(const snapshot::ResetResult& r, std::ostream& out) {
@@ -36,6 +38,7 @@ void print_text(const snapshot::ResetResult& r, std::ostream& out) {
                    r.snapshot, r.delta.tables, reloaded, r.delta.deleted, r.delta.inserted, r.delta.updated,
                    format_duration(r.elapsed));
     }
+    if (r.dolibarr) dolibarr::print_text(*r.dolibarr, out);
 }
 
 struct ResetOptions {

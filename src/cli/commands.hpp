@@ -65,6 +65,7 @@ void register_snapshot(CLI::App& app, Context& context);
 void register_reset(CLI::App& app, Context& context);
 void register_status(CLI::App& app, Context& context);
 void register_sync_files(CLI::App& app, Context& context);
+void register_app_check(CLI::App& app, Context& context);
 
 // Runs the command line; returns the process exit code.
 int run(int argc, char** argv);

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
+#include "dolibarr/profile.hpp"
 #include "plan/copy_plan.hpp"
 #include "plan/session_setup.hpp"
 #include "rebuild/post_sql.hpp"
@@ -89,6 +90,9 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     refresh::RefreshReport report;
     // Every input is checked before the sandbox is touched.
     auto post_sql = rebuild::load_post_sql(settings.post_sql);
+    // The instance ids are read here too, before the sandbox is touched.
+    std::optional<dolibarr::DolibarrProfile> profile;
+    if (settings.dolibarr) profile.emplace(*settings.dolibarr, dolibarr::ProfileMode::refresh);
     plan::Endpoints endpoints = plan::open_endpoints(settings, "refresh");
     auto& source = *endpoints.source;
     auto& target = endpoints.target;
@@ -123,6 +127,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     steps.login_objects = rebuild::LoginObjects::all;
     steps.post_sql = std::move(post_sql);
     steps.matviews = matviews_of(plan);
+    if (profile) steps.profile = &*profile;
     // Marked in the same transaction: a sandbox that is marked is one
     // sandboxctl refreshed (see safety/sandbox_mark.hpp).
     steps.after_clean = [&] {
@@ -157,6 +162,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
         report.tables = std::move(outcome.tables);
         report.sequences_set = outcome.sequences_set;
         report.schema_entries_restored = outcome.schema_entries_restored;
+        if (profile) report.dolibarr = profile->report();
         for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
         {
             interrupt::phase_boundary("commit");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "copy/copy_statements.hpp"
+#include "dolibarr/profile.hpp"
 #include "output/phase_timer.hpp"
 #include "plan/copy_plan.hpp"
 #include "safety/preflight.hpp"
@@ -51,6 +52,8 @@ struct RefreshReport {
     };
     std::vector<FollowUpFailure> follow_up_failures;
     std::optional<SnapshotSummary> snapshot;
+    // What the Dolibarr profile did, when [dolibarr] is configured.
+    std::optional<dolibarr::ProfileReport> dolibarr;
 
     long long total_rows() const;
     long long total_bytes() const;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/settings.hpp"
+#include "dolibarr/profile.hpp"
 #include "plan/session_setup.hpp"
 #include "snapshot/cache.hpp"
 #include "snapshot/manifest.hpp"
@@ -26,6 +27,8 @@ struct ResetResult {
     int tables_loaded = 0;      // full reset
     int sequences_set = 0;
     std::chrono::nanoseconds elapsed{};
+    // Full reset with [dolibarr]: what the profile did.
+    std::optional<dolibarr::ProfileReport> dolibarr{};
 };
 
 // Returns the sandbox to snapshot `name` (default: the tracking baseline):

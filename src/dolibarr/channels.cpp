@@ -1,0 +1,366 @@
+#include "dolibarr/channels.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace sandboxctl::dolibarr {
+namespace {
+
+constexpr const char* mail_format_hint =
+    "Write mail = \"disable\", or mail = \"sink:HOST:PORT:ADDRESS\", e.g. \"sink:localhost:1025:sink@sandbox.test\"; "
+    "HOST must be a host name (Dolibarr's SMTP client refuses IP addresses).";
+
+Error mail_error(std::string_view text, std::string_view reason) {
+    return usage_error(fmt::format("invalid dolibarr.mail \"{}\": {}", text, reason), mail_format_hint);
+}
+
+std::vector<std::string> split(std::string_view text, char separator) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == separator) {
+            parts.emplace_back(text.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    return parts;
+}
+
+bool is_ip_address(const std::string& host) {
+    unsigned char buffer[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, host.c_str(), buffer) == 1 || inet_pton(AF_INET6, host.c_str(), buffer) == 1) return true;
+    // inet_aton's short forms ("127.1") too: digits and dots only.
+    return std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+bool is_host_name(const std::string& host) {
+    return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    });
+}
+
+int parse_port(std::string_view text, const std::string& port) {
+    int value = 0;
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
+            return c >= '0' && c <= '9';
+        })) {
+        throw mail_error(text, fmt::format("port \"{}\" is not a number", port));
+    }
+    value = std::stoi(port);
+    if (value < 1 || value > 65535) throw mail_error(text, fmt::format("port {} is out of range 1-65535", value));
+    return value;
+}
+
+bool is_mail_address(const std::string& address) {
+    auto at = address.find('@');
+    return at != std::string::npos && at > 0 && at + 1 < address.size() && address.find('@', at + 1) == std::string::npos &&
+           std::none_of(address.begin(), address.end(), [](char c) {
+               return c == ',' || c == ';' || c == '<' || c == '>' || c == '"' || static_cast<unsigned char>(c) <= ' ';
+           });
+}
+
+std::string const_where(std::string_view name, long long entity) {
+    return fmt::format("llx_const {} (entity {})", name, entity);
+}
+
+// The checks, each appending what it finds live.
+class Checker {
+public:
+    Checker(pg::Connection& conn, const DolibarrTables& tables, const Constants& constants)
+        : conn_(conn), tables_(tables), constants_(constants) {}
+
+    std::vector<LiveChannel> take() { return std::move(live_); }
+
+    void add(std::string channel, std::string where, std::string detail) {
+        live_.push_back({std::move(channel), std::move(where), std::move(detail)});
+    }
+
+    // A constant whose being on is the channel itself (SMS not disabled, ...).
+    void require_on(const char* channel, const char* name, const char* detail) {
+        for (long long e : constants_.entities()) {
+            if (!constants_.is_on(name, e)) add(channel, const_where(name, e), detail);
+        }
+    }
+    void require_off(const char* channel, const char* name, const char* detail) {
+        for (long long e : constants_.entities()) {
+            if (constants_.is_on(name, e)) add(channel, const_where(name, e), detail);
+        }
+    }
+    bool module_on(const char* module, long long entity) const {
+        return constants_.is_on(fmt::format("MAIN_MODULE_{}", module), entity);
+    }
+
+    void mail(const std::optional<MailSetting>& expected);
+    void table_rows(const char* channel, const char* table, const std::string& condition, const char* label_column,
+                    const char* detail, const char* module = nullptr);
+    void notifications();
+    void reminders();
+    void payments();
+    void telemetry();
+
+private:
+    void mail_in(long long entity, const std::optional<MailSetting>& expected);
+    void mail_sink(long long entity, const MailSink& sink);
+    std::string value_or_empty(std::string_view name, long long entity) const {
+        return constants_.value(name, entity).value_or("");
+    }
+
+    pg::Connection& conn_;
+    const DolibarrTables& tables_;
+    const Constants& constants_;
+    std::vector<LiveChannel> live_;
+};
+
+void Checker::mail(const std::optional<MailSetting>& expected) {
+    for (long long e : constants_.entities()) mail_in(e, expected);
+}
+
+// Per-context send modes (MAIN_MAIL_SENDMODE_<CONTEXT>, CMailFile.class.php)
+// other than "default" send through their own server settings.
+std::vector<std::string> active_overrides(const Constants& constants, long long entity) {
+    std::vector<std::string> active;
+    for (const auto& name : constants.names_starting_with("MAIN_MAIL_SENDMODE_")) {
+        auto value = constants.value(name, entity);
+        if (value && !value->empty() && *value != "default") active.push_back(name);
+    }
+    return active;
+}
+
+void Checker::mail_in(long long e, const std::optional<MailSetting>& expected) {
+    if (constants_.is_on("MAIN_DISABLE_ALL_MAILS", e)) return;
+    if (expected && expected->sink) return mail_sink(e, *expected->sink);
+    if (expected) {
+        return add("mail", const_where("MAIN_DISABLE_ALL_MAILS", e),
+                   "mail is not disabled (the configuration says mail = \"disable\")");
+    }
+    if (value_or_empty("MAIN_MAIL_FORCE_SENDTO", e).empty()) {
+        return add("mail", const_where("MAIN_DISABLE_ALL_MAILS", e),
+                   "mail is neither disabled nor forced to one recipient (MAIN_MAIL_FORCE_SENDTO is not set)");
+    }
+    for (const auto& name : active_overrides(constants_, e)) {
+        add("mail (per-context override)", const_where(name, e),
+            fmt::format("send mode \"{}\" uses its own server settings, which no configured sink vouches for",
+                        value_or_empty(name, e)));
+    }
+}
+
+void Checker::mail_sink(long long e, const MailSink& sink) {
+    auto expect = [&](const std::string& name, const std::string& wanted, const char* what) {
+        auto actual = value_or_empty(name, e);
+        if (actual != wanted) {
+            add(name.starts_with("MAIN_MAIL_SENDMODE_") || name.starts_with("MAIN_MAIL_SMTP_SERVER_") ||
+                        name.starts_with("MAIN_MAIL_SMTP_PORT_")
+                    ? "mail (per-context override)"
+                    : "mail",
+                const_where(name, e),
+                fmt::format("{} is \"{}\", not the sink's \"{}\"", what, actual, wanted));
+        }
+    };
+    expect("MAIN_MAIL_FORCE_SENDTO", sink.address, "the forced recipient");
+    expect("MAIN_MAIL_SENDMODE", "smtps", "the send mode");
+    expect("MAIN_MAIL_SMTP_SERVER", sink.host, "the SMTP server");
+    expect("MAIN_MAIL_SMTP_PORT", std::to_string(sink.port), "the SMTP port");
+    for (const auto& name : active_overrides(constants_, e)) {
+        auto context = name.substr(std::string_view("MAIN_MAIL_SENDMODE_").size());
+        expect(name, "smtps", "the per-context send mode");
+        expect("MAIN_MAIL_SMTP_SERVER_" + context, sink.host, "the per-context SMTP server");
+        expect("MAIN_MAIL_SMTP_PORT_" + context, std::to_string(sink.port), "the per-context SMTP port");
+    }
+}
+
+void Checker::table_rows(const char* channel, const char* table, const std::string& condition,
+                         const char* label_column, const char* detail, const char* module) {
+    if (!tables_.has(table)) return;
+    auto rows = conn_.exec(fmt::format("SELECT rowid, COALESCE({}::text, ''), COALESCE(entity, 1) FROM {} WHERE {} "
+                                       "ORDER BY rowid",
+                                       label_column, tables_.qualified(table), condition));
+    for (int i = 0; i < rows.rows(); ++i) {
+        long long entity = rows.get_int(i, 2);
+        if (module && !module_on(module, entity)) continue;
+        add(channel, fmt::format("{} rowid {}", table, rows.get(i, 0)),
+            fmt::format("\"{}\" {}{}", rows.get(i, 1), detail,
+                        module ? fmt::format(" and MAIN_MODULE_{} is on (entity {})", module, entity) : ""));
+    }
+}
+
+void Checker::notifications() {
+    for (long long e : constants_.entities()) {
+        if (!module_on("NOTIFICATION", e)) continue;
+        long long subscriptions = 0;
+        if (tables_.has("llx_notify_def")) {
+            subscriptions = conn_.query_integer(
+                fmt::format("SELECT count(*) FROM {} WHERE COALESCE(entity, 1) IN (0, $1::int)",
+                            tables_.qualified("llx_notify_def")),
+                {std::to_string(e)});
+        }
+        std::vector<std::string> fixed;
+        for (const auto& name : constants_.names_starting_with("NOTIFICATION_FIXEDEMAIL_")) {
+            if (constants_.is_on(name, e)) fixed.push_back(name);
+        }
+        if (subscriptions || !fixed.empty()) {
+            add("notifications", const_where("MAIN_MODULE_NOTIFICATION", e),
+                fmt::format("the notification module is on, with {} subscriptions in llx_notify_def and {} "
+                            "NOTIFICATION_FIXEDEMAIL_* addresses",
+                            subscriptions, fixed.size()));
+        }
+    }
+}
+
+void Checker::reminders() {
+    if (!tables_.has("llx_actioncomm_reminder")) return;
+    auto pending = conn_.query_integer(
+        fmt::format("SELECT count(*) FROM {} WHERE status = 0 AND typeremind IN ('email', 'sms')",
+                    tables_.qualified("llx_actioncomm_reminder")));
+    if (pending) {
+        add("agenda reminders", "llx_actioncomm_reminder status 0",
+            fmt::format("{} email or SMS reminders are pending", pending));
+    }
+}
+
+void Checker::payments() {
+    require_off("payments (Stripe)", "STRIPE_LIVE", "Stripe is in live mode");
+    for (long long e : constants_.entities()) {
+        for (const auto& name : constants_.names_starting_with("STRIPE_LIVE_")) {
+            if (!value_or_empty(name, e).empty()) add("payments (Stripe)", const_where(name, e), "a live Stripe key is set");
+        }
+        if (module_on("PAYPAL", e) && !constants_.is_on("PAYPAL_API_SANDBOX", e)) {
+            add("payments (PayPal)", const_where("PAYPAL_API_SANDBOX", e),
+                "the PayPal module is on and not in sandbox mode");
+        }
+    }
+}
+
+void Checker::telemetry() {
+    // main.inc.php pings only until both the date and the id are saved; the id
+    // "disabled" stops it for every instance id.
+    auto check = [&](const char* date, const char* id, long long e) {
+        if (value_or_empty(date, e).empty() || value_or_empty(id, e) != "disabled") {
+            add("telemetry", const_where(id, e), fmt::format("the first-use ping is not disabled ({} and {}='disabled')", date, id));
+        }
+    };
+    for (long long e : constants_.entities()) {
+        check("MAIN_FIRST_PING_OK_DATE", "MAIN_FIRST_PING_OK_ID", e);
+        if (module_on("BLOCKEDLOG", e)) check("MAIN_FIRST_REGISTRATION_OK_DATE", "MAIN_FIRST_REGISTRATION_OK_ID", e);
+    }
+}
+
+}  // namespace
+
+MailSetting parse_mail_setting(std::string_view text) {
+    if (text == "disable") return {};
+    if (!text.starts_with("sink:")) throw mail_error(text, "it is neither \"disable\" nor \"sink:...\"");
+    auto parts = split(text.substr(5), ':');
+    if (parts.size() != 3) throw mail_error(text, "a sink is HOST:PORT:ADDRESS, three parts");
+    MailSink sink;
+    sink.host = parts[0];
+    if (!is_host_name(sink.host)) throw mail_error(text, fmt::format("\"{}\" is not a host name", sink.host));
+    if (is_ip_address(sink.host)) {
+        throw mail_error(text, fmt::format("\"{}\" is an IP address; Dolibarr refuses those, use a name such as "
+                                           "localhost",
+                                           sink.host));
+    }
+    sink.port = parse_port(text, parts[1]);
+    sink.address = parts[2];
+    if (!is_mail_address(sink.address)) {
+        throw mail_error(text, fmt::format("\"{}\" is not one mail address", sink.address));
+    }
+    return {sink};
+}
+
+DolibarrTables DolibarrTables::find(pg::Connection& conn) {
+    auto schemas = conn.exec(
+        "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = 'llx_const' AND c.relkind IN ('r', 'p') ORDER BY n.nspname <> 'public', n.nspname");
+    if (schemas.rows() == 0) {
+        throw failure(fmt::format("could not find Dolibarr's tables in database \"{}\": there is no llx_const table",
+                                  conn.database()),
+                      "Point --target (or [target]) at a Dolibarr database; sandboxctl expects the default table "
+                      "prefix llx_.");
+    }
+    DolibarrTables tables;
+    tables.schema_ = schemas.get(0, 0);
+    auto names = conn.exec(
+        "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname LIKE 'llx\\_%'",
+        {tables.schema_});
+    for (int i = 0; i < names.rows(); ++i) tables.present_.insert(names.get(i, 0));
+    return tables;
+}
+
+std::string DolibarrTables::qualified(std::string_view table) const { return pg::qualified_name(schema_, table); }
+
+Constants Constants::read(pg::Connection& conn, const DolibarrTables& tables) {
+    Constants constants;
+    constants.entities_.insert(1);
+    auto rows = conn.exec(fmt::format("SELECT name, entity, value FROM {}", tables.qualified("llx_const")));
+    for (int i = 0; i < rows.rows(); ++i) {
+        long long entity = rows.get_int(i, 1);
+        constants.rows_[rows.get(i, 0)][entity] = rows.get(i, 2);
+        if (entity > 0) constants.entities_.insert(entity);
+    }
+    if (tables.has("llx_entity")) {
+        auto entities = conn.exec(fmt::format("SELECT rowid FROM {}", tables.qualified("llx_entity")));
+        for (int i = 0; i < entities.rows(); ++i) constants.entities_.insert(entities.get_int(i, 0));
+    }
+    return constants;
+}
+
+std::optional<std::string> Constants::value(std::string_view name, long long entity) const {
+    auto row = rows_.find(std::string(name));
+    if (row == rows_.end()) return std::nullopt;
+    if (auto own = row->second.find(entity); own != row->second.end()) return own->second;
+    if (auto global = row->second.find(0); global != row->second.end()) return global->second;
+    return std::nullopt;
+}
+
+bool Constants::is_on(std::string_view name, long long entity) const {
+    auto v = value(name, entity);
+    return v && !v->empty() && *v != "0";
+}
+
+std::set<std::string> Constants::names_starting_with(std::string_view prefix) const {
+    std::set<std::string> names;
+    for (auto it = rows_.lower_bound(std::string(prefix)); it != rows_.end() && it->first.starts_with(prefix); ++it) {
+        names.insert(it->first);
+    }
+    return names;
+}
+
+std::vector<LiveChannel> live_channels(pg::Connection& conn, const std::optional<MailSetting>& mail) {
+    auto tables = DolibarrTables::find(conn);
+    auto constants = Constants::read(conn, tables);
+    Checker check(conn, tables, constants);
+    check.mail(mail);
+    check.require_on("ticket mail", "TICKET_DISABLE_ALL_MAILS", "ticket mail is not disabled");
+    check.require_on("SMS", "MAIN_DISABLE_ALL_SMS", "SMS is not disabled");
+    check.table_rows("scheduled jobs", "llx_cronjob", "status = 1", "label", "is enabled (status 1)");
+    check.table_rows("webhooks", "llx_webhook_target", "status <> 0", "ref", "is enabled", "WEBHOOK");
+    check.table_rows("Zapier", "llx_zapier_hook", "true", "event", "is registered", "ZAPIER");
+    check.table_rows("email collectors", "llx_emailcollector_emailcollector", "status <> 0", "host",
+                     "is collected (status not 0)");
+    check.notifications();
+    check.reminders();
+    check.table_rows("mass mailing", "llx_mailing", "statut IN (1, 2)", "titre", "is validated or being sent");
+    check.payments();
+    for (const char* name : {"LDAP_SYNCHRO_ACTIVE", "LDAP_CONTACT_ACTIVE", "LDAP_MEMBER_ACTIVE",
+                             "LDAP_MEMBER_TYPE_ACTIVE"}) {
+        check.require_off("directory write-back (LDAP)", name, "LDAP synchronisation is on");
+    }
+    check.require_off("mailing lists (Mailman)", "ADHERENT_USE_MAILMAN", "members are pushed to Mailman");
+    check.require_off("CMS (SPIP)", "ADHERENT_USE_SPIP", "members are pushed to SPIP");
+    check.require_off("printing (IPP)", "PRINTIPP_HOST", "an IPP print server is set");
+    check.require_off("click-to-dial", "CLICKTODIAL_URL", "a click-to-dial URL is set");
+    for (long long e : constants.entities()) {
+        if (check.module_on("AI", e) && constants.is_on("AI_API_SERVICE", e)) {
+            check.add("AI API", const_where("MAIN_MODULE_AI", e), "the AI module is on with an API service set");
+        }
+    }
+    check.telemetry();
+    return check.take();
+}
+
+}  // namespace sandboxctl::dolibarr

@@ -1,0 +1,127 @@
+#include "dolibarr/profile.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <fmt/ranges.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "dolibarr/conf_php.hpp"
+
+namespace sandboxctl::dolibarr {
+namespace {
+
+const char* mode_name(ProfileMode mode) { return mode == ProfileMode::refresh ? "refresh" : "reset"; }
+
+}  // namespace
+
+DolibarrProfile::DolibarrProfile(const config::DolibarrSettings& settings, ProfileMode mode)
+    : settings_(settings), mail_(parse_mail_setting(settings.mail)) {
+    report_.mode = mode;
+    if (mode == ProfileMode::refresh) {
+        sandbox_key_ = read_instance_key(settings_.sandbox_conf, settings_.base_dir, "the sandbox's conf.php");
+        if (!settings_.prod_conf.empty()) {
+            prod_key_ = read_instance_key(settings_.prod_conf, settings_.base_dir, "prod's conf.php");
+        }
+    }
+}
+
+void DolibarrProfile::before_clean(pg::Connection& target) {
+    kept_ = KeptUsers::capture(target, settings_.keep_users);
+}
+
+void DolibarrProfile::after_load(pg::Connection& target) {
+    // A full reset loads a snapshot of the sandbox, whose rows were made safe
+    // when they came from prod; clearing them again would destroy the values
+    // the sandbox re-keyed (or that were set in it) since. Only a refresh,
+    // whose rows are prod's, clears and re-keys secrets.
+    if (report_.mode == ProfileMode::refresh) {
+        report_.secrets = make_secrets_safe(target, prod_key_, sandbox_key_, settings_.rekey);
+    }
+    if (kept_) {
+        report_.users = kept_->restore(target);
+        for (const auto& user : report_.users.users) {
+            if (!user.found) log::warning("kept user \"{}\" is not in the sandbox: nothing to keep", user.login);
+        }
+    }
+    report_.firewall = apply_firewall(target, mail_);
+    log::detail("firewall: {} rows changed", report_.firewall.rows_changed());
+    auto live = live_channels(target, mail_);
+    if (!live.empty()) refuse_live_channels(live);
+}
+
+void refuse_live_channels(const std::vector<LiveChannel>& live) {
+    std::string named;
+    for (const auto& c : live) named += fmt::format("\n  {}: {}: {}", c.channel, c.where, c.detail);
+    throw Error(ExitCode::refused,
+                fmt::format("the sandbox still has {} live outgoing channel{} after the firewall:{}", live.size(),
+                            live.size() == 1 ? "" : "s", named),
+                "Nothing was committed: the sandbox is as it was. Post-refresh SQL or a [[refresh.keep]] rule may have "
+                "switched a channel back on; fix it, or see docs/dolibarr.md for what each channel needs.");
+}
+
+void print_text(const ProfileReport& r, std::ostream& out) {
+    fmt::print(out, "\nDolibarr profile ({}):\n", mode_name(r.mode));
+    if (r.secrets) {
+        long long cleared = 0;
+        for (const auto& c : r.secrets->cleared) cleared += c.values;
+        fmt::print(out, "  secrets cleared: {} values in {} places\n", cleared, r.secrets->cleared.size());
+        for (const auto& c : r.secrets->cleared) fmt::print(out, "    {:<48} {:>6}\n", c.place, c.values);
+        if (!r.secrets->rekeyed.empty()) {
+            fmt::print(out, "  re-keyed for the sandbox: {}\n", fmt::join(r.secrets->rekeyed, ", "));
+        }
+        if (!r.secrets->rekey_absent.empty()) {
+            fmt::print(out, "  rekey names prod has no encrypted value for: {}\n",
+                       fmt::join(r.secrets->rekey_absent, ", "));
+        }
+    }
+    for (const auto& u : r.users.users) {
+        if (!u.found) {
+            fmt::print(out, "  kept user {}: not in the sandbox, nothing kept\n", u.login);
+            continue;
+        }
+        fmt::print(out, "  kept user {}: rowid {}{}{}\n", u.login, u.rowid,
+                   u.rowid != u.sandbox_rowid ? fmt::format(" (was {})", u.sandbox_rowid) : "",
+                   u.prod_user.empty() ? "" : "; " + u.prod_user);
+    }
+    fmt::print(out, "  mail: {}\n", r.firewall.mail);
+    fmt::print(out, "  switched off: {} rows changed\n", r.firewall.rows_changed());
+    for (const auto& s : r.firewall.switched) {
+        if (s.rows) fmt::print(out, "    {:<28} {:<60} {:>6}\n", s.channel, s.change, s.rows);
+    }
+    fmt::print(out, "  application title: {}\n", r.firewall.application_title);
+    fmt::print(out, "  live outgoing channels after the firewall: none\n");
+}
+
+nlohmann::json to_json(const ProfileReport& r) {
+    nlohmann::json doc;
+    doc["mode"] = mode_name(r.mode);
+    doc["secrets"] = nullptr;
+    if (r.secrets) {
+        auto& s = doc["secrets"];
+        s["cleared"] = nlohmann::json::array();
+        for (const auto& c : r.secrets->cleared) s["cleared"].push_back({{"place", c.place}, {"values", c.values}});
+        s["rekeyed"] = r.secrets->rekeyed;
+        s["rekey_absent"] = r.secrets->rekey_absent;
+    }
+    doc["kept_users"] = nlohmann::json::array();
+    for (const auto& u : r.users.users) {
+        doc["kept_users"].push_back({{"login", u.login},
+                                     {"found", u.found},
+                                     {"sandbox_rowid", u.sandbox_rowid},
+                                     {"rowid", u.rowid},
+                                     {"prod_user", u.prod_user}});
+    }
+    auto& f = doc["firewall"];
+    f["mail"] = r.firewall.mail;
+    f["rows_changed"] = r.firewall.rows_changed();
+    f["switched"] = nlohmann::json::array();
+    for (const auto& s : r.firewall.switched) {
+        f["switched"].push_back({{"channel", s.channel}, {"change", s.change}, {"rows", s.rows}});
+    }
+    f["application_title"] = r.firewall.application_title;
+    doc["live_channels"] = nlohmann::json::array();  // a report exists only when none was live
+    return doc;
+}
+
+}  // namespace sandboxctl::dolibarr
