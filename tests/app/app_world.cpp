@@ -17,8 +17,7 @@ constexpr const char* admin_password = "admin-Secret-1e4f";
 void ensure_web_role(Cluster& cluster) {
     cluster.psql("postgres", std::string("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '") +
                                  web_role + "') THEN CREATE ROLE " + web_role + " LOGIN PASSWORD '" + web_password +
-                                 "' IN ROLE sbx_app; ALTER ROLE " + web_role +
-                                 " SET role = 'sbx_app'; END IF; END $$");
+                                 "' IN ROLE sbx_app; ALTER ROLE " + web_role + " SET role = 'sbx_app'; END IF; END $$");
 }
 
 std::string toml_string(const std::string& value) {
@@ -39,8 +38,7 @@ AppWorld::AppWorld() {
     prod_ = std::make_unique<DolibarrInstance>(dir_.path(), "prod", free_loopback_port());
     sandbox_ = std::make_unique<DolibarrInstance>(dir_.path(), "sandbox", free_loopback_port());
     build_prod();
-    sandbox_->write_conf({cluster.port(), model_->sandbox(), "sbx_sandbox_login", sandbox_password},
-                         new_instance_id());
+    sandbox_->write_conf({cluster.port(), model_->sandbox(), "sbx_sandbox_login", sandbox_password}, new_instance_id());
     prod_web_ = std::make_unique<PhpServer>(prod_->htdocs(), prod_->web_port(), dir_ / "prod-web.log");
     sandbox_web_ = std::make_unique<PhpServer>(sandbox_->htdocs(), sandbox_->web_port(), dir_ / "sandbox-web.log");
     write_config();

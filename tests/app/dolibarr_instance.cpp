@@ -130,8 +130,8 @@ std::string DolibarrInstance::php_checked(const fs::path& script, const std::vec
                                           const Environment& environment) const {
     auto result = php(script, args, environment);
     if (!result.succeeded()) {
-        throw std::runtime_error(script.filename().string() + " failed in " + tree_.filename().string() +
-                                 " (exit " + std::to_string(result.exit_status) + "): " + result.out + result.err);
+        throw std::runtime_error(script.filename().string() + " failed in " + tree_.filename().string() + " (exit " +
+                                 std::to_string(result.exit_status) + "): " + result.out + result.err);
     }
     return result.out;
 }

@@ -30,9 +30,9 @@ HttpResponse http(const HttpRequest& request) {
         config += "data-binary = " + quoted("@" + (dir / "request").string()) + "\n";
     }
     write_private_file(dir / "config", config);
-    auto result = run_process({{"curl", "--silent", "--show-error", "--write-out", "%{http_code}", "--config",
-                                (dir / "config").string()},
-                               {}});
+    auto result = run_process(
+        {{"curl", "--silent", "--show-error", "--write-out", "%{http_code}", "--config", (dir / "config").string()},
+         {}});
     HttpResponse response;
     try {
         response.status = std::stoi(result.out);

@@ -57,9 +57,7 @@ PhpServer::~PhpServer() {
     ::waitpid(pid_, nullptr, 0);
 }
 
-std::string PhpServer::url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-}
+std::string PhpServer::url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
 
 std::string PhpServer::log() const { return read_file(log_); }
 

@@ -15,9 +15,9 @@ std::string upper(std::string text) {
 std::string address_of(const std::string& line) {
     auto colon = line.find(':');
     std::string address = colon == std::string::npos ? "" : line.substr(colon + 1);
-    address.erase(std::remove_if(address.begin(), address.end(),
-                                 [](char c) { return c == '<' || c == '>' || c == ' '; }),
-                  address.end());
+    address.erase(
+        std::remove_if(address.begin(), address.end(), [](char c) { return c == '<' || c == '>' || c == ' '; }),
+        address.end());
     auto parameters = address.find_first_of(" \t");
     return address.substr(0, parameters);
 }
