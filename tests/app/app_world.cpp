@@ -1,6 +1,7 @@
 #include "app/app_world.hpp"
 
 #include <fstream>
+#include <regex>
 
 #include "harness/cluster.hpp"
 
@@ -73,17 +74,31 @@ void AppWorld::write_config() {
 }
 
 ToolRun AppWorld::tool(std::vector<std::string> args) const {
-    const std::string& command = args.front();
-    std::vector<std::string> added = {"--config", config_.string()};
-    if (command == "refresh") added.insert(added.end(), {"--source", model_->source()});
-    if (command == "refresh" || command == "reset" || command == "snapshot" || command == "app-check") {
-        added.insert(added.end(), {"--target", model_->target()});
-    }
+    const std::string command = args.front();
+    args.insert(args.end(), {"--config", config_.string()});
     if (command == "refresh" || command == "reset" || command == "snapshot") {
-        added.insert(added.end(), {"--snapshot-dir", snapshot_dir()});
+        args.insert(args.end(), {"--snapshot-dir", snapshot_dir()});
     }
-    args.insert(args.end(), added.begin(), added.end());
-    return run_tool(args, state_env());
+    // The connection strings hold passwords: in the environment, as the
+    // manual advises, never on the command line.
+    auto env = state_env();
+    env.insert(env.end(), {{"SANDBOXCTL_SOURCE", model_->source()}, {"SANDBOXCTL_TARGET", model_->target()}});
+    return run_tool(args, env);
+}
+
+std::vector<std::string> AppWorld::secrets() const {
+    std::smatch prod_id;
+    std::string prod_conf = read_file(prod_->conf_php());
+    std::regex_search(prod_conf, prod_id, std::regex("dolibarr_main_instance_unique_id\\s*=\\s*'([0-9a-f]+)'"));
+    return {prod_id.size() > 1 ? prod_id[1].str() : "(prod instance id not found)",
+            prod_agent_key_,
+            agent_key_,
+            smtp_password_,
+            prod_cron_key_,
+            sandbox_instance_id_,
+            web_password,
+            sandbox_password,
+            dump_password};
 }
 
 AppWorld* app_world(std::string& reason) {

@@ -53,9 +53,12 @@ public:
     const std::filesystem::path& config() const { return config_; }
     std::string snapshot_dir() const { return (dir_ / "snapshots").string(); }
 
-    // sandboxctl with the config, the model's source/target and this world's
-    // snapshot store added.
+    // sandboxctl with the config, this world's snapshot store, and the
+    // model's source and target (in the environment).
     ToolRun tool(std::vector<std::string> args) const;
+    // Every secret of this world (keys, passwords, the sandbox's instance
+    // id): none may appear in sandboxctl's output.
+    std::vector<std::string> secrets() const;
 
 private:
     void build_prod();
@@ -73,6 +76,7 @@ private:
     std::string agent_key_ = new_instance_id();
     std::string smtp_password_ = new_instance_id();
     std::string prod_cron_key_ = new_instance_id();
+    std::string sandbox_instance_id_ = new_instance_id();
     std::filesystem::path config_;
 };
 

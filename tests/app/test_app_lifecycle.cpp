@@ -38,8 +38,15 @@ protected:
         return api(world().sandbox_web(), world().agent_key(), method, path, std::move(json));
     }
 
+    // Also: no secret of the world in what sandboxctl printed.
     void expect_ok(const ToolRun& run, const std::string& what) {
         EXPECT_EQ(run.exit_code, 0) << what << ":\n" << run.all();
+        expect_no_secret(run, what);
+    }
+    void expect_no_secret(const ToolRun& run, const std::string& what) {
+        for (const auto& secret : world().secrets()) {
+            EXPECT_EQ(run.all().find(secret), std::string::npos) << what << " printed a secret";
+        }
     }
 
     AppWorld* world_ = nullptr;
@@ -109,8 +116,9 @@ TEST_F(DolibarrApp, SandboxServesProdDataAndReachesNobody) {
                             {{"APP_AGENT_LOGIN", agent_login}, {"APP_AGENT_KEY", w.agent_key()}});
     ASSERT_EQ(sandbox_api("GET", "thirdparties?limit=1").status, 200) << "the agent works before the refresh";
 
-    auto refreshed = w.tool({"refresh"});
+    auto refreshed = w.tool({"refresh", "--json", "-"});
     ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    expect_no_secret(refreshed, "refresh");
     auto synced = w.tool({"sync-files"});
     ASSERT_EQ(synced.exit_code, 0) << synced.all();
 
@@ -163,6 +171,7 @@ TEST_F(DolibarrApp, SandboxServesProdDataAndReachesNobody) {
         "UPDATE llx_cronjob SET status = 1 WHERE methodename = 'sendEmailsRemindersOnInvoiceDueDate'");
     auto live = w.tool({"app-check"});
     EXPECT_EQ(live.exit_code, 3) << live.all();
+    expect_no_secret(live, "app-check");
     EXPECT_NE(live.all().find("cronjob"), std::string::npos) << live.all();
     w.model().sandbox_sql(
         "UPDATE llx_cronjob SET status = 0 WHERE methodename = 'sendEmailsRemindersOnInvoiceDueDate'");
