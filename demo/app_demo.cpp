@@ -36,7 +36,8 @@ int step(AppWorld& world, const std::string& title, const std::vector<std::strin
 
 std::string greeting(const std::string& page) {
     std::smatch found;
-    return std::regex_search(page, found, std::regex("Welcome to the ERP of [^<]*")) ? found.str() : "(no greeting)";
+    return std::regex_search(page, found, std::regex("Welcome to the ERP of [^<\\t\\n]*")) ? found.str()
+                                                                                           : "(no greeting)";
 }
 
 std::string recipients(AppWorld& world) {
