@@ -78,7 +78,8 @@ TEST(Dolcrypt, EncryptsAsDolibarrDoes) {
 
 TEST(Dolcrypt, KeysArePaddedWithNulOrCutTo32Bytes) {
     const std::string iv = "0123456789abcdef";
-    EXPECT_EQ(encrypt("x", InstanceKey("shortkey"), iv), encrypt("x", InstanceKey(std::string("shortkey") + std::string(24, '\0')), iv));
+    EXPECT_EQ(encrypt("x", InstanceKey("shortkey"), iv),
+              encrypt("x", InstanceKey(std::string("shortkey") + std::string(24, '\0')), iv));
     EXPECT_EQ(encrypt("x", InstanceKey(example_id + "more"), iv), encrypt("x", InstanceKey(example_id), iv));
     EXPECT_NE(encrypt("x", InstanceKey(example_id), iv), encrypt("x", InstanceKey(example_id.substr(0, 31)), iv));
 }
@@ -94,8 +95,8 @@ TEST(Dolcrypt, RandomIvIsSixteenFreshHexDigits) {
 
 TEST(Dolcrypt, RoundTrips) {
     const InstanceKey key(example_id);
-    for (const std::string& plain :
-         std::vector<std::string>{"a", "secret", "with: colons = and / slashes +", std::string(1000, 'z'), "tab\tnewline\n"}) {
+    for (const std::string& plain : std::vector<std::string>{"a", "secret", "with: colons = and / slashes +",
+                                                             std::string(1000, 'z'), "tab\tnewline\n"}) {
         const std::string stored = encrypt(plain, key, random_iv());
         EXPECT_TRUE(is_dolcrypt(stored));
         EXPECT_EQ(decrypt(stored, key), plain);
@@ -133,10 +134,11 @@ TEST(Dolcrypt, OtherAlgorithmsAreNotDecrypted) {
 
 TEST(Dolcrypt, MalformedValuesAreNotDecrypted) {
     const InstanceKey key(example_id);
-    for (const std::string bad : {"", "plain text", "dolcrypt", "dolcrypt:", "dolcrypt:AES-256-CTR", "dolcrypt:AES-256-CTR:",
-                                  "dolcrypt::0123456789abcdef:aLPTIe0=", "dolcrypt:AES-256-CTR:0123456789abcdef:!!!!",
-                                  "dolcrypt:AES-256-CTR:0123456789abcdef:aLPTIe0", "dolcrypt:AES-256-CTR:0123456789abcdef:aLP TIe0=",
-                                  "dolcrypt:AES-256-CTR:0123\n456789abcdef:aLPTIe0="}) {
+    for (const std::string bad :
+         {"", "plain text", "dolcrypt", "dolcrypt:", "dolcrypt:AES-256-CTR",
+          "dolcrypt:AES-256-CTR:", "dolcrypt::0123456789abcdef:aLPTIe0=", "dolcrypt:AES-256-CTR:0123456789abcdef:!!!!",
+          "dolcrypt:AES-256-CTR:0123456789abcdef:aLPTIe0",
+          "dolcrypt:AES-256-CTR:0123456789abcdef:aLP TIe0=", "dolcrypt:AES-256-CTR:0123\n456789abcdef:aLPTIe0="}) {
         EXPECT_EQ(decrypt(bad, key), std::nullopt) << bad;
     }
     EXPECT_FALSE(is_dolcrypt("plain text"));
@@ -173,7 +175,8 @@ std::string error_of(const std::function<void()>& action, const std::vector<std:
 
 TEST(ConfPhp, ReadsSingleQuotedIdWithItsEscapes) {
     EXPECT_EQ(key_of("<?php\n$dolibarr_main_instance_unique_id='" + example_id + "';\n"), example_id);
-    EXPECT_EQ(key_of("<?php $dolibarr_main_instance_unique_id = 'it\\'s \\\\ a \\n \"key\"' ;"), "it's \\ a \\n \"key\"");
+    EXPECT_EQ(key_of("<?php $dolibarr_main_instance_unique_id = 'it\\'s \\\\ a \\n \"key\"' ;"),
+              "it's \\ a \\n \"key\"");
 }
 
 TEST(ConfPhp, ReadsDoubleQuotedIdWithItsEscapes) {
@@ -194,15 +197,17 @@ TEST(ConfPhp, IgnoresCommentsAndTakesTheLastAssignment) {
                             "if ($dolibarr_main_instance_unique_id == 'x') {}\n"
                             "$dolibarr_main_instance_unique_id_old = 'similar name';\n";
     EXPECT_EQ(key_of(php), "second");
-    EXPECT_EQ(key_of("Inline text $dolibarr_main_instance_unique_id='html'; <?php $dolibarr_main_instance_unique_id='php'; ?>"
-                     " $dolibarr_main_instance_unique_id='html-again';"),
-              "php");
+    EXPECT_EQ(
+        key_of("Inline text $dolibarr_main_instance_unique_id='html'; <?php $dolibarr_main_instance_unique_id='php'; ?>"
+               " $dolibarr_main_instance_unique_id='html-again';"),
+        "php");
 }
 
 TEST(ConfPhp, FallsBackToTheCookieKeyAsDolibarrDoes) {
     EXPECT_EQ(key_of("<?php $dolibarr_main_cookie_cryptkey='cookie';"), "cookie");
     EXPECT_EQ(key_of("<?php $dolibarr_main_instance_unique_id=''; $dolibarr_main_cookie_cryptkey='cookie';"), "cookie");
-    EXPECT_EQ(key_of("<?php $dolibarr_main_instance_unique_id='0'; $dolibarr_main_cookie_cryptkey='cookie';"), "cookie");
+    EXPECT_EQ(key_of("<?php $dolibarr_main_instance_unique_id='0'; $dolibarr_main_cookie_cryptkey='cookie';"),
+              "cookie");
     EXPECT_EQ(key_of("<?php $dolibarr_main_cookie_cryptkey='cookie'; $dolibarr_main_instance_unique_id='id';"), "id");
 }
 
@@ -212,12 +217,13 @@ TEST(ConfPhp, MissingOrUnreadableIdIsAnErrorThatDoesNotShowIt) {
     EXPECT_NE(missing.find("dolibarr_main_instance_unique_id"), std::string::npos) << missing;
     error_of([] { key_of("<?php $dolibarr_main_instance_unique_id=''; $dolibarr_main_cookie_cryptkey='0';"); }, {});
     // Values sandboxctl cannot know without running PHP: refused, not guessed.
-    for (const std::string php : {"<?php $dolibarr_main_instance_unique_id = getenv('ID');",
-                                  "<?php $dolibarr_main_instance_unique_id = 'secret-part' . 'more';",
-                                  "<?php $dolibarr_main_instance_unique_id = \"secret-$x\";",
-                                  "<?php $dolibarr_main_instance_unique_id = 'secret-a'; $dolibarr_main_instance_unique_id .= 'b';",
-                                  "<?php $dolibarr_main_instance_unique_id = 'secret-unterminated;",
-                                  "<?php /* $dolibarr_main_instance_unique_id = 'secret-x';"}) {
+    for (const std::string php :
+         {"<?php $dolibarr_main_instance_unique_id = getenv('ID');",
+          "<?php $dolibarr_main_instance_unique_id = 'secret-part' . 'more';",
+          "<?php $dolibarr_main_instance_unique_id = \"secret-$x\";",
+          "<?php $dolibarr_main_instance_unique_id = 'secret-a'; $dolibarr_main_instance_unique_id .= 'b';",
+          "<?php $dolibarr_main_instance_unique_id = 'secret-unterminated;",
+          "<?php /* $dolibarr_main_instance_unique_id = 'secret-x';"}) {
         const std::string text = error_of([&] { key_of(php); }, {"secret"});
         EXPECT_NE(text.find("could not read the instance id from the test's conf.php"), std::string::npos) << text;
     }
@@ -226,7 +232,8 @@ TEST(ConfPhp, MissingOrUnreadableIdIsAnErrorThatDoesNotShowIt) {
 TEST(ConfPhp, ReadsTheKeyThroughLocalAndExecLocations) {
     const TempDir dir("sandboxctl-test-conf");
     fs::create_directories(dir.path() / "htdocs/conf");
-    write_private_file(dir.path() / "htdocs/conf/conf.php", "<?php\n$dolibarr_main_instance_unique_id='" + example_id + "';\n");
+    write_private_file(dir.path() / "htdocs/conf/conf.php",
+                       "<?php\n$dolibarr_main_instance_unique_id='" + example_id + "';\n");
     const fs::path conf = dir.path() / "htdocs/conf/conf.php";
     EXPECT_EQ(read_instance_key(conf.string(), {}, "the sandbox's conf.php").bytes(), example_id);
     EXPECT_EQ(read_instance_key("htdocs/conf/conf.php", dir.path(), "the sandbox's conf.php").bytes(), example_id);
@@ -234,14 +241,18 @@ TEST(ConfPhp, ReadsTheKeyThroughLocalAndExecLocations) {
 
     const std::string missing_local =
         error_of([&] { read_instance_key((dir.path() / "none.php").string(), {}, "the prod conf.php"); }, {example_id});
-    EXPECT_NE(missing_local.find("could not read the prod conf.php \"" + (dir.path() / "none.php").string() + "\""), std::string::npos)
+    EXPECT_NE(missing_local.find("could not read the prod conf.php \"" + (dir.path() / "none.php").string() + "\""),
+              std::string::npos)
         << missing_local;
-    const std::string missing_remote =
-        error_of([&] { read_instance_key("exec:sh -c::" + (dir.path() / "none.php").string(), {}, "the prod conf.php"); }, {example_id});
-    EXPECT_NE(missing_remote.find("could not read the prod conf.php \"exec:sh -c::"), std::string::npos) << missing_remote;
+    const std::string missing_remote = error_of(
+        [&] { read_instance_key("exec:sh -c::" + (dir.path() / "none.php").string(), {}, "the prod conf.php"); },
+        {example_id});
+    EXPECT_NE(missing_remote.find("could not read the prod conf.php \"exec:sh -c::"), std::string::npos)
+        << missing_remote;
 
     write_private_file(dir.path() / "empty.php", "<?php\n");
-    const std::string no_id = error_of([&] { read_instance_key((dir.path() / "empty.php").string(), {}, "the prod conf.php"); }, {});
+    const std::string no_id =
+        error_of([&] { read_instance_key((dir.path() / "empty.php").string(), {}, "the prod conf.php"); }, {});
     EXPECT_NE(no_id.find((dir.path() / "empty.php").string()), std::string::npos) << no_id;
 }
 
@@ -295,8 +306,8 @@ protected:
         if (!php_available() || !fs::exists(dolibarr_archive())) return;
         work_ = new TempDir("sandboxctl-test-dolcrypt");
         const std::string root = "dolibarr-23.0.0-beta/htdocs/core/lib/";
-        run_checked({{"tar", "-xJf", dolibarr_archive().string(), "-C", work_->path().string(), root + "functions.lib.php",
-                      root + "security.lib.php"},
+        run_checked({{"tar", "-xJf", dolibarr_archive().string(), "-C", work_->path().string(),
+                      root + "functions.lib.php", root + "security.lib.php"},
                      {}});
         htdocs_ = work_->path() / "dolibarr-23.0.0-beta/htdocs";
     }
@@ -317,8 +328,11 @@ protected:
     // under `key`; the key reaches php in a 0600 file, not in argv.
     static nlohmann::json dolibarr(const std::string& key, const std::vector<std::string>& plains,
                                    const std::vector<std::string>& stored, const std::string& forceseed = "") {
-        nlohmann::json request = {{"htdocs", htdocs_.string()}, {"key", base64(key)}, {"forceseed", forceseed},
-                                  {"encrypt", nlohmann::json::array()}, {"decrypt", stored}};
+        nlohmann::json request = {{"htdocs", htdocs_.string()},
+                                  {"key", base64(key)},
+                                  {"forceseed", forceseed},
+                                  {"encrypt", nlohmann::json::array()},
+                                  {"decrypt", stored}};
         for (const auto& plain : plains) request["encrypt"].push_back(base64(plain));
         const fs::path file = work_->path() / ("request-" + std::to_string(++requests_) + ".json");
         write_private_file(file, request.dump());
@@ -328,8 +342,12 @@ protected:
     }
 
     static std::vector<std::string> sample_plains() {
-        std::vector<std::string> plains = {"a", "smtp-secret-Pa55!", "with: colons = and / + signs", "tab\tand\nnewline",
-                                           "\x01\x7f control bytes", std::string(300, 'q')};
+        std::vector<std::string> plains = {"a",
+                                           "smtp-secret-Pa55!",
+                                           "with: colons = and / + signs",
+                                           "tab\tand\nnewline",
+                                           "\x01\x7f control bytes",
+                                           std::string(300, 'q')};
         std::string all_ascii;
         for (int c = 1; c < 128; ++c) all_ascii += static_cast<char>(c);
         plains.push_back(all_ascii);
