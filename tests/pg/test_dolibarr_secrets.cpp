@@ -373,5 +373,40 @@ TEST_F(DolibarrSecrets, KeptUsersSurviveEveryCollision) {
               "admin,jdoe,alice,tester,bob\n");
 }
 
+// A login as long as the column: the renamed prod user's login is cut to fit
+// ".prod", ".prod2" when ".prod" is taken. Before the first refresh the
+// sandbox has no llx_user: nothing is kept, and that is no error.
+TEST_F(DolibarrSecrets, RenamedProdLoginFitsTheColumn) {
+    const std::string login(50, 'k');
+    {
+        auto empty = open_sandbox();
+        auto none = dolibarr::KeptUsers::capture(empty, {login});
+        empty.exec("COMMIT");
+        refresh_sandbox();
+        auto conn = open_sandbox();
+        auto outcome = none.restore(conn);
+        ASSERT_EQ(outcome.users.size(), 1U);
+        EXPECT_FALSE(outcome.users[0].found);
+        conn.exec("COMMIT");
+    }
+    model().sandbox_sql("INSERT INTO llx_user (rowid, entity, login, pass_crypted) VALUES (20, 1, '" + login +
+                        "', 'hash-Kept')");
+    auto before = open_sandbox();
+    auto kept = dolibarr::KeptUsers::capture(before, {login});
+    before.exec("COMMIT");
+    const std::string cut = login.substr(0, 45);
+    model().prod_sql("INSERT INTO llx_user (rowid, entity, login) VALUES (30, 1, '" + login + "'), (31, 1, '" + cut +
+                     ".prod')");
+    refresh_sandbox();
+    auto after = open_sandbox();
+    auto outcome = kept.restore(after);
+    after.exec("COMMIT");
+    ASSERT_EQ(outcome.users.size(), 1U);
+    EXPECT_EQ(outcome.users[0].rowid, 20);
+    EXPECT_EQ(
+        model().sandbox_sql("SELECT rowid, login, statut FROM llx_user WHERE rowid IN (20, 30, 31) ORDER BY rowid"),
+        "20|" + login + "|1\n30|" + login.substr(0, 44) + ".prod2|0\n31|" + cut + ".prod|1\n");
+}
+
 }  // namespace
 }  // namespace sandboxctl::test
