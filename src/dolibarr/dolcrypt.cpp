@@ -155,9 +155,21 @@ std::optional<StoredParts> split_stored(std::string_view stored) {
 
 }  // namespace
 
-InstanceKey::InstanceKey(std::string id) : id_(std::move(id)) {}
+namespace {
 
-InstanceKey::~InstanceKey() { OPENSSL_cleanse(id_.data(), id_.size()); }
+// The whole buffer, past size() too: a short string lives inside the object,
+// and a move copies it out of there rather than taking it.
+void wipe(std::string& text) {
+    text.resize(text.capacity());
+    OPENSSL_cleanse(text.data(), text.size());
+    text.clear();
+}
+
+}  // namespace
+
+InstanceKey::InstanceKey(std::string id) : id_(id) { wipe(id); }
+
+InstanceKey::~InstanceKey() { wipe(id_); }
 
 bool is_dolcrypt(std::string_view value) { return value.starts_with(prefix); }
 
