@@ -42,8 +42,9 @@ std::string read_local(const Location& location, std::size_t max_bytes, std::str
 std::string read_remote(const Location& location, std::size_t max_bytes, std::string_view what) {
     ProcessResult result = run_process({location.command("cat -- " + shell_quote(location.path)), {}});
     if (!result.succeeded()) {
-        std::string reason = result.signal ? "the remote command was terminated by signal " + std::to_string(result.signal)
-                                           : "the remote command exited with status " + std::to_string(result.exit_status);
+        std::string reason = result.signal
+                                 ? "the remote command was terminated by signal " + std::to_string(result.signal)
+                                 : "the remote command exited with status " + std::to_string(result.exit_status);
         const auto end = result.err.find_last_not_of('\n');
         if (end != std::string::npos) {
             const auto start = result.err.rfind('\n', end);
