@@ -263,19 +263,24 @@ TEST_F(DolibarrSecrets, NothingSecretIsLogged) {
     model().prod_sql("INSERT INTO llx_user (rowid, login, entity, pass_crypted, api_key) VALUES"
                      " (10, 'ai_agent', 1, 'hash-Of-Agent-Pass', 'agent-Api-Key-6613')");
     refresh_sandbox();
+    // The output is captured until the run ends, even when it throws.
     log::set_level(log::Level::verbose);
     testing::internal::CaptureStderr();
     testing::internal::CaptureStdout();
-    {
+    std::string failed;
+    try {
         auto conn = open_sandbox();
         auto kept = dolibarr::KeptUsers::capture(conn, {"ai_agent"});
         dolibarr::make_secrets_safe(conn, prod_key(), sandbox_key(), {"AI_API_KEY"});
         kept.restore(conn);
         conn.exec("COMMIT");
+    } catch (const std::exception& error) {
+        failed = error.what();
     }
     std::string out = testing::internal::GetCapturedStdout();
     std::string err = testing::internal::GetCapturedStderr();
     log::set_level(log::Level::normal);
+    ASSERT_EQ(failed, "");
     std::string logged = out + err;
     EXPECT_NE(logged.find("UPDATE"), std::string::npos) << "verbose SQL log expected:\n" << logged;
     for (const std::string& secret :
