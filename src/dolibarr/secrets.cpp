@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -85,9 +86,9 @@ std::string json_array(const std::vector<std::string>& names) { return nlohmann:
 
 // Whether `text` is UTF-8 without control characters other than tab, line
 // feed and carriage return. CTR decryption with a wrong key cannot fail; it
-// yields random bytes, which this rejects with near certainty for any value
-// longer than a few characters, while real secrets (passwords, API keys,
-// serialized tokens) pass.
+// yields random bytes. decrypt() already refuses what is not ASCII (Dolibarr
+// 23's own test); this keeps the promise of valid UTF-8 whatever decrypt
+// accepts, and turns away the control characters ASCII garbage is made of.
 bool looks_like_text(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size()) {
@@ -121,6 +122,17 @@ bool looks_like_text(std::string_view text) {
     return true;
 }
 
+// Whether the stored form names AES-256-CTR (any case, as Dolibarr reads it):
+// then a value that does not decrypt points at the key, not at the value.
+bool names_aes_256_ctr(std::string_view stored) {
+    constexpr std::string_view prefix = "dolcrypt:aes-256-ctr:";
+    if (stored.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(stored[i])) != prefix[i]) return false;
+    }
+    return true;
+}
+
 struct RekeyKeys {
     const InstanceKey& prod;
     const InstanceKey& sandbox;
@@ -146,15 +158,15 @@ std::optional<RekeyKeys> rekey_keys(const std::optional<InstanceKey>& prod_key,
 // plain text is not text: prod_conf then most likely names another instance.
 std::string reencrypt(std::string_view stored, const RekeyKeys& keys, const std::string& name, long long entity) {
     auto plain = decrypt(stored, keys.prod);
-    if (!plain) {
+    if (!plain && !names_aes_256_ctr(stored)) {
         throw Error(ExitCode::refused,
                     fmt::format("could not re-encrypt llx_const \"{}\" (entity {}): its value is not an "
                                 "AES-256-CTR dolcrypt value",
                                 name, entity),
                     "remove the name from [dolibarr].rekey to have the value cleared instead");
     }
-    if (!looks_like_text(*plain)) {
-        std::fill(plain->begin(), plain->end(), '\0');
+    if (!plain || !looks_like_text(*plain)) {
+        if (plain) std::fill(plain->begin(), plain->end(), '\0');
         throw Error(ExitCode::refused,
                     fmt::format("could not re-encrypt llx_const \"{}\" (entity {}): prod's instance key does not "
                                 "decrypt its value",

@@ -69,8 +69,8 @@ protected:
             std::ifstream in(fixture());
             std::stringstream text;
             text << in.rdbuf();
-            std::ofstream(work / "prod.sql") << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"),
-                                                                   "OWNER TO sbx_app;");
+            std::ofstream(work / "prod.sql")
+                << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"), "OWNER TO sbx_app;");
         }
         cluster().psql_file(model().prod(), work / "prod.sql");
     }
@@ -117,29 +117,39 @@ long long cleared_count(const dolibarr::SecretsOutcome& outcome, const std::stri
 }
 
 void plant_secrets(Model& model) {
-    auto enc = [](const std::string& plain) { return pg::quote_literal(dolibarr::encrypt(plain, prod_key(), dolibarr::random_iv())); };
-    model.prod_sql(
-        "INSERT INTO llx_const (name, entity, value, type, visible) VALUES"
-        " ('MAIN_MAIL_SMTPS_PW', 1, " + enc(smtp_password) + ", 'chaine', 0),"
-        " ('STRIPE_LIVE_SECRET_KEY', 2, " + enc(stripe_secret) + ", 'chaine', 0),"
-        " ('AI_API_KEY', 1, " + enc(ai_key_main) + ", 'chaine', 0),"
-        " ('AI_API_KEY', 0, " + enc(ai_key_global) + ", 'chaine', 0),"
-        " ('MAIN_PLAIN_SETTING', 1, 'dolcrypt-free value', 'chaine', 0)");
+    auto enc = [](const std::string& plain) {
+        return pg::quote_literal(dolibarr::encrypt(plain, prod_key(), dolibarr::random_iv()));
+    };
+    model.prod_sql("INSERT INTO llx_const (name, entity, value, type, visible) VALUES"
+                   " ('MAIN_MAIL_SMTPS_PW', 1, " +
+                   enc(smtp_password) +
+                   ", 'chaine', 0),"
+                   " ('STRIPE_LIVE_SECRET_KEY', 2, " +
+                   enc(stripe_secret) +
+                   ", 'chaine', 0),"
+                   " ('AI_API_KEY', 1, " +
+                   enc(ai_key_main) +
+                   ", 'chaine', 0),"
+                   " ('AI_API_KEY', 0, " +
+                   enc(ai_key_global) +
+                   ", 'chaine', 0),"
+                   " ('MAIN_PLAIN_SETTING', 1, 'dolcrypt-free value', 'chaine', 0)");
     model.prod_sql("UPDATE llx_user SET api_key = 'plain-Admin-Key-5521' WHERE login = 'admin'");
     model.prod_sql("INSERT INTO llx_oauth_token (service, token, entity) VALUES ('Google', " + enc(oauth_token) +
                    ", 1)");
-    model.prod_sql(
-        "INSERT INTO llx_emailcollector_emailcollector (ref, fk_user_creat, status, host, login, password)"
-        " VALUES ('collector', 1, 1, 'imap.example.com', 'inbox', " + enc(collector_password) + ")");
+    model.prod_sql("INSERT INTO llx_emailcollector_emailcollector (ref, fk_user_creat, status, host, login, password)"
+                   " VALUES ('collector', 1, 1, 'imap.example.com', 'inbox', " +
+                   enc(collector_password) + ")");
     model.prod_sql("INSERT INTO llx_societe (rowid, nom, entity, note_private) VALUES (1, 'ACME', 1, " +
                    enc(note_secret) + ")");
     model.prod_sql("INSERT INTO llx_societe_rib (fk_soc, label, iban_prefix) VALUES (1, 'main', " + enc(iban_prefix) +
                    ")");
-    model.prod_sql(
-        "ALTER TABLE llx_societe_extrafields ADD COLUMN vaultpass varchar(128);"
-        "INSERT INTO llx_extrafields (name, entity, elementtype, label, type, param)"
-        " VALUES ('vaultpass', 1, 'societe', 'Vault password', 'password', 'a:1:{s:7:\"options\";a:1:{s:8:\"dolcrypt\";N;}}');"
-        "INSERT INTO llx_societe_extrafields (fk_object, vaultpass) VALUES (1, " + enc(extrafield_password) + ")");
+    model.prod_sql("ALTER TABLE llx_societe_extrafields ADD COLUMN vaultpass varchar(128);"
+                   "INSERT INTO llx_extrafields (name, entity, elementtype, label, type, param)"
+                   " VALUES ('vaultpass', 1, 'societe', 'Vault password', 'password', "
+                   "'a:1:{s:7:\"options\";a:1:{s:8:\"dolcrypt\";N;}}');"
+                   "INSERT INTO llx_societe_extrafields (fk_object, vaultpass) VALUES (1, " +
+                   enc(extrafield_password) + ")");
 }
 
 TEST_F(DolibarrSecrets, ClearsEveryEncryptedValueAndRekeysTheListedConstants) {
@@ -184,15 +194,26 @@ TEST_F(DolibarrSecrets, ClearsEveryEncryptedValueAndRekeysTheListedConstants) {
     EXPECT_EQ(plain, (std::vector<std::string>{ai_key_global, ai_key_main}));
 
     // Cleared: NULL where the column allows it, '' in llx_const.value (NOT NULL).
-    EXPECT_EQ(model().sandbox_sql("SELECT name, value = '' FROM llx_const WHERE name IN "
-                                  "('MAIN_MAIL_SMTPS_PW', 'STRIPE_LIVE_SECRET_KEY', 'MAIN_PLAIN_SETTING') ORDER BY name"),
-              "MAIN_MAIL_SMTPS_PW|t\nMAIN_PLAIN_SETTING|f\nSTRIPE_LIVE_SECRET_KEY|t\n");
+    EXPECT_EQ(
+        model().sandbox_sql("SELECT name, value = '' FROM llx_const WHERE name IN "
+                            "('MAIN_MAIL_SMTPS_PW', 'STRIPE_LIVE_SECRET_KEY', 'MAIN_PLAIN_SETTING') ORDER BY name"),
+        "MAIN_MAIL_SMTPS_PW|t\nMAIN_PLAIN_SETTING|f\nSTRIPE_LIVE_SECRET_KEY|t\n");
     EXPECT_EQ(model().sandbox_sql("SELECT count(*) FROM llx_user WHERE api_key IS NOT NULL"), "0\n");
     EXPECT_EQ(model().sandbox_sql("SELECT token IS NULL FROM llx_oauth_token"), "t\n");
     EXPECT_EQ(model().sandbox_sql("SELECT password IS NULL, host FROM llx_emailcollector_emailcollector"),
               "t|imap.example.com\n");
     // Prod is untouched.
     EXPECT_EQ(model().prod_sql("SELECT count(*) FROM llx_const WHERE value LIKE 'dolcrypt:%'"), "4\n");
+
+    // The scan alone, on the cleaned copy (rolled back: it would clear the re-keyed values).
+    auto again = open_sandbox();
+    started = std::chrono::steady_clock::now();
+    auto second = dolibarr::make_secrets_safe(again, std::nullopt, std::nullopt, {});
+    elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    again.exec("ROLLBACK");
+    std::cout << "its scan of every string column, nothing to clear: " << elapsed.count() << " ms\n";
+    EXPECT_EQ(cleared_count(second, "llx_const.AI_API_KEY"), 2);
+    EXPECT_EQ(cleared_count(second, "llx_oauth_token.token"), 0);
 }
 
 // A wrong prod key cannot be detected by CTR: the decrypted bytes are not
@@ -242,25 +263,30 @@ TEST_F(DolibarrSecrets, NothingSecretIsLogged) {
     model().prod_sql("INSERT INTO llx_user (rowid, login, entity, pass_crypted, api_key) VALUES"
                      " (10, 'ai_agent', 1, 'hash-Of-Agent-Pass', 'agent-Api-Key-6613')");
     refresh_sandbox();
+    // The output is captured until the run ends, even when it throws.
     log::set_level(log::Level::verbose);
     testing::internal::CaptureStderr();
     testing::internal::CaptureStdout();
-    {
+    std::string failed;
+    try {
         auto conn = open_sandbox();
         auto kept = dolibarr::KeptUsers::capture(conn, {"ai_agent"});
         dolibarr::make_secrets_safe(conn, prod_key(), sandbox_key(), {"AI_API_KEY"});
         kept.restore(conn);
         conn.exec("COMMIT");
+    } catch (const std::exception& error) {
+        failed = error.what();
     }
     std::string out = testing::internal::GetCapturedStdout();
     std::string err = testing::internal::GetCapturedStderr();
     log::set_level(log::Level::normal);
+    ASSERT_EQ(failed, "");
     std::string logged = out + err;
     EXPECT_NE(logged.find("UPDATE"), std::string::npos) << "verbose SQL log expected:\n" << logged;
-    for (const std::string& secret : {smtp_password, stripe_secret, ai_key_main, ai_key_global, oauth_token,
-                                      collector_password, iban_prefix, extrafield_password, note_secret,
-                                      std::string("hash-Of-Agent-Pass"), std::string("agent-Api-Key-6613"),
-                                      std::string("plain-Admin-Key-5521"), prod_key().bytes(), sandbox_key().bytes()}) {
+    for (const std::string& secret :
+         {smtp_password, stripe_secret, ai_key_main, ai_key_global, oauth_token, collector_password, iban_prefix,
+          extrafield_password, note_secret, std::string("hash-Of-Agent-Pass"), std::string("agent-Api-Key-6613"),
+          std::string("plain-Admin-Key-5521"), prod_key().bytes(), sandbox_key().bytes()}) {
         EXPECT_EQ(logged.find(secret), std::string::npos) << "a secret was logged";
     }
     EXPECT_EQ(logged.find("dolcrypt:AES"), std::string::npos) << "an encrypted value was logged";
@@ -268,7 +294,6 @@ TEST_F(DolibarrSecrets, NothingSecretIsLogged) {
     EXPECT_EQ(model().sandbox_sql("SELECT login, api_key FROM llx_user WHERE api_key IS NOT NULL"),
               "ai_agent|agent-Api-Key-6613\n");
 }
-
 
 // The three collisions at once, plus rights and groups, the way a reset runs
 // it (no make_secrets_safe): the sandbox has admin (rowid 1, also prod's
@@ -283,7 +308,9 @@ TEST_F(DolibarrSecrets, KeptUsersSurviveEveryCollision) {
         "INSERT INTO llx_user_rights (entity, fk_user, fk_id) VALUES (1, 1, 4001);"
         "INSERT INTO llx_user_param (fk_user, entity, param, value) VALUES (1, 1, 'MAIN_LANG_DEFAULT', 'fr_FR');"
         "INSERT INTO llx_user (rowid, entity, login, pass_crypted, api_key, admin, fk_member, statut) VALUES"
-        " (3, 1, 'ai_agent', 'hash-Agent', " + pg::quote_literal(agent_key) + ", 0, 7, 1),"
+        " (3, 1, 'ai_agent', 'hash-Agent', " +
+        pg::quote_literal(agent_key) +
+        ", 0, 7, 1),"
         " (4, 1, 'tester', 'hash-Tester', NULL, 1, NULL, 1);"
         "INSERT INTO llx_user_rights (entity, fk_user, fk_id) VALUES (1, 3, 1201), (1, 3, 1202), (1, 3, 2401),"
         " (1, 4, 1201);"
@@ -298,13 +325,14 @@ TEST_F(DolibarrSecrets, KeptUsersSurviveEveryCollision) {
 
     // Meanwhile in prod: alice takes rowid 3, another tester and bob (who
     // holds member 7 and ai_agent's API key) arrive.
-    model().prod_sql(
-        "INSERT INTO llx_user (rowid, entity, login, pass_crypted, api_key, fk_member, statut) VALUES"
-        " (3, 1, 'alice', 'hash-Alice', NULL, NULL, 1),"
-        " (5, 1, 'tester', 'hash-Prod-Tester', NULL, NULL, 1),"
-        " (6, 1, 'bob', 'hash-Bob', " + pg::quote_literal(agent_key) + ", 7, 1);"
-        "INSERT INTO llx_user_rights (entity, fk_user, fk_id) VALUES (1, 3, 9999);"
-        "SELECT setval('llx_user_rowid_seq', 6);");
+    model().prod_sql("INSERT INTO llx_user (rowid, entity, login, pass_crypted, api_key, fk_member, statut) VALUES"
+                     " (3, 1, 'alice', 'hash-Alice', NULL, NULL, 1),"
+                     " (5, 1, 'tester', 'hash-Prod-Tester', NULL, NULL, 1),"
+                     " (6, 1, 'bob', 'hash-Bob', " +
+                     pg::quote_literal(agent_key) +
+                     ", 7, 1);"
+                     "INSERT INTO llx_user_rights (entity, fk_user, fk_id) VALUES (1, 3, 9999);"
+                     "SELECT setval('llx_user_rowid_seq', 6);");
     refresh_sandbox();
 
     auto after = open_sandbox();
@@ -335,15 +363,16 @@ TEST_F(DolibarrSecrets, KeptUsersSurviveEveryCollision) {
     EXPECT_FALSE(outcome.users[3].found);
     EXPECT_EQ(outcome.users[3].login, "ghost");
 
-    EXPECT_EQ(model().sandbox_sql("SELECT rowid, login, entity, pass_crypted, coalesce(api_key, '-'), admin, "
-                                  "coalesce(fk_member::text, '-'), statut FROM llx_user WHERE rowid <> 2 ORDER BY rowid"),
-              "1|admin|0|sandbox-Hash-Admin|admin-Sandbox-Key|1|-|1\n"
-              "3|alice|1|hash-Alice|-|0|-|1\n"
-              "4|tester|1|hash-Tester|-|1|-|1\n"
-              "5|tester.prod|1|hash-Prod-Tester|-|0|-|0\n"
-              "6|bob|1|hash-Bob|-|0|7|1\n"
-              "7|ai_agent|1|hash-Agent|" +
-                  agent_key + "|0|-|1\n");
+    EXPECT_EQ(
+        model().sandbox_sql("SELECT rowid, login, entity, pass_crypted, coalesce(api_key, '-'), admin, "
+                            "coalesce(fk_member::text, '-'), statut FROM llx_user WHERE rowid <> 2 ORDER BY rowid"),
+        "1|admin|0|sandbox-Hash-Admin|admin-Sandbox-Key|1|-|1\n"
+        "3|alice|1|hash-Alice|-|0|-|1\n"
+        "4|tester|1|hash-Tester|-|1|-|1\n"
+        "5|tester.prod|1|hash-Prod-Tester|-|0|-|0\n"
+        "6|bob|1|hash-Bob|-|0|7|1\n"
+        "7|ai_agent|1|hash-Agent|" +
+            agent_key + "|0|-|1\n");
     // Rights follow the new rowid; prod's rows stay (admin keeps prod's ten and its sandbox one).
     EXPECT_EQ(model().sandbox_sql("SELECT fk_user, string_agg(fk_id::text, ',' ORDER BY fk_id) FROM llx_user_rights"
                                   " GROUP BY fk_user ORDER BY fk_user"),
@@ -357,6 +386,41 @@ TEST_F(DolibarrSecrets, KeptUsersSurviveEveryCollision) {
     // Prod is untouched.
     EXPECT_EQ(model().prod_sql("SELECT string_agg(login, ',' ORDER BY rowid) FROM llx_user"),
               "admin,jdoe,alice,tester,bob\n");
+}
+
+// A login as long as the column: the renamed prod user's login is cut to fit
+// ".prod", ".prod2" when ".prod" is taken. Before the first refresh the
+// sandbox has no llx_user: nothing is kept, and that is no error.
+TEST_F(DolibarrSecrets, RenamedProdLoginFitsTheColumn) {
+    const std::string login(50, 'k');
+    {
+        auto empty = open_sandbox();
+        auto none = dolibarr::KeptUsers::capture(empty, {login});
+        empty.exec("COMMIT");
+        refresh_sandbox();
+        auto conn = open_sandbox();
+        auto outcome = none.restore(conn);
+        ASSERT_EQ(outcome.users.size(), 1U);
+        EXPECT_FALSE(outcome.users[0].found);
+        conn.exec("COMMIT");
+    }
+    model().sandbox_sql("INSERT INTO llx_user (rowid, entity, login, pass_crypted) VALUES (20, 1, '" + login +
+                        "', 'hash-Kept')");
+    auto before = open_sandbox();
+    auto kept = dolibarr::KeptUsers::capture(before, {login});
+    before.exec("COMMIT");
+    const std::string cut = login.substr(0, 45);
+    model().prod_sql("INSERT INTO llx_user (rowid, entity, login) VALUES (30, 1, '" + login + "'), (31, 1, '" + cut +
+                     ".prod')");
+    refresh_sandbox();
+    auto after = open_sandbox();
+    auto outcome = kept.restore(after);
+    after.exec("COMMIT");
+    ASSERT_EQ(outcome.users.size(), 1U);
+    EXPECT_EQ(outcome.users[0].rowid, 20);
+    EXPECT_EQ(
+        model().sandbox_sql("SELECT rowid, login, statut FROM llx_user WHERE rowid IN (20, 30, 31) ORDER BY rowid"),
+        "20|" + login + "|1\n30|" + login.substr(0, 44) + ".prod2|0\n31|" + cut + ".prod|1\n");
 }
 
 }  // namespace
