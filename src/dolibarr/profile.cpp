@@ -26,9 +26,7 @@ DolibarrProfile::DolibarrProfile(const config::DolibarrSettings& settings, Profi
     }
 }
 
-void DolibarrProfile::before_clean(pg::Connection& target) {
-    kept_ = KeptUsers::capture(target, settings_.keep_users);
-}
+void DolibarrProfile::before_clean(pg::Connection& target) { kept_ = KeptUsers::capture(target, settings_.keep_users); }
 
 void DolibarrProfile::after_load(pg::Connection& target) {
     // A full reset loads a snapshot of the sandbox, whose rows were made safe
