@@ -1,0 +1,20 @@
+#pragma once
+// The dolcrypt key of a Dolibarr instance, read from its conf.php. The id is a
+// secret: it never appears in argv, logs or error messages.
+#include <filesystem>
+#include <string_view>
+
+#include "dolibarr/dolcrypt.hpp"
+
+namespace sandboxctl::dolibarr {
+
+// The instance id in conf.php's text: $dolibarr_main_instance_unique_id, else
+// $dolibarr_main_cookie_cryptkey. Throws failure naming `what` (e.g. "the sandbox's
+// conf.php") -- never the value -- when neither is set or the text cannot be read as PHP assignments.
+InstanceKey instance_key_from_conf(std::string_view php_text, std::string_view what);
+
+// Reads the conf.php at `location` (a sync-files LOCATION: local path, ssh://, kubectl://,
+// exec:; a relative local path is relative to base_dir) and returns its key.
+InstanceKey read_instance_key(std::string_view location, const std::filesystem::path& base_dir, std::string_view what);
+
+}  // namespace sandboxctl::dolibarr

@@ -1,0 +1,19 @@
+#pragma once
+// Reading one small file (a configuration file such as Dolibarr's conf.php)
+// through the same transports as sync-files: a local path, or a path behind
+// ssh, kubectl exec or an exec: command. The content may be secret: it goes
+// only to the caller, never to a log, an error or a child's argv.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "sync/location.hpp"
+
+namespace sandboxctl::sync {
+
+// The whole content of the file at `location` (ssh locations resolved first,
+// see resolve_location). Throws failure "could not read WHAT \"LOCATION\": reason"
+// when it cannot be read or holds more than `max_bytes`.
+std::string read_small_file(const Location& location, std::size_t max_bytes, std::string_view what);
+
+}  // namespace sandboxctl::sync
