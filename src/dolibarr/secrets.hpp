@@ -30,7 +30,6 @@ struct SecretsOutcome {
 // encrypted again with the sandbox's; clears every llx_user.api_key (kept users get theirs back
 // afterwards, see kept_users.hpp). Runs inside the open transaction, as the target role.
 SecretsOutcome make_secrets_safe(pg::Connection& target, const std::optional<InstanceKey>& prod_key,
-                                 const std::optional<InstanceKey>& sandbox_key,
-                                 const std::vector<std::string>& rekey);
+                                 const std::optional<InstanceKey>& sandbox_key, const std::vector<std::string>& rekey);
 
 }  // namespace sandboxctl::dolibarr
