@@ -77,8 +77,8 @@ protected:
         std::ifstream in(fixture());
         std::stringstream text;
         text << in.rdbuf();
-        std::ofstream(work_ / "prod.sql") << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"),
-                                                                "OWNER TO sbx_app;");
+        std::ofstream(work_ / "prod.sql")
+            << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"), "OWNER TO sbx_app;");
         cluster().psql_file(model_->prod(), work_ / "prod.sql");
     }
 
@@ -97,8 +97,8 @@ protected:
     }
 
     ToolRun refresh_with_profile(std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"-c",       config_.string(),  "refresh", "--source",
-                                         model_->source(), "--target", model_->target()};
+        std::vector<std::string> args = {"-c",       config_.string(), "refresh", "--source", model_->source(),
+                                         "--target", model_->target()};
         args.insert(args.end(), extra.begin(), extra.end());
         return run_tool(args, state_env());
     }
@@ -125,13 +125,14 @@ TEST_F(DolibarrProfile, AppCheckNamesEveryPlantedChannelInProd) {
     std::set<std::string> where;
     for (const auto& c : doc["live_channels"]) where.insert(c["where"].get<std::string>());
     for (const char* expected :
-         {"llx_cronjob rowid 1", "llx_cronjob rowid 2", "llx_webhook_target rowid 1", "llx_const STRIPE_LIVE (entity 1)",
-          "llx_const STRIPE_LIVE (entity 2)", "llx_const STRIPE_LIVE_SECRET_KEY (entity 1)",
-          "llx_const MAIN_DISABLE_ALL_MAILS (entity 1)", "llx_const MAIN_DISABLE_ALL_MAILS (entity 2)",
-          "llx_const MAIN_MODULE_NOTIFICATION (entity 1)", "llx_actioncomm_reminder status 0",
-          "llx_const LDAP_SYNCHRO_ACTIVE (entity 1)", "llx_const ADHERENT_USE_MAILMAN (entity 1)",
-          "llx_const CLICKTODIAL_URL (entity 1)", "llx_const TICKET_DISABLE_ALL_MAILS (entity 1)",
-          "llx_const MAIN_DISABLE_ALL_SMS (entity 1)", "llx_const MAIN_FIRST_PING_OK_ID (entity 1)"}) {
+         {"llx_cronjob rowid 1", "llx_cronjob rowid 2", "llx_webhook_target rowid 1",
+          "llx_const STRIPE_LIVE (entity 1)", "llx_const STRIPE_LIVE (entity 2)",
+          "llx_const STRIPE_LIVE_SECRET_KEY (entity 1)", "llx_const MAIN_DISABLE_ALL_MAILS (entity 1)",
+          "llx_const MAIN_DISABLE_ALL_MAILS (entity 2)", "llx_const MAIN_MODULE_NOTIFICATION (entity 1)",
+          "llx_actioncomm_reminder status 0", "llx_const LDAP_SYNCHRO_ACTIVE (entity 1)",
+          "llx_const ADHERENT_USE_MAILMAN (entity 1)", "llx_const CLICKTODIAL_URL (entity 1)",
+          "llx_const TICKET_DISABLE_ALL_MAILS (entity 1)", "llx_const MAIN_DISABLE_ALL_SMS (entity 1)",
+          "llx_const MAIN_FIRST_PING_OK_ID (entity 1)"}) {
         EXPECT_TRUE(where.count(expected)) << expected << " missing from\n" << check.all();
     }
     // No secret in the output: neither the plain Stripe key nor the webhook's token.
@@ -170,8 +171,7 @@ TEST_F(DolibarrProfile, RefreshSwitchesEveryChannelOffAndLeavesProdUntouched) {
     EXPECT_EQ(sandbox("SELECT string_agg(DISTINCT value, ',') FROM llx_const WHERE name = 'MAIN_MAIL_SMTP_SERVER'"),
               "localhost\n");
     EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_DISABLE_ALL_MAILS' AND entity = 2"), "0\n");
-    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_FIRST_PING_OK_ID' AND entity = 0"),
-              "disabled\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_FIRST_PING_OK_ID' AND entity = 0"), "disabled\n");
     EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_APPLICATION_TITLE' AND entity = 1"),
               "SANDBOX - Acme ERP\n");
     EXPECT_NE(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_MOTD' AND entity = 0").find("SANDBOX"),
