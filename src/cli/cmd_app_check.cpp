@@ -33,9 +33,9 @@ std::string mail_rule_of(const std::optional<dolibarr::MailSetting>& mail) {
 
 void print_text(const AppCheck& check, std::ostream& out) {
     fmt::print(out, "app-check {}: {}\n", check.target,
-               check.live.empty() ? "no live outgoing channel"
-                                  : fmt::format("{} live outgoing channel{}", check.live.size(),
-                                                check.live.size() == 1 ? "" : "s"));
+               check.live.empty()
+                   ? "no live outgoing channel"
+                   : fmt::format("{} live outgoing channel{}", check.live.size(), check.live.size() == 1 ? "" : "s"));
     fmt::print(out, "  mail checked against: {}\n", check.mail_rule);
     for (const auto& c : check.live) fmt::print(out, "  {:<28} {:<48} {}\n", c.channel, c.where, c.detail);
 }

@@ -45,9 +45,8 @@ bool is_host_name(const std::string& host) {
 
 int parse_port(std::string_view text, const std::string& port) {
     int value = 0;
-    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
-            return c >= '0' && c <= '9';
-        })) {
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         throw mail_error(text, fmt::format("port \"{}\" is not a number", port));
     }
     value = std::stoi(port);
@@ -57,8 +56,8 @@ int parse_port(std::string_view text, const std::string& port) {
 
 bool is_mail_address(const std::string& address) {
     auto at = address.find('@');
-    return at != std::string::npos && at > 0 && at + 1 < address.size() && address.find('@', at + 1) == std::string::npos &&
-           std::none_of(address.begin(), address.end(), [](char c) {
+    return at != std::string::npos && at > 0 && at + 1 < address.size() &&
+           address.find('@', at + 1) == std::string::npos && std::none_of(address.begin(), address.end(), [](char c) {
                return c == ',' || c == ';' || c == '<' || c == '>' || c == '"' || static_cast<unsigned char>(c) <= ' ';
            });
 }
@@ -156,8 +155,7 @@ void Checker::mail_sink(long long e, const MailSink& sink) {
                         name.starts_with("MAIN_MAIL_SMTP_PORT_")
                     ? "mail (per-context override)"
                     : "mail",
-                const_where(name, e),
-                fmt::format("{} is \"{}\", not the sink's \"{}\"", what, actual, wanted));
+                const_where(name, e), fmt::format("{} is \"{}\", not the sink's \"{}\"", what, actual, wanted));
         }
     };
     expect("MAIN_MAIL_FORCE_SENDTO", sink.address, "the forced recipient");
@@ -172,8 +170,8 @@ void Checker::mail_sink(long long e, const MailSink& sink) {
     }
 }
 
-void Checker::table_rows(const char* channel, const char* table, const std::string& condition,
-                         const char* label_column, const char* detail, const char* module) {
+void Checker::table_rows(const char* channel, const char* table, const std::string& condition, const char* label_column,
+                         const char* detail, const char* module) {
     if (!tables_.has(table)) return;
     auto rows = conn_.exec(fmt::format("SELECT rowid, COALESCE({}::text, ''), COALESCE(entity, 1) FROM {} WHERE {} "
                                        "ORDER BY rowid",
@@ -192,10 +190,10 @@ void Checker::notifications() {
         if (!module_on("NOTIFICATION", e)) continue;
         long long subscriptions = 0;
         if (tables_.has("llx_notify_def")) {
-            subscriptions = conn_.query_integer(
-                fmt::format("SELECT count(*) FROM {} WHERE COALESCE(entity, 1) IN (0, $1::int)",
-                            tables_.qualified("llx_notify_def")),
-                {std::to_string(e)});
+            subscriptions =
+                conn_.query_integer(fmt::format("SELECT count(*) FROM {} WHERE COALESCE(entity, 1) IN (0, $1::int)",
+                                                tables_.qualified("llx_notify_def")),
+                                    {std::to_string(e)});
         }
         std::vector<std::string> fixed;
         for (const auto& name : constants_.names_starting_with("NOTIFICATION_FIXEDEMAIL_")) {
@@ -212,9 +210,9 @@ void Checker::notifications() {
 
 void Checker::reminders() {
     if (!tables_.has("llx_actioncomm_reminder")) return;
-    auto pending = conn_.query_integer(
-        fmt::format("SELECT count(*) FROM {} WHERE status = 0 AND typeremind IN ('email', 'sms')",
-                    tables_.qualified("llx_actioncomm_reminder")));
+    auto pending =
+        conn_.query_integer(fmt::format("SELECT count(*) FROM {} WHERE status = 0 AND typeremind IN ('email', 'sms')",
+                                        tables_.qualified("llx_actioncomm_reminder")));
     if (pending) {
         add("agenda reminders", "llx_actioncomm_reminder status 0",
             fmt::format("{} email or SMS reminders are pending", pending));
@@ -225,7 +223,8 @@ void Checker::payments() {
     require_off("payments (Stripe)", "STRIPE_LIVE", "Stripe is in live mode");
     for (long long e : constants_.entities()) {
         for (const auto& name : constants_.names_starting_with("STRIPE_LIVE_")) {
-            if (!value_or_empty(name, e).empty()) add("payments (Stripe)", const_where(name, e), "a live Stripe key is set");
+            if (!value_or_empty(name, e).empty())
+                add("payments (Stripe)", const_where(name, e), "a live Stripe key is set");
         }
         if (module_on("PAYPAL", e) && !constants_.is_on("PAYPAL_API_SANDBOX", e)) {
             add("payments (PayPal)", const_where("PAYPAL_API_SANDBOX", e),
@@ -239,7 +238,8 @@ void Checker::telemetry() {
     // "disabled" stops it for every instance id.
     auto check = [&](const char* date, const char* id, long long e) {
         if (value_or_empty(date, e).empty() || value_or_empty(id, e) != "disabled") {
-            add("telemetry", const_where(id, e), fmt::format("the first-use ping is not disabled ({} and {}='disabled')", date, id));
+            add("telemetry", const_where(id, e),
+                fmt::format("the first-use ping is not disabled ({} and {}='disabled')", date, id));
         }
     };
     for (long long e : constants_.entities()) {
@@ -346,8 +346,8 @@ std::vector<LiveChannel> live_channels(pg::Connection& conn, const std::optional
     check.reminders();
     check.table_rows("mass mailing", "llx_mailing", "statut IN (1, 2)", "titre", "is validated or being sent");
     check.payments();
-    for (const char* name : {"LDAP_SYNCHRO_ACTIVE", "LDAP_CONTACT_ACTIVE", "LDAP_MEMBER_ACTIVE",
-                             "LDAP_MEMBER_TYPE_ACTIVE"}) {
+    for (const char* name :
+         {"LDAP_SYNCHRO_ACTIVE", "LDAP_CONTACT_ACTIVE", "LDAP_MEMBER_ACTIVE", "LDAP_MEMBER_TYPE_ACTIVE"}) {
         check.require_off("directory write-back (LDAP)", name, "LDAP synchronisation is on");
     }
     check.require_off("mailing lists (Mailman)", "ADHERENT_USE_MAILMAN", "members are pushed to Mailman");

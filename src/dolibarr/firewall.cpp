@@ -26,12 +26,13 @@ public:
 
     // A row of entity 0 with `value` when there is none; returns 1 if added.
     long long add_global(const std::string& name, const std::string& value) {
-        return conn_.query_integer(fmt::format("WITH added AS (INSERT INTO {0} (name, entity, value, type, visible, note) "
-                                               "SELECT $1, 0, $2, 'chaine', 0, $3 WHERE NOT EXISTS "
-                                               "(SELECT FROM {0} WHERE name = $1 AND entity = 0) RETURNING 1) "
-                                               "SELECT count(*) FROM added",
-                                               table_),
-                                   {name, value, std::string(note)});
+        return conn_.query_integer(
+            fmt::format("WITH added AS (INSERT INTO {0} (name, entity, value, type, visible, note) "
+                        "SELECT $1::text, 0, $2::text, 'chaine', 0, $3::text WHERE NOT EXISTS "
+                        "(SELECT FROM {0} WHERE name = $1::text AND entity = 0) RETURNING 1) "
+                        "SELECT count(*) FROM added",
+                        table_),
+            {name, value, std::string(note)});
     }
 
     // Rows that are on (not empty, not "0") get `value`; a constant that no
@@ -41,7 +42,9 @@ public:
     }
 
     // Rows with an empty value get `value`; returns the rows changed.
-    long long fill_empty(const std::string& name, const std::string& value) { return update(name, value, "value = ''"); }
+    long long fill_empty(const std::string& name, const std::string& value) {
+        return update(name, value, "value = ''");
+    }
 
     // Rows whose value is neither empty nor "default" get "default".
     long long to_default(const std::string& name) { return update(name, "default", "value NOT IN ('', 'default')"); }
@@ -78,9 +81,9 @@ public:
     // UPDATE of a module's table; absent table (module never installed): nothing.
     void rows(const char* channel, const char* table, const char* set, const char* condition, std::string change) {
         if (!tables_.has(table)) return;
-        auto changed = conn_.query_integer(fmt::format(
-            "WITH changed AS (UPDATE {} SET {} WHERE {} RETURNING 1) SELECT count(*) FROM changed",
-            tables_.qualified(table), set, condition));
+        auto changed = conn_.query_integer(
+            fmt::format("WITH changed AS (UPDATE {} SET {} WHERE {} RETURNING 1) SELECT count(*) FROM changed",
+                        tables_.qualified(table), set, condition));
         record(channel, std::move(change), changed);
     }
 
@@ -175,7 +178,8 @@ FirewallOutcome apply_firewall(pg::Connection& target, const MailSetting& mail) 
     // Zapier's trigger ignores the hooks' status: the module goes off.
     f.off("Zapier", "MAIN_MODULE_ZAPIER");
     f.rows("email collectors", "llx_emailcollector_emailcollector", "status = 0, password = NULL",
-           "status <> 0 OR COALESCE(password, '') <> ''", "llx_emailcollector_emailcollector.status -> 0, password cleared");
+           "status <> 0 OR COALESCE(password, '') <> ''",
+           "llx_emailcollector_emailcollector.status -> 0, password cleared");
     f.off("notifications", "MAIN_MODULE_NOTIFICATION");
     f.rows("agenda reminders", "llx_actioncomm_reminder", "status = 1, datedone = now()",
            "status = 0 AND typeremind IN ('email', 'sms')", "llx_actioncomm_reminder.status 0 -> 1 (done)");

@@ -26,9 +26,7 @@ DolibarrProfile::DolibarrProfile(const config::DolibarrSettings& settings, Profi
     }
 }
 
-void DolibarrProfile::before_clean(pg::Connection& target) {
-    kept_ = KeptUsers::capture(target, settings_.keep_users);
-}
+void DolibarrProfile::before_clean(pg::Connection& target) { kept_ = KeptUsers::capture(target, settings_.keep_users); }
 
 void DolibarrProfile::after_load(pg::Connection& target) {
     // A full reset loads a snapshot of the sandbox, whose rows were made safe
@@ -83,6 +81,13 @@ void print_text(const ProfileReport& r, std::ostream& out) {
         fmt::print(out, "  kept user {}: rowid {}{}{}\n", u.login, u.rowid,
                    u.rowid != u.sandbox_rowid ? fmt::format(" (was {})", u.sandbox_rowid) : "",
                    u.prod_user.empty() ? "" : "; " + u.prod_user);
+        if (!u.dropped_groups.empty()) {
+            fmt::print(out, "    groups prod does not have, not restored: {}\n", fmt::join(u.dropped_groups, ", "));
+        }
+        if (!u.cleared_columns.empty()) {
+            fmt::print(out, "    columns set to NULL (a prod user holds the value): {}\n",
+                       fmt::join(u.cleared_columns, ", "));
+        }
     }
     fmt::print(out, "  mail: {}\n", r.firewall.mail);
     fmt::print(out, "  switched off: {} rows changed\n", r.firewall.rows_changed());
@@ -110,7 +115,9 @@ nlohmann::json to_json(const ProfileReport& r) {
                                      {"found", u.found},
                                      {"sandbox_rowid", u.sandbox_rowid},
                                      {"rowid", u.rowid},
-                                     {"prod_user", u.prod_user}});
+                                     {"prod_user", u.prod_user},
+                                     {"dropped_groups", u.dropped_groups},
+                                     {"cleared_columns", u.cleared_columns}});
     }
     auto& f = doc["firewall"];
     f["mail"] = r.firewall.mail;

@@ -1,0 +1,258 @@
+// The Dolibarr profile on a real Dolibarr 22 database (shared fixture): live
+// channels planted in prod are all off in the sandbox after a refresh, prod is
+// untouched, app-check agrees, and a sandbox that is not safe is refused (exit
+// 3) without a commit. Skips, saying so, when the fixture is absent.
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "core/temp_dir.hpp"
+#include "harness/fidelity.hpp"
+#include "harness/pg_test.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+std::filesystem::path fixture() {
+    const char* dir = std::getenv("SANDBOXCTL_SHARED_DIR");
+    return std::filesystem::path(dir ? dir : SANDBOXCTL_SHARED_DIR) / "fixtures/dolibarr/dolibarr-22-pg16.sql";
+}
+
+constexpr const char* sink = "sink@sandbox.test";
+
+// Channels a real prod has on: the fixture's own reminder job (status 1) and
+// more, in entity 1 and in a second company (entity 2).
+constexpr const char* live_prod = R"(
+INSERT INTO llx_cronjob (jobtype, label, classesname, methodename, status, entity, datec)
+  VALUES ('method', 'sendBackup', 'core/class/utils.class.php', 'sendBackup', 1, 1, now());
+CREATE TABLE llx_webhook_target (rowid serial PRIMARY KEY, entity integer DEFAULT 1 NOT NULL,
+  ref varchar(128) NOT NULL, label varchar(255), type integer DEFAULT 0 NOT NULL, description text,
+  note_public text, note_private text, date_creation timestamp NOT NULL, tms timestamp DEFAULT now(),
+  fk_user_creat integer NOT NULL, fk_user_modif integer, import_key varchar(14), status integer DEFAULT 0 NOT NULL,
+  url varchar(255) NOT NULL, connection_method varchar(255), connection_data varchar(255), trigger_codes text);
+ALTER TABLE llx_webhook_target OWNER TO sbx_app;
+ALTER SEQUENCE llx_webhook_target_rowid_seq OWNER TO sbx_app;
+INSERT INTO llx_webhook_target (ref, date_creation, fk_user_creat, status, url)
+  VALUES ('partner-erp', now(), 1, 1, 'https://partner.example/hook?token=t0ken');
+INSERT INTO llx_actioncomm_reminder (dateremind, typeremind, fk_user, offsetvalue, offsetunit, status, entity, fk_actioncomm)
+  VALUES (now() + interval '1 day', 'email', 1, 10, 'i', 0, 1, 1);
+INSERT INTO llx_const (name, entity, value, type, visible) VALUES
+  ('MAIN_MODULE_WEBHOOK', 1, '1', 'string', 0),
+  ('MAIN_MODULE_NOTIFICATION', 1, '1', 'string', 0),
+  ('NOTIFICATION_FIXEDEMAIL_BILL_VALIDATE', 1, 'boss@customer.example', 'chaine', 0),
+  ('STRIPE_LIVE', 1, '1', 'chaine', 0),
+  ('STRIPE_LIVE', 2, '1', 'chaine', 0),
+  ('STRIPE_LIVE_SECRET_KEY', 1, 'sk_live_plaintextkey', 'chaine', 0),
+  ('MAIN_MAIL_SENDMODE_TICKET', 1, 'smtps', 'chaine', 0),
+  ('MAIN_MAIL_SMTP_SERVER_TICKET', 1, 'smtp.tickets.example', 'chaine', 0),
+  ('LDAP_SYNCHRO_ACTIVE', 1, '1', 'chaine', 0),
+  ('ADHERENT_USE_MAILMAN', 1, '1', 'chaine', 0),
+  ('CLICKTODIAL_URL', 1, 'https://pbx.example/call', 'chaine', 0),
+  ('MAIN_APPLICATION_TITLE', 1, 'Acme ERP', 'chaine', 0),
+  ('MAIN_DISABLE_ALL_MAILS', 2, '0', 'chaine', 0);
+UPDATE llx_const SET value = 'smtps' WHERE name = 'MAIN_MAIL_SENDMODE';
+UPDATE llx_const SET value = 'smtp.prod.example' WHERE name = 'MAIN_MAIL_SMTP_SERVER';
+UPDATE llx_const SET value = '587' WHERE name = 'MAIN_MAIL_SMTP_PORT';
+)";
+
+class DolibarrProfile : public PgTest {
+protected:
+    void SetUp() override {
+        PgTest::SetUp();
+        if (IsSkipped() || HasFailure()) return;
+        if (!std::filesystem::exists(fixture())) {
+            GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << fixture() << " (it lives in ../shared)";
+        }
+        model_ = std::make_unique<Model>(cluster(), test_name());
+        load_fixture();
+        model_->prod_sql(live_prod);
+        config_ = write_config(fmt_mail());
+    }
+
+    static std::string fmt_mail() { return std::string("sink:localhost:2525:") + sink; }
+
+    void load_fixture() {
+        std::ifstream in(fixture());
+        std::stringstream text;
+        text << in.rdbuf();
+        std::ofstream(work_ / "prod.sql")
+            << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"), "OWNER TO sbx_app;");
+        cluster().psql_file(model_->prod(), work_ / "prod.sql");
+    }
+
+    // conf.php files with distinct instance ids, and the config naming them
+    // (relative paths: relative to the config file).
+    std::filesystem::path write_config(const std::string& mail) {
+        std::ofstream(work_ / "sandbox_conf.php")
+            << "<?php\n$dolibarr_main_db_name='sandbox';\n$dolibarr_main_instance_unique_id='"
+            << "5b1e0c7d2f9a4e68b3c1d0e9f8a7b6c5';\n";
+        std::ofstream(work_ / "prod_conf.php")
+            << "<?php\n$dolibarr_main_instance_unique_id = '0f9e8d7c6b5a49382716a5b4c3d2e1f0';\n";
+        auto path = work_ / "sandboxctl.toml";
+        std::ofstream(path) << "[dolibarr]\nsandbox_conf = \"sandbox_conf.php\"\nprod_conf = \"prod_conf.php\"\n"
+                            << "mail = \"" << mail << "\"\n";
+        return path;
+    }
+
+    ToolRun refresh_with_profile(std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"-c",       config_.string(), "refresh", "--source", model_->source(),
+                                         "--target", model_->target()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_tool(args, state_env());
+    }
+    ToolRun app_check(std::vector<std::string> extra = {}, bool with_config = true) {
+        std::vector<std::string> args;
+        if (with_config) args = {"-c", config_.string()};
+        args.insert(args.end(), {"app-check", "--target", model_->target()});
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_tool(args);
+    }
+    std::string sandbox(const std::string& sql) { return model_->sandbox_sql(sql); }
+
+    TempDir work_;
+    std::unique_ptr<Model> model_;
+    std::filesystem::path config_;
+};
+
+TEST_F(DolibarrProfile, AppCheckNamesEveryPlantedChannelInProd) {
+    // Read-only: the dump login may run it on prod itself.
+    auto check = run_tool({"app-check", "--target", model_->source(), "--json", "-"});
+    ASSERT_EQ(check.exit_code, 3) << check.all();
+    auto doc = nlohmann::json::parse(check.out);
+    EXPECT_EQ(doc["live"], true);
+    std::set<std::string> where;
+    for (const auto& c : doc["live_channels"]) where.insert(c["where"].get<std::string>());
+    for (const char* expected :
+         {"llx_cronjob rowid 1", "llx_cronjob rowid 2", "llx_webhook_target rowid 1",
+          "llx_const STRIPE_LIVE (entity 1)", "llx_const STRIPE_LIVE (entity 2)",
+          "llx_const STRIPE_LIVE_SECRET_KEY (entity 1)", "llx_const MAIN_DISABLE_ALL_MAILS (entity 1)",
+          "llx_const MAIN_DISABLE_ALL_MAILS (entity 2)", "llx_const MAIN_MODULE_NOTIFICATION (entity 1)",
+          "llx_actioncomm_reminder status 0", "llx_const LDAP_SYNCHRO_ACTIVE (entity 1)",
+          "llx_const ADHERENT_USE_MAILMAN (entity 1)", "llx_const CLICKTODIAL_URL (entity 1)",
+          "llx_const TICKET_DISABLE_ALL_MAILS (entity 1)", "llx_const MAIN_DISABLE_ALL_SMS (entity 1)",
+          "llx_const MAIN_FIRST_PING_OK_ID (entity 1)"}) {
+        EXPECT_TRUE(where.count(expected)) << expected << " missing from\n" << check.all();
+    }
+    // No secret in the output: neither the plain Stripe key nor the webhook's token.
+    EXPECT_EQ(check.all().find("sk_live_plaintextkey"), std::string::npos);
+    EXPECT_EQ(check.all().find("t0ken"), std::string::npos);
+}
+
+TEST_F(DolibarrProfile, RefreshSwitchesEveryChannelOffAndLeavesProdUntouched) {
+    auto prod_before = capture_state(cluster(), model_->prod(), app_role);
+    auto run = refresh_with_profile({"--json", "-"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    auto report = nlohmann::json::parse(run.out);
+    ASSERT_TRUE(report["dolibarr"].is_object()) << run.out;
+    EXPECT_EQ(report["dolibarr"]["mode"], "refresh");
+    EXPECT_EQ(report["dolibarr"]["firewall"]["mail"], "forced to the sink localhost:2525, recipient sink@sandbox.test");
+    EXPECT_NE(run.err.find("Dolibarr profile (refresh)"), std::string::npos) << run.err;  // text on stderr
+
+    auto prod_after = capture_state(cluster(), model_->prod(), app_role);
+    EXPECT_TRUE(prod_before == prod_after) << describe_differences(prod_before, prod_after);
+
+    EXPECT_EQ(sandbox("SELECT count(*) FROM llx_cronjob WHERE status = 1"), "0\n");
+    EXPECT_EQ(sandbox("SELECT count(*) FROM llx_cronjob WHERE status = 0"), "2\n");
+    EXPECT_EQ(sandbox("SELECT status FROM llx_webhook_target"), "0\n");
+    EXPECT_EQ(sandbox("SELECT status FROM llx_actioncomm_reminder"), "1\n");
+    EXPECT_EQ(sandbox("SELECT string_agg(entity || '=' || value, ',' ORDER BY entity) FROM llx_const "
+                      "WHERE name = 'STRIPE_LIVE'"),
+              "0=0,1=0,2=0\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'STRIPE_LIVE_SECRET_KEY'"), "\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_MODULE_NOTIFICATION'"), "0\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'LDAP_SYNCHRO_ACTIVE'"), "0\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'CLICKTODIAL_URL'"), "\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_MAIL_SENDMODE_TICKET'"), "default\n");
+    // Every entity sends to the sink: entity 1's rows and entity 0's for entity 2.
+    EXPECT_EQ(sandbox("SELECT string_agg(DISTINCT value, ',') FROM llx_const WHERE name = 'MAIN_MAIL_FORCE_SENDTO'"),
+              std::string(sink) + "\n");
+    EXPECT_EQ(sandbox("SELECT string_agg(DISTINCT value, ',') FROM llx_const WHERE name = 'MAIN_MAIL_SMTP_SERVER'"),
+              "localhost\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_DISABLE_ALL_MAILS' AND entity = 2"), "0\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_FIRST_PING_OK_ID' AND entity = 0"), "disabled\n");
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_APPLICATION_TITLE' AND entity = 1"),
+              "SANDBOX - Acme ERP\n");
+    EXPECT_NE(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_MOTD' AND entity = 0").find("SANDBOX"),
+              std::string::npos);
+
+    auto check = app_check();
+    EXPECT_EQ(check.exit_code, 0) << check.all();
+    EXPECT_NE(check.out.find("no live outgoing channel"), std::string::npos) << check.out;
+    // Without the config too: mail is forced to one recipient, no context overrides it.
+    auto bare = app_check({}, false);
+    EXPECT_EQ(bare.exit_code, 0) << bare.all();
+
+    sandbox("UPDATE llx_cronjob SET status = 1 WHERE label = 'sendBackup'");
+    auto live = app_check({"--json", "-"});
+    ASSERT_EQ(live.exit_code, 3) << live.all();
+    auto doc = nlohmann::json::parse(live.out);
+    ASSERT_EQ(doc["live_channels"].size(), 1u) << live.out;
+    EXPECT_EQ(doc["live_channels"][0]["channel"], "scheduled jobs");
+    EXPECT_EQ(doc["live_channels"][0]["where"], "llx_cronjob rowid 2");
+    EXPECT_NE(live.err.find("llx_cronjob rowid 2"), std::string::npos) << live.err;  // the text report
+}
+
+TEST_F(DolibarrProfile, ChannelReEnabledByPostRefreshSqlIsRefusedWithoutCommit) {
+    ASSERT_EQ(refresh_with_profile().exit_code, 0);
+    auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    auto sql = work_ / "reenable.sql";
+    std::ofstream(sql) << "UPDATE llx_const SET value = '1' WHERE name = 'STRIPE_LIVE' AND entity = 2;\n"
+                          "UPDATE llx_webhook_target SET status = 1;\n";
+    // The firewall sets STRIPE_LIVE back to 0 and the webhook off, so a
+    // post-refresh SQL file alone cannot beat it: show the re-check with a
+    // trigger that switches a job on again whenever the firewall turns it off.
+    std::ofstream(work_ / "trigger.sql") << R"(
+CREATE FUNCTION keep_job_on() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.status := 1; RETURN NEW; END $$;
+CREATE TRIGGER keep_job_on BEFORE UPDATE ON llx_cronjob FOR EACH ROW EXECUTE FUNCTION keep_job_on();
+)";
+    auto run = refresh_with_profile({"--post-sql", sql.string(), "--post-sql", (work_ / "trigger.sql").string()});
+    EXPECT_EQ(run.exit_code, 3) << run.all();
+    EXPECT_NE(run.err.find("live outgoing channel"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("scheduled jobs: llx_cronjob rowid 1"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("scheduled jobs: llx_cronjob rowid 2"), std::string::npos) << run.err;
+    auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+    EXPECT_EQ(sandbox("SELECT count(*) FROM pg_trigger WHERE tgname = 'keep_job_on'"), "0\n");
+}
+
+TEST_F(DolibarrProfile, FullResetKeepsTheFirewall) {
+    std::string store = (run_dir() / "snapshots" / test_name()).string();
+    ASSERT_EQ(refresh_with_profile({"--snapshot", "golden", "--snapshot-dir", store}).exit_code, 0);
+    sandbox("UPDATE llx_cronjob SET status = 1; UPDATE llx_webhook_target SET status = 2");
+    auto reset = run_tool({"-c", config_.string(), "reset", "--full", "--target", model_->target(), "--snapshot-dir",
+                           store, "--json", "-"},
+                          state_env());
+    ASSERT_EQ(reset.exit_code, 0) << reset.all();
+    auto doc = nlohmann::json::parse(reset.out);
+    EXPECT_EQ(doc["mode"], "full");
+    ASSERT_TRUE(doc["dolibarr"].is_object()) << reset.out;
+    EXPECT_EQ(doc["dolibarr"]["mode"], "reset");
+    EXPECT_TRUE(doc["dolibarr"]["secrets"].is_null());  // the snapshot's rows are the sandbox's own
+    EXPECT_EQ(doc["dolibarr"]["firewall"]["rows_changed"], 0) << reset.out;  // the snapshot was safe already
+    EXPECT_EQ(sandbox("SELECT count(*) FROM llx_cronjob WHERE status <> 0"), "0\n");
+    // Marked once, not twice.
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_APPLICATION_TITLE' AND entity = 1"),
+              "SANDBOX - Acme ERP\n");
+    EXPECT_EQ(app_check().exit_code, 0);
+}
+
+TEST_F(DolibarrProfile, MailDisabledWhenConfigured) {
+    config_ = write_config("disable");
+    auto run = refresh_with_profile();
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(sandbox("SELECT string_agg(entity || '=' || value, ',' ORDER BY entity) FROM llx_const "
+                      "WHERE name = 'MAIN_DISABLE_ALL_MAILS'"),
+              "0=1,2=1\n");
+    EXPECT_EQ(app_check().exit_code, 0);
+    // A sink that is not the configured one does not pass for "disable".
+    sandbox("UPDATE llx_const SET value = '0' WHERE name = 'MAIN_DISABLE_ALL_MAILS' AND entity = 2");
+    auto live = app_check();
+    EXPECT_EQ(live.exit_code, 3) << live.all();
+    EXPECT_NE(live.out.find("llx_const MAIN_DISABLE_ALL_MAILS (entity 2)"), std::string::npos) << live.out;
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
