@@ -175,6 +175,11 @@ FirewallOutcome apply_firewall(pg::Connection& target, const MailSetting& mail) 
     f.set("SMS", "MAIN_DISABLE_ALL_SMS", "1");
     f.rows("scheduled jobs", "llx_cronjob", "status = 0", "status = 1", "llx_cronjob.status 1 -> 0");
     f.rows("webhooks", "llx_webhook_target", "status = 0", "status <> 0", "llx_webhook_target.status -> 0");
+    // The module too: with it on, Dolibarr 23's webhook trigger closes the
+    // request's database connection (PHP reuses the link for its second,
+    // identical connection) even when no target is enabled, so every action
+    // that runs two triggers fails in the sandbox (tests/app saw it).
+    f.off("webhooks", "MAIN_MODULE_WEBHOOK");
     // Zapier's trigger ignores the hooks' status: the module goes off.
     f.off("Zapier", "MAIN_MODULE_ZAPIER");
     f.rows("email collectors", "llx_emailcollector_emailcollector", "status = 0, password = NULL",
