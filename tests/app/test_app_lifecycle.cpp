@@ -49,6 +49,11 @@ protected:
         }
     }
 
+    bool agent_exists() {
+        return world().model().sandbox_sql("SELECT to_regclass('public.llx_user') IS NOT NULL") == "t\n" &&
+               world().model().sandbox_sql("SELECT count(*) FROM llx_user WHERE login = 'ai_agent'") == "1\n";
+    }
+
     AppWorld* world_ = nullptr;
 };
 
@@ -184,9 +189,11 @@ TEST_F(DolibarrApp, SandboxServesProdDataAndReachesNobody) {
 
 TEST_F(DolibarrApp, ScenarioThroughTheApiThenResetToGolden) {
     auto& w = world();
-    if (w.model().sandbox_sql("SELECT count(*) FROM llx_user WHERE login = 'ai_agent'") != "1\n") {
+    if (!agent_exists()) {
         // Run alone: give the sandbox its agent first (see the test above).
-        expect_ok(w.tool({"refresh"}), "first refresh");
+        if (w.model().sandbox_sql("SELECT to_regclass('public.llx_user') IS NOT NULL") != "t\n") {
+            expect_ok(w.tool({"refresh"}), "first refresh");
+        }
         w.sandbox().php_checked(php_script("create_agent.php"), {},
                                 {{"APP_AGENT_LOGIN", agent_login}, {"APP_AGENT_KEY", w.agent_key()}});
     }
