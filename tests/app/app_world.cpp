@@ -34,6 +34,12 @@ std::string toml_string(const std::string& value) {
 
 AppWorld::AppWorld() {
     Cluster& cluster = Cluster::shared();
+    // One atomic refresh of Dolibarr's ~270 tables takes about 10,000 locks,
+    // twice the default lock table of this small cluster: the preflight warns,
+    // and a refresh may fail with "out of shared memory". Raised as the
+    // warning advises (the restart happens before anything uses the port).
+    cluster.psql("postgres", "ALTER SYSTEM SET max_locks_per_transaction = 256");
+    cluster.restart();
     model_ = std::make_unique<Model>(cluster, "dolibarr_app");
     ensure_web_role(cluster);
     prod_ = std::make_unique<DolibarrInstance>(dir_.path(), "prod", free_loopback_port());
@@ -60,6 +66,8 @@ void AppWorld::build_prod() {
 }
 
 void AppWorld::write_config() {
+    std::string files = "[[files.pair]]\nfrom = " + toml_string(prod_->documents().string()) +
+                        "\nto = " + toml_string(sandbox_->documents().string()) + "\n";
     config_ = dir_ / "sandboxctl.toml";
     std::ofstream out(config_);
     out << "[dolibarr]\n"
@@ -68,14 +76,14 @@ void AppWorld::write_config() {
         << "rekey = [\"MAIN_MAIL_SMTPS_PW\"]\n"
         << "keep_users = [\"" << agent_login << "\"]\n"
         << "mail = \"sink:localhost:" << sink_.port() << ":" << sink_address << "\"\n\n"
-        << "[[files.pair]]\n"
-        << "from = " << toml_string(prod_->documents().string()) << "\n"
-        << "to = " << toml_string(sandbox_->documents().string()) << "\n";
+        << files;
+    plain_config_ = dir_ / "sandboxctl-without-profile.toml";
+    std::ofstream(plain_config_) << files;
 }
 
-ToolRun AppWorld::tool(std::vector<std::string> args) const {
+ToolRun AppWorld::tool_with(const std::filesystem::path& config, std::vector<std::string> args) const {
     const std::string command = args.front();
-    args.insert(args.end(), {"--config", config_.string()});
+    args.insert(args.end(), {"--config", config.string()});
     if (command == "refresh" || command == "reset" || command == "snapshot") {
         args.insert(args.end(), {"--snapshot-dir", snapshot_dir()});
     }

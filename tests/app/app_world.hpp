@@ -55,7 +55,11 @@ public:
 
     // sandboxctl with the config, this world's snapshot store, and the
     // model's source and target (in the environment).
-    ToolRun tool(std::vector<std::string> args) const;
+    ToolRun tool(std::vector<std::string> args) const { return tool_with(config_, std::move(args)); }
+    // The same with a config that has no [dolibarr] section: a plain copy.
+    ToolRun tool_without_profile(std::vector<std::string> args) const {
+        return tool_with(plain_config_, std::move(args));
+    }
     // Every secret of this world (keys, passwords, the sandbox's instance
     // id): none may appear in sandboxctl's output.
     std::vector<std::string> secrets() const;
@@ -63,6 +67,7 @@ public:
 private:
     void build_prod();
     void write_config();
+    ToolRun tool_with(const std::filesystem::path& config, std::vector<std::string> args) const;
 
     TempDir dir_{"sandboxctl-app"};
     SmtpSink sink_;
@@ -78,6 +83,7 @@ private:
     std::string prod_cron_key_ = new_instance_id();
     std::string sandbox_instance_id_ = new_instance_id();
     std::filesystem::path config_;
+    std::filesystem::path plain_config_;
 };
 
 // The suite's world, built on first use; nullptr and `reason` set when the

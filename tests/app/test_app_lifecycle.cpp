@@ -222,9 +222,11 @@ TEST_F(DolibarrApp, ScenarioThroughTheApiThenResetToGolden) {
     expect_ok(w.tool({"app-check"}), "app-check after the reset");
 }
 
-// The control: the same actions on prod do reach the customer's mailbox and
-// the partner's webhook, so the sandbox's silence above is the profile's work.
-// Last in the file: it runs prod's reminder job and validates a prod invoice.
+// The control: the same actions on prod, and a mail from a sandbox refreshed
+// without the profile, do reach the customer's mailbox and the partner's
+// webhook, so the sandbox's silence above is the profile's work. Last in the
+// file: it runs prod's reminder job, validates a prod invoice and leaves the
+// sandbox a plain copy.
 TEST_F(DolibarrApp, ControlTheSameActionsOnProdReachTheWorld) {
     auto& w = world();
     w.sink().clear();
@@ -245,6 +247,15 @@ TEST_F(DolibarrApp, ControlTheSameActionsOnProdReachTheWorld) {
                          R"({"idwarehouse": 0, "notrigger": 0})");
     EXPECT_TRUE(contains(w.listener().requests(), "POST /hook")) << joined(w.listener().requests()) << "\n"
                                                                  << validated.status << " " << validated.body;
+
+    // And a sandbox refreshed without the profile mails the customer too.
+    auto plain = w.tool_without_profile({"refresh"});
+    ASSERT_EQ(plain.exit_code, 0) << plain.all();
+    w.sink().clear();
+    auto mailed = send_mail(w.sandbox());
+    EXPECT_TRUE(contains(w.sink().recipients(), customer_address))
+        << "a plain copy mailed: " << joined(w.sink().recipients()) << "\n"
+        << mailed.out << mailed.err;
 }
 
 }  // namespace
