@@ -38,8 +38,8 @@ struct KeepRule {
 // [dolibarr]: the Dolibarr profile (dolibarr/profile.hpp). Present only when
 // the section is.
 struct DolibarrSettings {
-    std::string sandbox_conf;  // a LOCATION (sync/location.hpp) of the sandbox instance's conf.php
-    std::string prod_conf;     // optional: prod's conf.php, read for its instance id only
+    std::string sandbox_conf;             // a LOCATION (sync/location.hpp) of the sandbox instance's conf.php
+    std::string prod_conf;                // optional: prod's conf.php, read for its instance id only
     std::vector<std::string> rekey;       // llx_const names re-encrypted for the sandbox
     std::vector<std::string> keep_users;  // llx_user.login values carried over
     std::string mail = "disable";         // "disable" or "sink:HOST:PORT:ADDRESS"

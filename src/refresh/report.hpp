@@ -12,6 +12,7 @@
 #include "copy/copy_statements.hpp"
 #include "output/phase_timer.hpp"
 #include "plan/copy_plan.hpp"
+#include "rebuild/keep.hpp"
 #include "safety/preflight.hpp"
 
 namespace sandboxctl::refresh {
@@ -36,6 +37,7 @@ struct RefreshReport {
     std::vector<copy::TableCopy> tables;
     std::vector<plan::Exclusion> excluded;
     std::vector<plan::Exclusion> data_excluded;
+    std::vector<rebuild::KeptTable> kept;  // [[refresh.keep]]
     std::vector<std::string> post_sql;
     std::vector<output::Phase> phases;
     int sessions_ended = 0;

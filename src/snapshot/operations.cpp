@@ -143,6 +143,7 @@ ResetResult full_reset(plan::Target& target, pg::Connection& control, const conf
     steps.sequences = sequence_values(manifest.sequences);
     for (const auto& view : manifest.matviews) steps.matviews.push_back({view, view});
     // No post-refresh SQL: see rebuild::Rebuild::post_sql.
+    steps.keep = settings.keep;
     SnapshotRowSource rows(dir, manifest);
     std::vector<output::Phase> phases;
     try {
@@ -151,6 +152,7 @@ ResetResult full_reset(plan::Target& target, pg::Connection& control, const conf
         for (const auto& t : outcome.tables) result.rows_loaded += t.rows;
         result.tables_loaded = static_cast<int>(outcome.tables.size());
         result.sequences_set = outcome.sequences_set;
+        result.kept = std::move(outcome.kept);
         schema::apply_rebuild_settings(conn, settings.lock_timeout);
         conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
         install_tracking_and_cache(conn, target.role, manifest, cache_use);
