@@ -215,8 +215,8 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
             throw failure(fmt::format("{}: column \"{}\" of the kept rows no longer exists in table \"{}\" (or is "
                                       "now generated)",
                                       rule_name(captured.rule), name, display),
-                          "Prod's schema changed under the kept rows: adjust the sandbox's rows, or remove the "
-                          "[[refresh.keep]] rule for one refresh.");
+                          "Prod's table no longer has this column: drop it from the sandbox's table before the "
+                          "refresh, or leave the [[refresh.keep]] rule out of this one.");
         }
         identity = identity || found->identity;
     }
@@ -236,10 +236,10 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
         if (!keys.empty()) {
             std::string condition;
             for (const auto& key : keys) condition += (condition.empty() ? "" : " OR ") + key;
-            outcome.replaced = target.query_integer(
-                fmt::format("WITH replaced AS (DELETE FROM {} t USING {} k WHERE {} RETURNING 1) "
-                            "SELECT count(*) FROM replaced",
-                            qualified, staging, condition));
+            outcome.replaced =
+                target.query_integer(fmt::format("WITH replaced AS (DELETE FROM {} t USING {} k WHERE {} RETURNING 1) "
+                                                 "SELECT count(*) FROM replaced",
+                                                 qualified, staging, condition));
         }
         target.exec(fmt::format("INSERT INTO {} ({}){} SELECT {} FROM {}", qualified, names,
                                 identity ? " OVERRIDING SYSTEM VALUE" : "", names, staging));
@@ -247,7 +247,7 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
         advance_owned_sequences(target, oid, qualified);
     } catch (const pg::PgError& e) {
         if (interrupt::requested()) throw;
-        std::string hint = "The refresh was rolled back; the sandbox is unchanged.";
+        std::string hint = "Nothing was changed: the sandbox is as it was.";
         if (e.sqlstate() == "23503") {
             hint = "A foreign key stops a kept row from replacing a loaded one (another table refers to the "
                    "loaded row), or a kept row refers to a row prod does not have. Keep the referring rows too, "

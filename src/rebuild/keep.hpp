@@ -15,8 +15,8 @@ namespace sandboxctl::rebuild {
 
 // What one rule kept, for the reports.
 struct KeptTable {
-    std::string table;  // schema.name, as resolved in the sandbox
-    std::string where;  // the rule's condition
+    std::string table;       // schema.name, as resolved in the sandbox
+    std::string where;       // the rule's condition
     long long rows = 0;      // sandbox rows written back
     long long replaced = 0;  // loaded rows deleted because a kept row shares a key with them
 };

@@ -117,12 +117,12 @@ TEST_F(Keep, RowsOutliveARefreshAndWinOnEveryKey) {
 
     auto report = nlohmann::json::parse(refreshed.out);
     ASSERT_EQ(report["kept"].size(), 3u) << report.dump(2);
-    EXPECT_EQ(report["kept"][0], (nlohmann::json{{"table", "public.settings"},
-                                                 {"where", "name LIKE 'SANDBOX\\_%'"},
-                                                 {"rows", 2},
-                                                 {"replaced", 2}}));
-    EXPECT_EQ(report["kept"][1],
-              (nlohmann::json{{"table", "public.agent"}, {"where", "login = 'ai_agent'"}, {"rows", 1}, {"replaced", 0}}));
+    EXPECT_EQ(report["kept"][0],
+              (nlohmann::json{
+                  {"table", "public.settings"}, {"where", "name LIKE 'SANDBOX\\_%'"}, {"rows", 2}, {"replaced", 2}}));
+    EXPECT_EQ(
+        report["kept"][1],
+        (nlohmann::json{{"table", "public.agent"}, {"where", "login = 'ai_agent'"}, {"rows", 1}, {"replaced", 0}}));
     EXPECT_EQ(report["kept"][2],
               (nlohmann::json{{"table", "public.note"}, {"where", "body = 'mine'"}, {"rows", 1}, {"replaced", 0}}));
 
