@@ -144,9 +144,17 @@ TEST_F(Keep, OwnedSequencesMovePastTheKeptRows) {
     EXPECT_EQ(sandbox("INSERT INTO settings (name) VALUES ('LATER') RETURNING id"), "6\n");
 }
 
-TEST_F(Keep, AFullResetKeepsTheRowsAsTheyAreNow) {
+TEST_F(Keep, AFullResetKeepsTheRowsAsTheyAreNowADeltaResetAsAtTheSnapshot) {
     auto refreshed = run({"-c", the_rules(), "refresh", "--source", model_->source(), "--snapshot", "golden"});
     ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    // A delta reset keeps nothing: the kept rows go back to the snapshot's.
+    sandbox("UPDATE settings SET value = 'changed after the snapshot' WHERE name = 'SANDBOX_MODE'");
+    auto delta = run({"-c", the_rules(), "reset", "--json", "-"});
+    ASSERT_EQ(delta.exit_code, 0) << delta.all();
+    EXPECT_EQ(nlohmann::json::parse(delta.out)["mode"], "delta");
+    EXPECT_EQ(nlohmann::json::parse(delta.out)["kept"], nlohmann::json::array());
+    EXPECT_EQ(sandbox("SELECT value FROM settings WHERE name = 'SANDBOX_MODE'"), "sandbox\n");
+
     sandbox(R"(
 UPDATE settings SET value = 'changed after the snapshot' WHERE name = 'SANDBOX_MODE';
 UPDATE settings SET value = 'scribbled' WHERE name = 'MAIN_LANG';
