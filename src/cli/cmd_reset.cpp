@@ -23,6 +23,7 @@ nlohmann::json reset_json(const snapshot::ResetResult& r) {
                           {"rows_inserted", r.full ? r.rows_loaded : r.delta.inserted},
                           {"rows_updated", r.delta.updated},
                           {"sequences_set", r.sequences_set},
+                          {"kept", rebuild::kept_json(r.kept)},
                           {"seconds", std::chrono::duration<double>(r.elapsed).count()}};
     doc["dolibarr"] = r.dolibarr ? dolibarr::to_json(*r.dolibarr) : nlohmann::json(nullptr);
     return doc;
@@ -32,6 +33,10 @@ void print_text(const snapshot::ResetResult& r, std::ostream& out) {
     if (r.full) {
         fmt::print(out, "full reset to \"{}\" ({}): {} tables, {} rows loaded, {} sequences, in {}\n", r.snapshot,
                    r.why_full, r.tables_loaded, r.rows_loaded, r.sequences_set, format_duration(r.elapsed));
+        for (const auto& k : r.kept) {
+            fmt::print(out, "  kept {} rows of {} (where {}), {} snapshot rows replaced\n", k.rows, k.table, k.where,
+                       k.replaced);
+        }
     } else {
         std::string reloaded = r.delta.reloaded ? fmt::format(" ({} reloaded whole)", r.delta.reloaded) : "";
         fmt::print(out, "delta reset to \"{}\": {} tables{}, {} rows deleted, {} inserted, {} updated, in {}\n",

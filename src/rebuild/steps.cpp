@@ -172,10 +172,14 @@ WHERE NOT c OR pg_catalog.pg_sequence_last_value(seq) IS DISTINCT FROM v)",
 RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& rows,
                    std::vector<output::Phase>& phases) {
     RebuildOutcome outcome;
+    KeptRows kept;
     {
         interrupt::phase_boundary("clean");
         output::PhaseTimer t(phases, "clean");
-        // TODO(keep): capture rebuild.keep here.
+        // The kept rows are read under the rebuild's lock timeout, like
+        // everything the rebuild touches.
+        if (!rebuild.keep.empty()) schema::apply_rebuild_settings(target, rebuild.lock_timeout);
+        kept = KeptRows::capture(target, rebuild.keep);
         if (rebuild.profile) rebuild.profile->before_clean(target);
         clean(target, rebuild);
         if (rebuild.after_clean) rebuild.after_clean();
@@ -195,6 +199,14 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         output::PhaseTimer t(phases, "schema (post-data)");
         schema::run_script(target, rebuild.scripts.post_data, "post-data");
         refresh_matviews(target, rebuild.matviews);
+    }
+    if (!rebuild.keep.empty()) {
+        // After the post-data schema, so that the kept rows meet the keys
+        // they replace prod's rows on; before the post-refresh SQL, which
+        // may read them.
+        interrupt::phase_boundary("kept rows");
+        output::PhaseTimer t(phases, "kept rows");
+        outcome.kept = kept.write_back(target);
     }
     outcome.schema_entries_restored =
         static_cast<int>(rebuild.scripts.pre_data.size() + rebuild.scripts.post_data.size());

@@ -17,6 +17,7 @@
 #include "core/temp_dir.hpp"
 #include "output/phase_timer.hpp"
 #include "pg/connection.hpp"
+#include "rebuild/keep.hpp"
 #include "rebuild/post_sql.hpp"
 #include "rebuild/row_source.hpp"
 #include "schema/pg_tools.hpp"
@@ -102,6 +103,7 @@ struct RebuildOutcome {
     std::vector<copy::TableCopy> tables;
     int sequences_set = 0;
     int schema_entries_restored = 0;
+    std::vector<KeptTable> kept;  // one per [[refresh.keep]] rule, in order
 };
 
 // Runs every step on `target`, inside its open transaction; each step is timed

@@ -128,6 +128,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     steps.post_sql = std::move(post_sql);
     steps.matviews = matviews_of(plan);
     if (profile) steps.profile = &*profile;
+    steps.keep = settings.keep;
     // Marked in the same transaction: a sandbox that is marked is one
     // sandboxctl refreshed (see safety/sandbox_mark.hpp).
     steps.after_clean = [&] {
@@ -163,6 +164,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
         report.sequences_set = outcome.sequences_set;
         report.schema_entries_restored = outcome.schema_entries_restored;
         if (profile) report.dolibarr = profile->report();
+        report.kept = std::move(outcome.kept);
         for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
         {
             interrupt::phase_boundary("commit");

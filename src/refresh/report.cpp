@@ -44,6 +44,13 @@ void print_text(const RefreshReport& r, std::ostream& out) {
     plan::print_exclusions(out, "Left out", r.excluded, {.name_width = 40, .blank_line_before = true});
     plan::print_exclusions(out, "Schema copied, data left out", r.data_excluded,
                            {.name_width = 40, .blank_line_before = true});
+    if (!r.kept.empty()) {
+        fmt::print(out, "\nKept sandbox rows:\n");
+        for (const auto& k : r.kept) {
+            fmt::print(out, "  {:<40} {:>8} rows kept, {} prod rows replaced (where {})\n", k.table, k.rows, k.replaced,
+                       k.where);
+        }
+    }
     if (!r.post_sql.empty()) {
         fmt::print(out, "\nPost-refresh SQL:\n");
         for (const auto& f : r.post_sql) fmt::print(out, "  {}\n", f);
@@ -81,6 +88,7 @@ nlohmann::json to_json(const RefreshReport& r) {
                      {"seconds", seconds(r.total_time())}};
     doc["excluded"] = plan::exclusions_json(r.excluded);
     doc["data_excluded"] = plan::exclusions_json(r.data_excluded);
+    doc["kept"] = rebuild::kept_json(r.kept);
     doc["post_sql"] = r.post_sql;
     doc["snapshot"] = nullptr;
     if (r.snapshot) {

@@ -13,6 +13,7 @@
 #include "dolibarr/profile.hpp"
 #include "output/phase_timer.hpp"
 #include "plan/copy_plan.hpp"
+#include "rebuild/keep.hpp"
 #include "safety/preflight.hpp"
 
 namespace sandboxctl::refresh {
@@ -37,6 +38,7 @@ struct RefreshReport {
     std::vector<copy::TableCopy> tables;
     std::vector<plan::Exclusion> excluded;
     std::vector<plan::Exclusion> data_excluded;
+    std::vector<rebuild::KeptTable> kept;  // [[refresh.keep]]
     std::vector<std::string> post_sql;
     std::vector<output::Phase> phases;
     int sessions_ended = 0;

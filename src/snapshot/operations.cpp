@@ -146,6 +146,7 @@ ResetResult full_reset(plan::Target& target, pg::Connection& control, const conf
     std::optional<dolibarr::DolibarrProfile> profile;
     if (settings.dolibarr) profile.emplace(*settings.dolibarr, dolibarr::ProfileMode::reset);
     if (profile) steps.profile = &*profile;
+    steps.keep = settings.keep;
     SnapshotRowSource rows(dir, manifest);
     std::vector<output::Phase> phases;
     try {
@@ -155,6 +156,7 @@ ResetResult full_reset(plan::Target& target, pg::Connection& control, const conf
         result.tables_loaded = static_cast<int>(outcome.tables.size());
         result.sequences_set = outcome.sequences_set;
         if (profile) result.dolibarr = profile->report();
+        result.kept = std::move(outcome.kept);
         schema::apply_rebuild_settings(conn, settings.lock_timeout);
         conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));
         install_tracking_and_cache(conn, target.role, manifest, cache_use);

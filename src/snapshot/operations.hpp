@@ -3,10 +3,12 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/settings.hpp"
 #include "dolibarr/profile.hpp"
 #include "plan/session_setup.hpp"
+#include "rebuild/keep.hpp"
 #include "snapshot/cache.hpp"
 #include "snapshot/manifest.hpp"
 
@@ -26,6 +28,10 @@ struct ResetResult {
     long long rows_loaded = 0;  // full reset
     int tables_loaded = 0;      // full reset
     int sequences_set = 0;
+    // Full reset: the [[refresh.keep]] rows written back over the snapshot's.
+    // A delta reset keeps none: it puts back the golden state, where the kept
+    // rows are as they were when the snapshot was taken.
+    std::vector<rebuild::KeptTable> kept{};
     std::chrono::nanoseconds elapsed{};
     // Full reset with [dolibarr]: what the profile did.
     std::optional<dolibarr::ProfileReport> dolibarr{};

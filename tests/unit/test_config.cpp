@@ -223,3 +223,64 @@ TEST(Config, CommandLineBeatsEnvironmentBeatsFile) {
     EXPECT_EQ(file_only.source, "dbname=file");
     EXPECT_EQ(file_only.snapshot_dir, "/from/file");
 }
+
+TEST(Config, KeepRulesAreReadInOrder) {
+    sandboxctl::TempDir dir;
+    auto path = write(dir, R"(
+[[refresh.keep]]
+table = "public.llx_const"
+where = "name LIKE 'SANDBOX\\_%'"
+[[refresh.keep]]
+table = "notes"
+where = "author = 'agent'"
+)");
+    Settings s;
+    load_file(path, s);
+    ASSERT_EQ(s.keep.size(), 2u);
+    EXPECT_EQ(s.keep[0].table, "public.llx_const");
+    EXPECT_EQ(s.keep[0].where, "name LIKE 'SANDBOX\\_%'");
+    EXPECT_EQ(s.keep[1].table, "notes");
+    EXPECT_EQ(s.keep[1].where, "author = 'agent'");
+}
+
+TEST(Config, KeepRuleErrorsNameTheRuleAndTheFix) {
+    struct Case {
+        const char* text;
+        const char* message;  // after "FILE:LINE:COL: "
+        const char* hint;
+    };
+    const char* keep_hint = "Write each rule as a [[refresh.keep]] table with table = \"...\" and where = \"...\".";
+    for (const Case& c : {
+             Case{"[[refresh.keep]]\ntable = \"public.t\"\n", "[[refresh.keep]] needs both table and where", keep_hint},
+             Case{"[[refresh.keep]]\nwhere = \"true\"\n", "[[refresh.keep]] needs both table and where", keep_hint},
+             Case{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = \"\"\n",
+                  "[[refresh.keep]] needs both table and where", keep_hint},
+             Case{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = true\n",
+                  "\"refresh.keep.where\" must be a string, not a boolean",
+                  "Put the value in double quotes: where = \"...\"."},
+             Case{"[[refresh.keep]]\ntable = 3\nwhere = \"true\"\n",
+                  "\"refresh.keep.table\" must be a string, not an integer",
+                  "Put the value in double quotes: table = \"...\"."},
+             Case{"[refresh]\nkeep = \"public.t\"\n",
+                  "\"refresh.keep\" must be an array of tables ([[refresh.keep]]), not a string", keep_hint},
+             Case{"[refresh]\nkeep = [\"public.t\"]\n",
+                  "\"refresh.keep\" must be an array of tables ([[refresh.keep]]), not a string", keep_hint},
+             Case{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = \"true\"\ncolumns = [\"a\"]\n",
+                  "unknown configuration key \"refresh.keep.columns\"",
+                  "See the configuration reference in docs/manual.md#configuration-file."},
+         }) {
+        sandboxctl::TempDir dir;
+        auto path = write(dir, c.text);
+        Settings s;
+        try {
+            load_file(path, s);
+            ADD_FAILURE() << "no error for " << c.text;
+        } catch (const sandboxctl::Error& e) {
+            EXPECT_EQ(e.code(), sandboxctl::ExitCode::usage);
+            std::string message = e.what();
+            EXPECT_TRUE(message.starts_with(path.string() + ":")) << message;
+            EXPECT_TRUE(message.ends_with(": " + std::string(c.message))) << c.text << "\n" << message;
+            EXPECT_EQ(e.hint(), c.hint) << c.text;
+        }
+    }
+}

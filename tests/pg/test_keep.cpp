@@ -1,0 +1,227 @@
+// [[refresh.keep]]: sandbox rows that outlive a refresh and a full reset,
+// winning over prod's rows on the primary key or a unique key; a rule that
+// cannot be applied leaves the sandbox as it was.
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/temp_dir.hpp"
+#include "harness/fidelity.hpp"
+#include "harness/pg_test.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+// Prod: a settings table (serial key, unique name), an agents table (identity
+// key, a generated column) with a table referring to it, and a notes table
+// (serial key, no other key).
+constexpr const char* prod_schema = R"(
+SET ROLE sbx_app;
+CREATE TABLE settings (id serial PRIMARY KEY, name text NOT NULL UNIQUE, value text);
+INSERT INTO settings (name, value) VALUES ('MAIN_TITLE', 'Prod'), ('SANDBOX_MODE', 'prod'), ('MAIN_LANG', 'en');
+CREATE TABLE agent (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, login text UNIQUE, api_key text,
+                    login_upper text GENERATED ALWAYS AS (upper(login)) STORED);
+INSERT INTO agent (login, api_key) VALUES ('alice', 'prod-a'), ('bob', 'prod-b');
+CREATE TABLE assignment (id int PRIMARY KEY, agent_id int NOT NULL REFERENCES agent (id));
+INSERT INTO assignment VALUES (1, 2);
+CREATE TABLE note (id serial PRIMARY KEY, body text);
+INSERT INTO note (body) VALUES ('prod 1'), ('prod 2');
+)";
+
+class Keep : public PgTest {
+protected:
+    void SetUp() override {
+        PgTest::SetUp();
+        if (IsSkipped() || HasFailure()) return;
+        model_ = std::make_unique<Model>(cluster(), test_name());
+        model_->prod_sql(prod_schema);
+        auto first = run({"refresh", "--source", model_->source()});
+        ASSERT_EQ(first.exit_code, 0) << first.all();
+        // The sandbox's own rows: a setting prod also has (changed here), a
+        // setting only the sandbox has (its id 4), an agent and a note.
+        model_->sandbox_sql(R"(
+UPDATE settings SET value = 'sandbox' WHERE name = 'SANDBOX_MODE';
+UPDATE settings SET value = 'Sandbox title' WHERE name = 'MAIN_TITLE';
+INSERT INTO settings (name, value) VALUES ('SANDBOX_TOKEN', 'sandbox-token');
+INSERT INTO agent (login, api_key) VALUES ('ai_agent', 'sandbox-key');
+INSERT INTO note (body) VALUES ('mine');
+)");
+        // Meanwhile prod gives id 4 to another setting and SANDBOX_MODE a
+        // new id (5): the kept rows must replace both.
+        model_->prod_sql(R"(
+SET ROLE sbx_app;
+INSERT INTO settings (name, value) VALUES ('NEW_PROD', 'x');
+DELETE FROM settings WHERE name = 'SANDBOX_MODE';
+INSERT INTO settings (name, value) VALUES ('SANDBOX_MODE', 'prod-new');
+)");
+    }
+
+    ToolRun run(std::vector<std::string> args) {
+        args.insert(args.end(), {"--target", model_->target(), "--snapshot-dir", (work_ / "snapshots").string()});
+        return run_tool(args, {{"XDG_STATE_HOME", (work_ / "state").string()}});
+    }
+
+    // A config file with these [[refresh.keep]] rules (table, where).
+    std::string config(const std::vector<std::pair<std::string, std::string>>& rules) {
+        auto path = work_ / "sandboxctl.toml";
+        std::ofstream file(path);
+        for (const auto& [table, where] : rules) {
+            file << "[[refresh.keep]]\ntable = " << nlohmann::json(table).dump()
+                 << "\nwhere = " << nlohmann::json(where).dump() << "\n";
+        }
+        return path.string();
+    }
+
+    std::string the_rules() {
+        return config({{"public.settings", "name LIKE 'SANDBOX\\_%'"},
+                       {"agent", "login = 'ai_agent'"},
+                       {"public.note", "body = 'mine'"}});
+    }
+
+    std::string sandbox(const std::string& sql) { return model_->sandbox_sql(sql); }
+    DatabaseState state() { return capture_state(cluster(), model_->sandbox(), sandbox_role); }
+
+    // A refresh that must fail and leave the sandbox exactly as it was.
+    ToolRun expect_refused_unchanged(const std::string& config_file) {
+        auto before = state();
+        auto failed = run({"-c", config_file, "refresh", "--source", model_->source()});
+        EXPECT_EQ(failed.exit_code, 1) << failed.all();
+        auto after = state();
+        EXPECT_TRUE(before == after) << describe_differences(before, after);
+        EXPECT_EQ(sandbox("SELECT value FROM settings WHERE name = 'SANDBOX_MODE'"), "sandbox\n");
+        return failed;
+    }
+
+    void expect_kept_settings() {
+        EXPECT_EQ(sandbox("SELECT string_agg(id || '=' || name || '=' || value, ' ' ORDER BY id) FROM settings"),
+                  "1=MAIN_TITLE=Prod 2=SANDBOX_MODE=sandbox 3=MAIN_LANG=en 4=SANDBOX_TOKEN=sandbox-token\n");
+        EXPECT_EQ(sandbox("SELECT id || ' ' || api_key || ' ' || login_upper FROM agent WHERE login = 'ai_agent'"),
+                  "3 sandbox-key AI_AGENT\n");
+        EXPECT_EQ(sandbox("SELECT string_agg(id || '=' || body, ' ' ORDER BY id) FROM note"),
+                  "1=prod 1 2=prod 2 3=mine\n");
+    }
+
+    std::unique_ptr<Model> model_;
+    TempDir work_{"sandboxctl-keep-test"};
+};
+
+TEST_F(Keep, RowsOutliveARefreshAndWinOnEveryKey) {
+    auto refreshed = run({"-c", the_rules(), "refresh", "--source", model_->source(), "--json", "-"});
+    ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    // SANDBOX_MODE (id 2) replaced prod's SANDBOX_MODE (id 5, same name) and
+    // SANDBOX_TOKEN (id 4) prod's NEW_PROD (same id); MAIN_TITLE, not kept,
+    // is prod's again.
+    expect_kept_settings();
+    EXPECT_EQ(sandbox("SELECT count(*) FROM settings WHERE name = 'NEW_PROD' OR value = 'prod-new'"), "0\n");
+    EXPECT_EQ(sandbox("SELECT string_agg(login || '=' || api_key, ' ' ORDER BY id) FROM agent"),
+              "alice=prod-a bob=prod-b ai_agent=sandbox-key\n");
+
+    auto report = nlohmann::json::parse(refreshed.out);
+    ASSERT_EQ(report["kept"].size(), 3u) << report.dump(2);
+    EXPECT_EQ(report["kept"][0],
+              (nlohmann::json{
+                  {"table", "public.settings"}, {"where", "name LIKE 'SANDBOX\\_%'"}, {"rows", 2}, {"replaced", 2}}));
+    EXPECT_EQ(
+        report["kept"][1],
+        (nlohmann::json{{"table", "public.agent"}, {"where", "login = 'ai_agent'"}, {"rows", 1}, {"replaced", 0}}));
+    EXPECT_EQ(report["kept"][2],
+              (nlohmann::json{{"table", "public.note"}, {"where", "body = 'mine'"}, {"rows", 1}, {"replaced", 0}}));
+
+    // The text report says so too.
+    auto again = run({"-c", the_rules(), "refresh", "--source", model_->source()});
+    ASSERT_EQ(again.exit_code, 0) << again.all();
+    EXPECT_NE(again.out.find("Kept sandbox rows:"), std::string::npos) << again.out;
+    EXPECT_NE(again.out.find("public.agent"), std::string::npos) << again.out;
+    expect_kept_settings();
+}
+
+TEST_F(Keep, OwnedSequencesMovePastTheKeptRows) {
+    auto refreshed = run({"-c", the_rules(), "refresh", "--source", model_->source()});
+    ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    // Prod's sequences stopped at 2 (agent, note); the kept rows hold 3.
+    EXPECT_EQ(sandbox("INSERT INTO agent (login) VALUES ('carol') RETURNING id"), "4\n");
+    EXPECT_EQ(sandbox("INSERT INTO note (body) VALUES ('next') RETURNING id"), "4\n");
+    // A sequence already past the kept rows (prod's settings reached 5) stays.
+    EXPECT_EQ(sandbox("INSERT INTO settings (name) VALUES ('LATER') RETURNING id"), "6\n");
+}
+
+TEST_F(Keep, AFullResetKeepsTheRowsAsTheyAreNowADeltaResetAsAtTheSnapshot) {
+    auto refreshed = run({"-c", the_rules(), "refresh", "--source", model_->source(), "--snapshot", "golden"});
+    ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    // A delta reset keeps nothing: the kept rows go back to the snapshot's.
+    sandbox("UPDATE settings SET value = 'changed after the snapshot' WHERE name = 'SANDBOX_MODE'");
+    auto delta = run({"-c", the_rules(), "reset", "--json", "-"});
+    ASSERT_EQ(delta.exit_code, 0) << delta.all();
+    EXPECT_EQ(nlohmann::json::parse(delta.out)["mode"], "delta");
+    EXPECT_EQ(nlohmann::json::parse(delta.out)["kept"], nlohmann::json::array());
+    EXPECT_EQ(sandbox("SELECT value FROM settings WHERE name = 'SANDBOX_MODE'"), "sandbox\n");
+
+    sandbox(R"(
+UPDATE settings SET value = 'changed after the snapshot' WHERE name = 'SANDBOX_MODE';
+UPDATE settings SET value = 'scribbled' WHERE name = 'MAIN_LANG';
+DELETE FROM note WHERE body = 'prod 1';
+)");
+    auto reset = run({"-c", the_rules(), "reset", "--full", "--json", "-"});
+    ASSERT_EQ(reset.exit_code, 0) << reset.all();
+    EXPECT_EQ(sandbox("SELECT string_agg(name || '=' || value, ' ' ORDER BY id) FROM settings"),
+              "MAIN_TITLE=Prod SANDBOX_MODE=changed after the snapshot MAIN_LANG=en SANDBOX_TOKEN=sandbox-token\n");
+    EXPECT_EQ(sandbox("SELECT string_agg(body, ' ' ORDER BY id) FROM note"), "prod 1 prod 2 mine\n");
+    auto report = nlohmann::json::parse(reset.out);
+    EXPECT_EQ(report["mode"], "full");
+    ASSERT_EQ(report["kept"].size(), 3u) << report.dump(2);
+    // The snapshot's own SANDBOX_ rows share their keys with the kept ones.
+    EXPECT_EQ(report["kept"][0]["table"], "public.settings");
+    EXPECT_EQ(report["kept"][0]["rows"], 2);
+    EXPECT_EQ(report["kept"][0]["replaced"], 2);
+    EXPECT_EQ(report["kept"][1]["replaced"], 1);
+
+    auto text = run({"-c", the_rules(), "reset", "--full"});
+    ASSERT_EQ(text.exit_code, 0) << text.all();
+    EXPECT_NE(text.out.find("kept 2 rows of public.settings"), std::string::npos) << text.out;
+}
+
+TEST_F(Keep, AWhereThatFailsLeavesTheSandboxUnchanged) {
+    auto failed = expect_refused_unchanged(config({{"public.settings", "no_such_column = 1"}}));
+    EXPECT_NE(failed.err.find("could not keep rows of table \"public.settings\" (where no_such_column = 1)"),
+              std::string::npos)
+        << failed.err;
+    EXPECT_NE(failed.err.find("column \"no_such_column\" does not exist"), std::string::npos) << failed.err;
+    EXPECT_NE(failed.err.find("HINT:"), std::string::npos) << failed.err;
+}
+
+TEST_F(Keep, AMissingTableLeavesTheSandboxUnchanged) {
+    auto failed = expect_refused_unchanged(
+        config({{"public.settings", "name LIKE 'SANDBOX%'"}, {"public.no_such_table", "true"}}));
+    EXPECT_NE(failed.err.find("could not keep rows of table \"public.no_such_table\": no such table in the sandbox"),
+              std::string::npos)
+        << failed.err;
+    EXPECT_NE(failed.err.find("HINT:"), std::string::npos) << failed.err;
+}
+
+TEST_F(Keep, ATableProdDroppedLeavesTheSandboxUnchanged) {
+    model_->prod_sql("DROP TABLE note");
+    auto failed = expect_refused_unchanged(the_rules());
+    EXPECT_NE(failed.err.find("table \"public.note\" no longer exists after the load"), std::string::npos)
+        << failed.err;
+}
+
+TEST_F(Keep, AKeptColumnProdDroppedIsNamed) {
+    model_->prod_sql("ALTER TABLE settings DROP COLUMN value");
+    auto failed = expect_refused_unchanged(the_rules());
+    EXPECT_NE(failed.err.find("column \"value\" of the kept rows no longer exists in table \"public.settings\""),
+              std::string::npos)
+        << failed.err;
+}
+
+TEST_F(Keep, AForeignKeyThatBlocksTheReplacementLeavesTheSandboxUnchanged) {
+    // bob (id 2) is referred to by prod's assignment 1: the sandbox's bob,
+    // under another id, cannot replace him.
+    sandbox("UPDATE assignment SET agent_id = 1; DELETE FROM agent WHERE login = 'bob';"
+            "INSERT INTO agent (login, api_key) VALUES ('bob', 'sandbox-b')");
+    auto failed = expect_refused_unchanged(config({{"public.agent", "login = 'bob'"}}));
+    EXPECT_NE(failed.err.find("could not keep rows of table \"public.agent\""), std::string::npos) << failed.err;
+    EXPECT_NE(failed.err.find("foreign key"), std::string::npos) << failed.err;
+    EXPECT_NE(failed.err.find("HINT:"), std::string::npos) << failed.err;
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
