@@ -74,7 +74,7 @@ SELECT i.indexrelid, a.attname, (pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct
         auto quoted = pg::quote_ident(column);
         // NULLS NOT DISTINCT: a NULL collides with a NULL, so it must match one.
         auto op = result.get_bool(row, 2) ? " IS NOT DISTINCT FROM " : " = ";
-        parts[index].push_back("t." + quoted + op + "k." + quoted);
+        parts[index].push_back(fmt::format("t.{0}{1}k.{0}", quoted, op));
         bool kept = std::find(kept_columns.begin(), kept_columns.end(), column) != kept_columns.end();
         usable.try_emplace(index, true).first->second &= kept;
     }
