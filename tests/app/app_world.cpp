@@ -3,6 +3,7 @@
 #include <fstream>
 #include <regex>
 
+#include "app/quoting.hpp"
 #include "harness/cluster.hpp"
 
 namespace sandboxctl::test {
@@ -19,15 +20,6 @@ void ensure_web_role(Cluster& cluster) {
     cluster.psql("postgres", std::string("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '") +
                                  web_role + "') THEN CREATE ROLE " + web_role + " LOGIN PASSWORD '" + web_password +
                                  "' IN ROLE sbx_app; ALTER ROLE " + web_role + " SET role = 'sbx_app'; END IF; END $$");
-}
-
-std::string toml_string(const std::string& value) {
-    std::string out = "\"";
-    for (char c : value) {
-        if (c == '\\' || c == '"') out += '\\';
-        out += c;
-    }
-    return out + "\"";
 }
 
 }  // namespace
@@ -66,13 +58,13 @@ void AppWorld::build_prod() {
 }
 
 void AppWorld::write_config() {
-    std::string files = "[[files.pair]]\nfrom = " + toml_string(prod_->documents().string()) +
-                        "\nto = " + toml_string(sandbox_->documents().string()) + "\n";
+    std::string files = "[[files.pair]]\nfrom = " + backslash_quoted(prod_->documents().string(), '"') +
+                        "\nto = " + backslash_quoted(sandbox_->documents().string(), '"') + "\n";
     config_ = dir_ / "sandboxctl.toml";
     std::ofstream out(config_);
     out << "[dolibarr]\n"
-        << "sandbox_conf = " << toml_string(sandbox_->conf_php().string()) << "\n"
-        << "prod_conf = " << toml_string(prod_->conf_php().string()) << "\n"
+        << "sandbox_conf = " << backslash_quoted(sandbox_->conf_php().string(), '"') << "\n"
+        << "prod_conf = " << backslash_quoted(prod_->conf_php().string(), '"') << "\n"
         << "rekey = [\"MAIN_MAIL_SMTPS_PW\"]\n"
         << "keep_users = [\"" << agent_login << "\"]\n"
         << "mail = \"sink:localhost:" << sink_.port() << ":" << sink_address << "\"\n\n"

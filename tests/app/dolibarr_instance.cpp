@@ -6,6 +6,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "app/quoting.hpp"
 #include "harness/tool.hpp"
 
 namespace sandboxctl::test {
@@ -36,16 +37,6 @@ const fs::path& unpacked_tree() {
         tree = into / "dolibarr-23.0.0-beta";
     });
     return tree;
-}
-
-// A value as a single-quoted PHP string.
-std::string php_string(const std::string& value) {
-    std::string out = "'";
-    for (char c : value) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "'";
 }
 
 }  // namespace
@@ -90,7 +81,7 @@ void DolibarrInstance::write_conf(const DatabaseLogin& login, const std::string&
     fs::remove(conf_php());  // a hard link would write into the other instance's file
     std::ofstream out(conf_php());
     auto set = [&](const std::string& name, const std::string& value) {
-        out << "$dolibarr_" << name << " = " << php_string(value) << ";\n";
+        out << "$dolibarr_" << name << " = " << backslash_quoted(value, '\'') << ";\n";
     };
     out << "<?php\n// Written by the sandboxctl application tests: the sandbox instance.\n";
     set("main_url_root", "http://127.0.0.1:" + std::to_string(web_port_));

@@ -1,33 +1,21 @@
 #include "app/http_client.hpp"
 
+#include "app/quoting.hpp"
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
 #include "harness/tool.hpp"
 
 namespace sandboxctl::test {
-namespace {
-
-// A value in curl's config syntax: double-quoted, with \ and " escaped.
-std::string quoted(const std::string& value) {
-    std::string out = "\"";
-    for (char c : value) {
-        if (c == '\\' || c == '"') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
-
-}  // namespace
-
 HttpResponse http(const HttpRequest& request) {
     TempDir dir("sandboxctl-http");
-    std::string config = "url = " + quoted(request.url) + "\nrequest = " + quoted(request.method) + "\n" +
-                         "output = " + quoted((dir / "body").string()) + "\nmax-time = 60\n";
-    if (request.api_key) config += "header = " + quoted("DOLAPIKEY: " + *request.api_key) + "\n";
+    std::string config = "url = " + backslash_quoted(request.url, '"') +
+                         "\nrequest = " + backslash_quoted(request.method, '"') + "\n" +
+                         "output = " + backslash_quoted((dir / "body").string(), '"') + "\nmax-time = 60\n";
+    if (request.api_key) config += "header = " + backslash_quoted("DOLAPIKEY: " + *request.api_key, '"') + "\n";
     if (request.json) {
         write_private_file(dir / "request", *request.json);
         config += "header = \"Content-Type: application/json\"\n";
-        config += "data-binary = " + quoted("@" + (dir / "request").string()) + "\n";
+        config += "data-binary = " + backslash_quoted("@" + (dir / "request").string(), '"') + "\n";
     }
     write_private_file(dir / "config", config);
     auto result = run_process(

@@ -1,50 +1,20 @@
 // The reference application: a real Dolibarr 22 database (shared fixture),
 // refreshed and verified. Skips, saying so, when the fixture is absent.
-#include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
-#include <sstream>
 
 #include "core/temp_dir.hpp"
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
+#include "pg/dolibarr_fixture.hpp"
 
 namespace sandboxctl::test {
 namespace {
 
-std::filesystem::path fixture() {
-    const char* dir = std::getenv("SANDBOXCTL_SHARED_DIR");
-    return std::filesystem::path(dir ? dir : SANDBOXCTL_SHARED_DIR) / "fixtures/dolibarr/dolibarr-22-pg16.sql";
-}
-
-class Dolibarr : public PgTest {
-protected:
-    void SetUp() override {
-        PgTest::SetUp();
-        if (IsSkipped() || HasFailure()) return;
-        if (!std::filesystem::exists(fixture())) {
-            GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << fixture() << " (it lives in ../shared)";
-        }
-    }
-    void load_fixture(Model& model);
-};
-
-void Dolibarr::load_fixture(Model& model) {
-    TempDir work;
-    {
-        std::ifstream in(fixture());
-        std::stringstream text;
-        text << in.rdbuf();
-        std::ofstream(work / "prod.sql") << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"),
-                                                               "OWNER TO sbx_app;");
-    }
-    cluster().psql_file(model.prod(), work / "prod.sql");
-}
+using Dolibarr = DolibarrFixture;
 
 TEST_F(Dolibarr, RefreshAndVerify) {
     Model model(cluster(), test_name());
-    load_fixture(model);
+    load_dolibarr_fixture(model);
     ASSERT_EQ(
         model.prod_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'llx\\_%' AND tableowner = 'sbx_app'"),
         "276\n");
@@ -66,7 +36,7 @@ TEST_F(Dolibarr, RefreshAndVerify) {
 
 TEST_F(Dolibarr, ScenarioThenDeltaReset) {
     Model model(cluster(), test_name());
-    load_fixture(model);
+    load_dolibarr_fixture(model);
     std::string store = (run_dir() / "snapshots" / test_name()).string();
     std::vector<std::string> common = {"--target", model.target(), "--snapshot-dir", store};
     auto with = [&](std::vector<std::string> args) {

@@ -2,23 +2,17 @@
 // channels planted in prod are all off in the sandbox after a refresh, prod is
 // untouched, app-check agrees, and a sandbox that is not safe is refused (exit
 // 3) without a commit. Skips, saying so, when the fixture is absent.
-#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 
 #include "core/temp_dir.hpp"
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
+#include "pg/dolibarr_fixture.hpp"
 
 namespace sandboxctl::test {
 namespace {
-
-std::filesystem::path fixture() {
-    const char* dir = std::getenv("SANDBOXCTL_SHARED_DIR");
-    return std::filesystem::path(dir ? dir : SANDBOXCTL_SHARED_DIR) / "fixtures/dolibarr/dolibarr-22-pg16.sql";
-}
 
 constexpr const char* sink = "sink@sandbox.test";
 
@@ -57,30 +51,18 @@ UPDATE llx_const SET value = 'smtp.prod.example' WHERE name = 'MAIN_MAIL_SMTP_SE
 UPDATE llx_const SET value = '587' WHERE name = 'MAIN_MAIL_SMTP_PORT';
 )";
 
-class DolibarrProfile : public PgTest {
+class DolibarrProfile : public DolibarrFixture {
 protected:
     void SetUp() override {
-        PgTest::SetUp();
+        DolibarrFixture::SetUp();
         if (IsSkipped() || HasFailure()) return;
-        if (!std::filesystem::exists(fixture())) {
-            GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << fixture() << " (it lives in ../shared)";
-        }
         model_ = std::make_unique<Model>(cluster(), test_name());
-        load_fixture();
+        load_dolibarr_fixture(*model_);
         model_->prod_sql(live_prod);
         config_ = write_config(fmt_mail());
     }
 
     static std::string fmt_mail() { return std::string("sink:localhost:2525:") + sink; }
-
-    void load_fixture() {
-        std::ifstream in(fixture());
-        std::stringstream text;
-        text << in.rdbuf();
-        std::ofstream(work_ / "prod.sql")
-            << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"), "OWNER TO sbx_app;");
-        cluster().psql_file(model_->prod(), work_ / "prod.sql");
-    }
 
     // conf.php files with distinct instance ids, and the config naming them
     // (relative paths: relative to the config file).

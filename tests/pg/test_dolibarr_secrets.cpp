@@ -4,10 +4,7 @@
 // transaction, as the target role, the way the profile runs them. Skips,
 // saying so, when the fixture is absent.
 #include <chrono>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <regex>
 #include <sstream>
 
 #include "core/log.hpp"
@@ -17,16 +14,12 @@
 #include "dolibarr/secrets.hpp"
 #include "harness/pg_test.hpp"
 #include "pg/connection.hpp"
+#include "pg/dolibarr_fixture.hpp"
 
 namespace sandboxctl::test {
 namespace {
 
 using dolibarr::InstanceKey;
-
-std::filesystem::path fixture() {
-    const char* dir = std::getenv("SANDBOXCTL_SHARED_DIR");
-    return std::filesystem::path(dir ? dir : SANDBOXCTL_SHARED_DIR) / "fixtures/dolibarr/dolibarr-22-pg16.sql";
-}
 
 // Two instances' ids, as Dolibarr's installer makes them (32 characters).
 const InstanceKey& prod_key() {
@@ -49,31 +42,16 @@ const std::string iban_prefix = "FR76300040000";
 const std::string extrafield_password = "extra-Password-3345";
 const std::string note_secret = "note-Secret-8812";
 
-class DolibarrSecrets : public PgTest {
+class DolibarrSecrets : public DolibarrFixture {
 protected:
     void SetUp() override {
-        PgTest::SetUp();
+        DolibarrFixture::SetUp();
         if (IsSkipped() || HasFailure()) return;
-        if (!std::filesystem::exists(fixture())) {
-            GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << fixture() << " (it lives in ../shared)";
-        }
         model_ = std::make_unique<Model>(cluster(), test_name());
-        load_fixture();
+        load_dolibarr_fixture(*model_);
     }
 
     Model& model() { return *model_; }
-
-    void load_fixture() {
-        TempDir work;
-        {
-            std::ifstream in(fixture());
-            std::stringstream text;
-            text << in.rdbuf();
-            std::ofstream(work / "prod.sql")
-                << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"), "OWNER TO sbx_app;");
-        }
-        cluster().psql_file(model().prod(), work / "prod.sql");
-    }
 
     void refresh_sandbox() {
         auto run = refresh(model());

@@ -29,6 +29,30 @@ std::string error_of(const std::filesystem::path& path) {
     return "no error";
 }
 
+// A configuration file that must be refused: a usage error naming the file,
+// then FILE:LINE:COL, ending with the message, with the hint.
+struct ConfigErrorCase {
+    const char* text;
+    const char* message;  // after "FILE:LINE:COL: "
+    const char* hint;
+};
+
+void expect_config_error(const ConfigErrorCase& c) {
+    sandboxctl::TempDir dir;
+    auto path = write(dir, c.text);
+    Settings s;
+    try {
+        load_file(path, s);
+        ADD_FAILURE() << "no error for " << c.text;
+    } catch (const sandboxctl::Error& e) {
+        EXPECT_EQ(e.code(), sandboxctl::ExitCode::usage);
+        std::string message = e.what();
+        EXPECT_TRUE(message.starts_with(path.string() + ":")) << message;
+        EXPECT_TRUE(message.ends_with(": " + std::string(c.message))) << c.text << "\n" << message;
+        EXPECT_EQ(e.hint(), c.hint) << c.text;
+    }
+}
+
 }  // namespace
 
 TEST(Config, ReadsEverySection) {
@@ -129,43 +153,27 @@ TEST(Config, DurationErrorsNameFileLineAndColumn) {
 // state_dir was taken relative to the working directory while snapshot_dir
 // was relative to the file.
 TEST(Config, WrongTypesNameFileKeyAndTypeWithAHint) {
-    struct Case {
-        const char* text;
-        const char* message;  // after "FILE:LINE:COL: "
-        const char* hint;
-    };
-    for (const Case& c : {
-             Case{"[files]\ndelete = \"yes\"\n", "\"files.delete\" must be a boolean, not a string",
-                  "Write delete = true or delete = false, without quotes."},
-             Case{"[files]\ndelete = 1\n", "\"files.delete\" must be a boolean, not an integer",
-                  "Write delete = true or delete = false, without quotes."},
-             Case{"[files]\nchecksum = \"true\"\n", "\"files.checksum\" must be a boolean, not a string",
-                  "Write checksum = true or checksum = false, without quotes."},
-             Case{"state_dir = 5\n", "\"state_dir\" must be a string, not an integer",
-                  "Put the value in double quotes: state_dir = \"...\"."},
-             Case{"[target]\nconninfo = true\n", "\"target.conninfo\" must be a string, not a boolean",
-                  "Put the value in double quotes: conninfo = \"...\"."},
-             Case{"[refresh]\npost_sql = \"regen.sql\"\n",
-                  "\"refresh.post_sql\" must be an array of strings, not a string",
-                  "Write a list in brackets, even of one: post_sql = [\"...\"]."},
-             Case{"refresh = \"fast\"\n", "\"refresh\" must be a table ([refresh]), not a string",
-                  "Put the refresh settings under a line \"[refresh]\"."},
-             Case{"[files]\npair = 3\n", "\"files.pair\" must be an array of tables ([[files.pair]]), not an integer",
-                  "Write each pair as a [[files.pair]] table with from = \"...\" and to = \"...\"."},
+    for (const ConfigErrorCase& c : {
+             ConfigErrorCase{"[files]\ndelete = \"yes\"\n", "\"files.delete\" must be a boolean, not a string",
+                             "Write delete = true or delete = false, without quotes."},
+             ConfigErrorCase{"[files]\ndelete = 1\n", "\"files.delete\" must be a boolean, not an integer",
+                             "Write delete = true or delete = false, without quotes."},
+             ConfigErrorCase{"[files]\nchecksum = \"true\"\n", "\"files.checksum\" must be a boolean, not a string",
+                             "Write checksum = true or checksum = false, without quotes."},
+             ConfigErrorCase{"state_dir = 5\n", "\"state_dir\" must be a string, not an integer",
+                             "Put the value in double quotes: state_dir = \"...\"."},
+             ConfigErrorCase{"[target]\nconninfo = true\n", "\"target.conninfo\" must be a string, not a boolean",
+                             "Put the value in double quotes: conninfo = \"...\"."},
+             ConfigErrorCase{"[refresh]\npost_sql = \"regen.sql\"\n",
+                             "\"refresh.post_sql\" must be an array of strings, not a string",
+                             "Write a list in brackets, even of one: post_sql = [\"...\"]."},
+             ConfigErrorCase{"refresh = \"fast\"\n", "\"refresh\" must be a table ([refresh]), not a string",
+                             "Put the refresh settings under a line \"[refresh]\"."},
+             ConfigErrorCase{"[files]\npair = 3\n",
+                             "\"files.pair\" must be an array of tables ([[files.pair]]), not an integer",
+                             "Write each pair as a [[files.pair]] table with from = \"...\" and to = \"...\"."},
          }) {
-        sandboxctl::TempDir dir;
-        auto path = write(dir, c.text);
-        Settings s;
-        try {
-            load_file(path, s);
-            ADD_FAILURE() << "no error for " << c.text;
-        } catch (const sandboxctl::Error& e) {
-            EXPECT_EQ(e.code(), sandboxctl::ExitCode::usage);
-            std::string message = e.what();
-            EXPECT_TRUE(message.starts_with(path.string() + ":")) << message;
-            EXPECT_TRUE(message.ends_with(": " + std::string(c.message))) << message;
-            EXPECT_EQ(e.hint(), c.hint) << c.text;
-        }
+        expect_config_error(c);
     }
 }
 
@@ -244,43 +252,28 @@ where = "author = 'agent'"
 }
 
 TEST(Config, KeepRuleErrorsNameTheRuleAndTheFix) {
-    struct Case {
-        const char* text;
-        const char* message;  // after "FILE:LINE:COL: "
-        const char* hint;
-    };
     const char* keep_hint = "Write each rule as a [[refresh.keep]] table with table = \"...\" and where = \"...\".";
-    for (const Case& c : {
-             Case{"[[refresh.keep]]\ntable = \"public.t\"\n", "[[refresh.keep]] needs both table and where", keep_hint},
-             Case{"[[refresh.keep]]\nwhere = \"true\"\n", "[[refresh.keep]] needs both table and where", keep_hint},
-             Case{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = \"\"\n",
-                  "[[refresh.keep]] needs both table and where", keep_hint},
-             Case{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = true\n",
-                  "\"refresh.keep.where\" must be a string, not a boolean",
-                  "Put the value in double quotes: where = \"...\"."},
-             Case{"[[refresh.keep]]\ntable = 3\nwhere = \"true\"\n",
-                  "\"refresh.keep.table\" must be a string, not an integer",
-                  "Put the value in double quotes: table = \"...\"."},
-             Case{"[refresh]\nkeep = \"public.t\"\n",
-                  "\"refresh.keep\" must be an array of tables ([[refresh.keep]]), not a string", keep_hint},
-             Case{"[refresh]\nkeep = [\"public.t\"]\n",
-                  "\"refresh.keep\" must be an array of tables ([[refresh.keep]]), not a string", keep_hint},
-             Case{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = \"true\"\ncolumns = [\"a\"]\n",
-                  "unknown configuration key \"refresh.keep.columns\"",
-                  "See the configuration reference in docs/manual.md#configuration-file."},
+    for (const ConfigErrorCase& c : {
+             ConfigErrorCase{"[[refresh.keep]]\ntable = \"public.t\"\n", "[[refresh.keep]] needs both table and where",
+                             keep_hint},
+             ConfigErrorCase{"[[refresh.keep]]\nwhere = \"true\"\n", "[[refresh.keep]] needs both table and where",
+                             keep_hint},
+             ConfigErrorCase{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = \"\"\n",
+                             "[[refresh.keep]] needs both table and where", keep_hint},
+             ConfigErrorCase{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = true\n",
+                             "\"refresh.keep.where\" must be a string, not a boolean",
+                             "Put the value in double quotes: where = \"...\"."},
+             ConfigErrorCase{"[[refresh.keep]]\ntable = 3\nwhere = \"true\"\n",
+                             "\"refresh.keep.table\" must be a string, not an integer",
+                             "Put the value in double quotes: table = \"...\"."},
+             ConfigErrorCase{"[refresh]\nkeep = \"public.t\"\n",
+                             "\"refresh.keep\" must be an array of tables ([[refresh.keep]]), not a string", keep_hint},
+             ConfigErrorCase{"[refresh]\nkeep = [\"public.t\"]\n",
+                             "\"refresh.keep\" must be an array of tables ([[refresh.keep]]), not a string", keep_hint},
+             ConfigErrorCase{"[[refresh.keep]]\ntable = \"public.t\"\nwhere = \"true\"\ncolumns = [\"a\"]\n",
+                             "unknown configuration key \"refresh.keep.columns\"",
+                             "See the configuration reference in docs/manual.md#configuration-file."},
          }) {
-        sandboxctl::TempDir dir;
-        auto path = write(dir, c.text);
-        Settings s;
-        try {
-            load_file(path, s);
-            ADD_FAILURE() << "no error for " << c.text;
-        } catch (const sandboxctl::Error& e) {
-            EXPECT_EQ(e.code(), sandboxctl::ExitCode::usage);
-            std::string message = e.what();
-            EXPECT_TRUE(message.starts_with(path.string() + ":")) << message;
-            EXPECT_TRUE(message.ends_with(": " + std::string(c.message))) << c.text << "\n" << message;
-            EXPECT_EQ(e.hint(), c.hint) << c.text;
-        }
+        expect_config_error(c);
     }
 }
