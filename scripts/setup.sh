@@ -13,7 +13,16 @@ packages=(
   clang libclang-rt-14-dev clang-format clang-tidy ccache
   # The Dolibarr application tests run the real application (tests/app).
   php8.2-cli php8.2-pgsql php8.2-xml php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-zip
+  # scripts/check_manifests.py parses the rendered Kubernetes manifests.
+  python3 python3-yaml
 )
+# kubectl: renders the Kubernetes manifests (kubectl kustomize, offline).
+# Debian's kubernetes-client only when no kubectl is on PATH: a newer one
+# (kubectl 1.21+, kustomize v4/v5) may already be there, and renders them too.
+if ! command -v kubectl >/dev/null 2>&1; then
+  packages+=(kubernetes-client)
+fi
+# kubectl: end
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(pgcopydb time rsync bc python3)
 fi
