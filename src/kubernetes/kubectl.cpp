@@ -109,8 +109,8 @@ void Kubectl::require_usable() const {
 }
 
 Scale Kubectl::scale(const config::Workload& workload) const {
-    std::string what = fmt::format("read the replicas of {} in namespace {}", workload.display(),
-                                   settings_.namespace_name);
+    std::string what =
+        fmt::format("read the replicas of {} in namespace {}", workload.display(), settings_.namespace_name);
     auto doc = parse_json(run({"get", workload.display(), "--subresource=scale",
                                "--namespace=" + settings_.namespace_name, "--output=json"},
                               what, rbac_hint(workload, settings_.namespace_name), Interruptible::yes),
@@ -133,20 +133,20 @@ Scale Kubectl::scale(const config::Workload& workload) const {
 }
 
 void Kubectl::set_replicas(const config::Workload& workload, int replicas, Interruptible interruptible) const {
-    std::string what = fmt::format("scale {} in namespace {} to {} replicas", workload.display(),
-                                   settings_.namespace_name, replicas);
+    std::string what =
+        fmt::format("scale {} in namespace {} to {} replicas", workload.display(), settings_.namespace_name, replicas);
     nlohmann::json patch = {{"spec", {{"replicas", replicas}}}};
-    run({"patch", workload.display(), "--subresource=scale", "--namespace=" + settings_.namespace_name,
-         "--type=merge", "--patch=" + patch.dump()},
+    run({"patch", workload.display(), "--subresource=scale", "--namespace=" + settings_.namespace_name, "--type=merge",
+         "--patch=" + patch.dump()},
         what, rbac_hint(workload, settings_.namespace_name), interruptible);
 }
 
 std::vector<std::string> Kubectl::pods(const config::Workload& workload, const std::string& selector) const {
     std::string what = fmt::format("list the pods of {} in namespace {}", workload.display(), settings_.namespace_name);
-    auto doc = parse_json(run({"get", "pods", "--namespace=" + settings_.namespace_name, "--selector=" + selector,
-                               "--output=json"},
-                              what, rbac_hint(workload, settings_.namespace_name), Interruptible::yes),
-                          what);
+    auto doc = parse_json(
+        run({"get", "pods", "--namespace=" + settings_.namespace_name, "--selector=" + selector, "--output=json"}, what,
+            rbac_hint(workload, settings_.namespace_name), Interruptible::yes),
+        what);
     std::vector<std::string> names;
     try {
         for (const auto& pod : doc.value("items", nlohmann::json::array())) {

@@ -132,8 +132,8 @@ StoppedWorkloads::StoppedWorkloads(const config::KubernetesSettings& settings, s
                     throw failure(
                         fmt::format("timed out after {} waiting for the pods of {} in namespace {} to stop: {} left "
                                     "({})",
-                                    as_written(settings.wait), workload.display(), record_.namespace_name,
-                                    left.size(), names),
+                                    as_written(settings.wait), workload.display(), record_.namespace_name, left.size(),
+                                    names),
                         fmt::format("The sandbox was not changed and the replicas are restored. Raise wait in "
                                     "[kubernetes] (now \"{}\"), or see what keeps the pods: kubectl describe pod "
                                     "--namespace={} {}",
