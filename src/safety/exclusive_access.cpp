@@ -215,6 +215,8 @@ std::optional<UnlockOutcome> repair_crashed_limit(const pg::ConnInfo& target, co
         auto limit = conn.exec("SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = $1", {*database});
         if (limit.rows() != 1 || limit.get(0, 0) != "0") return std::nullopt;
         if (!std::filesystem::exists(record_path(conn, *database, state_dir))) return std::nullopt;
+        // A run that holds the sandbox is named by explain_unreachable_sandbox.
+        if (run_lock_holder(conn, *database) != 0) return std::nullopt;
         return unlock(conn, *database, state_dir, std::nullopt);
     } catch (const Error& e) {
         if (e.code() == ExitCode::refused) throw;
