@@ -14,6 +14,11 @@ packages=(
   # The Dolibarr application tests run the real application (tests/app).
   php8.2-cli php8.2-pgsql php8.2-xml php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-zip
 )
+# The [kubernetes] tests run the real kubectl against a stand-in API server:
+# Debian's kubectl, unless one is already on PATH (a newer one, say).
+if ! command -v kubectl >/dev/null 2>&1; then
+  packages+=(kubernetes-client)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(pgcopydb time rsync bc python3)
 fi
