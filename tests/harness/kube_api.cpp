@@ -149,14 +149,6 @@ int KubeApi::replicas(const std::string& name) const {
     return deployments_.at(name).replicas;
 }
 
-int KubeApi::pods(const std::string& name) const {
-    std::lock_guard lock(mutex_);
-    const auto& pods = deployments_.at(name).pods;
-    auto now = Clock::now();
-    return static_cast<int>(
-        std::count_if(pods.begin(), pods.end(), [&](const Pod& p) { return !p.gone_at || *p.gone_at > now; }));
-}
-
 std::vector<int> KubeApi::scale_history(const std::string& name) const {
     std::lock_guard lock(mutex_);
     return deployments_.at(name).history;

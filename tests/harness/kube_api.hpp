@@ -37,8 +37,6 @@ public:
     void on_scale(std::function<void(const std::string& name, int replicas)> observer);
 
     int replicas(const std::string& name) const;
-    // The pods of NAME still listed, terminating ones included.
-    int pods(const std::string& name) const;
     // The replica counts PATCH/PUT set on NAME, in order.
     std::vector<int> scale_history(const std::string& name) const;
     // "GET /apis/apps/v1/..." (with its query) for each request, in order.
