@@ -16,13 +16,14 @@ packages=(
   # scripts/check_manifests.py parses the rendered Kubernetes manifests.
   python3 python3-yaml
 )
-# kubectl: renders the Kubernetes manifests (kubectl kustomize, offline).
-# Debian's kubernetes-client only when no kubectl is on PATH: a newer one
-# (kubectl 1.21+, kustomize v4/v5) may already be there, and renders them too.
+# kubectl: renders the Kubernetes manifests (kubectl kustomize, offline), and
+# the [kubernetes] tests run it against a stand-in API server. Debian's
+# kubernetes-client only when no kubectl is on PATH: Debian 12's is 1.20, which
+# renders the manifests but lacks --subresource (sandboxctl needs 1.24+, and
+# those tests skip, saying so); a newer one may already be there.
 if ! command -v kubectl >/dev/null 2>&1; then
   packages+=(kubernetes-client)
 fi
-# kubectl: end
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(pgcopydb time rsync bc python3)
 fi

@@ -31,8 +31,9 @@ Exit codes:
   2  usage or configuration error
   3  refused by a safety check, or another run holds the sandbox
   4  verify found differences
-  5  the sandbox was refreshed (committed), but a step after the commit failed: the file sync,
-     the snapshot or the JSON report; the message says which, and how to finish it)";
+  5  the sandbox was refreshed or reset (committed), but a step after the commit failed: the file
+     sync, the snapshot, the JSON report or restarting the stopped workloads; the message says
+     which, and how to finish it)";
 
 void print_error(const Error& e) {
     std::string message = secrets::redact(e.what());

@@ -103,11 +103,13 @@ What it does, in order:
   2. runs the safety preflight (see `sandboxctl doctor`) and refuses on a failure (exit 3);
   3. dumps the source schema at that snapshot (pg_dump), leaving out objects the source role
      does not own and relations matching --exclude, which are never locked or read;
-  4. runs the before hook, blocks new sandbox connections and ends the other sessions;
+  4. runs the before hook, stops the [kubernetes] workloads (replicas recorded, scaled to 0,
+     pods waited for), blocks new sandbox connections and ends the other sessions;
   5. in ONE sandbox transaction: drops what the target role (and the login) owns, restores the
      schema as the target role, streams every table with COPY at the snapshot, sets sequences,
      restores indexes, constraints and triggers, runs the post-refresh SQL, and commits;
-  6. restores the connection limit, runs the after hook, prints the report.
+  6. restores the connection limit and the workloads' replicas, runs the after hook, prints
+     the report.
 Any failure or interrupt before the commit leaves the sandbox exactly as it was.
 
 Example:

@@ -56,7 +56,7 @@ struct ResetOptions {
 ExitCode run_reset(const Context& context, ResetOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
-    auto target = plan::open_target(settings, "reset");
+    auto target = plan::open_target(settings, "reset", plan::AfterCrash::repair);
     auto r = snapshot::reset_sandbox(target, settings, options.snapshot_name, options.full);
     if (log::level() >= log::Level::normal) print_text(r, output.text());  // -q: errors only
     output.write_json(reset_json(r));
@@ -75,7 +75,8 @@ automatically when the schema drifted from the snapshot, the log counts from ano
 snapshot, or the change tracking or golden cache was altered since the last reset): the
 sandbox is rebuilt from the snapshot's files. Tables with many logged changes are reloaded
 whole from the cache; the counts are rows actually deleted, inserted and updated. Both run in one transaction with
-exclusive access, as refresh does; user triggers do not fire.)");
+exclusive access, as refresh does, and stop the [kubernetes] workloads first; user triggers do
+not fire.)");
     command->add_option("NAME", options->snapshot_name, "Snapshot (default: the one the sandbox was last reset to)");
     command->add_flag("--full", options->full, "Rebuild everything from the snapshot files");
     add_sandbox_options(*command, options->settings);

@@ -2,9 +2,11 @@
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
+#include "kubernetes/workloads.hpp"
 #include "pg/connection.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/run_lock.hpp"
+#include "safety/state_path.hpp"
 
 namespace sandboxctl::cli {
 namespace {
@@ -55,6 +57,13 @@ ExitCode run_unlock(const Context& context, UnlockOptions& options) {
     std::string database = target.get("dbname").value_or(conn.user());
     auto outcome = safety::unlock(conn, database, settings.state_dir, options.connection_limit);
     print_outcome(outcome, options.connection_limit.has_value());
+    // The application after the database: the workloads a killed run stopped.
+    auto record = safety::database_state_file(conn, database, settings.state_dir, kubernetes::record_kind);
+    if (auto restored = kubernetes::restore_recorded(settings.kubernetes, record)) {
+        if (log::level() >= log::Level::normal) {
+            fmt::print("workloads restored: {} (recorded before the crash)\n", kubernetes::describe(*restored));
+        }
+    }
     return ExitCode::ok;
 }
 
@@ -62,12 +71,15 @@ ExitCode run_unlock(const Context& context, UnlockOptions& options) {
 
 void register_unlock(CLI::App& app, Context& context) {
     auto options = std::make_shared<UnlockOptions>();
-    auto* command = app.add_subcommand("unlock", "Restore the sandbox's connection limit after a crashed run");
+    auto* command = app.add_subcommand(
+        "unlock", "Restore the sandbox's connection limit and stopped workloads after a crashed run");
     command->footer(R"(
 refresh blocks new sandbox connections (CONNECTION LIMIT 0) and restores the previous limit on
 every exit it survives. After a SIGKILL or a lost connection, unlock restores the limit recorded
-in the state directory (or --connection-limit N). If the owner cannot connect to the sandbox
-database itself, unlock connects to --maintenance-db on the same server.)");
+in the state directory (or --connection-limit N), then the replicas of the [kubernetes]
+workloads the run stopped, as recorded there. If the owner cannot connect to the sandbox
+database itself, unlock connects to --maintenance-db on the same server. The next refresh or
+reset repairs both by itself, first, when the limit was recorded.)");
     add_target_options(*command, options->settings);
     command->add_option("--connection-limit", options->connection_limit,
                         "Set this limit instead of the recorded one (-1: none)");

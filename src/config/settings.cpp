@@ -174,6 +174,92 @@ DolibarrSettings dolibarr_settings(const toml::table& table, const std::filesyst
     return dolibarr;
 }
 
+// Kubernetes object names (RFC 1123): lowercase letters, digits and '-'
+// ('.' too in a subdomain), starting and ending with a letter or digit. A
+// name that passes cannot be taken for an option by kubectl.
+bool dns_name(std::string_view name, std::size_t max_length, bool dots) {
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (name.empty() || name.size() > max_length || !alnum(name.front()) || !alnum(name.back())) return false;
+    for (char c : name) {
+        if (!alnum(c) && c != '-' && !(dots && c == '.')) return false;
+    }
+    return true;
+}
+
+Workload workload(const toml::node& item) {
+    const char* hint = "Write each workload as \"deployment/NAME\" or \"statefulset/NAME\", e.g. scale = "
+                       "[\"deployment/erp-sandbox\"]: the workloads with replicas that sandboxctl can record and "
+                       "restore.";
+    if (!item.is_string()) wrong_type(item, "kubernetes.scale", "an array of strings", hint);
+    std::string text = *item.value<std::string>();
+    auto slash = text.find('/');
+    std::string kind = text.substr(0, slash);
+    if (slash == std::string::npos || (kind != "deployment" && kind != "statefulset")) {
+        throw usage_error(fmt::format("{}: \"kubernetes.scale\" entry \"{}\" is not deployment/NAME or "
+                                      "statefulset/NAME",
+                                      where(item.source()), text),
+                          hint);
+    }
+    std::string name = text.substr(slash + 1);
+    if (!dns_name(name, 253, true)) {
+        throw usage_error(fmt::format("{}: \"kubernetes.scale\" entry \"{}\" has an invalid name \"{}\"",
+                                      where(item.source()), text, name),
+                          "A Kubernetes name is lowercase letters, digits, '-' and '.', starting and ending with a "
+                          "letter or digit.");
+    }
+    return {kind, name};
+}
+
+KubernetesSettings kubernetes_settings(const toml::table& table, const std::filesystem::path& file) {
+    reject_unknown(table, {"namespace", "scale", "kubectl", "kubeconfig", "wait"}, "kubernetes");
+    KubernetesSettings kubernetes;
+    auto namespace_name = string_value(table, "namespace", "kubernetes");
+    if (!namespace_name) {
+        throw usage_error(fmt::format("{}: [kubernetes] needs namespace", where(table.source())),
+                          "Name the namespace of the workloads to stop: namespace = \"erp\".");
+    }
+    if (!dns_name(*namespace_name, 63, false)) {
+        throw usage_error(fmt::format("{}: \"kubernetes.namespace\" \"{}\" is not a namespace name",
+                                      where(table.get("namespace")->source()), *namespace_name),
+                          "A namespace name is lowercase letters, digits and '-', at most 63 characters.");
+    }
+    kubernetes.namespace_name = *namespace_name;
+    const toml::node* scale = table.get("scale");
+    const toml::array* array = scale ? scale->as_array() : nullptr;
+    if (scale && !array) {
+        wrong_type(*scale, "kubernetes.scale", "an array of strings",
+                   "Write a list in brackets, even of one: scale = [\"deployment/NAME\"].");
+    }
+    if (!array || array->empty()) {
+        throw usage_error(fmt::format("{}: [kubernetes] needs scale, the workloads to stop",
+                                      where(scale ? scale->source() : table.source())),
+                          "List them: scale = [\"deployment/erp-sandbox\"].");
+    }
+    for (const auto& item : *array) kubernetes.scale.push_back(workload(item));
+    if (auto v = string_value(table, "kubectl", "kubernetes")) {
+        if (v->empty()) {
+            throw usage_error(fmt::format("{}: \"kubernetes.kubectl\" is empty", where(table.get("kubectl")->source())),
+                              "Leave it out to run the kubectl on PATH, or give its path.");
+        }
+        // A bare name is looked up on PATH; a path is relative to the file.
+        std::filesystem::path path(*v);
+        kubernetes.kubectl =
+            v->find('/') == std::string::npos || path.is_absolute() ? *v : (file.parent_path() / path).string();
+    }
+    if (auto v = string_value(table, "kubeconfig", "kubernetes"); v && !v->empty()) {
+        std::filesystem::path path(*v);
+        kubernetes.kubeconfig = path.is_absolute() ? *v : (file.parent_path() / path).string();
+    }
+    if (auto v = string_value(table, "wait", "kubernetes")) {
+        try {
+            kubernetes.wait = parse_duration(*v, "kubernetes.wait");
+        } catch (const Error& e) {
+            throw usage_error(fmt::format("{}: {}", where(table.get("wait")->source()), e.what()), e.hint());
+        }
+    }
+    return kubernetes;
+}
+
 std::optional<std::string> env(const char* name) {
     const char* value = std::getenv(name);
     if (!value || !*value) return std::nullopt;
@@ -212,8 +298,9 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
     } catch (const toml::parse_error& e) {
         throw usage_error(fmt::format("{}: invalid TOML: {}", where(e.source()), e.description()));
     }
-    reject_unknown(root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir", "files", "dolibarr"},
-                   "");
+    reject_unknown(
+        root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir", "files", "dolibarr", "kubernetes"},
+        "");
     // Relative to the file, not to wherever sandboxctl happens to run.
     auto relative = [&](const std::string& path) {
         std::filesystem::path p(path);
@@ -264,6 +351,9 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
     }
     if (const toml::table* dolibarr = section(root, "dolibarr")) {
         settings.dolibarr = dolibarr_settings(*dolibarr, file.parent_path());
+    }
+    if (const toml::table* kubernetes = section(root, "kubernetes")) {
+        settings.kubernetes = kubernetes_settings(*kubernetes, file);
     }
     if (const toml::table* hooks = section(root, "hooks")) {
         reject_unknown(*hooks, {"before", "after"}, "hooks");

@@ -46,6 +46,25 @@ struct DolibarrSettings {
     std::filesystem::path base_dir;       // the config file's directory (relative local paths)
 };
 
+// One entry of [kubernetes] scale: a workload stopped for the run.
+struct Workload {
+    std::string kind;  // "deployment" or "statefulset", as kubectl names the resource
+    std::string name;
+    std::string display() const { return kind + "/" + name; }
+};
+
+// [kubernetes]: the sandbox application's workloads, stopped (scaled to 0)
+// by refresh and reset before exclusive access and restored after
+// (kubernetes/workloads.hpp). Present only when the section is.
+struct KubernetesSettings {
+    std::string namespace_name;
+    std::vector<Workload> scale;
+    std::string kubectl = "kubectl";  // a name looked up on PATH, or a path
+    std::string kubeconfig;           // empty: kubectl's default (in a pod, its service account)
+    // How long to wait for the pods of the stopped workloads to be gone.
+    std::chrono::milliseconds wait{std::chrono::minutes(2)};
+};
+
 struct Settings {
     std::optional<std::string> source;  // conninfo
     std::optional<std::string> target;  // conninfo
@@ -73,6 +92,7 @@ struct Settings {
     bool init = false;        // refresh --init: an unmarked, non-empty target may become the sandbox
     std::vector<KeepRule> keep;
     std::optional<DolibarrSettings> dolibarr;
+    std::optional<KubernetesSettings> kubernetes;
 };
 
 // The command-line layer: only what the user gave.

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/log.hpp"
+#include "safety/exclusive_access.hpp"
 #include "safety/run_lock.hpp"
 
 namespace sandboxctl::plan {
@@ -33,7 +34,7 @@ Source open_source(const config::Settings& settings, std::string_view purpose) {
     return source;
 }
 
-Target open_target(const config::Settings& settings, std::string_view purpose) {
+Target open_target(const config::Settings& settings, std::string_view purpose, AfterCrash after_crash) {
     auto info =
         pg::ConnInfo::parse(config::require(settings.target, "target", "--target", "SANDBOXCTL_TARGET"), "target");
     info.add_server_setting("statement_timeout", std::to_string(settings.statement_timeout.count()));
@@ -41,6 +42,15 @@ Target open_target(const config::Settings& settings, std::string_view purpose) {
         try {
             return pg::Connection::open(info, purpose);
         } catch (const Error&) {
+            if (after_crash == AfterCrash::repair) {
+                if (auto repaired =
+                        safety::repair_crashed_limit(info, safety::default_maintenance_db, settings.state_dir)) {
+                    log::warning("a killed run left database \"{}\" refusing connections: restored its connection "
+                                 "limit {}, recorded before the crash",
+                                 repaired->database, repaired->restored_limit);
+                    return pg::Connection::open(info, purpose);
+                }
+            }
             // Refused because another run holds the sandbox? Say so.
             safety::explain_unreachable_sandbox(info, safety::default_maintenance_db);
             throw;
@@ -51,9 +61,9 @@ Target open_target(const config::Settings& settings, std::string_view purpose) {
     return {std::move(info), std::move(conn), std::move(role)};
 }
 
-Endpoints open_endpoints(const config::Settings& settings, std::string_view purpose) {
+Endpoints open_endpoints(const config::Settings& settings, std::string_view purpose, AfterCrash after_crash) {
     Source source = open_source(settings, purpose);
-    Target target = open_target(settings, purpose);
+    Target target = open_target(settings, purpose, after_crash);
     return {std::move(source.info),    std::move(target.info), std::move(source.session), std::move(target.conn),
             std::move(source.catalog), std::move(source.role), std::move(target.role)};
 }

@@ -26,8 +26,15 @@ struct Target {
     std::string role;
 };
 
+// Whether opening the target repairs what a killed run left (the connection
+// limit its lock record holds, see safety::repair_crashed_limit) and says so:
+// refresh and reset do, before anything else; the other commands explain why
+// the sandbox refuses them.
+enum class AfterCrash { explain, repair };
+
 Source open_source(const config::Settings& settings, std::string_view purpose);
-Target open_target(const config::Settings& settings, std::string_view purpose);
+Target open_target(const config::Settings& settings, std::string_view purpose,
+                   AfterCrash after_crash = AfterCrash::explain);
 
 struct Endpoints {
     pg::ConnInfo source_info;
@@ -39,7 +46,8 @@ struct Endpoints {
     std::string target_role;
 };
 
-Endpoints open_endpoints(const config::Settings& settings, std::string_view purpose);
+Endpoints open_endpoints(const config::Settings& settings, std::string_view purpose,
+                         AfterCrash after_crash = AfterCrash::explain);
 
 // The plan for these settings (source role, --exclude, --exclude-data).
 CopyPlan make_plan_for(const catalog::SourceCatalog& catalog, const std::string& source_role,

@@ -10,6 +10,7 @@
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
 #include "dolibarr/profile.hpp"
+#include "kubernetes/workloads.hpp"
 #include "plan/copy_plan.hpp"
 #include "plan/session_setup.hpp"
 #include "rebuild/post_sql.hpp"
@@ -93,10 +94,14 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     // The instance ids are read here too, before the sandbox is touched.
     std::optional<dolibarr::DolibarrProfile> profile;
     if (settings.dolibarr) profile.emplace(*settings.dolibarr, dolibarr::ProfileMode::refresh);
-    plan::Endpoints endpoints = plan::open_endpoints(settings, "refresh");
+    plan::Endpoints endpoints = plan::open_endpoints(settings, "refresh", plan::AfterCrash::repair);
     auto& source = *endpoints.source;
     auto& target = endpoints.target;
     safety::RunLock lock(target, "refresh");
+    // What a killed run stopped comes back before anything else.
+    auto workload_record =
+        safety::database_state_file(target, target.database(), settings.state_dir, kubernetes::record_kind);
+    kubernetes::restore_after_crash(settings.kubernetes, workload_record);
     report.source = endpoints.source_info.describe();
     report.target = endpoints.target_info.describe();
     report.source_role = endpoints.source_role;
@@ -152,6 +157,9 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     // a half-done `before` (some replicas scaled down) must be undone too.
     AfterHook after(settings.hook_after);
     run_hook(settings.hook_before, "before");
+    // Stopped after the before hook, restored before the after hook.
+    std::optional<kubernetes::StoppedWorkloads> stopped;
+    if (settings.kubernetes) stopped.emplace(*settings.kubernetes, workload_record);
     pg::Connection control = pg::Connection::open(endpoints.target_info, "refresh-control");
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {target.backend_pid()});
     report.sessions_ended = static_cast<int>(exclusive.sessions().size());
@@ -193,6 +201,15 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
         }
     }
     exclusive.release();
+    if (stopped) {
+        try {
+            stopped->restore();
+        } catch (const Error& e) {
+            report.follow_up_failures.push_back({"kubernetes",
+                                                 fmt::format("restarting the stopped workloads failed: {}", e.what()),
+                                                 "The refresh was committed. " + e.hint()});
+        }
+    }
     return report;
 }
 

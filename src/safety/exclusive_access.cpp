@@ -206,4 +206,23 @@ UnlockOutcome unlock(pg::Connection& target, const std::string& database, const 
     return outcome;
 }
 
+std::optional<UnlockOutcome> repair_crashed_limit(const pg::ConnInfo& target, const std::string& maintenance_db,
+                                                  const std::filesystem::path& state_dir) {
+    auto database = target.get("dbname");
+    if (!database || *database == maintenance_db) return std::nullopt;
+    try {
+        pg::Connection conn = pg::Connection::open(target.with_database(maintenance_db), "repair");
+        auto limit = conn.exec("SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = $1", {*database});
+        if (limit.rows() != 1 || limit.get(0, 0) != "0") return std::nullopt;
+        if (!std::filesystem::exists(record_path(conn, *database, state_dir))) return std::nullopt;
+        // A run that holds the sandbox is named by explain_unreachable_sandbox.
+        if (run_lock_holder(conn, *database) != 0) return std::nullopt;
+        return unlock(conn, *database, state_dir, std::nullopt);
+    } catch (const Error& e) {
+        if (e.code() == ExitCode::refused) throw;
+        log::detail("could not repair the sandbox from database \"{}\": {}", maintenance_db, e.what());
+        return std::nullopt;
+    }
+}
+
 }  // namespace sandboxctl::safety

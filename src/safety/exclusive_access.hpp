@@ -70,4 +70,13 @@ std::string describe_lock_holders(pg::Connection& control, const std::vector<int
 UnlockOutcome unlock(pg::Connection& conn, const std::string& database, const std::filesystem::path& state_dir,
                      std::optional<int> limit);
 
+// What refresh and reset repair before anything else, when the sandbox
+// refuses their connection: a killed run left its CONNECTION LIMIT at 0. If
+// no run holds the sandbox and a lock record exists under `state_dir`, the
+// recorded limit is restored from `maintenance_db` (as `unlock` would) and
+// the outcome returned; otherwise (a run holds the sandbox, no record)
+// nothing is changed and nothing returned.
+std::optional<UnlockOutcome> repair_crashed_limit(const pg::ConnInfo& target, const std::string& maintenance_db,
+                                                  const std::filesystem::path& state_dir);
+
 }  // namespace sandboxctl::safety

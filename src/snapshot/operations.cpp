@@ -11,12 +11,14 @@
 #include "core/log.hpp"
 #include "core/own_schemas.hpp"
 #include "core/temp_dir.hpp"
+#include "kubernetes/workloads.hpp"
 #include "pg/copy_stream.hpp"
 #include "plan/copy_plan.hpp"
 #include "rebuild/steps.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/run_lock.hpp"
 #include "safety/sandbox_mark.hpp"
+#include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
 #include "schema/script_runner.hpp"
 #include "schema/toc.hpp"
@@ -310,12 +312,35 @@ Manifest create_snapshot(plan::Target& target, const config::Settings& settings,
     return manifest;
 }
 
+namespace {
+
+// After the commit the application comes back; if it cannot, the reset
+// still stands (exit 5) and `unlock` finishes the restore.
+void restart_workloads(std::optional<kubernetes::StoppedWorkloads>& stopped, const std::string& snapshot) {
+    if (!stopped) return;
+    try {
+        stopped->restore();
+    } catch (const Error& e) {
+        throw Error(ExitCode::incomplete,
+                    fmt::format("the sandbox was reset to \"{}\" (committed), but restarting the stopped workloads "
+                                "failed: {}",
+                                snapshot, e.what()),
+                    e.hint());
+    }
+}
+
+}  // namespace
+
 ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
                           const std::optional<std::string>& requested, bool force_full) {
     auto start = std::chrono::steady_clock::now();
     Store store(settings.snapshot_dir);
     auto& conn = target.conn;
     safety::RunLock lock(conn, "reset");
+    // What a killed run stopped comes back before anything else.
+    auto workload_record =
+        safety::database_state_file(conn, conn.database(), settings.state_dir, kubernetes::record_kind);
+    kubernetes::restore_after_crash(settings.kubernetes, workload_record);
 
     conn.exec("BEGIN");
     auto baseline = read_baseline(conn);
@@ -334,6 +359,10 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
 
     pg::Connection control = pg::Connection::open(target.info, "reset-control");
+    // Every reset takes exclusive access, a delta reset too: the application
+    // is stopped for both.
+    std::optional<kubernetes::StoppedWorkloads> stopped;
+    if (settings.kubernetes) stopped.emplace(*settings.kubernetes, workload_record);
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {conn.backend_pid()});
 
     // The cache is checked on every path, --full too: a full reset keeps it.
@@ -357,6 +386,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     if (delta) {
         failpoint::reach("committed");
         exclusive.release();
+        restart_workloads(stopped, name);
         delta->elapsed = std::chrono::steady_clock::now() - start;
         return *delta;
     }
@@ -365,6 +395,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     auto result = full_reset(target, control, settings, store, manifest, why_full,
                              cache_sound ? CacheUse::reuse_if_sound : CacheUse::rebuild);
     exclusive.release();
+    restart_workloads(stopped, name);
     result.elapsed = std::chrono::steady_clock::now() - start;
     return result;
 }

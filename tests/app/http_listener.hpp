@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "app/loopback_server.hpp"
+#include "harness/loopback_server.hpp"
 
 namespace sandboxctl::test {
 

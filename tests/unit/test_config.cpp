@@ -277,3 +277,85 @@ TEST(Config, KeepRuleErrorsNameTheRuleAndTheFix) {
         expect_config_error(c);
     }
 }
+
+// Issue 12: the sandbox application's workloads on Kubernetes.
+TEST(Config, KubernetesSectionIsReadWithDefaults) {
+    sandboxctl::TempDir dir;
+    auto path = write(dir, R"(
+[kubernetes]
+namespace = "erp"
+scale = ["deployment/erp-sandbox", "statefulset/erp-cache"]
+)");
+    Settings s;
+    load_file(path, s);
+    ASSERT_TRUE(s.kubernetes);
+    EXPECT_EQ(s.kubernetes->namespace_name, "erp");
+    ASSERT_EQ(s.kubernetes->scale.size(), 2u);
+    EXPECT_EQ(s.kubernetes->scale[0].kind, "deployment");
+    EXPECT_EQ(s.kubernetes->scale[0].name, "erp-sandbox");
+    EXPECT_EQ(s.kubernetes->scale[1].display(), "statefulset/erp-cache");
+    EXPECT_EQ(s.kubernetes->kubectl, "kubectl");
+    EXPECT_EQ(s.kubernetes->kubeconfig, "");
+    EXPECT_EQ(s.kubernetes->wait, std::chrono::minutes(2));
+
+    std::filesystem::remove(path);
+    path = write(dir, R"(
+[kubernetes]
+namespace = "erp"
+scale = ["deployment/erp-sandbox"]
+kubectl = "bin/kubectl"
+kubeconfig = "sandbox.kubeconfig"
+wait = "90s"
+)");
+    Settings relative;
+    load_file(path, relative);
+    EXPECT_EQ(relative.kubernetes->kubectl, (dir.path() / "bin/kubectl").string());
+    EXPECT_EQ(relative.kubernetes->kubeconfig, (dir.path() / "sandbox.kubeconfig").string());
+    EXPECT_EQ(relative.kubernetes->wait, std::chrono::seconds(90));
+    Settings none;
+    std::filesystem::remove(path);
+    load_file(write(dir, "state_dir = \"/x\"\n"), none);
+    EXPECT_FALSE(none.kubernetes);
+}
+
+TEST(Config, KubernetesErrorsNameTheEntryAndTheFix) {
+    const char* kind_hint = "Write each workload as \"deployment/NAME\" or \"statefulset/NAME\", e.g. scale = "
+                            "[\"deployment/erp-sandbox\"]: "
+                            "the workloads with replicas that sandboxctl can record and restore.";
+    for (const ConfigErrorCase& c : {
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"erp\"\nscale = [\"daemonset/logs\"]\n",
+                             "\"kubernetes.scale\" entry \"daemonset/logs\" is not deployment/NAME or statefulset/NAME",
+                             kind_hint},
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"erp\"\nscale = [\"deploy/erp\"]\n",
+                             "\"kubernetes.scale\" entry \"deploy/erp\" is not deployment/NAME or statefulset/NAME",
+                             kind_hint},
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"erp\"\nscale = [\"erp-sandbox\"]\n",
+                             "\"kubernetes.scale\" entry \"erp-sandbox\" is not deployment/NAME or statefulset/NAME",
+                             kind_hint},
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"erp\"\nscale = [\"deployment/--all\"]\n",
+                             "\"kubernetes.scale\" entry \"deployment/--all\" has an invalid name \"--all\"",
+                             "A Kubernetes name is lowercase letters, digits, '-' and '.', starting and ending with a "
+                             "letter or digit."},
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"erp\"\nscale = \"deployment/erp\"\n",
+                             "\"kubernetes.scale\" must be an array of strings, not a string",
+                             "Write a list in brackets, even of one: scale = [\"deployment/NAME\"]."},
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"erp\"\nscale = []\n",
+                             "[kubernetes] needs scale, the workloads to stop",
+                             "List them: scale = [\"deployment/erp-sandbox\"]."},
+             ConfigErrorCase{"[kubernetes]\nscale = [\"deployment/erp\"]\n", "[kubernetes] needs namespace",
+                             "Name the namespace of the workloads to stop: namespace = \"erp\"."},
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"ERP prod\"\nscale = [\"deployment/erp\"]\n",
+                             "\"kubernetes.namespace\" \"ERP prod\" is not a namespace name",
+                             "A namespace name is lowercase letters, digits and '-', at most 63 characters."},
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"erp\"\nscale = [\"deployment/erp\"]\nwait = \"2m\"\n",
+                             "invalid duration \"2m\" for kubernetes.wait",
+                             "Use a whole number followed by ms, s, min or h, for example \"30s\"."},
+             ConfigErrorCase{"[kubernetes]\nnamespace = \"erp\"\nscale = [\"deployment/erp\"]\nreplicas = 3\n",
+                             "unknown configuration key \"kubernetes.replicas\"",
+                             "See the configuration reference in docs/manual.md#configuration-file."},
+             ConfigErrorCase{"kubernetes = \"erp\"\n", "\"kubernetes\" must be a table ([kubernetes]), not a string",
+                             "Put the kubernetes settings under a line \"[kubernetes]\"."},
+         }) {
+        expect_config_error(c);
+    }
+}

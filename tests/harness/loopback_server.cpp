@@ -1,4 +1,4 @@
-#include "app/loopback_server.hpp"
+#include "harness/loopback_server.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
