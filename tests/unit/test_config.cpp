@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include "config/settings.hpp"
 #include "core/error.hpp"
@@ -357,5 +358,20 @@ TEST(Config, KubernetesErrorsNameTheEntryAndTheFix) {
                              "Put the kubernetes settings under a line \"[kubernetes]\"."},
          }) {
         expect_config_error(c);
+    }
+}
+
+// The configurations shipped with the Kubernetes manifests are read as
+// sandboxctl reads them (a typo there fails only in the cluster otherwise).
+TEST(Config, TheKubernetesManifestsConfigurationsLoad) {
+    const std::filesystem::path deploy = std::filesystem::path(SANDBOXCTL_TEST_SOURCE_DIR) / "../deploy/kubernetes";
+    for (const auto& [file, namespace_name] :
+         {std::pair{"base/sandboxctl.toml", "sandbox"}, std::pair{"overlays/example/sandboxctl.toml", "erp"}}) {
+        Settings s;
+        EXPECT_NO_THROW(load_file(deploy / file, s)) << file;
+        ASSERT_TRUE(s.kubernetes.has_value()) << file;
+        EXPECT_EQ(s.kubernetes->namespace_name, namespace_name) << file;
+        EXPECT_EQ(s.source, "service=prod") << file;
+        EXPECT_EQ(s.target, "service=sandbox") << file;
     }
 }
