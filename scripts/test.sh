@@ -6,7 +6,7 @@
 #     and build-asan/ (clang, AddressSanitizer + UndefinedBehaviorSanitizer);
 #  3. clang-tidy (.clang-tidy) over src/;
 #  4. the suites, two at a time: the unit, fault and Dolibarr application
-#     suites on build/, and the unit, PostgreSQL and sync suites on
+#     suites and the Kubernetes manifest checks on build/, and the unit, PostgreSQL and sync suites on
 #     build-asan/ (each suite starts its own throwaway PostgreSQL cluster; the
 #     application suite skips, saying why, without ../shared/apps);
 #  5. a short libFuzzer run of each parser (scripts/fuzz.sh for the long one).
@@ -38,14 +38,14 @@ step "test suites"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
-ctest --test-dir build --output-on-failure --timeout 2400 -L '^(unit|fault|app)$' "$@" >"$logs/plain" 2>&1 &
+ctest --test-dir build --output-on-failure --timeout 2400 -L '^(unit|fault|app|manifests)$' "$@" >"$logs/plain" 2>&1 &
 plain=$!
 ctest --test-dir build-asan --output-on-failure --timeout 2400 -L '^(unit|pg|sync)$' "$@" >"$logs/asan" 2>&1 &
 asan=$!
 status=0
 wait $plain || status=1
 wait $asan || status=1
-echo "-- build/ (unit, fault, app)"; cat "$logs/plain"
+echo "-- build/ (unit, fault, app, manifests)"; cat "$logs/plain"
 echo "-- build-asan/ (unit, pg, sync under ASan+UBSan)"; cat "$logs/asan"
 [[ $status -eq 0 ]] || { echo "test: a suite failed (see above)" >&2; exit 1; }
 
