@@ -150,13 +150,20 @@ def secret_volumes(pod):
     return names
 
 
+def non_root_findings(prefix, context):
+    """A pod's or a container's securityContext must say it never runs as root."""
+    findings = []
+    if context.get("runAsNonRoot") is not True:
+        findings.append(f"{prefix}.runAsNonRoot is not true")
+    if context.get("runAsUser") == 0:
+        findings.append(f"{prefix}.runAsUser is 0 (root)")
+    return findings
+
+
 def check_container(where, container, secrets):
     findings = []
     context = container.get("securityContext") or {}
-    if context.get("runAsNonRoot") is not True:
-        findings.append(f"{where}: securityContext.runAsNonRoot is not true")
-    if context.get("runAsUser") == 0:
-        findings.append(f"{where}: securityContext.runAsUser is 0 (root)")
+    findings += non_root_findings(f"{where}: securityContext", context)
     if context.get("allowPrivilegeEscalation") is not False:
         findings.append(f"{where}: securityContext.allowPrivilegeEscalation is not false")
     if context.get("privileged", False) is not False:
@@ -205,10 +212,7 @@ def check_container(where, container, secrets):
 def check_pod(where, pod):
     findings = []
     context = pod.get("securityContext") or {}
-    if context.get("runAsNonRoot") is not True:
-        findings.append(f"{where}: pod securityContext.runAsNonRoot is not true")
-    if context.get("runAsUser") == 0:
-        findings.append(f"{where}: pod securityContext.runAsUser is 0 (root)")
+    findings += non_root_findings(f"{where}: pod securityContext", context)
     for host in ("hostNetwork", "hostPID", "hostIPC"):
         if pod.get(host):
             findings.append(f"{where}: {host} shares the node's namespace")
