@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <regex>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "core/number.hpp"
 #include "core/process.hpp"
 
 namespace sandboxctl::kubernetes {
@@ -24,14 +24,11 @@ std::string rbac_hint(const config::Workload& workload, const std::string& names
                        workload.kind, namespace_name);
 }
 
+// The number a version field starts with: kubectl's "minor" may carry a
+// suffix ("32+" on some distributions).
 int leading_number(const std::string& text) {
-    int value = 0;
-    for (char c : text) {
-        if (!std::isdigit(static_cast<unsigned char>(c))) break;
-        value = value * 10 + (c - '0');
-        if (value > 100000) break;
-    }
-    return value;
+    auto number = to_integer(std::string_view(text).substr(0, text.find_first_not_of("0123456789")));
+    return number && *number <= 100000 ? static_cast<int>(*number) : 0;
 }
 
 nlohmann::json parse_json(const std::string& text, const std::string& what) {
