@@ -97,28 +97,25 @@ protected:
         return count;
     }
 
+    // The sessions on the sandbox database (as psql prints the count), those
+    // matching `condition` if given.
+    std::string sandbox_sessions(const std::string& condition = "") {
+        return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
+                                              model_->sandbox() + "'" + condition);
+    }
+
     // A refresh held inside its transaction (a post-refresh SQL that
     // sleeps), with the app stopped and the sandbox blocked: then SIGKILL.
     void kill_a_refresh_mid_run() {
         auto sleep = work_ / "sleep.sql";
         std::ofstream(sleep) << "SELECT pg_sleep(60);\n";
         BackgroundTool run(args("refresh", {"--post-sql", sleep.string()}), env());
-        ASSERT_TRUE(wait_until(
-            [&] {
-                return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
-                                                      model_->sandbox() + "' AND query LIKE '%pg_sleep%'") == "1\n";
-            },
-            60));
+        ASSERT_TRUE(wait_until([&] { return sandbox_sessions(" AND query LIKE '%pg_sleep%'") == "1\n"; }, 60));
         EXPECT_EQ(api_.replicas("erp-sandbox"), 0);
         EXPECT_TRUE(std::filesystem::exists(record()));
         run.send(SIGKILL);
         EXPECT_EQ(run.finish().exit_code, 128 + SIGKILL);
-        ASSERT_TRUE(wait_until(
-            [&] {
-                return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
-                                                      model_->sandbox() + "'") == "0\n";
-            },
-            30));
+        ASSERT_TRUE(wait_until([&] { return sandbox_sessions() == "0\n"; }, 30));
         // What the crash left: the app stopped, the sandbox blocked, the records.
         EXPECT_EQ(api_.replicas("erp-sandbox"), 0);
         EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), 0);
