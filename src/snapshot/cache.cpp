@@ -216,6 +216,11 @@ void grant_cache(pg::Connection& conn, const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE " + role);
 }
 
+void drop_cache(pg::Connection& conn) {
+    conn.exec("SET LOCAL ROLE NONE");
+    conn.exec(own_schemas::in_sql("DROP SCHEMA IF EXISTS {cache} CASCADE"));
+}
+
 void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables, const std::string& snapshot,
                  const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE NONE");

@@ -20,6 +20,10 @@ namespace sandboxctl::snapshot {
 void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables, const std::string& snapshot,
                  const std::string& reader_role);
 
+// Drops the cache, as the login (its owner). A full reset that will rebuild
+// it drops it first, before anything else in its transaction: see full_reset.
+void drop_cache(pg::Connection& conn);
+
 // The cache is read-only for its owner too (INSERT, UPDATE, DELETE and
 // TRUNCATE revoked), so writing to it takes a catalog write first, which the
 // cache seal (oid and row version of every catalog row of the cache schema:

@@ -153,6 +153,18 @@ ResetResult full_reset(plan::Target& target, pg::Connection& control, const conf
     std::vector<output::Phase> phases;
     try {
         conn.exec("BEGIN");
+        if (cache_use == CacheUse::rebuild) {
+            // Before the clean: DROP OWNED BY the target role revokes its
+            // grants on the cache, which rewrites each cache table's pg_class
+            // row. An autovacuum of a cache table then waits for this
+            // transaction to end before it records its statistics in that
+            // row (PostgreSQL's in-place update waits for a concurrent
+            // updater), holding its lock on the table; dropping the table
+            // after that would wait for the autovacuum: a deadlock. Dropped
+            // first, the table is locked before its row is touched.
+            schema::apply_rebuild_settings(conn, settings.lock_timeout);
+            drop_cache(conn);
+        }
         auto outcome = rebuild::run(conn, steps, rows, phases);
         for (const auto& t : outcome.tables) result.rows_loaded += t.rows;
         result.tables_loaded = static_cast<int>(outcome.tables.size());

@@ -1,5 +1,7 @@
 // Two runs on one sandbox: the second refuses at once, naming the first;
 // application sessions are ended when a run starts and refused while it runs.
+#include <future>
+
 #include "faults/fault_fixture.hpp"
 #include "pg/connection.hpp"
 
@@ -131,6 +133,41 @@ TEST_F(Concurrency, ApplicationSessionsAreEndedThenRefused) {
     EXPECT_EQ(first->finish().exit_code, 0);
     auto again = pg::Connection::open(app_login, "bdd-app");
     EXPECT_EQ(again.query_value("SELECT 1"), "1");
+}
+
+// A full reset that rebuilds the golden cache while a vacuum works on a cache
+// table (autovacuum does so at any time): the vacuum waits for the reset, the
+// reset does not wait for the vacuum, and the reset succeeds. CI once saw the
+// reset abort with "deadlock detected" here.
+TEST_F(Concurrency, FullResetRebuildingTheCacheDoesNotDeadlockWithAVacuum) {
+    auto second = run_tool({"snapshot", "create", "second", "--target", model_->target(), "--snapshot-dir",
+                            (work_ / "snapshots").string()},
+                           state_env());
+    ASSERT_EQ(second.exit_code, 0) << second.all();
+    // The cache now holds "second": resetting to golden rebuilds it.
+    auto admin = pg::ConnInfo::parse(cluster().admin_conninfo(model_->sandbox()), "target");
+    std::string cache_table =
+        pg::Connection::open(admin, "test").query_value("SELECT cache FROM sandboxctl_golden.tables LIMIT 1");
+    auto first = hold_at(reset_args(), "pre-data");
+    auto vacuuming = pg::Connection::open(admin, "test-vacuum");
+    int vacuum_pid = vacuuming.backend_pid();
+    auto vacuum = std::async(std::launch::async, [&] {
+        try {
+            vacuuming.exec("VACUUM " + cache_table);
+        } catch (const Error&) {  // the table is gone by the time it gets it: fine
+        }
+    });
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return cluster().psql("postgres", "SELECT wait_event_type FROM pg_stat_activity WHERE pid = " +
+                                                  std::to_string(vacuum_pid)) == "Lock\n";
+        },
+        30))
+        << "the vacuum never waited for the reset";
+    failpoint_.release();
+    auto run = first->finish();
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    vacuum.get();
 }
 
 }  // namespace
