@@ -42,11 +42,11 @@ INSERT INTO kitchen_sink (label, feeling, qty, price, tags, matrix, prices, doc,
   '1999-12-31 23:59:59.999999+00', '0001-01-01 BC', '178000000 years', NULL, NULL),
  (E'\\N is not null', 'happy', 4, (9999999999.99, 'XXX'), NULL, '{{0}}', NULL, '[]', '\x5c4e', 2.2250738585072014e-308, 0, NULL, NULL, NULL, NULL, NULL);
 
--- A huge TOASTed value: 6 MB of text and 3 MB of bytea in one row.
+-- A large TOASTed value: 1 MB of text and 512 kB of bytea in one row.
 CREATE TABLE toasted (id int PRIMARY KEY, big_text text, big_bytes bytea);
 INSERT INTO toasted
 SELECT 1, string_agg(md5(i::text), '' ORDER BY i), decode(string_agg(md5(i::text || 'b'), '' ORDER BY i), 'hex')
-FROM generate_series(1, 196608) i;
+FROM generate_series(1, 32768) i;
 
 -- Declarative partitioning, with a default partition and a sub-partitioned one.
 CREATE TABLE measurements (id bigint, taken date NOT NULL, reading numeric, PRIMARY KEY (id, taken))
