@@ -215,6 +215,34 @@ std::string why_not_delta(pg::Connection& conn, const std::optional<Baseline>& b
     return "";
 }
 
+// The cache holds `manifest`'s snapshot, complete and untouched since the
+// baseline sealed it.
+bool cache_is_sound(pg::Connection& conn, const std::optional<std::string>& cached,
+                    const std::optional<Baseline>& baseline, const Manifest& manifest) {
+    return cached && *cached == manifest.instance() && baseline && !baseline->cache_seal.empty() &&
+           cache_seal(conn) == baseline->cache_seal;
+}
+
+// Whether the reset will be a delta one, as far as can be told before
+// exclusive access (the decision is taken again under it). Only read; a
+// lock the application holds makes the answer "no", the safe side.
+bool delta_expected(pg::Connection& conn, const std::string& role, std::chrono::milliseconds lock_timeout,
+                    const std::optional<Baseline>& baseline, const std::string& name, const Manifest& manifest) {
+    try {
+        begin_as(conn, role, "BEGIN READ ONLY", lock_timeout);
+        auto cached = cached_snapshot(conn);
+        bool expected =
+            why_not_delta(conn, baseline, cached, name, manifest, cache_is_sound(conn, cached, baseline, manifest))
+                .empty();
+        conn.exec("ROLLBACK");
+        return expected;
+    } catch (const Error& e) {
+        log::detail("delta reset not expected: {}", e.what());
+        conn.exec("ROLLBACK");
+        return false;
+    }
+}
+
 // Puts back, from the golden cache, the rows the change log names; commits.
 ResetResult delta_reset(pg::Connection& conn, const std::string& name, const Manifest& manifest,
                         const Baseline& baseline) {
@@ -371,10 +399,18 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
 
     pg::Connection control = pg::Connection::open(target.info, "reset-control");
-    // Every reset takes exclusive access, a delta reset too: the application
-    // is stopped for both.
+    // Every reset takes exclusive access (the application's sessions end), but
+    // only a full one stops the application first, like a refresh: a delta
+    // reset between two BDD scenarios takes well under a second, stopping and
+    // starting the application's pods tens of seconds.
     std::optional<kubernetes::StoppedWorkloads> stopped;
-    if (settings.kubernetes) stopped.emplace(*settings.kubernetes, workload_record);
+    auto stop_workloads = [&] {
+        if (settings.kubernetes && !stopped) stopped.emplace(*settings.kubernetes, workload_record);
+    };
+    if (settings.kubernetes &&
+        (force_full || !delta_expected(conn, target.role, settings.lock_timeout, baseline, name, manifest))) {
+        stop_workloads();
+    }
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {conn.backend_pid()});
 
     // The cache is checked on every path, --full too: a full reset keeps it.
@@ -384,8 +420,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     try {
         begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
         auto cached = cached_snapshot(conn);
-        cache_sound = cached && *cached == manifest.instance() && baseline && !baseline->cache_seal.empty() &&
-                      cache_seal(conn) == baseline->cache_seal;
+        cache_sound = cache_is_sound(conn, cached, baseline, manifest);
         why_full = force_full ? "--full was given" : why_not_delta(conn, baseline, cached, name, manifest, cache_sound);
         if (why_full.empty()) {
             delta = delta_reset(conn, name, manifest, *baseline);
@@ -403,6 +438,8 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
         return *delta;
     }
     log::detail("full reset: {}", why_full);
+    // Expected to be a delta one until exclusive access showed otherwise.
+    stop_workloads();
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
     auto result = full_reset(target, control, settings, store, manifest, why_full,
                              cache_sound ? CacheUse::reuse_if_sound : CacheUse::rebuild);

@@ -148,9 +148,17 @@ TEST_F(KubernetesScale, NormalRunStopsTheAppBeforeExclusiveAccessAndRestoresIt) 
     EXPECT_EQ(api_.replicas("erp-sandbox"), app_replicas);
     EXPECT_FALSE(std::filesystem::exists(record()));
 
-    // A reset stops the app the same way (a delta reset takes exclusive access too).
+    // A delta reset leaves the app running (it only ends its sessions)...
     model_->sandbox_sql("DELETE FROM orders");
-    auto reset = tool("reset");
+    auto delta = tool("reset");
+    ASSERT_EQ(delta.exit_code, 0) << delta.all();
+    EXPECT_EQ(orders(), 2);
+    EXPECT_EQ(api_.scale_history("erp-sandbox"), (std::vector<int>{0, app_replicas}));
+    EXPECT_EQ(delta.err.find("stopping deployment"), std::string::npos) << delta.err;
+
+    // ...a full one stops it the same way as a refresh.
+    model_->sandbox_sql("DELETE FROM orders");
+    auto reset = tool("reset", {"--full"});
     ASSERT_EQ(reset.exit_code, 0) << reset.all();
     EXPECT_EQ(orders(), 2);
     EXPECT_EQ(api_.scale_history("erp-sandbox"), (std::vector<int>{0, app_replicas, 0, app_replicas}));
