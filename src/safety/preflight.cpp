@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <utility>
 
 #include "core/log.hpp"
 #include "core/own_schemas.hpp"
@@ -130,7 +131,12 @@ Check check_pg_dump(pg::Connection& source, const schema::PgTools& tools) {
         return {check.name, Status::fail, e.what()};
     }
     check.reason = fmt::format("pg_dump {} for server {}", dump_major, server_major);
-    if (dump_major < server_major) check.status = Status::fail;
+    if (dump_major < server_major) {
+        check.status = Status::fail;
+        check.reason += fmt::format(": pg_dump cannot dump a newer server; install postgresql-client-{} and point "
+                                    "--pg-bin (or pg_bin) at it",
+                                    server_major);
+    }
     return check;
 }
 
@@ -254,6 +260,40 @@ SELECT 'routine', n.nspname, p.proname, pg_catalog.pg_get_userbyid(p.proowner)
     return check;
 }
 
+Check judge_server_versions(int source_major, int target_major) {
+    Check check{"PostgreSQL versions are supported", Status::pass,
+                fmt::format("source {}, sandbox {}", source_major, target_major)};
+    std::vector<std::string> problems;
+    bool fail = false;
+    for (auto [side, major] : {std::pair{"source", source_major}, std::pair{"sandbox", target_major}}) {
+        if (major < oldest_supported_major) {
+            fail = true;
+            problems.push_back(fmt::format("the {} runs PostgreSQL {}, older than sandboxctl supports ({} to {}): "
+                                           "it lacks catalog columns and settings sandboxctl uses",
+                                           side, major, oldest_supported_major, newest_supported_major));
+        } else if (major > newest_supported_major) {
+            problems.push_back(
+                fmt::format("the {} runs PostgreSQL {}, newer than sandboxctl supports ({} to {}): untested", side,
+                            major, oldest_supported_major, newest_supported_major));
+        } else if (major < oldest_tested_major) {
+            problems.push_back(fmt::format("the {} runs PostgreSQL {}, supported but not tested (tested: {} to {})",
+                                           side, major, oldest_tested_major, newest_supported_major));
+        }
+    }
+    // pg_dump's output is meant for a server of its own version or newer: an
+    // older sandbox may not know what a newer prod's schema uses.
+    if (target_major < source_major) {
+        problems.push_back(fmt::format("the sandbox's PostgreSQL {} is older than the source's {}: its schema may "
+                                       "not load; run the sandbox on PostgreSQL {} or newer",
+                                       target_major, source_major, source_major));
+    }
+    if (problems.empty()) return check;
+    check.status = fail ? Status::fail : Status::warn;
+    check.reason.clear();
+    for (const auto& p : problems) check.reason += (check.reason.empty() ? "" : "; ") + p;
+    return check;
+}
+
 Check judge_lock_budget(long long needed, long long budget) {
     Check check{"lock budget suffices for an atomic refresh", Status::pass,
                 fmt::format("about {} locks needed, {} slots in the shared lock table", needed, budget)};
@@ -291,6 +331,7 @@ std::vector<Check> run_preflight(const PreflightInput& in) {
     checks.push_back(check_foreign_objects(in.target, in.catalog, in.source_role, in.target_role));
     checks.push_back(check_target_cannot_write_source(in.source_info, in.target_info));
     checks.push_back(check_pg_dump(in.source, in.tools));
+    checks.push_back(judge_server_versions(in.source.server_version() / 10000, in.target.server_version() / 10000));
     checks.push_back(check_extensions(in.target, in.catalog));
     checks.push_back(check_lock_budget(in.source, in.target, in.source_role));
     for (const auto& c : checks) log::detail("{} {}: {}", status_label(c.status), c.name, c.reason);

@@ -38,6 +38,18 @@ std::vector<Check> run_preflight(const PreflightInput& input);
 Check check_foreign_objects(pg::Connection& target, const catalog::SourceCatalog& catalog,
                             const std::string& source_role, const std::string& target_role);
 
+// The PostgreSQL major versions sandboxctl supports (docs/manual.md#supported-postgresql-versions):
+// 14 brought what it relies on (client_connection_check_interval, the
+// pg_database_owner role, pg_attribute.attcompression); CI tests 15 and 17.
+inline constexpr int oldest_supported_major = 14;
+inline constexpr int oldest_tested_major = 15;
+inline constexpr int newest_supported_major = 17;
+
+// The verdict on the source's and the sandbox's server major versions: FAIL
+// below the supported range, WARN above it, for an untested version, or
+// for a sandbox older than the source; PASS otherwise.
+Check judge_server_versions(int source_major, int target_major);
+
 // The lock-budget verdict for `needed` locks against `budget` nominal slots:
 // PASS up to 1.5x (spare shared memory takes the excess), WARN to 2x, FAIL beyond.
 Check judge_lock_budget(long long needed, long long budget);

@@ -33,7 +33,7 @@ SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM (
   UNION ALL
   SELECT 'col ' || a.attrelid::regclass::text || ' ' || a.attnum || ' ' || a.attname || ' '
          || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || a.attgenerated::text || a.attidentity::text
-         || a.attislocal::text || ' ' || a.attstattarget || a.attstorage::text || a.attcompression::text
+         || a.attislocal::text || ' ' || COALESCE(a.attstattarget, -1) || a.attstorage::text || a.attcompression::text
          || ' ' || COALESCE((SELECT collname FROM pg_collation WHERE oid = a.attcollation AND oid <> 100), '')
          || ' ' || COALESCE(a.attoptions::text, '') || ' ' || COALESCE(a.attfdwoptions::text, '')
          || ' ' || COALESCE(a.attacl::text, '') || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
