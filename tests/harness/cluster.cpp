@@ -51,14 +51,40 @@ void run_or_throw(const ProcessSpec& spec) {
     if (!result.succeeded()) throw std::runtime_error(spec.argv.front() + " failed: " + result.out + result.err);
 }
 
-std::unique_ptr<Cluster>& shared_instance() {
-    static std::unique_ptr<Cluster> instance;
-    return instance;
+// A cluster made on first use and destroyed at exit, or why it could not be.
+struct LazyCluster {
+    std::unique_ptr<Cluster> instance;
+    std::string failure;
+};
+
+LazyCluster& shared_cluster() {
+    static LazyCluster lazy;
+    return lazy;
 }
 
-std::string& failure_reason() {
-    static std::string reason;
-    return reason;
+LazyCluster& source_cluster() {
+    static LazyCluster lazy;
+    return lazy;
+}
+
+std::unique_ptr<Cluster> make_source_cluster() {
+    const char* socket_dir = std::getenv("SANDBOXCTL_TEST_SOURCE_SOCKET_DIR");
+    const char* port = std::getenv("SANDBOXCTL_TEST_SOURCE_PORT");
+    if (!socket_dir || !port) return std::make_unique<Cluster>();
+    return std::make_unique<Cluster>(socket_dir, std::stoi(port));
+}
+
+Cluster& get(LazyCluster& lazy, std::unique_ptr<Cluster> (*make)(), void (*at_exit)()) {
+    if (!lazy.instance && lazy.failure.empty()) {
+        try {
+            lazy.instance = make();
+            std::atexit(at_exit);
+        } catch (const std::exception& e) {
+            lazy.failure = e.what();
+        }
+    }
+    if (!lazy.instance) throw std::runtime_error("PostgreSQL test cluster unavailable: " + lazy.failure);
+    return *lazy.instance;
 }
 
 }  // namespace
@@ -88,10 +114,15 @@ Cluster::Cluster() {
     start();
 }
 
+Cluster::Cluster(std::filesystem::path socket_dir, int port)
+    : socket_dir_(std::move(socket_dir)), bin_dir_(find_bin_dir()), port_(port) {
+    psql("postgres", "SELECT 1");
+}
+
 Cluster::~Cluster() {
     stop();
     std::error_code ignored;
-    std::filesystem::remove_all(base_, ignored);
+    if (!base_.empty()) std::filesystem::remove_all(base_, ignored);
 }
 
 std::vector<std::string> Cluster::as_server_user(std::vector<std::string> argv) const {
@@ -131,22 +162,14 @@ void Cluster::stop() {
 }
 
 void Cluster::restart() {
+    if (base_.empty()) throw std::runtime_error("an attached cluster cannot be restarted");
     stop();
     start();
 }
 
 Cluster& Cluster::shared() {
-    auto& instance = shared_instance();
-    if (!instance && failure_reason().empty()) {
-        try {
-            instance = std::make_unique<Cluster>();
-            std::atexit([] { shared_instance().reset(); });
-        } catch (const std::exception& e) {
-            failure_reason() = e.what();
-        }
-    }
-    if (!instance) throw std::runtime_error("PostgreSQL test cluster unavailable: " + failure_reason());
-    return *instance;
+    return get(
+        shared_cluster(), [] { return std::make_unique<Cluster>(); }, [] { shared_cluster().instance.reset(); });
 }
 
 std::string Cluster::unavailable_reason() {
@@ -157,6 +180,21 @@ std::string Cluster::unavailable_reason() {
     }
     return {};
 }
+
+Cluster& Cluster::source() {
+    return get(source_cluster(), make_source_cluster, [] { source_cluster().instance.reset(); });
+}
+
+std::string Cluster::source_unavailable_reason() {
+    try {
+        source();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return {};
+}
+
+int Cluster::server_major() const { return std::stoi(psql("postgres", "SHOW server_version_num")) / 10000; }
 
 std::string Cluster::admin_conninfo(const std::string& database) const {
     return "host=" + socket_dir_.string() + " port=" + std::to_string(port_) + " user=postgres dbname='" + database +

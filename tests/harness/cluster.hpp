@@ -4,6 +4,8 @@
 // When the tests run as root, the server runs as the unprivileged `postgres`
 // user. Local socket connections trust the OS user; TCP connections require
 // SCRAM passwords, so the tool's password handling is exercised for real.
+// The cross-server tests add a second cluster for prod: another one started
+// here, or one started elsewhere (another PostgreSQL version) and attached to.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,6 +18,10 @@ int free_loopback_port();
 class Cluster {
 public:
     Cluster();
+    // Attaches to a running cluster (not stopped on destruction) whose
+    // superuser `postgres` is trusted on the socket in `socket_dir`, and
+    // which listens on 127.0.0.1:`port`.
+    Cluster(std::filesystem::path socket_dir, int port);
     ~Cluster();
     Cluster(const Cluster&) = delete;
     Cluster& operator=(const Cluster&) = delete;
@@ -24,6 +30,14 @@ public:
     static Cluster& shared();
     // Why PostgreSQL could not be started (empty if it runs).
     static std::string unavailable_reason();
+    // Prod's cluster of the cross-server tests, started on first use: the one
+    // at $SANDBOXCTL_TEST_SOURCE_SOCKET_DIR and $SANDBOXCTL_TEST_SOURCE_PORT
+    // when set, else a second cluster like shared().
+    static Cluster& source();
+    static std::string source_unavailable_reason();
+
+    // The server's major version (e.g. 17).
+    int server_major() const;
 
     int port() const { return port_; }
     const std::filesystem::path& socket_dir() const { return socket_dir_; }

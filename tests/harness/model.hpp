@@ -3,7 +3,8 @@
 // owned by an app role whose login member is the read-only dump user, a
 // provisioner-owned function and unreadable table in prod, and a sandbox
 // database owned by a NOLOGIN, non-superuser, no-CREATEDB role with a login
-// member. Each Model gets its own pair of databases.
+// member. Each Model gets its own pair of databases, on one cluster or, for
+// the cross-server tests, prod on one and the sandbox on another.
 #include <filesystem>
 #include <string>
 
@@ -23,8 +24,11 @@ class Model {
 public:
     // Creates `<name>_prod` and `<name>_sandbox` (dropping leftovers).
     Model(Cluster& cluster, const std::string& name);
+    // Prod on `prod_cluster`, the sandbox on `sandbox_cluster`.
+    Model(Cluster& prod_cluster, Cluster& sandbox_cluster, const std::string& name);
 
-    Cluster& cluster() { return cluster_; }
+    Cluster& cluster() { return cluster_; }  // the sandbox's (and, made with one cluster, prod's)
+    Cluster& prod_cluster() const { return prod_cluster_; }
     const std::string& prod() const { return prod_; }
     const std::string& sandbox() const { return sandbox_; }
 
@@ -32,10 +36,11 @@ public:
     std::string target() const;  // sandbox login, password inside
 
     void load_prod(const std::string& sql_file);  // a file under tests/sql
-    std::string prod_sql(const std::string& sql) { return cluster_.psql(prod_, sql); }
+    std::string prod_sql(const std::string& sql) { return prod_cluster_.psql(prod_, sql); }
     std::string sandbox_sql(const std::string& sql) { return cluster_.psql(sandbox_, sql); }
 
 private:
+    Cluster& prod_cluster_;
     Cluster& cluster_;
     std::string prod_;
     std::string sandbox_;

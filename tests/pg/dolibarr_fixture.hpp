@@ -39,7 +39,7 @@ protected:
             std::ofstream(work / "prod.sql")
                 << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"), "OWNER TO sbx_app;");
         }
-        cluster().psql_file(model.prod(), work / "prod.sql");
+        model.prod_cluster().psql_file(model.prod(), work / "prod.sql");
     }
 };
 
