@@ -15,6 +15,8 @@ packages=(
   php8.2-cli php8.2-pgsql php8.2-xml php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-zip
   # scripts/check_manifests.py parses the rendered Kubernetes manifests.
   python3 python3-yaml
+  # The Debian 13 / PostgreSQL 17 suite builds its root file system (scripts/debian13.sh).
+  mmdebstrap
 )
 # kubectl: renders the Kubernetes manifests (kubectl kustomize, offline), and
 # the [kubernetes] tests run it against a stand-in API server. Debian's

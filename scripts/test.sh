@@ -9,7 +9,9 @@
 #     suites and the Kubernetes manifest checks on build/, and the unit, PostgreSQL and sync suites on
 #     build-asan/ (each suite starts its own throwaway PostgreSQL cluster; the
 #     application suite skips, saying why, without ../shared/apps);
-#  5. a short libFuzzer run of each parser (scripts/fuzz.sh for the long one).
+#  5. a short libFuzzer run of each parser (scripts/fuzz.sh for the long one);
+#  6. alongside 4, sandboxctl built on Debian 13 and its PostgreSQL suite on
+#     PostgreSQL 17, and from a prod on 15 (scripts/debian13.sh, as root).
 # Extra arguments go to both ctest runs (e.g. -R Reset). SANDBOXCTL_LONG_TESTS=1
 # makes the fault suite break every table, not two. docs/tests.md has more.
 set -euo pipefail
@@ -42,11 +44,17 @@ ctest --test-dir build --output-on-failure --timeout 2400 -L '^(unit|fault|app|m
 plain=$!
 ctest --test-dir build-asan --output-on-failure --timeout 2400 -L '^(unit|pg|sync)$' "$@" >"$logs/asan" 2>&1 &
 asan=$!
+# Debian 13 / PostgreSQL 17: a third job, as its root file system build is
+# mostly downloads and its suite mostly waits on the servers.
+scripts/debian13.sh >"$logs/debian13" 2>&1 &
+debian13=$!
 status=0
 wait $plain || status=1
 wait $asan || status=1
+wait $debian13 || status=1
 echo "-- build/ (unit, fault, app, manifests)"; cat "$logs/plain"
 echo "-- build-asan/ (unit, pg, sync under ASan+UBSan)"; cat "$logs/asan"
+echo "-- Debian 13 / PostgreSQL 17 (scripts/debian13.sh)"; cat "$logs/debian13"
 [[ $status -eq 0 ]] || { echo "test: a suite failed (see above)" >&2; exit 1; }
 
 step fuzz
