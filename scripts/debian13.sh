@@ -49,14 +49,16 @@ if [[ "${1:-}" == "--in-chroot" ]]; then
   cmake -S /src -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDBOXCTL_WERROR=ON >/dev/null
   cmake --build /build -j 2 --target sandboxctl pg_tests
   echo "-- compiled in $((SECONDS - started)) s"
+  # Both runs, whatever the first says: each failure list is worth having.
+  status=0
   started=$SECONDS
-  /build/tests/pg_tests --gtest_color=no --gtest_filter="$DEBIAN13_FILTER"
+  /build/tests/pg_tests --gtest_color=no --gtest_filter="$DEBIAN13_FILTER" || status=1
   echo "-- pg suite on PostgreSQL 17 in $((SECONDS - started)) s"
   started=$SECONDS
   SANDBOXCTL_TEST_SOURCE_SOCKET_DIR=/run/sandboxctl-pg15 SANDBOXCTL_TEST_SOURCE_PORT=$DEBIAN13_PG15_PORT \
-    SANDBOXCTL_TEST_SOURCE_MAJOR=15 /build/tests/pg_tests --gtest_color=no --gtest_filter='CrossServer*'
+    SANDBOXCTL_TEST_SOURCE_MAJOR=15 /build/tests/pg_tests --gtest_color=no --gtest_filter='CrossServer*' || status=1
   echo "-- cross-server tests, prod on PostgreSQL 15, in $((SECONDS - started)) s"
-  exit 0
+  exit $status
 fi
 
 if [[ $EUID -ne 0 ]]; then
