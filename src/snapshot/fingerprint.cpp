@@ -35,7 +35,11 @@ SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM (
          || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || a.attgenerated::text || a.attidentity::text
          || a.attislocal::text || ' ' || COALESCE(a.attstattarget, -1) || a.attstorage::text || a.attcompression::text
          || ' ' || COALESCE((SELECT collname FROM pg_collation WHERE oid = a.attcollation AND oid <> 100), '')
-         || ' ' || COALESCE(a.attoptions::text, '') || ' ' || COALESCE(a.attfdwoptions::text, '')
+         -- pg_attver=N: an attribute option Debian 13's PostgreSQL 17.12 gives every column,
+         -- new at each rebuild of the table: the server's, not the schema's.
+         || ' ' || COALESCE(NULLIF(ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o NOT LIKE 'pg\_attver=%'),
+                                   '{}')::text, '')
+         || ' ' || COALESCE(a.attfdwoptions::text, '')
          || ' ' || COALESCE(a.attacl::text, '') || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
   FROM pg_attribute a JOIN rels c ON c.oid = a.attrelid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
