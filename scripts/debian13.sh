@@ -13,6 +13,10 @@
 #
 # usage: scripts/debian13.sh [GTEST_FILTER]
 #   e.g. scripts/debian13.sh 'Reset*'   (default: the whole pg suite)
+#        scripts/debian13.sh --root     only builds the root file system
+#                                       (test.sh starts it early: downloads)
+#        scripts/debian13.sh --build    builds sandboxctl there, no tests
+#                                       (/build/sandboxctl in the root; image.sh)
 # SANDBOXCTL_DEBIAN_MIRROR picks another Debian mirror.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +41,10 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   mkdir -p "$root/src" "$root/shared" "$root/run/sandboxctl-pg15"
   mount --bind -o ro "$repo" "$root/src"
   if [[ -d $repo/../shared ]]; then mount --bind -o ro "$repo/../shared" "$root/shared"; fi
-  mount --bind "$DEBIAN13_PG15_SOCKET" "$root/run/sandboxctl-pg15"
+  if [[ -n ${DEBIAN13_PG15_SOCKET:-} ]]; then mount --bind "$DEBIAN13_PG15_SOCKET" "$root/run/sandboxctl-pg15"; fi
   exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    CI="${CI:-}" DEBIAN13_PG15_PORT="$DEBIAN13_PG15_PORT" DEBIAN13_FILTER="$DEBIAN13_FILTER" \
+    CI="${CI:-}" DEBIAN13_PG15_PORT="${DEBIAN13_PG15_PORT:-}" DEBIAN13_FILTER="${DEBIAN13_FILTER:-}" \
+    DEBIAN13_MODE="$DEBIAN13_MODE" \
     /src/scripts/debian13.sh --in-chroot
 fi
 if [[ "${1:-}" == "--in-chroot" ]]; then
@@ -47,6 +52,11 @@ if [[ "${1:-}" == "--in-chroot" ]]; then
   started=$SECONDS
   echo "-- $(g++ --version | head -1); $(pg_config --version)"
   cmake -S /src -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDBOXCTL_WERROR=ON >/dev/null
+  if [[ $DEBIAN13_MODE == build ]]; then
+    cmake --build /build -j 2 --target sandboxctl
+    echo "-- compiled in $((SECONDS - started)) s"
+    exit 0
+  fi
   cmake --build /build -j 2 --target sandboxctl pg_tests
   echo "-- compiled in $((SECONDS - started)) s"
   # Both runs, whatever the first says: each failure list is worth having.
@@ -101,6 +111,17 @@ if [[ "$(cat "$work/root.key" 2>/dev/null)" != "$key" ]]; then
   echo "$key" >"$work/root.key"
 fi
 
+if [[ ${1:-} == --root ]]; then
+  step "the root file system is ready"
+  exit 0
+fi
+if [[ ${1:-} == --build ]]; then
+  export DEBIAN13_ROOT=$root DEBIAN13_MODE=build
+  unshare --mount --propagation private -- "$repo/scripts/debian13.sh" --in-namespace
+  step "built $root/build/sandboxctl"
+  exit 0
+fi
+
 # The PostgreSQL 15 prod server for the cross-server tests runs here, on
 # Debian 12, like the harness's clusters (cluster.cpp): a private directory,
 # the server as the unprivileged postgres user, a free loopback port. Its
@@ -138,6 +159,6 @@ done
 
 step "building and testing in Debian 13"
 export DEBIAN13_ROOT=$root DEBIAN13_PG15_SOCKET=$pg15_dir/socket DEBIAN13_PG15_PORT=$pg15_port
-export DEBIAN13_FILTER=${1:-*}
+export DEBIAN13_FILTER=${1:-*} DEBIAN13_MODE=test
 unshare --mount --propagation private -- "$repo/scripts/debian13.sh" --in-namespace
 step "passed"
