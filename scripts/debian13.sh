@@ -41,8 +41,15 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   mkdir -p "$root/src" "$root/shared" "$root/run/sandboxctl-pg15"
   mount --bind -o ro "$repo" "$root/src"
   if [[ -d $repo/../shared ]]; then mount --bind -o ro "$repo/../shared" "$root/shared"; fi
+  # This machine's kubectl, if any (a static Go binary; Debian 13 packages
+  # none): the [kubernetes] tests run it against their stand-in API server.
+  if [[ -n ${DEBIAN13_KUBECTL:-} ]]; then
+    mount -t tmpfs -o size=1m tmpfs "$root/usr/local/bin"
+    touch "$root/usr/local/bin/kubectl"
+    mount --bind -o ro "$DEBIAN13_KUBECTL" "$root/usr/local/bin/kubectl"
+  fi
   if [[ -n ${DEBIAN13_PG15_SOCKET:-} ]]; then mount --bind "$DEBIAN13_PG15_SOCKET" "$root/run/sandboxctl-pg15"; fi
-  exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+  exec chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
     CI="${CI:-}" DEBIAN13_PG15_PORT="${DEBIAN13_PG15_PORT:-}" DEBIAN13_FILTER="${DEBIAN13_FILTER:-}" \
     DEBIAN13_MODE="$DEBIAN13_MODE" \
     /src/scripts/debian13.sh --in-chroot
@@ -159,6 +166,7 @@ done
 
 step "building and testing in Debian 13"
 export DEBIAN13_ROOT=$root DEBIAN13_PG15_SOCKET=$pg15_dir/socket DEBIAN13_PG15_PORT=$pg15_port
-export DEBIAN13_FILTER=${1:-*} DEBIAN13_MODE=test
+export DEBIAN13_FILTER=${1:-*} DEBIAN13_MODE=test DEBIAN13_KUBECTL=
+if command -v kubectl >/dev/null; then DEBIAN13_KUBECTL=$(readlink -f "$(command -v kubectl)"); fi
 unshare --mount --propagation private -- "$repo/scripts/debian13.sh" --in-namespace
 step "passed"
