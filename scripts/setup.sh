@@ -17,6 +17,9 @@ packages=(
   python3 python3-yaml
   # The Debian 13 / PostgreSQL 17 suite builds its root file system (scripts/debian13.sh).
   mmdebstrap
+  # The container image (scripts/image.sh): umoci assembles the OCI image from
+  # the layers, skopeo writes it as the docker-archive that docker and podman load.
+  umoci skopeo
 )
 # kubectl: renders the Kubernetes manifests (kubectl kustomize, offline), and
 # the [kubernetes] tests run it against a stand-in API server. Debian's
