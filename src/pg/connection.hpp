@@ -82,6 +82,12 @@ public:
     int server_version() const { return PQserverVersion(conn_); }
     std::string database() const { return PQdb(conn_); }
     std::string user() const { return PQuser(conn_); }
+    // The server as libpq resolved it (from a service file, the environment
+    // or the defaults too): the host name or socket directory, the address
+    // connected to (empty over a socket) and the port.
+    std::string host() const { return PQhost(conn_); }
+    std::string host_address() const { return PQhostaddr(conn_); }
+    std::string port() const { return PQport(conn_); }
     int backend_pid() const { return PQbackendPID(conn_); }
 
     // Converts the pending libpq error into a PgError with `context` prefixed.

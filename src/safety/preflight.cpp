@@ -79,13 +79,20 @@ WHERE r.rolname = $1 AND d.datname = pg_catalog.current_database())",
 }
 
 // Connects with the target's credentials to the source database and looks for
-// any way they could change it.
-Check check_target_cannot_write_source(const pg::ConnInfo& source_info, const pg::ConnInfo& target_info) {
+// any way they could change it. The source's server and database are taken
+// from its connection, as libpq resolved them, never from its conninfo: a
+// source given as "service=prod" would otherwise lend the probe its service
+// and so the source's own user and password (a false FAIL that refused every
+// refresh between two services, the Kubernetes setup).
+Check check_target_cannot_write_source(pg::Connection& source, const pg::ConnInfo& target_info) {
     Check check{"target credentials cannot write the source", Status::pass, ""};
     pg::ConnInfo probe = target_info;
-    for (const char* key : {"host", "hostaddr", "port", "dbname", "service"}) {
-        if (auto value = source_info.get(key)) probe.set(key, *value);
-    }
+    // Explicit keywords win over the target's service, whose user and
+    // password (the target's credentials) still fill in the rest.
+    probe.set("host", source.host());
+    probe.set("port", source.port());
+    probe.set("dbname", source.database());
+    if (auto address = source.host_address(); !address.empty()) probe.set("hostaddr", address);
     probe.set("connect_timeout", "10");
     std::optional<pg::Connection> conn;
     try {
@@ -329,7 +336,7 @@ std::vector<Check> run_preflight(const PreflightInput& in) {
     checks.push_back(check_target_role(in.target, in.target_role));
     checks.push_back(check_mark(in.target, in.init));
     checks.push_back(check_foreign_objects(in.target, in.catalog, in.source_role, in.target_role));
-    checks.push_back(check_target_cannot_write_source(in.source_info, in.target_info));
+    checks.push_back(check_target_cannot_write_source(in.source, in.target_info));
     checks.push_back(check_pg_dump(in.source, in.tools));
     checks.push_back(judge_server_versions(in.source.server_version() / 10000, in.target.server_version() / 10000));
     checks.push_back(check_extensions(in.target, in.catalog));

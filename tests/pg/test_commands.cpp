@@ -42,6 +42,39 @@ TEST_F(Commands, DoctorPassesOnTheReferenceModel) {
     }
 }
 
+// The Kubernetes setup: both sides named by libpq services, their
+// credentials in a service file only. The write probe must take the source's
+// server and database, not its service (and with it the source's user).
+TEST_F(Commands, ServicesDoctorProbesWithTheTargetsCredentials) {
+    Model model(cluster(), test_name());
+    TempDir dir;
+    auto service = [&](const std::string& name, const std::string& user, const std::string& password,
+                       const std::string& database) {
+        return "[" + name + "]\nhost=127.0.0.1\nport=" + std::to_string(cluster().port()) + "\ndbname=" + database +
+               "\nuser=" + user + "\npassword=" + password + "\n";
+    };
+    std::ofstream(dir / "pg_service.conf") << service("prod", "sbx_dump", dump_password, model.prod())
+                                           << service("sandbox", "sbx_sandbox_login", sandbox_password, model.sandbox())
+                                           << service("dump_as_target", "sbx_dump", dump_password, model.sandbox());
+    std::vector<std::pair<std::string, std::string>> env = {{"PGSERVICEFILE", (dir / "pg_service.conf").string()},
+                                                            state_env().front()};
+    auto doctor = run_tool({"doctor", "--source", "service=prod", "--target", "service=sandbox"}, env);
+    EXPECT_EQ(doctor.exit_code, 0) << doctor.all();
+    EXPECT_NE(doctor.out.find("PASS target credentials cannot write the source: they can connect but hold no write"),
+              std::string::npos)
+        << doctor.out;
+    // Credentials that can write prod (the dump login is a member of its owner) still fail.
+    auto writer = run_tool({"doctor", "--source", "service=prod", "--target", "service=dump_as_target"}, env);
+    EXPECT_EQ(writer.exit_code, 3) << writer.all();
+    EXPECT_NE(writer.out.find("FAIL target credentials cannot write the source: they can connect to the source "
+                              "database and could write it: it may CREATE in the database"),
+              std::string::npos)
+        << writer.out;
+    model.load_prod("adversarial.sql");
+    auto refresh = run_tool({"refresh", "--source", "service=prod", "--target", "service=sandbox"}, env);
+    EXPECT_EQ(refresh.exit_code, 0) << refresh.all();
+}
+
 TEST_F(Commands, ConfigFileAndEnvironmentSupplySettings) {
     Model model(cluster(), test_name());
     model.load_prod("adversarial.sql");
