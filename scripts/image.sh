@@ -145,8 +145,8 @@ if [[ "$(cat "$out/root.key" 2>/dev/null)" != "$key" ]]; then
   echo "$key" >"$out/root.key"
 fi
 
-# Reproducible dates: every file, the layers and the image carry the time of
-# the last commit, unless SOURCE_DATE_EPOCH says otherwise.
+# Reproducible dates: every file and the image carry the time of the last
+# commit, unless SOURCE_DATE_EPOCH says otherwise.
 if [[ -z ${SOURCE_DATE_EPOCH:-} ]]; then
   SOURCE_DATE_EPOCH=$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)
 fi
@@ -158,16 +158,18 @@ work=$out/work
 rm -rf "$work"
 mkdir -p "$work/bin/usr/bin"
 # Stripped by Debian 13's own binutils, in its root: the debug information is
-# nine tenths of the RelWithDebInfo binary.
+# 97% of the RelWithDebInfo binary (100 MB; 2.7 MB stripped).
 chroot "$d13" strip --strip-all -o /tmp/sandboxctl.image /build/sandboxctl
 mv "$d13/tmp/sandboxctl.image" "$work/bin/usr/bin/sandboxctl"
 chmod 0755 "$work/bin/usr/bin/sandboxctl"
-# Sorted names, numeric owners and clamped dates: the same input gives the
-# same layer. /dev's device nodes stay out: the runtime mounts its own /dev.
+# Sorted names, numeric owners and one date for every file (whole seconds:
+# no per-file time stamps in extended headers): the same files give the same
+# layer, whenever the root was built. /dev's device nodes stay out: the
+# runtime mounts its own /dev.
 layer() {
   tar --create --file="$1" --directory="$2" --sort=name --numeric-owner --format=posix \
     --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-    --mtime="@$SOURCE_DATE_EPOCH" --clamp-mtime --exclude='./dev/?*' --exclude='./proc/?*' \
+    --mtime="@$SOURCE_DATE_EPOCH" --exclude='./dev/?*' --exclude='./proc/?*' \
     --exclude='./sys/?*' --exclude='./tmp/?*' .
 }
 layer "$work/base.tar" "$root"
