@@ -41,15 +41,8 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   mkdir -p "$root/src" "$root/shared" "$root/run/sandboxctl-pg15"
   mount --bind -o ro "$repo" "$root/src"
   if [[ -d $repo/../shared ]]; then mount --bind -o ro "$repo/../shared" "$root/shared"; fi
-  # This machine's kubectl, if any (a static Go binary; Debian 13 packages
-  # none): the [kubernetes] tests run it against their stand-in API server.
-  if [[ -n ${DEBIAN13_KUBECTL:-} ]]; then
-    mount -t tmpfs -o size=1m tmpfs "$root/usr/local/bin"
-    touch "$root/usr/local/bin/kubectl"
-    mount --bind -o ro "$DEBIAN13_KUBECTL" "$root/usr/local/bin/kubectl"
-  fi
   if [[ -n ${DEBIAN13_PG15_SOCKET:-} ]]; then mount --bind "$DEBIAN13_PG15_SOCKET" "$root/run/sandboxctl-pg15"; fi
-  exec chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+  exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
     CI="${CI:-}" DEBIAN13_PG15_PORT="${DEBIAN13_PG15_PORT:-}" DEBIAN13_FILTER="${DEBIAN13_FILTER:-}" \
     DEBIAN13_MODE="$DEBIAN13_MODE" \
     /src/scripts/debian13.sh --in-chroot
@@ -88,13 +81,14 @@ pg15=/usr/lib/postgresql/15/bin
 
 # What the root holds: the build dependencies of scripts/setup.sh under their
 # Debian 13 names, PostgreSQL 17 (server and client) and what the pg suite
-# runs (runuser and prlimit come from util-linux).
+# runs (runuser and prlimit come from util-linux; kubectl, 1.32 in Debian 13,
+# for the Kubernetes tests).
 packages=(
   build-essential cmake pkg-config ccache
   libpq-dev postgresql-17 postgresql-client-17
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   libzstd-dev libssl-dev libarchive-dev
-  util-linux procps
+  util-linux procps kubectl
 )
 mirror=${SANDBOXCTL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 work=$repo/build/debian13
@@ -166,7 +160,6 @@ done
 
 step "building and testing in Debian 13"
 export DEBIAN13_ROOT=$root DEBIAN13_PG15_SOCKET=$pg15_dir/socket DEBIAN13_PG15_PORT=$pg15_port
-export DEBIAN13_FILTER=${1:-*} DEBIAN13_MODE=test DEBIAN13_KUBECTL=
-if command -v kubectl >/dev/null; then DEBIAN13_KUBECTL=$(readlink -f "$(command -v kubectl)"); fi
+export DEBIAN13_FILTER=${1:-*} DEBIAN13_MODE=test
 unshare --mount --propagation private -- "$repo/scripts/debian13.sh" --in-namespace
 step "passed"

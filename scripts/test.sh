@@ -13,7 +13,8 @@
 #  5. a short libFuzzer run of each parser (scripts/fuzz.sh for the long one);
 #  6. from the start, beside 1-5: sandboxctl built on Debian 13 and its
 #     PostgreSQL suite on PostgreSQL 17, and from a prod on 15
-#     (scripts/debian13.sh, as root).
+#     (scripts/debian13.sh, as root); then the container image built
+#     (scripts/image.sh) and tested (scripts/test_image.sh).
 # Extra arguments go to both ctest runs of step 4 (e.g. -R Reset).
 # SANDBOXCTL_LONG_TESTS=1 makes the fault suite break every table, not two.
 # docs/tests.md has more.
@@ -31,7 +32,7 @@ scripts/setup.sh
 # Debian 13 first: its root file system is mostly downloads, and its build and
 # suite then share the two cores with the steps below instead of adding to them.
 step "Debian 13 / PostgreSQL 17, in the background"
-setsid scripts/debian13.sh >"$logs/debian13" 2>&1 &
+setsid bash -c 'scripts/debian13.sh && scripts/image.sh && scripts/test_image.sh' >"$logs/debian13" 2>&1 &
 debian13=$!
 
 step "format, layers, docs"
@@ -67,9 +68,9 @@ if [[ $status -eq 0 ]]; then
   step fuzz
   scripts/fuzz.sh --seconds "${SANDBOXCTL_FUZZ_SECONDS:-15}" || status=1
 fi
-step "waiting for Debian 13 / PostgreSQL 17"
+step "waiting for Debian 13 / PostgreSQL 17 and the image"
 wait $debian13 || status=1
 debian13=
-echo "-- Debian 13 / PostgreSQL 17 (scripts/debian13.sh)"; cat "$logs/debian13"
+echo "-- Debian 13 / PostgreSQL 17 and the image (scripts/debian13.sh, image.sh, test_image.sh)"; cat "$logs/debian13"
 [[ $status -eq 0 ]] || { echo "test: a suite failed (see above)" >&2; exit 1; }
 step "all passed"

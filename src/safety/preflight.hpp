@@ -22,7 +22,6 @@ struct Check {
 struct PreflightInput {
     pg::Connection& source;  // inside the read-only snapshot transaction
     pg::Connection& target;
-    const pg::ConnInfo& source_info;
     const pg::ConnInfo& target_info;
     const catalog::SourceCatalog& catalog;
     const std::string& source_role;
