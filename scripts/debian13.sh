@@ -21,13 +21,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-started=$SECONDS
-step() { echo "== debian13: $* ($((SECONDS - started)) s)"; }
-fail() {
-  echo "debian13: $1" >&2
-  [[ -n "${2:-}" ]] && echo "HINT: $2" >&2
-  exit 1
-}
+script_name=debian13
+# shellcheck source=scripts/lib.sh
+source "$repo/scripts/lib.sh"
 
 # The two inner stages of a run, in the order they execute.
 if [[ "${1:-}" == "--in-namespace" ]]; then
@@ -95,6 +91,7 @@ work=$repo/build/debian13
 root=$work/root
 # The postgresql package must not create (and start) a cluster of its own: the
 # tests start theirs. The hook runs before the packages are installed.
+# shellcheck disable=SC2016 # "$1" is mmdebstrap's, expanded when the hook runs
 no_cluster_hook='mkdir -p "$1/etc/postgresql-common/createcluster.d" &&
   echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.d/sandboxctl.conf"'
 key=$(printf '%s\n' "${packages[@]}" "$mirror" "$no_cluster_hook" | sha256sum | cut -c1-16)

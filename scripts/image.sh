@@ -28,13 +28,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-started=$SECONDS
-step() { echo "== image: $* ($((SECONDS - started)) s)"; }
-fail() {
-  echo "image: $1" >&2
-  [[ -n "${2:-}" ]] && echo "HINT: $2" >&2
-  exit 1
-}
+script_name=image
+# shellcheck source=scripts/lib.sh
+source "$repo/scripts/lib.sh"
 
 # The image's user: the uid and gid the Kubernetes manifests run as
 # (deploy/kubernetes/base/cronjob.yaml: runAsUser, runAsGroup, fsGroup).

@@ -176,21 +176,15 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   password_of() {
     sed -n "s/.*ROLE $1 LOGIN PASSWORD '\([^']*\)'.*/\1/p" "$repo/tests/sql/roles.sql"
   }
+  # One service of a libpq service file: NAME DATABASE USER PASSWORD.
+  service_entry() {
+    printf '[%s]\nhost=127.0.0.1\nport=%s\ndbname=%s\nuser=%s\npassword=%s\n' "$1" "$port" "$2" "$3" "$4"
+  }
   dump_password=$(password_of sbx_dump)
   sandbox_password=$(password_of sbx_sandbox_login)
   [[ -n $dump_password && -n $sandbox_password ]] || fail "no password for sbx_dump or sbx_sandbox_login in roles.sql"
-  prod_service="[prod]
-host=127.0.0.1
-port=$port
-dbname=image_prod
-user=sbx_dump
-password=$dump_password"
-  sandbox_service="[sandbox]
-host=127.0.0.1
-port=$port
-dbname=image_sandbox
-user=sbx_sandbox_login
-password=$sandbox_password"
+  prod_service=$(service_entry prod image_prod sbx_dump "$dump_password")
+  sandbox_service=$(service_entry sandbox image_sandbox sbx_sandbox_login "$sandbox_password")
   # docker run -v ./pg_service.conf:/etc/sandboxctl/pg_service.conf:ro: both
   # services in the file the image's PGSYSCONFDIR names. The Kubernetes
   # layout: one file per Secret, 0440, root's and group 10001's.
