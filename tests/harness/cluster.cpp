@@ -172,27 +172,27 @@ Cluster& Cluster::shared() {
         shared_cluster(), [] { return std::make_unique<Cluster>(); }, [] { shared_cluster().instance.reset(); });
 }
 
-std::string Cluster::unavailable_reason() {
+namespace {
+
+// Why `get` cannot give a cluster, or "" once it has one.
+std::string failure_of(Cluster& (*get)()) {
     try {
-        shared();
+        get();
     } catch (const std::exception& e) {
         return e.what();
     }
     return {};
 }
+
+}  // namespace
+
+std::string Cluster::unavailable_reason() { return failure_of(&Cluster::shared); }
 
 Cluster& Cluster::source() {
     return get(source_cluster(), make_source_cluster, [] { source_cluster().instance.reset(); });
 }
 
-std::string Cluster::source_unavailable_reason() {
-    try {
-        source();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return {};
-}
+std::string Cluster::source_unavailable_reason() { return failure_of(&Cluster::source); }
 
 int Cluster::server_major() const { return std::stoi(psql("postgres", "SHOW server_version_num")) / 10000; }
 
