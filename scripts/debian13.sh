@@ -125,9 +125,10 @@ fi
 # the server as the unprivileged postgres user, a free loopback port. Its
 # socket directory is bound into the root, so the tests reach it as superuser.
 pg15_dir=$(mktemp -d /tmp/sandboxctl-pg15.XXXXXX)
+as_pg15() { runuser -u postgres -- "$pg15/$1" "${@:2}"; }
 stop_pg15() {
   if [[ -f $pg15_dir/data/postmaster.pid ]]; then
-    runuser -u postgres -- "$pg15/pg_ctl" --pgdata="$pg15_dir/data" --mode=immediate --wait stop >/dev/null || true
+    as_pg15 pg_ctl --pgdata="$pg15_dir/data" --mode=immediate --wait stop >/dev/null || true
   fi
   rm -rf "$pg15_dir"
 }
@@ -136,24 +137,8 @@ chmod 0711 "$pg15_dir"
 mkdir -p "$pg15_dir/data" "$pg15_dir/socket"
 chown postgres:postgres "$pg15_dir/data" "$pg15_dir/socket"
 step "starting PostgreSQL 15 (prod of the cross-server tests)"
-runuser -u postgres -- "$pg15/initdb" --pgdata="$pg15_dir/data" --username=postgres --auth-local=trust \
-  --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$pg15_dir/initdb.log" 2>&1 ||
-  { cat "$pg15_dir/initdb.log" >&2; fail "initdb of PostgreSQL 15 failed"; }
-pg15_port=
-for _ in 1 2 3 4 5; do
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    shuf -i 20000-60000 -n 1)
-  # One line: pg_ctl hands the options to a shell, where a newline ends the command.
-  options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$pg15_dir/socket"
-  options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
-  options+=" -c shared_buffers=128MB -c log_min_messages=warning"
-  if runuser -u postgres -- "$pg15/pg_ctl" --pgdata="$pg15_dir/data" --log="$pg15_dir/data/server.log" --wait \
-    --options="$options" start >/dev/null; then
-    pg15_port=$port
-    break
-  fi
-done
-[[ -n $pg15_port ]] || { cat "$pg15_dir/data/server.log" >&2; fail "PostgreSQL 15 did not start"; }
+start_cluster as_pg15 "$pg15_dir/data" "$pg15_dir/socket" "$pg15_dir/data" "PostgreSQL 15"
+pg15_port=$cluster_port
 
 step "building and testing in Debian 13"
 export DEBIAN13_ROOT=$root DEBIAN13_PG15_SOCKET=$pg15_dir/socket DEBIAN13_PG15_PORT=$pg15_port

@@ -30,6 +30,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+script_name="image test"
+# start_cluster; this script's own fail (below) replaces the library's.
+# shellcheck source=scripts/lib.sh
+source "$repo/scripts/lib.sh"
 uid=10001
 volume=/var/lib/sandboxctl
 # Inside the Debian 13 root: where the server's directory is mounted.
@@ -145,22 +149,8 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   postgres_id=$(chroot "$d13" id -u postgres):$(chroot "$d13" id -g postgres)
   mkdir -p "$dir/pg/data" "$dir/pg/socket"
   chown "$postgres_id" "$dir/pg/data" "$dir/pg/socket"
-  pg initdb --pgdata="$pg_mount/data" --username=postgres --auth-local=trust --auth-host=scram-sha-256 \
-    --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
-    { cat "$dir/initdb.log" >&2; fail "initdb of PostgreSQL 17 failed"; }
-  port=
-  for _ in 1 2 3 4 5; do
-    candidate=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    # One line: pg_ctl hands the options to a shell, where a newline ends the command.
-    options="-c listen_addresses=127.0.0.1 -c port=$candidate -c unix_socket_directories=$pg_mount/socket"
-    options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c log_min_messages=warning"
-    if pg pg_ctl --pgdata="$pg_mount/data" --log="$pg_mount/data/server.log" --wait --options="$options" \
-      start >/dev/null; then
-      port=$candidate
-      break
-    fi
-  done
-  [[ -n $port ]] || { cat "$dir/pg/data/server.log" >&2; fail "PostgreSQL 17 did not start"; }
+  start_cluster pg "$pg_mount/data" "$pg_mount/socket" "$dir/pg/data" "PostgreSQL 17"
+  port=$cluster_port
   ok "PostgreSQL $(psql_as_postgres postgres -c 'SHOW server_version') on 127.0.0.1:$port"
 
   # The privilege model, as tests/harness/model.cpp builds it: the roles,

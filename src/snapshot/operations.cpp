@@ -223,6 +223,19 @@ bool cache_is_sound(pg::Connection& conn, const std::optional<std::string>& cach
            cache_seal(conn) == baseline->cache_seal;
 }
 
+// Which reset the sandbox calls for, as the caller's transaction sees it.
+struct ResetPath {
+    std::string why_full;  // "" for a delta reset
+    bool cache_sound = false;
+};
+
+ResetPath choose_path(pg::Connection& conn, const std::optional<Baseline>& baseline, const std::string& name,
+                      const Manifest& manifest) {
+    auto cached = cached_snapshot(conn);
+    bool sound = cache_is_sound(conn, cached, baseline, manifest);
+    return {why_not_delta(conn, baseline, cached, name, manifest, sound), sound};
+}
+
 // Whether the reset will be a delta one, as far as can be told before
 // exclusive access (the decision is taken again under it). Only read; a
 // lock the application holds makes the answer "no", the safe side.
@@ -230,10 +243,7 @@ bool delta_expected(pg::Connection& conn, const std::string& role, std::chrono::
                     const std::optional<Baseline>& baseline, const std::string& name, const Manifest& manifest) {
     try {
         begin_as(conn, role, "BEGIN READ ONLY", lock_timeout);
-        auto cached = cached_snapshot(conn);
-        bool expected =
-            why_not_delta(conn, baseline, cached, name, manifest, cache_is_sound(conn, cached, baseline, manifest))
-                .empty();
+        bool expected = choose_path(conn, baseline, name, manifest).why_full.empty();
         conn.exec("ROLLBACK");
         return expected;
     } catch (const Error& e) {
@@ -419,9 +429,9 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     bool cache_sound = false;
     try {
         begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
-        auto cached = cached_snapshot(conn);
-        cache_sound = cache_is_sound(conn, cached, baseline, manifest);
-        why_full = force_full ? "--full was given" : why_not_delta(conn, baseline, cached, name, manifest, cache_sound);
+        auto path = choose_path(conn, baseline, name, manifest);
+        cache_sound = path.cache_sound;
+        why_full = force_full ? "--full was given" : path.why_full;
         if (why_full.empty()) {
             delta = delta_reset(conn, name, manifest, *baseline);
         } else {
