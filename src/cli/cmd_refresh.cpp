@@ -132,9 +132,13 @@ Example:
         ->type_name("NAME");
     command->add_flag("--with-files", settings.with_files,
                       "Also sync the [[files.pair]] trees of the config, while the sandbox app is still stopped");
-    command->add_flag("--init", settings.init,
-                      "The target is not empty and was never refreshed by sandboxctl: replace its content anyway "
-                      "and mark it as a sandbox (needed once, for a sandbox that predates sandboxctl)");
+    command
+        ->add_option("--init", settings.init,
+                     "The target DATABASE is not empty and was never refreshed by sandboxctl: replace its content "
+                     "anyway and mark it as a sandbox (needed once, for a sandbox that predates sandboxctl). The "
+                     "name must be the target's database name: --init=erp-sandbox")
+        ->type_name("DATABASE")
+        ->expected(0, 1);
     add_snapshot_dir_option(*command, settings);
     add_json_option(*command, options->json_path);
     on_chosen(*command, context, options, run_refresh);

@@ -395,7 +395,14 @@ Settings resolve(const Overrides& cli) {
     if (cli.pg_bin) settings.pg_bin = *cli.pg_bin;
     if (cli.snapshot_dir) settings.snapshot_dir = *cli.snapshot_dir;
     settings.with_files = cli.with_files;
-    settings.init = cli.init;
+    if (cli.init) {
+        if (cli.init->empty()) {
+            throw usage_error("--init needs the name of the database it adopts as the sandbox",
+                              "Write --init=DATABASE with the target's database name, e.g. --init=erp-sandbox: a "
+                              "refresh with --init replaces everything in that database, so it must be named.");
+        }
+        settings.init_database = *cli.init;
+    }
     if (settings.snapshot_dir.empty()) settings.snapshot_dir = settings.state_dir / "snapshots";
     return settings;
 }

@@ -89,7 +89,9 @@ struct Settings {
     bool files_checksum = false;
     std::string files_chown;
     bool with_files = false;  // refresh --with-files
-    bool init = false;        // refresh --init: an unmarked, non-empty target may become the sandbox
+    // refresh --init=DATABASE: the unmarked, non-empty target database of
+    // that name may become the sandbox (empty: no --init).
+    std::string init_database;
     std::vector<KeepRule> keep;
     std::optional<DolibarrSettings> dolibarr;
     std::optional<KubernetesSettings> kubernetes;
@@ -105,7 +107,8 @@ struct Overrides {
     std::optional<std::string> pg_bin;
     std::optional<std::string> snapshot_dir;
     bool with_files = false;
-    bool init = false;
+    // refresh --init: given bare, it holds "" (a usage error: the name confirms what is adopted).
+    std::optional<std::string> init;
 };
 
 // An environment variable that supplies a setting, and the command-line

@@ -4,6 +4,8 @@
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "dolibarr/conf_php.hpp"
@@ -12,6 +14,21 @@ namespace sandboxctl::dolibarr {
 namespace {
 
 const char* mode_name(ProfileMode mode) { return mode == ProfileMode::refresh ? "refresh" : "reset"; }
+
+// A kept llx_const row is the sandbox's own value, encrypted (if at all)
+// with the sandbox's key; re-keying it with prod's key would refuse the
+// refresh or garble it. The two settings contradict each other.
+void require_rekey_not_kept(const std::vector<std::string>& rekey, const rebuild::KeptRows& kept) {
+    if (rekey.empty()) return;
+    auto kept_names = kept.values_of("llx_const", "name");
+    for (const auto& name : rekey) {
+        if (std::find(kept_names.begin(), kept_names.end(), name) == kept_names.end()) continue;
+        throw usage_error(
+            fmt::format("[dolibarr].rekey names llx_const \"{}\", which a [[refresh.keep]] rule keeps", name),
+            "Kept rows are the sandbox's own and are never cleared or re-keyed: remove the name from "
+            "rekey to keep the sandbox's value, or narrow the rule's where to re-key prod's value.");
+    }
+}
 
 }  // namespace
 
@@ -26,16 +43,23 @@ DolibarrProfile::DolibarrProfile(const config::DolibarrSettings& settings, Profi
     }
 }
 
-void DolibarrProfile::before_clean(pg::Connection& target) { kept_ = KeptUsers::capture(target, settings_.keep_users); }
+void DolibarrProfile::before_clean(pg::Connection& target, const rebuild::KeptRows& kept) {
+    if (report_.mode == ProfileMode::refresh) require_rekey_not_kept(settings_.rekey, kept);
+    kept_ = KeptUsers::capture(target, settings_.keep_users);
+}
 
-void DolibarrProfile::after_load(pg::Connection& target) {
+void DolibarrProfile::before_kept_rows(pg::Connection& target) {
     // A full reset loads a snapshot of the sandbox, whose rows were made safe
     // when they came from prod; clearing them again would destroy the values
     // the sandbox re-keyed (or that were set in it) since. Only a refresh,
-    // whose rows are prod's, clears and re-keys secrets.
+    // whose rows are prod's, clears and re-keys secrets, and only the loaded
+    // rows: the kept rows are the sandbox's own.
     if (report_.mode == ProfileMode::refresh) {
         report_.secrets = make_secrets_safe(target, prod_key_, sandbox_key_, settings_.rekey);
     }
+}
+
+void DolibarrProfile::after_load(pg::Connection& target) {
     if (kept_) {
         report_.users = kept_->restore(target);
         for (const auto& user : report_.users.users) {
@@ -44,6 +68,11 @@ void DolibarrProfile::after_load(pg::Connection& target) {
     }
     report_.firewall = apply_firewall(target, mail_);
     log::detail("firewall: {} rows changed", report_.firewall.rows_changed());
+    // Deferred constraint triggers (post-refresh SQL may create them) would
+    // otherwise run at COMMIT, after the re-check, and could switch a channel
+    // back on. Fired now, and every later one fires at once: the re-check
+    // sees the state that commits.
+    target.exec("SET CONSTRAINTS ALL IMMEDIATE");
     auto live = live_channels(target, mail_);
     if (!live.empty()) refuse_live_channels(live);
 }

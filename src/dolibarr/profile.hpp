@@ -42,9 +42,14 @@ public:
     // is read before the sandbox is touched.
     DolibarrProfile(const config::DolibarrSettings& settings, ProfileMode mode);
 
-    void before_clean(pg::Connection& target) override;
-    // make_secrets_safe (refresh) -> kept users -> firewall and UI marking ->
-    // live-channel re-check; throws (exit 3) when any channel is still live.
+    // Captures the kept users; refuses (exit 2) a [dolibarr].rekey name whose
+    // llx_const row a [[refresh.keep]] rule keeps.
+    void before_clean(pg::Connection& target, const rebuild::KeptRows& kept) override;
+    // Refresh: make_secrets_safe on prod's rows, before the kept rows (the
+    // sandbox's own values) go back over them.
+    void before_kept_rows(pg::Connection& target) override;
+    // Kept users -> firewall and UI marking -> live-channel re-check; throws
+    // (exit 3) when any channel is still live.
     void after_load(pg::Connection& target) override;
 
     // What after_load did (complete once it returned).

@@ -9,6 +9,7 @@
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "pg/copy_stream.hpp"
+#include "pg/copy_text.hpp"
 
 namespace sandboxctl::rebuild {
 namespace {
@@ -182,6 +183,22 @@ SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c
     }
     log::detail("kept {} rows of {}.{} (where {})", captured.count, captured.schema, captured.name, rule.where);
     return captured;
+}
+
+std::vector<std::string> KeptRows::values_of(std::string_view table, std::string_view column) const {
+    std::vector<std::string> values;
+    for (const auto& captured : tables_) {
+        if (captured.name != table) continue;
+        auto found = std::find(captured.columns.begin(), captured.columns.end(), column);
+        if (found == captured.columns.end()) continue;
+        auto index = static_cast<std::size_t>(found - captured.columns.begin());
+        pg::CopyTextDecoder decoder([&](const pg::CopyRow& row) {
+            if (index < row.size() && row[index]) values.push_back(*row[index]);
+        });
+        decoder.feed(captured.rows);
+        decoder.finish();
+    }
+    return values;
 }
 
 std::vector<KeptTable> KeptRows::write_back(pg::Connection& target) const {

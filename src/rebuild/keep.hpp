@@ -6,6 +6,7 @@
 // transaction: a rule that fails rolls the whole rebuild back.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/settings.hpp"
@@ -40,6 +41,11 @@ public:
     // partial); identity values are written as kept, and the sequences the
     // table's columns own are advanced past the kept values.
     std::vector<KeptTable> write_back(pg::Connection& target) const;
+
+    // The values of `column` in the kept rows of every rule on a table named
+    // `table` (in any schema); NULLs are left out. For an application profile
+    // that must know which of its rows are the sandbox's own.
+    std::vector<std::string> values_of(std::string_view table, std::string_view column) const;
 
 private:
     struct Captured {

@@ -180,7 +180,7 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         // everything the rebuild touches.
         if (!rebuild.keep.empty()) schema::apply_rebuild_settings(target, rebuild.lock_timeout);
         kept = KeptRows::capture(target, rebuild.keep);
-        if (rebuild.profile) rebuild.profile->before_clean(target);
+        if (rebuild.profile) rebuild.profile->before_clean(target, kept);
         clean(target, rebuild);
         if (rebuild.after_clean) rebuild.after_clean();
     }
@@ -199,6 +199,11 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         output::PhaseTimer t(phases, "schema (post-data)");
         schema::run_script(target, rebuild.scripts.post_data, "post-data");
         refresh_matviews(target, rebuild.matviews);
+    }
+    if (rebuild.profile) {
+        interrupt::phase_boundary("profile (loaded rows)");
+        output::PhaseTimer t(phases, "application profile (loaded rows)");
+        rebuild.profile->before_kept_rows(target);
     }
     if (!rebuild.keep.empty()) {
         // After the post-data schema, so that the kept rows meet the keys

@@ -70,8 +70,13 @@ enum class LoginObjects {
 class Profile {
 public:
     virtual ~Profile() = default;
-    // Before the clean: read what must outlive the rebuild (kept users, say).
-    virtual void before_clean(pg::Connection& target) = 0;
+    // Before the clean: read what must outlive the rebuild (kept users, say),
+    // and check it against the [[refresh.keep]] rows just read.
+    virtual void before_clean(pg::Connection& target, const KeptRows& kept) = 0;
+    // After the load and the post-data schema, before the kept rows go back:
+    // what concerns only the loaded rows (a refresh's secrets, which are
+    // prod's), never the sandbox's own kept rows.
+    virtual void before_kept_rows(pg::Connection& target) = 0;
     // Last, after the kept rows and the post-refresh SQL: make the copy safe
     // and check that it is; a sandbox that is not must not commit.
     virtual void after_load(pg::Connection& target) = 0;

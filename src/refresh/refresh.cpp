@@ -112,8 +112,9 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     {
         interrupt::phase_boundary("preflight");
         output::PhaseTimer t(report.phases, "preflight");
-        report.checks = safety::run_preflight({source.conn(), target, endpoints.target_info, endpoints.catalog,
-                                               endpoints.source_role, endpoints.target_role, tools, settings.init});
+        report.checks =
+            safety::run_preflight({source.conn(), target, endpoints.target_info, endpoints.catalog,
+                                   endpoints.source_role, endpoints.target_role, tools, settings.init_database});
         safety::require_passed(report.checks);
         for (const auto& c : report.checks) {
             if (c.status == safety::Status::warn) log::warning("{}: {}", c.name, c.reason);

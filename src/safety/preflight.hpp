@@ -27,7 +27,7 @@ struct PreflightInput {
     const std::string& source_role;
     const std::string& target_role;
     const schema::PgTools& tools;
-    bool init = false;  // refresh --init (see sandbox_mark.hpp)
+    const std::string& init_database;  // refresh --init=NAME, or empty (see sandbox_mark.hpp)
 };
 
 std::vector<Check> run_preflight(const PreflightInput& input);

@@ -55,24 +55,42 @@ SandboxMark write_mark(pg::Connection& conn) {
     return mark;
 }
 
-Check check_mark(pg::Connection& target, bool init) {
+Check check_mark(pg::Connection& target, const std::string& init_database) {
     Check check{"target is marked as a sandbox", Status::pass, ""};
-    if (auto mark = read_mark(target)) {
+    if (!init_database.empty() && init_database != target.database()) {
+        check.status = Status::fail;
+        check.reason = fmt::format("--init={} names the database to adopt, but the target is database \"{}\": "
+                                   "check --target, or name the target's database",
+                                   init_database, target.database());
+    } else if (auto mark = read_mark(target)) {
         check.reason = fmt::format("database \"{}\" carries sandbox mark {}", target.database(), mark->id);
     } else if (!holds_objects(target)) {
         check.reason =
             fmt::format("database \"{}\" is empty and not yet marked; the first refresh marks it", target.database());
-    } else if (init) {
+    } else if (!init_database.empty()) {
         check.status = Status::warn;
-        check.reason = fmt::format("database \"{}\" is not empty and not marked; --init replaces its content and "
+        check.reason = fmt::format("database \"{}\" is not empty and not marked; --init={} replaces its content and "
                                    "marks it as a sandbox",
-                                   target.database());
+                                   target.database(), init_database);
     } else {
         check.status = Status::fail;
         check.reason = fmt::format("database \"{}\" is not empty and carries no sandbox mark: it was never "
                                    "refreshed by sandboxctl (are --source and --target swapped?); if it is the "
-                                   "sandbox, refresh it once with --init",
-                                   target.database());
+                                   "sandbox, refresh it once with --init={}",
+                                   target.database(), target.database());
+    }
+    return check;
+}
+
+Check check_source_unmarked(pg::Connection& source) {
+    Check check{"source is not a sandbox", Status::pass, ""};
+    if (auto mark = read_mark(source)) {
+        check.status = Status::fail;
+        check.reason = fmt::format("database \"{}\" carries sandbox mark {}: it is a sandbox sandboxctl refreshed, "
+                                   "never prod (are --source and --target swapped?)",
+                                   source.database(), mark->id);
+    } else {
+        check.reason = fmt::format("database \"{}\" carries no sandbox mark", source.database());
     }
     return check;
 }
@@ -83,7 +101,7 @@ void require_mark(pg::Connection& target, const std::string& expected_id, const 
         throw Error(ExitCode::refused,
                     fmt::format("refusing to {}: database \"{}\" carries no sandbox mark", action, target.database()),
                     "sandboxctl changes only databases it refreshed itself. Check --target; refresh the sandbox "
-                    "once (with --init if it already holds data) to mark it.");
+                    "once (with --init=DATABASE if it already holds data) to mark it.");
     }
     if (!expected_id.empty() && mark->id != expected_id) {
         throw Error(ExitCode::refused,

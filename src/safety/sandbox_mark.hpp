@@ -31,9 +31,15 @@ bool holds_objects(pg::Connection& conn);
 // Runs inside the caller's transaction, as a role that owns the database.
 SandboxMark write_mark(pg::Connection& conn);
 
-// The preflight check: PASS when marked, or empty (the refresh marks it), or
-// when `init` says this unmarked database is meant to become the sandbox.
-Check check_mark(pg::Connection& target, bool init);
+// The preflight check: PASS when marked, or empty (the refresh marks it);
+// WARN when `init_database` (refresh --init=NAME) names this unmarked, non-empty
+// database, which the refresh then adopts. FAIL when --init names another
+// database, or when the database is neither marked, empty nor named.
+Check check_mark(pg::Connection& target, const std::string& init_database);
+
+// The preflight check on the source: a marked database is a sandbox, never
+// prod, so a source that carries the mark is a swapped --source/--target.
+Check check_source_unmarked(pg::Connection& source);
 
 // Throws a refusal (exit 3) unless the database carries mark `expected_id`
 // (or, when `expected_id` is empty, any mark). `action` names what is refused.

@@ -193,7 +193,7 @@ TEST_F(Hooks, FailingBeforeHookStopsTheRefreshBeforeAnyChange) {
     TempDir dir;
     std::ofstream(dir / "sandboxctl.toml") << "[hooks]\nbefore = \"exit 3\"\n";
     // --init: the sandbox holds a table but was never refreshed (no mark).
-    auto run = refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--init"});
+    auto run = refresh(model, {"-c", (dir / "sandboxctl.toml").string(), "--init=" + model.sandbox()});
     EXPECT_EQ(run.exit_code, 1) << run.all();
     EXPECT_NE(run.err.find("the before hook exited with status 3"), std::string::npos) << run.err;
     EXPECT_EQ(model.sandbox_sql("SELECT to_regclass('public.precious') IS NOT NULL"), "t\n");

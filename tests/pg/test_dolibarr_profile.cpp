@@ -4,11 +4,14 @@
 // 3) without a commit. Skips, saying so, when the fixture is absent.
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "core/temp_dir.hpp"
+#include "dolibarr/dolcrypt.hpp"
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
+#include "pg/connection.hpp"
 #include "pg/dolibarr_fixture.hpp"
 
 namespace sandboxctl::test {
@@ -198,6 +201,58 @@ CREATE TRIGGER keep_job_on BEFORE UPDATE ON llx_cronjob FOR EACH ROW EXECUTE FUN
     auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
     EXPECT_TRUE(before == after) << describe_differences(before, after);
     EXPECT_EQ(sandbox("SELECT count(*) FROM pg_trigger WHERE tgname = 'keep_job_on'"), "0\n");
+}
+
+// Issue 18, item 3: a deferred constraint trigger fired at COMMIT, after the
+// re-check, and switched a job back on: "live outgoing channels: none", exit 0.
+TEST_F(DolibarrProfile, DeferredTriggerCannotSwitchAChannelOnAfterTheReCheck) {
+    ASSERT_EQ(refresh_with_profile().exit_code, 0);
+    auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    auto sql = work_ / "deferred.sql";
+    std::ofstream(sql) << R"(
+CREATE FUNCTION job_back_on() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN UPDATE llx_cronjob SET status = 1 WHERE rowid = NEW.rowid AND status <> 1; RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER job_back_on AFTER UPDATE ON llx_cronjob DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION job_back_on();
+)";
+    auto run = refresh_with_profile({"--post-sql", sql.string()});
+    EXPECT_EQ(run.exit_code, 3) << run.all();
+    EXPECT_NE(run.err.find("scheduled jobs: llx_cronjob rowid 1"), std::string::npos) << run.err;
+    auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+    EXPECT_EQ(app_check().exit_code, 0);
+}
+
+// Issue 18, item 2: the secrets step ran after the keep write-back and
+// emptied a kept llx_const value the sandbox had encrypted with its own key,
+// while the report said the row was kept.
+TEST_F(DolibarrProfile, KeptConstantIsNeverClearedNorReKeyed) {
+    ASSERT_EQ(refresh_with_profile().exit_code, 0);
+    // As the sandbox's Dolibarr stores it: encrypted with the sandbox's id.
+    auto own = dolibarr::encrypt("sandbox-Agent-Key-6621", dolibarr::InstanceKey("5b1e0c7d2f9a4e68b3c1d0e9f8a7b6c5"),
+                                 dolibarr::random_iv());
+    sandbox("INSERT INTO llx_const (name, entity, value, type, visible) VALUES ('AGENT_API_KEY', 1, " +
+            pg::quote_literal(own) + ", 'chaine', 0)");
+    std::ofstream(config_, std::ios::app) << "[[refresh.keep]]\ntable = \"public.llx_const\"\n"
+                                          << "where = \"name = 'AGENT_API_KEY'\"\n";
+    auto run = refresh_with_profile({"--json", "-"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(sandbox("SELECT value FROM llx_const WHERE name = 'AGENT_API_KEY'"), own + "\n");
+    auto report = nlohmann::json::parse(run.out);
+    EXPECT_EQ(report["kept"][0]["rows"], 1) << run.out;
+
+    // Kept and re-keyed at once contradict each other: a configuration error.
+    auto state = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    auto text = std::regex_replace(read_file(config_), std::regex("mail = "), "rekey = [\"AGENT_API_KEY\"]\nmail = ");
+    std::ofstream(config_) << text;
+    auto refused = refresh_with_profile();
+    EXPECT_EQ(refused.exit_code, 2) << refused.all();
+    EXPECT_NE(refused.err.find("[dolibarr].rekey names llx_const \"AGENT_API_KEY\", which a [[refresh.keep]] rule "
+                               "keeps"),
+              std::string::npos)
+        << refused.err;
+    auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(state == after) << describe_differences(state, after);
 }
 
 TEST_F(DolibarrProfile, FullResetKeepsTheFirewall) {

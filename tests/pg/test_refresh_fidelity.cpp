@@ -30,7 +30,7 @@ TEST_F(RefreshFidelity, AdversarialSchemaIsCopiedExactly) {
     model.sandbox_sql("SET ROLE sbx_sandbox_login; CREATE TABLE login_owned (id int);");
 
     // --init: the old content predates sandboxctl (no sandbox mark yet).
-    auto run = refresh(model, {"--json", "-", "--init"});
+    auto run = refresh(model, {"--json", "-", "--init=" + model.sandbox()});
     ASSERT_EQ(run.exit_code, 0) << run.all();
     expect_sandbox_equals_prod(model);
 

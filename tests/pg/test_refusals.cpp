@@ -73,7 +73,7 @@ TEST_F(Refusals, SuperuserTargetIsRefused) {
 TEST_F(Refusals, ForcedRowLevelSecurityIsRefused) {
     model_->prod_sql("SET ROLE sbx_app; ALTER TABLE private_notes FORCE ROW LEVEL SECURITY;");
     prod_before_ = capture_state(cluster(), model_->prod(), app_role);
-    auto run = refresh(*model_, {"--init"});  // the sandbox holds a table, unmarked
+    auto run = refresh(*model_, {"--init=" + model_->sandbox()});  // the sandbox holds a table, unmarked
     EXPECT_EQ(run.exit_code, 3) << run.all();
     EXPECT_NE(run.err.find("public.private_notes"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find("row-level security hides rows"), std::string::npos) << run.err;

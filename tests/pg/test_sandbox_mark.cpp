@@ -97,21 +97,66 @@ TEST_F(SandboxMark, FirstRefreshMarksAndTheCleanKeepsTheMark) {
         << doctor.out;
 }
 
-TEST_F(SandboxMark, UnmarkedNonEmptySandboxNeedsInit) {
+TEST_F(SandboxMark, UnmarkedNonEmptySandboxNeedsInitNamingIt) {
     model_->sandbox_sql(
         "SET ROLE sbx_sandbox_owner; CREATE TABLE precious (id int); INSERT INTO precious VALUES (42);");
     auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
     auto refused = refresh(*model_);
     EXPECT_EQ(refused.exit_code, 3) << refused.all();
-    EXPECT_NE(refused.err.find("refresh it once with --init"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("refresh it once with --init=" + model_->sandbox()), std::string::npos) << refused.err;
+    // Issue 18, item 1: --init confirms what it adopts by name.
+    auto bare = refresh(*model_, {"--init"});
+    EXPECT_EQ(bare.exit_code, 2) << bare.all();
+    EXPECT_NE(bare.err.find("--init needs the name of the database it adopts"), std::string::npos) << bare.err;
+    auto mistyped = refresh(*model_, {"--init=" + model_->prod()});
+    EXPECT_EQ(mistyped.exit_code, 3) << mistyped.all();
+    EXPECT_NE(
+        mistyped.err.find("FAIL target is marked as a sandbox: --init=" + model_->prod() +
+                          " names the database to adopt, but the target is database \"" + model_->sandbox() + "\""),
+        std::string::npos)
+        << mistyped.err;
     auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
     EXPECT_TRUE(before == after) << describe_differences(before, after);
 
-    auto init = refresh(*model_, {"--init"});
+    auto init = refresh(*model_, {"--init=" + model_->sandbox()});
     ASSERT_EQ(init.exit_code, 0) << init.all();
     EXPECT_NE(mark_of(model_->sandbox()).find("sandboxctl sandbox "), std::string::npos);
     auto again = refresh(*model_);
     EXPECT_EQ(again.exit_code, 0) << again.all();
+    // A mismatch is refused even once the target is marked.
+    auto marked = refresh(*model_, {"--init=other"});
+    EXPECT_EQ(marked.exit_code, 3) << marked.all();
+}
+
+// Issue 18, item 1: with --init and the roles swapped, every other check
+// passed (the dump login need not be read-only by role default) and prod's
+// rows were replaced by the sandbox's, exit 0. The swapped source is a
+// sandbox, and a sandbox carries the mark: that is refused.
+TEST_F(SandboxMark, SwappedSourceAndTargetWithInitCannotReplaceProd) {
+    ASSERT_EQ(refresh(*model_).exit_code, 0);
+    create_app_login();
+    auto prod_before = capture_state(cluster(), model_->prod(), app_role);
+    auto prod_as_target = cluster().login_conninfo(app_login, app_password, model_->prod());
+    auto swapped = run_tool({"refresh", "--source", model_->target(), "--target", prod_as_target, "--target-role",
+                             app_role, "--init=" + model_->prod()});
+    EXPECT_EQ(swapped.exit_code, 3) << swapped.all();
+    EXPECT_NE(
+        swapped.err.find("FAIL source is not a sandbox: database \"" + model_->sandbox() + "\" carries sandbox mark "),
+        std::string::npos)
+        << swapped.err;
+    auto prod_after = capture_state(cluster(), model_->prod(), app_role);
+    EXPECT_TRUE(prod_before == prod_after) << describe_differences(prod_before, prod_after);
+    EXPECT_EQ(mark_of(model_->prod()), "\n");
+
+    auto doctor =
+        run_tool({"doctor", "--source", model_->target(), "--target", prod_as_target, "--target-role", app_role});
+    EXPECT_EQ(doctor.exit_code, 3) << doctor.all();
+    EXPECT_NE(doctor.out.find("FAIL source is not a sandbox"), std::string::npos) << doctor.out;
+    auto fine = run_tool({"doctor", "--source", model_->source(), "--target", model_->target()});
+    EXPECT_NE(
+        fine.out.find("PASS source is not a sandbox: database \"" + model_->prod() + "\" carries no sandbox mark"),
+        std::string::npos)
+        << fine.out;
 }
 
 TEST_F(SandboxMark, ResetAndSnapshotRefuseOtherDatabases) {
