@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/error.hpp"
 
@@ -89,9 +90,7 @@ public:
             if (constants_.is_on(name, e)) add(channel, const_where(name, e), detail);
         }
     }
-    bool module_on(const char* module, long long entity) const {
-        return constants_.is_on(fmt::format("MAIN_MODULE_{}", module), entity);
-    }
+    bool module_on(const char* module, long long entity) const { return constants_.module_on(module, entity); }
 
     void mail(const std::optional<MailSetting>& expected);
     void table_rows(const char* channel, const char* table, const std::string& condition, const char* label_column,
@@ -330,6 +329,31 @@ std::set<std::string> Constants::names_starting_with(std::string_view prefix) co
     return names;
 }
 
+std::optional<std::string> Constants::module_switch(std::string_view module, long long entity) const {
+    constexpr std::string_view prefix = "MAIN_MODULE_";
+    auto same_module = [&](std::string_view name) {
+        auto suffix = name.substr(prefix.size());
+        return suffix.size() == module.size() &&
+               std::equal(suffix.begin(), suffix.end(), module.begin(), [](char a, char b) {
+                   return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b));
+               });
+    };
+    for (auto it = rows_.lower_bound(std::string(prefix)); it != rows_.end() && it->first.starts_with(prefix); ++it) {
+        if (!same_module(it->first)) continue;
+        for (long long e : {0LL, entity}) {
+            auto row = it->second.find(e);
+            if (row != it->second.end() && !row->second.empty() && row->second != "0") return it->first;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string module_switch_condition(std::string_view module) {
+    // COLLATE "C": upper() then changes ASCII letters only, as PHP's
+    // case-insensitive match of [0-9A-Z_] does.
+    return fmt::format("(name LIKE 'MAIN\\_MODULE\\_%' AND upper(substr(name, 13) COLLATE \"C\") = '{}')", module);
+}
+
 std::vector<LiveChannel> live_channels(pg::Connection& conn, const std::optional<MailSetting>& mail) {
     auto tables = DolibarrTables::find(conn);
     auto constants = Constants::read(conn, tables);
@@ -355,8 +379,14 @@ std::vector<LiveChannel> live_channels(pg::Connection& conn, const std::optional
     check.require_off("printing (IPP)", "PRINTIPP_HOST", "an IPP print server is set");
     check.require_off("click-to-dial", "CLICKTODIAL_URL", "a click-to-dial URL is set");
     for (long long e : constants.entities()) {
-        if (check.module_on("AI", e) && constants.is_on("AI_API_SERVICE", e)) {
-            check.add("AI API", const_where("MAIN_MODULE_AI", e), "the AI module is on with an API service set");
+        // The firewall switches these modules off: on, they reach out however
+        // their rows look (Zapier's trigger ignores its hooks' status, and
+        // the API registers new hooks; the AI module calls its service).
+        for (auto [module, channel] : {std::pair{"ZAPIER", "Zapier"}, std::pair{"AI", "AI API"}}) {
+            if (auto name = constants.module_switch(module, e)) {
+                check.add(channel, const_where(*name, e),
+                          "the module is on (its switch in any case, in entity 0 or this entity)");
+            }
         }
     }
     check.telemetry();

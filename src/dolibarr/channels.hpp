@@ -62,11 +62,26 @@ public:
     bool is_on(std::string_view name, long long entity) const;
     // Names of every row starting with `prefix`.
     std::set<std::string> names_starting_with(std::string_view prefix) const;
+    // Whether module `module` ("ZAPIER") is enabled in `entity`, as
+    // conf.class.php decides: any row named MAIN_MODULE_<module> (the
+    // prefix as written, the module's name in any case) of entity 0 or
+    // `entity` whose value PHP finds true enables it; a "0" row of the
+    // entity does not disable what entity 0 enabled.
+    bool module_on(std::string_view module, long long entity) const {
+        return module_switch(module, entity).has_value();
+    }
+    // The name of a row that enables `module` in `entity`, if one does.
+    std::optional<std::string> module_switch(std::string_view module, long long entity) const;
 
 private:
     std::map<std::string, std::map<long long, std::string>> rows_;  // name -> entity -> value
     std::set<long long> entities_;
 };
+
+// The SQL condition on llx_const.name that matches every row Dolibarr reads
+// as the switch of module `module` (see Constants::module_on); `module` is
+// a name of sandboxctl's, never user input.
+std::string module_switch_condition(std::string_view module);
 
 // One channel that can still act on the real world.
 struct LiveChannel {

@@ -46,6 +46,14 @@ public:
         return update(name, value, "value = ''");
     }
 
+    // Every row Dolibarr reads as the switch of `module`, in any case and
+    // entity, that is on gets "0"; returns the rows changed.
+    long long switch_module_off(std::string_view module) {
+        return conn_.query_integer(fmt::format("WITH changed AS (UPDATE {} SET value = '0' WHERE {} AND value <> '' "
+                                               "AND value <> '0' RETURNING 1) SELECT count(*) FROM changed",
+                                               table_, module_switch_condition(module)));
+    }
+
     // Rows whose value is neither empty nor "default" get "default".
     long long to_default(const std::string& name) { return update(name, "default", "value NOT IN ('', 'default')"); }
 
@@ -77,6 +85,10 @@ public:
     void off(const char* channel, const std::string& name, const std::string& value = "0") {
         record(channel, fmt::format("llx_const {} = {}", name, value.empty() ? "''" : value),
                consts_.switch_off(name, value));
+    }
+    void module_off(const char* channel, const char* module) {
+        record(channel, fmt::format("llx_const MAIN_MODULE_{} = 0 (any case)", module),
+               consts_.switch_module_off(module));
     }
     // UPDATE of a module's table; absent table (module never installed): nothing.
     void rows(const char* channel, const char* table, const char* set, const char* condition, std::string change) {
@@ -179,13 +191,13 @@ FirewallOutcome apply_firewall(pg::Connection& target, const MailSetting& mail) 
     // request's database connection (PHP reuses the link for its second,
     // identical connection) even when no target is enabled, so every action
     // that runs two triggers fails in the sandbox (tests/app saw it).
-    f.off("webhooks", "MAIN_MODULE_WEBHOOK");
+    f.module_off("webhooks", "WEBHOOK");
     // Zapier's trigger ignores the hooks' status: the module goes off.
-    f.off("Zapier", "MAIN_MODULE_ZAPIER");
+    f.module_off("Zapier", "ZAPIER");
     f.rows("email collectors", "llx_emailcollector_emailcollector", "status = 0, password = NULL",
            "status <> 0 OR COALESCE(password, '') <> ''",
            "llx_emailcollector_emailcollector.status -> 0, password cleared");
-    f.off("notifications", "MAIN_MODULE_NOTIFICATION");
+    f.module_off("notifications", "NOTIFICATION");
     f.rows("agenda reminders", "llx_actioncomm_reminder", "status = 1, datedone = now()",
            "status = 0 AND typeremind IN ('email', 'sms')", "llx_actioncomm_reminder.status 0 -> 1 (done)");
     f.rows("mass mailing", "llx_mailing", "statut = 0", "statut IN (1, 2)", "llx_mailing.statut 1, 2 -> 0 (draft)");
@@ -200,7 +212,7 @@ FirewallOutcome apply_firewall(pg::Connection& target, const MailSetting& mail) 
     f.off("CMS (SPIP)", "ADHERENT_USE_SPIP");
     f.off("printing (IPP)", "PRINTIPP_HOST", "");
     f.off("click-to-dial", "CLICKTODIAL_URL", "");
-    f.off("AI API", "MAIN_MODULE_AI");
+    f.module_off("AI API", "AI");
     f.telemetry();
     f.mark_ui();
     return f.take();

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "dolibarr/conf_php.hpp"
+#include "rebuild/owned_sequences.hpp"
 
 namespace sandboxctl::dolibarr {
 namespace {
@@ -60,6 +61,14 @@ void DolibarrProfile::before_kept_rows(pg::Connection& target) {
 }
 
 void DolibarrProfile::after_load(pg::Connection& target) {
+    // Prod's own sequences may lag behind its rows (common after a migration);
+    // the profile's inserts take default rowids, so the sandbox's sequences of
+    // the tables it writes are moved past their rows first.
+    auto tables = DolibarrTables::find(target);
+    for (const char* table :
+         {"llx_const", "llx_user", "llx_user_rights", "llx_usergroup_user", "llx_user_param", "llx_user_extrafields"}) {
+        if (tables.has(table)) rebuild::advance_owned_sequences(target, tables.qualified(table));
+    }
     if (kept_) {
         report_.users = kept_->restore(target);
         for (const auto& user : report_.users.users) {

@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "pg/copy_stream.hpp"
 #include "pg/copy_text.hpp"
+#include "rebuild/owned_sequences.hpp"
 
 namespace sandboxctl::rebuild {
 namespace {
@@ -87,35 +88,6 @@ SELECT i.indexrelid, a.attname, (pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct
         conditions.push_back("(" + condition + ")");
     }
     return conditions;
-}
-
-// Moves every sequence a column of the table owns (serial, identity) past
-// the largest value now in that column, so the next insert does not collide
-// with a kept row. A sequence already past it is left alone.
-void advance_owned_sequences(pg::Connection& target, const std::string& oid, const std::string& qualified) {
-    auto owned = target.exec(R"(
-SELECT pg_catalog.format('%I.%I', n.nspname, s.relname), a.attname
-  FROM pg_catalog.pg_depend d
-  JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-  JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace
-  JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
- WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-   AND d.refobjid = $1::pg_catalog.oid AND d.deptype IN ('a', 'i')
-   AND a.atttypid IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,
-                      'pg_catalog.int8'::pg_catalog.regtype))",
-                             {oid});
-    for (int row = 0; row < owned.rows(); ++row) {
-        auto sequence = owned.get(row, 0);
-        auto column = pg::quote_ident(owned.get(row, 1));
-        auto advanced = target.exec(fmt::format(R"(
-SELECT pg_catalog.setval({0}, m.v)
-  FROM (SELECT max({1})::bigint AS v FROM {2}) m, {3} s, pg_catalog.pg_sequence p
- WHERE p.seqrelid = {0}::pg_catalog.regclass AND p.seqincrement > 0 AND m.v IS NOT NULL
-   AND m.v >= CASE WHEN s.is_called THEN s.last_value::numeric + p.seqincrement ELSE s.last_value END)",
-                                                pg::quote_literal(sequence), column, qualified, sequence));
-        if (advanced.rows() > 0) log::detail("advanced sequence {} to {}", sequence, advanced.get(0, 0));
-    }
 }
 
 }  // namespace
@@ -261,7 +233,7 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
         target.exec(fmt::format("INSERT INTO {} ({}){} SELECT {} FROM {}", qualified, names,
                                 identity ? " OVERRIDING SYSTEM VALUE" : "", names, staging));
         target.exec(fmt::format("DROP TABLE {}", staging));
-        advance_owned_sequences(target, oid, qualified);
+        advance_owned_sequences(target, qualified);
     } catch (const pg::PgError& e) {
         if (interrupt::requested()) throw;
         std::string hint = "Nothing was changed: the sandbox is as it was.";

@@ -203,6 +203,32 @@ CREATE TRIGGER keep_job_on BEFORE UPDATE ON llx_cronjob FOR EACH ROW EXECUTE FUN
     EXPECT_EQ(sandbox("SELECT count(*) FROM pg_trigger WHERE tgname = 'keep_job_on'"), "0\n");
 }
 
+// Issue 18, items 10 and 14: Dolibarr enables a module whatever the case of
+// its name after MAIN_MODULE_ (conf.class.php), so MAIN_MODULE_Zapier passed
+// the firewall and app-check; and a migrated prod whose llx_const sequence
+// lags behind its rows made every profile refresh fail on a duplicate key.
+TEST_F(DolibarrProfile, ModuleSwitchesInAnyCaseAndALaggingSequence) {
+    model_->prod_sql("INSERT INTO llx_const (name, entity, value, type, visible) VALUES"
+                     " ('MAIN_MODULE_Zapier', 1, '1', 'string', 0), ('MAIN_MODULE_Ai', 1, '1', 'string', 0),"
+                     " ('MAIN_MODULE_notification', 0, '1', 'string', 0);"
+                     "SELECT setval(pg_get_serial_sequence('llx_const', 'rowid'), 1)");
+    auto prod = run_tool({"app-check", "--target", model_->source()});
+    EXPECT_EQ(prod.exit_code, 3) << prod.all();
+    EXPECT_NE(prod.out.find("llx_const MAIN_MODULE_Zapier (entity 1)"), std::string::npos) << prod.out;
+    EXPECT_NE(prod.out.find("llx_const MAIN_MODULE_Ai (entity 1)"), std::string::npos) << prod.out;
+
+    auto run = refresh_with_profile();
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(sandbox("SELECT string_agg(name || '=' || value, ',' ORDER BY name) FROM llx_const "
+                      "WHERE upper(name) IN ('MAIN_MODULE_ZAPIER', 'MAIN_MODULE_AI', 'MAIN_MODULE_NOTIFICATION')"),
+              "MAIN_MODULE_Ai=0,MAIN_MODULE_NOTIFICATION=0,MAIN_MODULE_Zapier=0,MAIN_MODULE_notification=0\n");
+    EXPECT_EQ(app_check().exit_code, 0);
+    sandbox("UPDATE llx_const SET value = '1' WHERE name = 'MAIN_MODULE_Zapier'");
+    auto live = app_check();
+    EXPECT_EQ(live.exit_code, 3) << live.all();
+    EXPECT_NE(live.out.find("llx_const MAIN_MODULE_Zapier (entity 1)"), std::string::npos) << live.out;
+}
+
 // Issue 18, item 3: a deferred constraint trigger fired at COMMIT, after the
 // re-check, and switched a job back on: "live outgoing channels: none", exit 0.
 TEST_F(DolibarrProfile, DeferredTriggerCannotSwitchAChannelOnAfterTheReCheck) {
