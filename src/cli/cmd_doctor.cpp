@@ -2,6 +2,7 @@
 
 #include "cli/commands.hpp"
 #include "plan/session_setup.hpp"
+#include "rebuild/keep.hpp"
 #include "safety/preflight.hpp"
 
 namespace sandboxctl::cli {
@@ -44,6 +45,10 @@ ExitCode run_doctor(const Context& context, DoctorOptions& options) {
     checks.push_back(problems_check(
         "foreign keys hold without the excluded rows", "no copied row refers to a row left out",
         plan::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan), safety::Status::fail));
+    for (auto& check : rebuild::inspect_keep_rules(&endpoints.source->conn(), endpoints.target, settings.keep,
+                                                   rebuild::keep_timeout(settings.statement_timeout))) {
+        checks.push_back(std::move(check));
+    }
     bool failed = false;
     for (const auto& c : checks) {
         fmt::print("{} {}: {}\n", safety::status_label(c.status), c.name, c.reason);
@@ -66,7 +71,10 @@ both servers run a supported PostgreSQL (14 to 17; WARN above it, for 14, untest
 sandbox older than the source; FAIL below it); extensions exist in or can be created by the
 target; the lock table can hold an atomic refresh; row-level security hides no source rows;
 the sandbox holds no object of another role named like one the refresh creates; every
---exclude/--exclude-data pattern matches something; no copied row refers to a row --exclude-data leaves out. Exits 3 when any check fails.)");
+--exclude/--exclude-data pattern matches something; no copied row refers to a row --exclude-data leaves out;
+each [[refresh.keep]] rule: its table in the sandbox and in prod (WARN where either lacks it:
+nothing to keep), its key (FAIL without one), its where (FAIL where it fails in the sandbox) and
+the rows it matches now. Exits 3 when any check fails.)");
     add_source_options(*command, options->settings);
     add_target_options(*command, options->settings);
     add_selection_options(*command, options->settings);

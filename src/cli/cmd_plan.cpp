@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "plan/exclusions.hpp"
 #include "plan/session_setup.hpp"
+#include "rebuild/keep.hpp"
 #include "safety/preflight.hpp"
 
 namespace sandboxctl::cli {
@@ -55,6 +56,19 @@ std::vector<std::string> problems_of(plan::Source& source, plan::CopyPlan& plan,
         auto check = safety::check_foreign_objects(target.conn, source.catalog, source.role, target.role);
         if (check.status == safety::Status::fail) problems.push_back("sandbox objects " + check.reason);
         if (check.status == safety::Status::warn) log::warning("{}", check.reason);
+        for (const auto& rule : rebuild::inspect_keep_rules(&source.session->conn(), target.conn, settings.keep,
+                                                            rebuild::keep_timeout(settings.statement_timeout))) {
+            if (rule.status == safety::Status::fail) problems.push_back(rule.name + ": " + rule.reason);
+            if (rule.status != safety::Status::fail) log::info("{}: {}", rule.name, rule.reason);
+        }
+    } else if (!settings.keep.empty()) {
+        try {
+            rebuild::check_keep_rules(settings.keep);
+            log::info("{} [[refresh.keep]] rule(s) not checked against the sandbox: give --target",
+                      settings.keep.size());
+        } catch (const Error& e) {
+            problems.push_back(e.what());
+        }
     }
     return problems;
 }

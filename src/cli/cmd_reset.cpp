@@ -36,6 +36,7 @@ void print_text(const snapshot::ResetResult& r, std::ostream& out) {
         for (const auto& k : r.kept) {
             fmt::print(out, "  kept {} rows of {} (where {}), {} snapshot rows replaced\n", k.rows, k.table, k.where,
                        k.replaced);
+            if (!k.skipped.empty()) fmt::print(out, "    nothing kept: {}\n", k.skipped);
         }
     } else {
         std::string reloaded = r.delta.reloaded ? fmt::format(" ({} reloaded whole)", r.delta.reloaded) : "";

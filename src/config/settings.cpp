@@ -139,14 +139,22 @@ std::vector<KeepRule> keep_rules(const toml::table& refresh) {
     for (const auto& item : *array) {
         const toml::table* rule = item.as_table();
         if (!rule) wrong_type(item, "refresh.keep", "an array of tables ([[refresh.keep]])", hint);
-        reject_unknown(*rule, {"table", "where"}, "refresh.keep");
+        reject_unknown(*rule, {"table", "where", "key"}, "refresh.keep");
         auto table = string_value(*rule, "table", "refresh.keep");
         auto condition = string_value(*rule, "where", "refresh.keep");
         if (!table || table->empty() || !condition || condition->empty()) {
             throw usage_error(fmt::format("{}: [[refresh.keep]] needs both table and where", where(item.source())),
                               hint);
         }
-        rules.push_back({*table, *condition});
+        auto key = string_list(*rule, "key", "refresh.keep");
+        for (const auto& column : key) {
+            if (column.empty()) {
+                throw usage_error(fmt::format("{}: [[refresh.keep]] key names an empty column", where(item.source())),
+                                  "Write key = [\"column\", ...] with the columns, as named in the table, that "
+                                  "identify a row.");
+            }
+        }
+        rules.push_back({*table, *condition, key, where(item.source())});
     }
     return rules;
 }

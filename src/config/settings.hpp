@@ -31,8 +31,10 @@ struct FilePair {
 // One [[refresh.keep]]: rows of the sandbox that outlive a refresh or a full
 // reset (rebuild/keep.hpp).
 struct KeepRule {
-    std::string table;  // as written: [schema.]name
-    std::string where;  // an SQL condition on the table's rows
+    std::string table;             // as written: [schema.]name
+    std::string where;             // one SQL boolean expression on the table's rows
+    std::vector<std::string> key;  // columns a kept row replaces a loaded row on; empty: the table's keys
+    std::string origin;            // "file:line:column" of the rule, for messages
 };
 
 // [dolibarr]: the Dolibarr profile (dolibarr/profile.hpp). Present only when

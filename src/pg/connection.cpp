@@ -157,13 +157,17 @@ void Connection::throw_error(std::string_view context, const PGresult* result) c
 
 Result Connection::exec(std::string_view sql) { return exec(sql, {}); }
 
-Result Connection::exec(std::string_view sql, const Params& params) {
+Result Connection::exec(std::string_view sql, const Params& params) { return run(sql, params, !params.empty()); }
+
+Result Connection::exec_one(std::string_view sql, const Params& params) { return run(sql, params, true); }
+
+Result Connection::run(std::string_view sql, const Params& params, bool extended) {
     // No interrupt check here: cleanup (restoring the connection limit) must
     // still run after a signal. Loops check between steps instead.
     log::sql(label_, sql);
     std::string text(sql);
     PGresult* raw = nullptr;
-    if (params.empty()) {
+    if (!extended) {
         raw = PQexec(conn_, text.c_str());
     } else {
         std::vector<const char*> values;

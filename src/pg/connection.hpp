@@ -71,6 +71,9 @@ public:
 
     Result exec(std::string_view sql);
     Result exec(std::string_view sql, const Params& params);
+    // Like exec, always through the extended protocol, which refuses a
+    // second statement: for SQL that carries text from the user.
+    Result exec_one(std::string_view sql, const Params& params = {});
     // First column of the first row, or throws if there is no row.
     std::string query_value(std::string_view sql, const Params& params = {});
     // The same, read as an integer; anything else is a failure naming this
@@ -95,6 +98,7 @@ public:
 
 private:
     Connection(PGconn* conn, std::string label);
+    Result run(std::string_view sql, const Params& params, bool extended);
     void close();
 
     PGconn* conn_ = nullptr;

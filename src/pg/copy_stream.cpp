@@ -11,7 +11,9 @@ constexpr long long rows_between_checks = 4096;
 void start_copy(Connection& conn, std::string_view sql, ExecStatusType expected, std::string_view context) {
     interrupt::throw_if_requested();
     log::sql(conn.label(), sql);
-    Result result(PQexec(conn.raw(), std::string(sql).c_str()));
+    // The extended protocol: one statement, never a second one hidden in
+    // text that came from the user (a keep rule's where).
+    Result result(PQexecParams(conn.raw(), std::string(sql).c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
     if (result.status() != expected) conn.throw_error(context, result.raw());
 }
 

@@ -1,9 +1,11 @@
 #include "rebuild/keep.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
@@ -11,6 +13,7 @@
 #include "pg/copy_stream.hpp"
 #include "pg/copy_text.hpp"
 #include "rebuild/owned_sequences.hpp"
+#include "schema/sql_statements.hpp"
 
 namespace sandboxctl::rebuild {
 namespace {
@@ -19,9 +22,9 @@ namespace {
 // each rule (and at the commit anyway).
 constexpr const char* staging = "pg_temp.sandboxctl_kept_rows";
 
-const char* rule_hint =
-    "Each [[refresh.keep]] rule names a table of the sandbox (schema.name) and an SQL condition on its rows, "
-    "evaluated in the sandbox before the refresh.";
+constexpr const char* key_hint =
+    "Give the rule the columns that identify a row, key = [\"col\", ...], or add a primary key to the table: "
+    "without one, a kept row cannot replace prod's version of it and every refresh would add a copy.";
 
 std::string column_list(const std::vector<std::string>& columns, std::string_view prefix = "") {
     std::string out;
@@ -29,9 +32,18 @@ std::string column_list(const std::vector<std::string>& columns, std::string_vie
     return out;
 }
 
+std::string rule_label(const config::KeepRule& rule) {
+    return fmt::format("[[refresh.keep]] table \"{}\"{}", rule.table,
+                       rule.origin.empty() ? "" : " (" + rule.origin + ")");
+}
+
 std::string rule_name(const config::KeepRule& rule) {
     return fmt::format("could not keep rows of table \"{}\" (where {})", rule.table, rule.where);
 }
+
+// The rule's where as it is sent: inside parentheses of its own, on lines of
+// its own (so a trailing -- comment ends there).
+std::string condition_of(const config::KeepRule& rule) { return "(\n" + rule.where + "\n)"; }
 
 struct Column {
     std::string name;
@@ -50,13 +62,19 @@ SELECT attname, attidentity <> '' FROM pg_catalog.pg_attribute
     return columns;
 }
 
-// The table's keys a kept row can be matched on: the primary key and every
-// valid unique index on plain columns without a predicate (a partial or
-// expression index cannot be matched row for row). Each key is one SQL
-// condition between the table (t) and the kept rows (k); a key on a column
-// the rows do not carry is left out.
-std::vector<std::string> key_conditions(pg::Connection& target, const std::string& oid,
-                                        const std::vector<std::string>& kept_columns) {
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+struct TableKey {
+    std::vector<std::string> columns;
+    bool nulls_not_distinct = false;
+};
+
+// The table's keys a kept row can be matched on, the primary key first: the
+// primary key and every valid unique index on plain columns without a
+// predicate (a partial or expression index cannot be matched row for row).
+std::vector<TableKey> table_keys(pg::Connection& target, const std::string& oid) {
     // indnullsnotdistinct exists from PostgreSQL 15 on; read through jsonb,
     // older servers simply lack the key.
     auto result = target.exec(R"(
@@ -66,28 +84,117 @@ SELECT i.indexrelid, a.attname, (pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct
   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
  WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique AND i.indisvalid
    AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
- ORDER BY i.indexrelid, k.ord)",
+ ORDER BY i.indisprimary DESC, i.indexrelid, k.ord)",
                               {oid});
-    std::map<std::string, std::vector<std::string>> parts;
-    std::map<std::string, bool> usable;
+    std::vector<TableKey> keys;
+    std::string index;
     for (int row = 0; row < result.rows(); ++row) {
-        auto index = result.get(row, 0);
-        auto column = result.get(row, 1);
+        if (keys.empty() || result.get(row, 0) != index) keys.emplace_back();
+        index = result.get(row, 0);
+        keys.back().columns.push_back(result.get(row, 1));
+        keys.back().nulls_not_distinct = result.get_bool(row, 2);
+    }
+    return keys;
+}
+
+// One SQL condition between the table (t) and the kept rows (k).
+std::string key_condition(const std::vector<std::string>& columns, bool nulls_match) {
+    std::vector<std::string> terms;
+    for (const auto& column : columns) {
         auto quoted = pg::quote_ident(column);
-        // NULLS NOT DISTINCT: a NULL collides with a NULL, so it must match one.
-        auto op = result.get_bool(row, 2) ? " IS NOT DISTINCT FROM " : " = ";
-        parts[index].push_back(fmt::format("t.{0}{1}k.{0}", quoted, op));
-        bool kept = std::find(kept_columns.begin(), kept_columns.end(), column) != kept_columns.end();
-        usable.try_emplace(index, true).first->second &= kept;
+        // NULLS NOT DISTINCT (or the rule's own key): a NULL matches a NULL.
+        terms.push_back(fmt::format("t.{0}{1}k.{0}", quoted, nulls_match ? " IS NOT DISTINCT FROM " : " = "));
     }
-    std::vector<std::string> conditions;
-    for (const auto& [index, terms] : parts) {
-        if (!usable[index]) continue;
-        std::string condition;
-        for (const auto& term : terms) condition += (condition.empty() ? "" : " AND ") + term;
-        conditions.push_back("(" + condition + ")");
+    return "(" + fmt::format("{}", fmt::join(terms, " AND ")) + ")";
+}
+
+// The key a rule matches kept rows on: its own, or the table's first key
+// whose columns the kept rows carry. Throws a usage error when there is none.
+std::vector<std::string> rule_key(const config::KeepRule& rule, const std::vector<TableKey>& keys,
+                                  const std::vector<std::string>& columns) {
+    for (const auto& column : rule.key) {
+        if (!contains(columns, column)) {
+            throw usage_error(
+                fmt::format("{}: key column \"{}\" is not a column of the table", rule_label(rule), column), key_hint);
+        }
     }
-    return conditions;
+    if (!rule.key.empty()) return rule.key;
+    for (const auto& key : keys) {
+        if (std::all_of(key.columns.begin(), key.columns.end(), [&](const auto& c) { return contains(columns, c); })) {
+            return key.columns;
+        }
+    }
+    throw usage_error(fmt::format("{}: the table has no primary or unique key", rule_label(rule)), key_hint);
+}
+
+struct Resolved {
+    std::string oid, schema, name, kind;
+};
+
+// The rule's table in `conn`, if it exists there.
+std::optional<Resolved> resolve(pg::Connection& conn, const config::KeepRule& rule) {
+    pg::Result table = [&] {
+        try {
+            return conn.exec(R"(
+SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.oid = pg_catalog.to_regclass($1))",
+                             {rule.table});
+        } catch (const pg::PgError& e) {
+            if (interrupt::requested()) throw;
+            throw usage_error(fmt::format("{}: {}", rule_label(rule), e.server().primary),
+                              "Name the table schema-qualified, as in table = \"public.llx_const\".");
+        }
+    }();
+    if (table.rows() == 0) return std::nullopt;
+    Resolved resolved{table.get(0, 0), table.get(0, 1), table.get(0, 2), table.get(0, 3)};
+    if (resolved.kind != "r" && resolved.kind != "p") {
+        throw usage_error(fmt::format("{}: it is not a table", rule_label(rule)),
+                          "Only the rows of tables can be kept; a view's or materialized view's rows come from its "
+                          "tables.");
+    }
+    return resolved;
+}
+
+// Errors that say nothing about the rule or the sandbox's rows: the run
+// cannot go on, whatever the rule.
+bool is_fatal(const pg::PgError& e) {
+    return interrupt::requested() || e.sqlstate() == "57014" || e.sqlstate() == "55P03" || e.sqlstate() == "40P01" ||
+           e.sqlstate().starts_with("08");
+}
+
+// Runs `body` under a savepoint with the statement timeout `timeout` (and
+// standard strings, which the rule's text was checked with); the settings
+// end with it. Returns the error that rolled it back, if one did.
+template <typename Body>
+std::optional<pg::PgError> under_savepoint(pg::Connection& conn, std::chrono::milliseconds timeout, Body&& body) {
+    conn.exec("SAVEPOINT sandboxctl_keep");
+    try {
+        auto previous = conn.query_value("SELECT pg_catalog.current_setting('statement_timeout')");
+        conn.exec(fmt::format("SET LOCAL statement_timeout = {}", timeout.count()));
+        conn.exec("SET LOCAL standard_conforming_strings = on");
+        body();
+        conn.exec("SELECT pg_catalog.set_config('statement_timeout', $1, true)", {previous});
+        conn.exec("RELEASE SAVEPOINT sandboxctl_keep");
+        return std::nullopt;
+    } catch (const pg::PgError& e) {
+        if (PQtransactionStatus(conn.raw()) == PQTRANS_INERROR) {
+            conn.exec("ROLLBACK TO SAVEPOINT sandboxctl_keep");
+            conn.exec("RELEASE SAVEPOINT sandboxctl_keep");
+        }
+        return e;
+    }
+}
+
+[[noreturn]] void throw_fatal(const config::KeepRule& rule, const pg::PgError& e, std::chrono::milliseconds timeout) {
+    if (interrupt::requested()) throw e;
+    if (e.sqlstate() == "57014") {
+        throw failure(
+            fmt::format("{}: the where ran longer than {} ms and was cancelled", rule_name(rule), timeout.count()),
+            "A where should pick a few rows cheaply; set --statement-timeout (refresh.statement_timeout) to "
+            "allow it longer.");
+    }
+    throw failure(fmt::format("{}: {}", rule_name(rule), e.server().primary.empty() ? e.what() : e.server().primary));
 }
 
 }  // namespace
@@ -95,63 +202,168 @@ SELECT i.indexrelid, a.attname, (pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct
 nlohmann::json kept_json(const std::vector<KeptTable>& kept) {
     auto doc = nlohmann::json::array();
     for (const auto& k : kept) {
-        doc.push_back({{"table", k.table}, {"where", k.where}, {"rows", k.rows}, {"replaced", k.replaced}});
+        doc.push_back({{"table", k.table},
+                       {"where", k.where},
+                       {"key", k.key},
+                       {"rows", k.rows},
+                       {"replaced", k.replaced},
+                       {"skipped", k.skipped.empty() ? nlohmann::json() : nlohmann::json(k.skipped)}});
     }
     return doc;
 }
 
-KeptRows KeptRows::capture(pg::Connection& target, const std::vector<config::KeepRule>& rules) {
+void check_keep_rules(const std::vector<config::KeepRule>& rules) {
+    for (const auto& rule : rules) {
+        if (auto problem = schema::expression_problem(rule.where)) {
+            throw usage_error(fmt::format("{}: where is not one SQL expression: {}", rule_label(rule), *problem),
+                              "A where is one boolean expression on the table's rows, such as \"name LIKE 'AGENT_%' "
+                              "AND entity = 1\"; comments are allowed, a second statement is not.");
+        }
+    }
+}
+
+std::chrono::milliseconds keep_timeout(std::chrono::milliseconds statement_timeout) {
+    return statement_timeout.count() > 0 ? statement_timeout : std::chrono::minutes(1);
+}
+
+std::vector<safety::Check> inspect_keep_rules(pg::Connection* source, pg::Connection& target,
+                                              const std::vector<config::KeepRule>& rules,
+                                              std::chrono::milliseconds timeout) {
+    std::vector<safety::Check> checks;
+    target.exec("BEGIN READ ONLY");
+    for (const auto& rule : rules) {
+        safety::Check check{
+            fmt::format("keep rule {}", rule_label(rule).substr(std::string_view("[[refresh.keep]] ").size())),
+            safety::Status::pass, ""};
+        try {
+            check_keep_rules({rule});
+            // Prod's side first: a rule that does not fit prod's table fails
+            // whatever the sandbox holds.
+            bool in_prod = !source || resolve(*source, rule).has_value();
+            if (source && in_prod) require_keep_rules_fit_source(*source, {rule});
+            auto table = resolve(target, rule);
+            if (!table) {
+                check.status = safety::Status::warn;
+                check.reason = "no such table in the sandbox: nothing to keep now (a first refresh keeps nothing)";
+                checks.push_back(check);
+                continue;
+            }
+            auto qualified = pg::qualified_name(table->schema, table->name);
+            std::vector<std::string> columns;
+            for (const auto& c : writable_columns(target, table->oid)) columns.push_back(c.name);
+            auto key = rule_key(rule, table_keys(target, table->oid), columns);
+            long long matched = 0;
+            auto error = under_savepoint(target, timeout, [&] {
+                matched = std::stoll(
+                    target
+                        .exec_one(fmt::format("SELECT count(*) FROM {}{} WHERE {}", table->kind == "r" ? "ONLY " : "",
+                                              qualified, condition_of(rule)))
+                        .get(0, 0));
+            });
+            if (error) {
+                if (interrupt::requested()) throw *error;
+                check.status = safety::Status::fail;
+                check.reason = fmt::format("the where fails in the sandbox: {}", error->server().primary);
+                checks.push_back(check);
+                continue;
+            }
+            check.reason =
+                fmt::format("{}.{} in the sandbox{}, key ({}), {} rows match now", table->schema, table->name,
+                            source ? (in_prod ? " and in prod" : "") : "", fmt::join(key, ", "), matched);
+            if (!in_prod) {
+                check.status = safety::Status::warn;
+                check.reason += "; prod has no such table, so the kept rows cannot go back";
+            }
+        } catch (const Error& e) {
+            if (interrupt::requested() || dynamic_cast<const pg::PgError*>(&e)) throw;
+            check.status = safety::Status::fail;
+            check.reason = e.what();
+        }
+        checks.push_back(check);
+    }
+    target.exec("ROLLBACK");
+    return checks;
+}
+
+void require_keep_rules_fit_source(pg::Connection& source, const std::vector<config::KeepRule>& rules) {
+    for (const auto& rule : rules) {
+        auto table = resolve(source, rule);
+        if (!table) {
+            log::warning("{}: prod has no such table: the rows this rule keeps cannot go back", rule_label(rule));
+            continue;
+        }
+        std::vector<std::string> columns;
+        for (const auto& c : writable_columns(source, table->oid)) columns.push_back(c.name);
+        rule_key(rule, table_keys(source, table->oid), columns);
+        // Planned, not run: a where that does not fit prod's table is a
+        // mistake in the rule, found before anything changes.
+        bool in_transaction = PQtransactionStatus(source.raw()) == PQTRANS_INTRANS;
+        if (in_transaction) source.exec("SAVEPOINT sandboxctl_keep_plan");
+        try {
+            source.exec_one(fmt::format("EXPLAIN SELECT FROM {}{} WHERE {}", table->kind == "r" ? "ONLY " : "",
+                                        pg::qualified_name(table->schema, table->name), condition_of(rule)));
+            if (in_transaction) source.exec("RELEASE SAVEPOINT sandboxctl_keep_plan");
+        } catch (const pg::PgError& e) {
+            if (interrupt::requested()) throw;
+            if (in_transaction) source.exec("ROLLBACK TO SAVEPOINT sandboxctl_keep_plan");
+            throw usage_error(fmt::format("{}: where does not fit prod's table {}.{}: {}", rule_label(rule),
+                                          table->schema, table->name, e.server().primary),
+                              "The where is evaluated on the sandbox's rows, and they are written back into "
+                              "prod's table: write it against the columns prod's table has.");
+        }
+    }
+}
+
+KeptRows KeptRows::capture(pg::Connection& target, const std::vector<config::KeepRule>& rules,
+                           std::chrono::milliseconds timeout) {
     KeptRows kept;
     for (const auto& rule : rules) {
         interrupt::phase_boundary("keep " + rule.table);
-        kept.tables_.push_back(capture_rule(target, rule));
+        kept.tables_.push_back(capture_rule(target, rule, kept.tables_, timeout));
+        if (!kept.tables_.back().skipped.empty()) {
+            log::warning("{}: {}", rule_label(rule), kept.tables_.back().skipped);
+        }
     }
     return kept;
 }
 
-KeptRows::Captured KeptRows::capture_rule(pg::Connection& target, const config::KeepRule& rule) {
-    Captured captured{rule, {}, {}, {}, {}, 0};
-    pg::Result table = [&] {
-        try {
-            return target.exec(R"(
-SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE c.oid = pg_catalog.to_regclass($1))",
-                               {rule.table});
-        } catch (const pg::PgError& e) {
-            if (interrupt::requested()) throw;
-            throw failure(fmt::format("could not keep rows of table \"{}\": {}", rule.table, e.server().primary),
-                          rule_hint);
+KeptRows::Captured KeptRows::capture_rule(pg::Connection& target, const config::KeepRule& rule,
+                                          const std::vector<Captured>& earlier, std::chrono::milliseconds timeout) {
+    Captured captured{rule, {}, {}, {}, {}, {}, 0, {}};
+    auto table = resolve(target, rule);
+    if (!table) {
+        captured.skipped = "no such table in the sandbox: nothing to keep";
+        return captured;
+    }
+    captured.schema = table->schema;
+    captured.name = table->name;
+    for (const auto& c : writable_columns(target, table->oid)) captured.columns.push_back(c.name);
+    captured.key = rule_key(rule, table_keys(target, table->oid), captured.columns);
+    // A row an earlier rule on this table kept is that rule's: each row is
+    // kept, and counted, once.
+    std::string condition = condition_of(rule);
+    for (const auto& other : earlier) {
+        if (other.skipped.empty() && other.schema == captured.schema && other.name == captured.name) {
+            condition += fmt::format(" AND NOT COALESCE({}, false)", condition_of(other.rule));
         }
-    }();
-    if (table.rows() == 0) {
-        throw failure(fmt::format("could not keep rows of table \"{}\": no such table in the sandbox", rule.table),
-                      "Name the table as it is in the sandbox before the refresh, schema-qualified "
-                      "(table = \"public.llx_const\"), or remove the [[refresh.keep]] rule.");
     }
-    auto oid = table.get(0, 0);
-    captured.schema = table.get(0, 1);
-    captured.name = table.get(0, 2);
-    auto kind = table.get(0, 3);
-    if (kind != "r" && kind != "p") {
-        throw failure(fmt::format("could not keep rows of table \"{}\": it is not a table", rule.table),
-                      "Only the rows of tables can be kept; a view's or materialized view's rows come from "
-                      "its tables.");
-    }
-    for (const auto& c : writable_columns(target, oid)) captured.columns.push_back(c.name);
     // ONLY: the rows of an inheritance child belong to the child's own rule.
     // A partitioned table's rows are all in its partitions, so no ONLY there.
-    auto qualified = pg::qualified_name(captured.schema, captured.name);
-    auto sql = fmt::format("COPY (SELECT {} FROM {}{} WHERE ({})) TO STDOUT", column_list(captured.columns),
-                           kind == "r" ? "ONLY " : "", qualified, rule.where);
-    try {
+    auto sql =
+        fmt::format("COPY (SELECT {} FROM {}{} WHERE {}) TO STDOUT", column_list(captured.columns),
+                    table->kind == "r" ? "ONLY " : "", pg::qualified_name(captured.schema, captured.name), condition);
+    auto error = under_savepoint(target, timeout, [&] {
+        captured.rows.clear();
         auto counters = pg::copy_out(target, sql, [&](std::string_view row) { captured.rows.append(row); });
         captured.count = counters.rows;
-    } catch (const pg::PgError& e) {
-        if (interrupt::requested()) throw;
-        throw failure(fmt::format("{}: the condition failed: {}", rule_name(rule), e.server().primary),
-                      "Check the where of this [[refresh.keep]] rule: an SQL condition on the rows of " +
-                          captured.schema + "." + captured.name + ", as they are in the sandbox.");
+    });
+    if (error) {
+        if (is_fatal(*error)) throw_fatal(rule, *error, timeout);
+        captured.rows.clear();
+        captured.count = 0;
+        captured.skipped =
+            fmt::format("the where fails on the sandbox's table, nothing kept: {}", error->server().primary);
+        return captured;
     }
     log::detail("kept {} rows of {}.{} (where {})", captured.count, captured.schema, captured.name, rule.where);
     return captured;
@@ -183,57 +395,89 @@ std::vector<KeptTable> KeptRows::write_back(pg::Connection& target) const {
 }
 
 KeptTable KeptRows::write_back_rule(pg::Connection& target, const Captured& captured) {
-    auto display = captured.schema + "." + captured.name;
-    KeptTable outcome{display, captured.rule.where, captured.count, 0};
+    const auto& rule = captured.rule;
+    auto display = captured.schema.empty() ? rule.table : captured.schema + "." + captured.name;
+    KeptTable outcome{display, rule.where, captured.key, 0, 0, captured.skipped};
+    if (!captured.skipped.empty() || captured.count == 0) return outcome;
+    auto skip = [&](std::string why) {
+        log::warning("{}: {}", rule_label(rule), why);
+        outcome.skipped = std::move(why);
+        return outcome;
+    };
     auto table = target.exec(R"(
 SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p'))",
                              {captured.schema, captured.name});
     if (table.rows() == 0) {
-        throw failure(
-            fmt::format("{}: table \"{}\" no longer exists after the load", rule_name(captured.rule), display),
-            "Prod no longer has this table, or the refresh leaves it out (refresh.exclude). Remove the "
-            "[[refresh.keep]] rule, or point it at the table's new name.");
+        return skip(fmt::format("table {} no longer exists after the load (prod has no such table, or the refresh "
+                                "leaves it out): its {} kept rows are not written back",
+                                display, captured.count));
     }
     auto oid = table.get(0, 0);
     auto columns = writable_columns(target, oid);
+    // What the loaded table still has of the kept columns; the others are
+    // staged as text and left out of the write.
+    std::vector<std::string> written, staged, dropped;
     bool identity = false;
     for (const auto& name : captured.columns) {
         auto found = std::find_if(columns.begin(), columns.end(), [&](const Column& c) { return c.name == name; });
         if (found == columns.end()) {
-            throw failure(fmt::format("{}: column \"{}\" of the kept rows no longer exists in table \"{}\" (or is "
-                                      "now generated)",
-                                      rule_name(captured.rule), name, display),
-                          "Prod's table no longer has this column: drop it from the sandbox's table before the "
-                          "refresh, or leave the [[refresh.keep]] rule out of this one.");
+            if (contains(captured.key, name)) {
+                return skip(fmt::format("key column \"{}\" no longer exists in table {} after the load: its {} kept "
+                                        "rows are not written back",
+                                        name, display, captured.count));
+            }
+            dropped.push_back(name);
+            staged.push_back("NULL::text AS " + pg::quote_ident(name));
+            continue;
         }
+        written.push_back(name);
+        staged.push_back(pg::quote_ident(name));
         identity = identity || found->identity;
     }
-    if (captured.count == 0) return outcome;
+    if (!dropped.empty()) {
+        log::warning("{}: written back without column(s) {}, which table {} no longer has after the load",
+                     rule_label(rule), fmt::join(dropped, ", "), display);
+    }
 
     auto qualified = pg::qualified_name(captured.schema, captured.name);
-    auto names = column_list(captured.columns);
+    auto names = column_list(written);
     try {
         // Shaped like the rebuilt table, so each value is read with the new
         // column types.
         target.exec(fmt::format("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA", staging,
-                                names, qualified));
-        pg::CopyIn copy(target, fmt::format("COPY {} ({}) FROM STDIN", staging, names));
+                                fmt::join(staged, ", "), qualified));
+        pg::CopyIn copy(target, fmt::format("COPY {} ({}) FROM STDIN", staging, column_list(captured.columns)));
         copy.put(captured.rows);
         copy.finish();
-        auto keys = key_conditions(target, oid, captured.columns);
-        if (!keys.empty()) {
-            std::string condition;
-            for (const auto& key : keys) condition += (condition.empty() ? "" : " OR ") + key;
-            outcome.replaced =
-                target.query_integer(fmt::format("WITH replaced AS (DELETE FROM {} t USING {} k WHERE {} RETURNING 1) "
-                                                 "SELECT count(*) FROM replaced",
-                                                 qualified, staging, condition));
+        // The rule's key, and every unique key of the table the kept rows
+        // carry: an insert that collided on any of them would fail.
+        std::vector<std::string> conditions{key_condition(captured.key, !rule.key.empty())};
+        for (const auto& key : table_keys(target, oid)) {
+            if (std::all_of(key.columns.begin(), key.columns.end(),
+                            [&](const auto& c) { return contains(written, c); })) {
+                conditions.push_back(key_condition(key.columns, key.nulls_not_distinct));
+            }
         }
-        target.exec(fmt::format("INSERT INTO {} ({}){} SELECT {} FROM {}", qualified, names,
-                                identity ? " OVERRIDING SYSTEM VALUE" : "", names, staging));
+        outcome.replaced = target.query_integer(
+            fmt::format("WITH replaced AS (DELETE FROM {} t USING {} k WHERE {} RETURNING 1) SELECT count(*) FROM "
+                        "replaced",
+                        qualified, staging, fmt::join(conditions, " OR ")));
+        // Equal on the rule's own key: one row (the table's keys make the
+        // sandbox's rows unique already).
+        auto distinct = rule.key.empty() ? std::string() : fmt::format("DISTINCT ON ({}) ", column_list(rule.key));
+        outcome.rows = target.query_integer(
+            fmt::format("WITH written AS (INSERT INTO {} ({}){} SELECT {}{} FROM {} RETURNING 1) SELECT count(*) "
+                        "FROM written",
+                        qualified, names, identity ? " OVERRIDING SYSTEM VALUE" : "", distinct, names, staging));
         target.exec(fmt::format("DROP TABLE {}", staging));
         advance_owned_sequences(target, qualified);
+        // Deferred constraints checked now, under a savepoint rolled back
+        // after: a kept row that breaks one is named here, not at COMMIT.
+        target.exec("SAVEPOINT sandboxctl_keep_check");
+        target.exec("SET CONSTRAINTS ALL IMMEDIATE");
+        target.exec("ROLLBACK TO SAVEPOINT sandboxctl_keep_check");
+        target.exec("RELEASE SAVEPOINT sandboxctl_keep_check");
     } catch (const pg::PgError& e) {
         if (interrupt::requested()) throw;
         std::string hint = "Nothing was changed: the sandbox is as it was.";
@@ -247,9 +491,9 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
                    "or expression unique index). Narrow the where. " +
                    hint;
         }
-        std::string message = e.server().primary;
-        if (!e.server().detail.empty()) message += "\nDETAIL: " + e.server().detail;
-        throw failure(fmt::format("{}: could not write them back: {}", rule_name(captured.rule), message), hint);
+        // The server's DETAIL is left out: it quotes the failing row's values,
+        // and a kept row may hold a secret.
+        throw failure(fmt::format("{}: could not write them back: {}", rule_name(rule), e.server().primary), hint);
     }
     log::detail("wrote back {} kept rows of {}, replacing {}", outcome.rows, display, outcome.replaced);
     return outcome;

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/own_schemas.hpp"
 #include "output/progress.hpp"
+#include "safety/run_lock.hpp"
 #include "schema/script_runner.hpp"
 
 namespace sandboxctl::rebuild {
@@ -179,7 +180,9 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         // The kept rows are read under the rebuild's lock timeout, like
         // everything the rebuild touches.
         if (!rebuild.keep.empty()) schema::apply_rebuild_settings(target, rebuild.lock_timeout);
-        kept = KeptRows::capture(target, rebuild.keep);
+        kept = KeptRows::capture(target, rebuild.keep, keep_timeout(rebuild.statement_timeout));
+        // A where is user SQL run in the session that holds the run lock.
+        if (!rebuild.keep.empty()) safety::require_run_lock(target, "the [[refresh.keep]] rules' where");
         if (rebuild.profile) rebuild.profile->before_clean(target, kept);
         clean(target, rebuild);
         if (rebuild.after_clean) rebuild.after_clean();
@@ -220,6 +223,7 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         output::PhaseTimer t(phases, "post-refresh SQL");
         schema::apply_rebuild_settings(target, rebuild.lock_timeout);
         run_post_sql(target, rebuild.post_sql);
+        safety::require_run_lock(target, "the post-refresh SQL");
     }
     if (rebuild.profile) {
         interrupt::phase_boundary("profile");

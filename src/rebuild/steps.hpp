@@ -85,6 +85,9 @@ public:
 struct Rebuild {
     std::string target_role;
     std::chrono::milliseconds lock_timeout{};
+    // The configured statement timeout (0: none); it bounds each keep rule's
+    // where (rebuild::keep_timeout).
+    std::chrono::milliseconds statement_timeout{};
     LoginObjects login_objects = LoginObjects::all;
     SchemaScripts scripts;
     std::vector<SequenceValue> sequences;

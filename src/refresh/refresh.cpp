@@ -13,6 +13,7 @@
 #include "kubernetes/workloads.hpp"
 #include "plan/copy_plan.hpp"
 #include "plan/session_setup.hpp"
+#include "rebuild/keep.hpp"
 #include "rebuild/post_sql.hpp"
 #include "rebuild/row_source.hpp"
 #include "rebuild/steps.hpp"
@@ -91,6 +92,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     refresh::RefreshReport report;
     // Every input is checked before the sandbox is touched.
     auto post_sql = rebuild::load_post_sql(settings.post_sql);
+    rebuild::check_keep_rules(settings.keep);
     // The instance ids are read here too, before the sandbox is touched.
     std::optional<dolibarr::DolibarrProfile> profile;
     if (settings.dolibarr) profile.emplace(*settings.dolibarr, dolibarr::ProfileMode::refresh);
@@ -125,10 +127,12 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     plan::require_something_to_copy(plan);
     plan::require_full_visibility(plan);
     plan::require_no_dangling_foreign_keys(plan::dangling_foreign_keys(source.conn(), endpoints.catalog, plan));
+    rebuild::require_keep_rules_fit_source(source.conn(), settings.keep);
 
     rebuild::Rebuild steps;
     steps.target_role = endpoints.target_role;
     steps.lock_timeout = settings.lock_timeout;
+    steps.statement_timeout = settings.statement_timeout;
     steps.login_objects = rebuild::LoginObjects::all;
     steps.post_sql = std::move(post_sql);
     steps.matviews = matviews_of(plan);

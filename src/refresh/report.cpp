@@ -49,6 +49,7 @@ void print_text(const RefreshReport& r, std::ostream& out) {
         for (const auto& k : r.kept) {
             fmt::print(out, "  {:<40} {:>8} rows kept, {} prod rows replaced (where {})\n", k.table, k.rows, k.replaced,
                        k.where);
+            if (!k.skipped.empty()) fmt::print(out, "  {:<40} nothing kept: {}\n", "", k.skipped);
         }
     }
     if (!r.post_sql.empty()) {

@@ -66,6 +66,13 @@ RunLock::~RunLock() {
     } catch (const std::exception&) {}
 }
 
+void require_run_lock(pg::Connection& target, std::string_view what) {
+    if (find_holder(target, target.database()).pid == target.backend_pid()) return;
+    throw failure(fmt::format("{} released sandboxctl's run lock on database \"{}\"", what, target.database()),
+                  "Nothing was committed. User SQL must not call pg_advisory_unlock_all() or pg_advisory_unlock(): "
+                  "the lock keeps a second run out of the sandbox.");
+}
+
 int run_lock_holder(pg::Connection& conn, const std::string& database) { return find_holder(conn, database).pid; }
 
 void explain_unreachable_sandbox(const pg::ConnInfo& target, const std::string& maintenance_db) {

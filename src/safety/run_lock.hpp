@@ -27,6 +27,11 @@ private:
     pg::Connection& target_;
 };
 
+// Throws a failure unless the session of `target` still holds the run lock:
+// user SQL run in it (`what`: a keep rule's where, post-refresh SQL) could
+// have released it with pg_advisory_unlock_all(), letting a second run in.
+void require_run_lock(pg::Connection& target, std::string_view what);
+
 // The backend pid holding the run lock of `database`, or 0. `conn` may be
 // connected to any database of the server (pg_locks covers them all).
 int run_lock_holder(pg::Connection& conn, const std::string& database);

@@ -29,6 +29,14 @@ public:
         return std::move(statements_);
     }
 
+    // Scans `sql_` as one expression: the first problem found, if any.
+    std::optional<std::string> expression_problem() {
+        while (pos_ < sql_.size() && !problem_) step();
+        if (!problem_ && paren_depth_ > 0) note_problem("an opening parenthesis is not closed");
+        if (!problem_ && tokens_ == 0) note_problem("it is empty");
+        return problem_;
+    }
+
 private:
     void step() {
         char c = sql_[pos_];
@@ -50,12 +58,15 @@ private:
         } else if (is_ident_start(c)) {
             read_word();
         } else if (c == ';') {
+            note_problem("a semicolon ends the expression");
             ++pos_;
             if (paren_depth_ == 0 && begin_depth_ == 0) finish_statement();
         } else {
             if (c == '(') ++paren_depth_;
+            if (c == ')' && paren_depth_ == 0) note_problem("a closing parenthesis has no opening one");
             if (c == ')' && paren_depth_ > 0) --paren_depth_;
             note_token_start();
+            ++tokens_;
             ++pos_;
         }
     }
@@ -88,13 +99,16 @@ private:
                 ++p;
             }
         }
+        if (depth != 0) note_problem("a block comment is not closed");
         advance_over(p);
     }
 
     // 'text' (quote doubled inside; backslash escapes in E'' strings) or "identifier".
     void skip_quoted(char quote, bool backslash_escapes) {
         note_token_start();
+        ++tokens_;
         std::size_t p = pos_ + 1;
+        bool closed = false;
         while (p < sql_.size()) {
             if (backslash_escapes && sql_[p] == '\\') {
                 p += 2;
@@ -103,12 +117,14 @@ private:
                     p += 2;
                 } else {
                     ++p;
+                    closed = true;
                     break;
                 }
             } else {
                 ++p;
             }
         }
+        if (!closed) note_problem(quote == '"' ? "a quoted identifier is not closed" : "a string is not closed");
         advance_over(p);
     }
 
@@ -125,6 +141,8 @@ private:
         }
         std::string_view tag = sql_.substr(pos_, p - pos_ + 1);
         auto close = sql_.find(tag, p + 1);
+        ++tokens_;
+        if (close == std::string_view::npos) note_problem("a dollar-quoted string is not closed");
         advance_over(close == std::string_view::npos ? sql_.size() : close + tag.size());
     }
 
@@ -138,6 +156,7 @@ private:
             return;
         }
         note_token_start();
+        ++tokens_;
         if (current_.keywords.size() < 2) current_.keywords.push_back(word);
         track_function_body(word);
         ++words_;
@@ -166,6 +185,10 @@ private:
         if (current_.line == 0) current_.line = line_;
     }
 
+    void note_problem(const char* what) {
+        if (!problem_) problem_ = what;
+    }
+
     void finish_statement() {
         if (current_.line != 0) statements_.push_back(std::move(current_));
         current_ = {};
@@ -184,6 +207,8 @@ private:
     std::array<std::string, 4> leading_{};
     SqlStatement current_;
     std::vector<SqlStatement> statements_;
+    std::size_t tokens_ = 0;
+    std::optional<std::string> problem_;
 };
 
 bool is_transaction_control(const SqlStatement& s) {
@@ -197,6 +222,8 @@ bool is_transaction_control(const SqlStatement& s) {
 }
 
 }  // namespace
+
+std::optional<std::string> expression_problem(std::string_view sql) { return Scanner(sql).expression_problem(); }
 
 std::vector<SqlStatement> split_statements(std::string_view sql) { return Scanner(sql).run(); }
 

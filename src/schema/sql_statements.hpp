@@ -23,4 +23,12 @@ std::vector<SqlStatement> split_statements(std::string_view sql);
 // SAVEPOINT, RELEASE, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED), if any.
 std::optional<SqlStatement> find_transaction_control(std::string_view sql);
 
+// Why `sql` is not one self-contained SQL expression (a keep rule's where),
+// or nothing when it is: a semicolon outside literals, a parenthesis it
+// closes without opening or leaves open, an unterminated quote, dollar quote
+// or block comment, or no token at all. Comments are allowed. Wrapped as
+// "(\n" + sql + "\n)", text that passes cannot reach beyond its parentheses;
+// the server then judges whether it is a boolean expression.
+std::optional<std::string> expression_problem(std::string_view sql);
+
 }  // namespace sandboxctl::schema

@@ -14,6 +14,7 @@
 #include "kubernetes/workloads.hpp"
 #include "pg/copy_stream.hpp"
 #include "plan/copy_plan.hpp"
+#include "rebuild/keep.hpp"
 #include "rebuild/steps.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/run_lock.hpp"
@@ -140,6 +141,7 @@ ResetResult full_reset(plan::Target& target, pg::Connection& control, const conf
     rebuild::Rebuild steps;
     steps.target_role = target.role;
     steps.lock_timeout = settings.lock_timeout;
+    steps.statement_timeout = settings.statement_timeout;
     steps.login_objects = rebuild::LoginObjects::all_but_golden_cache;
     steps.scripts = rebuild::schema_scripts(tools, archive, entries, work);
     steps.sequences = sequence_values(manifest.sequences);
@@ -384,6 +386,7 @@ void restart_workloads(std::optional<kubernetes::StoppedWorkloads>& stopped, con
 ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
                           const std::optional<std::string>& requested, bool force_full) {
     auto start = std::chrono::steady_clock::now();
+    rebuild::check_keep_rules(settings.keep);
     Store store(settings.snapshot_dir);
     auto& conn = target.conn;
     safety::RunLock lock(conn, "reset");

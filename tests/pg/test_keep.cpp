@@ -117,14 +117,13 @@ TEST_F(Keep, RowsOutliveARefreshAndWinOnEveryKey) {
 
     auto report = nlohmann::json::parse(refreshed.out);
     ASSERT_EQ(report["kept"].size(), 3u) << report.dump(2);
-    EXPECT_EQ(report["kept"][0],
-              (nlohmann::json{
-                  {"table", "public.settings"}, {"where", "name LIKE 'SANDBOX\\_%'"}, {"rows", 2}, {"replaced", 2}}));
-    EXPECT_EQ(
-        report["kept"][1],
-        (nlohmann::json{{"table", "public.agent"}, {"where", "login = 'ai_agent'"}, {"rows", 1}, {"replaced", 0}}));
-    EXPECT_EQ(report["kept"][2],
-              (nlohmann::json{{"table", "public.note"}, {"where", "body = 'mine'"}, {"rows", 1}, {"replaced", 0}}));
+    auto kept = [](const char* table, const char* where, int rows, int replaced) {
+        return nlohmann::json{{"table", table}, {"where", where},       {"key", {"id"}},
+                              {"rows", rows},   {"replaced", replaced}, {"skipped", nullptr}};
+    };
+    EXPECT_EQ(report["kept"][0], kept("public.settings", "name LIKE 'SANDBOX\\_%'", 2, 2));
+    EXPECT_EQ(report["kept"][1], kept("public.agent", "login = 'ai_agent'", 1, 0));
+    EXPECT_EQ(report["kept"][2], kept("public.note", "body = 'mine'", 1, 0));
 
     // The text report says so too.
     auto again = run({"-c", the_rules(), "refresh", "--source", model_->source()});
@@ -179,37 +178,143 @@ DELETE FROM note WHERE body = 'prod 1';
     EXPECT_NE(text.out.find("kept 2 rows of public.settings"), std::string::npos) << text.out;
 }
 
-TEST_F(Keep, AWhereThatFailsLeavesTheSandboxUnchanged) {
-    auto failed = expect_refused_unchanged(config({{"public.settings", "no_such_column = 1"}}));
-    EXPECT_NE(failed.err.find("could not keep rows of table \"public.settings\" (where no_such_column = 1)"),
+// Issue 18, item 8: a rule that finds nothing to keep (a first refresh, a
+// table the agent dropped, a where its table no longer satisfies) is a
+// warning: refresh and full reset, the ways back, never depend on the
+// sandbox's own state. A where that does not fit prod's table is a mistake
+// in the rule, refused before anything changes (exit 2).
+TEST_F(Keep, AWhereThatDoesNotFitProdIsRefusedBeforeAnyChange) {
+    auto before = state();
+    auto failed =
+        run({"-c", config({{"public.settings", "no_such_column = 1"}}), "refresh", "--source", model_->source()});
+    EXPECT_EQ(failed.exit_code, 2) << failed.all();
+    EXPECT_NE(failed.err.find("where does not fit prod's table public.settings: column \"no_such_column\" does not "
+                              "exist"),
               std::string::npos)
         << failed.err;
-    EXPECT_NE(failed.err.find("column \"no_such_column\" does not exist"), std::string::npos) << failed.err;
-    EXPECT_NE(failed.err.find("HINT:"), std::string::npos) << failed.err;
+    auto after = state();
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
 }
 
-TEST_F(Keep, AMissingTableLeavesTheSandboxUnchanged) {
-    auto failed = expect_refused_unchanged(
-        config({{"public.settings", "name LIKE 'SANDBOX%'"}, {"public.no_such_table", "true"}}));
-    EXPECT_NE(failed.err.find("could not keep rows of table \"public.no_such_table\": no such table in the sandbox"),
-              std::string::npos)
-        << failed.err;
-    EXPECT_NE(failed.err.find("HINT:"), std::string::npos) << failed.err;
+TEST_F(Keep, NothingToKeepIsAWarningAndNeverBlocksARecovery) {
+    auto rules = config({{"public.settings", "name LIKE 'SANDBOX\\_%'"}, {"public.note", "body = 'mine'"}});
+    ASSERT_EQ(run({"-c", rules, "refresh", "--source", model_->source(), "--snapshot", "golden"}).exit_code, 0);
+    // The agent drops one kept table and breaks the other's where.
+    sandbox("DROP TABLE note; ALTER TABLE settings RENAME COLUMN name TO label");
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"reset", "--full", "--json", "-"},
+          std::vector<std::string>{"refresh", "--source", model_->source(), "--json", "-"}}) {
+        std::vector<std::string> with_config{"-c", rules};
+        with_config.insert(with_config.end(), args.begin(), args.end());
+        auto recovered = run(with_config);
+        ASSERT_EQ(recovered.exit_code, 0) << recovered.all();
+        auto report = nlohmann::json::parse(recovered.out);
+        EXPECT_NE(report["kept"][0]["skipped"].get<std::string>().find("column \"name\" does not exist"),
+                  std::string::npos)
+            << recovered.out;
+        EXPECT_EQ(report["kept"][1]["skipped"], "no such table in the sandbox: nothing to keep") << recovered.out;
+        EXPECT_NE(recovered.err.find("warning: [[refresh.keep]] table \"public.note\""), std::string::npos)
+            << recovered.err;
+        sandbox("DROP TABLE note; ALTER TABLE settings RENAME COLUMN name TO label");
+    }
+    auto doctor = run_tool({"-c", rules, "doctor", "--source", model_->source(), "--target", model_->target()});
+    EXPECT_EQ(doctor.exit_code, 3) << doctor.all();
+    EXPECT_NE(doctor.out.find("FAIL keep rule table \"public.settings\""), std::string::npos) << doctor.out;
+    EXPECT_NE(doctor.out.find("the where fails in the sandbox: column \"name\" does not exist"), std::string::npos)
+        << doctor.out;
+    EXPECT_NE(doctor.out.find("WARN keep rule table \"public.note\""), std::string::npos) << doctor.out;
 }
 
-TEST_F(Keep, ATableProdDroppedLeavesTheSandboxUnchanged) {
+TEST_F(Keep, AFirstRefreshIntoAnEmptySandboxKeepsNothing) {
+    Model fresh(cluster(), test_name() + "_fresh");
+    fresh.prod_sql(prod_schema);
+    auto first = run_tool({"-c", the_rules(), "refresh", "--source", fresh.source(), "--target", fresh.target()},
+                          {{"XDG_STATE_HOME", (work_ / "state").string()}});
+    ASSERT_EQ(first.exit_code, 0) << first.all();
+    EXPECT_NE(first.err.find("no such table in the sandbox: nothing to keep"), std::string::npos) << first.err;
+    EXPECT_EQ(fresh.sandbox_sql("SELECT count(*) FROM settings"), "3\n");
+}
+
+TEST_F(Keep, ATableProdDroppedKeepsNothingAndSaysSo) {
     model_->prod_sql("DROP TABLE note");
-    auto failed = expect_refused_unchanged(the_rules());
-    EXPECT_NE(failed.err.find("table \"public.note\" no longer exists after the load"), std::string::npos)
-        << failed.err;
+    auto refreshed = run({"-c", the_rules(), "refresh", "--source", model_->source(), "--json", "-"});
+    ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    EXPECT_NE(refreshed.err.find("prod has no such table"), std::string::npos) << refreshed.err;
+    auto report = nlohmann::json::parse(refreshed.out);
+    EXPECT_NE(report["kept"][2]["skipped"].get<std::string>().find("table public.note no longer exists after the "
+                                                                   "load"),
+              std::string::npos)
+        << refreshed.out;
+    EXPECT_EQ(sandbox("SELECT value FROM settings WHERE name = 'SANDBOX_MODE'"), "sandbox\n");
 }
 
-TEST_F(Keep, AKeptColumnProdDroppedIsNamed) {
+TEST_F(Keep, AKeptColumnProdDroppedIsLeftOutAndNamed) {
     model_->prod_sql("ALTER TABLE settings DROP COLUMN value");
-    auto failed = expect_refused_unchanged(the_rules());
-    EXPECT_NE(failed.err.find("column \"value\" of the kept rows no longer exists in table \"public.settings\""),
-              std::string::npos)
-        << failed.err;
+    auto refreshed = run({"-c", the_rules(), "refresh", "--source", model_->source()});
+    ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    EXPECT_NE(refreshed.err.find("written back without column(s) value"), std::string::npos) << refreshed.err;
+    EXPECT_EQ(sandbox("SELECT string_agg(id || '=' || name, ' ' ORDER BY id) FROM settings"),
+              "1=MAIN_TITLE 2=SANDBOX_MODE 3=MAIN_LANG 4=SANDBOX_TOKEN\n");
+}
+
+// Issue 18, item 5: a rule on a table without a key added a copy of each
+// kept row at every refresh; overlapping rules counted each other's rows.
+TEST_F(Keep, ARuleNeedsAKeyAndKeepsEachRowOnce) {
+    model_->prod_sql(
+        "SET ROLE sbx_app; CREATE TABLE tag (name text, colour text); INSERT INTO tag VALUES ('a', 'red')");
+    auto keyless = config({{"public.tag", "true"}});
+    auto before = state();
+    auto refused = run({"-c", keyless, "refresh", "--source", model_->source()});
+    EXPECT_EQ(refused.exit_code, 2) << refused.all();
+    EXPECT_NE(refused.err.find("[[refresh.keep]] table \"public.tag\""), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("the table has no primary or unique key"), std::string::npos) << refused.err;
+    auto after = state();
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+    auto doctor = run_tool({"-c", keyless, "doctor", "--source", model_->source(), "--target", model_->target()});
+    EXPECT_EQ(doctor.exit_code, 3) << doctor.all();
+    EXPECT_NE(doctor.out.find("FAIL keep rule table \"public.tag\""), std::string::npos) << doctor.out;
+
+    auto path = work_ / "keyed.toml";
+    std::ofstream(path) << "[[refresh.keep]]\ntable = \"public.tag\"\nwhere = \"true\"\nkey = [\"name\"]\n"
+                        << "[[refresh.keep]]\ntable = \"public.settings\"\nwhere = \"name LIKE 'SANDBOX%'\"\n"
+                        << "[[refresh.keep]]\ntable = \"public.settings\"\nwhere = \"name = 'SANDBOX_MODE' -- mine\"\n";
+    auto first = run({"-c", path.string(), "refresh", "--source", model_->source()});
+    ASSERT_EQ(first.exit_code, 0) << first.all();
+    sandbox("UPDATE tag SET colour = 'blue'");
+    for (int i = 0; i < 3; ++i) {
+        auto refreshed = run({"-c", path.string(), "refresh", "--source", model_->source(), "--json", "-"});
+        ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+        auto report = nlohmann::json::parse(refreshed.out);
+        EXPECT_EQ(report["kept"][0]["rows"], 1) << refreshed.out;
+        EXPECT_EQ(report["kept"][0]["replaced"], 1) << refreshed.out;
+        EXPECT_EQ(report["kept"][1]["rows"], 2) << refreshed.out;
+        EXPECT_EQ(report["kept"][1]["replaced"], 2) << refreshed.out;
+        EXPECT_EQ(report["kept"][2]["rows"], 0) << refreshed.out;  // the first rule kept it already
+    }
+    EXPECT_EQ(sandbox("SELECT string_agg(name || '=' || colour, ',') FROM tag"), "a=blue\n");
+    EXPECT_EQ(sandbox("SELECT value FROM settings WHERE name = 'SANDBOX_MODE'"), "sandbox\n");
+}
+
+// Issue 18, item 12: a where was raw SQL sent with PQexec: a second
+// statement, a -- comment that swallowed the closing parenthesis, and a
+// call that released the run lock all got through.
+TEST_F(Keep, AWhereIsOneExpressionThatCannotReleaseTheRunLock) {
+    for (const char* where : {"true) TO STDOUT; COPY settings TO STDOUT; --", "true; SELECT 1", "(true", "true)",
+                              "'unclosed", "/* open", "-- only a comment"}) {
+        auto before = state();
+        auto refused = run({"-c", config({{"public.settings", where}}), "refresh", "--source", model_->source()});
+        EXPECT_EQ(refused.exit_code, 2) << where << "\n" << refused.all();
+        EXPECT_NE(refused.err.find("where is not one SQL expression"), std::string::npos) << refused.err;
+        auto after = state();
+        EXPECT_TRUE(before == after) << describe_differences(before, after);
+    }
+    auto unlock = expect_refused_unchanged(
+        config({{"public.settings", "name = 'SANDBOX_MODE' AND pg_catalog.pg_advisory_unlock_all() IS NULL"}}));
+    EXPECT_NE(unlock.err.find("released sandboxctl's run lock"), std::string::npos) << unlock.err;
+    auto commented = run({"-c", config({{"public.settings", "name = 'SANDBOX_MODE' -- the agent's mode"}}), "refresh",
+                          "--source", model_->source()});
+    ASSERT_EQ(commented.exit_code, 0) << commented.all();
+    EXPECT_EQ(sandbox("SELECT value FROM settings WHERE name = 'SANDBOX_MODE'"), "sandbox\n");
 }
 
 TEST_F(Keep, AForeignKeyThatBlocksTheReplacementLeavesTheSandboxUnchanged) {

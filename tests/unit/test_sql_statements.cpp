@@ -60,3 +60,23 @@ TEST(SqlStatements, ReportsTheLineOfEachStatement) {
     EXPECT_EQ(statements[2].line, 8);
     EXPECT_TRUE(split_statements("-- only a comment\n/* and another */\n;\n").empty());
 }
+
+// Issue 18, item 12: a keep rule's where must be one expression that cannot
+// reach beyond the parentheses sandboxctl puts around it.
+TEST(SqlStatements, AcceptsOneSelfContainedExpression) {
+    using sandboxctl::schema::expression_problem;
+    for (const char* ok :
+         {"name = 'a;b' AND entity = 1", "name LIKE 'AGENT_%' -- the agent's own", "/* why */ (a OR b) AND c = $$x)$$",
+          "login = \"Login\"", "f(g(1), 2) = 3", "e'it''s \\' ; ' IS NOT NULL"}) {
+        EXPECT_EQ(expression_problem(ok), std::nullopt) << ok;
+    }
+    EXPECT_EQ(expression_problem("true; SELECT 1"), "a semicolon ends the expression");
+    EXPECT_EQ(expression_problem("true) TO STDOUT; --"), "a closing parenthesis has no opening one");
+    EXPECT_EQ(expression_problem("(true"), "an opening parenthesis is not closed");
+    EXPECT_EQ(expression_problem("'open"), "a string is not closed");
+    EXPECT_EQ(expression_problem("\"open"), "a quoted identifier is not closed");
+    EXPECT_EQ(expression_problem("$q$ open"), "a dollar-quoted string is not closed");
+    EXPECT_EQ(expression_problem("true /* open"), "a block comment is not closed");
+    EXPECT_EQ(expression_problem("  -- nothing but a comment"), "it is empty");
+    EXPECT_EQ(expression_problem(""), "it is empty");
+}
