@@ -35,9 +35,9 @@ ExitCode run_doctor(const Context& context, DoctorOptions& options) {
     auto settings = resolve_settings(context, options.settings);
     auto endpoints = plan::open_endpoints(settings, "doctor");
     schema::PgTools tools(settings.pg_bin);
-    auto checks =
-        safety::run_preflight({endpoints.source->conn(), endpoints.target, endpoints.target_info, endpoints.catalog,
-                               endpoints.source_role, endpoints.target_role, tools, settings.init_database});
+    auto checks = safety::run_preflight({endpoints.source->conn(), endpoints.target, endpoints.target_info,
+                                         endpoints.catalog, endpoints.source_role, endpoints.target_role, tools,
+                                         settings.init_database, settings.state_dir});
     auto plan = plan::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
     checks.push_back(row_visibility_check(plan));
     checks.push_back(problems_check("exclusion patterns match", "every pattern matches a relation",

@@ -1,9 +1,5 @@
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -18,24 +14,13 @@
 namespace sandboxctl::cli {
 namespace {
 
-// The report is written after the commit: a path that cannot be written is
-// found before anything changes.
-void require_writable_report_path(const std::string& path) {
-    if (path.empty() || path == "-") return;
-    auto directory = std::filesystem::absolute(path).parent_path();
-    if (::access(directory.c_str(), W_OK | X_OK) != 0) {
-        throw usage_error(fmt::format("cannot write the JSON report \"{}\": directory \"{}\": {}", path,
-                                      directory.string(), std::strerror(errno)),
-                          "Give --json a path in an existing, writable directory, or '-' for stdout.");
-    }
-}
-
-// The snapshot is the run's last phase: timed with the others and reported
+// The snapshot is the refresh's last phase in the database, after the commit
+// and before the application comes back: timed with the others and reported
 // with the refresh, whose report is printed even when the snapshot fails.
-void create_snapshot_after(const config::Settings& settings, const std::string& name, refresh::RefreshReport& report) {
+void create_snapshot_after(plan::Target& target, const config::Settings& settings, const std::string& name,
+                           refresh::RefreshReport& report) {
     try {
         output::PhaseTimer timer(report.phases, "snapshot");
-        auto target = plan::open_target(settings, "snapshot");
         auto m = snapshot::create_snapshot(target, settings, name, true);
         report.snapshot =
             refresh::SnapshotSummary{m.name, static_cast<long long>(m.tables.size()), m.total_rows(),
@@ -58,20 +43,6 @@ void write_report(refresh::RefreshReport& report, const ReportOutput& output) {
     }
 }
 
-// A committed refresh whose follow-up steps failed is neither a success nor
-// a failure that left the sandbox unchanged: exit 5, naming each step.
-void throw_if_incomplete(const refresh::RefreshReport& report) {
-    const auto& failures = report.follow_up_failures;
-    if (failures.empty()) return;
-    std::string message = "the sandbox was refreshed (committed), but ";
-    std::string hint;
-    for (std::size_t i = 0; i < failures.size(); ++i) {
-        message += (i ? "; and " : "") + failures[i].message;
-        hint += (i ? "\n" : "") + failures[i].hint;
-    }
-    throw Error(ExitCode::incomplete, message, hint);
-}
-
 struct RefreshOptions {
     config::Overrides settings;
     std::string json_path;
@@ -81,14 +52,20 @@ struct RefreshOptions {
 ExitCode run_refresh(const Context& context, RefreshOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
-    require_writable_report_path(options.json_path);
     // Before any connection: a mistake in the trees must not cost a refresh.
     if (settings.with_files) sync::check_configured_pairs(settings, "refresh --with-files");
-    auto report = refresh::run_refresh(settings);
-    if (!options.snapshot_name.empty()) create_snapshot_after(settings, options.snapshot_name, report);
+    // The snapshot is taken before the stopped workloads come back, so that
+    // the application's start-up writes never become part of it.
+    refresh::AfterCommit snapshot;
+    if (!options.snapshot_name.empty()) {
+        snapshot = [&](plan::Target& target, refresh::RefreshReport& report) {
+            create_snapshot_after(target, settings, options.snapshot_name, report);
+        };
+    }
+    auto report = refresh::run_refresh(settings, snapshot);
     if (log::level() >= log::Level::normal) refresh::print_text(report, output.text());
     write_report(report, output);
-    throw_if_incomplete(report);
+    output::throw_if_incomplete(report.follow_up_failures, "the sandbox was refreshed");
     return ExitCode::ok;
 }
 

@@ -26,6 +26,7 @@ nlohmann::json reset_json(const snapshot::ResetResult& r) {
                           {"kept", rebuild::kept_json(r.kept)},
                           {"seconds", std::chrono::duration<double>(r.elapsed).count()}};
     doc["dolibarr"] = r.dolibarr ? dolibarr::to_json(*r.dolibarr) : nlohmann::json(nullptr);
+    doc["incomplete"] = output::follow_up_json(r.follow_up_failures);
     return doc;
 }
 
@@ -60,7 +61,13 @@ ExitCode run_reset(const Context& context, ResetOptions& options) {
     auto target = plan::open_target(settings, "reset", plan::AfterCrash::repair);
     auto r = snapshot::reset_sandbox(target, settings, options.snapshot_name, options.full);
     if (log::level() >= log::Level::normal) print_text(r, output.text());  // -q: errors only
-    output.write_json(reset_json(r));
+    try {
+        output.write_json(reset_json(r));
+    } catch (const std::exception& e) {
+        r.follow_up_failures.push_back({"report", fmt::format("writing the JSON report failed: {}", e.what()),
+                                        "The reset was committed; the text report above is complete."});
+    }
+    output::throw_if_incomplete(r.follow_up_failures, fmt::format("the sandbox was reset to \"{}\"", r.snapshot));
     return ExitCode::ok;
 }
 

@@ -49,7 +49,8 @@ SandboxChanges read_changes(plan::Target& target, const snapshot::Store& store) 
 
 void print_last_refresh(std::ostream& out, plan::Target& target, const config::Settings& settings,
                         nlohmann::json& doc) {
-    auto history = safety::database_state_file(target.conn, target.conn.database(), settings.state_dir, "refreshes");
+    auto history = safety::database_state_file(target.conn, target.conn.database(), settings.state_dir,
+                                               safety::refresh_record_kind);
     std::ifstream in(history);
     if (!in) {
         fmt::print(out, "last refresh: none recorded in {}\n", settings.state_dir.string());

@@ -1,12 +1,32 @@
 #include "cli/report_output.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+
+#include "core/error.hpp"
 
 #include "output/json_file.hpp"
 
 namespace sandboxctl::cli {
 
-ReportOutput::ReportOutput(const std::string& json_path) : json_path_(json_path) {}
+// The report is written last, after the work (after a commit): a path that
+// cannot be written is found before anything runs, so it never turns the
+// command's own outcome (a live channel's exit 3, a committed refresh) into
+// a different one.
+ReportOutput::ReportOutput(const std::string& json_path) : json_path_(json_path) {
+    if (json_path_.empty() || json_path_ == "-") return;
+    auto directory = std::filesystem::absolute(json_path_).parent_path();
+    if (::access(directory.c_str(), W_OK | X_OK) != 0) {
+        throw usage_error(fmt::format("cannot write the JSON report \"{}\": directory \"{}\": {}", json_path_,
+                                      directory.string(), std::strerror(errno)),
+                          "Give --json a path in an existing, writable directory, or '-' for stdout.");
+    }
+}
 
 std::ostream& ReportOutput::text() const { return json_path_ == "-" ? std::cerr : std::cout; }
 

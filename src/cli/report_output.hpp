@@ -14,6 +14,7 @@ namespace sandboxctl::cli {
 
 class ReportOutput {
 public:
+    // Throws a usage error (exit 2) when FILE's directory cannot be written.
     explicit ReportOutput(const std::string& json_path);
 
     // Where the text report goes.

@@ -13,10 +13,12 @@ namespace sandboxctl::interrupt {
 namespace {
 
 std::atomic<int> received{0};
+std::atomic<int> count{0};
 std::atomic<void (*)()> hook{nullptr};
 
 extern "C" void on_signal(int number) {
     received.store(number);
+    count.fetch_add(1);
     if (auto h = hook.load()) h();
 }
 
@@ -35,6 +37,7 @@ void install_handlers() {
 
 bool requested() { return received.load() != 0; }
 int signal_number() { return received.load(); }
+int signal_count() { return count.load(); }
 
 std::string signal_name(int number) {
     const char* abbreviation = sigabbrev_np(number);

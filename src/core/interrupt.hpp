@@ -10,6 +10,9 @@ namespace sandboxctl::interrupt {
 void install_handlers();
 bool requested();
 int signal_number();
+// How many signals arrived so far: cleanup that runs after an interrupt (not
+// interruptible by the one that started it) still stops on the next one.
+int signal_count();
 // "interrupted by signal 2 (SIGINT)": the received signal, worded the one way
 // every message uses.
 std::string describe();

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -52,12 +54,18 @@ public:
     explicit Child(pid_t pid) : pid_(pid) {}
     // The child leads its own process group: stopping it stops what it
     // started too (a hook's `sh -c` and the command it runs).
+    // A child that ignores SIGTERM gets SIGKILL after a grace period: it
+    // cannot hold the run on its way out.
     ~Child() {
-        if (pid_ > 0) {
-            ::kill(-pid_, SIGTERM);
-            int status = 0;
-            ::waitpid(pid_, &status, 0);
+        if (pid_ <= 0) return;
+        ::kill(-pid_, SIGTERM);
+        int status = 0;
+        for (int tick = 0; tick < 40; ++tick) {
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+            ::usleep(50000);
         }
+        ::kill(-pid_, SIGKILL);
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
     }
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
@@ -121,14 +129,22 @@ pid_t spawn(const ProcessSpec& spec, posix_spawn_file_actions_t& actions, bool o
     return pid;
 }
 
-// Reads both pipes until both are closed, polling for interrupts.
-void drain(Pipe& out, Pipe& err, ProcessResult& result, bool interruptible) {
+// Reads both pipes until both are closed, polling for interrupts (a
+// non-interruptible child still stops on a signal that arrives while it runs)
+// and for the deadline. Throwing leaves the child to Child's destructor.
+void drain(Pipe& out, Pipe& err, ProcessResult& result, const ProcessSpec& spec) {
     pollfd fds[2] = {{out.read_end(), POLLIN, 0}, {err.read_end(), POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};
     int open = 2;
     char buffer[65536];
+    const int signals_before = interrupt::signal_count();
+    const auto started = std::chrono::steady_clock::now();
     while (open > 0) {
-        if (interruptible) interrupt::throw_if_requested();
+        if (spec.interruptible || interrupt::signal_count() != signals_before) interrupt::throw_if_requested();
+        if (spec.deadline.count() > 0 && std::chrono::steady_clock::now() - started > spec.deadline) {
+            throw failure(fmt::format("\"{}\" did not finish within {} ms and was stopped", spec.argv.front(),
+                                      spec.deadline.count()));
+        }
         int ready = ::poll(fds, 2, 200);
         if (ready < 0) {
             if (errno == EINTR) continue;
@@ -178,7 +194,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     err.close_write();
 
     ProcessResult result;
-    drain(out, err, result, spec.interruptible);
+    drain(out, err, result, spec);
     int status = child.wait();
     if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);

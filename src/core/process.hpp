@@ -4,6 +4,7 @@
 // or an in-memory file, never through argv (visible in /proc/*/cmdline).
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,8 +23,12 @@ struct ProcessSpec {
     // (a MemoryFile passfile).
     std::vector<int> inherited_fds = {};
     // A pending interrupt (Ctrl-C) stops the child and throws. Off for the
-    // cleanup that must run after an interrupt (the after hook).
+    // cleanup that must run after an interrupt (restoring what a run
+    // stopped): then only a signal that arrives while the child runs stops it.
     bool interruptible = true;
+    // How long the child may run (run_process); 0: no limit. Past it the
+    // child and its process group are stopped and a failure names the limit.
+    std::chrono::milliseconds deadline{0};
 };
 
 struct ProcessResult {

@@ -98,6 +98,9 @@ public:
     void notifications();
     void reminders();
     void payments();
+    void receipt_printers();
+    void click_to_dial();
+    void ftp();
     void telemetry();
 
 private:
@@ -232,6 +235,53 @@ void Checker::payments() {
     }
 }
 
+void Checker::receipt_printers() {
+    // No entity filter by module: TakePOS prints whatever ReceiptPrinter says.
+    if (!tables_.has("llx_printer_receipt")) return;
+    auto rows =
+        conn_.exec(fmt::format("SELECT rowid, COALESCE(name, ''), fk_type FROM {} WHERE fk_type IN (2, 3, 4, 5) "
+                               "ORDER BY rowid",
+                               tables_.qualified("llx_printer_receipt")));
+    static const char* const kinds[] = {
+        "", "", "a file or device", "a network printer", "a Windows (SMB) printer", "a CUPS queue"};
+    for (int i = 0; i < rows.rows(); ++i) {
+        add("receipt printers", fmt::format("llx_printer_receipt rowid {}", rows.get(i, 0)),
+            fmt::format("\"{}\" prints to {} (fk_type {})", rows.get(i, 1), kinds[rows.get_int(i, 2)], rows.get(i, 2)));
+    }
+}
+
+void Checker::click_to_dial() {
+    for (long long e : constants_.entities()) {
+        if (auto name = constants_.module_switch("CLICKTODIAL", e)) {
+            add("click-to-dial", const_where(*name, e),
+                "the click-to-dial module is on (users' own URLs override "
+                "CLICKTODIAL_URL)");
+        }
+    }
+    if (!tables_.has("llx_user_clicktodial")) return;
+    auto users = conn_.query_integer(
+        fmt::format("SELECT count(*) FROM {} WHERE COALESCE(url, '') <> '' OR COALESCE(pass, '') <> ''",
+                    tables_.qualified("llx_user_clicktodial")));
+    if (users) {
+        add("click-to-dial", "llx_user_clicktodial",
+            fmt::format("{} users have their own click-to-dial URL or password", users));
+    }
+}
+
+void Checker::ftp() {
+    for (long long e : constants_.entities()) {
+        for (const char* prefix : {"FTP_SERVER_", "FTP_PASSWORD_"}) {
+            for (const auto& name : constants_.names_starting_with(prefix)) {
+                if (!value_or_empty(name, e).empty()) {
+                    add("FTP", const_where(name, e),
+                        std::string_view(prefix) == "FTP_SERVER_" ? "an FTP server is set"
+                                                                  : "an FTP password is stored in plain text");
+                }
+            }
+        }
+    }
+}
+
 void Checker::telemetry() {
     // main.inc.php pings only until both the date and the id are saved; the id
     // "disabled" stops it for every instance id.
@@ -242,6 +292,11 @@ void Checker::telemetry() {
         }
     };
     for (long long e : constants_.entities()) {
+        if (value_or_empty("MAIN_URL_FOR_PING", e) != unresolvable_ping_url) {
+            add("telemetry", const_where("MAIN_URL_FOR_PING", e),
+                fmt::format("a forced ping would reach the vendor (MAIN_URL_FOR_PING is not \"{}\")",
+                            unresolvable_ping_url));
+        }
         check("MAIN_FIRST_PING_OK_DATE", "MAIN_FIRST_PING_OK_ID", e);
         if (module_on("BLOCKEDLOG", e)) check("MAIN_FIRST_REGISTRATION_OK_DATE", "MAIN_FIRST_REGISTRATION_OK_ID", e);
     }
@@ -377,7 +432,37 @@ std::vector<LiveChannel> live_channels(pg::Connection& conn, const std::optional
     check.require_off("mailing lists (Mailman)", "ADHERENT_USE_MAILMAN", "members are pushed to Mailman");
     check.require_off("CMS (SPIP)", "ADHERENT_USE_SPIP", "members are pushed to SPIP");
     check.require_off("printing (IPP)", "PRINTIPP_HOST", "an IPP print server is set");
+    check.require_off("printing (IPP)", "PRINTING_PRINTIPP", "the IPP driver is on (no host means 127.0.0.1)");
+    check.require_off("printing (IPP)", "PRINTING_PRINTGCP", "the cloud print driver is on");
+    check.receipt_printers();
+    check.require_off("receipt printers", "TAKEPOS_AUTO_ORDER", "the public ordering page prints to the kitchen");
+    check.require_off("TakePOS print server", "TAKEPOS_PRINT_SERVER", "a TakePOS print server is set");
     check.require_off("click-to-dial", "CLICKTODIAL_URL", "a click-to-dial URL is set");
+    check.click_to_dial();
+    check.ftp();
+    for (const char* name : {"LDAP_SERVER_HOST", "LDAP_SERVER_HOST_SLAVE"}) {
+        check.require_off("directory write-back (LDAP)", name, "an LDAP server is set (its pages write to it)");
+    }
+    check.table_rows("supplier web services", "llx_societe",
+                     "COALESCE(webservices_url, '') <> '' AND COALESCE(webservices_key, '') <> ''", "nom",
+                     "has a web service URL and key");
+    for (long long e : constants.entities()) {
+        if (constants.module_on("MULTICURRENCY", e) &&
+            !constants.is_on("MULTICURRENCY_DISABLE_SYNC_CURRENCYLAYER", e)) {
+            check.add("currency rates", const_where("MULTICURRENCY_DISABLE_SYNC_CURRENCYLAYER", e),
+                      "the currency module is on and its rate sync is not disabled");
+        }
+    }
+    for (long long e : constants.entities()) {
+        if (constants.is_on("AGENDA_DISABLE_EXT", e)) continue;
+        for (const auto& name : constants.names_starting_with("AGENDA_EXT_SRC")) {
+            if (constants.is_on(name, e)) {
+                check.add("external calendars", const_where(name, e),
+                          "an external calendar is fetched "
+                          "(AGENDA_DISABLE_EXT is not on)");
+            }
+        }
+    }
     for (long long e : constants.entities()) {
         // The firewall switches these modules off: on, they reach out however
         // their rows look (Zapier's trigger ignores its hooks' status, and

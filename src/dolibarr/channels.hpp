@@ -83,6 +83,10 @@ private:
 // a name of sandboxctl's, never user input.
 std::string module_switch_condition(std::string_view module);
 
+// Where the firewall points MAIN_URL_FOR_PING: .invalid never resolves
+// (RFC 6761), so even a forced ping goes nowhere.
+inline constexpr std::string_view unresolvable_ping_url = "https://ping.invalid/";
+
 // One channel that can still act on the real world.
 struct LiveChannel {
     std::string channel;  // "scheduled jobs", "mail", ...

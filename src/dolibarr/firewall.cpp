@@ -147,6 +147,9 @@ void Firewall::telemetry() {
     };
     stop("MAIN_FIRST_PING_OK_DATE", "MAIN_FIRST_PING_OK_ID");
     stop("MAIN_FIRST_REGISTRATION_OK_DATE", "MAIN_FIRST_REGISTRATION_OK_ID");
+    // A forced ping (&forceping=1) skips the "disabled" id: its address
+    // becomes one that never resolves.
+    set("telemetry", "MAIN_URL_FOR_PING", std::string(unresolvable_ping_url));
 }
 
 void Firewall::mark_ui() {
@@ -211,7 +214,36 @@ FirewallOutcome apply_firewall(pg::Connection& target, const MailSetting& mail) 
     f.off("mailing lists (Mailman)", "ADHERENT_USE_MAILMAN");
     f.off("CMS (SPIP)", "ADHERENT_USE_SPIP");
     f.off("printing (IPP)", "PRINTIPP_HOST", "");
+    // An empty PRINTIPP_HOST means 127.0.0.1 to Dolibarr's IPP client: the
+    // drivers go off too (the sandbox host may have real print queues).
+    f.off("printing (IPP)", "PRINTING_PRINTIPP");
+    f.off("printing (IPP)", "PRINTING_PRINTGCP");
+    // Receipt printers (TakePOS): network, file, Windows and CUPS printers
+    // become the dummy one, which only logs. No module switch stops them:
+    // TakePOS prints and opens the cash drawer whatever ReceiptPrinter says.
+    f.rows("receipt printers", "llx_printer_receipt", "fk_type = 1", "fk_type IN (2, 3, 4, 5)",
+           "llx_printer_receipt.fk_type 2-5 -> 1 (dummy)");
+    f.off("receipt printers", "TAKEPOS_AUTO_ORDER");
+    f.off("TakePOS print server", "TAKEPOS_PRINT_SERVER", "");
+    // The user's own click-to-dial URL overrides CLICKTODIAL_URL.
     f.off("click-to-dial", "CLICKTODIAL_URL", "");
+    f.module_off("click-to-dial", "CLICKTODIAL");
+    f.rows("click-to-dial", "llx_user_clicktodial", "url = NULL, pass = NULL", "url IS NOT NULL OR pass IS NOT NULL",
+           "llx_user_clicktodial.url, pass cleared");
+    // The FTP client connects when its page opens; its passwords are stored
+    // in plain text (no dolcrypt suffix matches FTP_PASSWORD_<n>).
+    f.module_off("FTP", "FTP");
+    for (const char* prefix : {"FTP_SERVER_", "FTP_USER_", "FTP_PASSWORD_"}) {
+        for (const auto& name : constants.names_starting_with(prefix)) f.off("FTP", name, "");
+    }
+    // The LDAP pages' "force synchronize" writes ignore LDAP_*_ACTIVE: no server.
+    f.off("directory write-back (LDAP)", "LDAP_SERVER_HOST", "");
+    f.off("directory write-back (LDAP)", "LDAP_SERVER_HOST_SLAVE", "");
+    f.rows("supplier web services", "llx_societe", "webservices_url = NULL, webservices_key = NULL",
+           "webservices_url IS NOT NULL OR webservices_key IS NOT NULL",
+           "llx_societe.webservices_url, webservices_key cleared");
+    f.set("currency rates", "MULTICURRENCY_DISABLE_SYNC_CURRENCYLAYER", "1");
+    f.set("external calendars", "AGENDA_DISABLE_EXT", "1");
     f.module_off("AI API", "AI");
     f.telemetry();
     f.mark_ui();

@@ -16,6 +16,9 @@ namespace {
 // Each call is bounded: an API server that does not answer cannot hold the
 // run (nor the restore on its way out).
 constexpr const char* request_timeout = "--request-timeout=30s";
+// And the process itself, for a kubectl (or a wrapper) that ignores its own
+// timeout: past this it is stopped.
+constexpr std::chrono::seconds process_deadline{45};
 constexpr int minimum_minor = 24;
 
 std::string rbac_hint(const config::Workload& workload, const std::string& namespace_name) {
@@ -70,6 +73,7 @@ std::string Kubectl::run(std::vector<std::string> arguments, const std::string& 
     argv.insert(argv.end(), arguments.begin(), arguments.end());
     ProcessSpec spec{argv, {}};
     spec.interruptible = interruptible == Interruptible::yes;
+    spec.deadline = process_deadline;
     // An interrupt, or a kubectl that cannot be started, throws its own error.
     ProcessResult result = run_process(spec);
     if (!result.succeeded()) {
@@ -105,12 +109,12 @@ void Kubectl::require_usable() const {
     }
 }
 
-Scale Kubectl::scale(const config::Workload& workload) const {
+Scale Kubectl::scale(const config::Workload& workload, Interruptible interruptible) const {
     std::string what =
         fmt::format("read the replicas of {} in namespace {}", workload.display(), settings_.namespace_name);
     auto doc = parse_json(run({"get", workload.display(), "--subresource=scale",
                                "--namespace=" + settings_.namespace_name, "--output=json"},
-                              what, rbac_hint(workload, settings_.namespace_name), Interruptible::yes),
+                              what, rbac_hint(workload, settings_.namespace_name), interruptible),
                           what);
     Scale scale;
     try {

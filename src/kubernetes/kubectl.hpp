@@ -28,7 +28,7 @@ public:
     // first with --subresource.
     void require_usable() const;
     // The scale of `workload`; throws "could not read the replicas of ...".
-    Scale scale(const config::Workload& workload) const;
+    Scale scale(const config::Workload& workload, Interruptible interruptible = Interruptible::yes) const;
     // Sets `workload`'s replicas through its scale subresource (a merge
     // patch); throws "could not scale ...".
     void set_replicas(const config::Workload& workload, int replicas, Interruptible interruptible) const;

@@ -67,12 +67,30 @@ void sleep_interruptibly(std::chrono::milliseconds duration) {
     interrupt::throw_if_requested();
 }
 
+// Someone may have scaled a workload while sandboxctl had it stopped; the
+// recorded count still wins (the run stopped it), but not silently.
+void warn_if_scaled_meanwhile(const Kubectl& kubectl, const RecordedWorkload& w, const std::string& namespace_name) {
+    int now = 0;
+    try {
+        now = kubectl.scale(w.workload, Interruptible::no).replicas;
+    } catch (const Error& e) {
+        log::detail("could not read the replicas of {} before restoring them: {}", w.workload.display(), e.what());
+        return;
+    }
+    if (now != 0 && now != w.replicas) {
+        log::warning("{} in namespace {} was scaled to {} while sandboxctl had it stopped; restoring {}, the count "
+                     "recorded before the run",
+                     w.workload.display(), namespace_name, replicas(now), replicas(w.replicas));
+    }
+}
+
 // Every recorded count put back, then the record removed; a workload that
 // fails does not stop the others.
 void restore_all(const Kubectl& kubectl, const Record& record, const std::filesystem::path& path) {
     std::string failures;
     for (const auto& w : record.workloads) {
         try {
+            warn_if_scaled_meanwhile(kubectl, w, record.namespace_name);
             kubectl.set_replicas(w.workload, w.replicas, Interruptible::no);
         } catch (const std::exception& e) {
             failures += (failures.empty() ? "" : "; ") + std::string(e.what());

@@ -76,7 +76,7 @@ private:
 void record_refresh(pg::Connection& target, const std::filesystem::path& state_dir,
                     const refresh::RefreshReport& report) {
     try {
-        auto path = safety::database_state_file(target, target.database(), state_dir, "refreshes");
+        auto path = safety::database_state_file(target, target.database(), state_dir, safety::refresh_record_kind);
         std::filesystem::create_directories(path.parent_path());
         auto doc = refresh::to_json(report);
         doc["finished_at"] = target.query_value("SELECT now()::text");
@@ -88,7 +88,7 @@ void record_refresh(pg::Connection& target, const std::filesystem::path& state_d
 
 }  // namespace
 
-refresh::RefreshReport run_refresh(const config::Settings& settings) {
+refresh::RefreshReport run_refresh(const config::Settings& settings, const AfterCommit& after_commit) {
     refresh::RefreshReport report;
     // Every input is checked before the sandbox is touched.
     auto post_sql = rebuild::load_post_sql(settings.post_sql);
@@ -98,7 +98,10 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     if (settings.dolibarr) profile.emplace(*settings.dolibarr, dolibarr::ProfileMode::refresh);
     plan::Endpoints endpoints = plan::open_endpoints(settings, "refresh", plan::AfterCrash::repair);
     auto& source = *endpoints.source;
-    auto& target = endpoints.target;
+    // The target side as a whole, for what runs after the commit on this
+    // same session (it holds the run lock).
+    plan::Target target_side{endpoints.target_info, std::move(endpoints.target), endpoints.target_role};
+    auto& target = target_side.conn;
     safety::RunLock lock(target, "refresh");
     // What a killed run stopped comes back before anything else.
     auto workload_record =
@@ -114,9 +117,9 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     {
         interrupt::phase_boundary("preflight");
         output::PhaseTimer t(report.phases, "preflight");
-        report.checks =
-            safety::run_preflight({source.conn(), target, endpoints.target_info, endpoints.catalog,
-                                   endpoints.source_role, endpoints.target_role, tools, settings.init_database});
+        report.checks = safety::run_preflight({source.conn(), target, endpoints.target_info, endpoints.catalog,
+                                               endpoints.source_role, endpoints.target_role, tools,
+                                               settings.init_database, settings.state_dir});
         safety::require_passed(report.checks);
         for (const auto& c : report.checks) {
             if (c.status == safety::Status::warn) log::warning("{}: {}", c.name, c.reason);
@@ -140,9 +143,13 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
     steps.keep = settings.keep;
     // Marked in the same transaction: a sandbox that is marked is one
     // sandboxctl refreshed (see safety/sandbox_mark.hpp).
+    auto recorded = safety::recorded_mark(target, settings.state_dir);
     steps.after_clean = [&] {
         if (auto mark = safety::read_mark(target)) {
             report.sandbox_mark = mark->id;
+        } else if (recorded) {
+            // Lost, and proven ours by the record: the same mark goes back.
+            report.sandbox_mark = safety::write_mark(target, recorded->id).id;
         } else {
             report.sandbox_mark = safety::write_mark(target).id;
             report.marked_now = true;
@@ -205,6 +212,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings) {
         }
     }
     exclusive.release();
+    if (after_commit) after_commit(target_side, report);
     if (stopped) {
         try {
             stopped->restore();

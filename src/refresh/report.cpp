@@ -78,6 +78,7 @@ nlohmann::json to_json(const RefreshReport& r) {
     doc["sessions_ended"] = r.sessions_ended;
     doc["sandbox_mark"] = r.sandbox_mark;
     doc["marked_now"] = r.marked_now;
+    doc["incomplete"] = output::follow_up_json(r.follow_up_failures);
     doc["tables"] = nlohmann::json::array();
     for (const auto& t : r.tables) {
         doc["tables"].push_back(

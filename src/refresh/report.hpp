@@ -11,6 +11,7 @@
 
 #include "copy/copy_statements.hpp"
 #include "dolibarr/profile.hpp"
+#include "output/follow_up.hpp"
 #include "output/phase_timer.hpp"
 #include "plan/copy_plan.hpp"
 #include "rebuild/keep.hpp"
@@ -47,12 +48,7 @@ struct RefreshReport {
     bool committed = false;
     // Steps after the commit that failed (file sync, snapshot, JSON report):
     // the refresh stands, the run exits 5 naming each.
-    struct FollowUpFailure {
-        std::string step;
-        std::string message;
-        std::string hint;
-    };
-    std::vector<FollowUpFailure> follow_up_failures;
+    std::vector<output::FollowUpFailure> follow_up_failures;
     std::optional<SnapshotSummary> snapshot;
     // What the Dolibarr profile did, when [dolibarr] is configured.
     std::optional<dolibarr::ProfileReport> dolibarr;

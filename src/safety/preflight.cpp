@@ -335,7 +335,7 @@ std::vector<Check> run_preflight(const PreflightInput& in) {
     checks.push_back(check_distinct(in.source, in.target));
     checks.push_back(check_target_role(in.target, in.target_role));
     checks.push_back(check_source_unmarked(in.source));
-    checks.push_back(check_mark(in.target, in.init_database));
+    checks.push_back(check_mark(in.target, in.init_database, recorded_mark(in.target, in.state_dir)));
     checks.push_back(check_foreign_objects(in.target, in.catalog, in.source_role, in.target_role));
     checks.push_back(check_target_cannot_write_source(in.source, in.target_info));
     checks.push_back(check_pg_dump(in.source, in.tools));

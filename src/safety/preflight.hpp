@@ -2,6 +2,7 @@
 // The safety preflight: every check that must pass before the sandbox is
 // touched. `doctor` prints them; `refresh` runs them and refuses (exit 3) when
 // any fails.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ struct PreflightInput {
     const std::string& source_role;
     const std::string& target_role;
     const schema::PgTools& tools;
-    const std::string& init_database;  // refresh --init=NAME, or empty (see sandbox_mark.hpp)
+    const std::string& init_database;        // refresh --init=NAME, or empty (see sandbox_mark.hpp)
+    const std::filesystem::path& state_dir;  // where the record of the last refresh is (a lost mark)
 };
 
 std::vector<Check> run_preflight(const PreflightInput& input);

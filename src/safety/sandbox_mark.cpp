@@ -2,9 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
+#include "core/log.hpp"
+
 #include "core/own_schemas.hpp"
+#include "safety/state_path.hpp"
 
 namespace sandboxctl::safety {
 namespace {
@@ -44,8 +49,8 @@ SELECT EXISTS (SELECT 1 FROM user_ns WHERE nspname <> 'public')
                             {std::string(own_schemas::tracking), std::string(own_schemas::cache)}) == "t";
 }
 
-SandboxMark write_mark(pg::Connection& conn) {
-    SandboxMark mark{conn.query_value("SELECT pg_catalog.gen_random_uuid()::text")};
+SandboxMark write_mark(pg::Connection& conn, const std::optional<std::string>& id) {
+    SandboxMark mark{id ? *id : conn.query_value("SELECT pg_catalog.gen_random_uuid()::text")};
     std::string comment = database_comment(conn).value_or("");
     comment = std::regex_replace(comment, mark_line(), "$1");
     if (!comment.empty() && comment.back() != '\n') comment += '\n';
@@ -55,7 +60,37 @@ SandboxMark write_mark(pg::Connection& conn) {
     return mark;
 }
 
-Check check_mark(pg::Connection& target, const std::string& init_database) {
+std::optional<SandboxMark> recorded_mark(pg::Connection& conn, const std::filesystem::path& state_dir) {
+    auto path = database_state_file(conn, conn.database(), state_dir, refresh_record_kind);
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    try {
+        auto id = nlohmann::json::parse(in).at("sandbox_mark").get<std::string>();
+        if (std::regex_match(id, std::regex("[0-9a-f-]{36}"))) return SandboxMark{id};
+    } catch (const std::exception& e) {
+        log::detail("could not read the refresh record \"{}\": {}", path.string(), e.what());
+    }
+    return std::nullopt;
+}
+
+bool restore_mark(pg::Connection& conn, const std::optional<SandboxMark>& recorded, const std::string& owner_role) {
+    if (!recorded || read_mark(conn)) return false;
+    log::warning("database \"{}\" lost its sandbox mark (its comment was changed), but sandboxctl's record of its "
+                 "last refresh names mark {} for this server and database oid: writing the mark back",
+                 conn.database(), recorded->id);
+    conn.exec("BEGIN");
+    try {
+        conn.exec("SET LOCAL ROLE " + conn.quote_identifier(owner_role));
+        write_mark(conn, recorded->id);
+        conn.exec("COMMIT");
+    } catch (...) {
+        conn.exec("ROLLBACK");
+        throw;
+    }
+    return true;
+}
+
+Check check_mark(pg::Connection& target, const std::string& init_database, const std::optional<SandboxMark>& recorded) {
     Check check{"target is marked as a sandbox", Status::pass, ""};
     if (!init_database.empty() && init_database != target.database()) {
         check.status = Status::fail;
@@ -64,6 +99,12 @@ Check check_mark(pg::Connection& target, const std::string& init_database) {
                                    init_database, target.database());
     } else if (auto mark = read_mark(target)) {
         check.reason = fmt::format("database \"{}\" carries sandbox mark {}", target.database(), mark->id);
+    } else if (recorded) {
+        check.status = Status::warn;
+        check.reason = fmt::format("database \"{}\" lost its sandbox mark (its comment was changed), but "
+                                   "sandboxctl's record of its last refresh names mark {} for this server and "
+                                   "database oid; the refresh writes it back",
+                                   target.database(), recorded->id);
     } else if (!holds_objects(target)) {
         check.reason =
             fmt::format("database \"{}\" is empty and not yet marked; the first refresh marks it", target.database());
@@ -74,9 +115,9 @@ Check check_mark(pg::Connection& target, const std::string& init_database) {
                                    target.database(), init_database);
     } else {
         check.status = Status::fail;
-        check.reason = fmt::format("database \"{}\" is not empty and carries no sandbox mark: it was never "
-                                   "refreshed by sandboxctl (are --source and --target swapped?); if it is the "
-                                   "sandbox, refresh it once with --init={}",
+        check.reason = fmt::format("database \"{}\" is not empty and carries no sandbox mark, and no record of "
+                                   "sandboxctl's shows it refreshed it: are --source and --target swapped? If it is "
+                                   "the sandbox, refresh it once with --init={}",
                                    target.database(), target.database());
     }
     return check;

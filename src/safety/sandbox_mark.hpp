@@ -7,6 +7,7 @@
 // belongs to the database itself, which the refresh never drops: DROP OWNED
 // removes what the roles own inside it, not the database or its comment.
 // The id also ties snapshots to the database they were taken from.
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -27,15 +28,29 @@ std::optional<SandboxMark> read_mark(pg::Connection& conn);
 // sandboxctl's own schemas.
 bool holds_objects(pg::Connection& conn);
 
-// Marks the database (keeping any comment it had) and returns the new mark.
-// Runs inside the caller's transaction, as a role that owns the database.
-SandboxMark write_mark(pg::Connection& conn);
+// Marks the database (keeping any comment it had) and returns the mark: a
+// new one, or `id` when given (a lost mark written back). Runs inside the
+// caller's transaction, as a role that owns the database.
+SandboxMark write_mark(pg::Connection& conn, const std::optional<std::string>& id = std::nullopt);
+
+// The mark named by sandboxctl's own record of the last refresh of the
+// database `conn` is connected to (the state file of the same server system
+// identifier and database oid, safety/state_path.hpp), if there is one: what
+// proves that a database which lost its mark is still the sandbox. The
+// sandbox's login cannot change that record; it can change the comment.
+std::optional<SandboxMark> recorded_mark(pg::Connection& conn, const std::filesystem::path& state_dir);
+
+// When the database carries no mark but `recorded` names one, writes it
+// back in a transaction of its own, as `owner_role`, with a warning that says
+// what proves it; returns whether it did.
+bool restore_mark(pg::Connection& conn, const std::optional<SandboxMark>& recorded, const std::string& owner_role);
 
 // The preflight check: PASS when marked, or empty (the refresh marks it);
 // WARN when `init_database` (refresh --init=NAME) names this unmarked, non-empty
 // database, which the refresh then adopts. FAIL when --init names another
 // database, or when the database is neither marked, empty nor named.
-Check check_mark(pg::Connection& target, const std::string& init_database);
+Check check_mark(pg::Connection& target, const std::string& init_database,
+                 const std::optional<SandboxMark>& recorded = std::nullopt);
 
 // The preflight check on the source: a marked database is a sandbox, never
 // prod, so a source that carries the mark is a swapped --source/--target.

@@ -9,6 +9,10 @@
 
 namespace sandboxctl::safety {
 
+// The kind of the record of a database's last refresh (refresh/refresh.cpp
+// writes it; the sandbox mark reads the mark it names).
+inline constexpr const char* refresh_record_kind = "refreshes";
+
 // state_dir/<kind>/<system identifier>-<database oid>.json; `conn` may be
 // connected to any database of the server.
 std::filesystem::path database_state_file(pg::Connection& conn, const std::string& database,

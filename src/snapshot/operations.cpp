@@ -288,6 +288,7 @@ Manifest create_snapshot(plan::Target& target, const config::Settings& settings,
     safety::RunLock lock(conn, "snapshot create");
     // Tracking triggers go onto every table: never onto a database that is
     // not a sandbox (prod named by mistake).
+    safety::restore_mark(conn, safety::recorded_mark(conn, settings.state_dir), target.role);
     safety::require_mark(conn, "", "create snapshot \"" + name + "\"");
     const std::string sandbox_id = safety::read_mark(conn)->id;
     Staging staging(store, name);
@@ -368,16 +369,16 @@ namespace {
 
 // After the commit the application comes back; if it cannot, the reset
 // still stands (exit 5) and `unlock` finishes the restore.
-void restart_workloads(std::optional<kubernetes::StoppedWorkloads>& stopped, const std::string& snapshot) {
+// After the commit: a failure to restart the application is the run's
+// follow-up failure (exit 5 after the report), not an error that hides it.
+void restart_workloads(std::optional<kubernetes::StoppedWorkloads>& stopped, ResetResult& result) {
     if (!stopped) return;
     try {
         stopped->restore();
     } catch (const Error& e) {
-        throw Error(ExitCode::incomplete,
-                    fmt::format("the sandbox was reset to \"{}\" (committed), but restarting the stopped workloads "
-                                "failed: {}",
-                                snapshot, e.what()),
-                    e.hint());
+        result.follow_up_failures.push_back({"kubernetes",
+                                             fmt::format("restarting the stopped workloads failed: {}", e.what()),
+                                             "The reset was committed. " + e.hint()});
     }
 }
 
@@ -408,6 +409,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
                           "List the snapshots with \"sandboxctl snapshot list\".");
     }
     auto manifest = load_manifest(store.path_of(name));
+    safety::restore_mark(conn, safety::recorded_mark(conn, settings.state_dir), target.role);
     safety::require_mark(conn, manifest.sandbox_id, "reset to snapshot \"" + name + "\"");
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
 
@@ -446,7 +448,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     if (delta) {
         failpoint::reach("committed");
         exclusive.release();
-        restart_workloads(stopped, name);
+        restart_workloads(stopped, *delta);
         delta->elapsed = std::chrono::steady_clock::now() - start;
         return *delta;
     }
@@ -457,7 +459,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     auto result = full_reset(target, control, settings, store, manifest, why_full,
                              cache_sound ? CacheUse::reuse_if_sound : CacheUse::rebuild);
     exclusive.release();
-    restart_workloads(stopped, name);
+    restart_workloads(stopped, result);
     result.elapsed = std::chrono::steady_clock::now() - start;
     return result;
 }

@@ -7,6 +7,7 @@
 
 #include "config/settings.hpp"
 #include "dolibarr/profile.hpp"
+#include "output/follow_up.hpp"
 #include "plan/session_setup.hpp"
 #include "rebuild/keep.hpp"
 #include "snapshot/cache.hpp"
@@ -35,6 +36,9 @@ struct ResetResult {
     std::chrono::nanoseconds elapsed{};
     // Full reset with [dolibarr]: what the profile did.
     std::optional<dolibarr::ProfileReport> dolibarr{};
+    // Steps after the commit that failed (restarting the workloads): the
+    // reset stands, the run exits 5 after its report.
+    std::vector<output::FollowUpFailure> follow_up_failures{};
 };
 
 // Returns the sandbox to snapshot `name` (default: the tracking baseline):

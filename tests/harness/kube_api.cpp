@@ -129,6 +129,11 @@ void KubeApi::add_deployment(const std::string& name, int replicas) {
     deployments_[name].history.clear();
 }
 
+void KubeApi::scale(const std::string& name, int replicas) {
+    std::lock_guard lock(mutex_);
+    set_replicas(name, deployments_.at(name), replicas);
+}
+
 void KubeApi::set_pod_delay(std::chrono::milliseconds delay) {
     std::lock_guard lock(mutex_);
     pod_delay_ = delay;

@@ -36,6 +36,9 @@ public:
     // replicas, before the answer: what the test wants to observe then.
     void on_scale(std::function<void(const std::string& name, int replicas)> observer);
 
+    // As another client would: sets NAME's replicas now.
+    void scale(const std::string& name, int replicas);
+
     int replicas(const std::string& name) const;
     // The replica counts PATCH/PUT set on NAME, in order.
     std::vector<int> scale_history(const std::string& name) const;

@@ -49,6 +49,22 @@ INSERT INTO llx_const (name, entity, value, type, visible) VALUES
   ('CLICKTODIAL_URL', 1, 'https://pbx.example/call', 'chaine', 0),
   ('MAIN_APPLICATION_TITLE', 1, 'Acme ERP', 'chaine', 0),
   ('MAIN_DISABLE_ALL_MAILS', 2, '0', 'chaine', 0);
+CREATE TABLE llx_printer_receipt (rowid serial PRIMARY KEY, name varchar(128), fk_type integer, fk_profile integer,
+  parameter varchar(128), entity integer);
+ALTER TABLE llx_printer_receipt OWNER TO sbx_app;
+ALTER SEQUENCE llx_printer_receipt_rowid_seq OWNER TO sbx_app;
+INSERT INTO llx_printer_receipt (name, fk_type, fk_profile, parameter, entity) VALUES
+  ('log only', 1, 0, '', 1), ('kitchen', 3, 0, '192.0.2.10:9100', 1), ('counter', 5, 0, 'TM-T20', 1);
+INSERT INTO llx_user_clicktodial (fk_user, url, login, pass) VALUES (1, 'https://pbx.example/dial', 'admin', 'pbx-Pass');
+UPDATE llx_societe SET webservices_url = 'https://supplier.example/ws', webservices_key = 'ws-Key'
+ WHERE rowid = (SELECT min(rowid) FROM llx_societe);
+INSERT INTO llx_const (name, entity, value, type, visible) VALUES
+  ('TAKEPOS_AUTO_ORDER', 1, '1', 'chaine', 0),
+  ('MAIN_MODULE_CLICKTODIAL', 1, '1', 'string', 0),
+  ('FTP_SERVER_1', 1, 'ftp.example', 'chaine', 0),
+  ('FTP_PASSWORD_1', 1, 'ftp-Plain-Pass', 'chaine', 0),
+  ('LDAP_SERVER_HOST', 1, 'ldap.example', 'chaine', 0),
+  ('PRINTING_PRINTIPP', 1, '1', 'chaine', 0);
 UPDATE llx_const SET value = 'smtps' WHERE name = 'MAIN_MAIL_SENDMODE';
 UPDATE llx_const SET value = 'smtp.prod.example' WHERE name = 'MAIN_MAIL_SMTP_SERVER';
 UPDATE llx_const SET value = '587' WHERE name = 'MAIN_MAIL_SMTP_PORT';
@@ -117,12 +133,21 @@ TEST_F(DolibarrProfile, AppCheckNamesEveryPlantedChannelInProd) {
           "llx_actioncomm_reminder status 0", "llx_const LDAP_SYNCHRO_ACTIVE (entity 1)",
           "llx_const ADHERENT_USE_MAILMAN (entity 1)", "llx_const CLICKTODIAL_URL (entity 1)",
           "llx_const TICKET_DISABLE_ALL_MAILS (entity 1)", "llx_const MAIN_DISABLE_ALL_SMS (entity 1)",
-          "llx_const MAIN_FIRST_PING_OK_ID (entity 1)"}) {
+          "llx_const MAIN_FIRST_PING_OK_ID (entity 1)",
+          // Issue 18, item 4 and the audit of Dolibarr's channels.
+          "llx_printer_receipt rowid 2", "llx_printer_receipt rowid 3", "llx_const TAKEPOS_AUTO_ORDER (entity 1)",
+          "llx_const MAIN_MODULE_CLICKTODIAL (entity 1)", "llx_user_clicktodial", "llx_const FTP_SERVER_1 (entity 1)",
+          "llx_const FTP_PASSWORD_1 (entity 1)", "llx_const LDAP_SERVER_HOST (entity 1)",
+          "llx_const PRINTING_PRINTIPP (entity 1)", "llx_const MAIN_URL_FOR_PING (entity 1)"}) {
         EXPECT_TRUE(where.count(expected)) << expected << " missing from\n" << check.all();
     }
     // No secret in the output: neither the plain Stripe key nor the webhook's token.
     EXPECT_EQ(check.all().find("sk_live_plaintextkey"), std::string::npos);
     EXPECT_EQ(check.all().find("t0ken"), std::string::npos);
+    EXPECT_EQ(where.count("llx_printer_receipt rowid 1"), 0u);  // the dummy printer only logs
+    for (const char* secret : {"192.0.2.10", "pbx-Pass", "ftp-Plain-Pass", "ws-Key"}) {
+        EXPECT_EQ(check.all().find(secret), std::string::npos) << secret;
+    }
 }
 
 TEST_F(DolibarrProfile, RefreshSwitchesEveryChannelOffAndLeavesProdUntouched) {
@@ -162,6 +187,15 @@ TEST_F(DolibarrProfile, RefreshSwitchesEveryChannelOffAndLeavesProdUntouched) {
     EXPECT_NE(sandbox("SELECT value FROM llx_const WHERE name = 'MAIN_MOTD' AND entity = 0").find("SANDBOX"),
               std::string::npos);
 
+    EXPECT_EQ(sandbox("SELECT string_agg(rowid || '=' || fk_type, ',' ORDER BY rowid) FROM llx_printer_receipt"),
+              "1=1,2=1,3=1\n");
+    EXPECT_EQ(sandbox("SELECT count(*) FROM llx_user_clicktodial WHERE url IS NOT NULL OR pass IS NOT NULL"), "0\n");
+    EXPECT_EQ(sandbox("SELECT count(*) FROM llx_societe WHERE webservices_key IS NOT NULL"), "0\n");
+    EXPECT_EQ(sandbox("SELECT string_agg(name || '=' || value, ',' ORDER BY name) FROM llx_const WHERE name IN "
+                      "('TAKEPOS_AUTO_ORDER', 'MAIN_MODULE_CLICKTODIAL', 'FTP_SERVER_1', 'FTP_PASSWORD_1', "
+                      "'LDAP_SERVER_HOST', 'PRINTING_PRINTIPP')"),
+              "FTP_PASSWORD_1=,FTP_SERVER_1=,LDAP_SERVER_HOST=,MAIN_MODULE_CLICKTODIAL=0,PRINTING_PRINTIPP=0,"
+              "TAKEPOS_AUTO_ORDER=0\n");
     auto check = app_check();
     EXPECT_EQ(check.exit_code, 0) << check.all();
     EXPECT_NE(check.out.find("no live outgoing channel"), std::string::npos) << check.out;

@@ -6,9 +6,12 @@
 // stand-in API server on loopback (harness/kube_api.hpp).
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/temp_dir.hpp"
 #include "harness/kube_api.hpp"
@@ -263,6 +266,79 @@ TEST_F(KubernetesScale, ForbiddenApiFailsBeforeAnythingChanges) {
     EXPECT_FALSE(std::filesystem::exists(record()));
     EXPECT_EQ(orders(), 1);
     EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), -1);
+}
+
+// Issue 18, items 11 and 13: a kubectl that hangs while restoring the app
+// after the commit held sandboxctl forever, deaf to SIGTERM; and a full
+// reset that committed but could not restart the app exited 5 without its
+// report or --json. Now the signal stops the hanging kubectl, and the reset
+// prints and writes its report, then exits 5 saying how to finish.
+TEST_F(KubernetesScale, ASignalStopsAHangingRestoreAfterTheCommitWithExit5AndTheReport) {
+    ASSERT_EQ(tool("refresh", {"--snapshot", "golden"}).exit_code, 0);
+    std::atomic<bool> hang{true}, hung{false};
+    api_.on_scale([&](const std::string&, int replicas) {
+        if (replicas == 0) return;
+        hung = true;
+        for (int i = 0; i < 1200 && hang; ++i) std::this_thread::sleep_for(50ms);
+    });
+    auto json = work_ / "reset.json";
+    model_->sandbox_sql("DELETE FROM orders");
+    BackgroundTool run(args("reset", {"--full", "--json", json.string()}), env());
+    ASSERT_TRUE(wait_until([&] { return hung.load(); }, 60));
+    run.send(SIGTERM);
+    EXPECT_TRUE(wait_until([&] { return run.exited(); }, 20)) << "SIGTERM did not stop the hanging restore";
+    auto result = run.finish();
+    hang = false;
+    EXPECT_EQ(result.exit_code, 5) << result.all();
+    EXPECT_NE(result.out.find("full reset to \"golden\""), std::string::npos) << result.all();
+    EXPECT_NE(result.err.find("the sandbox was reset to \"golden\" (committed), but restarting the stopped workloads "
+                              "failed"),
+              std::string::npos)
+        << result.err;
+    EXPECT_NE(result.err.find("sandboxctl unlock"), std::string::npos) << result.err;
+    auto doc = nlohmann::json::parse(read_file(json));
+    EXPECT_EQ(doc["mode"], "full");
+    ASSERT_EQ(doc["incomplete"].size(), 1u) << doc.dump(2);
+    EXPECT_EQ(doc["incomplete"][0]["step"], "kubernetes");
+    EXPECT_EQ(orders(), 2);
+    EXPECT_TRUE(std::filesystem::exists(record()));
+
+    auto unlock = tool("unlock");
+    EXPECT_EQ(unlock.exit_code, 0) << unlock.all();
+    EXPECT_EQ(api_.replicas("erp-sandbox"), app_replicas);
+    EXPECT_FALSE(std::filesystem::exists(record()));
+}
+
+// Issue 18, a smaller point: a replica count someone changed while the app
+// was stopped was overwritten with the recorded one without a word.
+TEST_F(KubernetesScale, ACountChangedWhileStoppedIsRestoredWithAWarning) {
+    auto sleep = work_ / "sleep.sql";
+    std::ofstream(sleep) << "SELECT pg_sleep(2);\n";
+    BackgroundTool run(args("refresh", {"--post-sql", sleep.string()}), env());
+    ASSERT_TRUE(wait_until([&] { return sandbox_sessions(" AND query LIKE '%pg_sleep%'") == "1\n"; }, 60));
+    api_.scale("erp-sandbox", 5);
+    auto result = run.finish();
+    ASSERT_EQ(result.exit_code, 0) << result.all();
+    EXPECT_NE(result.err.find("deployment/erp-sandbox in namespace erp was scaled to 5 replicas while sandboxctl had "
+                              "it stopped; restoring 3 replicas"),
+              std::string::npos)
+        << result.err;
+    EXPECT_EQ(api_.replicas("erp-sandbox"), app_replicas);
+}
+
+// Issue 18, item 6: refresh --snapshot restarted the app before taking the
+// snapshot, so what the app writes on start-up became part of the golden
+// state every reset returns to.
+TEST_F(KubernetesScale, TheSnapshotIsTakenBeforeTheAppComesBack) {
+    api_.on_scale([this](const std::string&, int replicas) {
+        if (replicas > 0) model_->sandbox_sql("INSERT INTO orders VALUES (99, 'written by the app on start-up')");
+    });
+    auto run = tool("refresh", {"--snapshot", "golden"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(orders(), 3);
+    auto reset = tool("reset");
+    ASSERT_EQ(reset.exit_code, 0) << reset.all();
+    EXPECT_EQ(model_->sandbox_sql("SELECT string_agg(id::text, ',' ORDER BY id) FROM orders"), "1,2\n");
 }
 
 }  // namespace

@@ -159,6 +159,45 @@ TEST_F(SandboxMark, SwappedSourceAndTargetWithInitCannotReplaceProd) {
         << fine.out;
 }
 
+// Issue 18, item 9: any COMMENT ON DATABASE by the sandbox's login removed
+// the mark; reset and refresh then refused, calling the sandbox a database
+// sandboxctl never refreshed, though its own records knew better.
+TEST_F(SandboxMark, ALostMarkIsWrittenBackWhereTheRecordsProveTheSandbox) {
+    ASSERT_EQ(tool({"refresh", "--source", model_->source(), "--target", model_->target()}).exit_code, 0);
+    auto mark = mark_of(model_->sandbox());
+    ASSERT_EQ(tool({"snapshot", "create", "golden", "--target", model_->target()}).exit_code, 0);
+    auto agent_comment = "COMMENT ON DATABASE \"" + model_->sandbox() + "\" IS 'the agent was here'";
+    model_->sandbox_sql("SET ROLE sbx_sandbox_login; " + agent_comment);
+    ASSERT_EQ(mark_of(model_->sandbox()), "the agent was here\n");
+
+    auto reset = tool({"reset", "golden", "--target", model_->target()});
+    ASSERT_EQ(reset.exit_code, 0) << reset.all();
+    EXPECT_NE(reset.err.find("lost its sandbox mark (its comment was changed), but sandboxctl's record of its last "
+                             "refresh names mark"),
+              std::string::npos)
+        << reset.err;
+    EXPECT_EQ(mark_of(model_->sandbox()), "the agent was here\n" + mark);
+
+    model_->sandbox_sql("SET ROLE sbx_sandbox_login; " + agent_comment);
+    auto doctor = run_tool({"doctor", "--source", model_->source(), "--target", model_->target()}, state_env_);
+    EXPECT_NE(doctor.out.find("WARN target is marked as a sandbox: database \"" + model_->sandbox() +
+                              "\" lost its sandbox mark"),
+              std::string::npos)
+        << doctor.out;
+    auto refreshed = tool({"refresh", "--source", model_->source(), "--target", model_->target()});
+    ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    EXPECT_EQ(mark_of(model_->sandbox()), "the agent was here\n" + mark);
+
+    // Without the record (another state directory) nothing proves it.
+    model_->sandbox_sql("SET ROLE sbx_sandbox_login; " + agent_comment);
+    TempDir elsewhere;
+    auto refused =
+        run_tool({"reset", "golden", "--target", model_->target(), "--snapshot-dir", (state_ / "snapshots").string()},
+                 {{"XDG_STATE_HOME", elsewhere.path().string()}});
+    EXPECT_EQ(refused.exit_code, 3) << refused.all();
+    EXPECT_NE(refused.err.find("carries no sandbox mark"), std::string::npos) << refused.err;
+}
+
 TEST_F(SandboxMark, ResetAndSnapshotRefuseOtherDatabases) {
     ASSERT_EQ(refresh(*model_).exit_code, 0);
     auto created = tool({"snapshot", "create", "golden", "--target", model_->target()});
