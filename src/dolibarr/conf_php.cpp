@@ -2,6 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,6 +18,8 @@ namespace {
 
 constexpr std::string_view unique_id_name = "dolibarr_main_instance_unique_id";
 constexpr std::string_view cookie_key_name = "dolibarr_main_cookie_cryptkey";
+// PHP's openssl pads a shorter dolcrypt key with NUL bytes and cuts a longer one.
+constexpr std::size_t dolcrypt_key_size = 32;
 // conf.php is a few kB; anything far larger is not a conf.php.
 constexpr std::size_t max_conf_bytes = 1024 * 1024;
 
@@ -38,6 +43,51 @@ struct WipedText {
 struct Unreadable {
     std::string reason;
 };
+
+// A construct that could give the id another value than the assignments
+// sandboxctl reads (a usage error); `pos` is where it starts, for its line.
+struct Refused {
+    std::size_t pos;
+    std::string reason;
+};
+
+// Words whose code could set the id or skip an assignment, with why. PHP's
+// keywords and function names ignore case; the word is lowercased first.
+// extract() cannot be called by a computed name (PHP 7.1+), so its name is
+// enough; parse_str() needs its result array since PHP 8 and sets no variable.
+std::optional<std::string_view> refused_word(std::string_view word) {
+    static constexpr std::pair<std::string_view, std::string_view> words[] = {
+        {"include", "it includes another file, which could set the instance id"},
+        {"include_once", "it includes another file, which could set the instance id"},
+        {"require", "it includes another file, which could set the instance id"},
+        {"require_once", "it includes another file, which could set the instance id"},
+        {"eval", "it runs eval(), whose code could set the instance id"},
+        {"extract", "it calls extract(), which sets variables by name"},
+        {"return", "it leaves conf.php with return, so a later assignment may not run"},
+        {"goto", "it jumps with goto, so an assignment may be skipped or run again"},
+        {"__halt_compiler", "it ends the PHP code with __halt_compiler()"},
+        // if (...): ... endif; -- the assignments between look top-level.
+        {"endif", "it ends an if: ... endif; block, whose assignments run only on its condition"},
+        {"endwhile", "it ends a while: ... endwhile; block, whose assignments run only on its condition"},
+        {"endfor", "it ends a for: ... endfor; block, whose assignments run only on its condition"},
+        {"endforeach", "it ends a foreach: ... endforeach; block, whose assignments run only on its condition"},
+        {"endswitch", "it ends a switch: ... endswitch; block, whose assignments run only on its condition"},
+        {"enddeclare", "it ends a declare: ... enddeclare; block"},
+    };
+    for (const auto& [name, reason] : words) {
+        if (word == name) return reason;
+    }
+    return std::nullopt;
+}
+
+std::string lowercase(std::string_view word) {
+    std::string lower(word);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return lower;
+}
+
+bool is_key_name(std::string_view name) { return name == unique_id_name || name == cookie_key_name; }
 
 bool is_identifier_start(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || static_cast<unsigned char>(c) >= 0x80;
@@ -67,7 +117,14 @@ void append_utf8(std::string& out, unsigned long code) {
 
 // Just enough of PHP's lexer to find `$name = 'literal';` in a conf.php:
 // inline text outside <?php ... ?>, comments, and the string literals (whose
-// content must not be mistaken for code).
+// content must not be mistaken for code). Only what runs unconditionally can be
+// read without running PHP, so the scanner also follows the nesting and the
+// statement boundaries, and refuses (Refused) whatever could give the id
+// another value: an assignment that is not a top-level statement of its own
+// (in braces, after `if (...)`, `else`, `while (...)` without braces, or in an
+// expression), any other use of the variable than a comparison, empty() or
+// isset() (a reference, an argument, list(), foreach, ++...), $GLOBALS naming
+// it or a computed name, $$name and ${...}, and the words of refused_word().
 class ConfScanner {
 public:
     explicit ConfScanner(std::string_view text) : text_(text) {}
@@ -85,15 +142,17 @@ public:
                 skip_block_comment();
             } else if (at("<<<")) {
                 throw Unreadable{"it uses a heredoc string, which sandboxctl does not read"};
+            } else if (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r') {
+                ++pos_;
             } else if (peek() == '\'' || peek() == '"' || peek() == '`') {
                 WipedText skipped(read_string());
-            } else if (peek() == '$' && is_identifier_start(peek(1))) {
-                ++pos_;
-                const std::string_view name = read_identifier();
-                if (name == unique_id_name) read_assignment(name, unique_id);
-                if (name == cookie_key_name) read_assignment(name, cookie_key);
+                note("'");
+            } else if (peek() == '$') {
+                read_variable(unique_id, cookie_key);
+            } else if (is_identifier_start(peek())) {
+                read_word();
             } else {
-                ++pos_;
+                read_punctuation();
             }
         }
     }
@@ -109,7 +168,105 @@ private:
             return;
         }
         pos_ = open + 2;
-        if (at("php")) pos_ += 3;  // "<?=" and "<?" open PHP too
+        // The inline text is a statement of its own and ?> ends one; "<?=" opens an
+        // echo expression, "<?" PHP as "<?php" does.
+        const bool echo = at("=");
+        if (at("php")) pos_ += 3;
+        note(echo ? "<?=" : ";");
+        statement_start_ = !echo && depth_ == 0;
+    }
+
+    // Records the token just read: the last two are what a variable's use is
+    // judged by; only `;` and a closing `}` at the top level start a statement.
+    void note(std::string_view token) {
+        before_prev_ = prev_;
+        prev_ = token;
+        statement_start_ = depth_ == 0 && (token == ";" || token == "}");
+    }
+
+    void read_punctuation() {
+        const auto start = pos_;
+        for (const std::string_view op : {"?->", "->", "::", "++", "--", "&&"}) {
+            if (at(op)) {
+                pos_ += op.size();
+                note(text_.substr(start, op.size()));
+                return;
+            }
+        }
+        const char c = peek();
+        ++pos_;
+        if (c == '(' || c == '[' || c == '{') ++depth_;
+        if ((c == ')' || c == ']' || c == '}') && depth_ > 0) --depth_;
+        note(text_.substr(start, 1));
+    }
+
+    // A bare word: refused when its code could set the id or skip an
+    // assignment; a method, property or constant of that name is not that code.
+    void read_word() {
+        const auto start = pos_;
+        const std::string_view word = read_identifier();
+        const bool member = prev_ == "->" || prev_ == "?->" || prev_ == "::" || lowercase(prev_) == "function";
+        if (!member) {
+            if (const auto reason = refused_word(lowercase(word))) throw Refused{start, std::string(*reason)};
+        }
+        note(word);
+    }
+
+    // `$` at pos_: a variable, whose use is checked when it is one of the id's.
+    void read_variable(std::optional<WipedText>& unique_id, std::optional<WipedText>& cookie_key) {
+        const auto start = pos_;
+        const bool starts_statement = statement_start_;
+        const std::string_view prev = prev_, before_prev = before_prev_;
+        ++pos_;
+        if (peek() == '$' || peek() == '{') {
+            throw Refused{
+                start, "it names a variable by a computed name ($$name or ${...}), which could be the instance id's"};
+        }
+        const std::string_view name = read_identifier();
+        note("$");
+        if (prev == "::") return;  // Class::$name is a static property, not the variable
+        if (name == "GLOBALS") read_globals_index(start);
+        if (!is_key_name(name)) return;
+        std::optional<WipedText>& value = name == unique_id_name ? unique_id : cookie_key;
+        if (read_assignment(name, value, start, starts_statement)) return;
+        if (!is_plain_read(prev, before_prev)) {
+            throw Refused{start, "it uses $" + std::string(name) +
+                                     " in a way that could change it (a reference, an argument, list(), foreach, "
+                                     "an index, ++ or --)"};
+        }
+    }
+
+    // After `$name` (pos_ at what follows): a comparison, or the whole argument of
+    // empty() or isset(); neither can change the variable. Anything else could:
+    // a function may take it by reference, and `&`, `++`, `--` change it.
+    bool is_plain_read(std::string_view prev, std::string_view before_prev) {
+        if (prev == "&" || prev == "++" || prev == "--") return false;
+        skip_space_and_comments();
+        if (at("==") || at("!=") || at("<>")) return true;
+        const std::string call = lowercase(before_prev);
+        return prev == "(" && (call == "empty" || call == "isset") && peek() == ')';
+    }
+
+    // `$GLOBALS` was just read: only `['literal']` naming another variable is
+    // followed; a computed index or the array as a whole could reach the id.
+    void read_globals_index(std::size_t start) {
+        skip_space_and_comments();
+        if (peek() != '[') throw Refused{start, "it uses $GLOBALS as a whole, which holds the instance id's variable"};
+        ++pos_;
+        skip_space_and_comments();
+        std::optional<WipedText> index;
+        if (peek() == '\'' || peek() == '"') {
+            index.emplace(read_string());
+            skip_space_and_comments();
+        }
+        if (!index || peek() != ']') {
+            throw Refused{start, "it indexes $GLOBALS by a computed name, which could be the instance id's variable"};
+        }
+        ++pos_;
+        note("]");
+        if (is_key_name(index->text)) {
+            throw Refused{start, "it reaches $" + index->text + " through $GLOBALS, which sandboxctl does not follow"};
+        }
     }
 
     // A // or # comment ends at the line's end or at ?>, which it leaves to the caller.
@@ -143,15 +300,23 @@ private:
         return text_.substr(start, pos_ - start);
     }
 
-    // `$name` was just read. A plain `= 'literal';` sets the value; a compound or
-    // computed assignment cannot be followed without running PHP, so it makes
-    // the file unreadable rather than silently using an older value.
-    void read_assignment(std::string_view name, std::optional<WipedText>& value) {
+    // `$name` was just read (at `start`); false when no assignment follows. A
+    // plain `= 'literal';` that is a top-level statement of its own sets the
+    // value; elsewhere it may not run, so it is refused. A compound or computed
+    // assignment cannot be followed without running PHP, so it makes the file
+    // unreadable rather than silently using an older value.
+    bool read_assignment(std::string_view name, std::optional<WipedText>& value, std::size_t start,
+                         bool starts_statement) {
         skip_space_and_comments();
         const bool compound = at(".=") || at("?\?=") || at("+=") || at("-=") || at("*=") || at("/=") || at("%=") ||
                               at("|=") || at("&=") || at("^=") || at("<<=") || at(">>=") || at("**=");
         if (compound) throw Unreadable{"$" + std::string(name) + " is changed by a compound assignment"};
-        if (peek() != '=' || peek(1) == '=' || peek(1) == '>') return;  // a use, a comparison or an array key
+        if (peek() != '=' || peek(1) == '=' || peek(1) == '>') return false;  // a use, a comparison or an array key
+        if (!starts_statement) {
+            throw Refused{start, "it assigns $" + std::string(name) +
+                                     " inside a block, after a condition or within an expression, so whether "
+                                     "it runs depends on PHP"};
+        }
         ++pos_;
         skip_space_and_comments();
         if (peek() != '\'' && peek() != '"') throw not_literal(name);
@@ -160,6 +325,7 @@ private:
         if (peek() != ';' && !at("?>")) throw not_literal(name);
         value.emplace();
         value->text.swap(literal.text);
+        return true;
     }
 
     static Unreadable not_literal(std::string_view name) {
@@ -256,7 +422,16 @@ private:
 
     std::string_view text_;
     std::size_t pos_ = 0;
+    int depth_ = 0;                // open ( [ { around pos_
+    bool statement_start_ = true;  // pos_ begins a top-level statement
+    std::string_view prev_, before_prev_;
 };
+
+// The 1-based line of `pos` in `text`.
+std::size_t line_of(std::string_view text, std::size_t pos) {
+    return 1 +
+           static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
+}
 
 // PHP's empty(): "" and "0" count as not set, so Dolibarr falls back to the
 // cookie key for them (master.inc.php).
@@ -272,6 +447,12 @@ InstanceKey instance_key_from_conf(std::string_view php_text, std::string_view w
         throw failure("could not read the instance id from " + std::string(what) + ": " + unreadable.reason,
                       "sandboxctl reads conf.php's assignments without running PHP; set the id as "
                       "$dolibarr_main_instance_unique_id = '...'; there.");
+    } catch (const Refused& refused) {
+        throw usage_error("could not read the instance id from " + std::string(what) + ": line " +
+                              std::to_string(line_of(php_text, refused.pos)) + ": " + refused.reason,
+                          "sandboxctl reads conf.php without running PHP, so it takes the id only from "
+                          "$dolibarr_main_instance_unique_id = '...'; as a top-level statement, and refuses what "
+                          "could change it; set the id that way and remove the construct on that line.");
     }
     // Dolibarr 23 (master.inc.php): $conf->file->instance_unique_id is the
     // unique id, else the cookie key; dolEncrypt/dolDecrypt use it for llx_const.
@@ -283,6 +464,16 @@ InstanceKey instance_key_from_conf(std::string_view php_text, std::string_view w
     }
     InstanceKey key(chosen->text);
     return key;
+}
+
+bool same_instance(const InstanceKey& a, const InstanceKey& b) {
+    std::array<unsigned char, dolcrypt_key_size> key_a{}, key_b{};
+    std::copy_n(a.bytes().begin(), std::min(a.bytes().size(), key_a.size()), key_a.begin());
+    std::copy_n(b.bytes().begin(), std::min(b.bytes().size(), key_b.size()), key_b.begin());
+    const bool same = CRYPTO_memcmp(key_a.data(), key_b.data(), key_a.size()) == 0;
+    OPENSSL_cleanse(key_a.data(), key_a.size());
+    OPENSSL_cleanse(key_b.data(), key_b.size());
+    return same;
 }
 
 InstanceKey read_instance_key(std::string_view location, const std::filesystem::path& base_dir, std::string_view what) {

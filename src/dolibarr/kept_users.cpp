@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -14,6 +15,7 @@ namespace {
 
 using kept::Captured;
 using kept::Membership;
+using kept::Reference;
 using kept::Row;
 
 bool table_exists(pg::Connection& target, std::string_view table) {
@@ -144,6 +146,50 @@ UserTable describe_users(pg::Connection& target) {
 
 std::string quoted_login(const std::string& login) { return fmt::format("\"{}\"", login); }
 
+// A column of llx_user naming a row of another table, and what tells one
+// record of that table from another for a person (held in memory only).
+struct ReferenceColumn {
+    const char* column;
+    const char* table;
+    const char* identity;
+};
+constexpr std::array<ReferenceColumn, 6> reference_columns = {{
+    {"fk_soc", "llx_societe", "nom"},
+    {"fk_socpeople", "llx_socpeople", "concat_ws(' ', lastname, firstname)"},
+    {"fk_member", "llx_adherent", "concat_ws(' ', lastname, firstname, login)"},
+    {"fk_user", "llx_user", "login"},
+    {"fk_user_expense_validator", "llx_user", "login"},
+    {"fk_user_holiday_validator", "llx_user", "login"},
+}};
+
+const ReferenceColumn* reference_column(std::string_view column) {
+    for (const auto& reference : reference_columns) {
+        if (column == reference.column) return &reference;
+    }
+    return nullptr;
+}
+
+// What the row `rowid` of the reference's table is, if there is one.
+std::optional<std::string> identity_of(pg::Connection& target, const ReferenceColumn& reference,
+                                       const std::string& rowid) {
+    if (!table_exists(target, reference.table)) return std::nullopt;
+    auto result = target.exec(fmt::format("SELECT COALESCE(({})::text, '') FROM {} WHERE rowid::text = $1",
+                                          reference.identity, reference.table),
+                              {rowid});
+    if (result.rows() == 0) return std::nullopt;
+    return result.get(0, 0);
+}
+
+std::vector<Reference> references_of(pg::Connection& target, const Row& user) {
+    std::vector<Reference> references;
+    for (const auto& [column, value] : user) {
+        const auto* reference = reference_column(column);
+        if (!reference || !value || value->empty() || *value == "0") continue;
+        references.push_back({column, *value, identity_of(target, *reference, *value)});
+    }
+    return references;
+}
+
 // `login` cut so that `suffix` fits the column, never inside a UTF-8 character.
 std::string with_suffix(const std::string& login, const std::string& suffix, std::size_t limit) {
     std::string base = login;
@@ -209,6 +255,7 @@ public:
         }
         Row row = user.user;
         free_unique_keys(row, rowid, kept);
+        clear_repointed_references(user, row, kept);
         write_user(row, rowid, same_user, user.login);
         write_rights(user, rowid);
         write_groups(user, rowid, kept);
@@ -254,6 +301,24 @@ private:
                 if (name == column) kept_value.reset();
             }
             kept.cleared_columns.push_back(column);
+        }
+    }
+
+    // A reference whose rowid names another record in prod (or none) would
+    // silently make the kept user belong to another party: cleared, and said.
+    void clear_repointed_references(const Captured& user, Row& row, KeptUser& kept) {
+        for (const auto& reference : user.references) {
+            if (!value_of(row, reference.column)) continue;  // already cleared (a unique key)
+            const auto* column = reference_column(reference.column);
+            auto in_prod = identity_of(target_, *column, reference.rowid);
+            // The same record, or none on either side (nothing re-pointed).
+            if (in_prod == reference.identity) continue;
+            for (auto& [name, value] : row) {
+                if (name == reference.column) value.reset();
+            }
+            kept.cleared_references.push_back(fmt::format("{} ({} rowid {} is {} in prod)", reference.column,
+                                                          column->table, reference.rowid,
+                                                          in_prod ? "another record" : "missing"));
         }
     }
 
@@ -342,6 +407,7 @@ KeptUsers KeptUsers::capture(pg::Connection& target, const std::vector<std::stri
             user.rowid = users.get_int(row, users.column_index("rowid"));
             user.entity = users.get_int(row, users.column_index("entity"));
             user.user = row_of(users, row);
+            user.references = references_of(target, user.user);
             user.rights = rows_of(target, "llx_user_rights", "fk_user", user.rowid);
             user.groups = memberships_of(target, user.rowid);
             user.params = rows_of(target, "llx_user_param", "fk_user", user.rowid);

@@ -27,6 +27,12 @@
 //   user's API key loses it (NULL; the kept user keeps its key); when a prod
 //   user holds the kept user's fk_socpeople or fk_member, the kept row's
 //   column is set to NULL (prod's contact or member is prod's) and reported.
+// - References to other records (fk_soc, fk_socpeople, fk_member, fk_user and
+//   the validator columns) stay only where prod's row of that rowid is the
+//   record the sandbox's was (same name, or login); otherwise the column is
+//   set to NULL and reported: prod may have given the rowid to a real
+//   customer. Keep the record too ([[refresh.keep]], keyed on rowid) to keep
+//   the reference.
 // - Rights and memberships are added with fresh rowids beside prod's rows,
 //   which are never deleted (a same user keeps prod's rights too). A
 //   membership whose group (name, entity) prod does not have is dropped and
@@ -53,6 +59,11 @@ struct KeptUser {
     std::vector<std::string> dropped_groups;
     // Columns of the kept row set to NULL because a prod user holds the value ("fk_member").
     std::vector<std::string> cleared_columns;
+    // References set to NULL because the row they named in the sandbox is
+    // another record (or none) in prod: "fk_soc (llx_societe rowid 12 is
+    // another record in prod)". Never a silent re-pointing to another
+    // party's data.
+    std::vector<std::string> cleared_references;
 };
 
 struct KeptUsersOutcome {
@@ -68,11 +79,19 @@ struct Membership {
     long long group_entity = 0;
     Row row;
 };
+// A reference of the kept row (fk_soc, ...) and what the row it names was in
+// the sandbox (its name; nullopt when there was no such row).
+struct Reference {
+    std::string column;
+    std::string rowid;
+    std::optional<std::string> identity;
+};
 struct Captured {
     std::string login;
     long long rowid = 0;
     long long entity = 0;
     Row user;
+    std::vector<Reference> references;
     std::vector<Row> rights;
     std::vector<Membership> groups;
     std::vector<Row> params;

@@ -41,6 +41,17 @@ DolibarrProfile::DolibarrProfile(const config::DolibarrSettings& settings, Profi
         if (!settings_.prod_conf.empty()) {
             prod_key_ = read_instance_key(settings_.prod_conf, settings_.base_dir, "prod's conf.php");
         }
+        // With prod's key, the sandbox decrypts every secret that comes with
+        // prod's rows, and what it encrypts prod can read: the two instances
+        // must differ. The id itself is never shown.
+        if (prod_key_ && same_instance(*prod_key_, *sandbox_key_)) {
+            throw Error(ExitCode::refused,
+                        "refusing to refresh: [dolibarr] prod_conf and sandbox_conf hold the same instance id, so "
+                        "prod's encrypted secrets would decrypt in the sandbox",
+                        "Give the sandbox its own $dolibarr_main_instance_unique_id in its conf.php (Dolibarr's "
+                        "installer makes a random one), and check that prod_conf and sandbox_conf name two "
+                        "different instances.");
+        }
     }
 }
 
@@ -126,6 +137,10 @@ void print_text(const ProfileReport& r, std::ostream& out) {
             fmt::print(out, "    columns set to NULL (a prod user holds the value): {}\n",
                        fmt::join(u.cleared_columns, ", "));
         }
+        if (!u.cleared_references.empty()) {
+            fmt::print(out, "    references set to NULL (the record they named in the sandbox is not prod's): {}\n",
+                       fmt::join(u.cleared_references, "; "));
+        }
     }
     fmt::print(out, "  mail: {}\n", r.firewall.mail);
     fmt::print(out, "  switched off: {} rows changed\n", r.firewall.rows_changed());
@@ -155,7 +170,8 @@ nlohmann::json to_json(const ProfileReport& r) {
                                      {"rowid", u.rowid},
                                      {"prod_user", u.prod_user},
                                      {"dropped_groups", u.dropped_groups},
-                                     {"cleared_columns", u.cleared_columns}});
+                                     {"cleared_columns", u.cleared_columns},
+                                     {"cleared_references", u.cleared_references}});
     }
     auto& f = doc["firewall"];
     f["mail"] = r.firewall.mail;

@@ -13,7 +13,9 @@ namespace sandboxctl::sync {
 
 // The whole content of the file at `location` (ssh locations resolved first,
 // see resolve_location). Throws failure "could not read WHAT \"LOCATION\": reason"
-// when it cannot be read or holds more than `max_bytes`.
+// when it cannot be read or holds more than `max_bytes`, and a usage error when a
+// local path names anything but a regular file (a FIFO, device, directory or
+// socket), at once rather than blocking on it.
 std::string read_small_file(const Location& location, std::size_t max_bytes, std::string_view what);
 
 }  // namespace sandboxctl::sync

@@ -336,6 +336,26 @@ TEST_F(DolibarrProfile, FullResetKeepsTheFirewall) {
     EXPECT_EQ(app_check().exit_code, 0);
 }
 
+// Issue 18, a smaller point: prod_conf and sandbox_conf with the same
+// instance id passed silently, and prod's secrets then decrypt in the sandbox.
+TEST_F(DolibarrProfile, TheSameInstanceIdOnBothSidesIsRefused) {
+    std::ofstream(work_ / "prod_conf.php")
+        << "<?php\n$dolibarr_main_instance_unique_id='5b1e0c7d2f9a4e68b3c1d0e9f8a7b6c5';\n";
+    auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    auto doctor =
+        run_tool({"-c", config_.string(), "doctor", "--source", model_->source(), "--target", model_->target()});
+    EXPECT_EQ(doctor.exit_code, 3) << doctor.all();
+    EXPECT_NE(doctor.out.find("FAIL Dolibarr instance ids are readable and differ: refusing to refresh: [dolibarr] "
+                              "prod_conf and sandbox_conf hold the same instance id"),
+              std::string::npos)
+        << doctor.out;
+    auto refused = refresh_with_profile();
+    EXPECT_EQ(refused.exit_code, 3) << refused.all();
+    EXPECT_EQ(refused.all().find("5b1e0c7d2f9a4e68b3c1d0e9f8a7b6c5"), std::string::npos);
+    auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+}
+
 TEST_F(DolibarrProfile, MailDisabledWhenConfigured) {
     config_ = write_config("disable");
     auto run = refresh_with_profile();

@@ -366,6 +366,32 @@ TEST_F(DolibarrSecrets, KeptUsersSurviveEveryCollision) {
               "admin,jdoe,alice,tester,bob\n");
 }
 
+// Issue 18, item 7: the agent's user was linked to its own test company;
+// prod gave that rowid to a real customer, and after the refresh the agent
+// was an external user of that customer. A reference now stays only where
+// prod's row is the same record, and is cleared and reported otherwise.
+TEST_F(DolibarrSecrets, AKeptUserNeverPointsAtAnotherPartysRecord) {
+    refresh_sandbox();
+    model().sandbox_sql("INSERT INTO llx_societe (rowid, nom, entity) VALUES (900, 'Agent Test Company', 1);"
+                        "INSERT INTO llx_user (rowid, entity, login, pass_crypted, fk_soc, fk_user, statut) VALUES"
+                        " (30, 1, 'ai_agent', 'hash-Agent', 900, 1, 1)");
+    auto before = open_sandbox();
+    auto kept = dolibarr::KeptUsers::capture(before, {"ai_agent"});
+    before.exec("COMMIT");
+    model().prod_sql("INSERT INTO llx_societe (rowid, nom, entity) VALUES (900, 'Real Customer SA', 1)");
+    refresh_sandbox();
+
+    auto after = open_sandbox();
+    auto outcome = kept.restore(after);
+    after.exec("COMMIT");
+    ASSERT_EQ(outcome.users.size(), 1U);
+    EXPECT_EQ(outcome.users[0].cleared_references,
+              std::vector<std::string>{"fk_soc (llx_societe rowid 900 is another record in prod)"});
+    // fk_user names admin, the same record on both sides: it stays.
+    EXPECT_EQ(model().sandbox_sql("SELECT coalesce(fk_soc::text, '-'), fk_user FROM llx_user WHERE login = 'ai_agent'"),
+              "-|1\n");
+}
+
 // A login as long as the column: the renamed prod user's login is cut to fit
 // ".prod", ".prod2" when ".prod" is taken. Before the first refresh the
 // sandbox has no llx_user: nothing is kept, and that is no error.

@@ -2,14 +2,23 @@
 // PHP of Dolibarr 23: known-answer vectors it produced, and, when php and
 // ../shared are here, Dolibarr's own dolEncrypt/dolDecrypt and PHP's own reading
 // of conf.php at test time.
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -20,6 +29,7 @@
 #include "core/temp_dir.hpp"
 #include "dolibarr/conf_php.hpp"
 #include "dolibarr/dolcrypt.hpp"
+#include "dolibarr/profile.hpp"
 #include "sync/location.hpp"
 #include "sync/read_file.hpp"
 
@@ -267,6 +277,189 @@ TEST(ConfPhp, SmallFileReadingRefusesLargeFiles) {
     EXPECT_THROW(sync::read_small_file(remote, 99, "the file"), Error);
 }
 
+// --- conf.php: what could change the id is refused, naming the line -----------
+
+// The error's exit code and text, as error_of.
+struct CodedError {
+    ExitCode code = ExitCode::ok;
+    std::string text;
+};
+CodedError coded_error_of(const std::function<void()>& action, const std::vector<std::string>& secrets) {
+    try {
+        action();
+    } catch (const Error& e) {
+        const std::string text = std::string(e.what()) + "\n" + e.hint();
+        for (const auto& secret : secrets) EXPECT_EQ(text.find(secret), std::string::npos) << text;
+        return {e.code(), text};
+    }
+    ADD_FAILURE() << "no error";
+    return {};
+}
+
+TEST(ConfPhp, RefusesWhatCouldChangeTheIdNamingTheLine) {
+    const std::string before = "<?php\n$dolibarr_main_instance_unique_id='secret-a';\n";  // lines 1-2
+    // Each is line 3 of its file: PHP would give another id than the plain
+    // top-level assignment, or one sandboxctl cannot know without running it.
+    for (const std::string construct : {
+             "if (false) { $dolibarr_main_instance_unique_id = 'secret-b'; }",
+             "if (false) {\n$dolibarr_main_instance_unique_id = 'secret-b'; }",           // line 4, see below
+             "if (false) { ?>\n<?php $dolibarr_main_instance_unique_id = 'secret-b'; }",  // line 4
+             "if (false) $dolibarr_main_instance_unique_id = 'secret-b';",
+             "if (true) {} else $dolibarr_main_instance_unique_id = 'secret-b';",
+             "while (false) $dolibarr_main_cookie_cryptkey = 'secret-b';",
+             "function f() { $dolibarr_main_instance_unique_id = 'secret-b'; }",
+             "if (false): $a = 1; $dolibarr_main_instance_unique_id = 'secret-b'; endif;",
+             "include 'other-conf.php';",
+             "include_once('other-conf.php');",
+             "REQUIRE __DIR__ . '/other-conf.php';",
+             "require_once \"other-conf.php\";",
+             "eval('$dolibarr_main_instance_unique_id = \"secret-b\";');",
+             "extract(['dolibarr_main_instance_unique_id' => 'secret-b']);",
+             "$GLOBALS['dolibarr_main_instance_unique_id'] = 'secret-b';",
+             "$GLOBALS[\"dolibarr_main_cookie_cryptkey\"] = 'secret-b';",
+             "$GLOBALS['dolibarr_main_' . 'instance_unique_id'] = 'secret-b';",
+             "$GLOBALS[$name] = 'secret-b';",
+             "$name = 'dolibarr_main_instance_unique_id'; $$name = 'secret-b';",
+             "${'dolibarr_main_instance_unique_id'} = 'secret-b';",
+             "[$dolibarr_main_instance_unique_id] = ['secret-b'];",
+             "list($dolibarr_main_instance_unique_id) = ['secret-b'];",
+             "foreach (['secret-b'] as $dolibarr_main_instance_unique_id) {}",
+             "$dolibarr_main_instance_unique_id[0] = 'x';",
+             "$dolibarr_main_instance_unique_id++;",
+             "unset($dolibarr_main_instance_unique_id);",
+             "$alias = &$dolibarr_main_instance_unique_id; $alias = 'secret-b';",
+             "$a = $dolibarr_main_instance_unique_id = 'secret-b';",
+             "return; $dolibarr_main_instance_unique_id = 'secret-b';",
+             "goto end; $dolibarr_main_instance_unique_id = 'secret-b'; end:",
+         }) {
+        const std::string php = before + construct + "\n$dolibarr_main_db_pass = 'dbsecret';\n";
+        const auto error = coded_error_of([&] { key_of(php); }, {"secret-a", "secret-b", "dbsecret"});
+        EXPECT_EQ(error.code, ExitCode::usage) << construct << "\n" << error.text;
+        const std::string line = construct.find('\n') == std::string::npos ? "line 3" : "line 4";
+        EXPECT_NE(error.text.find("the test's conf.php: " + line + ": "), std::string::npos) << construct << "\n"
+                                                                                             << error.text;
+    }
+}
+
+TEST(ConfPhp, KeepsReadingWhatRealConfFilesHold) {
+    // As Dolibarr 23's installer writes it (install/step1.php), and with what
+    // an operator may add around the id without changing it.
+    const std::string installed = "<?php\n//\n// File generated by Dolibarr installer 23.0.0-beta on 2025-01-01\n//\n"
+                                  "$dolibarr_main_url_root='http://localhost';\n"
+                                  "$dolibarr_main_document_root=\"/var/www/dolibarr/htdocs\";\n"
+                                  "//$dolibarr_main_url_root_alt='/custom';\n"
+                                  "$dolibarr_main_db_pass='it\\'s include';\n"
+                                  "// Authentication settings\n$dolibarr_main_authentication='dolibarr';\n\n"
+                                  "//$dolibarr_main_demo='autologin,autopass';\n"
+                                  "$dolibarr_main_instance_unique_id='" +
+                                  example_id +
+                                  "';\n"
+                                  "$dolibarr_mailing_limit_sendbyweb='0';\n"
+                                  "//$dolibarr_lib_FPDF_PATH=\"\";\n"
+                                  "$dolibarr_js_JQUERY='';\n";
+    EXPECT_EQ(key_of(installed), example_id);
+    const std::string operators_additions =
+        "<?php\n"
+        "if (!defined('NOREQUIREMENU')) { $a = 1; }\n"
+        "if (getenv('X')) $dolibarr_main_db_pass = getenv('X');\n"
+        "$dolibarr_main_instance_unique_id = 'the-id'; // require 'x.php' in a comment\n"
+        "$GLOBALS['dolibarr_main_db_pass'] = 'not the id';\n"
+        "if (empty($dolibarr_main_instance_unique_id) || $dolibarr_main_cookie_cryptkey == 'x') {}\n"
+        "$db->include('x'); Foo::require('y');\n"
+        "$dolibarr_main_instance_unique_id_old = 'x'; $my_include = 1;\n";
+    EXPECT_EQ(key_of(operators_additions), "the-id");
+}
+
+// --- conf.php: only regular files are read -------------------------------------
+
+// read_instance_key of `path`, failing (not hanging) when it blocks: the FIFO
+// it waits on is then opened for writing and closed, which ends the wait (the
+// non-blocking open fails, and waits for nothing, when no reader is left).
+CodedError refusal_of_special_file(const fs::path& path) {
+    auto reading = std::async(std::launch::async, [&] {
+        return coded_error_of([&] { read_instance_key(path.string(), {}, "the sandbox's conf.php"); }, {});
+    });
+    if (reading.wait_for(std::chrono::seconds(5)) == std::future_status::timeout) {
+        ADD_FAILURE() << "reading " << path << " blocked";
+        const int writer = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (writer >= 0) ::close(writer);
+    }
+    return reading.get();
+}
+
+TEST(ConfPhp, ReadsOnlyRegularFiles) {
+    const TempDir dir("sandboxctl-test-conf");
+    const fs::path fifo = dir.path() / "conf.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const fs::path socket_path = dir.path() / "conf.sock";
+    const int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(sock, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+    ASSERT_EQ(::bind(sock, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+    ::close(sock);
+
+    const std::vector<std::pair<fs::path, std::string>> special = {
+        {fifo, "a FIFO"}, {dir.path(), "a directory"}, {"/dev/null", "a character device"}, {socket_path, "a socket"}};
+    for (const auto& [path, kind] : special) {
+        const auto error = refusal_of_special_file(path);
+        EXPECT_EQ(error.code, ExitCode::usage) << error.text;
+        EXPECT_NE(error.text.find("could not read the sandbox's conf.php \"" + path.string() + "\": it is " + kind +
+                                  ", not a regular file"),
+                  std::string::npos)
+            << error.text;
+    }
+    // A symbolic link to a regular file is read as the file.
+    write_private_file(dir.path() / "conf.php", "<?php $dolibarr_main_instance_unique_id='" + example_id + "';");
+    fs::create_symlink(dir.path() / "conf.php", dir.path() / "link.php");
+    EXPECT_EQ(read_instance_key((dir.path() / "link.php").string(), {}, "the sandbox's conf.php").bytes(), example_id);
+}
+
+// --- prod and the sandbox must not share an instance id -------------------------
+
+TEST(ConfPhp, ARefreshWithProdsOwnIdInTheSandboxIsRefused) {
+    const TempDir dir("sandboxctl-test-conf");
+    const auto write = [&](const std::string& file, const std::string& id) {
+        fs::remove(dir.path() / file);
+        write_private_file(dir.path() / file, "<?php\n$dolibarr_main_instance_unique_id = '" + id + "';\n");
+    };
+    config::DolibarrSettings settings;
+    settings.base_dir = dir.path();
+    settings.sandbox_conf = "sandbox.php";
+    settings.prod_conf = "prod.php";
+    const auto profile = [](const config::DolibarrSettings& s, ProfileMode mode) { DolibarrProfile built(s, mode); };
+
+    // The same id, and ids that differ only past the 32 bytes dolcrypt uses.
+    for (const auto& [sandbox_id, prod_id] : std::vector<std::pair<std::string, std::string>>{
+             {example_id, example_id}, {example_id + "-sandbox", example_id + "-prod"}}) {
+        write("sandbox.php", sandbox_id);
+        write("prod.php", prod_id);
+        const auto error =
+            coded_error_of([&] { profile(settings, ProfileMode::refresh); }, {example_id, sandbox_id, prod_id});
+        EXPECT_EQ(error.code, ExitCode::refused) << error.text;
+        EXPECT_NE(error.text.find("prod_conf and sandbox_conf hold the same instance id"), std::string::npos)
+            << error.text;
+        EXPECT_NE(error.text.find("$dolibarr_main_instance_unique_id"), std::string::npos) << error.text;
+        // A full reset reads no id; without prod_conf there is nothing to compare.
+        EXPECT_NO_THROW(profile(settings, ProfileMode::reset));
+        config::DolibarrSettings sandbox_only = settings;
+        sandbox_only.prod_conf.clear();
+        EXPECT_NO_THROW(profile(sandbox_only, ProfileMode::refresh));
+    }
+    write("sandbox.php", "5b1e0c7d2f9a4e68b3c1d0e9f8a7b6c5");
+    write("prod.php", example_id);
+    EXPECT_NO_THROW(profile(settings, ProfileMode::refresh));
+}
+
+TEST(ConfPhp, SameInstanceComparesTheDolcryptKeys) {
+    EXPECT_TRUE(same_instance(InstanceKey(example_id), InstanceKey(example_id)));
+    EXPECT_TRUE(same_instance(InstanceKey(example_id + "a"), InstanceKey(example_id + "b")));  // cut at 32 bytes
+    EXPECT_TRUE(same_instance(InstanceKey("short"), InstanceKey(std::string("short\0", 6))));  // padded with NUL
+    EXPECT_FALSE(same_instance(InstanceKey(example_id), InstanceKey("5b1e0c7d2f9a4e68b3c1d0e9f8a7b6c5")));
+    EXPECT_FALSE(same_instance(InstanceKey(example_id), InstanceKey(example_id.substr(0, 31))));
+}
+
 // --- against the real PHP of Dolibarr 23 --------------------------------------
 
 fs::path shared_dir() {
@@ -298,6 +491,15 @@ std::string unbase64(const std::string& text) {
     const auto padding = text.size() - text.find_last_not_of('=') - 1;
     bytes.resize(static_cast<std::size_t>(n) - padding);
     return bytes;
+}
+
+// The conf.php Dolibarr 23 ships as its example.
+TEST(ConfPhp, TheInstallersExampleIsRead) {
+    if (!fs::exists(dolibarr_archive())) GTEST_SKIP() << "SKIPPED: Dolibarr 23 not found at " << dolibarr_archive();
+    const TempDir dir("sandboxctl-test-conf");
+    const std::string example = "dolibarr-23.0.0-beta/htdocs/conf/conf.php.example";
+    run_checked({{"tar", "-xJf", dolibarr_archive().string(), "-C", dir.path().string(), example}, {}});
+    EXPECT_EQ(read_instance_key((dir.path() / example).string(), {}, "conf.php.example").bytes(), example_id);
 }
 
 class DolcryptPhp : public ::testing::Test {
@@ -419,6 +621,10 @@ TEST_F(DolcryptPhp, ConfPhpIsReadAsPhpReadsIt) {
         "$dolibarr_main_instance_unique_id='after';",
         "<?php $other = '$dolibarr_main_instance_unique_id = \\'in-a-string\\';'; $dolibarr_main_cookie_cryptkey='c';",
         "<?php $dolibarr_main_instance_unique_id='a' // comment ?>\n<?php $dolibarr_main_instance_unique_id='b' ?>",
+        // What stays readable around the id (ConfPhp.KeepsReadingWhatRealConfFilesHold).
+        "<?php\nif (!defined('NONE')) { $a = 1; }\nif (getenv('SANDBOXCTL_NONE')) $b = getenv('X');\n"
+        "$dolibarr_main_instance_unique_id = 'top'; // include 'x.php';\n$GLOBALS['other'] = 'not the id';\n"
+        "if (empty($dolibarr_main_instance_unique_id) || $dolibarr_main_instance_unique_id == 'x') {}\n",
     };
     const TempDir dir("sandboxctl-test-conf");
     for (std::size_t i = 0; i < confs.size(); ++i) {
