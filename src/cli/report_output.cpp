@@ -20,6 +20,15 @@ namespace sandboxctl::cli {
 // a different one.
 ReportOutput::ReportOutput(const std::string& json_path) : json_path_(json_path) {
     if (json_path_.empty() || json_path_ == "-") return;
+    std::error_code ec;
+    auto status = std::filesystem::status(json_path_, ec);
+    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+        // The report is written beside and renamed over: a directory would
+        // fail after the work, and a device (/dev/null) would be replaced.
+        throw usage_error(
+            fmt::format("cannot write the JSON report \"{}\": it exists and is not a regular file", json_path_),
+            "Give --json the path of a regular file (it is replaced whole), or '-' for stdout.");
+    }
     auto directory = std::filesystem::absolute(json_path_).parent_path();
     if (::access(directory.c_str(), W_OK | X_OK) != 0) {
         throw usage_error(fmt::format("cannot write the JSON report \"{}\": directory \"{}\": {}", json_path_,

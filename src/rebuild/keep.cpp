@@ -69,6 +69,10 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
 struct TableKey {
     std::vector<std::string> columns;
     bool nulls_not_distinct = false;
+    // Every column NOT NULL, or NULLS NOT DISTINCT: two rows equal on the
+    // key are one row. Otherwise a row with a NULL in the key matches no row
+    // and each refresh would add a copy of it.
+    bool identifies_rows = false;
 };
 
 // The table's keys a kept row can be matched on, the primary key first: the
@@ -78,7 +82,7 @@ std::vector<TableKey> table_keys(pg::Connection& target, const std::string& oid)
     // indnullsnotdistinct exists from PostgreSQL 15 on; read through jsonb,
     // older servers simply lack the key.
     auto result = target.exec(R"(
-SELECT i.indexrelid, a.attname, (pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct')::bool IS TRUE
+SELECT i.indexrelid, a.attname, (pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct')::bool IS TRUE, a.attnotnull
   FROM pg_catalog.pg_index i
  CROSS JOIN LATERAL unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, ord)
   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
@@ -89,10 +93,15 @@ SELECT i.indexrelid, a.attname, (pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct
     std::vector<TableKey> keys;
     std::string index;
     for (int row = 0; row < result.rows(); ++row) {
-        if (keys.empty() || result.get(row, 0) != index) keys.emplace_back();
+        if (keys.empty() || result.get(row, 0) != index) {
+            keys.emplace_back();
+            keys.back().identifies_rows = true;
+        }
         index = result.get(row, 0);
         keys.back().columns.push_back(result.get(row, 1));
         keys.back().nulls_not_distinct = result.get_bool(row, 2);
+        keys.back().identifies_rows =
+            keys.back().identifies_rows && (result.get_bool(row, 2) || result.get_bool(row, 3));
     }
     return keys;
 }
@@ -109,22 +118,44 @@ std::string key_condition(const std::vector<std::string>& columns, bool nulls_ma
 }
 
 // The key a rule matches kept rows on: its own, or the table's first key
-// whose columns the kept rows carry. Throws a usage error when there is none.
-std::vector<std::string> rule_key(const config::KeepRule& rule, const std::vector<TableKey>& keys,
-                                  const std::vector<std::string>& columns) {
+// that identifies rows and whose columns the kept rows carry; else why
+// there is none (`why`, and an empty key).
+std::vector<std::string> find_rule_key(const config::KeepRule& rule, const std::vector<TableKey>& keys,
+                                       const std::vector<std::string>& columns, std::string& why) {
     for (const auto& column : rule.key) {
         if (!contains(columns, column)) {
-            throw usage_error(
-                fmt::format("{}: key column \"{}\" is not a column of the table", rule_label(rule), column), key_hint);
+            why = fmt::format("key column \"{}\" is not a column of the table", column);
+            return {};
         }
     }
     if (!rule.key.empty()) return rule.key;
     for (const auto& key : keys) {
-        if (std::all_of(key.columns.begin(), key.columns.end(), [&](const auto& c) { return contains(columns, c); })) {
+        if (key.identifies_rows &&
+            std::all_of(key.columns.begin(), key.columns.end(), [&](const auto& c) { return contains(columns, c); })) {
             return key.columns;
         }
     }
-    throw usage_error(fmt::format("{}: the table has no primary or unique key", rule_label(rule)), key_hint);
+    why = "the table has no primary key, nor a unique key on NOT NULL columns";
+    return {};
+}
+
+// The same, a usage error naming the rule when there is no key.
+std::vector<std::string> rule_key(const config::KeepRule& rule, const std::vector<TableKey>& keys,
+                                  const std::vector<std::string>& columns) {
+    std::string why;
+    auto key = find_rule_key(rule, keys, columns, why);
+    if (key.empty()) throw usage_error(fmt::format("{}: {}", rule_label(rule), why), key_hint);
+    return key;
+}
+
+// The server's message without the values it may quote: a data or
+// integrity error names the offending value ("invalid input syntax for type
+// integer: \"...\""), and a kept row may hold a secret.
+std::string without_values(const pg::PgError& e) {
+    const std::string primary = e.server().primary.empty() ? std::string(e.what()) : e.server().primary;
+    if (!e.sqlstate().starts_with("22") && !e.sqlstate().starts_with("23")) return primary;
+    auto quoted_value = primary.find(": \"");
+    return fmt::format("{} (SQLSTATE {})", primary.substr(0, quoted_value), e.sqlstate());
 }
 
 struct Resolved {
@@ -194,7 +225,55 @@ std::optional<pg::PgError> under_savepoint(pg::Connection& conn, std::chrono::mi
             "A where should pick a few rows cheaply; set --statement-timeout (refresh.statement_timeout) to "
             "allow it longer.");
     }
-    throw failure(fmt::format("{}: {}", rule_name(rule), e.server().primary.empty() ? e.what() : e.server().primary));
+    throw failure(fmt::format("{}: {}", rule_name(rule), without_values(e)));
+}
+
+// One rule against prod's table (see require_keep_rules_fit_source).
+void require_rule_fits_source(pg::Connection& source, const config::KeepRule& rule) {
+    auto table = resolve(source, rule);
+    if (!table) {
+        log::warning("{}: prod has no such table: the rows this rule keeps cannot go back", rule_label(rule));
+        return;
+    }
+    std::vector<std::string> columns;
+    for (const auto& c : writable_columns(source, table->oid)) columns.push_back(c.name);
+    rule_key(rule, table_keys(source, table->oid), columns);
+    // Planned, not run: a where that does not fit prod's table is a mistake
+    // in the rule, found before anything changes.
+    try {
+        source.exec_one(fmt::format("EXPLAIN SELECT FROM {}{} WHERE {}", table->kind == "r" ? "ONLY " : "",
+                                    pg::qualified_name(table->schema, table->name), condition_of(rule)));
+    } catch (const pg::PgError& e) {
+        if (interrupt::requested()) throw;
+        throw usage_error(fmt::format("{}: where does not fit prod's table {}.{}: {}", rule_label(rule), table->schema,
+                                      table->name, without_values(e)),
+                          "The where is evaluated on the sandbox's rows, and they are written back into prod's "
+                          "table: write it against the columns prod's table has.");
+    }
+}
+
+// Runs `body` on the source session with the names of a rule read as in the
+// sandbox's sessions (the default search_path; the source session reads with
+// an empty one), under a savepoint rolled back after: the session stays
+// usable after an error, and the path is its own again.
+template <typename Body>
+void with_default_path(pg::Connection& source, Body&& body) {
+    bool in_transaction = PQtransactionStatus(source.raw()) == PQTRANS_INTRANS;
+    auto rollback = [&] {
+        source.exec("ROLLBACK TO SAVEPOINT sandboxctl_keep_plan");
+        source.exec("RELEASE SAVEPOINT sandboxctl_keep_plan");
+    };
+    if (in_transaction) {
+        source.exec("SAVEPOINT sandboxctl_keep_plan");
+        source.exec("SET LOCAL search_path = \"$user\", public");
+    }
+    try {
+        body();
+    } catch (...) {
+        if (in_transaction && !interrupt::requested()) rollback();
+        throw;
+    }
+    if (in_transaction) rollback();
 }
 
 }  // namespace
@@ -239,7 +318,8 @@ std::vector<safety::Check> inspect_keep_rules(pg::Connection* source, pg::Connec
             check_keep_rules({rule});
             // Prod's side first: a rule that does not fit prod's table fails
             // whatever the sandbox holds.
-            bool in_prod = !source || resolve(*source, rule).has_value();
+            bool in_prod = true;
+            if (source) with_default_path(*source, [&] { in_prod = resolve(*source, rule).has_value(); });
             if (source && in_prod) require_keep_rules_fit_source(*source, {rule});
             auto table = resolve(target, rule);
             if (!table) {
@@ -263,7 +343,7 @@ std::vector<safety::Check> inspect_keep_rules(pg::Connection* source, pg::Connec
             if (error) {
                 if (interrupt::requested()) throw *error;
                 check.status = safety::Status::fail;
-                check.reason = fmt::format("the where fails in the sandbox: {}", error->server().primary);
+                check.reason = fmt::format("the where fails in the sandbox: {}", without_values(*error));
                 checks.push_back(check);
                 continue;
             }
@@ -286,32 +366,7 @@ std::vector<safety::Check> inspect_keep_rules(pg::Connection* source, pg::Connec
 }
 
 void require_keep_rules_fit_source(pg::Connection& source, const std::vector<config::KeepRule>& rules) {
-    for (const auto& rule : rules) {
-        auto table = resolve(source, rule);
-        if (!table) {
-            log::warning("{}: prod has no such table: the rows this rule keeps cannot go back", rule_label(rule));
-            continue;
-        }
-        std::vector<std::string> columns;
-        for (const auto& c : writable_columns(source, table->oid)) columns.push_back(c.name);
-        rule_key(rule, table_keys(source, table->oid), columns);
-        // Planned, not run: a where that does not fit prod's table is a
-        // mistake in the rule, found before anything changes.
-        bool in_transaction = PQtransactionStatus(source.raw()) == PQTRANS_INTRANS;
-        if (in_transaction) source.exec("SAVEPOINT sandboxctl_keep_plan");
-        try {
-            source.exec_one(fmt::format("EXPLAIN SELECT FROM {}{} WHERE {}", table->kind == "r" ? "ONLY " : "",
-                                        pg::qualified_name(table->schema, table->name), condition_of(rule)));
-            if (in_transaction) source.exec("RELEASE SAVEPOINT sandboxctl_keep_plan");
-        } catch (const pg::PgError& e) {
-            if (interrupt::requested()) throw;
-            if (in_transaction) source.exec("ROLLBACK TO SAVEPOINT sandboxctl_keep_plan");
-            throw usage_error(fmt::format("{}: where does not fit prod's table {}.{}: {}", rule_label(rule),
-                                          table->schema, table->name, e.server().primary),
-                              "The where is evaluated on the sandbox's rows, and they are written back into "
-                              "prod's table: write it against the columns prod's table has.");
-        }
-    }
+    for (const auto& rule : rules) with_default_path(source, [&] { require_rule_fits_source(source, rule); });
 }
 
 KeptRows KeptRows::capture(pg::Connection& target, const std::vector<config::KeepRule>& rules,
@@ -338,7 +393,15 @@ KeptRows::Captured KeptRows::capture_rule(pg::Connection& target, const config::
     captured.schema = table->schema;
     captured.name = table->name;
     for (const auto& c : writable_columns(target, table->oid)) captured.columns.push_back(c.name);
-    captured.key = rule_key(rule, table_keys(target, table->oid), captured.columns);
+    // The sandbox's table may have lost its key (the agent dropped or
+    // renamed it): nothing can be kept, but the way back must not be
+    // blocked. A rule that does not fit prod's table was refused before.
+    std::string why;
+    captured.key = find_rule_key(rule, table_keys(target, table->oid), captured.columns, why);
+    if (captured.key.empty()) {
+        captured.skipped = "no key to keep rows on in the sandbox's table: " + why;
+        return captured;
+    }
     // A row an earlier rule on this table kept is that rule's: each row is
     // kept, and counted, once.
     std::string condition = condition_of(rule);
@@ -362,7 +425,7 @@ KeptRows::Captured KeptRows::capture_rule(pg::Connection& target, const config::
         captured.rows.clear();
         captured.count = 0;
         captured.skipped =
-            fmt::format("the where fails on the sandbox's table, nothing kept: {}", error->server().primary);
+            fmt::format("the where fails on the sandbox's table, nothing kept: {}", without_values(*error));
         return captured;
     }
     log::detail("kept {} rows of {}.{} (where {})", captured.count, captured.schema, captured.name, rule.where);
@@ -471,6 +534,11 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
                         "FROM written",
                         qualified, names, identity ? " OVERRIDING SYSTEM VALUE" : "", distinct, names, staging));
         target.exec(fmt::format("DROP TABLE {}", staging));
+        if (outcome.rows < captured.count) {
+            log::warning("{}: {} of the {} kept rows share the rule's key with another kept row and were written "
+                         "once",
+                         rule_label(rule), captured.count - outcome.rows, captured.count);
+        }
         advance_owned_sequences(target, qualified);
         // Deferred constraints checked now, under a savepoint rolled back
         // after: a kept row that breaks one is named here, not at COMMIT.
@@ -493,7 +561,7 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
         }
         // The server's DETAIL is left out: it quotes the failing row's values,
         // and a kept row may hold a secret.
-        throw failure(fmt::format("{}: could not write them back: {}", rule_name(rule), e.server().primary), hint);
+        throw failure(fmt::format("{}: could not write them back: {}", rule_name(rule), without_values(e)), hint);
     }
     log::detail("wrote back {} kept rows of {}, replacing {}", outcome.rows, display, outcome.replaced);
     return outcome;

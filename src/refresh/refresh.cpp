@@ -19,6 +19,7 @@
 #include "rebuild/steps.hpp"
 #include "safety/exclusive_access.hpp"
 #include "safety/preflight.hpp"
+#include "safety/records.hpp"
 #include "safety/run_lock.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "safety/state_path.hpp"
@@ -80,6 +81,8 @@ void record_refresh(pg::Connection& target, const std::filesystem::path& state_d
         std::filesystem::create_directories(path.parent_path());
         auto doc = refresh::to_json(report);
         doc["finished_at"] = target.query_value("SELECT now()::text");
+        // What ties the record to this server (safety/records.hpp).
+        doc["target_server"] = safety::server_address(target);
         write_file_atomically(path, doc.dump(2) + "\n", "refresh record");
     } catch (const std::exception& e) {
         log::warning("could not record the refresh for status: {}", e.what());
@@ -145,11 +148,13 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     // sandboxctl refreshed (see safety/sandbox_mark.hpp).
     auto recorded = safety::recorded_mark(target, settings.state_dir);
     steps.after_clean = [&] {
-        if (auto mark = safety::read_mark(target)) {
-            report.sandbox_mark = mark->id;
-        } else if (recorded) {
-            // Lost, and proven ours by the record: the same mark goes back.
+        auto mark = safety::read_mark(target);
+        if (recorded && (!mark || mark->id != recorded->id)) {
+            // Lost or changed, and proven ours by the record: the recorded
+            // mark goes back.
             report.sandbox_mark = safety::write_mark(target, recorded->id).id;
+        } else if (mark) {
+            report.sandbox_mark = mark->id;
         } else {
             report.sandbox_mark = safety::write_mark(target).id;
             report.marked_now = true;
@@ -197,6 +202,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     // Past the commit the new sandbox stands; an interrupt no longer undoes it.
     failpoint::reach("committed");
     record_refresh(target, settings.state_dir, report);
+    safety::record_source(source.conn(), settings.state_dir);
     // Files travel with the database, before the sandbox app comes back.
     if (settings.with_files) {
         output::PhaseTimer t(report.phases, "files");

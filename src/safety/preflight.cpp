@@ -7,6 +7,7 @@
 
 #include "core/log.hpp"
 #include "core/own_schemas.hpp"
+#include "safety/records.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "safety/source_session.hpp"
 
@@ -334,8 +335,9 @@ std::vector<Check> run_preflight(const PreflightInput& in) {
     checks.push_back(check_read_only(in.source));
     checks.push_back(check_distinct(in.source, in.target));
     checks.push_back(check_target_role(in.target, in.target_role));
-    checks.push_back(check_source_unmarked(in.source));
-    checks.push_back(check_mark(in.target, in.init_database, recorded_mark(in.target, in.state_dir)));
+    checks.push_back(check_source_unmarked(in.source, recorded_mark(in.source, in.state_dir)));
+    checks.push_back(check_mark(in.target, in.init_database, recorded_mark(in.target, in.state_dir),
+                                recorded_as_source(in.target, in.state_dir)));
     checks.push_back(check_foreign_objects(in.target, in.catalog, in.source_role, in.target_role));
     checks.push_back(check_target_cannot_write_source(in.source, in.target_info));
     checks.push_back(check_pg_dump(in.source, in.tools));

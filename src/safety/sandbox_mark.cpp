@@ -2,14 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "core/log.hpp"
 
 #include "core/own_schemas.hpp"
-#include "safety/state_path.hpp"
 
 namespace sandboxctl::safety {
 namespace {
@@ -60,24 +57,15 @@ SandboxMark write_mark(pg::Connection& conn, const std::optional<std::string>& i
     return mark;
 }
 
-std::optional<SandboxMark> recorded_mark(pg::Connection& conn, const std::filesystem::path& state_dir) {
-    auto path = database_state_file(conn, conn.database(), state_dir, refresh_record_kind);
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    try {
-        auto id = nlohmann::json::parse(in).at("sandbox_mark").get<std::string>();
-        if (std::regex_match(id, std::regex("[0-9a-f-]{36}"))) return SandboxMark{id};
-    } catch (const std::exception& e) {
-        log::detail("could not read the refresh record \"{}\": {}", path.string(), e.what());
-    }
-    return std::nullopt;
-}
-
 bool restore_mark(pg::Connection& conn, const std::optional<SandboxMark>& recorded, const std::string& owner_role) {
-    if (!recorded || read_mark(conn)) return false;
-    log::warning("database \"{}\" lost its sandbox mark (its comment was changed), but sandboxctl's record of its "
-                 "last refresh names mark {} for this server and database oid: writing the mark back",
-                 conn.database(), recorded->id);
+    if (!recorded) return false;
+    auto mark = read_mark(conn);
+    if (mark && mark->id == recorded->id) return false;
+    log::warning("database \"{}\" {} (its comment was changed), but sandboxctl's record of its last refresh on this "
+                 "server names mark {}: writing that mark back",
+                 conn.database(),
+                 mark ? fmt::format("carries another sandbox mark, {},", mark->id) : "lost its sandbox mark",
+                 recorded->id);
     conn.exec("BEGIN");
     try {
         conn.exec("SET LOCAL ROLE " + conn.quote_identifier(owner_role));
@@ -90,15 +78,27 @@ bool restore_mark(pg::Connection& conn, const std::optional<SandboxMark>& record
     return true;
 }
 
-Check check_mark(pg::Connection& target, const std::string& init_database, const std::optional<SandboxMark>& recorded) {
+Check check_mark(pg::Connection& target, const std::string& init_database, const std::optional<SandboxMark>& recorded,
+                 bool was_source) {
     Check check{"target is marked as a sandbox", Status::pass, ""};
-    if (!init_database.empty() && init_database != target.database()) {
+    if (was_source) {
+        check.status = Status::fail;
+        check.reason = fmt::format("database \"{}\" was the source of an earlier refresh on this server, as "
+                                   "sandboxctl's records show: it is prod, and sandboxctl never writes it (are "
+                                   "--source and --target swapped?)",
+                                   target.database());
+    } else if (!init_database.empty() && init_database != target.database()) {
         check.status = Status::fail;
         check.reason = fmt::format("--init={} names the database to adopt, but the target is database \"{}\": "
                                    "check --target, or name the target's database",
                                    init_database, target.database());
-    } else if (auto mark = read_mark(target)) {
+    } else if (auto mark = read_mark(target); mark && (!recorded || recorded->id == mark->id)) {
         check.reason = fmt::format("database \"{}\" carries sandbox mark {}", target.database(), mark->id);
+    } else if (mark) {
+        check.status = Status::warn;
+        check.reason = fmt::format("database \"{}\" carries sandbox mark {}, but sandboxctl's record of its last "
+                                   "refresh on this server names mark {}; the refresh writes that one back",
+                                   target.database(), mark->id, recorded->id);
     } else if (recorded) {
         check.status = Status::warn;
         check.reason = fmt::format("database \"{}\" lost its sandbox mark (its comment was changed), but "
@@ -116,20 +116,26 @@ Check check_mark(pg::Connection& target, const std::string& init_database, const
     } else {
         check.status = Status::fail;
         check.reason = fmt::format("database \"{}\" is not empty and carries no sandbox mark, and no record of "
-                                   "sandboxctl's shows it refreshed it: are --source and --target swapped? If it is "
-                                   "the sandbox, refresh it once with --init={}",
+                                   "sandboxctl's shows it refreshed it: are --source and --target swapped? Only if "
+                                   "it is the sandbox, and not prod, adopt it once with --init={}",
                                    target.database(), target.database());
     }
     return check;
 }
 
-Check check_source_unmarked(pg::Connection& source) {
+Check check_source_unmarked(pg::Connection& source, const std::optional<SandboxMark>& recorded) {
     Check check{"source is not a sandbox", Status::pass, ""};
     if (auto mark = read_mark(source)) {
         check.status = Status::fail;
         check.reason = fmt::format("database \"{}\" carries sandbox mark {}: it is a sandbox sandboxctl refreshed, "
                                    "never prod (are --source and --target swapped?)",
                                    source.database(), mark->id);
+    } else if (recorded) {
+        check.status = Status::fail;
+        check.reason = fmt::format("database \"{}\" carries no sandbox mark, but sandboxctl's record shows it "
+                                   "refreshed it on this server as a sandbox (mark {}): it is not prod (are --source "
+                                   "and --target swapped?)",
+                                   source.database(), recorded->id);
     } else {
         check.reason = fmt::format("database \"{}\" carries no sandbox mark", source.database());
     }

@@ -33,28 +33,27 @@ bool holds_objects(pg::Connection& conn);
 // caller's transaction, as a role that owns the database.
 SandboxMark write_mark(pg::Connection& conn, const std::optional<std::string>& id = std::nullopt);
 
-// The mark named by sandboxctl's own record of the last refresh of the
-// database `conn` is connected to (the state file of the same server system
-// identifier and database oid, safety/state_path.hpp), if there is one: what
-// proves that a database which lost its mark is still the sandbox. The
-// sandbox's login cannot change that record; it can change the comment.
-std::optional<SandboxMark> recorded_mark(pg::Connection& conn, const std::filesystem::path& state_dir);
-
-// When the database carries no mark but `recorded` names one, writes it
-// back in a transaction of its own, as `owner_role`, with a warning that says
-// what proves it; returns whether it did.
+// When the database carries no mark, or another one, but `recorded` (the
+// record of its last refresh, safety/records.hpp) names one, writes that
+// mark back in a transaction of its own, as `owner_role`, with a warning
+// that says what proves it; returns whether it did.
 bool restore_mark(pg::Connection& conn, const std::optional<SandboxMark>& recorded, const std::string& owner_role);
 
 // The preflight check: PASS when marked, or empty (the refresh marks it);
 // WARN when `init_database` (refresh --init=NAME) names this unmarked, non-empty
 // database, which the refresh then adopts. FAIL when --init names another
 // database, or when the database is neither marked, empty nor named.
+// `recorded` is the mark the record of its last refresh names (a lost or
+// changed mark is then WARN: the refresh writes it back); `was_source` that
+// sandboxctl's records show the database was a refresh's source (FAIL).
 Check check_mark(pg::Connection& target, const std::string& init_database,
-                 const std::optional<SandboxMark>& recorded = std::nullopt);
+                 const std::optional<SandboxMark>& recorded = std::nullopt, bool was_source = false);
 
 // The preflight check on the source: a marked database is a sandbox, never
 // prod, so a source that carries the mark is a swapped --source/--target.
-Check check_source_unmarked(pg::Connection& source);
+// `recorded` is the mark a record of sandboxctl's names for the source (it
+// refreshed it as a sandbox): FAIL too, whatever its comment says now.
+Check check_source_unmarked(pg::Connection& source, const std::optional<SandboxMark>& recorded = std::nullopt);
 
 // Throws a refusal (exit 3) unless the database carries mark `expected_id`
 // (or, when `expected_id` is empty, any mark). `action` names what is refused.

@@ -72,16 +72,6 @@ std::string key_match(const catalog::Relation& t) {
     return join(parts, " AND ");
 }
 
-// The logged keys of one table, cast back to their column types.
-std::string logged_keys(const catalog::Relation& t) {
-    std::vector<std::string> columns;
-    for (const auto& [name, type] : t.primary_key) {
-        columns.push_back(fmt::format("(key ->> {})::{}", pg::quote_literal(name), type));
-    }
-    return fmt::format("SELECT DISTINCT {} FROM {}.changes WHERE relid = {} AND key IS NOT NULL", join(columns, ", "),
-                       own_schemas::tracking, t.oid);
-}
-
 // "(t.a::text, ...) IS DISTINCT FROM (g.a::text, ...)" over the columns an
 // update sets: compared as text, as every type has a text form (json, point
 // and others have no equality operator) and the cache holds some as text.
@@ -108,27 +98,68 @@ std::vector<std::size_t> updatable_columns(const catalog::Relation& t) {
 }
 
 // The rows of one table that differ from the cache, as the WHERE clauses of
-// the statements that put them back (restricted to the logged keys, unless
-// the whole table is to be compared).
+// the statements that put the whole table back.
 struct Diff {
     std::string missing;  // cache rows absent from the table (alias g)
     std::string extra;    // table rows absent from the cache (alias t)
     std::string changed;  // rows in both whose content differs (aliases t, g)
 };
 
-Diff keyed_diff(const catalog::Relation& t, const std::string& g, bool restrict_to_log) {
-    auto keys = key_names(t);
-    auto in_log = [&](const std::vector<std::string>& key_values) {
-        return restrict_to_log ? fmt::format(" AND ({}) IN ({})", join(key_values, ", "), logged_keys(t)) : "";
-    };
-    std::string in_log_t = in_log(quoted(keys, "t.")), in_log_g = in_log(cached_key_values(t));
+Diff keyed_diff(const catalog::Relation& t, const std::string& g) {
     Diff diff;
-    diff.missing =
-        fmt::format("NOT EXISTS (SELECT 1 FROM ONLY {} t WHERE {}){}", t.qualified(), key_match(t), in_log_g);
-    diff.extra = fmt::format("NOT EXISTS (SELECT 1 FROM {} g WHERE {}){}", g, key_match(t), in_log_t);
+    diff.missing = fmt::format("NOT EXISTS (SELECT 1 FROM ONLY {} t WHERE {})", t.qualified(), key_match(t));
+    diff.extra = fmt::format("NOT EXISTS (SELECT 1 FROM {} g WHERE {})", g, key_match(t));
     auto columns = updatable_columns(t);
-    if (!columns.empty()) diff.changed = key_match(t) + " AND " + differs(t, columns) + in_log_t;
+    if (!columns.empty()) diff.changed = key_match(t) + " AND " + differs(t, columns);
     return diff;
+}
+
+// The logged keys of one table as a relation k (k0, k1, ...), cast back to
+// their column types.
+std::string logged_key_relation(const catalog::Relation& t) {
+    std::vector<std::string> columns;
+    std::size_t i = 0;
+    for (const auto& [name, type] : t.primary_key) {
+        columns.push_back(fmt::format("(key ->> {})::{} AS k{}", pg::quote_literal(name), type, i++));
+    }
+    return fmt::format("(SELECT DISTINCT {} FROM {}.changes WHERE relid = {} AND key IS NOT NULL) k",
+                       join(columns, ", "), own_schemas::tracking, t.oid);
+}
+
+// "t.a = k.k0 AND ..." (or "g.a = k.k0", cast back): a side joined to the
+// logged keys, so that each key is probed through the side's index.
+std::string on_logged_keys(const std::vector<std::string>& side) {
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < side.size(); ++i) parts.push_back(fmt::format("{} = k.k{}", side[i], i));
+    return join(parts, " AND ");
+}
+
+// A delta reset after a scenario touches a few rows: each statement starts
+// from the logged keys and probes the table and the cache by key, so its cost
+// follows the rows changed, not the table's size (an IN (logged keys) filter
+// left the planner scanning the table).
+KeyedRestore logged_keys_restore(const catalog::Relation& t, const std::string& cache) {
+    auto t_keys = quoted(key_names(t), "t.");
+    auto g_keys = cached_key_values(t);
+    KeyedRestore out;
+    out.remove = fmt::format("DELETE FROM ONLY {} t USING {} WHERE {} AND NOT EXISTS (SELECT 1 FROM {} g WHERE {})",
+                             t.qualified(), logged_key_relation(t), on_logged_keys(t_keys), cache, key_match(t));
+    std::string select = t.copy_columns.empty() ? "" : join(cached_values(t), ", ");
+    std::string columns = t.copy_columns.empty() ? "" : "(" + join(quoted(t.copy_columns), ", ") + ") ";
+    out.insert = fmt::format("INSERT INTO {} {}OVERRIDING SYSTEM VALUE SELECT {} FROM {} g JOIN {} ON {} WHERE NOT "
+                             "EXISTS (SELECT 1 FROM ONLY {} t WHERE {})",
+                             t.qualified(), columns, select, cache, logged_key_relation(t), on_logged_keys(g_keys),
+                             t.qualified(), key_match(t));
+    auto updatable = updatable_columns(t);
+    if (updatable.empty()) return out;
+    std::vector<std::string> assignments;
+    for (std::size_t i : updatable) {
+        assignments.push_back(fmt::format("{} = {}", pg::quote_ident(t.copy_columns[i]), cached_value(t, i)));
+    }
+    out.update = fmt::format("UPDATE ONLY {} t SET {} FROM {} g, {} WHERE {} AND {} AND {}", t.qualified(),
+                             join(assignments, ", "), cache, logged_key_relation(t), on_logged_keys(t_keys),
+                             key_match(t), differs(t, updatable));
+    return out;
 }
 
 }  // namespace
@@ -161,7 +192,8 @@ std::string insert_all_cached(const catalog::Relation& t, const std::string& cac
 }
 
 KeyedRestore keyed_restore(const catalog::Relation& t, const std::string& cache, bool restrict_to_log) {
-    auto diff = keyed_diff(t, cache, restrict_to_log);
+    if (restrict_to_log) return logged_keys_restore(t, cache);
+    auto diff = keyed_diff(t, cache);
     KeyedRestore out;
     out.remove = fmt::format("DELETE FROM ONLY {} t WHERE {}", t.qualified(), diff.extra);
     out.insert = insert_all_cached(t, cache) + " WHERE " + diff.missing;

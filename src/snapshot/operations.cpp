@@ -17,6 +17,7 @@
 #include "rebuild/keep.hpp"
 #include "rebuild/steps.hpp"
 #include "safety/exclusive_access.hpp"
+#include "safety/records.hpp"
 #include "safety/run_lock.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "safety/state_path.hpp"

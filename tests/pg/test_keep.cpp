@@ -267,7 +267,8 @@ TEST_F(Keep, ARuleNeedsAKeyAndKeepsEachRowOnce) {
     auto refused = run({"-c", keyless, "refresh", "--source", model_->source()});
     EXPECT_EQ(refused.exit_code, 2) << refused.all();
     EXPECT_NE(refused.err.find("[[refresh.keep]] table \"public.tag\""), std::string::npos) << refused.err;
-    EXPECT_NE(refused.err.find("the table has no primary or unique key"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("the table has no primary key, nor a unique key on NOT NULL columns"), std::string::npos)
+        << refused.err;
     auto after = state();
     EXPECT_TRUE(before == after) << describe_differences(before, after);
     auto doctor = run_tool({"-c", keyless, "doctor", "--source", model_->source(), "--target", model_->target()});
@@ -293,6 +294,40 @@ TEST_F(Keep, ARuleNeedsAKeyAndKeepsEachRowOnce) {
     }
     EXPECT_EQ(sandbox("SELECT string_agg(name || '=' || colour, ',') FROM tag"), "a=blue\n");
     EXPECT_EQ(sandbox("SELECT value FROM settings WHERE name = 'SANDBOX_MODE'"), "sandbox\n");
+}
+
+// The hostile review of issue 18: a unique key with a nullable column let
+// kept rows multiply; an agent that dropped the key blocked every refresh;
+// a failing where quoted the row's value in the message.
+TEST_F(Keep, OnlyAKeyThatIdentifiesRowsIsUsedAndTheAgentCannotBlockTheWayBack) {
+    model_->prod_sql("SET ROLE sbx_app; CREATE TABLE pair (a int NOT NULL, b int, label text, UNIQUE (a, b));"
+                     "INSERT INTO pair VALUES (1, NULL, 'prod');");
+    auto before = state();
+    auto refused = run({"-c", config({{"public.pair", "a = 1"}}), "refresh", "--source", model_->source()});
+    EXPECT_EQ(refused.exit_code, 2) << refused.all();
+    EXPECT_NE(refused.err.find("the table has no primary key, nor a unique key on NOT NULL columns"), std::string::npos)
+        << refused.err;
+    auto after = state();
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+
+    // The agent drops settings' keys: nothing kept, but the refresh runs.
+    sandbox("ALTER TABLE settings DROP CONSTRAINT settings_pkey CASCADE; "
+            "ALTER TABLE settings DROP CONSTRAINT settings_name_key");
+    auto refreshed = run({"-c", config({{"public.settings", "name LIKE 'SANDBOX%'"}}), "refresh", "--source",
+                          model_->source(), "--json", "-"});
+    ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    EXPECT_NE(nlohmann::json::parse(refreshed.out)["kept"][0]["skipped"].get<std::string>().find(
+                  "no key to keep rows on in the sandbox's table"),
+              std::string::npos)
+        << refreshed.out;
+
+    // A where that fails on a value names the error, not the value.
+    sandbox("INSERT INTO note (body) VALUES ('secret-Body-7731')");
+    auto failing = run({"-c", config({{"public.note", "body::int > 0"}}), "refresh", "--source", model_->source()});
+    EXPECT_EQ(failing.exit_code, 0) << failing.all();
+    EXPECT_NE(failing.err.find("invalid input syntax for type integer (SQLSTATE 22P02)"), std::string::npos)
+        << failing.err;
+    EXPECT_EQ(failing.all().find("secret-Body"), std::string::npos) << failing.all();
 }
 
 // Issue 18, item 12: a where was raw SQL sent with PQexec: a second

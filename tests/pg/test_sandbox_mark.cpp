@@ -2,6 +2,9 @@
 // --source/--target replaced prod wholesale with exit 0; doctor passed; reset
 // replaced a database sandboxctl never refreshed from another database's
 // snapshot. The sandbox mark (safety/sandbox_mark.hpp) now stands in the way.
+#include <filesystem>
+#include <fstream>
+
 #include "core/temp_dir.hpp"
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
@@ -52,8 +55,9 @@ TEST_F(SandboxMark, SwappedSourceAndTargetCannotReplaceProd) {
     auto swapped =
         run_tool({"refresh", "--source", model_->target(), "--target", prod_as_target, "--target-role", app_role});
     EXPECT_EQ(swapped.exit_code, 3) << swapped.all();
+    // The first refresh recorded prod as its source.
     EXPECT_NE(swapped.err.find("FAIL target is marked as a sandbox: database \"" + model_->prod() +
-                               "\" is not empty and carries no sandbox mark"),
+                               "\" was the source of an earlier refresh on this server"),
               std::string::npos)
         << swapped.err;
     auto prod_after = capture_state(cluster(), model_->prod(), app_role);
@@ -103,7 +107,7 @@ TEST_F(SandboxMark, UnmarkedNonEmptySandboxNeedsInitNamingIt) {
     auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
     auto refused = refresh(*model_);
     EXPECT_EQ(refused.exit_code, 3) << refused.all();
-    EXPECT_NE(refused.err.find("refresh it once with --init=" + model_->sandbox()), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("adopt it once with --init=" + model_->sandbox()), std::string::npos) << refused.err;
     // Issue 18, item 1: --init confirms what it adopts by name.
     auto bare = refresh(*model_, {"--init"});
     EXPECT_EQ(bare.exit_code, 2) << bare.all();
@@ -173,7 +177,7 @@ TEST_F(SandboxMark, ALostMarkIsWrittenBackWhereTheRecordsProveTheSandbox) {
     auto reset = tool({"reset", "golden", "--target", model_->target()});
     ASSERT_EQ(reset.exit_code, 0) << reset.all();
     EXPECT_NE(reset.err.find("lost its sandbox mark (its comment was changed), but sandboxctl's record of its last "
-                             "refresh names mark"),
+                             "refresh on this server names mark"),
               std::string::npos)
         << reset.err;
     EXPECT_EQ(mark_of(model_->sandbox()), "the agent was here\n" + mark);
@@ -196,6 +200,45 @@ TEST_F(SandboxMark, ALostMarkIsWrittenBackWhereTheRecordsProveTheSandbox) {
                  {{"XDG_STATE_HOME", elsewhere.path().string()}});
     EXPECT_EQ(refused.exit_code, 3) << refused.all();
     EXPECT_NE(refused.err.find("carries no sandbox mark"), std::string::npos) << refused.err;
+}
+
+// The hostile review of issue 18: with the sandbox's mark removed by the
+// agent, a swapped refresh with --init passed every check and replaced
+// prod. sandboxctl's records know both databases: the sandbox it refreshed
+// and prod it refreshed from. A record made on another server (a physical
+// copy shares the identifier and the oids) proves nothing.
+TEST_F(SandboxMark, RecordsKeepASwapOutEvenWithoutTheMark) {
+    ASSERT_EQ(tool({"refresh", "--source", model_->source(), "--target", model_->target()}).exit_code, 0);
+    model_->sandbox_sql("SET ROLE sbx_sandbox_login; COMMENT ON DATABASE \"" + model_->sandbox() + "\" IS 'x'");
+    create_app_login();
+    auto prod_before = capture_state(cluster(), model_->prod(), app_role);
+    auto swapped = tool({"refresh", "--source", model_->target(), "--target",
+                         cluster().login_conninfo(app_login, app_password, model_->prod()), "--target-role", app_role,
+                         "--init=" + model_->prod()});
+    EXPECT_EQ(swapped.exit_code, 3) << swapped.all();
+    EXPECT_NE(swapped.err.find("FAIL source is not a sandbox: database \"" + model_->sandbox() +
+                               "\" carries no sandbox mark, but sandboxctl's record shows it refreshed it"),
+              std::string::npos)
+        << swapped.err;
+    EXPECT_NE(swapped.err.find("FAIL target is marked as a sandbox: database \"" + model_->prod() +
+                               "\" was the source of an earlier refresh"),
+              std::string::npos)
+        << swapped.err;
+    auto prod_after = capture_state(cluster(), model_->prod(), app_role);
+    EXPECT_TRUE(prod_before == prod_after) << describe_differences(prod_before, prod_after);
+
+    // The same record, said to come from another server: no proof, refused.
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(state_ / "state")) {
+        if (entry.path().parent_path().filename() != "refreshes") continue;
+        auto text = read_file(entry.path());
+        auto at = text.find("\"target_server\": \"");
+        ASSERT_NE(at, std::string::npos) << text;
+        text.insert(at + std::string("\"target_server\": \"").size(), "elsewhere-");
+        std::ofstream(entry.path()) << text;
+    }
+    auto reset = tool({"snapshot", "create", "golden", "--target", model_->target()});
+    EXPECT_EQ(reset.exit_code, 3) << reset.all();
+    EXPECT_NE(reset.err.find("carries no sandbox mark"), std::string::npos) << reset.err;
 }
 
 TEST_F(SandboxMark, ResetAndSnapshotRefuseOtherDatabases) {
