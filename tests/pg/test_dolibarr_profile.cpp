@@ -111,6 +111,13 @@ protected:
         return run_tool(args);
     }
     std::string sandbox(const std::string& sql) { return model_->sandbox_sql(sql); }
+    // After `sql` switches a channel back on, app-check exits 3 naming `where`.
+    void expect_live_after(const std::string& sql, const std::string& where) {
+        sandbox(sql);
+        auto live = app_check();
+        EXPECT_EQ(live.exit_code, 3) << live.all();
+        EXPECT_NE(live.out.find(where), std::string::npos) << live.out;
+    }
 
     TempDir work_;
     std::unique_ptr<Model> model_;
@@ -257,10 +264,8 @@ TEST_F(DolibarrProfile, ModuleSwitchesInAnyCaseAndALaggingSequence) {
                       "WHERE upper(name) IN ('MAIN_MODULE_ZAPIER', 'MAIN_MODULE_AI', 'MAIN_MODULE_NOTIFICATION')"),
               "MAIN_MODULE_Ai=0,MAIN_MODULE_NOTIFICATION=0,MAIN_MODULE_Zapier=0,MAIN_MODULE_notification=0\n");
     EXPECT_EQ(app_check().exit_code, 0);
-    sandbox("UPDATE llx_const SET value = '1' WHERE name = 'MAIN_MODULE_Zapier'");
-    auto live = app_check();
-    EXPECT_EQ(live.exit_code, 3) << live.all();
-    EXPECT_NE(live.out.find("llx_const MAIN_MODULE_Zapier (entity 1)"), std::string::npos) << live.out;
+    expect_live_after("UPDATE llx_const SET value = '1' WHERE name = 'MAIN_MODULE_Zapier'",
+                      "llx_const MAIN_MODULE_Zapier (entity 1)");
 }
 
 // Issue 18, item 3: a deferred constraint trigger fired at COMMIT, after the
@@ -365,10 +370,8 @@ TEST_F(DolibarrProfile, MailDisabledWhenConfigured) {
               "0=1,2=1\n");
     EXPECT_EQ(app_check().exit_code, 0);
     // A sink that is not the configured one does not pass for "disable".
-    sandbox("UPDATE llx_const SET value = '0' WHERE name = 'MAIN_DISABLE_ALL_MAILS' AND entity = 2");
-    auto live = app_check();
-    EXPECT_EQ(live.exit_code, 3) << live.all();
-    EXPECT_NE(live.out.find("llx_const MAIN_DISABLE_ALL_MAILS (entity 2)"), std::string::npos) << live.out;
+    expect_live_after("UPDATE llx_const SET value = '0' WHERE name = 'MAIN_DISABLE_ALL_MAILS' AND entity = 2",
+                      "llx_const MAIN_DISABLE_ALL_MAILS (entity 2)");
 }
 
 }  // namespace
