@@ -69,8 +69,13 @@ protected:
 // exit 1 ("the operation failed, the sandbox is unchanged") over a changed
 // sandbox.
 TEST_F(Outcomes, CommittedRefreshWithAFailedReportExitsFive) {
-    std::filesystem::create_directories(dir_ / "report.json");  // a directory: the rename onto it fails
-    auto run = refresh_here({"--json", (dir_ / "report.json").string()});
+    // The path is checked before the run (issue 18: a directory there is
+    // refused at once), so the after hook puts a directory there once the
+    // refresh has committed: the rename onto it fails.
+    auto report = dir_ / "report.json";
+    std::ofstream(dir_ / "hooks.toml") << "[hooks]\nafter = \"mkdir " << report.string() << "\"\n";
+    auto run = tool({"-c", (dir_ / "hooks.toml").string(), "refresh", "--source", model_->source(), "--target",
+                     model_->target(), "--json", report.string()});
     EXPECT_EQ(run.exit_code, 5) << run.all();
     EXPECT_NE(run.out.find("refresh committed"), std::string::npos) << run.out;
     EXPECT_NE(run.err.find("the sandbox was refreshed (committed), but writing the JSON report failed"),
@@ -82,6 +87,12 @@ TEST_F(Outcomes, CommittedRefreshWithAFailedReportExitsFive) {
     auto missing = refresh_here({"--json", (dir_ / "no/such/dir/report.json").string()});
     EXPECT_EQ(missing.exit_code, 2) << missing.all();
     EXPECT_NE(missing.err.find("cannot write the JSON report"), std::string::npos) << missing.err;
+    // So is a path that exists and is not a regular file (a device would be replaced).
+    for (const auto& path : {report.string(), std::string("/dev/null")}) {
+        auto refused = refresh_here({"--json", path});
+        EXPECT_EQ(refused.exit_code, 2) << refused.all();
+        EXPECT_NE(refused.err.find("it exists and is not a regular file"), std::string::npos) << refused.err;
+    }
 }
 
 TEST_F(Outcomes, CommittedRefreshWithFailedFilesExitsFiveAndSaysSo) {
