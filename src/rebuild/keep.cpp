@@ -229,12 +229,10 @@ std::optional<pg::PgError> under_savepoint(pg::Connection& conn, std::chrono::mi
 }
 
 // One rule against prod's table (see require_keep_rules_fit_source).
-void require_rule_fits_source(pg::Connection& source, const config::KeepRule& rule) {
+// Returns whether prod has the table.
+bool require_rule_fits_source(pg::Connection& source, const config::KeepRule& rule) {
     auto table = resolve(source, rule);
-    if (!table) {
-        log::warning("{}: prod has no such table: the rows this rule keeps cannot go back", rule_label(rule));
-        return;
-    }
+    if (!table) return false;
     std::vector<std::string> columns;
     for (const auto& c : writable_columns(source, table->oid)) columns.push_back(c.name);
     rule_key(rule, table_keys(source, table->oid), columns);
@@ -250,6 +248,7 @@ void require_rule_fits_source(pg::Connection& source, const config::KeepRule& ru
                           "The where is evaluated on the sandbox's rows, and they are written back into prod's "
                           "table: write it against the columns prod's table has.");
     }
+    return true;
 }
 
 // Runs `body` on the source session with the names of a rule read as in the
@@ -318,9 +317,9 @@ std::vector<safety::Check> inspect_keep_rules(pg::Connection* source, pg::Connec
             check_keep_rules({rule});
             // Prod's side first: a rule that does not fit prod's table fails
             // whatever the sandbox holds.
+            // One read of prod's side: the table, its key and the where.
             bool in_prod = true;
-            if (source) with_default_path(*source, [&] { in_prod = resolve(*source, rule).has_value(); });
-            if (source && in_prod) require_keep_rules_fit_source(*source, {rule});
+            if (source) with_default_path(*source, [&] { in_prod = require_rule_fits_source(*source, rule); });
             auto table = resolve(target, rule);
             if (!table) {
                 check.status = safety::Status::warn;
@@ -366,7 +365,13 @@ std::vector<safety::Check> inspect_keep_rules(pg::Connection* source, pg::Connec
 }
 
 void require_keep_rules_fit_source(pg::Connection& source, const std::vector<config::KeepRule>& rules) {
-    for (const auto& rule : rules) with_default_path(source, [&] { require_rule_fits_source(source, rule); });
+    for (const auto& rule : rules) {
+        bool in_prod = true;
+        with_default_path(source, [&] { in_prod = require_rule_fits_source(source, rule); });
+        if (!in_prod) {
+            log::warning("{}: prod has no such table: the rows this rule keeps cannot go back", rule_label(rule));
+        }
+    }
 }
 
 KeptRows KeptRows::capture(pg::Connection& target, const std::vector<config::KeepRule>& rules,
