@@ -30,7 +30,7 @@ if ! command -v kubectl >/dev/null 2>&1; then
   packages+=(kubernetes-client)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(pgcopydb time rsync bc python3)
+  packages+=(pgcopydb time rsync bc jq python3)
 fi
 
 missing=()

@@ -15,25 +15,16 @@ std::string not_extension_member(const char* catalog, const char* oid_column) {
            "'::pg_catalog.regclass AND d.objid = " + oid_column + " AND d.deptype = 'e')";
 }
 
-std::vector<Relation> read_relations_where(pg::Connection& conn, const std::string& filter, const Params& params) {
-    std::string sql = std::string(R"(
-SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.relkind,
-       c.relpersistence = 'u', c.relispartition, c.relrowsecurity, c.relforcerowsecurity,
-       pg_catalog.has_table_privilege(c.oid, 'SELECT'),
-       CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_table_size(c.oid) ELSE 0 END,
-       GREATEST(c.reltuples, 0)::bigint,
+// A relation's shape, three columns of each query that reads relations: its
+// stored columns (name, type, built-in), its primary key (name, type) and its
+// GENERATED ALWAYS identity columns, as JSON arrays.
+constexpr const char* shape_columns = R"(
        COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attname,
                                                 pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid < 16384)
                                             ORDER BY a.attnum)
                  FROM pg_catalog.pg_attribute a
                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
                 '[]'),
-       c.relrowsecurity AND (c.relforcerowsecurity OR NOT pg_catalog.pg_has_role(c.relowner, 'USAGE'))
-         AND NOT (SELECT rolbypassrls OR rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),
-       c.relispopulated,
-       COALESCE((SELECT bool_and(t.oid < 16384 OR t.typtype = 'e' OR (t.typtype = 'd' AND t.typbasetype < 16384))
-                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), true),
        COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attname,
                                                 pg_catalog.format_type(a.atttypid, a.atttypmod))
                                             ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum))
@@ -41,9 +32,37 @@ SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.re
                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
                  WHERE i.indrelid = c.oid AND i.indisprimary), '[]'),
        COALESCE((SELECT pg_catalog.json_agg(a.attname) FROM pg_catalog.pg_attribute a
-                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = 'a'), '[]')
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = 'a'), '[]'))";
+
+// Reads the shape_columns starting at `column`.
+void read_shape(Relation& r, const pg::Result& result, int row, int column) {
+    for (const auto& c : nlohmann::json::parse(result.get(row, column))) {
+        r.copy_columns.push_back(c.at(0).get<std::string>());
+        r.copy_column_types.push_back(c.at(1).get<std::string>());
+        r.copy_column_builtin.push_back(c.at(2).get<bool>());
+    }
+    for (const auto& c : nlohmann::json::parse(result.get(row, column + 1))) {
+        r.primary_key.emplace_back(c.at(0).get<std::string>(), c.at(1).get<std::string>());
+    }
+    r.identity_always = nlohmann::json::parse(result.get(row, column + 2)).get<std::vector<std::string>>();
+}
+
+std::vector<Relation> read_relations_where(pg::Connection& conn, const std::string& filter, const Params& params) {
+    std::string sql = std::string(R"(
+SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.relkind,
+       c.relpersistence = 'u', c.relispartition, c.relrowsecurity, c.relforcerowsecurity,
+       pg_catalog.has_table_privilege(c.oid, 'SELECT'),
+       CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_table_size(c.oid) ELSE 0 END,
+       GREATEST(c.reltuples, 0)::bigint,
+       c.relrowsecurity AND (c.relforcerowsecurity OR NOT pg_catalog.pg_has_role(c.relowner, 'USAGE'))
+         AND NOT (SELECT rolbypassrls OR rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),
+       c.relispopulated,
+       COALESCE((SELECT bool_and(t.oid < 16384 OR t.typtype = 'e' OR (t.typtype = 'd' AND t.typbasetype < 16384))
+                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), true),)") +
+                      shape_columns + R"(
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') AND )") +
+WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') AND )" +
                       user_schema_filter + " AND " + not_extension_member("pg_catalog.pg_class", "c.oid") + filter +
                       "\nORDER BY n.nspname, c.relname";
     auto result = conn.exec(sql, params);
@@ -63,18 +82,10 @@ WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') AND )") +
         r.readable = result.get_bool(row, 9);
         r.bytes = result.get_int(row, 10);
         r.estimated_rows = result.get_int(row, 11);
-        for (const auto& column : nlohmann::json::parse(result.get(row, 12))) {
-            r.copy_columns.push_back(column.at(0).get<std::string>());
-            r.copy_column_types.push_back(column.at(1).get<std::string>());
-            r.copy_column_builtin.push_back(column.at(2).get<bool>());
-        }
-        r.row_security_applies = result.get_bool(row, 13);
-        r.populated = result.get_bool(row, 14);
-        r.binary_copy_safe = result.get_bool(row, 15);
-        for (const auto& column : nlohmann::json::parse(result.get(row, 16))) {
-            r.primary_key.emplace_back(column.at(0).get<std::string>(), column.at(1).get<std::string>());
-        }
-        r.identity_always = nlohmann::json::parse(result.get(row, 17)).get<std::vector<std::string>>();
+        r.row_security_applies = result.get_bool(row, 12);
+        r.populated = result.get_bool(row, 13);
+        r.binary_copy_safe = result.get_bool(row, 14);
+        read_shape(r, result, row, 15);
         relations.push_back(std::move(r));
     }
     return relations;
@@ -201,10 +212,24 @@ std::vector<std::string> read_schema_names(pg::Connection& conn) {
     return single_column(conn, "SELECT nspname FROM pg_catalog.pg_namespace ORDER BY length(nspname) DESC");
 }
 
-std::vector<Relation> read_relations(pg::Connection& conn, const std::vector<unsigned>& oids) {
-    std::string list;
-    for (unsigned oid : oids) list += (list.empty() ? "" : ",") + std::to_string(oid);
-    return read_relations_where(conn, " AND c.oid = ANY ($1::oid[])", {"{" + list + "}"});
+std::vector<Relation> read_shapes(pg::Connection& conn, const std::vector<unsigned>& oids) {
+    auto result =
+        conn.exec(std::string("SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition,") + shape_columns + R"(
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = ANY ($1::pg_catalog.oid[]))",
+                  {pg::oid_array(oids)});
+    std::vector<Relation> relations;
+    for (int row = 0; row < result.rows(); ++row) {
+        Relation r;
+        r.oid = static_cast<unsigned>(result.get_int(row, 0));
+        r.schema = result.get(row, 1);
+        r.name = result.get(row, 2);
+        r.relkind = result.get(row, 3).at(0);
+        r.is_partition = result.get_bool(row, 4);
+        read_shape(r, result, row, 5);
+        relations.push_back(std::move(r));
+    }
+    return relations;
 }
 
 std::vector<SequenceState> read_sequence_states(pg::Connection& conn, const std::vector<const Relation*>& sequences) {

@@ -86,8 +86,10 @@ SourceCatalog read_catalog(pg::Connection& conn);
 std::vector<std::string> read_role_names(pg::Connection& conn);
 std::vector<std::string> read_schema_names(pg::Connection& conn);
 
-// Only the relations with these oids (cheaper than the whole catalog).
-std::vector<Relation> read_relations(pg::Connection& conn, const std::vector<unsigned>& oids);
+// Only the shape of the relations with these oids (names, kind, stored
+// columns, primary key, identity columns), all else left at its default:
+// what a delta reset needs, in a lighter query.
+std::vector<Relation> read_shapes(pg::Connection& conn, const std::vector<unsigned>& oids);
 
 // Current state of every sequence in `sequences` (last_value, is_called).
 struct SequenceState {

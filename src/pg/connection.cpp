@@ -78,9 +78,10 @@ long long Result::get_int(int row, int column) const {
 
 int Result::column_index(const char* name) const { return PQfnumber(result_.get(), name); }
 
-Connection Connection::open(const ConnInfo& info, std::string_view purpose) {
-    auto params = info.params_with_password();
-    if (!info.get("application_name")) params.emplace_back("application_name", "sandboxctl/" + std::string(purpose));
+namespace {
+
+// libpq's keyword and value arrays own nothing: they point into `params`.
+PGconn* connect(const std::vector<std::pair<std::string, std::string>>& params) {
     std::vector<const char*> keywords, values;
     for (const auto& [key, value] : params) {
         keywords.push_back(key.c_str());
@@ -88,17 +89,51 @@ Connection Connection::open(const ConnInfo& info, std::string_view purpose) {
     }
     keywords.push_back(nullptr);
     values.push_back(nullptr);
+    return PQconnectdbParams(keywords.data(), values.data(), 0);
+}
 
+std::vector<std::pair<std::string, std::string>> connect_params(const ConnInfo& info, std::string_view purpose) {
+    auto params = info.params_with_password();
+    if (!info.get("application_name")) params.emplace_back("application_name", "sandboxctl/" + std::string(purpose));
     log::detail("[{}] connecting to {}", info.label(), info.describe());
-    PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 0);
-    if (!conn) throw failure("could not connect to " + info.label() + " database: out of memory");
+    return params;
+}
+
+// Takes ownership of `conn`: a connection that failed is closed, and the
+// error names the side and the server.
+PGconn* require_open(PGconn* conn, const std::string& label, const std::string& description) {
+    if (!conn) throw failure("could not connect to " + label + " database: out of memory");
     if (PQstatus(conn) != CONNECTION_OK) {
         std::string reason = trim_trailing_newlines(PQerrorMessage(conn));
         PQfinish(conn);
-        throw failure(fmt::format("could not connect to {} database ({}): {}", info.label(), info.describe(), reason),
-                      "Check the " + info.label() + " connection string, and that the server accepts connections.");
+        throw failure(fmt::format("could not connect to {} database ({}): {}", label, description, reason),
+                      "Check the " + label + " connection string, and that the server accepts connections.");
     }
-    return Connection(conn, info.label());
+    return conn;
+}
+
+}  // namespace
+
+Connection Connection::open(const ConnInfo& info, std::string_view purpose) {
+    PGconn* conn = connect(connect_params(info, purpose));
+    return Connection(require_open(conn, info.label(), info.describe()), info.label());
+}
+
+PendingConnection Connection::start(const ConnInfo& info, std::string_view purpose) {
+    return PendingConnection(std::async(std::launch::async, connect, connect_params(info, purpose)), info);
+}
+
+PendingConnection::PendingConnection(std::future<PGconn*> conn, const ConnInfo& info)
+    : conn_(std::move(conn)), label_(info.label()), description_(info.describe()) {}
+
+PendingConnection::~PendingConnection() {
+    if (!conn_.valid()) return;
+    if (PGconn* conn = conn_.get()) PQfinish(conn);
+}
+
+Connection PendingConnection::finish() {
+    PGconn* conn = conn_.get();
+    return Connection(require_open(conn, label_, description_), label_);
 }
 
 // Server notices (NOTICE, WARNING) are shown with --verbose, labelled with
@@ -242,6 +277,15 @@ std::string quote_ident(std::string_view name) {
         out += c;
     }
     return out + "\"";
+}
+
+std::string oid_array(const std::vector<unsigned>& oids) {
+    std::string out = "{";
+    for (unsigned oid : oids) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(oid);
+    }
+    return out + "}";
 }
 
 std::string quote_literal(std::string_view value) {

@@ -4,6 +4,7 @@
 // ("source" or "target") it happened on; results are always cleared.
 #include <libpq-fe.h>
 
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,11 +57,17 @@ private:
 
 using Params = std::vector<std::optional<std::string>>;
 
+class PendingConnection;
+
 class Connection {
 public:
     // Opens a connection; `purpose` becomes part of application_name
     // ("sandboxctl/refresh") so DBAs can tell sessions apart.
     static Connection open(const ConnInfo& info, std::string_view purpose);
+    // The same, in the background: the server starts a backend and
+    // authenticates while the caller goes on (a second session a run needs
+    // later costs it no wait). PendingConnection::finish waits for it.
+    static PendingConnection start(const ConnInfo& info, std::string_view purpose);
 
     Connection(Connection&&) noexcept;
     Connection& operator=(Connection&&) noexcept;
@@ -97,6 +104,7 @@ public:
     [[noreturn]] void throw_error(std::string_view context, const PGresult* result = nullptr) const;
 
 private:
+    friend class PendingConnection;
     Connection(PGconn* conn, std::string label);
     Result run(std::string_view sql, const Params& params, bool extended);
     void close();
@@ -104,6 +112,21 @@ private:
     PGconn* conn_ = nullptr;
     std::string label_;
     int cancel_slot_ = -1;
+};
+
+class PendingConnection {
+public:
+    PendingConnection(PendingConnection&&) noexcept = default;
+    PendingConnection& operator=(PendingConnection&&) = delete;
+    ~PendingConnection();
+    // The open connection, or the error open() would have thrown.
+    Connection finish();
+
+private:
+    friend class Connection;
+    PendingConnection(std::future<PGconn*> conn, const ConnInfo& info);
+    std::future<PGconn*> conn_;
+    std::string label_, description_;
 };
 
 // The first line of `sql` that is neither blank nor a comment: what an error
@@ -116,6 +139,8 @@ std::string quote_ident(std::string_view name);
 // 'text' with quotes doubled, for servers with standard_conforming_strings
 // on (the default, and what sandboxctl's sessions use).
 std::string quote_literal(std::string_view value);
+// "{1,2,3}": oids as the text of a `$n::pg_catalog.oid[]` parameter.
+std::string oid_array(const std::vector<unsigned>& oids);
 // "schema"."name"
 std::string qualified_name(std::string_view schema, std::string_view name);
 

@@ -170,6 +170,23 @@ WHERE NOT c OR pg_catalog.pg_sequence_last_value(seq) IS DISTINCT FROM v)",
                                                              names, values, called)));
 }
 
+std::vector<SequenceValue> current_sequence_values(pg::Connection& target,
+                                                   const std::vector<SequenceValue>& sequences) {
+    if (sequences.empty()) return {};
+    std::string sql;
+    for (std::size_t i = 0; i < sequences.size(); ++i) {
+        if (i) sql += "\nUNION ALL ";
+        sql += fmt::format("SELECT {}, last_value::text, is_called FROM {}", i, sequences[i].qualified);
+    }
+    auto result = target.exec(sql);
+    std::vector<SequenceValue> values(sequences.size());
+    for (int row = 0; row < result.rows(); ++row) {
+        auto i = static_cast<std::size_t>(result.get_int(row, 0));
+        values[i] = {sequences[i].qualified, result.get(row, 1), result.get_bool(row, 2)};
+    }
+    return values;
+}
+
 RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& rows,
                    std::vector<output::Phase>& phases) {
     RebuildOutcome outcome;

@@ -46,6 +46,9 @@ std::vector<SequenceValue> sequence_values(const std::vector<catalog::SequenceSt
 // Sets every sequence whose state differs from `sequences` (one statement);
 // returns how many were set. After a rebuild that is every sequence.
 int set_sequences(pg::Connection& target, const std::vector<SequenceValue>& sequences);
+// The current state of `sequences` (one statement), to put back with
+// set_sequences: setval is not undone by a rollback.
+std::vector<SequenceValue> current_sequence_values(pg::Connection& target, const std::vector<SequenceValue>& sequences);
 
 struct MaterializedView {
     std::string qualified;  // for the statement

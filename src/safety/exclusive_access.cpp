@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -51,6 +52,19 @@ std::string int_array(const std::vector<int>& values) {
     return "{" + out + "}";
 }
 
+// PostgreSQL 14 can wait for the session to be gone: then it no longer holds
+// locks, and its statistics are flushed (see snapshot/write_counts.hpp).
+constexpr int terminate_can_wait = 140000;
+constexpr const char* terminate_wait_ms = "5000";
+
+bool terminate(pg::Connection& conn, int pid) {
+    if (conn.server_version() < terminate_can_wait) {
+        return conn.query_value("SELECT pg_catalog.pg_terminate_backend($1::int)", {std::to_string(pid)}) == "t";
+    }
+    return conn.query_value("SELECT pg_catalog.pg_terminate_backend($1::int, $2::bigint)",
+                            {std::to_string(pid), terminate_wait_ms}) == "t";
+}
+
 std::vector<EndedSession> end_other_sessions(pg::Connection& conn, const std::vector<int>& spared) {
     std::string spared_list;
     for (int pid : spared) {
@@ -71,10 +85,7 @@ WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_p
     std::vector<EndedSession> sessions;
     for (int row = 0; row < result.rows(); ++row) {
         EndedSession s{static_cast<int>(result.get_int(row, 0)), result.get(row, 1), result.get(row, 2), false};
-        if (result.get_bool(row, 3)) {
-            s.ended =
-                conn.query_value("SELECT pg_catalog.pg_terminate_backend($1::int)", {std::to_string(s.pid)}) == "t";
-        }
+        if (result.get_bool(row, 3)) s.ended = terminate(conn, s.pid);
         if (s.ended)
             log::detail("ended session {} of {} ({})", s.pid, s.user, s.application);
         else
@@ -157,6 +168,11 @@ ExclusiveAccess::ExclusiveAccess(pg::Connection& control, const std::filesystem:
         }
         throw;
     }
+}
+
+bool ExclusiveAccess::alone() const {
+    return control_.server_version() >= terminate_can_wait &&
+           std::ranges::all_of(sessions_, [](const EndedSession& s) { return s.ended; });
 }
 
 void ExclusiveAccess::release() {

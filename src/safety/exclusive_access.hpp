@@ -18,7 +18,7 @@ struct EndedSession {
     int pid = 0;
     std::string user;
     std::string application;
-    bool ended = false;  // false: not ours to end (it may block the refresh's locks)
+    bool ended = false;  // false: not ours to end, or still there 5 s later (it may block the refresh's locks)
 };
 
 class ExclusiveAccess {
@@ -33,6 +33,9 @@ public:
 
     const std::vector<EndedSession>& sessions() const { return sessions_; }
     int previous_limit() const { return previous_limit_; }
+    // Every other session of the database was ended and seen gone (the
+    // server can wait for that from PostgreSQL 14 on).
+    bool alone() const;
     // Restores now (also done by the destructor); throws on failure.
     void release();
 

@@ -127,10 +127,11 @@ public:
         for (const auto* t : tables) oids += (oids.empty() ? "" : ",") + std::to_string(t->oid);
         for (unsigned oid : bulk) bulk_oids += "," + std::to_string(oid);
         if (oids.empty()) return;
-        auto r = conn.exec(fmt::format("SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_catalog.pg_trigger "
-                                       "WHERE tgrelid IN ({}) AND NOT tgisinternal AND tgenabled <> 'D' "
-                                       "AND (tgname NOT LIKE 'sandboxctl\\_%' OR tgrelid IN ({}))",
-                                       oids, bulk_oids));
+        auto r = conn.exec(
+            fmt::format("SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_catalog.pg_trigger "
+                        "WHERE tgrelid IN ({}) AND NOT tgisinternal AND tgenabled <> 'D' "
+                        "AND (tgname NOT IN ('sandboxctl_track_row', 'sandboxctl_track_truncate') OR tgrelid IN ({}))",
+                        oids, bulk_oids));
         std::string sql;
         for (int row = 0; row < r.rows(); ++row) {
             triggers_.push_back({r.get(row, 0), r.get(row, 1), r.get(row, 2)});
@@ -259,11 +260,19 @@ std::optional<std::string> cached_snapshot(pg::Connection& conn) {
 
 namespace {
 
-// Tables that foreign keys of other tables reference: TRUNCATE would refuse
-// them (or, with CASCADE, empty the referencing tables too).
-std::set<unsigned> referenced_tables(pg::Connection& conn) {
-    auto r = conn.exec(
-        "SELECT DISTINCT confrelid FROM pg_catalog.pg_constraint WHERE contype = 'f' AND conrelid <> confrelid");
+std::string oid_array(const std::vector<DirtyTable>& dirty) {
+    std::vector<unsigned> oids;
+    for (const auto& d : dirty) oids.push_back(d.oid);
+    return pg::oid_array(oids);
+}
+
+// Of the dirty tables, those that foreign keys of other tables reference:
+// TRUNCATE would refuse them (or, with CASCADE, empty the referencing tables
+// too).
+std::set<unsigned> referenced_tables(pg::Connection& conn, const std::vector<DirtyTable>& dirty) {
+    auto r = conn.exec("SELECT DISTINCT confrelid FROM pg_catalog.pg_constraint "
+                       "WHERE contype = 'f' AND conrelid <> confrelid AND confrelid = ANY ($1::pg_catalog.oid[])",
+                       {oid_array(dirty)});
     std::set<unsigned> out;
     for (int row = 0; row < r.rows(); ++row) out.insert(static_cast<unsigned>(r.get_int(row, 0)));
     return out;
@@ -274,13 +283,16 @@ struct CachedTable {
     double rows = 0;  // pg_class.reltuples of the cache table (analyzed when built)
 };
 
-// Cached tables are named by schema and name: oids change with a full reset.
-std::map<unsigned, CachedTable> cache_map(pg::Connection& conn) {
+// The cache tables of the dirty tables. Cached tables are named by schema
+// and name: oids change with a full reset.
+std::map<unsigned, CachedTable> cache_map(pg::Connection& conn, const std::vector<DirtyTable>& dirty) {
     auto map =
         conn.exec(own_schemas::in_sql("SELECT c.oid, t.cache, g.reltuples FROM {cache}.tables t "
                                       "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
                                       "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
-                                      "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass"));
+                                      "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass "
+                                      "WHERE c.oid = ANY ($1::pg_catalog.oid[])"),
+                  {oid_array(dirty)});
     std::map<unsigned, CachedTable> out;
     for (int row = 0; row < map.rows(); ++row) {
         out[static_cast<unsigned>(map.get_int(row, 0))] = {map.get(row, 1), std::stod(map.get(row, 2))};
@@ -303,8 +315,8 @@ Restore choose_restore(const DirtyTable& d, const catalog::Relation& t, const Ca
 DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable>& dirty,
                               const catalog::SourceCatalog& catalog) {
     DeltaStats stats;
-    auto cache_of = cache_map(conn);
-    auto referenced = referenced_tables(conn);
+    auto cache_of = cache_map(conn, dirty);
+    auto referenced = referenced_tables(conn, dirty);
 
     std::vector<const catalog::Relation*> tables;
     std::map<unsigned, Restore> how;
@@ -330,6 +342,7 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
     stats.tables = static_cast<int>(tables.size());
     // The log has no statistics of its own; with many keys, joins on them
     // are planned as hash joins only once it has.
+    stats.rewrote_catalog = !bulk.empty();
     if (!bulk.empty()) conn.exec(own_schemas::in_sql("ANALYZE {tracking}.changes"));
     TriggerPause pause(conn, tables, bulk);
     conn.exec("SET CONSTRAINTS ALL DEFERRED");

@@ -45,6 +45,9 @@ struct DeltaStats {
     long long deleted = 0;
     long long inserted = 0;
     long long updated = 0;
+    // Catalog rows other than the paused user triggers' were written (a bulk
+    // restore pauses tracking, analyzes the log, truncates, rebuilds keys).
+    bool rewrote_catalog = false;
 };
 
 // A keyed table with at least this many logged keys, and at least a tenth of

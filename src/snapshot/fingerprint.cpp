@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <vector>
+
 #include "core/own_schemas.hpp"
 
 namespace sandboxctl::snapshot {
@@ -65,7 +70,12 @@ SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM (
   UNION ALL
   SELECT 'trg ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
   FROM pg_trigger t JOIN rels c ON c.oid = t.tgrelid
-  WHERE NOT t.tgisinternal AND t.tgname NOT LIKE 'sandboxctl\_%'
+  -- sandboxctl's own: its names and a function of its tracking schema, not a
+  -- name alone (a trigger anyone names sandboxctl_* is the schema's).
+  WHERE NOT t.tgisinternal
+    AND NOT (t.tgname IN ('sandboxctl_track_row', 'sandboxctl_track_truncate')
+             AND (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = t.tgfoid)
+                 = (SELECT oid FROM pg_namespace WHERE nspname = $1::text))
   UNION ALL
   SELECT 'fn ' || p.oid::regprocedure::text || ' ' || pg_get_userbyid(p.proowner) || ' ' || COALESCE(p.proacl::text, '')
          || ' ' || md5(concat_ws(' ', p.prosrc, p.probin, p.proconfig::text, p.prosecdef, p.provolatile, p.proisstrict,
@@ -130,26 +140,61 @@ SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM (
                                                  {std::string(own_schemas::tracking), std::string(own_schemas::cache)});
 }
 
-// Every catalog pg_dump reads for the objects it restores. The sum of xmin
-// moves with any row written (an update writes a new row version with a newer
-// transaction id; the in-place updates of VACUUM and ANALYZE keep xmin), and
-// rows written after the baseline carry newer ids than any they replace, so
-// count and sum cannot both come back to the baseline's values.
-std::string catalog_signal(pg::Connection& conn) {
+namespace {
+
+// A signal's entries, "count:sum" each, separated by '/'.
+std::vector<std::string> split_entries(const std::string& signal) {
+    std::vector<std::string> entries;
+    std::size_t begin = 0;
+    for (std::size_t slash = signal.find('/'); slash != std::string::npos; slash = signal.find('/', begin)) {
+        entries.push_back(signal.substr(begin, slash - begin));
+        begin = slash + 1;
+    }
+    entries.push_back(signal.substr(begin));
+    return entries;
+}
+
+// The signal's entries for `catalogs`, in one query.
+std::vector<std::string> signal_entries(pg::Connection& conn, const std::vector<std::string_view>& catalogs) {
     std::string sql = "SELECT concat_ws('/'";
-    for (const char* catalog : {"pg_namespace",     "pg_class",       "pg_attribute", "pg_attrdef",
-                                "pg_constraint",    "pg_index",       "pg_trigger",   "pg_proc",
-                                "pg_type",          "pg_enum",        "pg_rewrite",   "pg_policy",
-                                "pg_description",   "pg_sequence",    "pg_depend",    "pg_inherits",
-                                "pg_statistic_ext", "pg_default_acl", "pg_aggregate", "pg_extension",
-                                "pg_operator",      "pg_opclass",     "pg_opfamily",  "pg_collation",
-                                "pg_conversion",    "pg_ts_config",   "pg_ts_dict",   "pg_partitioned_table",
-                                "pg_range",         "pg_cast",        "pg_language",  "pg_foreign_table",
-                                "pg_transform"}) {
+    for (auto catalog : catalogs) {
         sql += fmt::format(", (SELECT count(*) || ':' || COALESCE(sum(xmin::text::bigint), 0) FROM pg_catalog.{})",
                            catalog);
     }
-    return conn.query_value(sql + ")");
+    return split_entries(conn.query_value(sql + ")"));
+}
+
+std::string join_entries(const std::vector<std::string>& entries) {
+    std::string out;
+    for (const auto& e : entries) {
+        if (!out.empty()) out += '/';
+        out += e;
+    }
+    return out;
+}
+
+}  // namespace
+
+// The sum of xmin moves with any row written (an update writes a new row
+// version with a newer transaction id; the in-place updates of VACUUM and
+// ANALYZE keep xmin), and rows written after the baseline carry newer ids than
+// any they replace, so count and sum cannot both come back to the baseline's
+// values.
+std::string catalog_signal(pg::Connection& conn) {
+    return join_entries(signal_entries(conn, {signal_catalogs.begin(), signal_catalogs.end()}));
+}
+
+std::string catalog_signal_updated(pg::Connection& conn, const std::string& signal,
+                                   const std::vector<std::string_view>& written) {
+    auto entries = split_entries(signal);
+    if (entries.size() != signal_catalogs.size()) return catalog_signal(conn);
+    auto fresh = signal_entries(conn, written);
+    for (std::size_t i = 0; i < written.size(); ++i) {
+        auto at = std::ranges::find(signal_catalogs, written[i]);
+        if (at == signal_catalogs.end() || i >= fresh.size()) return catalog_signal(conn);
+        entries[static_cast<std::size_t>(at - signal_catalogs.begin())] = fresh[i];
+    }
+    return join_entries(entries);
 }
 
 }  // namespace sandboxctl::snapshot

@@ -29,6 +29,7 @@
 #include "snapshot/snapshot_rows.hpp"
 #include "snapshot/store.hpp"
 #include "snapshot/tracking.hpp"
+#include "snapshot/write_counts.hpp"
 #include "snapshot/zstd_file.hpp"
 #include "verify/table_hash.hpp"
 
@@ -193,50 +194,60 @@ std::string expected_fingerprint(const Manifest& manifest, const Baseline& basel
     return has_current_format(manifest.schema_fingerprint) ? manifest.schema_fingerprint : baseline.fingerprint;
 }
 
+// Which reset the sandbox calls for, as the caller's transaction sees it.
+struct ResetPath {
+    std::string why_full;      // "" for a delta reset
+    bool cache_sound = false;  // the cache holds the snapshot, untouched since the baseline sealed it
+    std::string signal;        // the catalog signal, as this transaction sees it
+    bool counts_held = false;  // the recorded write counts showed no catalog write (write_counts.hpp)
+};
+
+// The baseline a record of write counts follows.
+std::string baseline_id(const Baseline& baseline) { return baseline.snapshot + " at " + baseline.since; }
+
 // Why a delta reset cannot be trusted to reach snapshot `name`, or "" if it
 // can: the log must count from that snapshot, the cache hold it, the schema
 // match it, and neither tracking nor cache may have been altered since the
-// last reset (their seals, see tracking.hpp and cache.hpp).
-std::string why_not_delta(pg::Connection& conn, const std::optional<Baseline>& baseline,
-                          const std::optional<std::string>& cached, const std::string& name, const Manifest& manifest,
-                          bool cache_sound) {
-    if (!baseline) {
-        return tracking_installed(conn) ? "the database has no baseline snapshot"
-                                        : "the database has no change tracking (never snapshotted)";
-    }
-    if (baseline->snapshot != name) return "the change log counts from snapshot \"" + baseline->snapshot + "\"";
-    if (!cached || *cached != manifest.instance()) return "the golden cache holds another snapshot";
-    auto fingerprint = expected_fingerprint(manifest, *baseline);
-    if (baseline->tracking_seal.empty() || !has_current_format(fingerprint)) {
-        return "the change tracking was set up by an older sandboxctl";
-    }
-    if (catalog_signal(conn) != baseline->signal && schema_fingerprint(conn) != fingerprint) {
-        return "the schema changed since the snapshot";
-    }
-    if (tracking_seal(conn) != baseline->tracking_seal) return "the change tracking was altered since the last reset";
-    if (!cache_sound) return "the golden cache was altered since the last reset";
-    return "";
-}
-
-// The cache holds `manifest`'s snapshot, complete and untouched since the
-// baseline sealed it.
-bool cache_is_sound(pg::Connection& conn, const std::optional<std::string>& cached,
-                    const std::optional<Baseline>& baseline, const Manifest& manifest) {
-    return cached && *cached == manifest.instance() && baseline && !baseline->cache_seal.empty() &&
-           cache_seal(conn) == baseline->cache_seal;
-}
-
-// Which reset the sandbox calls for, as the caller's transaction sees it.
-struct ResetPath {
-    std::string why_full;  // "" for a delta reset
-    bool cache_sound = false;
-};
-
+// last reset. Every such change is a catalog write, which moves the catalog
+// signal: while it holds the baseline's value, nothing was, and the seals
+// (see tracking.hpp and cache.hpp) are read only once it moved. `counts`,
+// write counts recorded after this baseline and trustworthy now, answer the
+// same question without reading the catalogs.
 ResetPath choose_path(pg::Connection& conn, const std::optional<Baseline>& baseline, const std::string& name,
-                      const Manifest& manifest) {
+                      const Manifest& manifest, const WriteCounts* counts = nullptr) {
+    if (!baseline) {
+        return {tracking_installed(conn) ? "the database has no baseline snapshot"
+                                         : "the database has no change tracking (never snapshotted)",
+                false, ""};
+    }
     auto cached = cached_snapshot(conn);
-    bool sound = cache_is_sound(conn, cached, baseline, manifest);
-    return {why_not_delta(conn, baseline, cached, name, manifest, sound), sound};
+    bool cache_holds_it = cached && *cached == manifest.instance() && !baseline->cache_seal.empty();
+    ResetPath path;
+    if (counts && counts->baseline == baseline_id(*baseline) && catalog_write_counts(conn) == counts->catalogs) {
+        path.signal = baseline->signal;
+        path.counts_held = true;
+    } else {
+        path.signal = catalog_signal(conn);
+    }
+    bool untouched = path.signal == baseline->signal;
+    path.cache_sound = cache_holds_it && (untouched || cache_seal(conn) == baseline->cache_seal);
+    auto fingerprint = expected_fingerprint(manifest, *baseline);
+    if (baseline->snapshot != name) {
+        path.why_full = "the change log counts from snapshot \"" + baseline->snapshot + "\"";
+    } else if (!cache_holds_it) {
+        path.why_full = "the golden cache holds another snapshot";
+    } else if (!has_current_seal_format(baseline->tracking_seal) || !has_current_format(fingerprint)) {
+        path.why_full = "the change tracking was set up by an older sandboxctl";
+    } else if (untouched) {
+        return path;
+    } else if (schema_fingerprint(conn) != fingerprint) {
+        path.why_full = "the schema changed since the snapshot";
+    } else if (tracking_seal(conn) != baseline->tracking_seal) {
+        path.why_full = "the change tracking was altered since the last reset";
+    } else if (!path.cache_sound) {
+        path.why_full = "the golden cache was altered since the last reset";
+    }
+    return path;
 }
 
 // Whether the reset will be a delta one, as far as can be told before
@@ -256,23 +267,88 @@ bool delta_expected(pg::Connection& conn, const std::string& role, std::chrono::
     }
 }
 
+// The snapshot's sequences a delta reset sets: all of them, or, where the
+// write counts held, those read since they were recorded (and any the
+// record does not know).
+std::vector<rebuild::SequenceValue> sequences_to_set(pg::Connection& conn, const Manifest& manifest,
+                                                     const WriteCounts* counts) {
+    auto all = sequence_values(manifest.sequences);
+    if (!counts) return all;
+    auto moved = sequences_read_since(conn, *counts);
+    std::set<std::string> chosen(moved.begin(), moved.end());
+    for (const auto& s : manifest.sequences) {
+        if (!counts->sequences.contains(s.qualified())) chosen.insert(s.qualified());
+    }
+    std::vector<rebuild::SequenceValue> out;
+    for (auto& value : all) {
+        if (chosen.contains(value.qualified)) out.push_back(std::move(value));
+    }
+    log::detail("{} of {} sequences read since the last reset", out.size(), all.size());
+    return out;
+}
+
+// After a failed commit: the sequences as they were before the reset set them.
+void put_back_sequences(pg::Connection& conn, const std::vector<rebuild::SequenceValue>& before) {
+    try {
+        conn.exec("ROLLBACK");
+        rebuild::set_sequences(conn, before);
+    } catch (const std::exception& e) {
+        log::error("could not put back the {} sequences the failed reset had set: {}", before.size(), e.what());
+        log::error("HINT: run \"sandboxctl reset\" again: it sets them to the snapshot's values with the rows");
+    }
+}
+
 // Puts back, from the golden cache, the rows the change log names; commits.
 ResetResult delta_reset(pg::Connection& conn, const std::string& name, const Manifest& manifest,
-                        const Baseline& baseline) {
+                        const Baseline& baseline, const ResetPath& path, const WriteCounts* counts) {
     ResetResult result{name, false, ""};
     interrupt::phase_boundary("delta");
     auto dirty = dirty_tables(conn);
     std::vector<unsigned> oids;
     for (const auto& d : dirty) oids.push_back(d.oid);
     catalog::SourceCatalog tables;
-    tables.relations = catalog::read_relations(conn, oids);
+    tables.relations = catalog::read_shapes(conn, oids);
     result.delta = restore_from_cache(conn, dirty, tables);
-    result.sequences_set = rebuild::set_sequences(conn, sequence_values(manifest.sequences));
+    auto sequences = sequences_to_set(conn, manifest, path.counts_held ? counts : nullptr);
     clear_changes(conn);
-    write_baseline(conn, name, expected_fingerprint(manifest, baseline));
+    if (result.delta.rewrote_catalog) {
+        write_baseline(conn, name, expected_fingerprint(manifest, baseline));
+    } else {
+        write_baseline_after_delta(conn, baseline, expected_fingerprint(manifest, baseline), path.signal);
+    }
     interrupt::phase_boundary("commit");
-    conn.exec("COMMIT");
+    // setval is not transactional: last, and undone by hand if the commit
+    // does not happen, so that a failed reset leaves rows and sequences as
+    // they were.
+    auto before = rebuild::current_sequence_values(conn, sequences);
+    try {
+        result.sequences_set = rebuild::set_sequences(conn, sequences);
+        conn.exec("COMMIT");
+    } catch (...) {
+        put_back_sequences(conn, before);
+        throw;
+    }
     return result;
+}
+
+// After the commit, still holding exclusive access, and only when it ended
+// every other session (a session left running could write after this
+// reset's checks and have its write counted as if the baseline held it): the
+// write counts the next reset compares with. A failure only costs that reset
+// its shortcut.
+void record_write_counts(pg::Connection& conn, const std::filesystem::path& file, const Manifest& manifest,
+                         const std::optional<WriteCounts>& known) {
+    try {
+        if (!write_counts_trustworthy(conn)) return;
+        conn.exec("BEGIN READ ONLY");
+        auto baseline = read_baseline(conn);
+        conn.exec("COMMIT");
+        if (!baseline) return;
+        save_write_counts(file, take_write_counts(conn, baseline_id(*baseline), manifest.sequences, known));
+    } catch (const Error& e) {
+        log::warning("could not record the write counts for the next reset ({}); it will read the catalogs instead",
+                     e.what());
+    }
 }
 
 }  // namespace
@@ -392,6 +468,8 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     Store store(settings.snapshot_dir);
     auto& conn = target.conn;
     safety::RunLock lock(conn, "reset");
+    // The session that takes exclusive access, opened while this one checks.
+    auto pending_control = pg::Connection::start(target.info, "reset-control");
     // What a killed run stopped comes back before anything else.
     auto workload_record =
         safety::database_state_file(conn, conn.database(), settings.state_dir, kubernetes::record_kind);
@@ -414,7 +492,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     safety::require_mark(conn, manifest.sandbox_id, "reset to snapshot \"" + name + "\"");
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
 
-    pg::Connection control = pg::Connection::open(target.info, "reset-control");
+    pg::Connection control = pending_control.finish();
     // Every reset takes exclusive access (the application's sessions end), but
     // only a full one stops the application first, like a refresh: a delta
     // reset between two BDD scenarios takes well under a second, stopping and
@@ -428,18 +506,23 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
         stop_workloads();
     }
     safety::ExclusiveAccess exclusive(control, settings.state_dir, {conn.backend_pid()});
+    auto counts_file = safety::database_state_file(conn, conn.database(), settings.state_dir, write_counts_kind);
+    std::optional<WriteCounts> counts;
+    if (exclusive.alone() && write_counts_trustworthy(conn)) counts = load_write_counts(counts_file);
 
     // The cache is checked on every path, --full too: a full reset keeps it.
     std::optional<ResetResult> delta;
     std::string why_full;
     bool cache_sound = false;
+    bool counts_held = false;
     try {
         begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
-        auto path = choose_path(conn, baseline, name, manifest);
+        auto path = choose_path(conn, baseline, name, manifest, counts ? &*counts : nullptr);
         cache_sound = path.cache_sound;
+        counts_held = path.counts_held;
         why_full = force_full ? "--full was given" : path.why_full;
         if (why_full.empty()) {
-            delta = delta_reset(conn, name, manifest, *baseline);
+            delta = delta_reset(conn, name, manifest, *baseline, path, counts ? &*counts : nullptr);
         } else {
             conn.exec("ROLLBACK");
         }
@@ -448,6 +531,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     }
     if (delta) {
         failpoint::reach("committed");
+        if (exclusive.alone()) record_write_counts(conn, counts_file, manifest, counts_held ? counts : std::nullopt);
         exclusive.release();
         restart_workloads(stopped, *delta);
         delta->elapsed = std::chrono::steady_clock::now() - start;
@@ -459,6 +543,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     require_intact(name, check_files(store.path_of(name), manifest, Thoroughness::quick));
     auto result = full_reset(target, control, settings, store, manifest, why_full,
                              cache_sound ? CacheUse::reuse_if_sound : CacheUse::rebuild);
+    if (exclusive.alone()) record_write_counts(conn, counts_file, manifest, std::nullopt);
     exclusive.release();
     restart_workloads(stopped, result);
     result.elapsed = std::chrono::steady_clock::now() - start;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/own_schemas.hpp"
 #include "snapshot/cache.hpp"
 #include "snapshot/fingerprint.hpp"
@@ -96,11 +98,15 @@ bool tracking_installed(pg::Connection& conn) {
 
 std::vector<DirtyTable> dirty_tables(pg::Connection& conn) {
     auto r = conn.exec(own_schemas::in_sql(R"(
-SELECT c.relid, n.nspname || '.' || t.relname, bool_or(c.key IS NULL), count(DISTINCT c.key)
-FROM {tracking}.changes c
-JOIN pg_catalog.pg_class t ON t.oid = c.relid
-JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
-GROUP BY 1, 2 ORDER BY 2)"));
+-- Names looked up per table written, not joined: the log has no statistics,
+-- and a join would read all of pg_class.
+SELECT * FROM (
+  SELECT d.relid, (SELECT n.nspname || '.' || t.relname FROM pg_catalog.pg_class t
+                   JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace WHERE t.oid = d.relid) AS name,
+         d.whole, d.keys
+  FROM (SELECT relid, bool_or(key IS NULL) AS whole, count(DISTINCT key) AS keys
+        FROM {tracking}.changes GROUP BY relid) d) named
+WHERE name IS NOT NULL ORDER BY name)"));
     std::vector<DirtyTable> out;
     for (int row = 0; row < r.rows(); ++row) {
         out.push_back({static_cast<unsigned>(r.get_int(row, 0)), r.get(row, 1), r.get_bool(row, 2), r.get_int(row, 3)});
@@ -114,8 +120,21 @@ void clear_changes(pg::Connection& conn) {
                                   "REVOKE DELETE ON {tracking}.changes FROM CURRENT_USER"));
 }
 
+namespace {
+
+constexpr const char* seal_format = "2:";
+
+// The log's and the baseline's own catalog rows (privileges included): the
+// only ones a delta reset rewrites, so digested apart from the rest.
+constexpr const char* own_relations_sql = R"(
+WITH ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = '{tracking}')
+SELECT pg_catalog.md5(COALESCE(pg_catalog.string_agg('rel ' || oid || ':' || xmin, ',' ORDER BY oid), ''))
+FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns))";
+
+}  // namespace
+
 std::string tracking_seal(pg::Connection& conn) {
-    return conn.query_value(own_schemas::in_sql(R"(
+    auto rest = conn.query_value(own_schemas::in_sql(R"(
 WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = '{tracking}'),
 own AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns)),
 triggers AS (SELECT oid, xmin, tgrelid, tgenabled FROM pg_catalog.pg_trigger
@@ -123,7 +142,6 @@ triggers AS (SELECT oid, xmin, tgrelid, tgenabled FROM pg_catalog.pg_trigger
 tracked AS (SELECT DISTINCT tgrelid AS oid FROM triggers)
 SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
   SELECT 'ns ' || oid || ':' || xmin FROM ns
-  UNION ALL SELECT 'rel ' || oid || ':' || xmin FROM own
   UNION ALL SELECT 'fn ' || oid || ':' || xmin FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM ns)
   UNION ALL SELECT 'trg ' || oid || ':' || xmin || ':' || tgrelid || ':' || tgenabled::text FROM triggers
   UNION ALL SELECT 'rule ' || oid || ':' || xmin FROM pg_catalog.pg_rewrite WHERE ev_class IN (SELECT oid FROM own)
@@ -133,6 +151,16 @@ SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
   UNION ALL SELECT 'att ' || attrelid || '.' || attnum || ':' || xmin FROM pg_catalog.pg_attribute
              WHERE attnum > 0 AND (attrelid IN (SELECT oid FROM own) OR attrelid IN (SELECT oid FROM tracked))
 ) items(item))"));
+    return seal_format + rest + ":" + conn.query_value(own_schemas::in_sql(own_relations_sql));
+}
+
+bool has_current_seal_format(const std::string& seal) {
+    return seal.starts_with(seal_format) && std::ranges::count(seal, ':') == 2;
+}
+
+std::string tracking_seal_after_delta(pg::Connection& conn, const std::string& seal) {
+    if (!has_current_seal_format(seal)) return tracking_seal(conn);
+    return seal.substr(0, seal.rfind(':') + 1) + conn.query_value(own_schemas::in_sql(own_relations_sql));
 }
 
 std::optional<Baseline> read_baseline(pg::Connection& conn) {
@@ -146,18 +174,43 @@ std::optional<Baseline> read_baseline(pg::Connection& conn) {
     return Baseline{r.get(0, 0), r.get(0, 1), r.get(0, 2), r.get(0, 3), r.get(0, 4), r.get(0, 5)};
 }
 
-void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint) {
-    // Grant first: the GRANT rewrites the table's catalog row, so signal and
-    // seal, computed after it, already see the row version this transaction
-    // leaves (the REVOKE at the end rewrites it in the same transaction: same
-    // xmin, same seal).
+namespace {
+
+struct Seals {
+    std::string signal, tracking, cache;
+};
+
+// Grant first: the GRANT rewrites the table's catalog row, so signal and
+// seal, computed after it, already see the row version this transaction
+// leaves (the REVOKE at the end rewrites it in the same transaction: same
+// xmin, same seal).
+template <typename SealsNow>
+void replace_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint,
+                      SealsNow seals_now) {
     conn.exec(own_schemas::in_sql("GRANT INSERT, DELETE ON {tracking}.baseline TO CURRENT_USER"));
     conn.exec(own_schemas::in_sql("DELETE FROM {tracking}.baseline"));
+    Seals seals = seals_now();
     conn.exec(own_schemas::in_sql(
                   "INSERT INTO {tracking}.baseline (snapshot, fingerprint, signal, tracking_seal, cache_seal) "
                   "VALUES ($1, $2, $3, $4, $5)"),
-              {snapshot, fingerprint, catalog_signal(conn), tracking_seal(conn), cache_seal(conn)});
+              {snapshot, fingerprint, seals.signal, seals.tracking, seals.cache});
     conn.exec(own_schemas::in_sql("REVOKE INSERT, DELETE ON {tracking}.baseline FROM CURRENT_USER"));
+}
+
+}  // namespace
+
+void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint) {
+    replace_baseline(conn, snapshot, fingerprint, [&] {
+        return Seals{catalog_signal(conn), tracking_seal(conn), cache_seal(conn)};
+    });
+}
+
+void write_baseline_after_delta(pg::Connection& conn, const Baseline& previous, const std::string& fingerprint,
+                                const std::string& signal) {
+    replace_baseline(conn, previous.snapshot, fingerprint, [&] {
+        return Seals{catalog_signal_updated(conn, signal, {"pg_class", "pg_trigger"}),
+                     tracking_seal_after_delta(conn, previous.tracking_seal), previous.cache_seal};
+    });
 }
 
 void put_back_baseline(pg::Connection& conn, const Baseline& baseline, bool reseal_tracking) {

@@ -53,7 +53,16 @@ void clear_changes(pg::Connection& conn);
 // version, enabled state), each tracked table's identity (name and schema)
 // and its columns' row versions (ALTER COLUMN ... TYPE ... USING rewrites
 // rows without firing triggers). Cheap: a few catalog index lookups.
+//
+// Two digests ("2:REST:OWN"): OWN covers the catalog rows of the log and the
+// baseline themselves (their privileges), the only ones a delta reset
+// rewrites, so that it can take that part afresh and keep the rest.
 std::string tracking_seal(pg::Connection& conn);
+// Whether `seal` has the format tracking_seal writes (an older sandboxctl's
+// seal is one digest).
+bool has_current_seal_format(const std::string& seal);
+// `seal` with its OWN part taken afresh.
+std::string tracking_seal_after_delta(pg::Connection& conn, const std::string& seal);
 
 // The baseline the log counts from: which snapshot, taken or reset when.
 // `signal` is the catalog signal (see fingerprint.hpp) as the baseline's
@@ -70,6 +79,14 @@ struct Baseline {
 };
 std::optional<Baseline> read_baseline(pg::Connection& conn);
 void write_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint);
+// The baseline a delta reset leaves, without reading the whole catalog again:
+// its only catalog writes were pg_trigger rows (user triggers paused and
+// restored) and pg_class rows (the privileges of the log and the baseline),
+// so the signal is `signal` (taken at the start of this transaction) with
+// those two catalogs' entries afresh, the tracking seal `previous`'s with its
+// OWN part afresh, and the cache seal `previous`'s.
+void write_baseline_after_delta(pg::Connection& conn, const Baseline& previous, const std::string& fingerprint,
+                                const std::string& signal);
 // Writes `baseline` back as it was read (install_tracking recreates the
 // table): a snapshot create that fails must leave the previous baseline.
 // `reseal_tracking`: the tracking seal is taken afresh (sandboxctl itself
