@@ -28,8 +28,7 @@ bool write_counts_trustworthy(pg::Connection& conn) {
     // A superuser login could turn track_counts off in its own session; a
     // login allowed to reset counters could bring them back to a recorded
     // value after writing.
-    return conn.server_version() >= shared_memory_statistics &&
-           conn.query_value(R"(
+    return conn.server_version() >= shared_memory_statistics && conn.query_value(R"(
 SELECT pg_catalog.current_setting('track_counts') = 'on' AND NOT rolsuper
        AND NOT pg_catalog.has_function_privilege('pg_catalog.pg_stat_reset()', 'EXECUTE')
        AND NOT pg_catalog.has_function_privilege('pg_catalog.pg_stat_reset_single_table_counters(oid)', 'EXECUTE')
@@ -41,11 +40,10 @@ std::string catalog_write_counts(pg::Connection& conn) {
     std::string sql = "SELECT concat_ws('/', COALESCE((SELECT pg_catalog.pg_stat_get_db_stat_reset_time(oid)::text "
                       "FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()), 'never')";
     for (auto catalog : signal_catalogs) {
-        sql += fmt::format(
-            ", pg_catalog.pg_stat_get_tuples_inserted('pg_catalog.{0}'::pg_catalog.regclass) || ':' || "
-            "pg_catalog.pg_stat_get_tuples_updated('pg_catalog.{0}'::pg_catalog.regclass) || ':' || "
-            "pg_catalog.pg_stat_get_tuples_deleted('pg_catalog.{0}'::pg_catalog.regclass)",
-            catalog);
+        sql += fmt::format(", pg_catalog.pg_stat_get_tuples_inserted('pg_catalog.{0}'::pg_catalog.regclass) || ':' || "
+                           "pg_catalog.pg_stat_get_tuples_updated('pg_catalog.{0}'::pg_catalog.regclass) || ':' || "
+                           "pg_catalog.pg_stat_get_tuples_deleted('pg_catalog.{0}'::pg_catalog.regclass)",
+                           catalog);
     }
     return conn.query_value(sql + ")");
 }
@@ -83,8 +81,8 @@ WriteCounts take_write_counts(pg::Connection& conn, const std::string& baseline,
         }
     }
     if (!names.empty()) {
-        auto r = conn.exec(fmt::format(
-            "SELECT s, s::pg_catalog.regclass::pg_catalog.oid FROM unnest(ARRAY[{}]::text[]) s", names));
+        auto r = conn.exec(
+            fmt::format("SELECT s, s::pg_catalog.regclass::pg_catalog.oid FROM unnest(ARRAY[{}]::text[]) s", names));
         for (int row = 0; row < r.rows(); ++row) {
             counts.sequences[r.get(row, 0)] = {static_cast<unsigned>(r.get_int(row, 1)), 0};
         }

@@ -40,8 +40,8 @@ struct SequenceReads {
 };
 
 struct WriteCounts {
-    std::string baseline;  // the baseline they follow: snapshot and the time it was written
-    std::string catalogs;  // "inserted:updated:deleted" of each catalog the signal reads
+    std::string baseline;                            // the baseline they follow: snapshot and the time it was written
+    std::string catalogs;                            // "inserted:updated:deleted" of each catalog the signal reads
     std::map<std::string, SequenceReads> sequences;  // by qualified name
 };
 

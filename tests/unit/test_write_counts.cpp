@@ -17,7 +17,8 @@ namespace {
 TEST(WriteCounts, ASavedRecordComesBackAsItWas) {
     TempDir dir("write-counts-test");
     auto path = dir.path() / "write-counts" / "1-2.json";
-    snapshot::WriteCounts counts{"golden at 2026-12-06 02:00:00+00", "1:2:3/4:5:6",
+    snapshot::WriteCounts counts{"golden at 2026-12-06 02:00:00+00",
+                                 "1:2:3/4:5:6",
                                  {{"\"public\".\"a_seq\"", {16400, 7}}, {"\"billing\".\"Odd \"\"seq\"", {16401, 0}}}};
     snapshot::save_write_counts(path, counts);
     auto back = snapshot::load_write_counts(path);
