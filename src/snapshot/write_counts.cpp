@@ -22,6 +22,15 @@ std::string oid_array(const WriteCounts& counts) {
     return pg::oid_array(oids);
 }
 
+// Blocks read so far from each of `counts`' sequences, by oid.
+std::map<unsigned, long long> blocks_read(pg::Connection& conn, const WriteCounts& counts) {
+    auto r = conn.exec("SELECT o, pg_catalog.pg_stat_get_blocks_fetched(o) FROM unnest($1::pg_catalog.oid[]) o",
+                       {oid_array(counts)});
+    std::map<unsigned, long long> blocks;
+    for (int row = 0; row < r.rows(); ++row) blocks[static_cast<unsigned>(r.get_int(row, 0))] = r.get_int(row, 1);
+    return blocks;
+}
+
 }  // namespace
 
 bool write_counts_trustworthy(pg::Connection& conn) {
@@ -49,10 +58,7 @@ std::string catalog_write_counts(pg::Connection& conn) {
 }
 
 std::vector<std::string> sequences_read_since(pg::Connection& conn, const WriteCounts& recorded) {
-    auto r = conn.exec("SELECT o, pg_catalog.pg_stat_get_blocks_fetched(o) FROM unnest($1::pg_catalog.oid[]) o",
-                       {oid_array(recorded)});
-    std::map<unsigned, long long> now;
-    for (int row = 0; row < r.rows(); ++row) now[static_cast<unsigned>(r.get_int(row, 0))] = r.get_int(row, 1);
+    auto now = blocks_read(conn, recorded);
     std::vector<std::string> moved;
     for (const auto& [name, reads] : recorded.sequences) {
         if (now[reads.oid] != reads.blocks) moved.push_back(name);
@@ -87,10 +93,7 @@ WriteCounts take_write_counts(pg::Connection& conn, const std::string& baseline,
             counts.sequences[r.get(row, 0)] = {static_cast<unsigned>(r.get_int(row, 1)), 0};
         }
     }
-    auto r = conn.exec("SELECT o, pg_catalog.pg_stat_get_blocks_fetched(o) FROM unnest($1::pg_catalog.oid[]) o",
-                       {oid_array(counts)});
-    std::map<unsigned, long long> blocks;
-    for (int row = 0; row < r.rows(); ++row) blocks[static_cast<unsigned>(r.get_int(row, 0))] = r.get_int(row, 1);
+    auto blocks = blocks_read(conn, counts);
     for (auto& [name, reads] : counts.sequences) reads.blocks = blocks[reads.oid];
     return counts;
 }
