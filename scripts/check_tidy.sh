@@ -3,10 +3,23 @@
 # src/, using the compile commands of a configured build (BUILD_DIR, default
 # build/). Any finding fails; the list names file, line and check.
 #
-# usage: scripts/check_tidy.sh [FILE ...]   (no FILE: all of src/)
+# A file found clean is remembered in BUILD_DIR/tidy-cache under a key made
+# of its compile command, the contents of every file it includes (the
+# build's dependency file lists them, system headers too), .clang-tidy and
+# the clang-tidy version: the next run checks only the files whose key
+# changed (an edited header sends every file that includes it). A fresh
+# build directory has no cache: every file is checked.
+#
+# usage: scripts/check_tidy.sh [--all] [FILE ...]   (no FILE: all of src/;
+#        --all: check even the files the cache knows clean)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
+use_cache=yes
+if [[ ${1:-} == --all ]]; then
+  use_cache=
+  shift
+fi
 if [[ ! -f "$build_dir/compile_commands.json" ]]; then
   echo "tidy: $build_dir/compile_commands.json is missing" >&2
   echo "HINT: run scripts/build.sh first" >&2
@@ -17,12 +30,65 @@ if [[ $# -gt 0 ]]; then
 else
   mapfile -t files < <(git ls-files 'src/*.cpp')
 fi
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-if ! run-clang-tidy -quiet -p "$build_dir" -j "$(nproc)" "${files[@]/#/$PWD/}" >"$log" 2>&1; then
-  grep -E "(warning|error):" "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u >&2 || cat "$log" >&2
-  echo "tidy: clang-tidy found the problems above (checks: .clang-tidy)" >&2
-  echo "HINT: fix them; for a deliberate exception, add NOLINT(check-name) with a reason on that line" >&2
-  exit 1
+cache=$build_dir/tidy-cache
+mkdir -p "$cache"
+
+# "FILE KEY" for each file, KEY empty where it cannot be known (no
+# dependency file yet: the file was never built).
+keys() {
+  python3 - "$build_dir" "$(clang-tidy --version)" "$@" <<'EOF'
+import hashlib, json, os, sys
+build_dir, version, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+commands = {os.path.realpath(e["file"]): e for e in json.load(open(os.path.join(build_dir, "compile_commands.json")))}
+digests = {}
+def digest(path):
+    if path not in digests:
+        try:
+            with open(path, "rb") as f:
+                digests[path] = hashlib.sha256(f.read()).hexdigest()
+        except OSError:
+            digests[path] = "missing"
+    return digests[path]
+for name in files:
+    entry = commands.get(os.path.realpath(name))
+    key = ""
+    words = (entry.get("command", "").split() or entry.get("arguments", [])) if entry else []
+    output = entry.get("output") if entry else None
+    if not output and "-o" in words[:-1]:
+        output = words[words.index("-o") + 1]
+    if output:
+        depfile = os.path.join(entry["directory"], output + ".d")
+        if os.path.exists(depfile):
+            text = open(depfile).read().replace("\\\n", " ")
+            deps = sorted(set(text.split(":", 1)[1].split()))
+            h = hashlib.sha256()
+            h.update((version + "\n" + entry.get("command", " ".join(entry.get("arguments", []))) + "\n").encode())
+            h.update(digest(".clang-tidy").encode())
+            for dep in deps:
+                h.update((dep + " " + digest(dep) + "\n").encode())
+            key = h.hexdigest()
+    print(name, key)
+EOF
+}
+
+todo=()
+declare -A key_of
+while read -r file key; do
+  key_of[$file]=$key
+  if [[ -z $use_cache || -z $key || ! -f $cache/$key ]]; then todo+=("$file"); fi
+done < <(keys "${files[@]}")
+
+if [[ ${#todo[@]} -gt 0 ]]; then
+  log=$(mktemp)
+  trap 'rm -f "$log"' EXIT
+  if ! run-clang-tidy -quiet -p "$build_dir" -j "$(nproc)" "${todo[@]/#/$PWD/}" >"$log" 2>&1; then
+    grep -E "(warning|error):" "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u >&2 || cat "$log" >&2
+    echo "tidy: clang-tidy found the problems above (checks: .clang-tidy)" >&2
+    echo "HINT: fix them; for a deliberate exception, add NOLINT(check-name) with a reason on that line" >&2
+    exit 1
+  fi
+  for file in "${todo[@]}"; do
+    if [[ -n ${key_of[$file]} ]]; then touch "$cache/${key_of[$file]}"; fi
+  done
 fi
-echo "tidy: ${#files[@]} files clean"
+echo "tidy: ${#files[@]} files clean (${#todo[@]} checked, $((${#files[@]} - ${#todo[@]})) unchanged since a clean check)"

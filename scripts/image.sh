@@ -6,11 +6,11 @@
 #                                       `podman load -i` accept it (tags
 #                                       sandboxctl:VERSION and sandboxctl:latest)
 #
-# 1. sandboxctl is built on Debian 13 by scripts/debian13.sh --build
-#    (incremental: its build tree and ccache stay in build/debian13/root).
-# 2. The image's root file system is built with mmdebstrap from Debian 13
+# 1. sandboxctl is built on Debian testing (forky) by scripts/debian.sh forky
+#    --build (incremental: its build tree and ccache stay in build/forky/root).
+# 2. The image's root file system is built with mmdebstrap from forky's
 #    packages: the essential set (no apt), the packages that own the shared
-#    libraries the binary loads (ldd, then dpkg -S, in the Debian 13 root),
+#    libraries the binary loads (ldd, then dpkg -S, in the forky root),
 #    and the tools sandboxctl runs. It is cached in build/image/root, rebuilt
 #    when that package list (or anything else that shapes it) changes.
 # 3. Two layers (the Debian root, then the stripped /usr/bin/sandboxctl) are
@@ -82,37 +82,40 @@ for tool in mmdebstrap umoci skopeo; do
 done
 
 out=$repo/build/image
-d13=$repo/build/debian13/root
+newest=$repo/build/forky/root
 mkdir -p "$out"
 
-step "building sandboxctl on Debian 13"
-"$repo/scripts/debian13.sh" --build
-binary=$d13/build/sandboxctl
-[[ -x $binary ]] || fail "scripts/debian13.sh --build left no $binary"
-version=$(chroot "$d13" /build/sandboxctl --version) || fail "could not run sandboxctl --version in $d13"
+step "building sandboxctl on Debian testing (forky)"
+"$repo/scripts/debian.sh" forky --build
+binary=$newest/build/sandboxctl
+[[ -x $binary ]] || fail "scripts/debian.sh forky --build left no $binary"
+version=$(chroot "$newest" /build/sandboxctl --version) || fail "could not run sandboxctl --version in $newest"
 [[ $version =~ ^[0-9][0-9A-Za-z.+~-]*$ ]] || fail "unexpected version \"$version\" from sandboxctl --version"
 
-# The packages that own the shared libraries the binary loads, as Debian 13
+# The packages that own the shared libraries the binary loads, as forky
 # names them (the t64 renames). Their dependencies come with them.
-libraries=$(chroot "$d13" ldd /build/sandboxctl | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+libraries=$(chroot "$newest" ldd /build/sandboxctl | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
 [[ -n $libraries ]] || fail "ldd found no shared library of sandboxctl"
 runtime=()
 for library in $libraries; do
-  owner=$(chroot "$d13" dpkg-query --search "$(chroot "$d13" readlink -f "$library")" 2>/dev/null ||
-    chroot "$d13" dpkg-query --search "$library" 2>/dev/null) ||
-    fail "no Debian package owns $library, which sandboxctl loads" "is it a library built by hand in $d13?"
+  owner=$(chroot "$newest" dpkg-query --search "$(chroot "$newest" readlink -f "$library")" 2>/dev/null ||
+    chroot "$newest" dpkg-query --search "$library" 2>/dev/null) ||
+    fail "no Debian package owns $library, which sandboxctl loads" "is it a library built by hand in $newest?"
   runtime+=("${owner%%:*}")
 done
 mapfile -t runtime < <(printf '%s\n' "${runtime[@]}" | sort -u)
 
-# What sandboxctl runs: pg_dump and pg_restore 17 (the newest server they may
+# What sandboxctl runs: pg_dump and pg_restore 18 (the newest server they may
 # meet), ssh and kubectl for the file sync (kubectl also for [kubernetes];
-# Debian 13's is 1.32, sandboxctl needs 1.24+), the CA certificates for
+# forky's is 1.36, sandboxctl needs 1.24+), the CA certificates for
 # sslmode=verify-full, and the time zones for log times and TZ.
-tools=(postgresql-client-17 openssh-client kubectl ca-certificates tzdata)
+tools=(postgresql-client-18 openssh-client kubectl ca-certificates tzdata)
 mapfile -t packages < <(printf '%s\n' "${runtime[@]}" "${tools[@]}" | sort -u)
 
-mirror=${SANDBOXCTL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mirror=$(debian_mirror)
+# Debian testing: no security suite on the mirror, and its Release file may be
+# past its Valid-Until date there (as for scripts/debian.sh forky).
+sources="deb $mirror forky main"
 # No manual pages, documentation (but the copyright files: the licences of
 # what is shipped), translations or lintian overrides: nobody reads them in a
 # container. C.UTF-8 needs none of them: libc-bin carries it.
@@ -122,7 +125,7 @@ dpkg_options=(
   'path-exclude=/usr/share/locale/*' 'path-include=/usr/share/locale/locale.alias'
   'path-exclude=/usr/share/lintian/*' 'path-exclude=/usr/share/doc-base/*'
 )
-key=$(printf '%s\n' "${packages[@]}" "$mirror" "${dpkg_options[@]}" "$(declare -f customize_root finish_root)" "$uid" "$volume" |
+key=$(printf '%s\n' "${packages[@]}" "$sources" "${dpkg_options[@]}" "$(declare -f customize_root finish_root)" "$uid" "$volume" |
   sha256sum | cut -c1-16)
 root=$out/root
 
@@ -131,10 +134,10 @@ if [[ "$(cat "$out/root.key" 2>/dev/null)" != "$key" ]]; then
   rm -rf "$root" "$root.new" "$out/root.key"
   # Into root.new, then renamed, and the key written last: an interrupted
   # build never looks complete.
-  mmdebstrap_args=(--quiet --variant=essential --include="$(IFS=,; echo "${packages[*]}")")
+  mmdebstrap_args=(--quiet --variant=essential --aptopt='Acquire::Check-Valid-Until "false"' --include="$(IFS=,; echo "${packages[*]}")")
   for option in "${dpkg_options[@]}"; do mmdebstrap_args+=(--dpkgopt="$option"); done
   mmdebstrap "${mmdebstrap_args[@]}" --customize-hook="\"$repo/scripts/image.sh\" --customize-root \"\$1\"" \
-    trixie "$root.new" "$mirror" || fail "mmdebstrap could not build the image's root file system" \
+    forky "$root.new" "$sources" || fail "mmdebstrap could not build the image's root file system" \
     "check access to $mirror (SANDBOXCTL_DEBIAN_MIRROR picks another)"
   finish_root "$root.new"
   mv "$root.new" "$root"
@@ -153,10 +156,10 @@ step "writing the layers"
 work=$out/work
 rm -rf "$work"
 mkdir -p "$work/bin/usr/bin"
-# Stripped by Debian 13's own binutils, in its root: the debug information is
+# Stripped by forky's own binutils, in its root: the debug information is
 # 97% of the RelWithDebInfo binary (100 MB; 2.7 MB stripped).
-chroot "$d13" strip --strip-all -o /tmp/sandboxctl.image /build/sandboxctl
-mv "$d13/tmp/sandboxctl.image" "$work/bin/usr/bin/sandboxctl"
+chroot "$newest" strip --strip-all -o /tmp/sandboxctl.image /build/sandboxctl
+mv "$newest/tmp/sandboxctl.image" "$work/bin/usr/bin/sandboxctl"
 chmod 0755 "$work/bin/usr/bin/sandboxctl"
 # Sorted names, numeric owners and one date for every file (whole seconds:
 # no per-file time stamps in extended headers): the same files give the same
@@ -176,10 +179,10 @@ oci=$work/oci
 umoci init --layout "$oci"
 umoci new --image "$oci:sandboxctl"
 umoci raw add-layer --image "$oci:sandboxctl" --history.created="$created" \
-  --history.created_by="mmdebstrap --variant=essential trixie: ${packages[*]}" "$work/base.tar"
+  --history.created_by="mmdebstrap --variant=essential forky: ${packages[*]}" "$work/base.tar"
 umoci raw add-layer --image "$oci:sandboxctl" --history.created="$created" \
-  --history.created_by="sandboxctl $version (scripts/debian13.sh --build, stripped)" "$work/sandboxctl.tar"
-# PATH: pg_dump and pg_restore 17 themselves first, not Debian's wrapper,
+  --history.created_by="sandboxctl $version (scripts/debian.sh forky --build, stripped)" "$work/sandboxctl.tar"
+# PATH: pg_dump and pg_restore 18 themselves first, not Debian's wrapper,
 # which picks a version by what else is installed. XDG_STATE_HOME: the state
 # directory is $XDG_STATE_HOME/sandboxctl, the volume, and the snapshot store
 # its snapshots/. PGSYSCONFDIR: a pg_service.conf mounted in /etc/sandboxctl
@@ -189,7 +192,7 @@ umoci config --image "$oci:sandboxctl" --created="$created" --author=sandboxctl 
   --history.created="$created" --history.created_by="scripts/image.sh: user, entrypoint, environment" \
   --config.user="$uid:$uid" --config.workingdir="$volume" --config.volume="$volume" \
   --config.entrypoint=/usr/bin/sandboxctl --config.cmd=--help \
-  --config.env=PATH=/usr/lib/postgresql/17/bin:/usr/local/bin:/usr/bin:/bin \
+  --config.env=PATH=/usr/lib/postgresql/18/bin:/usr/local/bin:/usr/bin:/bin \
   --config.env=LANG=C.UTF-8 \
   --config.env=XDG_STATE_HOME=/var/lib \
   --config.env=PGSYSCONFDIR=/etc/sandboxctl \

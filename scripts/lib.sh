@@ -1,14 +1,26 @@
 # shellcheck shell=bash
-# Sourced by the root-file-system scripts (debian13.sh, image.sh,
+# Sourced by the root-file-system scripts (debian.sh, image.sh,
 # test_image.sh): a progress line with the seconds since the script started,
 # an error worded like PostgreSQL's tools ("NAME: what failed", then "HINT:
-# what to do"), and a throwaway cluster. The sourcing script sets script_name.
+# what to do"), the Debian mirror, and a throwaway cluster. The sourcing script sets script_name.
 started=$SECONDS
 step() { echo "== ${script_name:?}: $* ($((SECONDS - started)) s)"; }
 fail() {
   echo "${script_name:?}: $1" >&2
   if [[ -n "${2:-}" ]]; then echo "HINT: $2" >&2; fi
   exit 1
+}
+
+# The Debian mirror the root file systems come from: SANDBOXCTL_DEBIAN_MIRROR,
+# else the one the machine's own apt sources name (deb822 or one-line
+# format; not the security archive), else Debian's.
+debian_mirror() {
+  local mirror=${SANDBOXCTL_DEBIAN_MIRROR:-}
+  [[ -n $mirror ]] || mirror=$(sed -nE 's/^URIs:[[:space:]]*([^[:space:]]+).*/\1/p' \
+    /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v -- '-security' | head -1 || true)
+  [[ -n $mirror ]] || mirror=$(sed -nE 's/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\2/p' \
+    /etc/apt/sources.list 2>/dev/null | grep -v -- '-security' | head -1 || true)
+  echo "${mirror:-http://deb.debian.org/debian}"
 }
 
 # A throwaway PostgreSQL cluster, set up like the test harness's

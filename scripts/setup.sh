@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sandboxctl needs to build and test (and, with
-# --bench, to run the benchmarks). Installs only what is missing; as root it
+# Installs the Debian packages sandboxctl needs to build and test (with
+# --demo, only what the demo needs; with --bench, also what the benchmarks
+# run). Installs only what is missing; as root it
 # uses apt-get, otherwise sudo if available, otherwise it names the packages.
 set -euo pipefail
 
+# What the demo needs (scripts/demo.sh runs `setup.sh --demo`): the build,
+# PostgreSQL 15 for its throwaway cluster, and PHP for the Dolibarr demo.
 packages=(
-  build-essential cmake pkg-config git
-  libpq-dev postgresql-15 postgresql-client-15 curl
+  build-essential cmake pkg-config git ccache
+  libpq-dev postgresql-15 postgresql-client-15
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   libzstd-dev libssl-dev libarchive-dev
-  openssh-server openssh-client util-linux procps bsdutils
-  clang libclang-rt-14-dev clang-format clang-tidy ccache
-  # The Dolibarr application tests run the real application (tests/app).
+  util-linux procps bsdutils
+  # The Dolibarr application (tests/app, demo/app_demo.cpp) runs under PHP.
   php8.2-cli php8.2-pgsql php8.2-xml php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-zip
-  # scripts/check_manifests.py parses the rendered Kubernetes manifests.
+)
+# What the tests need on top (scripts/test.sh).
+test_packages=(
+  curl openssh-server openssh-client
+  clang libclang-rt-14-dev clang-format clang-tidy
+  # scripts/check_manifests.py parses the rendered Kubernetes manifests;
+  # scripts/test_totals.py adds up the suites' reports.
   python3 python3-yaml
-  # The Debian 13 / PostgreSQL 17 suite builds its root file system (scripts/debian13.sh).
+  # The PostgreSQL 17 and 18 suites build their root file systems (scripts/debian.sh).
   mmdebstrap
   # The container image (scripts/image.sh): umoci assembles the OCI image from
   # the layers, skopeo writes it as the docker-archive that docker and podman load.
@@ -24,14 +32,22 @@ packages=(
 # kubectl: renders the Kubernetes manifests (kubectl kustomize, offline), and
 # the [kubernetes] tests run it against a stand-in API server. Debian's
 # kubernetes-client only when no kubectl is on PATH: Debian 12's is 1.20, which
-# renders the manifests but lacks --subresource (sandboxctl needs 1.24+, and
-# those tests skip, saying so); a newer one may already be there.
+# renders the manifests but lacks --subresource (sandboxctl needs 1.24+: the
+# [kubernetes] tests run in the Debian roots of scripts/debian.sh, whose
+# kubectl is newer); a newer one may already be there.
 if ! command -v kubectl >/dev/null 2>&1; then
-  packages+=(kubernetes-client)
+  test_packages+=(kubernetes-client)
 fi
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(pgcopydb time rsync bc jq python3)
-fi
+case "${1:-}" in
+  --demo) ;;
+  --bench) packages+=("${test_packages[@]}" pgcopydb time rsync bc jq python3) ;;
+  "") packages+=("${test_packages[@]}") ;;
+  *)
+    echo "setup: unknown option \"$1\"" >&2
+    echo "HINT: scripts/setup.sh [--demo|--bench]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do
@@ -43,7 +59,6 @@ if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 
-echo "setup: installing ${missing[*]}"
 if [[ $EUID -eq 0 ]]; then
   sudo=()
 elif command -v sudo >/dev/null 2>&1; then
@@ -60,6 +75,16 @@ if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
   "${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
   echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/sandboxctl.conf >/dev/null
 fi
+# apt's output goes to a log, not the terminal: a line says what is
+# installed, and the log is shown only when apt fails.
+log=$(cd "$(dirname "$0")/.." && pwd)/build/setup.log
+mkdir -p "$(dirname "$log")"
+echo "setup: installing ${#missing[@]} Debian packages (${missing[*]:0:6}${missing[6]:+ ...}); log: build/setup.log"
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if ! { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+  >"$log" 2>&1; then
+  tail -n 20 "$log" >&2
+  echo "setup: apt-get could not install the packages (the whole log: $log)" >&2
+  exit 1
+fi
+echo "setup: installed $(grep -c '^Setting up ' "$log") packages with their dependencies"

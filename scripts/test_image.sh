@@ -16,8 +16,8 @@
 #    create golden, a change in the sandbox, reset, verify again; then a
 #    refresh as the Kubernetes CronJob runs it (its configuration, its paths
 #    and its environment, less [kubernetes]).
-# 4. The PostgreSQL 17 server they talk to runs from the Debian 13 root
-#    (build/debian13/root, scripts/debian13.sh --root) under chroot as its
+# 4. The PostgreSQL 18 server they talk to runs from the forky root
+#    (build/forky/root, scripts/debian.sh forky --root) under chroot as its
 #    postgres user, on a free loopback port; it holds the test suite's
 #    privilege model (tests/sql/roles.sql, provisioner.sql, adversarial.sql,
 #    as tests/harness/model.cpp builds it). The credentials reach sandboxctl
@@ -36,7 +36,7 @@ script_name="image test"
 source "$repo/scripts/lib.sh"
 uid=10001
 volume=/var/lib/sandboxctl
-# Inside the Debian 13 root: where the server's directory is mounted.
+# Inside the forky root: where the server's directory is mounted.
 pg_mount=/run/sandboxctl-image-test
 
 passed=0
@@ -63,14 +63,14 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   in_namespace=yes
   dir=$TEST_IMAGE_DIR
   img=$dir/rootfs
-  d13=$repo/build/debian13/root
+  newest=$repo/build/forky/root
   IFS=$'\n' read -r -d '' -a image_env <"$dir/env" || true
 
-  # The Debian 13 root, for the server and psql.
-  mount -t proc proc "$d13/proc"
-  mount --rbind /dev "$d13/dev"
-  mkdir -p "$d13$pg_mount"
-  mount --bind "$dir/pg" "$d13$pg_mount"
+  # The forky root, for the server and psql.
+  mount -t proc proc "$newest/proc"
+  mount --rbind /dev "$newest/dev"
+  mkdir -p "$newest$pg_mount"
+  mount --bind "$dir/pg" "$newest$pg_mount"
   # The image: read-only as a whole, then what a runtime and the manifests
   # mount on it, writable where they are.
   mount --bind "$img" "$img"
@@ -81,7 +81,7 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   mount --bind "$dir/volume" "$img$volume"
   mount --bind -o ro "$dir/etc" "$img/etc/sandboxctl"
 
-  pg() { chroot "$d13" runuser -u postgres -- "/usr/lib/postgresql/17/bin/$1" "${@:2}"; }
+  pg() { chroot "$newest" runuser -u postgres -- "/usr/lib/postgresql/18/bin/$1" "${@:2}"; }
   psql_as_postgres() {
     pg psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$pg_mount/socket" -p "$port" -d "$1" "${@:2}"
   }
@@ -131,9 +131,9 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   [[ $version == "$(cat "$dir/version")" ]] || fail "sandboxctl --version says $version, the label $(cat "$dir/version")"
   ok "sandboxctl --version: $version, as the label says"
   pg_dump=$(in_image sh -c 'command -v pg_dump') || true
-  [[ $pg_dump == /usr/lib/postgresql/17/bin/pg_dump ]] || fail "pg_dump on PATH is \"$pg_dump\", not PostgreSQL 17's"
-  in_image pg_restore --version | grep -q '(PostgreSQL) 17\.' || fail "pg_restore is not version 17"
-  ok "pg_dump and pg_restore 17 first on PATH: $(in_image pg_dump --version)"
+  [[ $pg_dump == /usr/lib/postgresql/18/bin/pg_dump ]] || fail "pg_dump on PATH is \"$pg_dump\", not PostgreSQL 18's"
+  in_image pg_restore --version | grep -q '(PostgreSQL) 18\.' || fail "pg_restore is not version 18"
+  ok "pg_dump and pg_restore 18 first on PATH: $(in_image pg_dump --version)"
   kubectl=$(in_image kubectl version --client 2>&1) || fail "kubectl does not run: $kubectl"
   kubectl=${kubectl%%$'\n'*}
   [[ $kubectl =~ v1\.([0-9]+) && ${BASH_REMATCH[1]} -ge 24 ]] ||
@@ -144,12 +144,12 @@ if [[ "${1:-}" == "--in-namespace" ]]; then
   [[ "$(in_image env TZ=Europe/Paris date -d 2024-07-01T12:00Z +%Z)" == CEST ]] || fail "no time zone data"
   ok "time zones (tzdata)"
 
-  # The server: Debian 13's PostgreSQL 17, run as the root's postgres user.
-  echo "-- starting PostgreSQL 17 from the Debian 13 root"
-  postgres_id=$(chroot "$d13" id -u postgres):$(chroot "$d13" id -g postgres)
+  # The server: forky's PostgreSQL 18, run as the root's postgres user.
+  echo "-- starting PostgreSQL 18 from the forky root"
+  postgres_id=$(chroot "$newest" id -u postgres):$(chroot "$newest" id -g postgres)
   mkdir -p "$dir/pg/data" "$dir/pg/socket"
   chown "$postgres_id" "$dir/pg/data" "$dir/pg/socket"
-  start_cluster pg "$pg_mount/data" "$pg_mount/socket" "$dir/pg/data" "PostgreSQL 17"
+  start_cluster pg "$pg_mount/data" "$pg_mount/socket" "$dir/pg/data" "PostgreSQL 18"
   port=$cluster_port
   ok "PostgreSQL $(psql_as_postgres postgres -c 'SHOW server_version') on 127.0.0.1:$port"
 
@@ -246,8 +246,8 @@ fi
 started=$SECONDS
 archive=$(realpath "${1:-build/image/sandboxctl-image.tar}")
 [[ -f $archive ]] || fail "no image archive at $archive" "scripts/image.sh builds it"
-[[ -x $repo/build/debian13/root/usr/lib/postgresql/17/bin/postgres ]] ||
-  fail "no PostgreSQL 17 in build/debian13/root" "scripts/debian13.sh --root builds that root"
+[[ -x $repo/build/forky/root/usr/lib/postgresql/18/bin/postgres ]] ||
+  fail "no PostgreSQL 18 in build/forky/root" "scripts/debian.sh forky --root builds that root"
 command -v python3 >/dev/null || fail "python3 is not installed" "scripts/setup.sh installs it"
 
 dir=$(mktemp -d /tmp/sandboxctl-image-test.XXXXXX)

@@ -67,6 +67,15 @@ void warn_about_command_line_passwords(int argc, char** argv) {
 // names the variable next to the option it stands in for, as CLI11 would.
 class Formatter : public CLI::Formatter {
 public:
+    Formatter() {
+#if CLI11_VERSION_MAJOR > 2 || (CLI11_VERSION_MAJOR == 2 && CLI11_VERSION_MINOR >= 5)
+        // CLI11 2.5 rewraps descriptions and footers as paragraphs; ours are
+        // laid out by hand (the exit code table, the examples).
+        enable_description_formatting(false);
+        enable_footer_formatting(false);
+#endif
+    }
+
     std::string make_option_opts(const CLI::Option* option) const override {
         std::string out = CLI::Formatter::make_option_opts(option);
         for (const auto& variable : config::environment_variables()) {

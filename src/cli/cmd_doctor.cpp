@@ -84,7 +84,7 @@ Checks: the source session is read-only; source and target are different databas
 identity and database oid); the target role is not superuser and owns the target database;
 the target carries sandboxctl's sandbox mark (or is empty; refresh --init marks a sandbox that
 predates sandboxctl); the target credentials cannot write the source; pg_dump is new enough for the source server;
-both servers run a supported PostgreSQL (14 to 17; WARN above it, for 14, untested, and for a
+both servers run a supported PostgreSQL (14 to 18; WARN above it, for 14, untested, and for a
 sandbox older than the source; FAIL below it); extensions exist in or can be created by the
 target; the lock table can hold an atomic refresh; row-level security hides no source rows;
 the sandbox holds no object of another role named like one the refresh creates; every

@@ -1,6 +1,7 @@
 #include "dolibarr/kept_users.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>

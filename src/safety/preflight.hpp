@@ -41,10 +41,10 @@ Check check_foreign_objects(pg::Connection& target, const catalog::SourceCatalog
 
 // The PostgreSQL major versions sandboxctl supports (docs/manual.md#supported-postgresql-versions):
 // 14 brought what it relies on (client_connection_check_interval, the
-// pg_database_owner role, pg_attribute.attcompression); CI tests 15 and 17.
+// pg_database_owner role, pg_attribute.attcompression); CI tests 15, 17 and 18.
 inline constexpr int oldest_supported_major = 14;
 inline constexpr int oldest_tested_major = 15;
-inline constexpr int newest_supported_major = 17;
+inline constexpr int newest_supported_major = 18;
 
 // The verdict on the source's and the sandbox's server major versions: FAIL
 // below the supported range, WARN above it, for an untested version, or

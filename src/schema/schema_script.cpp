@@ -37,6 +37,62 @@ std::string without_meta_commands(std::string_view sql) {
     return out;
 }
 
+// pg_attver=N: an attribute option Debian 13's PostgreSQL 17.12 sets itself
+// on every column of every table it (re)writes. Its pg_dump leaves it out;
+// pg_dump 18 dumps it (ALTER TABLE ONLY t ALTER COLUMN c SET (pg_attver=N,
+// ...)), and no other server accepts it: a sandbox on 18 could not take a
+// table of such a prod. The server's, not the schema's: never restored.
+bool is_server_assigned_option(std::string_view option) {
+    constexpr std::string_view name = "pg_attver=";
+    return option.starts_with(name) && option.size() > name.size() &&
+           option.substr(name.size()).find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+std::string without_server_assigned_options(std::string_view line) {
+    constexpr std::string_view set = " SET (", end = ");";
+    if (!line.starts_with("ALTER TABLE ONLY ") || line.find(" ALTER COLUMN ") == std::string_view::npos ||
+        !line.ends_with(end)) {
+        return std::string(line);
+    }
+    // The options come last: the last " SET (" is theirs, whatever a quoted name holds.
+    auto open = line.rfind(set);
+    if (open == std::string_view::npos) return std::string(line);
+    auto options = line.substr(open + set.size(), line.size() - open - set.size() - end.size());
+    std::string kept;
+    bool dropped = false;
+    for (std::size_t pos = 0; pos <= options.size();) {
+        auto comma = options.find(", ", pos);
+        auto option = options.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+        if (is_server_assigned_option(option)) {
+            dropped = true;
+        } else {
+            if (!kept.empty()) kept += ", ";
+            kept += option;
+        }
+        if (comma == std::string_view::npos) break;
+        pos = comma + 2;
+    }
+    if (!dropped) return std::string(line);
+    if (kept.empty()) return {};
+    return std::string(line.substr(0, open + set.size())) + kept + std::string(end);
+}
+
+std::string without_server_assigned_options_in(std::string_view sql) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        auto end = sql.find('\n', pos);
+        std::string_view line = sql.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+        std::string kept = without_server_assigned_options(line);
+        if (!kept.empty() || line.empty()) {
+            out += kept;
+            if (end != std::string_view::npos) out += '\n';
+        }
+        pos = end == std::string_view::npos ? sql.size() : end + 1;
+    }
+    return out;
+}
+
 bool has_statements(const std::string& sql) {
     std::size_t pos = 0;
     while (pos < sql.size()) {
@@ -56,7 +112,7 @@ std::vector<ScriptEntry> split_script(std::string_view script) {
     std::string title = "preamble";
     std::size_t start = 0;
     auto flush = [&](std::size_t end) {
-        std::string sql = without_meta_commands(script.substr(start, end - start));
+        std::string sql = without_server_assigned_options_in(without_meta_commands(script.substr(start, end - start)));
         if (has_statements(sql)) entries.push_back({title, std::move(sql)});
     };
     for (std::size_t pos = 0; pos < script.size();) {

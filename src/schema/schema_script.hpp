@@ -13,7 +13,9 @@ struct ScriptEntry {
 };
 
 // psql meta-commands (\restrict, \unrestrict) are dropped: the script is
-// executed through libpq, not psql.
+// executed through libpq, not psql. So are the attribute options a server
+// sets itself (pg_attver, of Debian 13's PostgreSQL 17.12), which pg_dump 18
+// dumps and no other server accepts.
 std::vector<ScriptEntry> split_script(std::string_view script);
 
 }  // namespace sandboxctl::schema

@@ -7,17 +7,13 @@
 #include <stdexcept>
 
 #include "app/quoting.hpp"
+#include "harness/prerequisite.hpp"
 #include "harness/tool.hpp"
 
 namespace sandboxctl::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path shared_dir() {
-    const char* dir = std::getenv("SANDBOXCTL_SHARED_DIR");
-    return fs::path(dir ? dir : SANDBOXCTL_SHARED_DIR);
-}
 
 fs::path tarball() { return shared_dir() / "apps" / "dolibarr-23.0.0-beta.tar.xz"; }
 

@@ -12,6 +12,7 @@
 
 #include "app/app_world.hpp"
 #include "harness/cluster.hpp"
+#include "harness/prerequisite.hpp"
 
 namespace sandboxctl::test {
 namespace {
@@ -21,7 +22,7 @@ protected:
     void SetUp() override {
         std::string absent = app_unavailable_reason();
         if (absent.empty()) absent = Cluster::unavailable_reason();
-        if (!absent.empty()) GTEST_SKIP() << "SKIPPED (Dolibarr application tests): " << absent;
+        if (!absent.empty()) MISSING_PREREQUISITE() << "the Dolibarr application tests cannot run: " << absent;
         std::string failure;
         world_ = app_world(failure);
         ASSERT_NE(world_, nullptr) << failure;

@@ -52,9 +52,10 @@ TEST_P(SnapshotFaults, ReplaceGolden) {
     int round = 0;
     for (const auto& point : points) {
         SCOPED_TRACE(fault_name(fault) + " at \"" + point + "\"");
-        auto old_golden = capture_state(cluster(), model_->sandbox(), sandbox_role);  // the sandbox is at golden
+        // Rows only, no DDL, since golden: its schema (the reset's result is captured whole).
+        auto old_golden = capture_rows(cluster(), model_->sandbox(), sandbox_role, golden_.schema);  // at golden
         dirty(++round);
-        auto new_golden = capture_state(cluster(), model_->sandbox(), sandbox_role);
+        auto new_golden = capture_rows(cluster(), model_->sandbox(), sandbox_role, golden_.schema);
         auto tool = start_held(create, point);
         ASSERT_TRUE(tool);
         inject(fault, *tool, *model_);

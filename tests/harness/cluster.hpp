@@ -15,6 +15,10 @@ namespace sandboxctl::test {
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 int free_loopback_port();
 
+// The directory of the PostgreSQL programs the clusters run (the newest
+// installed, or $SANDBOXCTL_TEST_PG_BIN); empty when there is none.
+std::filesystem::path postgresql_bin_dir();
+
 class Cluster {
 public:
     Cluster();

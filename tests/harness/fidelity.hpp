@@ -21,6 +21,12 @@ struct DatabaseState {
 
 // Captures the objects owned by `owner` in `database`.
 DatabaseState capture_state(const Cluster& cluster, const std::string& database, const std::string& owner);
+// The same, but for the schema: `known_schema`, which the caller knows the
+// database still has (it wrote rows since it captured it, no DDL). The
+// fault suites take a state before every fault; a pg_dump each time cost
+// them more than the faults. What a run leaves is always captured whole.
+DatabaseState capture_rows(const Cluster& cluster, const std::string& database, const std::string& owner,
+                           std::string known_schema);
 
 // Objects in `database` (outside system schemas) not owned by `owner`.
 std::vector<std::string> foreign_owned_objects(const Cluster& cluster, const std::string& database,

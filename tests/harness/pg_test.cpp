@@ -1,5 +1,7 @@
 #include "harness/pg_test.hpp"
 
+#include "harness/prerequisite.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -9,9 +11,7 @@ namespace sandboxctl::test {
 void PgTest::SetUp() {
     std::string reason = Cluster::unavailable_reason();
     if (reason.empty()) return;
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") FAIL() << reason;
-    GTEST_SKIP() << "SKIPPED (no PostgreSQL): " << reason;
+    MISSING_PREREQUISITE() << "no PostgreSQL: " << reason;
 }
 
 std::string PgTest::test_name() const {

@@ -13,6 +13,7 @@
 
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
+#include "harness/cluster.hpp"
 
 namespace sandboxctl::test {
 
@@ -49,10 +50,19 @@ std::vector<std::pair<std::string, std::string>> state_env() {
 namespace {
 
 // A run given no state directory of its own uses this test run's, not the
-// user's ~/.local/state (later entries win).
+// user's ~/.local/state (later entries win). pg_dump and pg_restore are
+// found in the clusters' own directory first: on Debian, the ones on PATH
+// are a Perl wrapper that costs more than a short pg_dump itself.
 std::vector<std::pair<std::string, std::string>> with_private_state(
     std::vector<std::pair<std::string, std::string>> env) {
     auto out = state_env();
+    static const std::string path = [] {
+        const char* inherited = std::getenv("PATH");
+        std::string bin = postgresql_bin_dir().string();
+        std::string rest = inherited ? inherited : "/usr/bin:/bin";
+        return bin.empty() ? rest : bin + ":" + rest;
+    }();
+    out.emplace_back("PATH", path);
     out.insert(out.end(), env.begin(), env.end());
     return out;
 }

@@ -10,13 +10,11 @@
 
 #include "core/temp_dir.hpp"
 #include "harness/pg_test.hpp"
+#include "harness/prerequisite.hpp"
 
 namespace sandboxctl::test {
 
-inline std::filesystem::path dolibarr_fixture() {
-    const char* dir = std::getenv("SANDBOXCTL_SHARED_DIR");
-    return std::filesystem::path(dir ? dir : SANDBOXCTL_SHARED_DIR) / "fixtures/dolibarr/dolibarr-22-pg16.sql";
-}
+inline std::filesystem::path dolibarr_fixture() { return shared_dir() / "fixtures/dolibarr/dolibarr-22-pg16.sql"; }
 
 class DolibarrFixture : public PgTest {
 protected:
@@ -24,22 +22,25 @@ protected:
         PgTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
         if (!std::filesystem::exists(dolibarr_fixture())) {
-            GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << dolibarr_fixture()
-                         << " (it lives in ../shared)";
+            MISSING_PREREQUISITE() << "Dolibarr fixture not found at " << dolibarr_fixture()
+                                   << " (it lives in ../shared)";
         }
     }
 
     // The dump was taken with owner "dolibarr"; here prod belongs to sbx_app.
-    void load_dolibarr_fixture(const Model& model) {
-        TempDir work;
-        {
-            std::ifstream in(dolibarr_fixture());
-            std::stringstream text;
-            text << in.rdbuf();
-            std::ofstream(work / "prod.sql")
-                << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"), "OWNER TO sbx_app;");
-        }
-        model.prod_cluster().psql_file(model.prod(), work / "prod.sql");
+    // Loaded once per cluster and process, then copied (Model::load_prod_cloned).
+    static void load_dolibarr_fixture(Model& model) {
+        model.load_prod_cloned("dolibarr", [](Cluster& cluster, const std::string& database) {
+            TempDir work;
+            {
+                std::ifstream in(dolibarr_fixture());
+                std::stringstream text;
+                text << in.rdbuf();
+                std::ofstream(work / "prod.sql")
+                    << std::regex_replace(text.str(), std::regex("OWNER TO dolibarr;"), "OWNER TO sbx_app;");
+            }
+            cluster.psql_file(database, work / "prod.sql");
+        });
     }
 };
 

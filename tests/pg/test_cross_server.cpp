@@ -2,11 +2,12 @@
 // version: refresh, verify, reset and a second refresh must give the same
 // sandbox as on one server. Prod's cluster is Cluster::source(): a second
 // cluster of the suite's own version, or the one at
-// $SANDBOXCTL_TEST_SOURCE_SOCKET_DIR/PORT (scripts/debian13.sh runs these tests
-// with prod on PostgreSQL 15 and the sandbox on 17).
+// $SANDBOXCTL_TEST_SOURCE_SOCKET_DIR/PORT (scripts/debian.sh forky runs these
+// tests with prod on PostgreSQL 15 and on 17, and the sandbox on 18).
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "harness/fidelity.hpp"
@@ -22,9 +23,7 @@ protected:
         PgTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
         if (std::string reason = Cluster::source_unavailable_reason(); !reason.empty()) {
-            const char* ci = std::getenv("CI");
-            if (ci && std::string(ci) == "true") FAIL() << reason;
-            GTEST_SKIP() << "SKIPPED (no prod cluster): " << reason;
+            MISSING_PREREQUISITE() << "no prod cluster: " << reason;
         }
         int prod_major = Cluster::source().server_major(), sandbox_major = cluster().server_major();
         std::cout << "prod on PostgreSQL " << prod_major << ", sandbox on PostgreSQL " << sandbox_major << "\n";
@@ -66,11 +65,23 @@ protected:
         return out;
     }
 
+    // From 18, a NOT NULL constraint has a name, and the server names one a
+    // dump made on an older server does not: the sandbox's are the server's
+    // own choice (pg_dump shows them where they differ from
+    // "<table>_<column>_not_null", e.g. cut at 63 bytes), prod has none.
+    static std::string without_not_null_names(const std::string& schema) {
+        static const std::regex named(R"(CONSTRAINT ("[^"]*"|[^ ]+) NOT NULL)");
+        return std::regex_replace(schema, named, "NOT NULL");
+    }
+
     void expect_sandbox_equals_prod() {
         auto prod = prod_state(), sandbox = sandbox_state();
         if (Cluster::source().server_major() != cluster().server_major()) {
             prod.schema = without_view_bodies(prod.schema);
             sandbox.schema = without_view_bodies(sandbox.schema);
+        }
+        if (Cluster::source().server_major() < 18 && cluster().server_major() >= 18) {
+            sandbox.schema = without_not_null_names(sandbox.schema);
         }
         EXPECT_FALSE(prod.tables.empty());
         EXPECT_TRUE(prod == sandbox) << describe_differences(prod, sandbox);
@@ -125,7 +136,7 @@ TEST_F(CrossServer, AdversarialRefreshVerifyResetAndRefreshAgain) {
 
 TEST_F(CrossServer, DolibarrRefreshAndVerify) {
     if (!std::filesystem::exists(dolibarr_fixture())) {
-        GTEST_SKIP() << "SKIPPED: Dolibarr fixture not found at " << dolibarr_fixture() << " (it lives in ../shared)";
+        MISSING_PREREQUISITE() << "Dolibarr fixture not found at " << dolibarr_fixture() << " (it lives in ../shared)";
     }
     load_dolibarr_fixture(*model_);
     auto run = tool({"refresh"});

@@ -16,6 +16,7 @@
 #include "core/temp_dir.hpp"
 #include "harness/kube_api.hpp"
 #include "harness/pg_test.hpp"
+#include "harness/prerequisite.hpp"
 
 namespace sandboxctl::test {
 namespace {
@@ -32,7 +33,7 @@ protected:
         PgTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
         if (auto why = kubectl_unavailable(); !why.empty()) {
-            GTEST_SKIP() << "SKIPPED (no usable kubectl): " << why;
+            MISSING_PREREQUISITE() << "no usable kubectl: " << why;
         }
         model_ = std::make_unique<Model>(cluster(), test_name());
         model_->prod_sql("SET ROLE sbx_app; CREATE TABLE orders (id int PRIMARY KEY, item text); "

@@ -144,4 +144,25 @@ INSERT INTO private_notes VALUES (1, 'alice', 'a'), (2, 'bob', 'b');
 CREATE FUNCTION total_price(p money_pair) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT p.amount $$;
 CREATE PROCEDURE touch_customer(p_id int) LANGUAGE sql AS $$ UPDATE customer SET nom = nom WHERE rowid = p_id $$;
 
+-- What PostgreSQL 18 brought (docs/manual.md#supported-postgresql-versions):
+-- a virtual generated column, a NOT NULL constraint with a name of its own, a
+-- CHECK that is not enforced, broken by a prod row. Older servers get the
+-- nearest they have: a stored column, an unnamed NOT NULL, a CHECK NOT VALID.
+DO $$
+DECLARE
+  virtual_ok constant boolean := current_setting('server_version_num')::int >= 180000;
+BEGIN
+  EXECUTE format($sql$
+    CREATE TABLE priced (
+      id integer PRIMARY KEY,
+      net numeric NOT NULL,
+      gross numeric GENERATED ALWAYS AS (round(net * 1.2, 2)) %s,
+      currency char(3) %s NOT NULL)
+  $sql$, CASE WHEN virtual_ok THEN 'VIRTUAL' ELSE 'STORED' END,
+         CASE WHEN virtual_ok THEN 'CONSTRAINT priced_currency_required' ELSE '' END);
+  INSERT INTO priced (id, net, currency) VALUES (1, 10, 'EUR'), (2, 2.5, 'USD'), (3, -1, 'EUR');
+  EXECUTE format('ALTER TABLE priced ADD CONSTRAINT priced_net_positive CHECK (net > 0) %s',
+                 CASE WHEN virtual_ok THEN 'NOT ENFORCED' ELSE 'NOT VALID' END);
+END $$;
+
 RESET ROLE;

@@ -30,6 +30,7 @@
 #include "dolibarr/conf_php.hpp"
 #include "dolibarr/dolcrypt.hpp"
 #include "dolibarr/profile.hpp"
+#include "harness/prerequisite.hpp"
 #include "sync/location.hpp"
 #include "sync/read_file.hpp"
 
@@ -462,11 +463,7 @@ TEST(ConfPhp, SameInstanceComparesTheDolcryptKeys) {
 
 // --- against the real PHP of Dolibarr 23 --------------------------------------
 
-fs::path shared_dir() {
-    const char* dir = std::getenv("SANDBOXCTL_SHARED_DIR");
-    return dir ? fs::path(dir) : fs::path(SANDBOXCTL_SHARED_DIR);
-}
-fs::path dolibarr_archive() { return shared_dir() / "apps/dolibarr-23.0.0-beta.tar.xz"; }
+fs::path dolibarr_archive() { return test::shared_dir() / "apps/dolibarr-23.0.0-beta.tar.xz"; }
 fs::path php_dir() { return fs::path(SANDBOXCTL_TEST_SOURCE_DIR) / "unit/php"; }
 
 bool php_available() { return run_process({{"sh", "-c", "command -v php"}, {}}).succeeded(); }
@@ -495,7 +492,9 @@ std::string unbase64(const std::string& text) {
 
 // The conf.php Dolibarr 23 ships as its example.
 TEST(ConfPhp, TheInstallersExampleIsRead) {
-    if (!fs::exists(dolibarr_archive())) GTEST_SKIP() << "SKIPPED: Dolibarr 23 not found at " << dolibarr_archive();
+    if (!fs::exists(dolibarr_archive())) {
+        MISSING_PREREQUISITE() << "Dolibarr 23 not found at " << dolibarr_archive() << " (it lives in ../shared)";
+    }
     const TempDir dir("sandboxctl-test-conf");
     const std::string example = "dolibarr-23.0.0-beta/htdocs/conf/conf.php.example";
     run_checked({{"tar", "-xJf", dolibarr_archive().string(), "-C", dir.path().string(), example}, {}});
@@ -519,10 +518,10 @@ protected:
     }
     void SetUp() override {
         if (!php_available()) {
-            GTEST_SKIP() << "SKIPPED: php is not installed (scripts/setup.sh installs it)";
+            MISSING_PREREQUISITE() << "php is not installed (scripts/setup.sh installs it)";
         }
         if (!work_) {
-            GTEST_SKIP() << "SKIPPED: Dolibarr 23 not found at " << dolibarr_archive() << " (it lives in ../shared)";
+            MISSING_PREREQUISITE() << "Dolibarr 23 not found at " << dolibarr_archive() << " (it lives in ../shared)";
         }
     }
 

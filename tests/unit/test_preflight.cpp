@@ -24,13 +24,15 @@ TEST(ServerVersions, SupportedRangeAndBeyond) {
     EXPECT_EQ(judge_server_versions(17, 17).reason, "source 17, sandbox 17");
     EXPECT_EQ(judge_server_versions(14, 15).status, Status::warn);
     EXPECT_EQ(judge_server_versions(14, 15).reason,
-              "the source runs PostgreSQL 14, supported but not tested (tested: 15 to 17)");
-    EXPECT_EQ(judge_server_versions(18, 18).status, Status::warn);
-    EXPECT_EQ(judge_server_versions(15, 18).reason,
-              "the sandbox runs PostgreSQL 18, newer than sandboxctl supports (14 to 17): untested");
+              "the source runs PostgreSQL 14, supported but not tested (tested: 15 to 18)");
+    EXPECT_EQ(judge_server_versions(18, 18).status, Status::pass);
+    EXPECT_EQ(judge_server_versions(15, 18).status, Status::pass);
+    EXPECT_EQ(judge_server_versions(19, 19).status, Status::warn);
+    EXPECT_EQ(judge_server_versions(15, 19).reason,
+              "the sandbox runs PostgreSQL 19, newer than sandboxctl supports (14 to 18): untested");
     auto old = judge_server_versions(13, 15);
     EXPECT_EQ(old.status, Status::fail);
-    EXPECT_EQ(old.reason, "the source runs PostgreSQL 13, older than sandboxctl supports (14 to 17): it lacks catalog "
+    EXPECT_EQ(old.reason, "the source runs PostgreSQL 13, older than sandboxctl supports (14 to 18): it lacks catalog "
                           "columns and settings sandboxctl uses");
     auto downgrade = judge_server_versions(17, 15);
     EXPECT_EQ(downgrade.status, Status::warn);

@@ -22,4 +22,24 @@ TEST(SchemaScript, SplitsAtEntryHeadersAndDropsMetaCommands) {
     EXPECT_EQ(entries[2].sql.find("unrestrict"), std::string::npos);
 }
 
+// pg_dump 18 on a prod of Debian 13's PostgreSQL 17.12 (issue 19).
+TEST(SchemaScript, DropsTheAttributeOptionsTheServerSetsItself) {
+    auto entries = split_script(
+        "--\n-- Name: t; Type: TABLE; Schema: public; Owner: app\n--\n\n"
+        "CREATE TABLE public.t (\n    a integer NOT NULL,\n    b text\n);\n"
+        "ALTER TABLE ONLY public.t ALTER COLUMN a SET (pg_attver=22116832);\n"
+        "ALTER TABLE ONLY public.t ALTER COLUMN b SET (pg_attver=22116832, n_distinct=5);\n"
+        "ALTER TABLE ONLY public.t ALTER COLUMN \"x SET (pg_attver=1);\" SET (n_distinct_inherited=-1, pg_attver=7);\n"
+        "ALTER TABLE ONLY public.t ALTER COLUMN c SET (pg_attver=12a);\n"
+        "ALTER TABLE public.t OWNER TO app;\n");
+    ASSERT_EQ(entries.size(), 1U);
+    EXPECT_EQ(entries[0].sql,
+              "--\n-- Name: t; Type: TABLE; Schema: public; Owner: app\n--\n\n"
+              "CREATE TABLE public.t (\n    a integer NOT NULL,\n    b text\n);\n"
+              "ALTER TABLE ONLY public.t ALTER COLUMN b SET (n_distinct=5);\n"
+              "ALTER TABLE ONLY public.t ALTER COLUMN \"x SET (pg_attver=1);\" SET (n_distinct_inherited=-1);\n"
+              "ALTER TABLE ONLY public.t ALTER COLUMN c SET (pg_attver=12a);\n"
+              "ALTER TABLE public.t OWNER TO app;\n");
+}
+
 TEST(SchemaScript, EmptyScriptHasNoEntries) { EXPECT_TRUE(split_script("--\n-- nothing\n--\n").empty()); }

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Builds sandboxctl on a newer Debian release and runs the PostgreSQL suite
+# there on that release's PostgreSQL, then the cross-server tests with prod on
+# older servers:
+#
+#   trixie   Debian 13: g++ 14, libpq 17, PostgreSQL 17; prod on 15
+#   forky    Debian testing: g++ 15, libpq 18, PostgreSQL 18; prod on 15 and
+#            on 17 (trixie's, whose root is built too)
+#
+# No container runtime is needed: each release's root file system is built
+# once with mmdebstrap from Debian's own packages (build/RELEASE/root, rebuilt
+# when its package list or sources change; `rm -rf build/RELEASE` refreshes
+# it), and everything runs in it under chroot, inside a private mount
+# namespace (unshare --mount), so the mounts it needs vanish with the
+# namespace on every exit path. Needs root (mmdebstrap, chroot), mmdebstrap
+# and postgresql-15 (scripts/setup.sh) and access to the Debian mirror the
+# first time: the one the machine's apt sources name, or deb.debian.org.
+#
+# usage: scripts/debian.sh RELEASE [GTEST_FILTER]
+#   e.g. scripts/debian.sh forky 'Reset*'   (default: the whole pg suite)
+#        scripts/debian.sh forky --root     only builds the root file system
+#        scripts/debian.sh forky --build    builds sandboxctl there, no tests
+#                                           (/build/sandboxctl in the root;
+#                                           image.sh ships forky's)
+# SANDBOXCTL_DEBIAN_MIRROR picks another Debian mirror.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+release=${1:-}
+script_name="debian ${release:-?}"
+# shellcheck source=scripts/lib.sh
+source "$repo/scripts/lib.sh"
+
+# The two inner stages of a run, in the order they execute.
+if [[ "${2:-}" == "--in-namespace" ]]; then
+  # In a private mount namespace: these mounts vanish with it, whatever the
+  # exit. /proc, /dev (with /dev/shm for the server's shared memory), the
+  # source tree read-only at /src, ../shared (the Dolibarr fixture) read-only
+  # at /shared, and the socket directories of the older prod servers.
+  root=$DEBIAN_ROOT
+  mount -t proc proc "$root/proc"
+  mount --rbind /dev "$root/dev"
+  mkdir -p "$root/src" "$root/shared"
+  mount --bind -o ro "$repo" "$root/src"
+  if [[ -d $repo/../shared ]]; then mount --bind -o ro "$repo/../shared" "$root/shared"; fi
+  for source in ${DEBIAN_SOURCES:-}; do
+    IFS=: read -r major socket _ <<<"$source"
+    mkdir -p "$root/run/sandboxctl-pg$major"
+    mount --bind "$socket" "$root/run/sandboxctl-pg$major"
+  done
+  exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    CI="${CI:-}" DEBIAN_SOURCES="${DEBIAN_SOURCES:-}" DEBIAN_FILTER="${DEBIAN_FILTER:-}" \
+    DEBIAN_MODE="$DEBIAN_MODE" \
+    /src/scripts/debian.sh "$release" --in-chroot
+fi
+if [[ "${2:-}" == "--in-chroot" ]]; then
+  # The build tree and ccache's cache stay in the root: later runs are incremental.
+  started=$SECONDS
+  echo "-- $(g++ --version | head -1); $(pg_config --version)"
+  cmake -S /src -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDBOXCTL_WERROR=ON >/dev/null
+  if [[ $DEBIAN_MODE == build ]]; then
+    cmake --build /build -j 2 --target sandboxctl
+    echo "-- compiled in $((SECONDS - started)) s"
+    exit 0
+  fi
+  cmake --build /build -j 2 --target sandboxctl pg_tests
+  echo "-- compiled in $((SECONDS - started)) s"
+  major=$(pg_config --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+  # The runs' GoogleTest reports, for scripts/test_totals.py (one per run).
+  rm -rf /build/test-results
+  mkdir -p /build/test-results
+  export GTEST_OUTPUT=json:/build/test-results/
+  # Every run, whatever the ones before say: each failure list is worth having.
+  status=0
+  started=$SECONDS
+  /build/tests/pg_tests --gtest_color=no --gtest_filter="$DEBIAN_FILTER" || status=1
+  echo "-- pg suite on PostgreSQL $major in $((SECONDS - started)) s"
+  for source in $DEBIAN_SOURCES; do
+    IFS=: read -r source_major _ port <<<"$source"
+    started=$SECONDS
+    SANDBOXCTL_TEST_SOURCE_SOCKET_DIR=/run/sandboxctl-pg$source_major SANDBOXCTL_TEST_SOURCE_PORT=$port \
+      SANDBOXCTL_TEST_SOURCE_MAJOR=$source_major /build/tests/pg_tests --gtest_color=no \
+      --gtest_filter='CrossServer*' || status=1
+    echo "-- cross-server tests, prod on PostgreSQL $source_major, in $((SECONDS - started)) s"
+  done
+  exit $status
+fi
+
+# What each release is: its PostgreSQL, its apt source lines and options, the
+# older servers its cross-server tests take prod from.
+mirror=$(debian_mirror)
+apt_options=()
+case $release in
+  trixie) pg_major=17 older_servers=(15) ;;
+  # Testing: no security suite on the mirror, and its Release file may be
+  # past its Valid-Until date there.
+  forky) pg_major=18 older_servers=(15 17) apt_options=(--aptopt='Acquire::Check-Valid-Until "false"') ;;
+  *) fail "unknown release \"$release\" (trixie or forky)" "usage: scripts/debian.sh trixie|forky [--root|--build|GTEST_FILTER]" ;;
+esac
+sources="deb $mirror $release main"
+
+if [[ $EUID -ne 0 ]]; then
+  command -v sudo >/dev/null || fail "must run as root (mmdebstrap, chroot, mounts)" "sudo scripts/debian.sh $release"
+  exec sudo --preserve-env=CI,SANDBOXCTL_DEBIAN_MIRROR "$0" "$@"
+fi
+command -v mmdebstrap >/dev/null || fail "mmdebstrap is not installed" "scripts/setup.sh installs it"
+pg15=/usr/lib/postgresql/15/bin
+[[ -x $pg15/initdb ]] || fail "no PostgreSQL 15 at $pg15 for the cross-server tests" "scripts/setup.sh installs it"
+
+# What the root holds: the build dependencies of scripts/setup.sh under the
+# release's names, its PostgreSQL (server and client) and what the pg suite
+# runs (runuser and prlimit come from util-linux, script from bsdutils, which
+# forky no longer has as essential; kubectl for the Kubernetes tests).
+packages=(
+  build-essential cmake pkg-config ccache
+  libpq-dev "postgresql-$pg_major" "postgresql-client-$pg_major"
+  libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
+  libzstd-dev libssl-dev libarchive-dev
+  util-linux bsdutils procps kubectl
+)
+work=$repo/build/$release
+root=$work/root
+# The postgresql package must not create (and start) a cluster of its own: the
+# tests start theirs. The hook runs before the packages are installed.
+# shellcheck disable=SC2016 # "$1" is mmdebstrap's, expanded when the hook runs
+no_cluster_hook='mkdir -p "$1/etc/postgresql-common/createcluster.d" &&
+  echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.d/sandboxctl.conf"'
+key=$(printf '%s\n' "${packages[@]}" "$sources" "${apt_options[@]}" "$no_cluster_hook" | sha256sum | cut -c1-16)
+
+if [[ "$(cat "$work/root.key" 2>/dev/null)" != "$key" ]]; then
+  step "building the $release root file system (once)"
+  rm -rf "$root" "$root.new" "$work/root.key"
+  mkdir -p "$work"
+  # Into root.new, then renamed: an interrupted build never looks complete.
+  include=$(IFS=,; echo "${packages[*]}")
+  mmdebstrap --quiet --variant=apt "${apt_options[@]}" --include="$include" --essential-hook="$no_cluster_hook" \
+    "$release" "$root.new" "$sources" || fail "mmdebstrap could not build the $release root" \
+    "check access to $mirror (SANDBOXCTL_DEBIAN_MIRROR picks another)"
+  mv "$root.new" "$root"
+  echo "$key" >"$work/root.key"
+fi
+
+if [[ ${2:-} == --root ]]; then
+  step "the root file system is ready"
+  exit 0
+fi
+export DEBIAN_ROOT=$root
+if [[ ${2:-} == --build ]]; then
+  export DEBIAN_MODE=build
+  unshare --mount --propagation private -- "$repo/scripts/debian.sh" "$release" --in-namespace
+  step "built $root/build/sandboxctl"
+  exit 0
+fi
+
+# The older prod servers of the cross-server tests, set up like the harness's
+# clusters (cluster.cpp): a private directory, the server as an unprivileged
+# postgres user, a free loopback port. 15 runs here, on Debian 12; 17 in the
+# trixie root, under chroot. Their socket directories are bound into the
+# root, so the tests reach them as superuser.
+servers=()
+stop_servers() {
+  local dir pid
+  for dir in "${servers[@]}"; do
+    if [[ -f $dir/data/postmaster.pid ]]; then
+      pid=$(head -1 "$dir/data/postmaster.pid")
+      kill -QUIT "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$dir"
+  done
+}
+trap stop_servers EXIT
+sources_of_tests=
+as_pg15() { runuser -u postgres -- "$pg15/$1" "${@:2}"; }
+for major in "${older_servers[@]}"; do
+  step "starting PostgreSQL $major (prod of the cross-server tests)"
+  if [[ $major == 15 ]]; then
+    dir=$(mktemp -d /tmp/sandboxctl-pg15.XXXXXX)
+    servers+=("$dir")
+    chmod 0711 "$dir"
+    mkdir -p "$dir/data" "$dir/socket"
+    chown postgres:postgres "$dir/data" "$dir/socket"
+    start_cluster as_pg15 "$dir/data" "$dir/socket" "$dir/data" "PostgreSQL 15"
+  else
+    older=$repo/build/trixie/root
+    "$repo/scripts/debian.sh" trixie --root
+    dir=$(mktemp -d "$older/tmp/sandboxctl-pg$major.XXXXXX")
+    servers+=("$dir")
+    inside=${dir#"$older"}
+    chmod 0711 "$dir"
+    mkdir -p "$dir/data" "$dir/socket"
+    chroot "$older" chown postgres:postgres "$inside/data" "$inside/socket"
+    # The server keeps the private namespace (and its /proc and /dev) alive
+    # after this shell ends; it is stopped by its pid (stop_servers).
+    # shellcheck disable=SC2016 # expanded by the inner shell, from its arguments
+    unshare --mount --propagation private -- bash -c '
+      set -euo pipefail
+      script_name="debian $4"; source "$1/scripts/lib.sh"
+      mount -t proc proc "$2/proc"
+      mount --rbind /dev "$2/dev"
+      older=$2 inside=$3 major=$4
+      as_older() { chroot "$older" runuser -u postgres -- "/usr/lib/postgresql/$major/bin/$1" "${@:2}"; }
+      start_cluster as_older "$inside/data" "$inside/socket" "$older$inside/data" "PostgreSQL $major"
+      echo "$cluster_port" >"$older$inside/port"' \
+      start "$repo" "$older" "$inside" "$major"
+    cluster_port=$(cat "$dir/port")
+  fi
+  sources_of_tests+=" $major:$dir/socket:$cluster_port"
+done
+
+step "building and testing on $release"
+export DEBIAN_SOURCES=${sources_of_tests# } DEBIAN_FILTER=${2:-*} DEBIAN_MODE=test
+unshare --mount --propagation private -- "$repo/scripts/debian.sh" "$release" --in-namespace
+step "passed"
