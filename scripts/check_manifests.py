@@ -269,7 +269,9 @@ def render(kubectl, directory):
 def missing_kubectl():
     print("check_manifests: no kubectl (none on PATH, or the one --kubectl or KUBECTL names is not executable; "
           "scripts/setup.sh installs Debian's kubernetes-client)", file=sys.stderr)
-    if os.environ.get("CI") == "true":
+    # The harness's rule (tests/harness/prerequisite.hpp): CI set to anything
+    # but "", "0", "false" or "no".
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
         print("check_manifests: under CI the check must run: failing", file=sys.stderr)
         return 1
     print("check_manifests: skipped", file=sys.stderr)

@@ -44,9 +44,16 @@ volume=/var/lib/sandboxctl
 # change to either rebuilds the root.
 customize_root() {
   local root=$1
-  chroot "$root" groupadd --gid "$uid" sandboxctl
-  chroot "$root" useradd --uid "$uid" --gid "$uid" --home-dir "$volume" --no-create-home \
-    --shell /usr/sbin/nologin --comment sandboxctl sandboxctl
+  # Written as useradd would: forky's essential set has no passwd package
+  # (groupadd, useradd), and the image needs none. The account is locked.
+  if grep -q "^sandboxctl:" "$root/etc/passwd" "$root/etc/group"; then
+    echo "image: the root already has a sandboxctl user or group" >&2
+    return 1
+  fi
+  echo "sandboxctl:x:$uid:" >>"$root/etc/group"
+  echo "sandboxctl:x:$uid:$uid:sandboxctl:$volume:/usr/sbin/nologin" >>"$root/etc/passwd"
+  if [[ -f $root/etc/shadow ]]; then echo "sandboxctl:!:::::::" >>"$root/etc/shadow"; fi
+  if [[ -f $root/etc/gshadow ]]; then echo "sandboxctl:!::" >>"$root/etc/gshadow"; fi
   # The mount point of the volume, owned by the user: Docker and Podman copy
   # a new named volume's ownership from it, so it starts out writable.
   install -d -o "$uid" -g "$uid" -m 0750 "$root$volume"

@@ -13,12 +13,13 @@ packages=(
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   libzstd-dev libssl-dev libarchive-dev
   util-linux procps bsdutils
-  # The Dolibarr application (tests/app, demo/app_demo.cpp) runs under PHP.
-  php8.2-cli php8.2-pgsql php8.2-xml php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-zip
+  # The Dolibarr application (tests/app, demo/app_demo.cpp) runs under PHP;
+  # the harness talks HTTP to it with curl.
+  curl php8.2-cli php8.2-pgsql php8.2-xml php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-zip
 )
 # What the tests need on top (scripts/test.sh).
 test_packages=(
-  curl openssh-server openssh-client
+  openssh-server openssh-client
   clang libclang-rt-14-dev clang-format clang-tidy
   # scripts/check_manifests.py parses the rendered Kubernetes manifests;
   # scripts/test_totals.py adds up the suites' reports.

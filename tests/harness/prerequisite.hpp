@@ -8,15 +8,22 @@
 // Header-only: the unit suite, which links no harness, uses it too.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <string_view>
+#include <string>
 
 namespace sandboxctl::test {
 
+// CI=true, as CI services set it; any other value but "", "0", "false" and
+// "no" (in any case) too: a CI that spells it otherwise must not pass by
+// skipping.
 inline bool prerequisites_required() {
     const char* ci = std::getenv("CI");
-    return ci != nullptr && std::string_view(ci) == "true";
+    if (ci == nullptr) return false;
+    std::string value(ci);
+    for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return !value.empty() && value != "0" && value != "false" && value != "no";
 }
 
 // ../shared beside the project: the Dolibarr fixture and application.
