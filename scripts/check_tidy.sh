@@ -37,7 +37,7 @@ mkdir -p "$cache"
 # dependency file yet: the file was never built).
 keys() {
   python3 - "$build_dir" "$(clang-tidy --version)" "$@" <<'EOF'
-import hashlib, json, os, sys
+import hashlib, json, os, re, sys
 build_dir, version, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 commands = {os.path.realpath(e["file"]): e for e in json.load(open(os.path.join(build_dir, "compile_commands.json")))}
 digests = {}
@@ -59,29 +59,37 @@ for name in files:
     if output:
         depfile = os.path.join(entry["directory"], output + ".d")
         if os.path.exists(depfile):
-            text = open(depfile).read().replace("\\\n", " ")
-            deps = sorted(set(text.split(":", 1)[1].split()))
+            text = open(depfile).read().replace("\\\n", " ").split(": ", 1)[1]
+            # Make's escapes: "\ " is a space inside a name.
+            deps = sorted({d.replace("\\ ", " ") for d in re.split(r"(?<!\\)\s+", text) if d})
+            deps = [os.path.join(entry["directory"], d) for d in deps]
             h = hashlib.sha256()
             h.update((version + "\n" + entry.get("command", " ".join(entry.get("arguments", []))) + "\n").encode())
             h.update(digest(".clang-tidy").encode())
             for dep in deps:
                 h.update((dep + " " + digest(dep) + "\n").encode())
             key = h.hexdigest()
-    print(name, key)
+    # run-clang-tidy takes its file arguments as regular expressions.
+    print(name, key or "-", "^" + re.escape(os.path.realpath(name)) + "$")
 EOF
 }
 
 todo=()
+patterns=()
 declare -A key_of
-while read -r file key; do
+while read -r file key pattern; do
+  [[ $key != - ]] || key=
   key_of[$file]=$key
-  if [[ -z $use_cache || -z $key || ! -f $cache/$key ]]; then todo+=("$file"); fi
+  if [[ -z $use_cache || -z $key || ! -f $cache/$key ]]; then
+    todo+=("$file")
+    patterns+=("$pattern")
+  fi
 done < <(keys "${files[@]}")
 
 if [[ ${#todo[@]} -gt 0 ]]; then
   log=$(mktemp)
   trap 'rm -f "$log"' EXIT
-  if ! run-clang-tidy -quiet -p "$build_dir" -j "$(nproc)" "${todo[@]/#/$PWD/}" >"$log" 2>&1; then
+  if ! run-clang-tidy -quiet -p "$build_dir" -j "$(nproc)" "${patterns[@]}" >"$log" 2>&1; then
     grep -E "(warning|error):" "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u >&2 || cat "$log" >&2
     echo "tidy: clang-tidy found the problems above (checks: .clang-tidy)" >&2
     echo "HINT: fix them; for a deliberate exception, add NOLINT(check-name) with a reason on that line" >&2

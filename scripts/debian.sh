@@ -4,7 +4,7 @@
 # older servers:
 #
 #   trixie   Debian 13: g++ 14, libpq 17, PostgreSQL 17; prod on 15
-#   forky    Debian testing: g++ 15, libpq 18, PostgreSQL 18; prod on 15 and
+#   forky    Debian testing: g++ 16, libpq 18, PostgreSQL 18; prod on 15 and
 #            on 17 (trixie's, whose root is built too)
 #
 # No container runtime is needed: each release's root file system is built
@@ -17,7 +17,9 @@
 # first time: the one the machine's apt sources name, or deb.debian.org.
 #
 # usage: scripts/debian.sh RELEASE [GTEST_FILTER]
-#   e.g. scripts/debian.sh forky 'Reset*'   (default: the whole pg suite)
+#   e.g. scripts/debian.sh forky 'Reset*'   (default: the whole pg suite; the
+#                                           cross-server runs always run
+#                                           CrossServer*)
 #        scripts/debian.sh forky --root     only builds the root file system
 #        scripts/debian.sh forky --build    builds sandboxctl there, no tests
 #                                           (/build/sandboxctl in the root;
@@ -63,26 +65,45 @@ if [[ "${2:-}" == "--in-chroot" ]]; then
     echo "-- compiled in $((SECONDS - started)) s"
     exit 0
   fi
-  cmake --build /build -j 2 --target sandboxctl pg_tests
+  # The runs' reports, for scripts/test_totals.py: GoogleTest's (one per
+  # run: pg_tests.json, pg_tests_1.json, ...) and, in runs.xml, each run's
+  # exit status (a run that crashed leaves no report of its own). Emptied
+  # first: a failed build must not leave an older run's reports behind.
+  results=/build/test-results
+  rm -rf "$results"
+  mkdir -p "$results"
+  export GTEST_OUTPUT=json:$results/
+  runs=()
+  run_pg_tests() {
+    local name=pg_tests run_status=run
+    [[ ${#runs[@]} -eq 0 ]] || name=pg_tests_${#runs[@]}
+    /build/tests/pg_tests --gtest_color=no "$@" || run_status=fail
+    runs+=("<testcase name=\"$name\" status=\"$run_status\"/>")
+    [[ $run_status == run ]]
+  }
+  write_runs() {
+    printf '<testsuite name="%s">%s</testsuite>\n' "$(pg_config --version)" "${runs[*]}" >"$results/runs.xml"
+  }
+  if ! cmake --build /build -j 2 --target sandboxctl pg_tests; then
+    runs+=("<testcase name=\"pg_tests build\" status=\"fail\"/>")
+    write_runs
+    exit 1
+  fi
   echo "-- compiled in $((SECONDS - started)) s"
   major=$(pg_config --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
-  # The runs' GoogleTest reports, for scripts/test_totals.py (one per run).
-  rm -rf /build/test-results
-  mkdir -p /build/test-results
-  export GTEST_OUTPUT=json:/build/test-results/
   # Every run, whatever the ones before say: each failure list is worth having.
   status=0
   started=$SECONDS
-  /build/tests/pg_tests --gtest_color=no --gtest_filter="$DEBIAN_FILTER" || status=1
+  run_pg_tests --gtest_filter="$DEBIAN_FILTER" || status=1
   echo "-- pg suite on PostgreSQL $major in $((SECONDS - started)) s"
   for source in $DEBIAN_SOURCES; do
     IFS=: read -r source_major _ port <<<"$source"
     started=$SECONDS
     SANDBOXCTL_TEST_SOURCE_SOCKET_DIR=/run/sandboxctl-pg$source_major SANDBOXCTL_TEST_SOURCE_PORT=$port \
-      SANDBOXCTL_TEST_SOURCE_MAJOR=$source_major /build/tests/pg_tests --gtest_color=no \
-      --gtest_filter='CrossServer*' || status=1
+      SANDBOXCTL_TEST_SOURCE_MAJOR=$source_major run_pg_tests --gtest_filter='CrossServer*' || status=1
     echo "-- cross-server tests, prod on PostgreSQL $source_major, in $((SECONDS - started)) s"
   done
+  write_runs
   exit $status
 fi
 
@@ -99,9 +120,13 @@ case $release in
 esac
 sources="deb $mirror $release main"
 
+case ${2:-} in
+  --root | --build | "" | -[!-]*) ;;
+  --*) fail "unknown option \"$2\"" "usage: scripts/debian.sh trixie|forky [--root|--build|GTEST_FILTER]" ;;
+esac
 if [[ $EUID -ne 0 ]]; then
   command -v sudo >/dev/null || fail "must run as root (mmdebstrap, chroot, mounts)" "sudo scripts/debian.sh $release"
-  exec sudo --preserve-env=CI,SANDBOXCTL_DEBIAN_MIRROR "$0" "$@"
+  exec sudo --preserve-env=CI,SANDBOXCTL_DEBIAN_MIRROR "$repo/scripts/debian.sh" "$@"
 fi
 command -v mmdebstrap >/dev/null || fail "mmdebstrap is not installed" "scripts/setup.sh installs it"
 pg15=/usr/lib/postgresql/15/bin

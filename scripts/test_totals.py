@@ -4,18 +4,23 @@
 usage: scripts/test_totals.py DIR...
 
 Reads, under each DIR, the reports the runs left:
-  *.json  GoogleTest's (GTEST_OUTPUT=json:DIR/): one per test binary run,
-          every test in it counted;
-  *.xml   ctest's JUnit (--output-junit): only the ctest tests no GoogleTest
-          report covers (the Kubernetes manifest checks, the prerequisite
-          rule), so that each test is counted once.
+  *.json  GoogleTest's (GTEST_OUTPUT=json:DIR/): one per test binary run
+          (NAME.json, NAME_1.json, ...), every test in it counted;
+  *.xml   JUnit, from ctest (--output-junit) or from scripts/debian.sh: the
+          tests no GoogleTest report covers (the Kubernetes manifest
+          checks, the prerequisite rule) are counted from it; and a run it
+          says failed whose GoogleTest report shows no failure (a crash or
+          a sanitizer's report at exit, a failure in SetUpTestSuite) counts
+          as one failed test more, so that no failure goes unseen.
 Prints one line per report directory and the total, in the form
-"N passed, N failed, N skipped". Exits 1 when a test failed or no report
-was found, 0 otherwise.
+"N passed, N failed, N skipped". Exits 1 when a test failed, a directory
+holds no report or a report cannot be read; 0 otherwise.
 """
+
 
 import json
 import pathlib
+import re
 import sys
 import xml.etree.ElementTree as ElementTree
 
@@ -33,11 +38,16 @@ class Totals:
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
 
 
-def read_gtest(path, totals, covered):
-    """Counts a GoogleTest JSON report; remembers which names it covers."""
+def binary_name(path):
+    """unit_tests_3.json: the third run of unit_tests in that directory."""
+    return re.sub(r"_[0-9]+$", "", path.stem)
+
+
+def read_gtest(path, totals, covered, failing):
+    """Counts a GoogleTest JSON report; remembers which names it covers and
+    which runs it shows failing."""
     report = json.loads(path.read_text())
-    # unit_tests_3.json: the third run of unit_tests in that directory.
-    covered.add(path.stem.rstrip("0123456789").rstrip("_"))
+    covered.update((path.stem, binary_name(path)))
     for suite in report.get("testsuites", []):
         for test in suite.get("testsuite", []):
             if test.get("status") != "RUN":
@@ -45,20 +55,27 @@ def read_gtest(path, totals, covered):
             covered.add(f"{suite['name']}.{test['name']}")
             if test.get("failures"):
                 totals.failed += 1
+                failing.update((path.stem, binary_name(path)))
             elif test.get("result") == "SKIPPED":
                 totals.skipped += 1
             else:
                 totals.passed += 1
 
 
-def read_junit(path, totals, covered):
-    """Counts the ctest tests of a JUnit report that no GoogleTest report covers."""
+def read_junit(path, totals, covered, failing):
+    """Counts the ctest tests of a JUnit report that no GoogleTest report
+    covers, and the failed runs whose GoogleTest report shows no failure."""
     for case in ElementTree.parse(path).getroot().iter("testcase"):
         name = case.get("name", "")
-        if name in covered:
-            continue
         status = case.get("status", "")
-        if case.find("failure") is not None or case.find("error") is not None or status == "fail":
+        failed = case.find("failure") is not None or case.find("error") is not None or status == "fail"
+        if name in covered:
+            if failed and name not in failing:
+                print(f"   {name}: the run failed, its report shows no failure (a crash, or a failure outside"
+                      " any test): counted as one failed test", file=sys.stderr)
+                totals.failed += 1
+            continue
+        if failed:
             totals.failed += 1
         elif case.find("skipped") is not None or status in ("notrun", "disabled"):
             totals.skipped += 1
@@ -66,28 +83,43 @@ def read_junit(path, totals, covered):
             totals.passed += 1
 
 
+def read_directory(directory):
+    """The totals of one directory's reports, or None when it has none."""
+    here, covered, failing = Totals(), set(), set()
+    gtest, junit = sorted(directory.rglob("*.json")), sorted(directory.rglob("*.xml"))
+    if not gtest and not junit:
+        return None
+    for path in gtest:
+        try:
+            read_gtest(path, here, covered, failing)
+        except (ValueError, OSError) as e:
+            print(f"test_totals: could not read {path}: {e}", file=sys.stderr)
+            here.failed += 1
+    for path in junit:
+        try:
+            read_junit(path, here, covered, failing)
+        except (ElementTree.ParseError, OSError) as e:
+            print(f"test_totals: could not read {path}: {e}", file=sys.stderr)
+            here.failed += 1
+    return here
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    total, reports = Totals(), 0
+    total, missing = Totals(), 0
     for directory in map(pathlib.Path, sys.argv[1:]):
-        here, covered = Totals(), set()
-        gtest = sorted(directory.rglob("*.json"))
-        for path in gtest:
-            read_gtest(path, here, covered)
-        junit = sorted(directory.rglob("*.xml"))
-        for path in junit:
-            read_junit(path, here, covered)
-        reports += len(gtest) + len(junit)
-        if gtest or junit:
-            print(f"   {directory.name}: {here}")
+        here = read_directory(directory) if directory.is_dir() else None
+        if here is None:
+            print(f"test_totals: no test report in {directory}: its runs did not happen or left nothing",
+                  file=sys.stderr)
+            missing += 1
+            continue
+        print(f"   {directory}: {here}")
         total.add(here)
     print(f"{total}")
-    if reports == 0:
-        print("test_totals: no test report found", file=sys.stderr)
-        return 1
-    return 1 if total.failed else 0
+    return 1 if total.failed or missing else 0
 
 
 if __name__ == "__main__":

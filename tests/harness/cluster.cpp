@@ -19,7 +19,12 @@ namespace sandboxctl::test {
 namespace {
 
 std::filesystem::path find_bin_dir() {
-    if (const char* dir = std::getenv("SANDBOXCTL_TEST_PG_BIN")) return dir;
+    if (const char* dir = std::getenv("SANDBOXCTL_TEST_PG_BIN")) {
+        if (!std::filesystem::exists(std::filesystem::path(dir) / "initdb")) {
+            throw std::runtime_error(std::string("no PostgreSQL server in $SANDBOXCTL_TEST_PG_BIN (") + dir + ")");
+        }
+        return dir;
+    }
     for (int major = 18; major >= 13; --major) {
         std::filesystem::path dir = "/usr/lib/postgresql/" + std::to_string(major) + "/bin";
         if (std::filesystem::exists(dir / "initdb")) return dir;
@@ -103,6 +108,18 @@ Cluster::Cluster() {
     char pattern[] = "/tmp/sandboxctl-test-pg.XXXXXX";
     if (!mkdtemp(pattern)) throw std::runtime_error("could not create a temporary directory");
     base_ = pattern;
+    // The destructor does not run for a constructor that throws: the
+    // directory goes here (initdb fails, for one, without PostgreSQL).
+    try {
+        create();
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove_all(base_, ignored);
+        throw;
+    }
+}
+
+void Cluster::create() {
     data_dir_ = base_ / "data";
     socket_dir_ = base_ / "socket";
     std::filesystem::create_directories(socket_dir_);

@@ -61,6 +61,7 @@ public:
     void stop();
 
 private:
+    void create();
     void start();
     std::vector<std::string> as_server_user(std::vector<std::string> argv) const;
 

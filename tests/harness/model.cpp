@@ -43,6 +43,9 @@ std::string template_database(Cluster& cluster, const std::string& key, const Mo
     cluster.psql("postgres", "CREATE DATABASE \"" + name + "\" OWNER sbx_app");
     cluster.psql_file(name, sql_dir() / "provisioner.sql");
     if (load) load(cluster, name);
+    // Nobody connects to a template afterwards, by mistake or otherwise: a
+    // write would reach every later test, a session would block the copies.
+    cluster.psql("postgres", "ALTER DATABASE \"" + name + "\" WITH ALLOW_CONNECTIONS false");
     made.insert({&cluster, key});
     return name;
 }

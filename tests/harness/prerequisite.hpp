@@ -40,7 +40,10 @@ inline std::filesystem::path shared_dir() {
 // streamed into it as the reason:
 //   if (!php) MISSING_PREREQUISITE() << "php is not installed (scripts/setup.sh installs it)";
 // gtest's own GTEST_SKIP and FAIL are built the same way; one macro keeps the
-// choice between them in one place.
+// choice between them in one place. Like them it returns from the function
+// it is in: use it in a test body or SetUp, never in a helper (the test
+// would go on) nor in SetUpTestSuite (gtest 1.12 marks the suite's tests
+// skipped, not failed, even under CI: check there, and call it from SetUp).
 #define MISSING_PREREQUISITE()                                                                         \
     return ::testing::internal::AssertHelper(                                                          \
                ::sandboxctl::test::prerequisites_required() ? ::testing::TestPartResult::kFatalFailure \
