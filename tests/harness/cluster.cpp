@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "core/process.hpp"
+#include "pg/connection.hpp"
 
 namespace sandboxctl::test {
 namespace {
@@ -235,7 +236,6 @@ std::string Cluster::login_conninfo(const std::string& user, const std::string& 
 
 namespace {
 
-using PgConn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 // A result's rows as `psql -A -t` prints them: fields joined by '|', NULL as
@@ -258,17 +258,13 @@ void append_rows(const PGresult* result, std::string& out) {
 // implicit transaction), and every statement's rows come back, as psql 15+
 // prints them.
 std::string Cluster::psql(const std::string& database, const std::string& sql) const {
-    PgConn conn(PQconnectdb(admin_conninfo(database).c_str()), &PQfinish);
-    if (PQstatus(conn.get()) != CONNECTION_OK) {
-        throw std::runtime_error("psql failed: could not connect: " + std::string(PQerrorMessage(conn.get())));
-    }
-    PQsetNoticeProcessor(
-        conn.get(), [](void*, const char*) {}, nullptr);
-    if (PQsendQuery(conn.get(), sql.c_str()) == 0) {
-        throw std::runtime_error("psql failed: " + std::string(PQerrorMessage(conn.get())));
+    // pg::Connection: its RAII, its error wording, notices kept out of the output.
+    auto conn = pg::Connection::open(pg::ConnInfo::parse(admin_conninfo(database), "test"), "test-psql");
+    if (PQsendQuery(conn.raw(), sql.c_str()) == 0) {
+        throw std::runtime_error("psql failed: " + std::string(PQerrorMessage(conn.raw())));
     }
     std::string out, error;
-    while (PgResult result{PQgetResult(conn.get()), &PQclear}) {
+    while (PgResult result{PQgetResult(conn.raw()), &PQclear}) {
         switch (PQresultStatus(result.get())) {
             case PGRES_TUPLES_OK: append_rows(result.get(), out); break;
             case PGRES_COMMAND_OK:
