@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds sandboxctl on a newer Debian release and runs the PostgreSQL suite
-# there on that release's PostgreSQL, then the cross-server tests with prod on
-# older servers:
+# Builds sandboxctl on a newer Debian release and runs there, on that
+# release's PostgreSQL, the pg suites that check what differs by version
+# (tests/pg/on_every_version.txt; the whole suite runs on Debian 12's 15 in
+# scripts/test.sh), then the cross-server tests with prod on older servers:
 #
 #   trixie   Debian 13: g++ 14, libpq 17, PostgreSQL 17; prod on 15
 #   forky    Debian testing: g++ 16, libpq 18, PostgreSQL 18; prod on 15 and
@@ -16,10 +17,12 @@
 # and postgresql-15 (scripts/setup.sh) and access to the Debian mirror the
 # first time: the one the machine's apt sources name, or deb.debian.org.
 #
-# usage: scripts/debian.sh RELEASE [GTEST_FILTER]
-#   e.g. scripts/debian.sh forky 'Reset*'   (default: the whole pg suite; the
-#                                           cross-server runs always run
+# usage: scripts/debian.sh RELEASE [--all|GTEST_FILTER]
+#   e.g. scripts/debian.sh forky 'Reset*'   (default: the suites of
+#                                           tests/pg/on_every_version.txt;
+#                                           the cross-server runs always run
 #                                           CrossServer*)
+#        scripts/debian.sh forky --all      the whole pg suite
 #        scripts/debian.sh forky --root     only builds the root file system
 #        scripts/debian.sh forky --build    builds sandboxctl there, no tests
 #                                           (/build/sandboxctl in the root;
@@ -90,12 +93,30 @@ if [[ "${2:-}" == "--in-chroot" ]]; then
     exit 1
   fi
   echo "-- compiled in $((SECONDS - started)) s"
+  if [[ -z $DEBIAN_FILTER ]]; then
+    # The suites that differ by version, each of which must exist: a renamed
+    # suite must not quietly stop running on every version but one.
+    mapfile -t suites < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' /src/tests/pg/on_every_version.txt | grep -v '^$')
+    [[ ${#suites[@]} -gt 0 ]] || runs+=("<testcase name=\"on_every_version.txt names no suite\" status=\"fail\"/>")
+    listed=$(/build/tests/pg_tests --gtest_list_tests | grep -v '^ ' | sed 's/\.$//')
+    for suite in "${suites[@]}"; do
+      if ! grep -qx "$suite" <<<"$listed"; then
+        echo "error: tests/pg/on_every_version.txt names \"$suite\", which is no suite of pg_tests" >&2
+        runs+=("<testcase name=\"on_every_version.txt: $suite\" status=\"fail\"/>")
+      fi
+    done
+    if [[ ${#runs[@]} -gt 0 ]]; then
+      write_runs
+      exit 1
+    fi
+    DEBIAN_FILTER=$(printf '%s.*:' "${suites[@]}")
+  fi
   major=$(pg_config --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
   # Every run, whatever the ones before say: each failure list is worth having.
   status=0
   started=$SECONDS
   run_pg_tests --gtest_filter="$DEBIAN_FILTER" || status=1
-  echo "-- pg suite on PostgreSQL $major in $((SECONDS - started)) s"
+  echo "-- pg suites on PostgreSQL $major in $((SECONDS - started)) s"
   for source in $DEBIAN_SOURCES; do
     IFS=: read -r source_major _ port <<<"$source"
     started=$SECONDS
@@ -116,13 +137,13 @@ case $release in
   # Testing: no security suite on the mirror, and its Release file may be
   # past its Valid-Until date there.
   forky) pg_major=18 older_servers=(15 17) apt_options=(--aptopt='Acquire::Check-Valid-Until "false"') ;;
-  *) fail "unknown release \"$release\" (trixie or forky)" "usage: scripts/debian.sh trixie|forky [--root|--build|GTEST_FILTER]" ;;
+  *) fail "unknown release \"$release\" (trixie or forky)" "usage: scripts/debian.sh trixie|forky [--root|--build|--all|GTEST_FILTER]" ;;
 esac
 sources="deb $mirror $release main"
 
 case ${2:-} in
-  --root | --build | "" | -[!-]*) ;;
-  --*) fail "unknown option \"$2\"" "usage: scripts/debian.sh trixie|forky [--root|--build|GTEST_FILTER]" ;;
+  --root | --build | --all | "" | -[!-]*) ;;
+  --*) fail "unknown option \"$2\"" "usage: scripts/debian.sh trixie|forky [--root|--build|--all|GTEST_FILTER]" ;;
 esac
 if [[ $EUID -ne 0 ]]; then
   command -v sudo >/dev/null || fail "must run as root (mmdebstrap, chroot, mounts)" "sudo scripts/debian.sh $release"
@@ -234,6 +255,8 @@ for major in "${older_servers[@]}"; do
 done
 
 step "building and testing on $release"
-export DEBIAN_SOURCES=${sources_of_tests# } DEBIAN_FILTER=${2:-*} DEBIAN_MODE=test
+filter=${2:-}
+[[ $filter != --all ]] || filter='*'
+export DEBIAN_SOURCES=${sources_of_tests# } DEBIAN_FILTER=$filter DEBIAN_MODE=test
 unshare --mount --propagation private -- "$repo/scripts/debian.sh" "$release" --in-namespace
 step "passed"

@@ -13,8 +13,9 @@
 #     cluster; a missing prerequisite fails them under CI=true);
 #  5. a short libFuzzer run of each parser (scripts/fuzz.sh for the long one),
 #     beside the suites;
-#  6. from the start, beside 1-5: sandboxctl built on Debian testing and its
-#     PostgreSQL suite on PostgreSQL 18, and from prods on 15 and 17
+#  6. from the start, beside 1-5: sandboxctl built on Debian testing, the pg
+#     suites that check what differs by version on PostgreSQL 18
+#     (tests/pg/on_every_version.txt), and from prods on 15 and 17
 #     (scripts/debian.sh forky, as root); then the container image built
 #     (scripts/image.sh) and tested (scripts/test_image.sh);
 #  7. the total of the tests of every suite and version
