@@ -43,6 +43,12 @@ def binary_name(path):
     return re.sub(r"_[0-9]+$", "", path.stem)
 
 
+def run_name(ctest_name):
+    """pg_tests_shard_1: a part of pg_tests (GoogleTest's sharding), whose
+    report is pg_tests.json or pg_tests_N.json."""
+    return re.sub(r"_shard_[0-9]+$", "", ctest_name)
+
+
 def read_gtest(path, totals, covered, failing):
     """Counts a GoogleTest JSON report; remembers which names it covers and
     which runs it shows failing."""
@@ -66,7 +72,7 @@ def read_junit(path, totals, covered, failing):
     """Counts the ctest tests of a JUnit report that no GoogleTest report
     covers, and the failed runs whose GoogleTest report shows no failure."""
     for case in ElementTree.parse(path).getroot().iter("testcase"):
-        name = case.get("name", "")
+        name = run_name(case.get("name", ""))
         status = case.get("status", "")
         failed = case.find("failure") is not None or case.find("error") is not None or status == "fail"
         if name in covered:
