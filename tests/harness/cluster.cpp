@@ -236,15 +236,13 @@ std::string Cluster::login_conninfo(const std::string& user, const std::string& 
 
 namespace {
 
-using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
 // A result's rows as `psql -A -t` prints them: fields joined by '|', NULL as
 // nothing, a newline after each row.
-void append_rows(const PGresult* result, std::string& out) {
-    for (int row = 0; row < PQntuples(result); ++row) {
-        for (int field = 0; field < PQnfields(result); ++field) {
-            if (field > 0) out += '|';
-            out += PQgetvalue(result, row, field);
+void append_rows(const pg::Result& result, std::string& out) {
+    for (int row = 0; row < result.rows(); ++row) {
+        for (int column = 0; column < result.columns(); ++column) {
+            if (column > 0) out += '|';
+            out += result.get(row, column);
         }
         out += '\n';
     }
@@ -264,18 +262,18 @@ std::string Cluster::psql(const std::string& database, const std::string& sql) c
         throw std::runtime_error("psql failed: " + std::string(PQerrorMessage(conn.raw())));
     }
     std::string out, error;
-    while (PgResult result{PQgetResult(conn.raw()), &PQclear}) {
-        switch (PQresultStatus(result.get())) {
-            case PGRES_TUPLES_OK: append_rows(result.get(), out); break;
+    while (PGresult* next = PQgetResult(conn.raw())) {
+        pg::Result result(next);
+        switch (result.status()) {
+            case PGRES_TUPLES_OK: append_rows(result, out); break;
             case PGRES_COMMAND_OK:
             case PGRES_EMPTY_QUERY: break;
             case PGRES_COPY_IN:
             case PGRES_COPY_OUT:
             case PGRES_COPY_BOTH: throw std::runtime_error("psql failed: COPY is not supported here (psql_file is)");
             default:
-                if (error.empty()) error = PQresultErrorMessage(result.get());
-                if (error.empty())
-                    error = std::string("unexpected result ") + PQresStatus(PQresultStatus(result.get()));
+                if (error.empty()) error = PQresultErrorMessage(result.raw());
+                if (error.empty()) error = std::string("unexpected result ") + PQresStatus(result.status());
         }
     }
     if (!error.empty()) throw std::runtime_error("psql failed: " + error);
