@@ -106,7 +106,7 @@ if [[ "${2:-}" == "--in-chroot" ]]; then
     fi
     listed=$(/build/tests/pg_tests --gtest_list_tests | grep -v '^ ' | sed 's/\.$//')
     for suite in "${suites[@]}"; do
-      if ! grep -qx "$suite" <<<"$listed"; then
+      if ! grep -qxF "$suite" <<<"$listed"; then
         echo "error: tests/pg/on_every_version.txt names \"$suite\", which is no suite of pg_tests" >&2
         runs+=("<testcase name=\"on_every_version.txt: $suite\" status=\"fail\"/>")
         failed=1
