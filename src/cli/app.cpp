@@ -63,28 +63,6 @@ void warn_about_command_line_passwords(int argc, char** argv) {
     }
 }
 
-// The environment is read in one place, config::resolve; the help text still
-// names the variable next to the option it stands in for, as CLI11 would.
-class Formatter : public CLI::Formatter {
-public:
-    Formatter() {
-#if CLI11_VERSION_MAJOR > 2 || (CLI11_VERSION_MAJOR == 2 && CLI11_VERSION_MINOR >= 5)
-        // CLI11 2.5 rewraps descriptions and footers as paragraphs; ours are
-        // laid out by hand (the exit code table, the examples).
-        enable_description_formatting(false);
-        enable_footer_formatting(false);
-#endif
-    }
-
-    std::string make_option_opts(const CLI::Option* option) const override {
-        std::string out = CLI::Formatter::make_option_opts(option);
-        for (const auto& variable : config::environment_variables()) {
-            if (option->check_name(variable.option)) out += fmt::format(" (Env:{})", variable.name);
-        }
-        return out;
-    }
-};
-
 }  // namespace
 
 config::Settings resolve_settings(const Context& context, const config::Overrides& overrides) {
@@ -93,80 +71,83 @@ config::Settings resolve_settings(const Context& context, const config::Override
     return config::resolve(merged);
 }
 
-void add_source_options(CLI::App& command, config::Overrides& overrides) {
-    command.add_option("--source", overrides.source, "Source (production) database CONNINFO");
+void add_source_options(Command& command, config::Overrides& overrides) {
+    command.option("--source", overrides.source, "Source (production) database CONNINFO");
 }
 
-void add_target_options(CLI::App& command, config::Overrides& overrides) {
-    command.add_option("--target", overrides.target, "Target (sandbox) database CONNINFO");
+void add_target_options(Command& command, config::Overrides& overrides) {
+    command.option("--target", overrides.target, "Target (sandbox) database CONNINFO");
 }
 
-void add_target_role_option(CLI::App& command, config::Overrides& overrides) {
-    command.add_option("--target-role", overrides.target_role,
-                       "Role that owns the sandbox objects (default: owner of the target database)");
+void add_target_role_option(Command& command, config::Overrides& overrides) {
+    command.option("--target-role", overrides.target_role,
+                   "Role that owns the sandbox objects (default: owner of the target database)");
 }
 
-void add_selection_options(CLI::App& command, config::Overrides& overrides) {
-    command.add_option("--source-role", overrides.source_role,
-                       "Copy what this role owns (default: owner of the source database)");
+void add_selection_options(Command& command, config::Overrides& overrides) {
+    command.option("--source-role", overrides.source_role,
+                   "Copy what this role owns (default: owner of the source database)");
     command
-        .add_option("--exclude", overrides.exclude,
-                    "Leave out relations matching PATTERN (SCHEMA.NAME, * and ? wildcards); repeatable")
-        ->type_name("PATTERN");
+        .option("--exclude", overrides.exclude,
+                "Leave out relations matching PATTERN (SCHEMA.NAME, * and ? wildcards); repeatable")
+        .type_name("PATTERN");
     command
-        .add_option("--exclude-data", overrides.exclude_data,
-                    "Copy the schema but not the rows of tables matching PATTERN; repeatable")
-        ->type_name("PATTERN");
+        .option("--exclude-data", overrides.exclude_data,
+                "Copy the schema but not the rows of tables matching PATTERN; repeatable")
+        .type_name("PATTERN");
 }
 
-void add_snapshot_dir_option(CLI::App& command, config::Overrides& overrides) {
-    command
-        .add_option("--snapshot-dir", overrides.snapshot_dir,
-                    "Snapshot store (default: $XDG_STATE_HOME/sandboxctl/snapshots)")
-        ->type_name("DIR");
+void add_copy_options(Command& command, config::Overrides& overrides) {
+    add_source_options(command, overrides);
+    add_target_options(command, overrides);
+    add_selection_options(command, overrides);
+    add_target_role_option(command, overrides);
 }
 
-void add_sandbox_options(CLI::App& command, config::Overrides& overrides) {
+void add_snapshot_dir_option(Command& command, config::Overrides& overrides) {
+    command
+        .option("--snapshot-dir", overrides.snapshot_dir,
+                "Snapshot store (default: $XDG_STATE_HOME/sandboxctl/snapshots)")
+        .type_name("DIR");
+}
+
+void add_sandbox_options(Command& command, config::Overrides& overrides) {
     add_target_options(command, overrides);
     add_target_role_option(command, overrides);
     add_snapshot_dir_option(command, overrides);
 }
 
-void add_timeout_options(CLI::App& command, config::Overrides& overrides) {
+void add_timeout_options(Command& command, config::Overrides& overrides) {
     command
-        .add_option("--lock-timeout", overrides.lock_timeout,
-                    "Give up if a sandbox lock is not granted in time (default 30s)")
-        ->type_name("DURATION");
+        .option("--lock-timeout", overrides.lock_timeout,
+                "Give up if a sandbox lock is not granted in time (default 30s)")
+        .type_name("DURATION");
     command
-        .add_option("--statement-timeout", overrides.statement_timeout,
-                    "Give up on any one statement that runs longer (default 0: none, as pg_dump and pg_restore)")
-        ->type_name("DURATION");
+        .option("--statement-timeout", overrides.statement_timeout,
+                "Give up on any one statement that runs longer (default 0: none, as pg_dump and pg_restore)")
+        .type_name("DURATION");
 }
 
-void add_pg_bin_option(CLI::App& command, config::Overrides& overrides) {
-    command.add_option("--pg-bin", overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
-        ->type_name("DIR");
+void add_pg_bin_option(Command& command, config::Overrides& overrides) {
+    command.option("--pg-bin", overrides.pg_bin, "Directory of pg_dump and pg_restore (default: PATH)")
+        .type_name("DIR");
 }
 
-void add_json_option(CLI::App& command, std::string& json_path) {
+void add_json_option(Command& command, std::string& json_path) {
     command
-        .add_option("--json", json_path,
-                    "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")
-        ->type_name("FILE");
+        .option("--json", json_path,
+                "Also write the report as JSON to FILE ('-': JSON on stdout, the text report on stderr)")
+        .type_name("FILE");
 }
 
 int run(int argc, char** argv) {
-    CLI::App app(description, "sandboxctl");
-    app.footer(footer);
-    app.require_subcommand(1);
-    app.set_version_flag("--version", SANDBOXCTL_VERSION);
-    app.formatter(std::make_shared<Formatter>());  // before the subcommands, which copy it
+    Parser parser(description, footer, SANDBOXCTL_VERSION);
+    auto app = parser.root();
     Context context;
     auto& global = context.global;
-    app.add_option("-c,--config", global.config_file, "TOML configuration file");
-    auto* v = app.add_flag("-v,--verbose", global.verbose, "Show each step and the SQL sent (never a secret)");
-    app.add_flag("-q,--quiet", global.quiet, "Print only errors")->excludes(v);
-    app.fallthrough();
+    app.option("-c,--config", global.config_file, "TOML configuration file");
+    auto verbose = app.flag("-v,--verbose", global.verbose, "Show each step and the SQL sent (never a secret)");
+    app.flag("-q,--quiet", global.quiet, "Print only errors").excludes(verbose);
 
     register_refresh(app, context);
     register_plan(app, context);
@@ -180,12 +161,7 @@ int run(int argc, char** argv) {
     register_app_check(app, context);
 
     interrupt::install_handlers();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        int code = app.exit(e);
-        return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
-    }
+    if (auto ended = parser.parse(argc, argv)) return *ended == 0 ? 0 : static_cast<int>(ExitCode::usage);
     log::set_level(global.verbose ? log::Level::verbose : global.quiet ? log::Level::quiet : log::Level::normal);
     warn_about_command_line_passwords(argc, argv);
     try {

@@ -70,11 +70,11 @@ ExitCode run_app_check(const Context& context, AppCheckOptions& options) {
 
 }  // namespace
 
-void register_app_check(CLI::App& app, Context& context) {
+void register_app_check(Command& app, Context& context) {
     auto options = std::make_shared<AppCheckOptions>();
-    auto* command = app.add_subcommand(
+    auto command = app.subcommand(
         "app-check", "List the outgoing channels through which a Dolibarr sandbox can still act on the real world");
-    command->footer(R"(
+    command.footer(R"(
 Reads the sandbox (one read-only transaction) and lists every channel that is live, with the
 row or constant that keeps it live: mail (and per-context send modes), ticket mail, SMS,
 scheduled jobs (llx_cronjob status 1), webhooks, Zapier, email collectors, notifications,
@@ -88,9 +88,9 @@ MAIN_MAIL_FORCE_SENDTO is set and no per-context send mode (MAIN_MAIL_SENDMODE_<
 overrides the main one. DOLIBARR_<NAME> variables of the web server override llx_const rows
 and cannot be seen from the database. Exits 0 when no channel is live, 3 when one is.
 Use it after a BDD scenario or in an agent's pre-flight; see docs/dolibarr.md.)");
-    add_target_options(*command, options->settings);
-    add_json_option(*command, options->json_path);
-    on_chosen(*command, context, options, run_app_check);
+    add_target_options(command, options->settings);
+    add_json_option(command, options->json_path);
+    on_chosen(command, context, options, run_app_check);
 }
 
 }  // namespace sandboxctl::cli

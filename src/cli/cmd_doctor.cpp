@@ -76,10 +76,10 @@ ExitCode run_doctor(const Context& context, DoctorOptions& options) {
 
 }  // namespace
 
-void register_doctor(CLI::App& app, Context& context) {
+void register_doctor(Command& app, Context& context) {
     auto options = std::make_shared<DoctorOptions>();
-    auto* command = app.add_subcommand("doctor", "Run the safety preflight and print PASS/WARN/FAIL for each check");
-    command->footer(R"(
+    auto command = app.subcommand("doctor", "Run the safety preflight and print PASS/WARN/FAIL for each check");
+    command.footer(R"(
 Checks: the source session is read-only; source and target are different databases (server
 identity and database oid); the target role is not superuser and owns the target database;
 the target carries sandboxctl's sandbox mark (or is empty; refresh --init marks a sandbox that
@@ -93,12 +93,9 @@ each [[refresh.keep]] rule: its table in the sandbox and in prod (WARN where eit
 nothing to keep), its key (FAIL without one), its where (FAIL where it fails in the sandbox) and
 the rows it matches now; with [dolibarr], that both conf.php files are read and their instance ids
 differ. Exits 3 when any check fails.)");
-    add_source_options(*command, options->settings);
-    add_target_options(*command, options->settings);
-    add_selection_options(*command, options->settings);
-    add_target_role_option(*command, options->settings);
-    add_pg_bin_option(*command, options->settings);
-    on_chosen(*command, context, options, run_doctor);
+    add_copy_options(command, options->settings);
+    add_pg_bin_option(command, options->settings);
+    on_chosen(command, context, options, run_doctor);
 }
 
 }  // namespace sandboxctl::cli

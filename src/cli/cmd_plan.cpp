@@ -102,16 +102,16 @@ ExitCode run_plan(const Context& context, PlanOptions& options) {
 
 }  // namespace
 
-void register_plan(CLI::App& app, Context& context) {
+void register_plan(Command& app, Context& context) {
     auto options = std::make_shared<PlanOptions>();
-    auto* command = app.add_subcommand("plan", "Show what refresh would copy and leave out, and why; changes nothing");
-    add_source_options(*command, options->settings);
-    command->add_option("--target", options->settings.target,
-                        "Also check the sandbox (CONNINFO) for objects that would make the refresh fail");
-    add_target_role_option(*command, options->settings);
-    add_selection_options(*command, options->settings);
-    add_json_option(*command, options->json_path);
-    on_chosen(*command, context, options, run_plan);
+    auto command = app.subcommand("plan", "Show what refresh would copy and leave out, and why; changes nothing");
+    add_source_options(command, options->settings);
+    command.option("--target", options->settings.target,
+                   "Also check the sandbox (CONNINFO) for objects that would make the refresh fail");
+    add_target_role_option(command, options->settings);
+    add_selection_options(command, options->settings);
+    add_json_option(command, options->json_path);
+    on_chosen(command, context, options, run_plan);
 }
 
 }  // namespace sandboxctl::cli

@@ -71,10 +71,10 @@ ExitCode run_refresh(const Context& context, RefreshOptions& options) {
 
 }  // namespace
 
-void register_refresh(CLI::App& app, Context& context) {
+void register_refresh(Command& app, Context& context) {
     auto options = std::make_shared<RefreshOptions>();
-    auto* command = app.add_subcommand("refresh", "Replace the sandbox's content with the source's, atomically");
-    command->footer(R"(
+    auto command = app.subcommand("refresh", "Replace the sandbox's content with the source's, atomically");
+    command.footer(R"(
 What it does, in order:
   1. opens a read-only session on the source and exports its snapshot;
   2. runs the safety preflight (see `sandboxctl doctor`) and refuses on a failure (exit 3);
@@ -93,32 +93,29 @@ Example:
   sandboxctl refresh --source "host=db dbname=erp user=erp_dump" \
                      --target "host=db dbname=erp-sandbox user=sandbox_login" --json report.json)");
     auto& settings = options->settings;
-    add_source_options(*command, settings);
-    add_target_options(*command, settings);
-    add_selection_options(*command, settings);
-    add_target_role_option(*command, settings);
+    add_copy_options(command, settings);
     command
-        ->add_option("--post-sql", settings.post_sql,
-                     "SQL file run in the sandbox inside the refresh transaction; repeatable")
-        ->type_name("FILE");
-    add_timeout_options(*command, settings);
-    add_pg_bin_option(*command, settings);
+        .option("--post-sql", settings.post_sql,
+                "SQL file run in the sandbox inside the refresh transaction; repeatable")
+        .type_name("FILE");
+    add_timeout_options(command, settings);
+    add_pg_bin_option(command, settings);
     command
-        ->add_option("--snapshot", options->snapshot_name,
-                     "After the refresh, (re)create this golden snapshot for `sandboxctl reset`")
-        ->type_name("NAME");
-    command->add_flag("--with-files", settings.with_files,
-                      "Also sync the [[files.pair]] trees of the config, while the sandbox app is still stopped");
+        .option("--snapshot", options->snapshot_name,
+                "After the refresh, (re)create this golden snapshot for `sandboxctl reset`")
+        .type_name("NAME");
+    command.flag("--with-files", settings.with_files,
+                 "Also sync the [[files.pair]] trees of the config, while the sandbox app is still stopped");
     command
-        ->add_option("--init", settings.init,
-                     "The target DATABASE is not empty and was never refreshed by sandboxctl: replace its content "
-                     "anyway and mark it as a sandbox (needed once, for a sandbox that predates sandboxctl). The "
-                     "name must be the target's database name: --init=erp-sandbox")
-        ->type_name("DATABASE")
-        ->expected(0, 1);
-    add_snapshot_dir_option(*command, settings);
-    add_json_option(*command, options->json_path);
-    on_chosen(*command, context, options, run_refresh);
+        .option("--init", settings.init,
+                "The target DATABASE is not empty and was never refreshed by sandboxctl: replace its content "
+                "anyway and mark it as a sandbox (needed once, for a sandbox that predates sandboxctl). The "
+                "name must be the target's database name: --init=erp-sandbox")
+        .type_name("DATABASE")
+        .value_optional();
+    add_snapshot_dir_option(command, settings);
+    add_json_option(command, options->json_path);
+    on_chosen(command, context, options, run_refresh);
 }
 
 }  // namespace sandboxctl::cli

@@ -73,10 +73,10 @@ ExitCode run_reset(const Context& context, ResetOptions& options) {
 
 }  // namespace
 
-void register_reset(CLI::App& app, Context& context) {
+void register_reset(Command& app, Context& context) {
     auto options = std::make_shared<ResetOptions>();
-    auto* command = app.add_subcommand("reset", "Return the sandbox to a golden snapshot (delta by default)");
-    command->footer(R"(
+    auto command = app.subcommand("reset", "Return the sandbox to a golden snapshot (delta by default)");
+    command.footer(R"(
 Delta reset (default): only the rows that the change log names are put back, from the golden
 cache inside the sandbox database; sequences are set exactly. Full reset (--full, or
 automatically when the schema drifted from the snapshot, the log counts from another
@@ -85,12 +85,12 @@ sandbox is rebuilt from the snapshot's files. Tables with many logged changes ar
 whole from the cache; the counts are rows actually deleted, inserted and updated. Both run in one transaction with
 exclusive access, as refresh does, and stop the [kubernetes] workloads first; user triggers do
 not fire.)");
-    command->add_option("NAME", options->snapshot_name, "Snapshot (default: the one the sandbox was last reset to)");
-    command->add_flag("--full", options->full, "Rebuild everything from the snapshot files");
-    add_sandbox_options(*command, options->settings);
-    add_timeout_options(*command, options->settings);
-    add_json_option(*command, options->json_path);
-    on_chosen(*command, context, options, run_reset);
+    command.option("NAME", options->snapshot_name, "Snapshot (default: the one the sandbox was last reset to)");
+    command.flag("--full", options->full, "Rebuild everything from the snapshot files");
+    add_sandbox_options(command, options->settings);
+    add_timeout_options(command, options->settings);
+    add_json_option(command, options->json_path);
+    on_chosen(command, context, options, run_reset);
 }
 
 }  // namespace sandboxctl::cli

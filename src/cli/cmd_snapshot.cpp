@@ -32,13 +32,13 @@ ExitCode run_create(const Context& context, SnapshotOptions& options) {
     return ExitCode::ok;
 }
 
-void add_create(CLI::App& parent, Context& context, const Options& options) {
-    auto* command = parent.add_subcommand("create", "Capture the sandbox (schema and data, one snapshot) as NAME");
-    command->add_option("NAME", options->name, "Snapshot name")->required();
-    command->add_flag("--replace", options->replace, "Replace an existing snapshot of that name");
-    add_target_options(*command, options->settings);
-    add_target_role_option(*command, options->settings);
-    on_chosen(*command, context, options, run_create);
+void add_create(Command& parent, Context& context, const Options& options) {
+    auto command = parent.subcommand("create", "Capture the sandbox (schema and data, one snapshot) as NAME");
+    command.option("NAME", options->name, "Snapshot name").required();
+    command.flag("--replace", options->replace, "Replace an existing snapshot of that name");
+    add_target_options(command, options->settings);
+    add_target_role_option(command, options->settings);
+    on_chosen(command, context, options, run_create);
 }
 
 // Damaged snapshots are listed as such, with the reason, and do not hide the
@@ -68,9 +68,9 @@ ExitCode run_list(const Context& context, SnapshotOptions& options) {
     return ExitCode::ok;
 }
 
-void add_list(CLI::App& parent, Context& context, const Options& options) {
-    auto* command = parent.add_subcommand("list", "List the snapshots in the store");
-    on_chosen(*command, context, options, run_list);
+void add_list(Command& parent, Context& context, const Options& options) {
+    auto command = parent.subcommand("list", "List the snapshots in the store");
+    on_chosen(command, context, options, run_list);
 }
 
 ExitCode run_delete(const Context& context, SnapshotOptions& options) {
@@ -80,10 +80,10 @@ ExitCode run_delete(const Context& context, SnapshotOptions& options) {
     return ExitCode::ok;
 }
 
-void add_remove(CLI::App& parent, Context& context, const Options& options) {
-    auto* command = parent.add_subcommand("delete", "Delete snapshot NAME from the store");
-    command->add_option("NAME", options->name, "Snapshot name")->required();
-    on_chosen(*command, context, options, run_delete);
+void add_remove(Command& parent, Context& context, const Options& options) {
+    auto command = parent.subcommand("delete", "Delete snapshot NAME from the store");
+    command.option("NAME", options->name, "Snapshot name").required();
+    on_chosen(command, context, options, run_delete);
 }
 
 ExitCode run_verify_snapshot(const Context& context, SnapshotOptions& options) {
@@ -104,19 +104,19 @@ ExitCode run_verify_snapshot(const Context& context, SnapshotOptions& options) {
                   "Delete it and create it again.");
 }
 
-void add_verify(CLI::App& parent, Context& context, const Options& options) {
-    auto* command = parent.add_subcommand("verify", "Re-check the checksum of every file of snapshot NAME");
-    command->add_option("NAME", options->name, "Snapshot name")->required();
-    on_chosen(*command, context, options, run_verify_snapshot);
+void add_verify(Command& parent, Context& context, const Options& options) {
+    auto command = parent.subcommand("verify", "Re-check the checksum of every file of snapshot NAME");
+    command.option("NAME", options->name, "Snapshot name").required();
+    on_chosen(command, context, options, run_verify_snapshot);
 }
 
 }  // namespace
 
-void register_snapshot(CLI::App& app, Context& context) {
+void register_snapshot(Command& app, Context& context) {
     auto options = std::make_shared<SnapshotOptions>();
-    auto* command = app.add_subcommand("snapshot", "Golden snapshots of the sandbox: create, list, delete, verify");
-    command->require_subcommand(1);
-    command->footer(R"(
+    auto command = app.subcommand("snapshot", "Golden snapshots of the sandbox: create, list, delete, verify");
+    command.require_subcommand();
+    command.footer(R"(
 A snapshot is a directory in the store: manifest.json (schema fingerprint, tables with row
 counts, content hashes and file checksums, sequence states, creation time, source),
 schema.dump (pg_dump custom format) and data/*.zst (one zstd-compressed COPY stream per
@@ -125,11 +125,11 @@ renamed into place when complete; a failed or interrupted create leaves the prev
 snapshot and the sandbox's baseline as they were. `snapshot create` also sets up change
 tracking and the golden cache used by `reset`. `list` shows a damaged snapshot as damaged
 (exit 0); `verify` exits 1 on one.)");
-    add_snapshot_dir_option(*command, options->settings);
-    add_create(*command, context, options);
-    add_list(*command, context, options);
-    add_remove(*command, context, options);
-    add_verify(*command, context, options);
+    add_snapshot_dir_option(command, options->settings);
+    add_create(command, context, options);
+    add_list(command, context, options);
+    add_remove(command, context, options);
+    add_verify(command, context, options);
 }
 
 }  // namespace sandboxctl::cli

@@ -154,13 +154,12 @@ ExitCode run_status(const Context& context, StatusOptions& options) {
 
 }  // namespace
 
-void register_status(CLI::App& app, Context& context) {
+void register_status(Command& app, Context& context) {
     auto options = std::make_shared<StatusOptions>();
-    auto* command =
-        app.add_subcommand("status", "Baseline snapshot, snapshots in the store, changes since the baseline");
-    add_sandbox_options(*command, options->settings);
-    add_json_option(*command, options->json_path);
-    on_chosen(*command, context, options, run_status);
+    auto command = app.subcommand("status", "Baseline snapshot, snapshots in the store, changes since the baseline");
+    add_sandbox_options(command, options->settings);
+    add_json_option(command, options->json_path);
+    on_chosen(command, context, options, run_status);
 }
 
 }  // namespace sandboxctl::cli

@@ -71,11 +71,10 @@ ExitCode run_sync_files(const Context& context, SyncFilesOptions& options) {
 
 }  // namespace
 
-void register_sync_files(CLI::App& app, Context& context) {
+void register_sync_files(Command& app, Context& context) {
     auto options = std::make_shared<SyncFilesOptions>();
-    auto* command =
-        app.add_subcommand("sync-files", "Make a destination file tree equal to a source tree, incrementally");
-    command->footer(R"(
+    auto command = app.subcommand("sync-files", "Make a destination file tree equal to a source tree, incrementally");
+    command.footer(R"(
 LOCATION: a local path, ssh://[user@]host[:port]/path, kubectl://pod/path,
 kubectl://[namespace/]pod[/container]::/path, or exec:COMMAND::/path (COMMAND runs one more
 argument as a shell script, e.g. "exec:docker exec -i app sh -c::/var/www/documents").
@@ -86,14 +85,14 @@ renamed into place. Entries that would escape the destination (absolute paths, "
 pointing outside, devices) are refused and reported. A source and destination that are one
 tree or contain one another are refused (exit 2) before anything changes. --dry-run lists
 both sides and reports what the run would transfer, create and delete.)");
-    command->add_option("--from", options->from, "Source LOCATION (default: every [[files.pair]] of the config)");
-    command->add_option("--to", options->to, "Destination LOCATION");
-    command->add_flag("--delete", options->remove_extra, "Remove destination entries missing from the source");
-    command->add_flag("--checksum", options->checksum, "Compare content hashes instead of size and mtime");
-    command->add_flag("--dry-run", options->dry_run, "Report what would change; change nothing");
-    command->add_option("--chown", options->owner, "Give transferred entries this numeric UID:GID");
-    add_json_option(*command, options->json_path);
-    on_chosen(*command, context, options, run_sync_files);
+    command.option("--from", options->from, "Source LOCATION (default: every [[files.pair]] of the config)");
+    command.option("--to", options->to, "Destination LOCATION");
+    command.flag("--delete", options->remove_extra, "Remove destination entries missing from the source");
+    command.flag("--checksum", options->checksum, "Compare content hashes instead of size and mtime");
+    command.flag("--dry-run", options->dry_run, "Report what would change; change nothing");
+    command.option("--chown", options->owner, "Give transferred entries this numeric UID:GID");
+    add_json_option(command, options->json_path);
+    on_chosen(command, context, options, run_sync_files);
 }
 
 }  // namespace sandboxctl::cli

@@ -69,23 +69,23 @@ ExitCode run_unlock(const Context& context, UnlockOptions& options) {
 
 }  // namespace
 
-void register_unlock(CLI::App& app, Context& context) {
+void register_unlock(Command& app, Context& context) {
     auto options = std::make_shared<UnlockOptions>();
-    auto* command = app.add_subcommand(
-        "unlock", "Restore the sandbox's connection limit and stopped workloads after a crashed run");
-    command->footer(R"(
+    auto command =
+        app.subcommand("unlock", "Restore the sandbox's connection limit and stopped workloads after a crashed run");
+    command.footer(R"(
 refresh blocks new sandbox connections (CONNECTION LIMIT 0) and restores the previous limit on
 every exit it survives. After a SIGKILL or a lost connection, unlock restores the limit recorded
 in the state directory (or --connection-limit N), then the replicas of the [kubernetes]
 workloads the run stopped, as recorded there. If the owner cannot connect to the sandbox
 database itself, unlock connects to --maintenance-db on the same server. The next refresh or
 reset repairs both by itself, first, when the limit was recorded.)");
-    add_target_options(*command, options->settings);
-    command->add_option("--connection-limit", options->connection_limit,
-                        "Set this limit instead of the recorded one (-1: none)");
-    command->add_option("--maintenance-db", options->maintenance_db,
-                        "Database to connect to when the sandbox refuses connections (default postgres)");
-    on_chosen(*command, context, options, run_unlock);
+    add_target_options(command, options->settings);
+    command.option("--connection-limit", options->connection_limit,
+                   "Set this limit instead of the recorded one (-1: none)");
+    command.option("--maintenance-db", options->maintenance_db,
+                   "Database to connect to when the sandbox refuses connections (default postgres)");
+    on_chosen(command, context, options, run_unlock);
 }
 
 }  // namespace sandboxctl::cli

@@ -22,19 +22,16 @@ ExitCode run_verify(const Context& context, VerifyOptions& options) {
 
 }  // namespace
 
-void register_verify(CLI::App& app, Context& context) {
+void register_verify(Command& app, Context& context) {
     auto options = std::make_shared<VerifyOptions>();
-    auto* command = app.add_subcommand(
-        "verify", "Compare source (at one snapshot) and sandbox: row counts, content hashes, sequences");
-    command->footer(R"(
+    auto command =
+        app.subcommand("verify", "Compare source (at one snapshot) and sandbox: row counts, content hashes, sequences");
+    command.footer(R"(
 Exits 4 when any difference is found, 0 when none. Tables whose data is excluded are listed
 as not compared. Hashes are order-independent sums of each row's md5, computed by the servers.)");
-    add_source_options(*command, options->settings);
-    add_target_options(*command, options->settings);
-    add_selection_options(*command, options->settings);
-    add_target_role_option(*command, options->settings);
-    add_json_option(*command, options->json_path);
-    on_chosen(*command, context, options, run_verify);
+    add_copy_options(command, options->settings);
+    add_json_option(command, options->json_path);
+    on_chosen(command, context, options, run_verify);
 }
 
 }  // namespace sandboxctl::cli

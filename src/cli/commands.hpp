@@ -3,12 +3,12 @@
 // struct (register_<command>) and, when chosen, sets the action run after the
 // global options are applied. Errors are thrown, and printed in one place
 // (cli/app.cpp).
-#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "cli/command_line.hpp"
 #include "config/settings.hpp"
 #include "core/error.hpp"
 
@@ -36,36 +36,39 @@ config::Settings resolve_settings(const Context& context, const config::Override
 // parsing: the command's callback owns them.
 // `run` is called as run(context, options) and returns the exit code.
 template <typename Options, typename Run>
-void on_chosen(CLI::App& command, Context& context, std::shared_ptr<Options> options, Run run) {
-    command.callback(
+void on_chosen(Command& command, Context& context, std::shared_ptr<Options> options, Run run) {
+    command.on_chosen(
         [&context, options, run] { context.action = [&context, options, run] { return run(context, *options); }; });
 }
 
 // Options shared by several commands; they write into the command's overrides.
-void add_source_options(CLI::App& command, config::Overrides& overrides);
-void add_target_options(CLI::App& command, config::Overrides& overrides);
+void add_source_options(Command& command, config::Overrides& overrides);
+void add_target_options(Command& command, config::Overrides& overrides);
 // --target-role, for commands that act on the sandbox as its owner role.
-void add_target_role_option(CLI::App& command, config::Overrides& overrides);
-void add_selection_options(CLI::App& command, config::Overrides& overrides);
+void add_target_role_option(Command& command, config::Overrides& overrides);
+void add_selection_options(Command& command, config::Overrides& overrides);
+// --source, --target, the selection and --target-role: the commands that copy
+// prod into the sandbox or compare the two.
+void add_copy_options(Command& command, config::Overrides& overrides);
 // --lock-timeout and --statement-timeout: commands that change the sandbox.
-void add_timeout_options(CLI::App& command, config::Overrides& overrides);
-void add_pg_bin_option(CLI::App& command, config::Overrides& overrides);
-void add_snapshot_dir_option(CLI::App& command, config::Overrides& overrides);
+void add_timeout_options(Command& command, config::Overrides& overrides);
+void add_pg_bin_option(Command& command, config::Overrides& overrides);
+void add_snapshot_dir_option(Command& command, config::Overrides& overrides);
 // --target, --target-role and --snapshot-dir: commands that work on the sandbox's snapshots.
-void add_sandbox_options(CLI::App& command, config::Overrides& overrides);
+void add_sandbox_options(Command& command, config::Overrides& overrides);
 // --json FILE, for the commands that write a report (see cli/report_output.hpp).
-void add_json_option(CLI::App& command, std::string& json_path);
+void add_json_option(Command& command, std::string& json_path);
 
-void register_refresh(CLI::App& app, Context& context);
-void register_plan(CLI::App& app, Context& context);
-void register_doctor(CLI::App& app, Context& context);
-void register_verify(CLI::App& app, Context& context);
-void register_unlock(CLI::App& app, Context& context);
-void register_snapshot(CLI::App& app, Context& context);
-void register_reset(CLI::App& app, Context& context);
-void register_status(CLI::App& app, Context& context);
-void register_sync_files(CLI::App& app, Context& context);
-void register_app_check(CLI::App& app, Context& context);
+void register_refresh(Command& app, Context& context);
+void register_plan(Command& app, Context& context);
+void register_doctor(Command& app, Context& context);
+void register_verify(Command& app, Context& context);
+void register_unlock(Command& app, Context& context);
+void register_snapshot(Command& app, Context& context);
+void register_reset(Command& app, Context& context);
+void register_status(Command& app, Context& context);
+void register_sync_files(Command& app, Context& context);
+void register_app_check(Command& app, Context& context);
 
 // Runs the command line; returns the process exit code.
 int run(int argc, char** argv);

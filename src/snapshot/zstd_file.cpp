@@ -64,7 +64,8 @@ void read_zstd_file(const std::filesystem::path& path, const std::function<void(
     std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> stream(ZSTD_createDCtx(), ZSTD_freeDCtx);
     std::vector<char> in(ZSTD_DStreamInSize()), out(ZSTD_DStreamOutSize());
     std::size_t last = 0;
-    while (std::size_t read = std::fread(in.data(), 1, in.size(), file)) {
+    for (;;) {
+        std::size_t read = std::fread(in.data(), 1, in.size(), file);
         ZSTD_inBuffer input{in.data(), read, 0};
         while (input.pos < input.size) {
             ZSTD_outBuffer output{out.data(), out.size(), 0};
@@ -78,7 +79,11 @@ void read_zstd_file(const std::filesystem::path& path, const std::function<void(
             }
             sink(std::string_view(out.data(), output.pos));
         }
+        // Never read past the end of the file or an error.
+        if (std::feof(file) || std::ferror(file)) break;
     }
+    // A read error at a frame boundary would otherwise pass for a complete file.
+    if (std::ferror(file)) throw failure("could not read \"" + path.string() + "\": " + std::strerror(errno));
     if (last != 0) throw failure("could not decompress \"" + path.string() + "\": the file is truncated");
 }
 

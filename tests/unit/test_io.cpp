@@ -17,6 +17,7 @@
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
 #include "snapshot/manifest.hpp"
+#include "snapshot/zstd_file.hpp"
 #include "sync/tree.hpp"
 
 namespace sandboxctl {
@@ -150,6 +151,24 @@ TEST(SnapshotManifest, CorruptOrMissingManifestNamesTheFile) {
     }
     fs::remove(manifest);
     expect_error_mentions([&] { snapshot::load_manifest(dir.path()); }, manifest.string());
+}
+
+// A file that cannot be read is an error, not an empty table: a directory
+// opens, and its first read fails (EISDIR) before any zstd frame began.
+TEST(ZstdFile, ReadErrorIsNotAnEmptyFile) {
+    TempDir dir("sandboxctl-unit");
+    auto table = dir / "table.zst";
+    {
+        snapshot::ZstdWriter writer(table, 3);
+        writer.write("row 1\n");
+        writer.finish();
+    }
+    std::string rows;
+    snapshot::read_zstd_file(table, [&](std::string_view data) { rows += data; });
+    EXPECT_EQ(rows, "row 1\n");
+    fs::create_directory(dir / "directory.zst");
+    expect_error_mentions([&] { snapshot::read_zstd_file(dir / "directory.zst", [](std::string_view) {}); },
+                          "could not read \"" + (dir / "directory.zst").string() + "\"");
 }
 
 }  // namespace
