@@ -62,7 +62,11 @@ if [[ "${2:-}" == "--in-chroot" ]]; then
   # The build tree and ccache's cache stay in the root: later runs are incremental.
   started=$SECONDS
   echo "-- $(g++ --version | head -1); $(pg_config --version)"
-  cmake -S /src -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDBOXCTL_WERROR=ON >/dev/null
+  # -O2 as in build/ (GCC's flow-based warnings need it), without debug
+  # information: it is a third of this GCC's compile time, and the image
+  # strips the binary anyway.
+  cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+    -DSANDBOXCTL_WERROR=ON >/dev/null
   if [[ $DEBIAN_MODE == build ]]; then
     cmake --build /build -j 2 --target sandboxctl
     echo "-- compiled in $((SECONDS - started)) s"

@@ -163,8 +163,8 @@ step "writing the layers"
 work=$out/work
 rm -rf "$work"
 mkdir -p "$work/bin/usr/bin"
-# Stripped by forky's own binutils, in its root: the debug information is
-# 97% of the RelWithDebInfo binary (100 MB; 2.7 MB stripped).
+# Stripped by forky's own binutils, in its root: the build has no debug
+# information (scripts/debian.sh), strip drops the symbol table too.
 chroot "$newest" strip --strip-all -o /tmp/sandboxctl.image /build/sandboxctl
 mv "$newest/tmp/sandboxctl.image" "$work/bin/usr/bin/sandboxctl"
 chmod 0755 "$work/bin/usr/bin/sandboxctl"
