@@ -12,12 +12,12 @@
 namespace sandboxctl::cli {
 namespace {
 
-constexpr const char* description =
+constexpr const char* program_description =
     "sandboxctl keeps a sandbox copy of a production PostgreSQL database fresh, safe and resettable.\n"
     "The source is only ever read (read-only sessions at one snapshot); the sandbox is changed in one\n"
     "transaction, so a failed or interrupted run leaves it as it was.";
 
-constexpr const char* footer = R"(
+constexpr const char* program_footer = R"(
 Connections (CONNINFO) are libpq strings or URIs: "host=db dbname=erp user=dump" or
 postgresql://dump@db/erp. Passwords come the libpq way (.pgpass, PGPASSFILE, PGPASSWORD,
 service files) or inside CONNINFO; they are never printed nor put on a command line.
@@ -141,7 +141,7 @@ void add_json_option(Command& command, std::string& json_path) {
 }
 
 int run(int argc, char** argv) {
-    Parser parser(description, footer, SANDBOXCTL_VERSION);
+    Parser parser(program_description, program_footer, SANDBOXCTL_VERSION);
     auto app = parser.root();
     Context context;
     auto& global = context.global;

@@ -17,6 +17,7 @@
 #include "harness/prerequisite.hpp"
 #include "harness/sshd.hpp"
 #include "harness/tool.hpp"
+#include "harness/tree_files.hpp"
 #include "sync/location.hpp"
 
 namespace sandboxctl::test {
@@ -40,22 +41,16 @@ std::map<std::string, std::string> manifest(const fs::path& root) {
     return out;
 }
 
-void write(const fs::path& path, const std::string& content, int mode = 0644) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << content;
-    ::chmod(path.c_str(), mode);
-}
-
 void make_tree(const fs::path& root, int small_files) {
-    write(root / "mycompany/logos/logo.png", std::string(5000, '\x89'));
-    write(root / "mycompany/with space/ünïcødé näme.pdf", "pdf content", 0600);
-    write(root / "facture/FA2401-0001/FA2401-0001.pdf", "invoice", 0640);
-    write(root / "script.sh", "#!/bin/sh\necho hi\n", 0755);
+    write_file(root / "mycompany/logos/logo.png", std::string(5000, '\x89'));
+    write_file(root / "mycompany/with space/ünïcødé näme.pdf", "pdf content", 0600);
+    write_file(root / "facture/FA2401-0001/FA2401-0001.pdf", "invoice", 0640);
+    write_file(root / "script.sh", "#!/bin/sh\necho hi\n", 0755);
     fs::create_directories(root / "empty/dir");
     fs::create_symlink("logos/logo.png", root / "mycompany/current-logo");
     fs::create_symlink("../facture", root / "mycompany/invoices");
     for (int i = 0; i < small_files; ++i)
-        write(root / "many" / std::to_string(i % 50) / ("f" + std::to_string(i)), std::to_string(i));
+        write_file(root / "many" / std::to_string(i % 50) / ("f" + std::to_string(i)), std::to_string(i));
 }
 
 ToolRun sync(const std::string& from, const fs::path& to, std::vector<std::string> extra = {}) {
@@ -63,8 +58,6 @@ ToolRun sync(const std::string& from, const fs::path& to, std::vector<std::strin
     args.insert(args.end(), extra.begin(), extra.end());
     return run_tool(args);
 }
-
-std::string via_exec(const fs::path& path) { return "exec:sh -c::" + path.string(); }
 
 // Local source and destination, or both behind the exec: transport.
 class SyncFiles : public ::testing::TestWithParam<bool> {
@@ -90,8 +83,8 @@ TEST_P(SyncFiles, CopiesTheTreeExactlyThenOnlyWhatChanged) {
     EXPECT_NE(idle.out.find("\"files_transferred\": 0"), std::string::npos) << idle.out;
 
     // Change, add, delete, rename on the source.
-    write(source_ / "facture/FA2401-0001/FA2401-0001.pdf", "invoice, corrected", 0640);
-    write(source_ / "facture/FA2401-0002/FA2401-0002.pdf", "second invoice");
+    write_file(source_ / "facture/FA2401-0001/FA2401-0001.pdf", "invoice, corrected", 0640);
+    write_file(source_ / "facture/FA2401-0002/FA2401-0002.pdf", "second invoice");
     fs::remove(source_ / "many/3/f3");
     fs::rename(source_ / "script.sh", source_ / "renamed.sh");
     ::chmod((source_ / "mycompany/logos/logo.png").c_str(), 0600);
@@ -110,7 +103,7 @@ TEST_P(SyncFiles, ChecksumFindsChangesThatKeepSizeAndMtime) {
     make_tree(source_, 10);
     ASSERT_EQ(sync(source_location(), dest_).exit_code, 0);
     auto before = fs::last_write_time(source_ / "mycompany/logos/logo.png");
-    write(source_ / "mycompany/logos/logo.png", std::string(5000, 'X'));
+    write_file(source_ / "mycompany/logos/logo.png", std::string(5000, 'X'));
     fs::last_write_time(source_ / "mycompany/logos/logo.png", before);
     EXPECT_EQ(sync(source_location(), dest_).exit_code, 0);
     EXPECT_NE(manifest(source_), manifest(dest_)) << "size and mtime alone cannot see this change";
@@ -182,7 +175,7 @@ TEST(SyncFilesInterrupted, KilledMidStreamLeavesNoPartialFileUnderAFinalName) {
 // A remote that answers the listing honestly but sends a hostile archive.
 TEST(SyncFilesHostile, EscapingEntriesAreRefusedAndNothingIsWrittenOutside) {
     TempDir dir;
-    write(dir / "source/innocent.txt", "fine");
+    write_file(dir / "source/innocent.txt", "fine");
     {
         std::unique_ptr<archive, int (*)(archive*)> out(archive_write_new(), archive_write_free);
         archive_write_set_format_pax_restricted(out.get());
@@ -206,10 +199,10 @@ TEST(SyncFilesHostile, EscapingEntriesAreRefusedAndNothingIsWrittenOutside) {
         add("innocent.txt", AE_IFREG, nullptr, "fine");
     }
     // Runs the session script as sent, except that the archive it streams is the hostile one.
-    write(dir / "evil-shell",
-          "#!/bin/sh\nscript=$(printf '%s' \"$1\" | sed 's|exec tar cf .*|exec cat " + (dir / "evil.tar").string() +
-              "|')\nexec sh -c \"$script\"\n",
-          0755);
+    write_file(dir / "evil-shell",
+               "#!/bin/sh\nscript=$(printf '%s' \"$1\" | sed 's|exec tar cf .*|exec cat " +
+                   (dir / "evil.tar").string() + "|')\nexec sh -c \"$script\"\n",
+               0755);
     auto run = sync("exec:" + (dir / "evil-shell").string() + "::" + (dir / "source").string(), dir / "dest/inner");
     EXPECT_EQ(run.exit_code, 1) << run.all();
     for (const char* expected :
@@ -283,7 +276,7 @@ TEST(SyncFilesSsh, CopiesBothWaysOverSsh) {
         run_tool({"sync-files", "--from", (dir / "source").string(), "--to", sshd->location(dir / "pushed")}, env);
     ASSERT_EQ(push.exit_code, 0) << push.all();
     EXPECT_EQ(manifest(dir / "source"), manifest(dir / "pushed"));
-    write(dir / "source/mycompany/logos/logo.png", "new logo");
+    write_file(dir / "source/mycompany/logos/logo.png", "new logo");
     auto again = run_tool(
         {"sync-files", "--from", sshd->location(dir / "source"), "--to", (dir / "pulled").string(), "--json", "-"},
         env);

@@ -12,16 +12,12 @@
 
 #include "core/temp_dir.hpp"
 #include "harness/tool.hpp"
+#include "harness/tree_files.hpp"
 
 namespace sandboxctl::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-void write(const fs::path& path, const std::string& content) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << content;
-}
 
 // Every entry with its type, size and content: enough to see any change.
 std::map<std::string, std::string> snapshot(const fs::path& root) {
@@ -54,10 +50,10 @@ private:
 class SyncOverlap : public ::testing::Test {
 protected:
     void SetUp() override {
-        write(root_ / "d/top.txt", "top");
-        write(root_ / "d/sub/a.txt", "a");
-        write(root_ / "d/sub/deeper/b.txt", "b");
-        write(root_ / "d/other/c.txt", "c");
+        write_file(root_ / "d/top.txt", "top");
+        write_file(root_ / "d/sub/a.txt", "a");
+        write_file(root_ / "d/sub/deeper/b.txt", "b");
+        write_file(root_ / "d/other/c.txt", "c");
         fs::create_directory_symlink(root_ / "d", root_ / "alias");
         fs::create_directory_symlink("d/sub", root_ / "sub-alias");
         before_ = snapshot(root_);
@@ -131,14 +127,14 @@ TEST_F(SyncOverlap, SiblingsWithACommonPrefixAreNotAnOverlap) {
 }
 
 TEST_F(SyncOverlap, ConfiguredPairsAreCheckedBeforeAnyIsSynced) {
-    write(root_ / "good/file.txt", "good");
-    write(root_ / "sandboxctl.toml", "[files]\ndelete = true\n"
-                                     "[[files.pair]]\nfrom = \"" +
-                                         (root_ / "good").string() + "\"\nto = \"" + (root_ / "good-copy").string() +
-                                         "\"\n"
-                                         "[[files.pair]]\nfrom = \"" +
-                                         (root_ / "d/sub").string() + "\"\nto = \"" + (root_ / "alias").string() +
-                                         "\"\n");
+    write_file(root_ / "good/file.txt", "good");
+    write_file(root_ / "sandboxctl.toml",
+               "[files]\ndelete = true\n"
+               "[[files.pair]]\nfrom = \"" +
+                   (root_ / "good").string() + "\"\nto = \"" + (root_ / "good-copy").string() +
+                   "\"\n"
+                   "[[files.pair]]\nfrom = \"" +
+                   (root_ / "d/sub").string() + "\"\nto = \"" + (root_ / "alias").string() + "\"\n");
     auto run = run_tool({"-c", (root_ / "sandboxctl.toml").string(), "sync-files"});
     EXPECT_EQ(run.exit_code, 2) << run.all();
     EXPECT_NE(run.err.find("overlap"), std::string::npos) << run.all();
@@ -152,9 +148,9 @@ TEST_F(SyncOverlap, ConfiguredPairsAreCheckedBeforeAnyIsSynced) {
 // connection strings below lead nowhere.
 TEST(RefreshWithFiles, OverlappingPairIsAUsageErrorBeforeConnecting) {
     TempDir dir;
-    write(dir / "d/sub/a.txt", "a");
-    write(dir / "sandboxctl.toml",
-          "[[files.pair]]\nfrom = \"" + (dir / "d/sub").string() + "\"\nto = \"" + (dir / "d").string() + "\"\n");
+    write_file(dir / "d/sub/a.txt", "a");
+    write_file(dir / "sandboxctl.toml",
+               "[[files.pair]]\nfrom = \"" + (dir / "d/sub").string() + "\"\nto = \"" + (dir / "d").string() + "\"\n");
     auto run = run_tool({"-c", (dir / "sandboxctl.toml").string(), "refresh", "--with-files", "--source",
                          "host=/nonexistent dbname=prod", "--target", "host=/nonexistent dbname=sandbox"});
     EXPECT_EQ(run.exit_code, 2) << run.all();
@@ -163,7 +159,7 @@ TEST(RefreshWithFiles, OverlappingPairIsAUsageErrorBeforeConnecting) {
 
 TEST(RefreshWithFiles, NoConfiguredPairIsAUsageErrorBeforeConnecting) {
     TempDir dir;
-    write(dir / "sandboxctl.toml", "[files]\ndelete = true\n");
+    write_file(dir / "sandboxctl.toml", "[files]\ndelete = true\n");
     auto run = run_tool({"-c", (dir / "sandboxctl.toml").string(), "refresh", "--with-files", "--source",
                          "host=/nonexistent dbname=prod", "--target", "host=/nonexistent dbname=sandbox"});
     EXPECT_EQ(run.exit_code, 2) << run.all();
@@ -176,8 +172,6 @@ TEST(RefreshWithFiles, NoConfiguredPairIsAUsageErrorBeforeConnecting) {
                          {{"SANDBOXCTL_CONFIG", ""}});
     EXPECT_EQ(bare.exit_code, 2) << bare.all();
 }
-
-std::string via_exec(const fs::path& path) { return "exec:sh -c::" + path.string(); }
 
 // Local, or both sides behind the exec: transport.
 class SyncDryRun : public ::testing::TestWithParam<bool> {
@@ -209,7 +203,7 @@ TEST_P(SyncDryRun, CountsWhatTheRealRunThenDoes) {
     // Issue 9: into an empty directory the dry run said "0 files", the real
     // run then transferred 6 files and a symlink.
     for (int i = 0; i < 6; ++i)
-        write(source_ / ("dir" + std::to_string(i % 2)) / ("f" + std::to_string(i)), "data" + std::to_string(i));
+        write_file(source_ / ("dir" + std::to_string(i % 2)) / ("f" + std::to_string(i)), "data" + std::to_string(i));
     fs::create_symlink("dir0/f0", source_ / "link");
     fs::create_directories(dest_);
 
@@ -224,13 +218,13 @@ TEST_P(SyncDryRun, CountsWhatTheRealRunThenDoes) {
     EXPECT_EQ(counts(predicted), counts(done)) << "dry run:  " << predicted.dump() << "\nreal run: " << done.dump();
 
     // Changes, additions, removals and a type change, mirrored with --delete.
-    write(source_ / "dir0/f0", "changed, longer");
-    write(source_ / "dir2/new", "new");
+    write_file(source_ / "dir0/f0", "changed, longer");
+    write_file(source_ / "dir2/new", "new");
     fs::remove(source_ / "dir1/f1");
     fs::remove(source_ / "link");
-    write(source_ / "link", "now a file");
+    write_file(source_ / "link", "now a file");
     ::chmod((source_ / "dir1/f3").c_str(), 0600);
-    write(dest_ / "extra/old.txt", "only in the destination");
+    write_file(dest_ / "extra/old.txt", "only in the destination");
     auto before = snapshot(dest_);
     predicted = run_json({"--dry-run", "--delete"});
     EXPECT_EQ(snapshot(dest_), before) << "a dry run changes nothing";
@@ -250,7 +244,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, SyncDryRun, ::testing::Values(false, true),
 
 TEST(SyncQuiet, QuietPrintsNothingOnSuccess) {
     TempDir dir;
-    write(dir / "source/a.txt", "a");
+    write_file(dir / "source/a.txt", "a");
     auto run = run_tool({"-q", "sync-files", "--from", (dir / "source").string(), "--to", (dir / "dest").string()});
     EXPECT_EQ(run.exit_code, 0) << run.all();
     EXPECT_EQ(run.all(), "");
