@@ -66,6 +66,9 @@ void read_zstd_file(const std::filesystem::path& path, const std::function<void(
     std::size_t last = 0;
     for (;;) {
         std::size_t read = std::fread(in.data(), 1, in.size(), file);
+        // At once, while errno is fread's: a read error at a frame boundary
+        // would otherwise pass for a complete file.
+        if (std::ferror(file)) throw failure("could not read \"" + path.string() + "\": " + std::strerror(errno));
         ZSTD_inBuffer input{in.data(), read, 0};
         while (input.pos < input.size) {
             ZSTD_outBuffer output{out.data(), out.size(), 0};
@@ -79,11 +82,8 @@ void read_zstd_file(const std::filesystem::path& path, const std::function<void(
             }
             sink(std::string_view(out.data(), output.pos));
         }
-        // Never read past the end of the file or an error.
-        if (std::feof(file) || std::ferror(file)) break;
+        if (std::feof(file)) break;  // never read past the end
     }
-    // A read error at a frame boundary would otherwise pass for a complete file.
-    if (std::ferror(file)) throw failure("could not read \"" + path.string() + "\": " + std::strerror(errno));
     if (last != 0) throw failure("could not decompress \"" + path.string() + "\": the file is truncated");
 }
 
