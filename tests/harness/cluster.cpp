@@ -181,6 +181,10 @@ void Cluster::start() {
 }
 
 void Cluster::stop() {
+    {
+        std::lock_guard lock(maintenance_mutex_);
+        maintenance_.reset();
+    }
     if (!running_) return;
     run_process({as_server_user({(bin_dir_ / "pg_ctl").string(), "--pgdata=" + data_dir_.string(), "--mode=fast",
                                  "--wait", "stop"}),
@@ -248,16 +252,9 @@ void append_rows(const pg::Result& result, std::string& out) {
     }
 }
 
-}  // namespace
-
-// Through libpq, not a psql process: the suites run it thousands of times,
-// and a process and psql's start cost more than the statement. The string
-// goes to the server in one Query message, as `psql -c` sends it (one
-// implicit transaction), and every statement's rows come back, as psql 15+
-// prints them.
-std::string Cluster::psql(const std::string& database, const std::string& sql) const {
-    // pg::Connection: its RAII, its error wording, notices kept out of the output.
-    auto conn = pg::Connection::open(pg::ConnInfo::parse(admin_conninfo(database), "test"), "test-psql");
+// Sends `sql` in one Query message, as `psql -c` does (one implicit
+// transaction), and returns every statement's rows, as psql 15+ prints them.
+std::string simple_query(pg::Connection& conn, const std::string& sql) {
     if (PQsendQuery(conn.raw(), sql.c_str()) == 0) {
         throw std::runtime_error("psql failed: " + std::string(PQerrorMessage(conn.raw())));
     }
@@ -278,6 +275,56 @@ std::string Cluster::psql(const std::string& database, const std::string& sql) c
     }
     if (!error.empty()) throw std::runtime_error("psql failed: " + error);
     return out;
+}
+
+bool broken(const pg::Connection& conn) { return PQstatus(conn.raw()) != CONNECTION_OK; }
+
+}  // namespace
+
+// Through libpq, not a psql process: the suites run it thousands of times,
+// and a process and psql's start cost more than the statement.
+std::string Cluster::psql(const std::string& database, const std::string& sql) const {
+    if (database == "postgres") return psql_on_maintenance_session(sql);
+    // pg::Connection: its RAII, its error wording, notices kept out of the output.
+    auto conn = pg::Connection::open(pg::ConnInfo::parse(admin_conninfo(database), "test"), "test-psql");
+    return simple_query(conn, sql);
+}
+
+std::string Cluster::psql_on_maintenance_session(const std::string& sql) const {
+    std::lock_guard lock(maintenance_mutex_);
+    for (;;) {
+        bool reused = maintenance_ != nullptr;
+        if (!reused) {
+            maintenance_ = std::make_unique<pg::Connection>(
+                pg::Connection::open(pg::ConnInfo::parse(admin_conninfo("postgres"), "test"), "test-psql"));
+        }
+        try {
+            auto out = simple_query(*maintenance_, sql);
+            settle_maintenance_session();
+            return out;
+        } catch (const std::runtime_error&) {
+            // Ended by the server since its last use (a restart, a test's
+            // pg_terminate_backend): the statement never ran, and runs once
+            // more on a new session. Any other error is the statement's own.
+            bool ended_before = reused && broken(*maintenance_);
+            settle_maintenance_session();
+            if (!ended_before) throw;
+        }
+    }
+}
+
+// The next call starts from a new session's state: no role, setting or
+// transaction of this one's carried over; a broken session is dropped.
+void Cluster::settle_maintenance_session() const {
+    if (broken(*maintenance_) || PQtransactionStatus(maintenance_->raw()) != PQTRANS_IDLE) {
+        maintenance_.reset();
+        return;
+    }
+    try {
+        simple_query(*maintenance_, "DISCARD ALL");
+    } catch (const std::runtime_error&) {
+        maintenance_.reset();
+    }
 }
 
 void Cluster::psql_file(const std::string& database, const std::filesystem::path& file) const {

@@ -133,6 +133,11 @@ struct Drift {
 
 class ResetDrift : public ResetTamper {
 protected:
+    // Each drift in turn, each followed by a reset. The whole state (a
+    // pg_dump and every table's hash) is compared once, after the last: a
+    // full reset rebuilds the schema from the same files each time, so a
+    // property one of them failed to put back (or a drifted object it failed
+    // to remove) would still differ at the end.
     void expect_drift_caught(const std::vector<Drift>& drifts) {
         for (const auto& drift : drifts) {
             SCOPED_TRACE(drift.name);
@@ -140,7 +145,7 @@ protected:
             auto report = reset();
             EXPECT_EQ(report["mode"], "full") << last_reset_.all();
             EXPECT_EQ(report["why_full"], "the schema changed since the snapshot") << last_reset_.all();
-            expect_golden();
+            if (&drift == &drifts.back()) expect_golden();
             auto conn = admin_connection();
             EXPECT_EQ(privileges(conn), golden_privileges_);
             // The rebuilt schema has the snapshot's fingerprint again.
