@@ -279,14 +279,18 @@ std::string simple_query(pg::Connection& conn, const std::string& sql) {
 
 bool broken(const pg::Connection& conn) { return PQstatus(conn.raw()) != CONNECTION_OK; }
 
+// pg::Connection: its RAII, its error wording, notices kept out of the output.
+pg::Connection open_admin_session(const Cluster& cluster, const std::string& database) {
+    return pg::Connection::open(pg::ConnInfo::parse(cluster.admin_conninfo(database), "test"), "test-psql");
+}
+
 }  // namespace
 
 // Through libpq, not a psql process: the suites run it thousands of times,
 // and a process and psql's start cost more than the statement.
 std::string Cluster::psql(const std::string& database, const std::string& sql) const {
     if (database == "postgres") return psql_on_maintenance_session(sql);
-    // pg::Connection: its RAII, its error wording, notices kept out of the output.
-    auto conn = pg::Connection::open(pg::ConnInfo::parse(admin_conninfo(database), "test"), "test-psql");
+    auto conn = open_admin_session(*this, database);
     return simple_query(conn, sql);
 }
 
@@ -295,8 +299,7 @@ std::string Cluster::psql_on_maintenance_session(const std::string& sql) const {
     for (;;) {
         bool reused = maintenance_ != nullptr;
         if (!reused) {
-            maintenance_ = std::make_unique<pg::Connection>(
-                pg::Connection::open(pg::ConnInfo::parse(admin_conninfo("postgres"), "test"), "test-psql"));
+            maintenance_ = std::make_unique<pg::Connection>(open_admin_session(*this, "postgres"));
         }
         try {
             auto out = simple_query(*maintenance_, sql);
