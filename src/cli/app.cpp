@@ -8,6 +8,7 @@
 #include "core/secrets.hpp"
 #include "core/temp_dir.hpp"
 #include "pg/conninfo.hpp"
+#include "profiles/registry.hpp"
 
 namespace sandboxctl::cli {
 namespace {
@@ -68,7 +69,11 @@ void warn_about_command_line_passwords(int argc, char** argv) {
 config::Settings resolve_settings(const Context& context, const config::Overrides& overrides) {
     config::Overrides merged = overrides;
     merged.config_file = context.global.config_file;
-    return config::resolve(merged);
+    auto settings = config::resolve(merged);
+    // Every command checks the application profiles' sections, whether it
+    // uses them or not: a misspelt section is an error everywhere.
+    profiles::configured(settings);
+    return settings;
 }
 
 void add_source_options(Command& command, config::Overrides& overrides) {

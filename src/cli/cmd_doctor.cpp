@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
-#include "dolibarr/profile.hpp"
 #include "plan/session_setup.hpp"
+#include "profiles/registry.hpp"
 #include "rebuild/keep.hpp"
 #include "safety/preflight.hpp"
 
@@ -28,21 +28,6 @@ safety::Check problems_check(const char* name, const char* fine, const std::vect
     return check;
 }
 
-// The Dolibarr profile reads both instance ids and refuses what a refresh
-// would refuse (the same id on both sides): doctor says so first.
-safety::Check dolibarr_profile_check(const config::DolibarrSettings& settings) {
-    safety::Check check{"Dolibarr instance ids are readable and differ", safety::Status::pass,
-                        settings.prod_conf.empty() ? "the sandbox's conf.php is read (no prod_conf)"
-                                                   : "the sandbox's and prod's conf.php are read; their ids differ"};
-    try {
-        dolibarr::DolibarrProfile profile(settings, dolibarr::ProfileMode::refresh);
-    } catch (const Error& e) {
-        check.status = safety::Status::fail;
-        check.reason = e.what();
-    }
-    return check;
-}
-
 struct DoctorOptions {
     config::Overrides settings;
 };
@@ -61,7 +46,9 @@ ExitCode run_doctor(const Context& context, DoctorOptions& options) {
     checks.push_back(problems_check(
         "foreign keys hold without the excluded rows", "no copied row refers to a row left out",
         plan::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan), safety::Status::fail));
-    if (settings.dolibarr) checks.push_back(dolibarr_profile_check(*settings.dolibarr));
+    for (const auto& application : profiles::configured(settings)) {
+        for (auto& check : application->checks()) checks.push_back(std::move(check));
+    }
     for (auto& check : rebuild::inspect_keep_rules(&endpoints.source->conn(), endpoints.target, settings.keep,
                                                    rebuild::keep_timeout(settings.statement_timeout))) {
         checks.push_back(std::move(check));

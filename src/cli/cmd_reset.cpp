@@ -25,7 +25,7 @@ nlohmann::json reset_json(const snapshot::ResetResult& r) {
                           {"sequences_set", r.sequences_set},
                           {"kept", rebuild::kept_json(r.kept)},
                           {"seconds", std::chrono::duration<double>(r.elapsed).count()}};
-    doc["dolibarr"] = r.dolibarr ? dolibarr::to_json(*r.dolibarr) : nlohmann::json(nullptr);
+    profiles::add_outcomes(r.profiles, doc);
     doc["incomplete"] = output::follow_up_json(r.follow_up_failures);
     return doc;
 }
@@ -45,7 +45,7 @@ void print_text(const snapshot::ResetResult& r, std::ostream& out) {
                    r.snapshot, r.delta.tables, reloaded, r.delta.deleted, r.delta.inserted, r.delta.updated,
                    format_duration(r.elapsed));
     }
-    if (r.dolibarr) dolibarr::print_text(*r.dolibarr, out);
+    profiles::print_outcomes(r.profiles, out);
 }
 
 struct ResetOptions {

@@ -2,112 +2,26 @@
 
 #include <fmt/format.h>
 
-#include <toml++/toml.h>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "config/section.hpp"
+#include "config/toml_values.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
 
 namespace sandboxctl::config {
 namespace {
 
-using Keys = std::set<std::string, std::less<>>;
-
-std::string where(const toml::source_region& region) {
-    return fmt::format("{}:{}:{}", region.path ? *region.path : std::string("config"), region.begin.line,
-                       region.begin.column);
-}
-
-void reject_unknown(const toml::table& table, const Keys& allowed, const std::string& section) {
-    for (const auto& [key, node] : table) {
-        (void)node;
-        if (!allowed.contains(key.str())) {
-            std::string name = section.empty() ? std::string(key.str()) : section + "." + std::string(key.str());
-            throw usage_error(fmt::format("{}: unknown configuration key \"{}\"", where(key.source()), name),
-                              "See the configuration reference in docs/manual.md#configuration-file.");
-        }
-    }
-}
-
-std::string qualified(const std::string& section, std::string_view key) {
-    return section.empty() ? std::string(key) : section + "." + std::string(key);
-}
-
-std::string_view type_of(const toml::node& node) {
-    switch (node.type()) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a floating-point number";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::table: return "a table";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::date: return "a date";
-        case toml::node_type::time: return "a time";
-        case toml::node_type::date_time: return "a date-time";
-        default: return "a value of no known type";
-    }
-}
-
-// A value of the wrong type is an error, never a silent default: a quoted
-// "true" must not turn into false.
-[[noreturn]] void wrong_type(const toml::node& node, const std::string& name, std::string_view expected,
-                             std::string hint) {
-    throw usage_error(fmt::format("{}: \"{}\" must be {}, not {}", where(node.source()), name, expected, type_of(node)),
-                      std::move(hint));
-}
-
-const toml::table* section(const toml::table& root, std::string_view name) {
-    const toml::node* node = root.get(name);
-    if (!node) return nullptr;
-    if (!node->is_table()) {
-        wrong_type(*node, std::string(name), fmt::format("a table ([{}])", name),
-                   fmt::format("Put the {} settings under a line \"[{}]\".", name, name));
-    }
-    return node->as_table();
-}
-
-std::optional<std::string> string_value(const toml::table& table, std::string_view key, const std::string& section) {
-    const toml::node* node = table.get(key);
-    if (!node) return std::nullopt;
-    if (!node->is_string()) {
-        wrong_type(*node, qualified(section, key), "a string",
-                   fmt::format("Put the value in double quotes: {} = \"...\".", key));
-    }
-    return node->value<std::string>();
-}
-
-std::optional<bool> bool_value(const toml::table& table, std::string_view key, const std::string& section) {
-    const toml::node* node = table.get(key);
-    if (!node) return std::nullopt;
-    if (!node->is_boolean()) {
-        wrong_type(*node, qualified(section, key), "a boolean",
-                   fmt::format("Write {} = true or {} = false, without quotes.", key, key));
-    }
-    return node->value<bool>();
-}
-
-std::vector<std::string> string_list(const toml::table& table, std::string_view key, const std::string& section) {
-    const toml::node* node = table.get(key);
-    if (!node) return {};
-    const toml::array* array = node->as_array();
-    std::vector<std::string> out;
-    if (array) {
-        for (const auto& item : *array) {
-            if (!item.is_string())
-                array = nullptr;
-            else
-                out.push_back(*item.value<std::string>());
-        }
-    }
-    if (!array) {
-        wrong_type(*node, qualified(section, key), "an array of strings",
-                   fmt::format("Write a list in brackets, even of one: {} = [\"...\"].", key));
-    }
-    return out;
-}
+using toml_values::bool_value;
+using toml_values::reject_unknown;
+using toml_values::section;
+using toml_values::string_list;
+using toml_values::string_value;
+using toml_values::where;
+using toml_values::wrong_type;
 
 // A timeout from [refresh], its errors placed at file:line:col like every
 // other configuration error.
@@ -157,29 +71,6 @@ std::vector<KeepRule> keep_rules(const toml::table& refresh) {
         rules.push_back({*table, *condition, key, where(item.source())});
     }
     return rules;
-}
-
-DolibarrSettings dolibarr_settings(const toml::table& table, const std::filesystem::path& base_dir) {
-    reject_unknown(table, {"sandbox_conf", "prod_conf", "rekey", "keep_users", "mail"}, "dolibarr");
-    DolibarrSettings dolibarr;
-    dolibarr.base_dir = base_dir;
-    auto sandbox_conf = string_value(table, "sandbox_conf", "dolibarr");
-    if (!sandbox_conf || sandbox_conf->empty()) {
-        throw usage_error(fmt::format("{}: [dolibarr] needs sandbox_conf", where(table.source())),
-                          "Name the sandbox instance's conf.php: sandbox_conf = \"/path/to/htdocs/conf/conf.php\" "
-                          "(or ssh://, kubectl://, exec: as for sync-files).");
-    }
-    dolibarr.sandbox_conf = *sandbox_conf;
-    if (auto v = string_value(table, "prod_conf", "dolibarr")) dolibarr.prod_conf = *v;
-    dolibarr.rekey = string_list(table, "rekey", "dolibarr");
-    dolibarr.keep_users = string_list(table, "keep_users", "dolibarr");
-    if (auto v = string_value(table, "mail", "dolibarr")) dolibarr.mail = *v;
-    if (!dolibarr.rekey.empty() && dolibarr.prod_conf.empty()) {
-        throw usage_error(fmt::format("{}: dolibarr.rekey needs dolibarr.prod_conf", where(table.source())),
-                          "Re-encrypting a value takes prod's instance id: name prod's conf.php in prod_conf, "
-                          "or drop rekey to clear those values.");
-    }
-    return dolibarr;
 }
 
 // Kubernetes object names (RFC 1123): lowercase letters, digits and '-'
@@ -300,15 +191,25 @@ void load_file(const std::filesystem::path& file, Settings& settings) {
 }
 
 void load_text(std::string_view text, const std::filesystem::path& file, Settings& settings) {
-    toml::table root;
+    std::shared_ptr<const toml::table> parsed;
     try {
-        root = toml::parse(text, file.string());
+        parsed = std::make_shared<const toml::table>(toml::parse(text, file.string()));
     } catch (const toml::parse_error& e) {
         throw usage_error(fmt::format("{}: invalid TOML: {}", where(e.source()), e.description()));
     }
-    reject_unknown(
-        root, {"source", "target", "refresh", "hooks", "state_dir", "snapshot_dir", "files", "dolibarr", "kubernetes"},
-        "");
+    const toml::table& root = *parsed;
+    // Any other table is an application profile's section, which
+    // profiles/registry.cpp checks; any other key is unknown.
+    toml_values::Keys known = {"state_dir", "snapshot_dir"};
+    for (auto name : core_sections()) known.emplace(name);
+    for (const auto& [key, node] : root) {
+        if (!node.is_table() || known.contains(key.str())) continue;
+        settings.application_sections.emplace_back(
+            std::string(key.str()), std::make_shared<const Section::Table>(Section::Table{parsed, node.as_table()}),
+            file.parent_path());
+    }
+    for (const auto& application : settings.application_sections) known.insert(application.name());
+    reject_unknown(root, known, "");
     // Relative to the file, not to wherever sandboxctl happens to run.
     auto relative = [&](const std::string& path) {
         std::filesystem::path p(path);
@@ -357,9 +258,6 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
             }
         }
     }
-    if (const toml::table* dolibarr = section(root, "dolibarr")) {
-        settings.dolibarr = dolibarr_settings(*dolibarr, file.parent_path());
-    }
     if (const toml::table* kubernetes = section(root, "kubernetes")) {
         settings.kubernetes = kubernetes_settings(*kubernetes, file);
     }
@@ -368,6 +266,11 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
         if (auto v = string_value(*hooks, "before", "hooks")) settings.hook_before = *v;
         if (auto v = string_value(*hooks, "after", "hooks")) settings.hook_after = *v;
     }
+}
+
+const std::vector<std::string_view>& core_sections() {
+    static const std::vector<std::string_view> names = {"source", "target", "refresh", "files", "kubernetes", "hooks"};
+    return names;
 }
 
 const std::vector<EnvironmentVariable>& environment_variables() {

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config/section.hpp"
+
 namespace sandboxctl::config {
 
 // One [[files.pair]] of the config: a tree to keep in step with the database.
@@ -35,17 +37,6 @@ struct KeepRule {
     std::string where;             // one SQL boolean expression on the table's rows
     std::vector<std::string> key;  // columns a kept row replaces a loaded row on; empty: the table's keys
     std::string origin;            // "file:line:column" of the rule, for messages
-};
-
-// [dolibarr]: the Dolibarr profile (dolibarr/profile.hpp). Present only when
-// the section is.
-struct DolibarrSettings {
-    std::string sandbox_conf;             // a LOCATION (sync/location.hpp) of the sandbox instance's conf.php
-    std::string prod_conf;                // optional: prod's conf.php, read for its instance id only
-    std::vector<std::string> rekey;       // llx_const names re-encrypted for the sandbox
-    std::vector<std::string> keep_users;  // llx_user.login values carried over
-    std::string mail = "disable";         // "disable" or "sink:HOST:PORT:ADDRESS"
-    std::filesystem::path base_dir;       // the config file's directory (relative local paths)
 };
 
 // One entry of [kubernetes] scale: a workload stopped for the run.
@@ -95,7 +86,9 @@ struct Settings {
     // that name may become the sandbox (empty: no --init).
     std::string init_database;
     std::vector<KeepRule> keep;
-    std::optional<DolibarrSettings> dolibarr;
+    // Every other table of the file: an application profile's section
+    // (see profiles/registry.hpp), parsed and checked there.
+    std::vector<Section> application_sections;
     std::optional<KubernetesSettings> kubernetes;
 };
 
@@ -112,6 +105,10 @@ struct Overrides {
     // refresh --init: given bare, it holds "" (a usage error: the name confirms what is adopted).
     std::optional<std::string> init;
 };
+
+// The tables of the configuration file the core reads itself ([source],
+// [refresh], ...): any other table is an application profile's.
+const std::vector<std::string_view>& core_sections();
 
 // An environment variable that supplies a setting, and the command-line
 // option it stands in for (the help text names it there).

@@ -200,7 +200,7 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         kept = KeptRows::capture(target, rebuild.keep, keep_timeout(rebuild.statement_timeout));
         // A where is user SQL run in the session that holds the run lock.
         if (!rebuild.keep.empty()) safety::require_run_lock(target, "the [[refresh.keep]] rules' where");
-        if (rebuild.profile) rebuild.profile->before_clean(target, kept);
+        for (auto* profile : rebuild.profiles) profile->before_clean(target, kept);
         clean(target, rebuild);
         if (rebuild.after_clean) rebuild.after_clean();
     }
@@ -220,10 +220,10 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         schema::run_script(target, rebuild.scripts.post_data, "post-data");
         refresh_matviews(target, rebuild.matviews);
     }
-    if (rebuild.profile) {
+    if (!rebuild.profiles.empty()) {
         interrupt::phase_boundary("profile (loaded rows)");
         output::PhaseTimer t(phases, "application profile (loaded rows)");
-        rebuild.profile->before_kept_rows(target);
+        for (auto* profile : rebuild.profiles) profile->before_kept_rows(target);
     }
     if (!rebuild.keep.empty()) {
         // After the post-data schema, so that the kept rows meet the keys
@@ -242,11 +242,11 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         run_post_sql(target, rebuild.post_sql);
         safety::require_run_lock(target, "the post-refresh SQL");
     }
-    if (rebuild.profile) {
+    if (!rebuild.profiles.empty()) {
         interrupt::phase_boundary("profile");
         output::PhaseTimer t(phases, "application profile");
         schema::apply_rebuild_settings(target, rebuild.lock_timeout);
-        rebuild.profile->after_load(target);
+        for (auto* profile : rebuild.profiles) profile->after_load(target);
     }
     return outcome;
 }

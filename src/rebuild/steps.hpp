@@ -67,7 +67,7 @@ enum class LoginObjects {
     all_but_golden_cache,
 };
 
-// What an application profile (dolibarr/profile.hpp) adds to a rebuild. Both
+// What an application profile (profiles/profile.hpp) adds to a rebuild. Its
 // hooks run on the target inside the rebuild's transaction, as the target
 // role; a throw from either rolls the whole rebuild back.
 class Profile {
@@ -106,8 +106,8 @@ struct Rebuild {
     // [[refresh.keep]]: rows of the sandbox read before the clean and written
     // back over the loaded rows (rebuild/keep.hpp).
     std::vector<config::KeepRule> keep;
-    // The application profile, if one is configured; not owned.
-    Profile* profile = nullptr;
+    // The configured application profiles, in order; not owned.
+    std::vector<Profile*> profiles;
 };
 
 struct RebuildOutcome {

@@ -9,10 +9,10 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
-#include "dolibarr/profile.hpp"
 #include "kubernetes/workloads.hpp"
 #include "plan/copy_plan.hpp"
 #include "plan/session_setup.hpp"
+#include "profiles/registry.hpp"
 #include "rebuild/keep.hpp"
 #include "rebuild/post_sql.hpp"
 #include "rebuild/row_source.hpp"
@@ -96,9 +96,8 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     // Every input is checked before the sandbox is touched.
     auto post_sql = rebuild::load_post_sql(settings.post_sql);
     rebuild::check_keep_rules(settings.keep);
-    // The instance ids are read here too, before the sandbox is touched.
-    std::optional<dolibarr::DolibarrProfile> profile;
-    if (settings.dolibarr) profile.emplace(*settings.dolibarr, dolibarr::ProfileMode::refresh);
+    // The profiles read what they need here too, before the sandbox is touched.
+    auto profiles = profiles::open_all(profiles::configured(settings), profiles::Use::refresh);
     plan::Endpoints endpoints = plan::open_endpoints(settings, "refresh", plan::AfterCrash::repair);
     auto& source = *endpoints.source;
     // The target side as a whole, for what runs after the commit on this
@@ -142,7 +141,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     steps.login_objects = rebuild::LoginObjects::all;
     steps.post_sql = std::move(post_sql);
     steps.matviews = matviews_of(plan);
-    if (profile) steps.profile = &*profile;
+    steps.profiles = profiles::hooks_of(profiles);
     steps.keep = settings.keep;
     // Marked in the same transaction: a sandbox that is marked is one
     // sandboxctl refreshed (see safety/sandbox_mark.hpp).
@@ -187,7 +186,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
         report.tables = std::move(outcome.tables);
         report.sequences_set = outcome.sequences_set;
         report.schema_entries_restored = outcome.schema_entries_restored;
-        if (profile) report.dolibarr = profile->report();
+        report.profiles = profiles::outcomes_of(profiles);
         report.kept = std::move(outcome.kept);
         for (const auto& f : settings.post_sql) report.post_sql.push_back(f.string());
         {

@@ -56,7 +56,7 @@ void print_text(const RefreshReport& r, std::ostream& out) {
         fmt::print(out, "\nPost-refresh SQL:\n");
         for (const auto& f : r.post_sql) fmt::print(out, "  {}\n", f);
     }
-    if (r.dolibarr) dolibarr::print_text(*r.dolibarr, out);
+    profiles::print_outcomes(r.profiles, out);
     fmt::print(out, "\nPhases:\n");
     for (const auto& p : r.phases) fmt::print(out, "  {:<28} {:>10}\n", p.name, format_duration(p.elapsed));
     fmt::print(out, "  {:<28} {:>10}\n", "total", format_duration(r.total_time()));
@@ -100,7 +100,7 @@ nlohmann::json to_json(const RefreshReport& r) {
                            {"sequences", r.snapshot->sequences},
                            {"compressed_bytes", r.snapshot->compressed_bytes}};
     }
-    doc["dolibarr"] = r.dolibarr ? dolibarr::to_json(*r.dolibarr) : nlohmann::json(nullptr);
+    profiles::add_outcomes(r.profiles, doc);
     doc["phases"] = nlohmann::json::array();
     for (const auto& p : r.phases) doc["phases"].push_back({{"name", p.name}, {"seconds", seconds(p.elapsed)}});
     return doc;

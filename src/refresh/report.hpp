@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "copy/copy_statements.hpp"
-#include "dolibarr/profile.hpp"
 #include "output/follow_up.hpp"
 #include "output/phase_timer.hpp"
 #include "plan/copy_plan.hpp"
+#include "profiles/profile.hpp"
 #include "rebuild/keep.hpp"
 #include "safety/preflight.hpp"
 
@@ -50,8 +50,8 @@ struct RefreshReport {
     // the refresh stands, the run exits 5 naming each.
     std::vector<output::FollowUpFailure> follow_up_failures;
     std::optional<SnapshotSummary> snapshot;
-    // What the Dolibarr profile did, when [dolibarr] is configured.
-    std::optional<dolibarr::ProfileReport> dolibarr;
+    // What each configured application profile did.
+    std::vector<profiles::Outcome> profiles;
 
     long long total_rows() const;
     long long total_bytes() const;

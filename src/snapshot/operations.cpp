@@ -14,6 +14,7 @@
 #include "kubernetes/workloads.hpp"
 #include "pg/copy_stream.hpp"
 #include "plan/copy_plan.hpp"
+#include "profiles/registry.hpp"
 #include "rebuild/keep.hpp"
 #include "rebuild/steps.hpp"
 #include "safety/exclusive_access.hpp"
@@ -149,9 +150,8 @@ ResetResult full_reset(plan::Target& target, pg::Connection& control, const conf
     steps.sequences = sequence_values(manifest.sequences);
     for (const auto& view : manifest.matviews) steps.matviews.push_back({view, view});
     // No post-refresh SQL: see rebuild::Rebuild::post_sql.
-    std::optional<dolibarr::DolibarrProfile> profile;
-    if (settings.dolibarr) profile.emplace(*settings.dolibarr, dolibarr::ProfileMode::reset);
-    if (profile) steps.profile = &*profile;
+    auto profiles = profiles::open_all(profiles::configured(settings), profiles::Use::reset);
+    steps.profiles = profiles::hooks_of(profiles);
     steps.keep = settings.keep;
     SnapshotRowSource rows(dir, manifest);
     std::vector<output::Phase> phases;
@@ -173,7 +173,7 @@ ResetResult full_reset(plan::Target& target, pg::Connection& control, const conf
         for (const auto& t : outcome.tables) result.rows_loaded += t.rows;
         result.tables_loaded = static_cast<int>(outcome.tables.size());
         result.sequences_set = outcome.sequences_set;
-        if (profile) result.dolibarr = profile->report();
+        result.profiles = profiles::outcomes_of(profiles);
         result.kept = std::move(outcome.kept);
         schema::apply_rebuild_settings(conn, settings.lock_timeout);
         conn.exec("SET LOCAL ROLE " + conn.quote_identifier(target.role));

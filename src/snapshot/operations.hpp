@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "dolibarr/profile.hpp"
 #include "output/follow_up.hpp"
 #include "plan/session_setup.hpp"
+#include "profiles/profile.hpp"
 #include "rebuild/keep.hpp"
 #include "snapshot/cache.hpp"
 #include "snapshot/manifest.hpp"
@@ -34,8 +34,8 @@ struct ResetResult {
     // rows are as they were when the snapshot was taken.
     std::vector<rebuild::KeptTable> kept{};
     std::chrono::nanoseconds elapsed{};
-    // Full reset with [dolibarr]: what the profile did.
-    std::optional<dolibarr::ProfileReport> dolibarr{};
+    // Full reset: what each configured application profile did.
+    std::vector<profiles::Outcome> profiles{};
     // Steps after the commit that failed (restarting the workloads): the
     // reset stands, the run exits 5 after its report.
     std::vector<output::FollowUpFailure> follow_up_failures{};

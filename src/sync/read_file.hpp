@@ -1,5 +1,5 @@
 #pragma once
-// Reading one small file (a configuration file such as Dolibarr's conf.php)
+// Reading one small file (an application's configuration file, say)
 // through the same transports as sync-files: a local path, or a path behind
 // ssh, kubectl exec or an exec: command. The content may be secret: it goes
 // only to the caller, never to a log, an error or a child's argv.

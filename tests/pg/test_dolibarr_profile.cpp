@@ -8,11 +8,11 @@
 #include <sstream>
 
 #include "core/temp_dir.hpp"
-#include "dolibarr/dolcrypt.hpp"
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
 #include "pg/connection.hpp"
 #include "pg/dolibarr_fixture.hpp"
+#include "profiles/dolibarr/dolcrypt.hpp"
 
 namespace sandboxctl::test {
 namespace {

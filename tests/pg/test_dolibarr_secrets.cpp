@@ -9,12 +9,12 @@
 
 #include "core/log.hpp"
 #include "core/temp_dir.hpp"
-#include "dolibarr/dolcrypt.hpp"
-#include "dolibarr/kept_users.hpp"
-#include "dolibarr/secrets.hpp"
 #include "harness/pg_test.hpp"
 #include "pg/connection.hpp"
 #include "pg/dolibarr_fixture.hpp"
+#include "profiles/dolibarr/dolcrypt.hpp"
+#include "profiles/dolibarr/kept_users.hpp"
+#include "profiles/dolibarr/secrets.hpp"
 
 namespace sandboxctl::test {
 namespace {

@@ -7,6 +7,7 @@
 #include "config/settings.hpp"
 #include "core/error.hpp"
 #include "core/temp_dir.hpp"
+#include "profiles/registry.hpp"
 
 using sandboxctl::config::load_file;
 using sandboxctl::config::Settings;
@@ -112,6 +113,67 @@ TEST(Config, UnknownKeysAreErrorsWithTheirPlace) {
     sandboxctl::TempDir dir;
     auto path = write(dir, "[source]\nconninfo = \"x\"\nrol = \"typo\"\n");
     EXPECT_EQ(error_of(path), path.string() + ":3:1: unknown configuration key \"source.rol\"");
+}
+
+// Issue 20: a table the core does not read is an application profile's
+// section, parsed by its profile; one no profile claims is refused, every
+// error placed in the file.
+TEST(Config, ApplicationSectionsGoToTheirProfile) {
+    sandboxctl::TempDir dir;
+    auto path =
+        write(dir, "[source]\nconninfo = \"x\"\n\n[dolibarr]\nsandbox_conf = \"conf.php\"\nmail = \"disable\"\n");
+    Settings s;
+    load_file(path, s);
+    ASSERT_EQ(s.application_sections.size(), 1u);
+    EXPECT_EQ(s.application_sections[0].name(), "dolibarr");
+    EXPECT_EQ(s.application_sections[0].base_dir(), dir.path());
+    auto applications = sandboxctl::profiles::configured(s);
+    ASSERT_EQ(applications.size(), 1u);
+    EXPECT_EQ(applications[0]->name(), "dolibarr");
+}
+
+TEST(Config, ASectionNoProfileClaimsIsRefusedWithItsPlace) {
+    sandboxctl::TempDir dir;
+    auto path = write(dir, "[source]\nconninfo = \"x\"\n\n[Dolibarr]\nsandbox_conf = \"conf.php\"\n");
+    Settings s;
+    load_file(path, s);  // the core does not know the profiles: the registry does
+    try {
+        sandboxctl::profiles::configured(s);
+        ADD_FAILURE() << "[Dolibarr] (a case variant) was taken";
+    } catch (const sandboxctl::Error& e) {
+        EXPECT_EQ(e.code(), sandboxctl::ExitCode::usage);
+        EXPECT_EQ(std::string(e.what()), path.string() + ":4:1: unknown configuration section \"[Dolibarr]\"");
+        EXPECT_NE(e.hint().find("[dolibarr]"), std::string::npos) << e.hint();
+        EXPECT_NE(e.hint().find("[refresh]"), std::string::npos) << e.hint();
+    }
+    // Not a table: an unknown key, as before.
+    std::filesystem::remove(path);
+    EXPECT_EQ(error_of(write(dir, "dolibarr = \"yes\"\n")),
+              path.string() + ":1:1: unknown configuration key \"dolibarr\"");
+}
+
+TEST(Config, ProfileSectionErrorsNameTheirPlace) {
+    for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+             {"\n[dolibarr]\nmail = \"disable\"\n", ":2:1: [dolibarr] needs sandbox_conf"},
+             {"[dolibarr]\nsandbox_conf = \"a\"\nrekey = [\"X\"]\n", ":1:1: dolibarr.rekey needs dolibarr.prod_conf"},
+             {"[dolibarr]\nsandbox_conf = \"a\"\nkeep_user = [\"x\"]\n",
+              ":3:1: unknown configuration key \"dolibarr.keep_user\""},
+             {"[dolibarr]\nsandbox_conf = [\"a\"]\n",
+              ":2:16: \"dolibarr.sandbox_conf\" must be a string, not an array"},
+             {"[dolibarr]\nsandbox_conf = \"a\"\nmail = \"smtp\"\n", "invalid dolibarr.mail \"smtp\""},
+         }) {
+        sandboxctl::TempDir dir;
+        auto path = write(dir, text);
+        Settings s;
+        load_file(path, s);
+        try {
+            sandboxctl::profiles::configured(s);
+            ADD_FAILURE() << "no error for " << text;
+        } catch (const sandboxctl::Error& e) {
+            EXPECT_EQ(e.code(), sandboxctl::ExitCode::usage) << text;
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << text << "\n" << e.what();
+        }
+    }
 }
 
 TEST(Config, MalformedTomlNamesFileLineAndColumn) {

@@ -27,10 +27,10 @@
 #include "core/error.hpp"
 #include "core/process.hpp"
 #include "core/temp_dir.hpp"
-#include "dolibarr/conf_php.hpp"
-#include "dolibarr/dolcrypt.hpp"
-#include "dolibarr/profile.hpp"
 #include "harness/prerequisite.hpp"
+#include "profiles/dolibarr/conf_php.hpp"
+#include "profiles/dolibarr/dolcrypt.hpp"
+#include "profiles/dolibarr/profile.hpp"
 #include "sync/location.hpp"
 #include "sync/read_file.hpp"
 
@@ -425,11 +425,11 @@ TEST(ConfPhp, ARefreshWithProdsOwnIdInTheSandboxIsRefused) {
         fs::remove(dir.path() / file);
         write_private_file(dir.path() / file, "<?php\n$dolibarr_main_instance_unique_id = '" + id + "';\n");
     };
-    config::DolibarrSettings settings;
+    DolibarrSettings settings;
     settings.base_dir = dir.path();
     settings.sandbox_conf = "sandbox.php";
     settings.prod_conf = "prod.php";
-    const auto profile = [](const config::DolibarrSettings& s, ProfileMode mode) { DolibarrProfile built(s, mode); };
+    const auto profile = [](const DolibarrSettings& s, ProfileMode mode) { DolibarrProfile built(s, mode); };
 
     // The same id, and ids that differ only past the 32 bytes dolcrypt uses.
     for (const auto& [sandbox_id, prod_id] : std::vector<std::pair<std::string, std::string>>{
@@ -444,7 +444,7 @@ TEST(ConfPhp, ARefreshWithProdsOwnIdInTheSandboxIsRefused) {
         EXPECT_NE(error.text.find("$dolibarr_main_instance_unique_id"), std::string::npos) << error.text;
         // A full reset reads no id; without prod_conf there is nothing to compare.
         EXPECT_NO_THROW(profile(settings, ProfileMode::reset));
-        config::DolibarrSettings sandbox_only = settings;
+        DolibarrSettings sandbox_only = settings;
         sandbox_only.prod_conf.clear();
         EXPECT_NO_THROW(profile(sandbox_only, ProfileMode::refresh));
     }

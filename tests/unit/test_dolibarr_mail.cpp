@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
-#include "dolibarr/channels.hpp"
-#include "dolibarr/firewall.hpp"
+#include "profiles/dolibarr/channels.hpp"
+#include "profiles/dolibarr/firewall.hpp"
 
 namespace sandboxctl::dolibarr {
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "dolibarr/channels.hpp"
 #include "pg/connection.hpp"
+#include "profiles/dolibarr/channels.hpp"
 
 namespace sandboxctl::dolibarr {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "dolibarr/dolcrypt.hpp"
 #include "pg/connection.hpp"
+#include "profiles/dolibarr/dolcrypt.hpp"
 
 namespace sandboxctl::dolibarr {
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "dolibarr/dolcrypt.hpp"
+#include "profiles/dolibarr/dolcrypt.hpp"
 
 namespace sandboxctl::dolibarr {
 

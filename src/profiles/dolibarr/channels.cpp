@@ -1,4 +1,4 @@
-#include "dolibarr/channels.hpp"
+#include "profiles/dolibarr/channels.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -325,10 +325,20 @@ MailSetting parse_mail_setting(std::string_view text) {
     return {sink};
 }
 
-DolibarrTables DolibarrTables::find(pg::Connection& conn) {
-    auto schemas = conn.exec(
+namespace {
+
+pg::Result const_table_schemas(pg::Connection& conn) {
+    return conn.exec(
         "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relname = 'llx_const' AND c.relkind IN ('r', 'p') ORDER BY n.nspname <> 'public', n.nspname");
+}
+
+}  // namespace
+
+bool DolibarrTables::present(pg::Connection& conn) { return const_table_schemas(conn).rows() > 0; }
+
+DolibarrTables DolibarrTables::find(pg::Connection& conn) {
+    auto schemas = const_table_schemas(conn);
     if (schemas.rows() == 0) {
         throw failure(fmt::format("could not find Dolibarr's tables in database \"{}\": there is no llx_const table",
                                   conn.database()),

@@ -1,4 +1,4 @@
-#include "dolibarr/statement.hpp"
+#include "profiles/dolibarr/statement.hpp"
 
 #include <fmt/format.h>
 

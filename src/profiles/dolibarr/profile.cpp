@@ -1,14 +1,15 @@
-#include "dolibarr/profile.hpp"
+#include "profiles/dolibarr/profile.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "dolibarr/conf_php.hpp"
+#include "profiles/dolibarr/conf_php.hpp"
 #include "rebuild/owned_sequences.hpp"
 
 namespace sandboxctl::dolibarr {
@@ -33,7 +34,7 @@ void require_rekey_not_kept(const std::vector<std::string>& rekey, const rebuild
 
 }  // namespace
 
-DolibarrProfile::DolibarrProfile(const config::DolibarrSettings& settings, ProfileMode mode)
+DolibarrProfile::DolibarrProfile(const DolibarrSettings& settings, ProfileMode mode)
     : settings_(settings), mail_(parse_mail_setting(settings.mail)) {
     report_.mode = mode;
     if (mode == ProfileMode::refresh) {
@@ -94,17 +95,7 @@ void DolibarrProfile::after_load(pg::Connection& target) {
     // sees the state that commits.
     target.exec("SET CONSTRAINTS ALL IMMEDIATE");
     auto live = live_channels(target, mail_);
-    if (!live.empty()) refuse_live_channels(live);
-}
-
-void refuse_live_channels(const std::vector<LiveChannel>& live) {
-    std::string named;
-    for (const auto& c : live) named += fmt::format("\n  {}: {}: {}", c.channel, c.where, c.detail);
-    throw Error(ExitCode::refused,
-                fmt::format("the sandbox still has {} live outgoing channel{} after the firewall:{}", live.size(),
-                            live.size() == 1 ? "" : "s", named),
-                "Nothing was committed: the sandbox is as it was. Post-refresh SQL or a [[refresh.keep]] rule may have "
-                "switched a channel back on; fix it, or see docs/dolibarr.md for what each channel needs.");
+    if (!live.empty()) profiles::refuse_live_channels(live);
 }
 
 void print_text(const ProfileReport& r, std::ostream& out) {
@@ -149,6 +140,12 @@ void print_text(const ProfileReport& r, std::ostream& out) {
     }
     fmt::print(out, "  application title: {}\n", r.firewall.application_title);
     fmt::print(out, "  live outgoing channels after the firewall: none\n");
+}
+
+profiles::Outcome DolibarrProfile::outcome() const {
+    std::ostringstream text;
+    print_text(report_, text);
+    return {"dolibarr", text.str(), to_json(report_)};
 }
 
 nlohmann::json to_json(const ProfileReport& r) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pg/connection.hpp"
+#include "profiles/profile.hpp"
 
 namespace sandboxctl::dolibarr {
 
@@ -37,6 +38,8 @@ class DolibarrTables {
 public:
     // Throws a failure when the database holds no llx_const table.
     static DolibarrTables find(pg::Connection& conn);
+    // Whether it holds one.
+    static bool present(pg::Connection& conn);
     bool has(std::string_view table) const { return present_.count(std::string(table)) != 0; }
     // "schema"."table", for SQL.
     std::string qualified(std::string_view table) const;
@@ -87,12 +90,7 @@ std::string module_switch_condition(std::string_view module);
 // (RFC 6761), so even a forced ping goes nowhere.
 inline constexpr std::string_view unresolvable_ping_url = "https://ping.invalid/";
 
-// One channel that can still act on the real world.
-struct LiveChannel {
-    std::string channel;  // "scheduled jobs", "mail", ...
-    std::string where;    // the row or constant that keeps it live: "llx_cronjob rowid 12"
-    std::string detail;   // why, in words (never a secret)
-};
+using profiles::LiveChannel;
 
 // Every live channel. `mail` is what the sandbox is configured for (the
 // refresh's re-check); without it (app-check with no [dolibarr] section) mail

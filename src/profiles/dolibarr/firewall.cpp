@@ -1,4 +1,4 @@
-#include "dolibarr/firewall.hpp"
+#include "profiles/dolibarr/firewall.hpp"
 
 #include <fmt/format.h>
 

@@ -8,13 +8,13 @@
 #include <optional>
 #include <ostream>
 
-#include "config/settings.hpp"
-#include "dolibarr/channels.hpp"
-#include "dolibarr/dolcrypt.hpp"
-#include "dolibarr/firewall.hpp"
-#include "dolibarr/kept_users.hpp"
-#include "dolibarr/secrets.hpp"
-#include "rebuild/steps.hpp"
+#include "profiles/dolibarr/channels.hpp"
+#include "profiles/dolibarr/dolcrypt.hpp"
+#include "profiles/dolibarr/firewall.hpp"
+#include "profiles/dolibarr/kept_users.hpp"
+#include "profiles/dolibarr/secrets.hpp"
+#include "profiles/dolibarr/settings.hpp"
+#include "profiles/profile.hpp"
 
 namespace sandboxctl::dolibarr {
 
@@ -35,12 +35,12 @@ struct ProfileReport {
 void print_text(const ProfileReport& report, std::ostream& out);
 nlohmann::json to_json(const ProfileReport& report);
 
-class DolibarrProfile final : public rebuild::Profile {
+class DolibarrProfile final : public profiles::Profile {
 public:
     // Checks the settings and, for a refresh, reads the instance ids (the
     // sandbox's, and prod's when prod_conf is set) into memory: every input
     // is read before the sandbox is touched.
-    DolibarrProfile(const config::DolibarrSettings& settings, ProfileMode mode);
+    DolibarrProfile(const DolibarrSettings& settings, ProfileMode mode);
 
     // Captures the kept users; refuses (exit 2) a [dolibarr].rekey name whose
     // llx_const row a [[refresh.keep]] rule keeps.
@@ -54,18 +54,15 @@ public:
 
     // What after_load did (complete once it returned).
     const ProfileReport& report() const { return report_; }
+    profiles::Outcome outcome() const override;
 
 private:
-    config::DolibarrSettings settings_;
+    DolibarrSettings settings_;
     MailSetting mail_;
     std::optional<InstanceKey> sandbox_key_;
     std::optional<InstanceKey> prod_key_;
     std::optional<KeptUsers> kept_;
     ProfileReport report_;
 };
-
-// The refusal the re-check throws when `live` is not empty (exit 3), naming
-// each channel and the row or constant that keeps it live.
-[[noreturn]] void refuse_live_channels(const std::vector<LiveChannel>& live);
 
 }  // namespace sandboxctl::dolibarr

@@ -1,4 +1,4 @@
-#include "dolibarr/kept_users.hpp"
+#include "profiles/dolibarr/kept_users.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "dolibarr/statement.hpp"
+#include "profiles/dolibarr/statement.hpp"
 
 namespace sandboxctl::dolibarr {
 namespace {

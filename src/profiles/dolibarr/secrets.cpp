@@ -1,4 +1,4 @@
-#include "dolibarr/secrets.hpp"
+#include "profiles/dolibarr/secrets.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -10,7 +10,7 @@
 #include <set>
 
 #include "core/own_schemas.hpp"
-#include "dolibarr/statement.hpp"
+#include "profiles/dolibarr/statement.hpp"
 
 namespace sandboxctl::dolibarr {
 namespace {

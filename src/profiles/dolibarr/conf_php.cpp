@@ -1,4 +1,4 @@
-#include "dolibarr/conf_php.hpp"
+#include "profiles/dolibarr/conf_php.hpp"
 
 #include <openssl/crypto.h>
 

@@ -1,4 +1,4 @@
-#include "dolibarr/dolcrypt.hpp"
+#include "profiles/dolibarr/dolcrypt.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
