@@ -62,13 +62,19 @@ ExitCode run_app_check(const Context& context, AppCheckOptions& options) {
     AppCheck check{target.info.describe(), {}, {}};
     // Read-only, at one snapshot: the check sees one state and changes nothing.
     target.conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (applications.empty()) applications = profiles::detected(target.conn);
+    // With no profile section, the profiles whose tables the database holds.
+    if (settings.application_sections.empty()) {
+        auto found = profiles::detected(target.conn);
+        applications.insert(applications.begin(), std::make_move_iterator(found.begin()),
+                            std::make_move_iterator(found.end()));
+    }
     if (applications.empty()) {
-        throw usage_error(fmt::format("nothing to check in database \"{}\": no application profile is configured, and "
-                                      "the database holds the tables of none that sandboxctl knows ({})",
+        throw usage_error(fmt::format("nothing to check in database \"{}\": no application profile is configured, no "
+                                      "[[channels]] are declared, and the database holds the tables of no profile "
+                                      "sandboxctl knows ({})",
                                       target.conn.database(), fmt::join(profiles::names(), ", ")),
-                          "Point --target at the sandbox, or configure its application's section (see "
-                          "docs/manual.md#configuration-file).");
+                          "Point --target at the sandbox, or declare its channels (see "
+                          "docs/manual.md#declared-channels).");
     }
     for (const auto& application : applications) {
         check.applications.push_back({std::string(application->name()), application->rule()});
@@ -89,9 +95,11 @@ void register_app_check(Command& app, Context& context) {
         "List the outgoing channels through which a sandbox's application can still act on the real world");
     command.footer(R"(
 Reads the sandbox (one read-only transaction) and lists every channel that is live, with the
-row or setting that keeps it live, for each configured application profile; with none configured,
-for each profile whose tables the database holds. Exits 0 when no channel is live, 3 when one
-is, 2 when there is nothing to check. Use it after a BDD scenario or in an agent's pre-flight.
+row or setting that keeps it live: those of each configured application profile (with none
+configured, of each profile whose tables the database holds), and the channels the config
+declares ([[channels]]: each live_when, see docs/manual.md#declared-channels). Exits 0 when no
+channel is live, 3 when one is, 2 when there is nothing to check. Use it after a BDD scenario
+or in an agent's pre-flight.
 
 The Dolibarr profile ([dolibarr], or a database holding llx_const) checks mail (and per-context
 send modes), ticket mail, SMS, scheduled jobs, webhooks, Zapier, email collectors,

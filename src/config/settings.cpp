@@ -73,6 +73,32 @@ std::vector<KeepRule> keep_rules(const toml::table& refresh) {
     return rules;
 }
 
+// [[channels]]: an array of tables, each with a name, a live_when and a
+// switch_off (the SQL is checked by profiles/declared_channels.cpp).
+std::vector<ChannelRule> channel_rules(const toml::table& root) {
+    std::vector<ChannelRule> rules;
+    const toml::node* node = root.get("channels");
+    if (!node) return rules;
+    const char* hint = "Declare each channel as a [[channels]] table with name = \"...\", live_when = \"<SQL "
+                       "expression, true while it is live>\" and switch_off = \"<one SQL statement>\".";
+    const toml::array* array = node->as_array();
+    if (!array) wrong_type(*node, "channels", "an array of tables ([[channels]])", hint);
+    for (const auto& item : *array) {
+        const toml::table* rule = item.as_table();
+        if (!rule) wrong_type(item, "channels", "an array of tables ([[channels]])", hint);
+        reject_unknown(*rule, {"name", "live_when", "switch_off"}, "channels");
+        auto name = string_value(*rule, "name", "channels");
+        auto live_when = string_value(*rule, "live_when", "channels");
+        auto switch_off = string_value(*rule, "switch_off", "channels");
+        if (!name || name->empty() || !live_when || live_when->empty() || !switch_off || switch_off->empty()) {
+            throw usage_error(
+                fmt::format("{}: [[channels]] needs name, live_when and switch_off", where(item.source())), hint);
+        }
+        rules.push_back({*name, *live_when, *switch_off, where(item.source())});
+    }
+    return rules;
+}
+
 // Kubernetes object names (RFC 1123): lowercase letters, digits and '-'
 // ('.' too in a subdomain), starting and ending with a letter or digit. A
 // name that passes cannot be taken for an option by kubectl.
@@ -200,7 +226,7 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
     const toml::table& root = *parsed;
     // Any other table is an application profile's section, which
     // profiles/registry.cpp checks; any other key is unknown.
-    toml_values::Keys known = {"state_dir", "snapshot_dir"};
+    toml_values::Keys known = {"state_dir", "snapshot_dir", "channels"};
     for (auto name : core_sections()) known.emplace(name);
     for (const auto& [key, node] : root) {
         if (!node.is_table() || known.contains(key.str())) continue;
@@ -215,6 +241,7 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
         std::filesystem::path p(path);
         return p.is_absolute() ? p : file.parent_path() / p;
     };
+    settings.channels = channel_rules(root);
     read_endpoint(root, "source", settings.source, settings.source_role);
     read_endpoint(root, "target", settings.target, settings.target_role);
     if (auto v = string_value(root, "state_dir", "")) settings.state_dir = relative(*v);

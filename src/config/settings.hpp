@@ -39,6 +39,15 @@ struct KeepRule {
     std::string origin;            // "file:line:column" of the rule, for messages
 };
 
+// One [[channels]]: an outgoing channel of the sandbox's application that no
+// profile knows, declared by the user (profiles/declared_channels.hpp).
+struct ChannelRule {
+    std::string name;
+    std::string live_when;   // one SQL boolean expression, true while the channel is live
+    std::string switch_off;  // one SQL statement that switches it off
+    std::string origin;      // "file:line:column" of the declaration, for messages
+};
+
 // One entry of [kubernetes] scale: a workload stopped for the run.
 struct Workload {
     std::string kind;  // "deployment" or "statefulset", as kubectl names the resource
@@ -89,6 +98,8 @@ struct Settings {
     // Every other table of the file: an application profile's section
     // (see profiles/registry.hpp), parsed and checked there.
     std::vector<Section> application_sections;
+    // [[channels]], in the file's order.
+    std::vector<ChannelRule> channels;
     std::optional<KubernetesSettings> kubernetes;
 };
 

@@ -64,6 +64,12 @@ std::optional<std::string> Result::get_optional(int row, int column) const {
     return get(row, column);
 }
 
+long long Result::affected_rows() const {
+    // PQcmdTuples takes a non-const result but only reads it.
+    std::string_view count = PQcmdTuples(const_cast<PGresult*>(result_.get()));
+    return count.empty() ? 0 : std::stoll(std::string(count));
+}
+
 long long Result::get_int(int row, int column) const {
     auto text = get(row, column);
     auto value = to_integer(text);

@@ -49,6 +49,9 @@ public:
     bool get_bool(int row, int column) const { return get(row, column) == "t"; }
     int column_index(const char* name) const;
     ExecStatusType status() const { return PQresultStatus(result_.get()); }
+    // The rows an INSERT, UPDATE, DELETE, MERGE, COPY or SELECT processed
+    // (0 for other commands).
+    long long affected_rows() const;
     const PGresult* raw() const { return result_.get(); }
 
 private:

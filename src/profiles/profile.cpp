@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
-
 namespace sandboxctl::profiles {
 
 void print_outcomes(const std::vector<Outcome>& outcomes, std::ostream& out) {
@@ -30,17 +28,6 @@ std::vector<Outcome> outcomes_of(const std::vector<std::unique_ptr<Profile>>& pr
     std::vector<Outcome> outcomes;
     for (const auto& profile : profiles) outcomes.push_back(profile->outcome());
     return outcomes;
-}
-
-void refuse_live_channels(const std::vector<LiveChannel>& live) {
-    std::string named;
-    for (const auto& c : live) named += fmt::format("\n  {}: {}: {}", c.channel, c.where, c.detail);
-    throw Error(ExitCode::refused,
-                fmt::format("the sandbox still has {} live outgoing channel{} after the firewall:{}", live.size(),
-                            live.size() == 1 ? "" : "s", named),
-                "Nothing was committed: the sandbox is as it was. Post-refresh SQL or a [[refresh.keep]] rule may have "
-                "switched a channel back on; fix it, or see the profile's documentation (docs/dolibarr.md for "
-                "Dolibarr) for what each channel needs.");
 }
 
 }  // namespace sandboxctl::profiles

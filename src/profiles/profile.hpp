@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pg/connection.hpp"
+#include "rebuild/live_channels.hpp"
 #include "rebuild/steps.hpp"
 #include "safety/preflight.hpp"
 
@@ -24,13 +25,7 @@ enum class Use {
     reset,    // a snapshot of the sandbox: rows a refresh already made safe
 };
 
-// One outgoing channel through which the sandbox can still act on the real
-// world: what `app-check` lists and what refuses a rebuild's commit.
-struct LiveChannel {
-    std::string channel;  // "scheduled jobs", "mail", ...
-    std::string where;    // the row or setting that keeps it live: "llx_cronjob rowid 12"
-    std::string detail;   // why, in words (never a secret)
-};
+using rebuild::LiveChannel;
 
 // What a profile did in one rebuild, for the run's report: a section of the
 // text report, and the JSON under the profile's name.
@@ -76,9 +71,5 @@ std::vector<std::unique_ptr<Profile>> open_all(const std::vector<std::unique_ptr
 // The profiles as the rebuild takes them, and what each did.
 std::vector<rebuild::Profile*> hooks_of(const std::vector<std::unique_ptr<Profile>>& profiles);
 std::vector<Outcome> outcomes_of(const std::vector<std::unique_ptr<Profile>>& profiles);
-
-// The refusal a rebuild throws when channels are still live after the
-// profiles switched them off (exit 3, nothing committed), naming each.
-[[noreturn]] void refuse_live_channels(const std::vector<LiveChannel>& live);
 
 }  // namespace sandboxctl::profiles

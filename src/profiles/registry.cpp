@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.hpp"
+#include "profiles/declared_channels.hpp"
 #include "profiles/dolibarr/application.hpp"
 
 namespace sandboxctl::profiles {
@@ -23,6 +24,7 @@ constexpr Registration registered[] = {
 [[noreturn]] void unknown_section(const config::Section& section) {
     std::vector<std::string> known;
     for (auto name : config::core_sections()) known.push_back(fmt::format("[{}]", name));
+    known.emplace_back("[[channels]]");
     for (const auto& r : registered) known.push_back(fmt::format("[{}]", r.section));
     throw usage_error(
         fmt::format("{}: unknown configuration section \"[{}]\"", section.where(), section.name()),
@@ -40,6 +42,9 @@ std::vector<std::unique_ptr<Application>> configured(const config::Settings& set
         }
         if (!found) unknown_section(section);
         applications.push_back(found->parse(section));
+    }
+    if (auto declared = declared_channels(settings.channels, settings.statement_timeout)) {
+        applications.push_back(std::move(declared));
     }
     return applications;
 }

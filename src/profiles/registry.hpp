@@ -13,9 +13,10 @@
 
 namespace sandboxctl::profiles {
 
-// The applications the settings configure, in the file's order. Each
-// section is parsed by its profile; a section no profile claims is a usage
-// error naming it, its place, and the sections that exist.
+// The applications the settings configure, in the file's order, then the
+// declared channels ([[channels]], profiles/declared_channels.hpp) as one
+// more. Each section is parsed by its profile; a section no profile claims is
+// a usage error naming it, its place, and the sections that exist.
 std::vector<std::unique_ptr<Application>> configured(const config::Settings& settings);
 
 // For app-check without any configured application: the applications whose

@@ -247,6 +247,18 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         output::PhaseTimer t(phases, "application profile");
         schema::apply_rebuild_settings(target, rebuild.lock_timeout);
         for (auto* profile : rebuild.profiles) profile->after_load(target);
+        // Deferred constraint triggers (post-refresh SQL may create them)
+        // would otherwise run at COMMIT, after the re-check, and could switch
+        // a channel back on. Fired now, and every later one fires at once:
+        // the re-check sees the state that commits. Every profile switches
+        // off first, then every one checks: no profile's switch can undo
+        // what another's check saw.
+        target.exec("SET CONSTRAINTS ALL IMMEDIATE");
+        std::vector<LiveChannel> live;
+        for (auto* profile : rebuild.profiles) {
+            for (auto& channel : profile->live_channels(target)) live.push_back(std::move(channel));
+        }
+        if (!live.empty()) refuse_live_channels(live);
     }
     return outcome;
 }

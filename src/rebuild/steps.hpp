@@ -18,6 +18,7 @@
 #include "output/phase_timer.hpp"
 #include "pg/connection.hpp"
 #include "rebuild/keep.hpp"
+#include "rebuild/live_channels.hpp"
 #include "rebuild/post_sql.hpp"
 #include "rebuild/row_source.hpp"
 #include "schema/pg_tools.hpp"
@@ -81,8 +82,11 @@ public:
     // prod's), never the sandbox's own kept rows.
     virtual void before_kept_rows(pg::Connection& target) = 0;
     // Last, after the kept rows and the post-refresh SQL: make the copy safe
-    // and check that it is; a sandbox that is not must not commit.
+    // (switch every outgoing channel off).
     virtual void after_load(pg::Connection& target) = 0;
+    // Then, once every profile's after_load ran: what is still live. A
+    // rebuild with anything live does not commit (rebuild/live_channels.hpp).
+    virtual std::vector<LiveChannel> live_channels(pg::Connection& target) = 0;
 };
 
 struct Rebuild {

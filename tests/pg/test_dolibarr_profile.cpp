@@ -248,6 +248,23 @@ CREATE TRIGGER keep_job_on BEFORE UPDATE ON llx_cronjob FOR EACH ROW EXECUTE FUN
 // its name after MAIN_MODULE_ (conf.class.php), so MAIN_MODULE_Zapier passed
 // the firewall and app-check; and a migrated prod whose llx_const sequence
 // lags behind its rows made every profile refresh fail on a duplicate key.
+// Issue 20: every profile switches off first, then every one checks. A
+// declared channel's switch_off runs after the Dolibarr firewall; were each
+// profile to check right after its own switches, this one would turn a job
+// back on after Dolibarr's check and commit it.
+TEST_F(DolibarrProfile, ADeclaredChannelCannotSwitchADolibarrChannelBackOn) {
+    auto first = refresh_with_profile();
+    ASSERT_EQ(first.exit_code, 0) << first.all();
+    auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    std::ofstream(config_, std::ios::app) << "[[channels]]\nname = \"partner export\"\nlive_when = \"false\"\n"
+                                             "switch_off = \"UPDATE llx_cronjob SET status = 1 WHERE rowid = 2\"\n";
+    auto run = refresh_with_profile();
+    EXPECT_EQ(run.exit_code, 3) << run.all();
+    EXPECT_NE(run.err.find("scheduled jobs: llx_cronjob rowid 2"), std::string::npos) << run.err;
+    auto after = capture_state(cluster(), model_->sandbox(), sandbox_role);
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+}
+
 TEST_F(DolibarrProfile, ModuleSwitchesInAnyCaseAndALaggingSequence) {
     model_->prod_sql("INSERT INTO llx_const (name, entity, value, type, visible) VALUES"
                      " ('MAIN_MODULE_Zapier', 1, '1', 'string', 0), ('MAIN_MODULE_Ai', 1, '1', 'string', 0),"

@@ -89,13 +89,10 @@ void DolibarrProfile::after_load(pg::Connection& target) {
     }
     report_.firewall = apply_firewall(target, mail_);
     log::detail("firewall: {} rows changed", report_.firewall.rows_changed());
-    // Deferred constraint triggers (post-refresh SQL may create them) would
-    // otherwise run at COMMIT, after the re-check, and could switch a channel
-    // back on. Fired now, and every later one fires at once: the re-check
-    // sees the state that commits.
-    target.exec("SET CONSTRAINTS ALL IMMEDIATE");
-    auto live = live_channels(target, mail_);
-    if (!live.empty()) profiles::refuse_live_channels(live);
+}
+
+std::vector<LiveChannel> DolibarrProfile::live_channels(pg::Connection& target) {
+    return dolibarr::live_channels(target, mail_);
 }
 
 void print_text(const ProfileReport& r, std::ostream& out) {

@@ -48,9 +48,10 @@ public:
     // Refresh: make_secrets_safe on prod's rows, before the kept rows (the
     // sandbox's own values) go back over them.
     void before_kept_rows(pg::Connection& target) override;
-    // Kept users -> firewall and UI marking -> live-channel re-check; throws
-    // (exit 3) when any channel is still live.
+    // Kept users -> firewall and UI marking.
     void after_load(pg::Connection& target) override;
+    // The live-channel check of app-check, against the configured mail.
+    std::vector<LiveChannel> live_channels(pg::Connection& target) override;
 
     // What after_load did (complete once it returned).
     const ProfileReport& report() const { return report_; }
