@@ -45,30 +45,24 @@ void read_endpoint(const toml::table& root, const char* name, std::optional<std:
 // [[refresh.keep]]: an array of tables, each with a table and a where.
 std::vector<KeepRule> keep_rules(const toml::table& refresh) {
     std::vector<KeepRule> rules;
-    const toml::node* node = refresh.get("keep");
-    if (!node) return rules;
     const char* hint = "Write each rule as a [[refresh.keep]] table with table = \"...\" and where = \"...\".";
-    const toml::array* array = node->as_array();
-    if (!array) wrong_type(*node, "refresh.keep", "an array of tables ([[refresh.keep]])", hint);
-    for (const auto& item : *array) {
-        const toml::table* rule = item.as_table();
-        if (!rule) wrong_type(item, "refresh.keep", "an array of tables ([[refresh.keep]])", hint);
+    for (const toml::table* rule : toml_values::array_of_tables(refresh, "keep", "refresh.keep", hint)) {
         reject_unknown(*rule, {"table", "where", "key"}, "refresh.keep");
         auto table = string_value(*rule, "table", "refresh.keep");
         auto condition = string_value(*rule, "where", "refresh.keep");
         if (!table || table->empty() || !condition || condition->empty()) {
-            throw usage_error(fmt::format("{}: [[refresh.keep]] needs both table and where", where(item.source())),
+            throw usage_error(fmt::format("{}: [[refresh.keep]] needs both table and where", where(rule->source())),
                               hint);
         }
         auto key = string_list(*rule, "key", "refresh.keep");
         for (const auto& column : key) {
             if (column.empty()) {
-                throw usage_error(fmt::format("{}: [[refresh.keep]] key names an empty column", where(item.source())),
+                throw usage_error(fmt::format("{}: [[refresh.keep]] key names an empty column", where(rule->source())),
                                   "Write key = [\"column\", ...] with the columns, as named in the table, that "
                                   "identify a row.");
             }
         }
-        rules.push_back({*table, *condition, key, where(item.source())});
+        rules.push_back({*table, *condition, key, where(rule->source())});
     }
     return rules;
 }
@@ -77,24 +71,18 @@ std::vector<KeepRule> keep_rules(const toml::table& refresh) {
 // switch_off (the SQL is checked by profiles/declared_channels.cpp).
 std::vector<ChannelRule> channel_rules(const toml::table& root) {
     std::vector<ChannelRule> rules;
-    const toml::node* node = root.get("channels");
-    if (!node) return rules;
     const char* hint = "Declare each channel as a [[channels]] table with name = \"...\", live_when = \"<SQL "
                        "expression, true while it is live>\" and switch_off = \"<one SQL statement>\".";
-    const toml::array* array = node->as_array();
-    if (!array) wrong_type(*node, "channels", "an array of tables ([[channels]])", hint);
-    for (const auto& item : *array) {
-        const toml::table* rule = item.as_table();
-        if (!rule) wrong_type(item, "channels", "an array of tables ([[channels]])", hint);
+    for (const toml::table* rule : toml_values::array_of_tables(root, "channels", "channels", hint)) {
         reject_unknown(*rule, {"name", "live_when", "switch_off"}, "channels");
         auto name = string_value(*rule, "name", "channels");
         auto live_when = string_value(*rule, "live_when", "channels");
         auto switch_off = string_value(*rule, "switch_off", "channels");
         if (!name || name->empty() || !live_when || live_when->empty() || !switch_off || switch_off->empty()) {
             throw usage_error(
-                fmt::format("{}: [[channels]] needs name, live_when and switch_off", where(item.source())), hint);
+                fmt::format("{}: [[channels]] needs name, live_when and switch_off", where(rule->source())), hint);
         }
-        rules.push_back({*name, *live_when, *switch_off, where(item.source())});
+        rules.push_back({*name, *live_when, *switch_off, where(rule->source())});
     }
     return rules;
 }
@@ -269,20 +257,14 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
         if (auto v = bool_value(*files, "delete", "files")) settings.files_delete = *v;
         if (auto v = bool_value(*files, "checksum", "files")) settings.files_checksum = *v;
         if (auto v = string_value(*files, "chown", "files")) settings.files_chown = *v;
-        if (const toml::node* pairs = files->get("pair")) {
-            const toml::array* array = pairs->as_array();
-            const char* hint = "Write each pair as a [[files.pair]] table with from = \"...\" and to = \"...\".";
-            if (!array) wrong_type(*pairs, "files.pair", "an array of tables ([[files.pair]])", hint);
-            for (const auto& item : *array) {
-                const toml::table* pair = item.as_table();
-                if (!pair) wrong_type(item, "files.pair", "an array of tables ([[files.pair]])", hint);
-                reject_unknown(*pair, {"from", "to"}, "files.pair");
-                auto from = string_value(*pair, "from", "files.pair");
-                auto to = string_value(*pair, "to", "files.pair");
-                if (!from || !to)
-                    throw usage_error(fmt::format("{}: [[files.pair]] needs both from and to", where(item.source())));
-                settings.file_pairs.push_back({*from, *to, file.parent_path()});
-            }
+        const char* hint = "Write each pair as a [[files.pair]] table with from = \"...\" and to = \"...\".";
+        for (const toml::table* pair : toml_values::array_of_tables(*files, "pair", "files.pair", hint)) {
+            reject_unknown(*pair, {"from", "to"}, "files.pair");
+            auto from = string_value(*pair, "from", "files.pair");
+            auto to = string_value(*pair, "to", "files.pair");
+            if (!from || !to)
+                throw usage_error(fmt::format("{}: [[files.pair]] needs both from and to", where(pair->source())));
+            settings.file_pairs.push_back({*from, *to, file.parent_path()});
         }
     }
     if (const toml::table* kubernetes = section(root, "kubernetes")) {

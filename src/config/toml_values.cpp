@@ -99,4 +99,19 @@ std::vector<std::string> string_list(const toml::table& table, std::string_view 
     return out;
 }
 
+std::vector<const toml::table*> array_of_tables(const toml::table& table, std::string_view key, const std::string& name,
+                                                const std::string& hint) {
+    std::vector<const toml::table*> tables;
+    const toml::node* node = table.get(key);
+    if (!node) return tables;
+    const std::string expected = fmt::format("an array of tables ([[{}]])", name);
+    const toml::array* array = node->as_array();
+    if (!array) wrong_type(*node, name, expected, hint);
+    for (const auto& item : *array) {
+        if (!item.is_table()) wrong_type(item, name, expected, hint);
+        tables.push_back(item.as_table());
+    }
+    return tables;
+}
+
 }  // namespace sandboxctl::config::toml_values

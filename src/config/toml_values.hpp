@@ -45,6 +45,10 @@ const toml::table* section(const toml::table& root, std::string_view name);
 
 std::optional<std::string> string_value(const toml::table& table, std::string_view key, const std::string& section);
 std::optional<bool> bool_value(const toml::table& table, std::string_view key, const std::string& section);
+// The tables of the array of tables `key` of `table` ([[name]] in the
+// file); anything else there is a usage error with `hint`.
+std::vector<const toml::table*> array_of_tables(const toml::table& table, std::string_view key, const std::string& name,
+                                                const std::string& hint);
 std::vector<std::string> string_list(const toml::table& table, std::string_view key, const std::string& section);
 
 }  // namespace sandboxctl::config::toml_values

@@ -2,21 +2,20 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "core/error.hpp"
+#include "core/number.hpp"
 
 namespace sandboxctl {
 
 std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what) {
-    long long value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    std::string_view unit(end, text.data() + text.size() - end);
+    std::string_view unit = text;
+    auto number = consume_integer(unit);
     auto bad = [&] {
         return usage_error(fmt::format("invalid duration \"{}\" for {}", text, what),
                            "Use a whole number followed by ms, s, min or h, for example \"30s\".");
     };
-    if (ec != std::errc() || value < 0 || value > 1'000'000'000) throw bad();
+    if (!number || *number > 1'000'000'000) throw bad();
+    long long value = *number;
     if (unit == "ms") return std::chrono::milliseconds(value);
     if (unit.empty() || unit == "s") return std::chrono::seconds(value);
     if (unit == "min") return std::chrono::minutes(value);

@@ -36,7 +36,6 @@ void install_handlers() {
 }
 
 bool requested() { return received.load() != 0; }
-int signal_number() { return received.load(); }
 int signal_count() { return count.load(); }
 
 std::string signal_name(int number) {

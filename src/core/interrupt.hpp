@@ -9,7 +9,6 @@ namespace sandboxctl::interrupt {
 
 void install_handlers();
 bool requested();
-int signal_number();
 // How many signals arrived so far: cleanup that runs after an interrupt (not
 // interruptible by the one that started it) still stops on the next one.
 int signal_count();

@@ -12,4 +12,10 @@ namespace sandboxctl {
 // `base`), or nullopt: empty, other characters, or out of range.
 std::optional<long long> to_integer(std::string_view text, int base = 10);
 
+// The decimal digits that `text` starts with, as a number, which are then
+// removed from `text`; nullopt (and `text` unchanged) when it starts with
+// none or they are out of range. For numbers inside a larger text ("30s",
+// a pg_restore list line).
+std::optional<long long> consume_integer(std::string_view& text);
+
 }  // namespace sandboxctl

@@ -17,6 +17,7 @@
 #include "core/fd.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
+#include "core/number.hpp"
 
 extern char** environ;
 
@@ -88,6 +89,7 @@ std::vector<std::string> merged_environment(const ProcessSpec& spec) {
         auto eq = text.find('=');
         if (eq != std::string::npos) values[text.substr(0, eq)] = text.substr(eq + 1);
     }
+    for (const auto& key : spec.removed_environment) values.erase(key);
     for (const auto& [key, value] : spec.environment) values[key] = value;
     std::vector<std::string> out;
     out.reserve(values.size());
@@ -265,9 +267,7 @@ bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
 pid_t parse_pid(std::string_view digits) {
     if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string_view::npos)
         return 0;
-    pid_t pid = 0;
-    for (char c : digits) pid = pid * 10 + (c - '0');
-    return pid;
+    return static_cast<pid_t>(to_integer(digits).value_or(0));
 }
 
 int run_shell(const std::string& command, bool interruptible) {

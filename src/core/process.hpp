@@ -29,6 +29,9 @@ struct ProcessSpec {
     // How long the child may run (run_process); 0: no limit. Past it the
     // child and its process group are stopped and a failure names the limit.
     std::chrono::milliseconds deadline{0};
+    // Left out of the inherited environment (a PGPASSWORD that would win
+    // over the passfile sandboxctl gives).
+    std::vector<std::string> removed_environment = {};
 };
 
 struct ProcessResult {

@@ -44,6 +44,10 @@ nlohmann::json parse_json(const std::string& text, const std::string& what) {
 
 }  // namespace
 
+namespace {
+
+// kubectl's reason for a failure, from its stderr: its own error lines
+// ("Error from server (Forbidden): ..."), without client-go's log lines.
 std::string kubectl_reason(const std::string& stderr_text) {
     // client-go's log lines: "E1130 22:36:27.470289   23674 memcache.go:265] ..."
     static const std::regex klog(R"(^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\] )");
@@ -63,6 +67,8 @@ std::string kubectl_reason(const std::string& stderr_text) {
     }
     return own.empty() ? logged : own;
 }
+
+}  // namespace
 
 Kubectl::Kubectl(const config::KubernetesSettings& settings) : settings_(settings) {}
 

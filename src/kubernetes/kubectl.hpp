@@ -47,8 +47,4 @@ private:
     config::KubernetesSettings settings_;
 };
 
-// kubectl's reason for a failure, from its stderr: its own error lines
-// ("Error from server (Forbidden): ..."), without client-go's log lines.
-std::string kubectl_reason(const std::string& stderr_text);
-
 }  // namespace sandboxctl::kubernetes

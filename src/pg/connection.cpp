@@ -64,10 +64,23 @@ std::optional<std::string> Result::get_optional(int row, int column) const {
     return get(row, column);
 }
 
+std::string PgError::primary_without_values() const {
+    const std::string primary = server_.primary.empty() ? std::string(what()) : server_.primary;
+    if (!sqlstate().starts_with("22") && !sqlstate().starts_with("23")) return primary;
+    auto quoted_value = primary.find(": \"");
+    return fmt::format("{} (SQLSTATE {})", primary.substr(0, quoted_value), sqlstate());
+}
+
 long long Result::affected_rows() const {
     // PQcmdTuples takes a non-const result but only reads it.
-    std::string_view count = PQcmdTuples(const_cast<PGresult*>(result_.get()));
-    return count.empty() ? 0 : std::stoll(std::string(count));
+    const char* text = PQcmdTuples(const_cast<PGresult*>(result_.get()));
+    if (!text || !*text) return 0;
+    auto count = to_integer(text);
+    if (!count) {
+        throw failure(fmt::format("unexpected row count \"{}\" in the server's answer", text),
+                      "The server answered something sandboxctl does not understand; check its version.");
+    }
+    return *count;
 }
 
 long long Result::get_int(int row, int column) const {
@@ -184,7 +197,7 @@ void Connection::throw_error(std::string_view context, const PGresult* result) c
                          field(result, PG_DIAG_MESSAGE_DETAIL), field(result, PG_DIAG_CONTEXT), 0};
     if (server.primary.empty()) server.primary = trim_trailing_newlines(PQerrorMessage(conn_));
     if (auto position = field(result, PG_DIAG_INTERNAL_POSITION); !position.empty()) {
-        server.internal_position = std::atoi(position.c_str());
+        server.internal_position = static_cast<int>(to_integer(position).value_or(0));
     }
     std::string message = fmt::format("{} on {} failed: {}", context, label_, server.primary);
     if (!server.detail.empty()) message += "\nDETAIL: " + server.detail;

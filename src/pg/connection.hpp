@@ -31,6 +31,12 @@ public:
     PgError(ExitCode code, std::string message, std::string hint, ServerMessage server);
     const std::string& sqlstate() const { return server_.sqlstate; }
     const ServerMessage& server() const { return server_; }
+    // The server's primary message, without the value it quotes when the
+    // error is about data (SQLSTATE classes 22 and 23: "invalid input syntax
+    // for type integer: \"<a row's value>\""), which may be a secret or
+    // personal data: then "invalid input syntax for type integer (SQLSTATE
+    // 22P02)". A DETAIL, which may quote whole rows, is never part of it.
+    std::string primary_without_values() const;
 
 private:
     ServerMessage server_;

@@ -115,6 +115,20 @@ void ConnInfo::add_server_setting(std::string_view name, std::string_view value)
     set("options", existing && !existing->empty() ? *existing + " " + setting : setting);
 }
 
+namespace {
+
+// Quotes a conninfo value: 'it''s' style with backslash escapes, as libpq reads it.
+std::string quote_conninfo_value(std::string_view value) {
+    std::string out = "'";
+    for (char c : value) {
+        if (c == '\'' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "'";
+}
+
+}  // namespace
+
 std::string ConnInfo::without_password() const {
     std::string out;
     for (const auto& [key, value] : params_) {
@@ -139,15 +153,6 @@ std::vector<std::pair<std::string, std::string>> ConnInfo::params_with_password(
     auto out = params_;
     if (password_) out.emplace_back("password", *password_);
     return out;
-}
-
-std::string quote_conninfo_value(std::string_view value) {
-    std::string out = "'";
-    for (char c : value) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "'";
 }
 
 }  // namespace sandboxctl::pg

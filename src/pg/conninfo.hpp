@@ -43,7 +43,4 @@ private:
     std::optional<std::string> password_;
 };
 
-// Quotes a conninfo value: 'it''s' style with backslash escapes, as libpq reads it.
-std::string quote_conninfo_value(std::string_view value);
-
 }  // namespace sandboxctl::pg

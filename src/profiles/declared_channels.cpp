@@ -4,11 +4,14 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <functional>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "safety/run_lock.hpp"
 #include "schema/sql_statements.hpp"
 
 namespace sandboxctl::profiles {
@@ -24,13 +27,35 @@ std::string label(const config::ChannelRule& rule) {
     return fmt::format("{}: [[channels]] \"{}\"", rule.origin, rule.name);
 }
 
+// The first words a switch_off may start with: statements that change data.
+// Not SET, RESET, DISCARD, LOCK, COPY and the like, which would change the
+// rebuild's session rather than the sandbox's rows.
+constexpr std::array<std::string_view, 7> data_statements = {"UPDATE", "DELETE", "INSERT", "MERGE",
+                                                             "WITH",   "SELECT", "CALL"};
+
 std::string folded(std::string_view name) {
     std::string out(name);
     std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
     return out;
 }
 
+void check_name(const config::ChannelRule& rule) {
+    bool blank = std::all_of(rule.name.begin(), rule.name.end(), [](unsigned char c) { return std::isspace(c); });
+    bool control =
+        std::any_of(rule.name.begin(), rule.name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+    bool padded = !rule.name.empty() && (std::isspace(static_cast<unsigned char>(rule.name.front())) ||
+                                         std::isspace(static_cast<unsigned char>(rule.name.back())));
+    if (blank || control || padded) {
+        throw usage_error(fmt::format("{}: [[channels]] name {} must be words: no control characters, no spaces "
+                                      "around",
+                                      rule.origin, nlohmann::json(rule.name).dump()),
+                          "Reports and refusals print the name on a line of its own: write it as the channel is "
+                          "called, such as name = \"partner export\".");
+    }
+}
+
 void check_rule(const config::ChannelRule& rule) {
+    check_name(rule);
     if (auto problem = schema::expression_problem(rule.live_when)) {
         throw usage_error(fmt::format("{}: live_when is not one SQL expression: {}", label(rule), *problem),
                           declaration_hint);
@@ -43,6 +68,13 @@ void check_rule(const config::ChannelRule& rule) {
     if (auto statement = schema::find_transaction_control(rule.switch_off)) {
         throw usage_error(fmt::format("{}: switch_off's {} would leave the transaction it runs in", label(rule),
                                       statement->keywords.front()),
+                          declaration_hint);
+    }
+    const auto& first = statements.front().keywords.front();
+    if (std::find(data_statements.begin(), data_statements.end(), first) == data_statements.end()) {
+        throw usage_error(fmt::format("{}: switch_off is a {} statement; it must change data (UPDATE, DELETE, "
+                                      "INSERT, MERGE, WITH, SELECT or CALL)",
+                                      label(rule), first),
                           declaration_hint);
     }
 }
@@ -78,10 +110,28 @@ auto bounded(pg::Connection& conn, std::chrono::milliseconds timeout, Body&& bod
         throw failure(fmt::format("{}: {} ran longer than {} ms and was cancelled", label(rule), what, timeout.count()),
                       "Set --statement-timeout (refresh.statement_timeout) to allow it longer.");
     }
-    // The primary message only: a DETAIL may quote rows.
-    const auto& primary = e.server().primary;
-    throw failure(fmt::format("{}: {} failed: {}", label(rule), what, primary.empty() ? e.what() : primary),
-                  declaration_hint);
+    // Without the values a data error quotes, nor a DETAIL: they may be rows' values.
+    throw failure(fmt::format("{}: {} failed: {}", label(rule), what, e.primary_without_values()), declaration_hint);
+}
+
+// Whether the channel counts as live: its live_when is true or NULL (only
+// false is off). IS NOT FALSE takes a boolean only (1 or 'on' text is an
+// error, not a guess), and the expression stands on lines of its own, so a
+// trailing comment cannot reach the closing parenthesis. One row, one value:
+// a set-returning expression is refused rather than judged by a first row.
+bool live_when_holds(pg::Connection& conn, const config::ChannelRule& rule, std::chrono::milliseconds timeout) {
+    pg::Result result(nullptr);
+    try {
+        result =
+            bounded(conn, timeout, [&] { return conn.exec_one("SELECT (\n" + rule.live_when + "\n) IS NOT FALSE"); });
+    } catch (const pg::PgError& e) {
+        throw_statement_error(rule, "live_when", e, timeout);
+    }
+    if (result.rows() != 1) {
+        throw failure(fmt::format("{}: live_when gave {} rows, not one value", label(rule), result.rows()),
+                      declaration_hint);
+    }
+    return result.get_bool(0, 0);
 }
 
 struct SwitchedOff {
@@ -112,11 +162,17 @@ public:
                 throw failure(fmt::format("{}: switch_off left the transaction it runs in", label(rule)),
                               declaration_hint);
             }
+            // The user's SQL runs in the session that holds the run lock.
+            safety::require_run_lock(target, fmt::format("{}'s switch_off", label(rule)));
             switched_.push_back({rule.name, rows});
         }
     }
 
-    std::vector<LiveChannel> live_channels(pg::Connection& target) override { return live(target, rules_, timeout_); }
+    std::vector<LiveChannel> live_channels(pg::Connection& target) override {
+        return live(target, rules_, timeout_, [&](const config::ChannelRule& rule) {
+            safety::require_run_lock(target, fmt::format("{}'s live_when", label(rule)));
+        });
+    }
 
     Outcome outcome() const override {
         std::ostringstream text;
@@ -130,23 +186,16 @@ public:
         return {"channels", text.str(), json};
     }
 
+    // `after_each` runs after each live_when (the rebuild's run-lock check).
     static std::vector<LiveChannel> live(pg::Connection& conn, const std::vector<config::ChannelRule>& rules,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<void(const config::ChannelRule&)>& after_each = {}) {
         std::vector<LiveChannel> found;
         for (const auto& rule : rules) {
-            std::optional<std::string> value;
-            try {
-                value = bounded(conn, timeout, [&] {
-                    // On lines of its own: a trailing comment cannot reach the parenthesis.
-                    return conn.exec_one("SELECT (\n" + rule.live_when + "\n)::boolean").get_optional(0, 0);
-                });
-            } catch (const pg::PgError& e) {
-                throw_statement_error(rule, "live_when", e, timeout);
-            }
-            // NULL is not "off": only false is.
-            if (value != "f") {
-                found.push_back({rule.name, fmt::format("[[channels]] at {}", rule.origin),
-                                 value ? "live_when is true" : "live_when is NULL (only false counts as off)"});
+            bool holds = live_when_holds(conn, rule, timeout);
+            if (after_each) after_each(rule);
+            if (holds) {
+                found.push_back({rule.name, fmt::format("[[channels]] at {}", rule.origin), "live_when is not false"});
             }
         }
         return found;

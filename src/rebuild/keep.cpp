@@ -148,16 +148,6 @@ std::vector<std::string> rule_key(const config::KeepRule& rule, const std::vecto
     return key;
 }
 
-// The server's message without the values it may quote: a data or
-// integrity error names the offending value ("invalid input syntax for type
-// integer: \"...\""), and a kept row may hold a secret.
-std::string without_values(const pg::PgError& e) {
-    const std::string primary = e.server().primary.empty() ? std::string(e.what()) : e.server().primary;
-    if (!e.sqlstate().starts_with("22") && !e.sqlstate().starts_with("23")) return primary;
-    auto quoted_value = primary.find(": \"");
-    return fmt::format("{} (SQLSTATE {})", primary.substr(0, quoted_value), e.sqlstate());
-}
-
 struct Resolved {
     std::string oid, schema, name, kind;
 };
@@ -225,7 +215,7 @@ std::optional<pg::PgError> under_savepoint(pg::Connection& conn, std::chrono::mi
             "A where should pick a few rows cheaply; set --statement-timeout (refresh.statement_timeout) to "
             "allow it longer.");
     }
-    throw failure(fmt::format("{}: {}", rule_name(rule), without_values(e)));
+    throw failure(fmt::format("{}: {}", rule_name(rule), e.primary_without_values()));
 }
 
 // One rule against prod's table (see require_keep_rules_fit_source).
@@ -244,7 +234,7 @@ bool require_rule_fits_source(pg::Connection& source, const config::KeepRule& ru
     } catch (const pg::PgError& e) {
         if (interrupt::requested()) throw;
         throw usage_error(fmt::format("{}: where does not fit prod's table {}.{}: {}", rule_label(rule), table->schema,
-                                      table->name, without_values(e)),
+                                      table->name, e.primary_without_values()),
                           "The where is evaluated on the sandbox's rows, and they are written back into prod's "
                           "table: write it against the columns prod's table has.");
     }
@@ -333,16 +323,15 @@ std::vector<safety::Check> inspect_keep_rules(pg::Connection* source, pg::Connec
             auto key = rule_key(rule, table_keys(target, table->oid), columns);
             long long matched = 0;
             auto error = under_savepoint(target, timeout, [&] {
-                matched = std::stoll(
-                    target
-                        .exec_one(fmt::format("SELECT count(*) FROM {}{} WHERE {}", table->kind == "r" ? "ONLY " : "",
-                                              qualified, condition_of(rule)))
-                        .get(0, 0));
+                matched = target
+                              .exec_one(fmt::format("SELECT count(*) FROM {}{} WHERE {}",
+                                                    table->kind == "r" ? "ONLY " : "", qualified, condition_of(rule)))
+                              .get_int(0, 0);
             });
             if (error) {
                 if (interrupt::requested()) throw *error;
                 check.status = safety::Status::fail;
-                check.reason = fmt::format("the where fails in the sandbox: {}", without_values(*error));
+                check.reason = fmt::format("the where fails in the sandbox: {}", error->primary_without_values());
                 checks.push_back(check);
                 continue;
             }
@@ -430,7 +419,7 @@ KeptRows::Captured KeptRows::capture_rule(pg::Connection& target, const config::
         captured.rows.clear();
         captured.count = 0;
         captured.skipped =
-            fmt::format("the where fails on the sandbox's table, nothing kept: {}", without_values(*error));
+            fmt::format("the where fails on the sandbox's table, nothing kept: {}", error->primary_without_values());
         return captured;
     }
     log::detail("kept {} rows of {}.{} (where {})", captured.count, captured.schema, captured.name, rule.where);
@@ -566,7 +555,8 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
         }
         // The server's DETAIL is left out: it quotes the failing row's values,
         // and a kept row may hold a secret.
-        throw failure(fmt::format("{}: could not write them back: {}", rule_name(rule), without_values(e)), hint);
+        throw failure(fmt::format("{}: could not write them back: {}", rule_name(rule), e.primary_without_values()),
+                      hint);
     }
     log::detail("wrote back {} kept rows of {}, replacing {}", outcome.rows, display, outcome.replaced);
     return outcome;

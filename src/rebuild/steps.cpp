@@ -187,6 +187,25 @@ std::vector<SequenceValue> current_sequence_values(pg::Connection& target,
     return values;
 }
 
+namespace {
+
+// Every profile's live channels, read in a read-only subtransaction rolled
+// back after: a check (a [[channels]] live_when is the user's SQL) can
+// neither write nor leave anything behind.
+std::vector<LiveChannel> live_channels(pg::Connection& target, const std::vector<Profile*>& profiles) {
+    target.exec("SAVEPOINT sandboxctl_recheck");
+    target.exec("SET LOCAL transaction_read_only = on");
+    std::vector<LiveChannel> live;
+    for (auto* profile : profiles) {
+        for (auto& channel : profile->live_channels(target)) live.push_back(std::move(channel));
+    }
+    target.exec("ROLLBACK TO SAVEPOINT sandboxctl_recheck");
+    target.exec("RELEASE SAVEPOINT sandboxctl_recheck");
+    return live;
+}
+
+}  // namespace
+
 RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& rows,
                    std::vector<output::Phase>& phases) {
     RebuildOutcome outcome;
@@ -247,6 +266,9 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         output::PhaseTimer t(phases, "application profile");
         schema::apply_rebuild_settings(target, rebuild.lock_timeout);
         for (auto* profile : rebuild.profiles) profile->after_load(target);
+        // A [[channels]] switch_off is the user's SQL: what it changed in the
+        // session (search_path, the disconnect check) is put back.
+        schema::apply_rebuild_settings(target, rebuild.lock_timeout);
         // Deferred constraint triggers (post-refresh SQL may create them)
         // would otherwise run at COMMIT, after the re-check, and could switch
         // a channel back on. Fired now, and every later one fires at once:
@@ -254,10 +276,8 @@ RebuildOutcome run(pg::Connection& target, const Rebuild& rebuild, RowSource& ro
         // off first, then every one checks: no profile's switch can undo
         // what another's check saw.
         target.exec("SET CONSTRAINTS ALL IMMEDIATE");
-        std::vector<LiveChannel> live;
-        for (auto* profile : rebuild.profiles) {
-            for (auto& channel : profile->live_channels(target)) live.push_back(std::move(channel));
-        }
+        auto live = live_channels(target, rebuild.profiles);
+        safety::require_run_lock(target, "the application profiles' statements and [[channels]]");
         if (!live.empty()) refuse_live_channels(live);
     }
     return outcome;

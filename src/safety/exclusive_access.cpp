@@ -98,6 +98,11 @@ WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_p
 
 }  // namespace
 
+namespace {
+
+// The sessions, other than `ours`, holding locks in the database `control`
+// is connected to (or on the database itself), one line each with pid, role,
+// application, database and state: what a lock timeout waited for.
 std::string describe_lock_holders(pg::Connection& control, const std::vector<int>& ours) {
     auto r = control.exec(R"(
 SELECT DISTINCT a.pid, a.usename, COALESCE(NULLIF(a.application_name, ''), '-'), a.datname,
@@ -117,6 +122,8 @@ ORDER BY 1)",
     }
     return out;
 }
+
+}  // namespace
 
 void rethrow_naming_lock_holders(pg::Connection& control, const std::vector<int>& ours) {
     try {

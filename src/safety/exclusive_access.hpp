@@ -56,11 +56,6 @@ struct UnlockOutcome {
     std::filesystem::path record;  // where the record was looked for
 };
 
-// The sessions, other than `ours`, holding locks in the database `control`
-// is connected to (or on the database itself), one line each with pid, role,
-// application, database and state: what a lock timeout waited for.
-std::string describe_lock_holders(pg::Connection& control, const std::vector<int>& ours);
-
 // Inside a catch block: rethrows the current exception, and for a lock
 // timeout (SQLSTATE 55P03) adds the sessions that held the locks.
 [[noreturn]] void rethrow_naming_lock_holders(pg::Connection& control, const std::vector<int>& ours);

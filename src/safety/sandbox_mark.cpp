@@ -33,6 +33,11 @@ std::optional<SandboxMark> read_mark(pg::Connection& conn) {
     return SandboxMark{match[2].str()};
 }
 
+namespace {
+
+// Whether the database holds anything beyond what an empty database has:
+// relations, routines, types or schemas other than public, outside
+// sandboxctl's own schemas.
 bool holds_objects(pg::Connection& conn) {
     return conn.query_value(R"(
 WITH user_ns AS (
@@ -45,6 +50,8 @@ SELECT EXISTS (SELECT 1 FROM user_ns WHERE nspname <> 'public')
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM user_ns)))",
                             {std::string(own_schemas::tracking), std::string(own_schemas::cache)}) == "t";
 }
+
+}  // namespace
 
 SandboxMark write_mark(pg::Connection& conn, const std::optional<std::string>& id) {
     SandboxMark mark{id ? *id : conn.query_value("SELECT pg_catalog.gen_random_uuid()::text")};

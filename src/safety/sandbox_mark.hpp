@@ -23,11 +23,6 @@ struct SandboxMark {
 // The mark of the database `conn` is connected to, if it has one.
 std::optional<SandboxMark> read_mark(pg::Connection& conn);
 
-// Whether the database holds anything beyond what an empty database has:
-// relations, routines, types or schemas other than public, outside
-// sandboxctl's own schemas.
-bool holds_objects(pg::Connection& conn);
-
 // Marks the database (keeping any comment it had) and returns the mark: a
 // new one, or `id` when given (a lost mark written back). Runs inside the
 // caller's transaction, as a role that owns the database.

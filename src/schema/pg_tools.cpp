@@ -35,6 +35,9 @@ ProcessSpec PgTools::with_credentials(std::vector<std::string> argv, const pg::C
     passfile.emplace("sandboxctl-pgpass", passfile_line(*info.password()));
     spec.environment.emplace_back("PGPASSFILE", passfile->path_in_child());
     spec.inherited_fds.push_back(passfile->fd());
+    // libpq reads PGPASSWORD before the passfile: one the user's shell
+    // exported for something else would win over the connection's own.
+    spec.removed_environment.emplace_back("PGPASSWORD");
     return spec;
 }
 

@@ -1,9 +1,9 @@
 #include "schema/toc.hpp"
 
 #include <array>
-#include <charconv>
 
 #include "core/error.hpp"
+#include "core/number.hpp"
 
 namespace sandboxctl::schema {
 namespace {
@@ -42,11 +42,10 @@ constexpr std::array multi_word_descs = {
     "TABLE DATA",
 };
 
-bool consume_number(std::string_view& text, unsigned long& out) {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    if (ec != std::errc()) return false;
-    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
-    return true;
+bool consume_number(std::string_view& text, long long& out) {
+    auto number = consume_integer(text);
+    if (number) out = *number;
+    return number.has_value();
 }
 
 bool consume(std::string_view& text, std::string_view prefix) {
@@ -105,7 +104,7 @@ TocEntry parse_line(std::string_view line, const TocNames& names) {
     TocEntry entry;
     entry.line = line;
     std::string_view rest = line;
-    unsigned long id = 0, catalog_oid = 0, object_oid = 0;
+    long long id = 0, catalog_oid = 0, object_oid = 0;
     if (!consume_number(rest, id) || !consume(rest, "; ") || !consume_number(rest, catalog_oid) ||
         !consume(rest, " ") || !consume_number(rest, object_oid) || !consume(rest, " ")) {
         throw failure("could not parse pg_restore list line: \"" + std::string(line) + "\"");

@@ -156,14 +156,7 @@ private:
     std::vector<Trigger> triggers_;
 };
 
-long long affected(pg::Connection& conn, const std::string& sql) {
-    auto result = conn.exec(sql);
-    const char* tuples = PQcmdTuples(const_cast<PGresult*>(result.raw()));
-    if (!tuples || !*tuples) return 0;
-    auto count = to_integer(tuples);
-    if (!count) throw failure("unexpected row count \"" + std::string(tuples) + "\" from " + conn.label());
-    return *count;
-}
+long long affected(pg::Connection& conn, const std::string& sql) { return conn.exec(sql).affected_rows(); }
 
 // Runs steps under savepoints; a step that violates a foreign key or unique
 // key waits for a later pass, after the others have run (a child row moved to

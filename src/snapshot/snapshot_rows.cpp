@@ -18,6 +18,8 @@ std::map<std::string, std::string> output_settings(pg::Connection& conn) {
     return settings;
 }
 
+namespace {
+
 void apply_settings(pg::Connection& conn, const std::map<std::string, std::string>& settings) {
     std::string calls;
     for (const auto& [name, value] : settings) {
@@ -27,10 +29,18 @@ void apply_settings(pg::Connection& conn, const std::map<std::string, std::strin
     if (!calls.empty()) conn.exec("SELECT " + calls);
 }
 
+}  // namespace
+
+namespace {
+
+// "Check it with ..., then delete it and create it again": the hint for a
+// snapshot found damaged.
 std::string damaged_hint(const std::string& snapshot) {
     return "Check it with \"sandboxctl snapshot verify " + snapshot +
            "\", then delete it and create it again; the sandbox was not changed.";
 }
+
+}  // namespace
 
 SnapshotRowSource::SnapshotRowSource(std::filesystem::path dir, const Manifest& manifest)
     : dir_(std::move(dir)), manifest_(manifest) {

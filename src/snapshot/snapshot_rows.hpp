@@ -16,11 +16,6 @@ namespace sandboxctl::snapshot {
 // Session settings that shape a row's text form, hence verify::hash_table's
 // digest.
 std::map<std::string, std::string> output_settings(pg::Connection& conn);
-void apply_settings(pg::Connection& conn, const std::map<std::string, std::string>& settings);
-
-// "Check it with ..., then delete it and create it again": the hint for a
-// snapshot found damaged.
-std::string damaged_hint(const std::string& snapshot);
 
 class SnapshotRowSource : public rebuild::RowSource {
 public:

@@ -52,6 +52,13 @@ bool exchange(const std::filesystem::path& a, const std::filesystem::path& b) {
 
 }  // namespace
 
+namespace {
+
+// Removes the hidden directories of runs whose process is gone: staging
+// (".staging-NAME-PID"), deleted (".trash-NAME-PID") and replaced
+// (".replaced-NAME-PID", put back when NAME is missing: the run died between
+// its two renames). A run counts as alive by process_alive (core/process.hpp),
+// the rule the temporary directories' sweeper uses too.
 void sweep_dead_runs(const std::filesystem::path& root) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
@@ -72,6 +79,8 @@ void sweep_dead_runs(const std::filesystem::path& root) {
         std::filesystem::remove_all(entry.path(), ignored);
     }
 }
+
+}  // namespace
 
 Store::Store(std::filesystem::path root) : root_(std::move(root)) { sweep_dead_runs(root_); }
 

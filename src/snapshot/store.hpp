@@ -40,13 +40,6 @@ private:
     std::filesystem::path root_;
 };
 
-// Removes the hidden directories of runs whose process is gone: staging
-// (".staging-NAME-PID"), deleted (".trash-NAME-PID") and replaced
-// (".replaced-NAME-PID", put back when NAME is missing: the run died between
-// its two renames). A run counts as alive by process_alive (core/process.hpp),
-// the rule the temporary directories' sweeper uses too.
-void sweep_dead_runs(const std::filesystem::path& root);
-
 // A staging directory for a new snapshot; removed on destruction unless
 // published and finished. publish() puts it in place of snapshot `name`, the
 // previous one kept aside; finish() drops that one. Destroyed after publish()

@@ -158,10 +158,15 @@ bool has_current_seal_format(const std::string& seal) {
     return seal.starts_with(seal_format) && std::ranges::count(seal, ':') == 2;
 }
 
+namespace {
+
+// `seal` with its OWN part taken afresh.
 std::string tracking_seal_after_delta(pg::Connection& conn, const std::string& seal) {
     if (!has_current_seal_format(seal)) return tracking_seal(conn);
     return seal.substr(0, seal.rfind(':') + 1) + conn.query_value(own_schemas::in_sql(own_relations_sql));
 }
+
+}  // namespace
 
 std::optional<Baseline> read_baseline(pg::Connection& conn) {
     if (!tracking_installed(conn)) return std::nullopt;

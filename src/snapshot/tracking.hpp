@@ -61,8 +61,6 @@ std::string tracking_seal(pg::Connection& conn);
 // Whether `seal` has the format tracking_seal writes (an older sandboxctl's
 // seal is one digest).
 bool has_current_seal_format(const std::string& seal);
-// `seal` with its OWN part taken afresh.
-std::string tracking_seal_after_delta(pg::Connection& conn, const std::string& seal);
 
 // The baseline the log counts from: which snapshot, taken or reset when.
 // `signal` is the catalog signal (see fingerprint.hpp) as the baseline's

@@ -102,10 +102,6 @@ SyncReport sync_files(const SyncOptions& given) {
     return report;
 }
 
-void check_configured_pairs(const config::Settings& settings, std::string_view command) {
-    configured_pairs(settings, false, command);
-}
-
 namespace {
 
 // A local tree named relative in the config file is relative to the file, as
@@ -118,8 +114,9 @@ void relative_to(Location& location, const std::filesystem::path& base_dir) {
     location.text = location.path;
 }
 
-}  // namespace
-
+// The [[files.pair]] trees of the configuration, every one checked
+// (locations, --chown, trees apart) before any is synced. Throws a usage
+// error naming the pair, or naming `command` when there is none.
 std::vector<SyncOptions> configured_pairs(const config::Settings& settings, bool dry_run, std::string_view command) {
     if (settings.file_pairs.empty()) {
         throw usage_error(std::string(command) + ": no [[files.pair]] in the configuration",
@@ -145,6 +142,12 @@ std::vector<SyncOptions> configured_pairs(const config::Settings& settings, bool
         }
     }
     return pairs;
+}
+
+}  // namespace
+
+void check_configured_pairs(const config::Settings& settings, std::string_view command) {
+    configured_pairs(settings, false, command);
 }
 
 std::vector<SyncReport> sync_configured_pairs(const config::Settings& settings, bool dry_run,

@@ -23,10 +23,6 @@ namespace sandboxctl::sync {
 // listed or changed; a dry run lists both sides and changes nothing.
 SyncReport sync_files(const SyncOptions& options);
 
-// The [[files.pair]] trees of the configuration, every one checked
-// (locations, --chown, trees apart) before any is synced. Throws a usage
-// error naming the pair, or naming `command` when there is none.
-std::vector<SyncOptions> configured_pairs(const config::Settings& settings, bool dry_run, std::string_view command);
 // The same checks alone: for refresh --with-files, before it connects.
 void check_configured_pairs(const config::Settings& settings, std::string_view command);
 // Syncs every [[files.pair]] of the configuration, in order, once all are checked.

@@ -22,6 +22,10 @@ CREATE TABLE hook_queue (id int PRIMARY KEY, url text NOT NULL, enabled int NOT 
 INSERT INTO hook_queue VALUES (1, 'https://hooks.example.invalid/a', 1);
 CREATE TABLE orders (id int PRIMARY KEY, total numeric NOT NULL);
 INSERT INTO orders SELECT g, g * 10 FROM generate_series(1, 50) g;
+CREATE TABLE customer (id int PRIMARY KEY, secret text NOT NULL);
+INSERT INTO customer VALUES (1, 'PRODROWSECRET_alice');
+CREATE FUNCTION enable_exports() RETURNS boolean LANGUAGE sql AS $$
+  UPDATE partner_export SET active = true; SELECT false $$;
 )";
 
 struct Channel {
@@ -33,6 +37,13 @@ const Channel partner_export{"partner export", "EXISTS (SELECT 1 FROM partner_ex
 const Channel outbound_hooks{"outbound hooks", "EXISTS (SELECT 1 FROM hook_queue WHERE enabled = 1)",
                              "UPDATE hook_queue SET enabled = 0 WHERE enabled = 1"};
 
+// A declaration beside partner_export, and how the refresh must answer it.
+struct Case {
+    Channel channel;
+    int exit_code;
+    const char* message;
+};
+
 class DeclaredChannels : public PgTest {
 protected:
     void SetUp() override {
@@ -42,13 +53,15 @@ protected:
         model_->prod_sql(prod_schema);
     }
 
-    ToolRun run(std::vector<std::string> args) {
+    ToolRun run(std::vector<std::string> args, const std::string& pgpassword = "") {
         args.insert(args.end(), {"--target", model_->target()});
         std::vector<std::string> with_state = {"--snapshot-dir", (work_ / "snapshots").string()};
         if (args.size() > 2 && (args[2] == "refresh" || args[2] == "reset" || args[2] == "snapshot")) {
             args.insert(args.end(), with_state.begin(), with_state.end());
         }
-        return run_tool(args, {{"XDG_STATE_HOME", (work_ / "state").string()}});
+        std::vector<std::pair<std::string, std::string>> env = {{"XDG_STATE_HOME", (work_ / "state").string()}};
+        if (!pgpassword.empty()) env.emplace_back("PGPASSWORD", pgpassword);
+        return run_tool(args, env);
     }
 
     // A config declaring `channels`, then `extra` (more TOML) as written.
@@ -67,6 +80,30 @@ protected:
     std::string sandbox(const std::string& sql) { return model_->sandbox_sql(sql); }
     std::string prod(const std::string& sql) { return model_->prod_sql(sql); }
     DatabaseState state() { return capture_state(cluster(), model_->sandbox(), sandbox_role); }
+
+    // A refreshed sandbox with a row of its own: what a refused run must leave.
+    DatabaseState refreshed_with_own_row() {
+        EXPECT_EQ(run({"-c", config({partner_export}), "refresh", "--source", model_->source()}).exit_code, 0);
+        sandbox("INSERT INTO orders VALUES (1000, 1)");
+        return state();
+    }
+
+    // A refresh with `c`'s channel beside partner_export: its exit code and
+    // message, the channel named (and the file, for a usage error), the
+    // sandbox as `before`.
+    void expect_answer(const Case& c, const DatabaseState& before) {
+        auto result = run({"-c", config({partner_export, c.channel}), "refresh", "--source", model_->source()});
+        EXPECT_EQ(result.exit_code, c.exit_code) << c.channel.name << "\n" << result.all();
+        EXPECT_NE(result.err.find(c.message), std::string::npos) << c.channel.name << "\n" << result.err;
+        if (c.exit_code == 2) {
+            EXPECT_NE(result.err.find("sandboxctl.toml:"), std::string::npos) << result.err;
+        }
+        if (c.channel.name.find('\n') == std::string::npos) {
+            EXPECT_NE(result.err.find(c.channel.name), std::string::npos) << result.err;
+        }
+        auto after = state();
+        EXPECT_TRUE(before == after) << c.channel.name << "\n" << describe_differences(before, after);
+    }
 
     std::unique_ptr<Model> model_;
     TempDir work_{"sandboxctl-channels-test"};
@@ -177,19 +214,14 @@ TEST_F(DeclaredChannels, AFullResetSwitchesOffWhatTheSnapshotHoldsLive) {
 // The declarations are the user's SQL: each misuse is refused before
 // anything is touched, naming the file, line and channel.
 TEST_F(DeclaredChannels, MisdeclaredChannelsAreRefusedBeforeAnythingChanges) {
-    ASSERT_EQ(run({"-c", config({partner_export}), "refresh", "--source", model_->source()}).exit_code, 0);
-    sandbox("INSERT INTO orders VALUES (1000, 1)");
-    auto before = state();
-    struct Case {
-        Channel channel;
-        int exit_code;
-        const char* message;
-    };
+    auto before = refreshed_with_own_row();
     for (const auto& c : std::vector<Case>{
              {{"second statement", "true); DROP TABLE orders; SELECT (true", "UPDATE orders SET total = 0"},
               2,
               "live_when is not one SQL expression"},
-             {{"comment eats paren", "true --", "UPDATE orders SET total = 0"}, 0, ""},
+             // A trailing comment cannot reach the parenthesis: "true" is
+             // live, and the refresh is refused as live, not as malformed.
+             {{"comment eats paren", "true --", "UPDATE orders SET total = 0"}, 3, "live_when is not false"},
              {{"two statements", "false", "UPDATE orders SET total = 0; DELETE FROM orders"},
               2,
               "switch_off is 2 SQL statements, not one"},
@@ -200,30 +232,12 @@ TEST_F(DeclaredChannels, MisdeclaredChannelsAreRefusedBeforeAnythingChanges) {
               "live_when failed: relation \"no_such_table\" does not exist"},
              {{"bad switch", "false", "UPDATE no_such_table SET x = 1"}, 1, "switch_off failed"},
              {{"not boolean", "now()", "UPDATE orders SET total = 0 WHERE false"}, 1, "live_when failed"},
-             {{"null", "NULL", "UPDATE orders SET total = 0 WHERE false"}, 3, "live_when is NULL"},
+             {{"null", "NULL", "UPDATE orders SET total = 0 WHERE false"}, 3, "live_when is not false"},
+             // The same name twice, in another case.
+             {{"Partner Export", "false", "UPDATE orders SET total = 0 WHERE false"}, 2, "declared already"},
          }) {
-        auto file = config({partner_export, c.channel});
-        auto run_result = run({"-c", file, "refresh", "--source", model_->source()});
-        if (c.exit_code == 0) {
-            // A trailing comment cannot reach the parenthesis: "true" is
-            // live, and the refresh is refused as live, not as malformed.
-            EXPECT_EQ(run_result.exit_code, 3) << c.channel.name << "\n" << run_result.all();
-            continue;
-        }
-        EXPECT_EQ(run_result.exit_code, c.exit_code) << c.channel.name << "\n" << run_result.all();
-        EXPECT_NE(run_result.err.find(c.message), std::string::npos) << c.channel.name << "\n" << run_result.err;
-        EXPECT_NE(run_result.err.find(c.channel.name), std::string::npos) << run_result.err;
-        if (c.exit_code == 2) {
-            EXPECT_NE(run_result.err.find("sandboxctl.toml:"), std::string::npos) << run_result.err;
-        }
-        auto after = state();
-        EXPECT_TRUE(before == after) << c.channel.name << "\n" << describe_differences(before, after);
+        expect_answer(c, before);
     }
-    // The same name twice, in another case.
-    auto twice = config({partner_export, {"Partner Export", "false", "UPDATE orders SET total = 0 WHERE false"}});
-    auto refused = run({"-c", twice, "refresh", "--source", model_->source()});
-    EXPECT_EQ(refused.exit_code, 2) << refused.all();
-    EXPECT_NE(refused.err.find("declared already"), std::string::npos) << refused.err;
     // [channels] as a table, not an array of tables.
     auto path = work_ / "table.toml";
     std::ofstream(path) << "[channels]\nname = \"x\"\n";
@@ -232,6 +246,65 @@ TEST_F(DeclaredChannels, MisdeclaredChannelsAreRefusedBeforeAnythingChanges) {
     EXPECT_NE(table.err.find("must be an array of tables ([[channels]])"), std::string::npos) << table.err;
     auto after = state();
     EXPECT_TRUE(before == after) << describe_differences(before, after);
+}
+
+// Found by attacking the feature (issue 20's hostile review): each of these
+// slipped through before its fix.
+TEST_F(DeclaredChannels, HostileDeclarationsCannotSlipPastTheChecks) {
+    auto before = refreshed_with_own_row();
+    for (const auto& c : std::vector<Case>{
+             // A set-returning live_when was judged by its first row.
+             {{"set returning", "unnest(ARRAY[false, true])", "UPDATE orders SET total = 0 WHERE false"},
+              1,
+              "live_when failed: argument of IS NOT FALSE must not return a set"},
+             // A live_when that writes, after the channels before it were checked.
+             {{"writes", "enable_exports()", "UPDATE orders SET total = 0 WHERE false"},
+              1,
+              "cannot execute UPDATE in a read-only transaction"},
+             // Releasing the run lock another run waits on.
+             {{"unlocks", "pg_advisory_unlock_all()::text = 'x'", "UPDATE orders SET total = 0 WHERE false"},
+              1,
+              "released sandboxctl's run lock"},
+             {{"unlocks too", "false", "SELECT pg_advisory_unlock_all()"}, 1, "released sandboxctl's run lock"},
+             // Session state: RESET ALL switched off the disconnect check.
+             {{"reset", "false", "RESET ALL"}, 2, "switch_off is a RESET statement; it must change data"},
+             {{"set", "false", "SET search_path = nowhere"}, 2, "switch_off is a SET statement"},
+             {{"copy", "false", "COPY orders TO STDOUT"}, 2, "switch_off is a COPY statement"},
+             // Not a boolean: no guessing.
+             {{"integer", "1", "UPDATE orders SET total = 0 WHERE false"}, 1, "must be type boolean"},
+             // Names are printed on lines of their own.
+             {{"forged\nsandboxctl: error: FAKE", "false", "UPDATE orders SET total = 0 WHERE false"},
+              2,
+              "must be words"},
+             {{"   ", "false", "UPDATE orders SET total = 0 WHERE false"}, 2, "must be words"},
+         }) {
+        expect_answer(c, before);
+    }
+    // A row's value never reaches an error.
+    for (const auto& channel :
+         {Channel{"leaks", "EXISTS (SELECT 1 FROM customer WHERE secret::int > 0)",
+                  "UPDATE orders SET total = 0 WHERE false"},
+          Channel{"leaks too", "false", "UPDATE orders SET total = (SELECT secret::int FROM customer LIMIT 1)"}}) {
+        auto file = config({partner_export, channel});
+        // app-check runs live_when only.
+        std::vector<std::vector<std::string>> runs = {{"-c", file, "refresh", "--source", model_->source()}};
+        if (channel.live_when != "false") runs.push_back({"-c", file, "app-check"});
+        for (const auto& args : runs) {
+            auto result = run(args);
+            EXPECT_EQ(result.exit_code, 1) << channel.name << "\n" << result.all();
+            EXPECT_NE(result.err.find("(SQLSTATE 22P02)"), std::string::npos) << result.err;
+            EXPECT_EQ(result.all().find("PRODROWSECRET"), std::string::npos) << result.all();
+        }
+    }
+    auto after = state();
+    EXPECT_TRUE(before == after) << describe_differences(before, after);
+}
+
+// A PGPASSWORD the user's shell exported for something else must not win
+// over the connection's own password in pg_dump and pg_restore.
+TEST_F(DeclaredChannels, AnExportedPgpasswordDoesNotReplaceTheConnectionsOwn) {
+    auto refreshed = run({"-c", config({partner_export}), "refresh", "--source", model_->source()}, "not-the-password");
+    EXPECT_EQ(refreshed.exit_code, 0) << refreshed.all();
 }
 
 }  // namespace

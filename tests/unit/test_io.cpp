@@ -111,6 +111,21 @@ TEST(Number, ToIntegerTakesAllOfTheTextOrNothing) {
     }
 }
 
+TEST(Number, ConsumeIntegerTakesTheLeadingDigits) {
+    std::string_view text = "30s";
+    EXPECT_EQ(consume_integer(text), 30);
+    EXPECT_EQ(text, "s");
+    text = "7";
+    EXPECT_EQ(consume_integer(text), 7);
+    EXPECT_TRUE(text.empty());
+    // No leading digit, a sign, or out of range: nothing taken, text unchanged.
+    for (const char* bad : {"", "s30", "-3s", "+3", " 3", "99999999999999999999s"}) {
+        std::string_view rest = bad;
+        EXPECT_FALSE(consume_integer(rest)) << bad;
+        EXPECT_EQ(rest, bad);
+    }
+}
+
 TEST(SyncListing, DamagedListingNamesThePeerAndTheEntry) {
     auto location = sync::parse_location("exec:ssh files.example::/srv", "--from");
     std::vector<std::string> good = {"f", "12", "1700000000.5000000000", "644", "a.txt", ""};

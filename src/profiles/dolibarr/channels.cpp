@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "core/error.hpp"
+#include "core/number.hpp"
 
 namespace sandboxctl::dolibarr {
 namespace {
@@ -45,14 +46,12 @@ bool is_host_name(const std::string& host) {
 }
 
 int parse_port(std::string_view text, const std::string& port) {
-    int value = 0;
-    if (port.empty() || port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        throw mail_error(text, fmt::format("port \"{}\" is not a number", port));
-    }
-    value = std::stoi(port);
-    if (value < 1 || value > 65535) throw mail_error(text, fmt::format("port {} is out of range 1-65535", value));
-    return value;
+    // Digits only: to_integer alone would take "-1" and "+1" for numbers.
+    auto value = std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ? to_integer(port)
+                                                                                                    : std::nullopt;
+    if (!value) throw mail_error(text, fmt::format("port \"{}\" is not a number", port));
+    if (*value < 1 || *value > 65535) throw mail_error(text, fmt::format("port {} is out of range 1-65535", *value));
+    return static_cast<int>(*value);
 }
 
 bool is_mail_address(const std::string& address) {

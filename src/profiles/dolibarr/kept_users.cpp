@@ -108,7 +108,7 @@ pg::Result insert(pg::Connection& target, std::string_view table, const RowWrite
 // rowids, losing the row without a word.
 void insert_unless_present(pg::Connection& target, std::string_view table, const RowWrite& write,
                            std::string_view what) {
-    if (affected_rows(insert(target, table, write, "ON CONFLICT DO NOTHING", what)) != 0) return;
+    if (insert(target, table, write, "ON CONFLICT DO NOTHING", what).affected_rows() != 0) return;
     std::vector<std::string> equal;
     for (std::size_t i = 0; i < write.columns.size(); ++i) {
         equal.push_back(fmt::format("{} IS NOT DISTINCT FROM ${}", write.columns[i], i + 1));

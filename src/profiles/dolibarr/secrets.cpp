@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/error.hpp"
+#include "core/number.hpp"
 #include "core/own_schemas.hpp"
 #include "profiles/dolibarr/statement.hpp"
 
@@ -229,7 +231,7 @@ void clear_api_keys(pg::Connection& target, const TextTable& users, SecretsOutco
                             fmt::format("UPDATE {} SET api_key = {} WHERE api_key IS NOT NULL AND api_key <> ''",
                                         qualified(users), cleared_value(*api_key)),
                             {}, "clear the API keys of llx_user");
-    outcome.cleared.push_back(ClearedSecrets{place_name(users, "api_key"), affected_rows(result)});
+    outcome.cleared.push_back(ClearedSecrets{place_name(users, "api_key"), result.affected_rows()});
 }
 
 // The password extrafields Dolibarr declares (llx_extrafields.type =
@@ -277,7 +279,9 @@ std::vector<std::vector<long long>> count_encrypted(pg::Connection& target, cons
         std::size_t start = 1;
         while (start < array.size()) {
             std::size_t end = array.find_first_of(",}", start);
-            counts.push_back(std::stoll(array.substr(start, end - start)));
+            auto count = to_integer(std::string_view(array).substr(start, end - start));
+            if (!count) throw failure(fmt::format("unexpected count list \"{}\" from {}", array, target.label()));
+            counts.push_back(*count);
             start = end + 1;
         }
     }

@@ -16,11 +16,4 @@ pg::Result exec_without_detail(pg::Connection& target, std::string_view sql, con
     }
 }
 
-long long affected_rows(const pg::Result& result) {
-    // PQcmdTuples takes a non-const pointer but only reads the result.
-    const char* text =
-        PQcmdTuples(const_cast<PGresult*>(result.raw()));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-    return text[0] == '\0' ? 0 : std::strtoll(text, nullptr, 10);
-}
-
 }  // namespace sandboxctl::dolibarr

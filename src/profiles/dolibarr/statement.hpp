@@ -14,7 +14,4 @@ namespace sandboxctl::dolibarr {
 pg::Result exec_without_detail(pg::Connection& target, std::string_view sql, const pg::Params& params,
                                std::string_view what);
 
-// The row count of an INSERT, UPDATE or DELETE.
-long long affected_rows(const pg::Result& result);
-
 }  // namespace sandboxctl::dolibarr
