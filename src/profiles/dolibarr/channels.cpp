@@ -8,6 +8,8 @@
 
 #include "core/error.hpp"
 #include "core/number.hpp"
+#include "profiles/dolibarr/channel_checks.hpp"
+#include "profiles/dolibarr/channel_list.hpp"
 
 namespace sandboxctl::dolibarr {
 namespace {
@@ -62,62 +64,13 @@ bool is_mail_address(const std::string& address) {
            });
 }
 
-std::string const_where(std::string_view name, long long entity) {
-    return fmt::format("llx_const {} (entity {})", name, entity);
+}  // namespace
+
+void Checker::mail() {
+    for (long long e : constants_.entities()) mail_in(e, mail_);
 }
 
-// The checks, each appending what it finds live.
-class Checker {
-public:
-    Checker(pg::Connection& conn, const DolibarrTables& tables, const Constants& constants)
-        : conn_(conn), tables_(tables), constants_(constants) {}
-
-    std::vector<LiveChannel> take() { return std::move(live_); }
-
-    void add(std::string channel, std::string where, std::string detail) {
-        live_.push_back({std::move(channel), std::move(where), std::move(detail)});
-    }
-
-    // A constant whose being on is the channel itself (SMS not disabled, ...).
-    void require_on(const char* channel, const char* name, const char* detail) {
-        for (long long e : constants_.entities()) {
-            if (!constants_.is_on(name, e)) add(channel, const_where(name, e), detail);
-        }
-    }
-    void require_off(const char* channel, const char* name, const char* detail) {
-        for (long long e : constants_.entities()) {
-            if (constants_.is_on(name, e)) add(channel, const_where(name, e), detail);
-        }
-    }
-    bool module_on(const char* module, long long entity) const { return constants_.module_on(module, entity); }
-
-    void mail(const std::optional<MailSetting>& expected);
-    void table_rows(const char* channel, const char* table, const std::string& condition, const char* label_column,
-                    const char* detail, const char* module = nullptr);
-    void notifications();
-    void reminders();
-    void payments();
-    void receipt_printers();
-    void click_to_dial();
-    void ftp();
-    void telemetry();
-
-private:
-    void mail_in(long long entity, const std::optional<MailSetting>& expected);
-    void mail_sink(long long entity, const MailSink& sink);
-    std::string value_or_empty(std::string_view name, long long entity) const {
-        return constants_.value(name, entity).value_or("");
-    }
-
-    pg::Connection& conn_;
-    const DolibarrTables& tables_;
-    const Constants& constants_;
-    std::vector<LiveChannel> live_;
-};
-
-void Checker::mail(const std::optional<MailSetting>& expected) {
-    for (long long e : constants_.entities()) mail_in(e, expected);
-}
+namespace {
 
 // Per-context send modes (MAIN_MAIL_SENDMODE_<CONTEXT>, CMailFile.class.php)
 // other than "default" send through their own server settings.
@@ -129,6 +82,8 @@ std::vector<std::string> active_overrides(const Constants& constants, long long 
     }
     return active;
 }
+
+}  // namespace
 
 void Checker::mail_in(long long e, const std::optional<MailSetting>& expected) {
     if (constants_.is_on("MAIN_DISABLE_ALL_MAILS", e)) return;
@@ -220,16 +175,51 @@ void Checker::reminders() {
     }
 }
 
-void Checker::payments() {
+void Checker::stripe() {
     require_off("payments (Stripe)", "STRIPE_LIVE", "Stripe is in live mode");
     for (long long e : constants_.entities()) {
         for (const auto& name : constants_.names_starting_with("STRIPE_LIVE_")) {
             if (!value_or_empty(name, e).empty())
                 add("payments (Stripe)", const_where(name, e), "a live Stripe key is set");
         }
+    }
+}
+
+void Checker::paypal() {
+    for (long long e : constants_.entities()) {
         if (module_on("PAYPAL", e) && !constants_.is_on("PAYPAL_API_SANDBOX", e)) {
             add("payments (PayPal)", const_where("PAYPAL_API_SANDBOX", e),
                 "the PayPal module is on and not in sandbox mode");
+        }
+    }
+}
+
+void Checker::currency_rates() {
+    for (long long e : constants_.entities()) {
+        if (module_on("MULTICURRENCY", e) && !constants_.is_on("MULTICURRENCY_DISABLE_SYNC_CURRENCYLAYER", e)) {
+            add("currency rates", const_where("MULTICURRENCY_DISABLE_SYNC_CURRENCYLAYER", e),
+                "the currency module is on and its rate sync is not disabled");
+        }
+    }
+}
+
+void Checker::external_calendars() {
+    for (long long e : constants_.entities()) {
+        if (constants_.is_on("AGENDA_DISABLE_EXT", e)) continue;
+        for (const auto& name : constants_.names_starting_with("AGENDA_EXT_SRC")) {
+            if (constants_.is_on(name, e)) {
+                add("external calendars", const_where(name, e),
+                    "an external calendar is fetched (AGENDA_DISABLE_EXT is not on)");
+            }
+        }
+    }
+}
+
+void Checker::module_live(const char* channel, const char* module) {
+    for (long long e : constants_.entities()) {
+        if (auto name = constants_.module_switch(module, e)) {
+            add(channel, const_where(*name, e),
+                "the module is on (its switch in any case, in entity 0 or this entity)");
         }
     }
 }
@@ -300,8 +290,6 @@ void Checker::telemetry() {
         if (module_on("BLOCKEDLOG", e)) check("MAIN_FIRST_REGISTRATION_OK_DATE", "MAIN_FIRST_REGISTRATION_OK_ID", e);
     }
 }
-
-}  // namespace
 
 MailSetting parse_mail_setting(std::string_view text) {
     if (text == "disable") return {};
@@ -421,69 +409,8 @@ std::string module_switch_condition(std::string_view module) {
 std::vector<LiveChannel> live_channels(pg::Connection& conn, const std::optional<MailSetting>& mail) {
     auto tables = DolibarrTables::find(conn);
     auto constants = Constants::read(conn, tables);
-    Checker check(conn, tables, constants);
-    check.mail(mail);
-    check.require_on("ticket mail", "TICKET_DISABLE_ALL_MAILS", "ticket mail is not disabled");
-    check.require_on("SMS", "MAIN_DISABLE_ALL_SMS", "SMS is not disabled");
-    check.table_rows("scheduled jobs", "llx_cronjob", "status = 1", "label", "is enabled (status 1)");
-    check.table_rows("webhooks", "llx_webhook_target", "status <> 0", "ref", "is enabled", "WEBHOOK");
-    check.table_rows("Zapier", "llx_zapier_hook", "true", "event", "is registered", "ZAPIER");
-    check.table_rows("email collectors", "llx_emailcollector_emailcollector", "status <> 0", "host",
-                     "is collected (status not 0)");
-    check.notifications();
-    check.reminders();
-    check.table_rows("mass mailing", "llx_mailing", "statut IN (1, 2)", "titre", "is validated or being sent");
-    check.payments();
-    for (const char* name :
-         {"LDAP_SYNCHRO_ACTIVE", "LDAP_CONTACT_ACTIVE", "LDAP_MEMBER_ACTIVE", "LDAP_MEMBER_TYPE_ACTIVE"}) {
-        check.require_off("directory write-back (LDAP)", name, "LDAP synchronisation is on");
-    }
-    check.require_off("mailing lists (Mailman)", "ADHERENT_USE_MAILMAN", "members are pushed to Mailman");
-    check.require_off("CMS (SPIP)", "ADHERENT_USE_SPIP", "members are pushed to SPIP");
-    check.require_off("printing (IPP)", "PRINTIPP_HOST", "an IPP print server is set");
-    check.require_off("printing (IPP)", "PRINTING_PRINTIPP", "the IPP driver is on (no host means 127.0.0.1)");
-    check.require_off("printing (IPP)", "PRINTING_PRINTGCP", "the cloud print driver is on");
-    check.receipt_printers();
-    check.require_off("receipt printers", "TAKEPOS_AUTO_ORDER", "the public ordering page prints to the kitchen");
-    check.require_off("TakePOS print server", "TAKEPOS_PRINT_SERVER", "a TakePOS print server is set");
-    check.require_off("click-to-dial", "CLICKTODIAL_URL", "a click-to-dial URL is set");
-    check.click_to_dial();
-    check.ftp();
-    for (const char* name : {"LDAP_SERVER_HOST", "LDAP_SERVER_HOST_SLAVE"}) {
-        check.require_off("directory write-back (LDAP)", name, "an LDAP server is set (its pages write to it)");
-    }
-    check.table_rows("supplier web services", "llx_societe",
-                     "COALESCE(webservices_url, '') <> '' AND COALESCE(webservices_key, '') <> ''", "nom",
-                     "has a web service URL and key");
-    for (long long e : constants.entities()) {
-        if (constants.module_on("MULTICURRENCY", e) &&
-            !constants.is_on("MULTICURRENCY_DISABLE_SYNC_CURRENCYLAYER", e)) {
-            check.add("currency rates", const_where("MULTICURRENCY_DISABLE_SYNC_CURRENCYLAYER", e),
-                      "the currency module is on and its rate sync is not disabled");
-        }
-    }
-    for (long long e : constants.entities()) {
-        if (constants.is_on("AGENDA_DISABLE_EXT", e)) continue;
-        for (const auto& name : constants.names_starting_with("AGENDA_EXT_SRC")) {
-            if (constants.is_on(name, e)) {
-                check.add("external calendars", const_where(name, e),
-                          "an external calendar is fetched "
-                          "(AGENDA_DISABLE_EXT is not on)");
-            }
-        }
-    }
-    for (long long e : constants.entities()) {
-        // The firewall switches these modules off: on, they reach out however
-        // their rows look (Zapier's trigger ignores its hooks' status, and
-        // the API registers new hooks; the AI module calls its service).
-        for (auto [module, channel] : {std::pair{"ZAPIER", "Zapier"}, std::pair{"AI", "AI API"}}) {
-            if (auto name = constants.module_switch(module, e)) {
-                check.add(channel, const_where(*name, e),
-                          "the module is on (its switch in any case, in entity 0 or this entity)");
-            }
-        }
-    }
-    check.telemetry();
+    Checker check(conn, tables, constants, mail);
+    for (const auto& channel : dolibarr_channels()) channel.live(check);
     return check.take();
 }
 
