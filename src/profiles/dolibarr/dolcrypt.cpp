@@ -14,7 +14,7 @@
 namespace sandboxctl::dolibarr {
 namespace {
 
-constexpr std::string_view prefix = "dolcrypt:";
+constexpr std::string_view dolcrypt_prefix = "dolcrypt:";
 constexpr std::string_view algorithm = "AES-256-CTR";
 constexpr std::size_t key_size = 32;
 constexpr std::size_t iv_size = 16;
@@ -142,8 +142,8 @@ struct StoredParts {
 };
 
 std::optional<StoredParts> split_stored(std::string_view stored) {
-    if (!stored.starts_with(prefix)) return std::nullopt;
-    std::string_view tail = stored.substr(prefix.size());
+    if (!stored.starts_with(dolcrypt_prefix)) return std::nullopt;
+    std::string_view tail = stored.substr(dolcrypt_prefix.size());
     if (tail.ends_with('\n')) tail.remove_suffix(1);
     const auto colon = tail.find(':');
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
@@ -171,7 +171,7 @@ InstanceKey::InstanceKey(std::string id) : id_(id) { wipe(id); }
 
 InstanceKey::~InstanceKey() { wipe(id_); }
 
-bool is_dolcrypt(std::string_view value) { return value.starts_with(prefix); }
+bool is_dolcrypt(std::string_view value) { return value.starts_with(dolcrypt_prefix); }
 
 std::optional<std::string> decrypt(std::string_view stored, const InstanceKey& key) {
     const auto parts = split_stored(stored);
@@ -210,7 +210,7 @@ std::string encrypt(std::string_view plain, const InstanceKey& key, std::string_
     // Programming errors: InstanceKey from conf.php is never empty, IVs come from random_iv/fixed_iv.
     if (key.bytes().empty()) throw failure("could not encrypt a value: the instance key is empty");
     if (iv.size() != iv_size) throw failure("could not encrypt a value: the IV is not 16 characters");
-    std::string stored = std::string(prefix) + std::string(algorithm) + ":" + std::string(iv) + ":";
+    std::string stored = std::string(dolcrypt_prefix) + std::string(algorithm) + ":" + std::string(iv) + ":";
     return stored + base64_encode(aes_256_ctr(plain, key, iv));
 }
 
