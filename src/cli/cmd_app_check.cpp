@@ -62,6 +62,9 @@ ExitCode run_app_check(const Context& context, AppCheckOptions& options) {
     AppCheck check{target.info.describe(), {}, {}};
     // Read-only, at one snapshot: the check sees one state and changes nothing.
     target.conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    // A session holding a lock on a table it reads (a migration, say) makes
+    // it fail with the reason after the configured lock timeout, not wait.
+    target.conn.exec(fmt::format("SET LOCAL lock_timeout = {}", settings.lock_timeout.count()));
     // With no profile section, the profiles whose tables the database holds.
     if (settings.application_sections.empty()) {
         auto found = profiles::detected(target.conn);
@@ -94,7 +97,7 @@ void register_app_check(Command& app, Context& context) {
         "app-check",
         "List the outgoing channels through which a sandbox's application can still act on the real world");
     command.footer(R"(
-Reads the sandbox (one read-only transaction) and lists every channel that is live, with the
+Reads the sandbox (one read-only transaction, under refresh.lock_timeout) and lists every channel that is live, with the
 row or setting that keeps it live: those of each configured application profile (with none
 configured, of each profile whose tables the database holds), and the channels the config
 declares ([[channels]]: each live_when, see docs/manual.md#declared-channels). Exits 0 when no

@@ -8,6 +8,7 @@
 #include "core/temp_dir.hpp"
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
+#include "harness/psql_session.hpp"
 
 namespace sandboxctl::test {
 namespace {
@@ -298,6 +299,26 @@ TEST_F(DeclaredChannels, HostileDeclarationsCannotSlipPastTheChecks) {
     }
     auto after = state();
     EXPECT_TRUE(before == after) << describe_differences(before, after);
+}
+
+// app-check reads in one read-only transaction under the configured lock
+// timeout: a session holding a lock on a channel's table (a migration, say)
+// makes it fail with the reason, not wait as long as the lock is held.
+TEST_F(DeclaredChannels, AppCheckWaitsForALockNoLongerThanTheLockTimeout) {
+    auto both = config({partner_export, outbound_hooks}, "[refresh]\nlock_timeout = \"1s\"\n");
+    ASSERT_EQ(run({"-c", both, "refresh", "--source", model_->source()}).exit_code, 0);
+    PsqlSession blocker(cluster().bin_dir() / "psql",
+                        cluster().admin_conninfo(model_->sandbox()) + " application_name=channel_blocker",
+                        "BEGIN; LOCK TABLE hook_queue IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);");
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                              "'channel_blocker' AND wait_event = 'PgSleep'") == "1\n";
+        },
+        30));
+    auto check = run({"-c", both, "app-check"});
+    EXPECT_EQ(check.exit_code, 1) << check.all();
+    EXPECT_NE(check.err.find("lock timeout"), std::string::npos) << check.err;
 }
 
 // A PGPASSWORD the user's shell exported for something else must not win

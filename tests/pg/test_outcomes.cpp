@@ -2,41 +2,15 @@
 // happened. A committed refresh whose later steps failed exits 5 and says so;
 // unlock without a record says what it did; a lock timeout names the
 // sessions that held the locks.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <fstream>
 
 #include "core/temp_dir.hpp"
 #include "harness/fidelity.hpp"
 #include "harness/pg_test.hpp"
+#include "harness/psql_session.hpp"
 
 namespace sandboxctl::test {
 namespace {
-
-// A psql session in the background, ended by the destructor.
-class PsqlSession {
-public:
-    PsqlSession(const std::filesystem::path& psql, const std::string& conninfo, const std::string& sql) {
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::execl(psql.c_str(), "psql", "-X", "-q", "-d", conninfo.c_str(), "-c", sql.c_str(),
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~PsqlSession() {
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-    PsqlSession(const PsqlSession&) = delete;
-    PsqlSession& operator=(const PsqlSession&) = delete;
-
-private:
-    pid_t pid_ = -1;
-};
 
 class Outcomes : public PgTest {
 protected:
