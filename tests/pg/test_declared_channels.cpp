@@ -15,7 +15,7 @@ namespace {
 
 // A small application of its own: partner exports (active flag) and an
 // outbound webhook queue (enabled 0/1), both live in prod, and orders.
-constexpr const char* prod_schema = R"(
+constexpr const char* channel_app_schema = R"(
 SET ROLE sbx_app;
 CREATE TABLE partner_export (id int PRIMARY KEY, partner text NOT NULL, active boolean NOT NULL);
 INSERT INTO partner_export VALUES (1, 'acme', true), (2, 'globex', false), (3, 'initech', true);
@@ -29,18 +29,18 @@ CREATE FUNCTION enable_exports() RETURNS boolean LANGUAGE sql AS $$
   UPDATE partner_export SET active = true; SELECT false $$;
 )";
 
-struct Channel {
+struct DeclaredChannel {
     std::string name, live_when, switch_off;
 };
 
-const Channel partner_export{"partner export", "EXISTS (SELECT 1 FROM partner_export WHERE active)",
-                             "UPDATE partner_export SET active = false WHERE active"};
-const Channel outbound_hooks{"outbound hooks", "EXISTS (SELECT 1 FROM hook_queue WHERE enabled = 1)",
-                             "UPDATE hook_queue SET enabled = 0 WHERE enabled = 1"};
+const DeclaredChannel partner_export{"partner export", "EXISTS (SELECT 1 FROM partner_export WHERE active)",
+                                     "UPDATE partner_export SET active = false WHERE active"};
+const DeclaredChannel outbound_hooks{"outbound hooks", "EXISTS (SELECT 1 FROM hook_queue WHERE enabled = 1)",
+                                     "UPDATE hook_queue SET enabled = 0 WHERE enabled = 1"};
 
 // A declaration beside partner_export, and how the refresh must answer it.
-struct Case {
-    Channel channel;
+struct ChannelCase {
+    DeclaredChannel channel;
     int exit_code;
     const char* message;
 };
@@ -51,7 +51,7 @@ protected:
         PgTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
         model_ = std::make_unique<Model>(cluster(), test_name());
-        model_->prod_sql(prod_schema);
+        model_->prod_sql(channel_app_schema);
     }
 
     ToolRun run(std::vector<std::string> args, const std::string& pgpassword = "") {
@@ -66,7 +66,7 @@ protected:
     }
 
     // A config declaring `channels`, then `extra` (more TOML) as written.
-    std::string config(const std::vector<Channel>& channels, const std::string& extra = "") {
+    std::string config(const std::vector<DeclaredChannel>& channels, const std::string& extra = "") {
         auto path = work_ / "sandboxctl.toml";
         std::ofstream file(path);
         for (const auto& c : channels) {
@@ -92,7 +92,7 @@ protected:
     // A refresh with `c`'s channel beside partner_export: its exit code and
     // message, the channel named (and the file, for a usage error), the
     // sandbox as `before`.
-    void expect_answer(const Case& c, const DatabaseState& before) {
+    void expect_answer(const ChannelCase& c, const DatabaseState& before) {
         auto result = run({"-c", config({partner_export, c.channel}), "refresh", "--source", model_->source()});
         EXPECT_EQ(result.exit_code, c.exit_code) << c.channel.name << "\n" << result.all();
         EXPECT_NE(result.err.find(c.message), std::string::npos) << c.channel.name << "\n" << result.err;
@@ -216,7 +216,7 @@ TEST_F(DeclaredChannels, AFullResetSwitchesOffWhatTheSnapshotHoldsLive) {
 // anything is touched, naming the file, line and channel.
 TEST_F(DeclaredChannels, MisdeclaredChannelsAreRefusedBeforeAnythingChanges) {
     auto before = refreshed_with_own_row();
-    for (const auto& c : std::vector<Case>{
+    for (const auto& c : std::vector<ChannelCase>{
              {{"second statement", "true); DROP TABLE orders; SELECT (true", "UPDATE orders SET total = 0"},
               2,
               "live_when is not one SQL expression"},
@@ -253,7 +253,7 @@ TEST_F(DeclaredChannels, MisdeclaredChannelsAreRefusedBeforeAnythingChanges) {
 // slipped through before its fix.
 TEST_F(DeclaredChannels, HostileDeclarationsCannotSlipPastTheChecks) {
     auto before = refreshed_with_own_row();
-    for (const auto& c : std::vector<Case>{
+    for (const auto& c : std::vector<ChannelCase>{
              // A set-returning live_when was judged by its first row.
              {{"set returning", "unnest(ARRAY[false, true])", "UPDATE orders SET total = 0 WHERE false"},
               1,
@@ -283,9 +283,10 @@ TEST_F(DeclaredChannels, HostileDeclarationsCannotSlipPastTheChecks) {
     }
     // A row's value never reaches an error.
     for (const auto& channel :
-         {Channel{"leaks", "EXISTS (SELECT 1 FROM customer WHERE secret::int > 0)",
-                  "UPDATE orders SET total = 0 WHERE false"},
-          Channel{"leaks too", "false", "UPDATE orders SET total = (SELECT secret::int FROM customer LIMIT 1)"}}) {
+         {DeclaredChannel{"leaks", "EXISTS (SELECT 1 FROM customer WHERE secret::int > 0)",
+                          "UPDATE orders SET total = 0 WHERE false"},
+          DeclaredChannel{"leaks too", "false",
+                          "UPDATE orders SET total = (SELECT secret::int FROM customer LIMIT 1)"}}) {
         auto file = config({partner_export, channel});
         // app-check runs live_when only.
         std::vector<std::vector<std::string>> runs = {{"-c", file, "refresh", "--source", model_->source()}};
