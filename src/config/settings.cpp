@@ -82,7 +82,8 @@ std::vector<ChannelRule> channel_rules(const toml::table& root) {
             throw usage_error(
                 fmt::format("{}: [[channels]] needs name, live_when and switch_off", where(rule->source())), hint);
         }
-        rules.push_back({*name, *live_when, *switch_off, where(rule->source())});
+        rules.push_back({*name, *live_when, *switch_off, where(rule->source()), where(rule->get("live_when")->source()),
+                         where(rule->get("switch_off")->source())});
     }
     return rules;
 }

@@ -46,6 +46,9 @@ struct ChannelRule {
     std::string live_when;   // one SQL boolean expression, true while the channel is live
     std::string switch_off;  // one SQL statement that switches it off
     std::string origin;      // "file:line:column" of the declaration, for messages
+    // "file:line:column" of the live_when and switch_off keys, for messages about them.
+    std::string live_when_origin;
+    std::string switch_off_origin;
 };
 
 // One entry of [kubernetes] scale: a workload stopped for the run.

@@ -27,6 +27,12 @@ std::string label(const config::ChannelRule& rule) {
     return fmt::format("{}: [[channels]] \"{}\"", rule.origin, rule.name);
 }
 
+// The same, placed at the key `what` ("live_when" or "switch_off").
+std::string label(const config::ChannelRule& rule, std::string_view what) {
+    return fmt::format("{}: [[channels]] \"{}\"", what == "live_when" ? rule.live_when_origin : rule.switch_off_origin,
+                       rule.name);
+}
+
 // The first words a switch_off may start with: statements that change data.
 // Not SET, RESET, DISCARD, LOCK, COPY and the like, which would change the
 // rebuild's session rather than the sandbox's rows.
@@ -57,24 +63,26 @@ void check_name(const config::ChannelRule& rule) {
 void check_rule(const config::ChannelRule& rule) {
     check_name(rule);
     if (auto problem = schema::expression_problem(rule.live_when)) {
-        throw usage_error(fmt::format("{}: live_when is not one SQL expression: {}", label(rule), *problem),
-                          declaration_hint);
+        throw usage_error(
+            fmt::format("{}: live_when is not one SQL expression: {}", label(rule, "live_when"), *problem),
+            declaration_hint);
     }
     auto statements = schema::split_statements(rule.switch_off);
     if (statements.size() != 1) {
-        throw usage_error(fmt::format("{}: switch_off is {} SQL statements, not one", label(rule), statements.size()),
-                          declaration_hint);
+        throw usage_error(
+            fmt::format("{}: switch_off is {} SQL statements, not one", label(rule, "switch_off"), statements.size()),
+            declaration_hint);
     }
     if (auto statement = schema::find_transaction_control(rule.switch_off)) {
-        throw usage_error(fmt::format("{}: switch_off's {} would leave the transaction it runs in", label(rule),
-                                      statement->keywords.front()),
+        throw usage_error(fmt::format("{}: switch_off's {} would leave the transaction it runs in",
+                                      label(rule, "switch_off"), statement->keywords.front()),
                           declaration_hint);
     }
     const auto& first = statements.front().keywords.front();
     if (std::find(data_statements.begin(), data_statements.end(), first) == data_statements.end()) {
         throw usage_error(fmt::format("{}: switch_off is a {} statement; it must change data (UPDATE, DELETE, "
                                       "INSERT, MERGE, WITH, SELECT or CALL)",
-                                      label(rule), first),
+                                      label(rule, "switch_off"), first),
                           declaration_hint);
     }
 }
@@ -107,11 +115,13 @@ auto bounded(pg::Connection& conn, std::chrono::milliseconds timeout, Body&& bod
                                         std::chrono::milliseconds timeout) {
     if (interrupt::requested()) throw e;
     if (e.sqlstate() == "57014") {
-        throw failure(fmt::format("{}: {} ran longer than {} ms and was cancelled", label(rule), what, timeout.count()),
-                      "Set --statement-timeout (refresh.statement_timeout) to allow it longer.");
+        throw failure(
+            fmt::format("{}: {} ran longer than {} ms and was cancelled", label(rule, what), what, timeout.count()),
+            "Set --statement-timeout (refresh.statement_timeout) to allow it longer.");
     }
     // Without the values a data error quotes, nor a DETAIL: they may be rows' values.
-    throw failure(fmt::format("{}: {} failed: {}", label(rule), what, e.primary_without_values()), declaration_hint);
+    throw failure(fmt::format("{}: {} failed: {}", label(rule, what), what, e.primary_without_values()),
+                  declaration_hint);
 }
 
 // Whether the channel counts as live: its live_when is true or NULL (only
@@ -128,7 +138,7 @@ bool live_when_holds(pg::Connection& conn, const config::ChannelRule& rule, std:
         throw_statement_error(rule, "live_when", e, timeout);
     }
     if (result.rows() != 1) {
-        throw failure(fmt::format("{}: live_when gave {} rows, not one value", label(rule), result.rows()),
+        throw failure(fmt::format("{}: live_when gave {} rows, not one value", label(rule, "live_when"), result.rows()),
                       declaration_hint);
     }
     return result.get_bool(0, 0);
@@ -159,18 +169,18 @@ public:
             // Defence in depth: the statement was checked, but nothing may
             // end the rebuild's transaction.
             if (PQtransactionStatus(target.raw()) != PQTRANS_INTRANS || current_transaction(target) != transaction) {
-                throw failure(fmt::format("{}: switch_off left the transaction it runs in", label(rule)),
+                throw failure(fmt::format("{}: switch_off left the transaction it runs in", label(rule, "switch_off")),
                               declaration_hint);
             }
             // The user's SQL runs in the session that holds the run lock.
-            safety::require_run_lock(target, fmt::format("{}'s switch_off", label(rule)));
+            safety::require_run_lock(target, fmt::format("{}'s switch_off", label(rule, "switch_off")));
             switched_.push_back({rule.name, rows});
         }
     }
 
     std::vector<LiveChannel> live_channels(pg::Connection& target) override {
         return live(target, rules_, timeout_, [&](const config::ChannelRule& rule) {
-            safety::require_run_lock(target, fmt::format("{}'s live_when", label(rule)));
+            safety::require_run_lock(target, fmt::format("{}'s live_when", label(rule, "live_when")));
         });
     }
 

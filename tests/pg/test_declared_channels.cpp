@@ -99,6 +99,15 @@ protected:
         if (c.exit_code == 2) {
             EXPECT_NE(result.err.find("sandboxctl.toml:"), std::string::npos) << result.err;
         }
+        // The declaration of `c` is lines 5 to 8 (after partner_export's): a
+        // problem with a key names that key's line.
+        std::string message = c.message;
+        if (c.exit_code == 2 && message.starts_with("live_when")) {
+            EXPECT_NE(result.err.find("sandboxctl.toml:7:"), std::string::npos) << result.err;
+        }
+        if (c.exit_code == 2 && message.starts_with("switch_off")) {
+            EXPECT_NE(result.err.find("sandboxctl.toml:8:"), std::string::npos) << result.err;
+        }
         if (c.channel.name.find('\n') == std::string::npos) {
             EXPECT_NE(result.err.find(c.channel.name), std::string::npos) << result.err;
         }
