@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "rebuild/post_sql.hpp"
 #include "safety/run_lock.hpp"
 #include "schema/sql_statements.hpp"
 
@@ -99,16 +100,16 @@ void check_names(const std::vector<config::ChannelRule>& rules) {
     }
 }
 
-// Runs `body` with the statement timeout `timeout` (and standard strings,
-// which the SQL was checked with), then puts the session's settings back.
+// Runs `body` with the statement timeout `timeout` and standard strings
+// (which the SQL was checked with), set again before each statement: the
+// one before may have changed them. Nothing is put back: a rebuild applies
+// its own settings again after the switches (rebuild/steps.cpp) and checks
+// in a subtransaction it rolls back, and app-check's transaction ends.
 template <typename Body>
 auto bounded(pg::Connection& conn, std::chrono::milliseconds timeout, Body&& body) {
-    auto previous = conn.query_value("SELECT pg_catalog.current_setting('statement_timeout')");
-    conn.exec(fmt::format("SET LOCAL statement_timeout = {}", timeout.count()));
-    conn.exec("SET LOCAL standard_conforming_strings = on");
-    auto result = body();
-    conn.exec("SELECT pg_catalog.set_config('statement_timeout', $1, true)", {previous});
-    return result;
+    conn.exec(
+        fmt::format("SET LOCAL statement_timeout = {}; SET LOCAL standard_conforming_strings = on", timeout.count()));
+    return body();
 }
 
 [[noreturn]] void throw_statement_error(const config::ChannelRule& rule, const char* what, const pg::PgError& e,
@@ -158,7 +159,7 @@ public:
     void before_kept_rows(pg::Connection&) override {}
 
     void after_load(pg::Connection& target) override {
-        const auto transaction = current_transaction(target);
+        const auto transaction = rebuild::current_transaction(target);
         for (const auto& rule : rules_) {
             long long rows = 0;
             try {
@@ -168,7 +169,8 @@ public:
             }
             // Defence in depth: the statement was checked, but nothing may
             // end the rebuild's transaction.
-            if (PQtransactionStatus(target.raw()) != PQTRANS_INTRANS || current_transaction(target) != transaction) {
+            if (PQtransactionStatus(target.raw()) != PQTRANS_INTRANS ||
+                rebuild::current_transaction(target) != transaction) {
                 throw failure(fmt::format("{}: switch_off left the transaction it runs in", label(rule, "switch_off")),
                               declaration_hint);
             }
@@ -212,10 +214,6 @@ public:
     }
 
 private:
-    static std::string current_transaction(pg::Connection& target) {
-        return target.query_value("SELECT pg_catalog.pg_current_xact_id()::text");
-    }
-
     std::vector<config::ChannelRule> rules_;
     std::chrono::milliseconds timeout_;
     std::vector<SwitchedOff> switched_;

@@ -84,11 +84,11 @@ std::string user_context(const std::string& context) {
     throw pg::PgError(error.code(), message, error.hint(), server);
 }
 
+}  // namespace
+
 std::string current_transaction(pg::Connection& target) {
     return target.query_value("SELECT pg_catalog.pg_current_xact_id()::text");
 }
-
-}  // namespace
 
 std::vector<PostSqlFile> load_post_sql(const std::vector<std::filesystem::path>& paths) {
     std::vector<PostSqlFile> files;

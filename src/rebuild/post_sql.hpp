@@ -28,4 +28,8 @@ std::vector<PostSqlFile> load_post_sql(const std::vector<std::filesystem::path>&
 // transaction. Either failure rolls the refresh back.
 void run_post_sql(pg::Connection& target, const std::vector<PostSqlFile>& files);
 
+// The id of the open transaction on `target`: compared before and after the
+// user's SQL, it shows that the SQL did not end the transaction it ran in.
+std::string current_transaction(pg::Connection& target);
+
 }  // namespace sandboxctl::rebuild
