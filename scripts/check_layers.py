@@ -9,7 +9,8 @@ Application knowledge lives in its profile: each subfolder of src/profiles/
 is an application (dolibarr/). Fails too when a file outside src/profiles/
 and src/cli/ names an application (in code or comment, in any case), and when
 a file of src/profiles/ other than the registry includes an application's
-folder from outside it. CI runs it from scripts/test.sh; --self-test (a ctest
+folder from outside it, and when a file of src/core/ holds SQL (core knows
+nothing of PostgreSQL: SQL lives with the layer that runs it). CI runs it from scripts/test.sh; --self-test (a ctest
 test) proves on a copy of the tree that each rule fails what it must.
 """
 import pathlib
@@ -26,6 +27,9 @@ APP_INCLUDE = re.compile(r'^\s*#\s*include\s+"profiles/(\w+)/')
 # line, which documents them in its help.
 NAMING_ALLOWED = {"profiles", "cli"}
 REGISTRY = "src/profiles/registry.cpp"
+# SQL's statement words, upper case as every statement of sandboxctl writes
+# them, anywhere in a line (string literals, raw strings and comments alike).
+SQL_WORD = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|GRANT|REVOKE|COMMIT|ROLLBACK|TRUNCATE|BEGIN)\b")
 
 
 def read_table(root):
@@ -83,6 +87,18 @@ def application_problems(root):
     return problems
 
 
+def sql_in_core_problems(root):
+    """SQL text in src/core/, which knows nothing of PostgreSQL."""
+    problems = []
+    for source in sorted((root / "src" / "core").rglob("*.[ch]pp")):
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            match = SQL_WORD.search(line)
+            if match:
+                problems.append(f"{source.relative_to(root)}:{number}: SQL in core (\"{match.group(1)}\"); it belongs "
+                                "to the layer that runs it")
+    return problems
+
+
 def check(root):
     """The problems of the tree at root, and a summary when there are none."""
     allowed = read_table(root)
@@ -109,6 +125,7 @@ def check(root):
                     problems.append(f"{source.relative_to(root)}:{number}: {folder}/ may not include {used}/")
 
     problems += application_problems(root)
+    problems += sql_in_core_problems(root)
 
     declared = {f: (set(folders) - {f} if r == "*" else r) for f, r in allowed.items()}
     for name, graph in (("ARCHITECTURE.md's table", declared), ("the includes", actual)):
@@ -129,6 +146,7 @@ SELF_TESTS = [
     ("src/profiles/planted.cpp", '#include "profiles/dolibarr/channels.hpp"\n', "only src/profiles/registry.cpp"),
     ("src/core/planted.cpp", '#include "refresh/refresh.hpp"\n', "core/ may not include refresh/"),
     ("src/planted/planted.cpp", "\n", "src/planted/ is not in the layer table"),
+    ("src/core/planted.cpp", 'auto q = R"(\nSELECT 1)";\n', "SQL in core (\"SELECT\")"),
 ]
 
 

@@ -8,7 +8,7 @@
 #include "plan/session_setup.hpp"
 #include "refresh/refresh.hpp"
 #include "refresh/report.hpp"
-#include "snapshot/operations.hpp"
+#include "snapshot/create.hpp"
 #include "sync/sync_files.hpp"
 
 namespace sandboxctl::cli {

@@ -8,12 +8,12 @@
 #include "core/duration.hpp"
 #include "core/log.hpp"
 #include "plan/session_setup.hpp"
-#include "snapshot/operations.hpp"
+#include "reset/reset.hpp"
 
 namespace sandboxctl::cli {
 namespace {
 
-nlohmann::json reset_json(const snapshot::ResetResult& r) {
+nlohmann::json reset_json(const reset::ResetResult& r) {
     nlohmann::json doc = {{"snapshot", r.snapshot},
                           {"mode", r.full ? "full" : "delta"},
                           {"why_full", r.why_full},
@@ -30,7 +30,7 @@ nlohmann::json reset_json(const snapshot::ResetResult& r) {
     return doc;
 }
 
-void print_text(const snapshot::ResetResult& r, std::ostream& out) {
+void print_text(const reset::ResetResult& r, std::ostream& out) {
     if (r.full) {
         fmt::print(out, "full reset to \"{}\" ({}): {} tables, {} rows loaded, {} sequences, in {}\n", r.snapshot,
                    r.why_full, r.tables_loaded, r.rows_loaded, r.sequences_set, format_duration(r.elapsed));
@@ -59,7 +59,7 @@ ExitCode run_reset(const Context& context, ResetOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
     auto target = plan::open_target(settings, "reset", plan::AfterCrash::repair);
-    auto r = snapshot::reset_sandbox(target, settings, options.snapshot_name, options.full);
+    auto r = reset::reset_sandbox(target, settings, options.snapshot_name, options.full);
     if (log::level() >= log::Level::normal) print_text(r, output.text());  // -q: errors only
     try {
         output.write_json(reset_json(r));
@@ -83,8 +83,9 @@ automatically when the schema drifted from the snapshot, the log counts from ano
 snapshot, or the change tracking or golden cache was altered since the last reset): the
 sandbox is rebuilt from the snapshot's files. Tables with many logged changes are reloaded
 whole from the cache; the counts are rows actually deleted, inserted and updated. Both run in one transaction with
-exclusive access, as refresh does, and stop the [kubernetes] workloads first; user triggers do
-not fire.)");
+exclusive access, as refresh does; user triggers do not fire. A full reset also stops the
+application first (the [hooks] before hook, the [kubernetes] workloads) and starts it again
+after, as refresh does; a delta reset ends the application's sessions and stops nothing.)");
     command.option("NAME", options->snapshot_name, "Snapshot (default: the one the sandbox was last reset to)");
     command.flag("--full", options->full, "Rebuild everything from the snapshot files");
     add_sandbox_options(command, options->settings);

@@ -6,8 +6,8 @@
 #include "core/duration.hpp"
 #include "core/log.hpp"
 #include "plan/session_setup.hpp"
+#include "snapshot/create.hpp"
 #include "snapshot/file_check.hpp"
-#include "snapshot/operations.hpp"
 #include "snapshot/store.hpp"
 
 namespace sandboxctl::cli {

@@ -12,7 +12,7 @@
 namespace sandboxctl::output {
 
 struct FollowUpFailure {
-    std::string step;  // "kubernetes", "files", "snapshot", "report"
+    std::string step;  // "connection limit", "kubernetes", "after hook", "files", "snapshot", "report"
     std::string message;
     std::string hint;
 };

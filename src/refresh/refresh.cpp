@@ -7,9 +7,8 @@
 #include "core/failpoint.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
-#include "core/process.hpp"
 #include "core/temp_dir.hpp"
-#include "kubernetes/workloads.hpp"
+#include "maintenance/window.hpp"
 #include "plan/copy_plan.hpp"
 #include "plan/session_setup.hpp"
 #include "profiles/registry.hpp"
@@ -17,10 +16,8 @@
 #include "rebuild/post_sql.hpp"
 #include "rebuild/row_source.hpp"
 #include "rebuild/steps.hpp"
-#include "safety/exclusive_access.hpp"
 #include "safety/preflight.hpp"
 #include "safety/records.hpp"
-#include "safety/run_lock.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
@@ -46,31 +43,6 @@ std::vector<rebuild::MaterializedView> matviews_of(const plan::CopyPlan& plan) {
     for (const auto* view : plan.matviews) views.push_back({view->qualified(), view->display()});
     return views;
 }
-
-void run_hook(const std::string& command, const char* which, bool interruptible = true) {
-    if (command.empty()) return;
-    log::info("running {} hook", which);
-    if (int status = run_shell(command, interruptible); status != 0) {
-        throw failure(fmt::format("the {} hook exited with status {}", which, status),
-                      "The sandbox was not changed. Fix the hook command in the config file.");
-    }
-}
-
-class AfterHook {
-public:
-    explicit AfterHook(std::string command) : command_(std::move(command)) {}
-    ~AfterHook() {
-        try {
-            // Even after Ctrl-C: it undoes what the before hook did.
-            run_hook(command_, "after", false);
-        } catch (const std::exception& e) {
-            log::error("{}", e.what());
-        }
-    }
-
-private:
-    std::string command_;
-};
 
 // What `status` shows as the last refresh; best effort (the refresh itself
 // has committed, so a failure here is only a warning).
@@ -104,11 +76,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     // same session (it holds the run lock).
     plan::Target target_side{endpoints.target_info, std::move(endpoints.target), endpoints.target_role};
     auto& target = target_side.conn;
-    safety::RunLock lock(target, "refresh");
-    // What a killed run stopped comes back before anything else.
-    auto workload_record =
-        safety::database_state_file(target, target.database(), settings.state_dir, kubernetes::record_kind);
-    kubernetes::restore_after_crash(settings.kubernetes, workload_record);
+    maintenance::Window window(target, endpoints.target_info, settings, "refresh");
     report.source = endpoints.source_info.describe();
     report.target = endpoints.target_info.describe();
     report.source_role = endpoints.source_role;
@@ -168,16 +136,8 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     report.excluded = plan.excluded;
     report.data_excluded = plan.data_excluded;
 
-    // The after hook runs on every exit path once the before hook was tried:
-    // a half-done `before` (some replicas scaled down) must be undone too.
-    AfterHook after(settings.hook_after);
-    run_hook(settings.hook_before, "before");
-    // Stopped after the before hook, restored before the after hook.
-    std::optional<kubernetes::StoppedWorkloads> stopped;
-    if (settings.kubernetes) stopped.emplace(*settings.kubernetes, workload_record);
-    pg::Connection control = pg::Connection::open(endpoints.target_info, "refresh-control");
-    safety::ExclusiveAccess exclusive(control, settings.state_dir, {target.backend_pid()});
-    report.sessions_ended = static_cast<int>(exclusive.sessions().size());
+    window.stop_application();
+    report.sessions_ended = static_cast<int>(window.take_exclusive_access().sessions().size());
 
     rebuild::LiveRowSource rows(source, plan.data, plan.data_bytes);
     try {
@@ -196,7 +156,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
             report.committed = true;
         }
     } catch (...) {
-        safety::rethrow_naming_lock_holders(control, {target.backend_pid()});
+        window.rethrow_naming_lock_holders();
     }
     // Past the commit the new sandbox stands; an interrupt no longer undoes it.
     failpoint::reach("committed");
@@ -216,17 +176,9 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
                  "(it completes what is missing) before the application uses the sandbox."});
         }
     }
-    exclusive.release();
+    window.end_exclusive_access(report.follow_up_failures);
     if (after_commit) after_commit(target_side, report);
-    if (stopped) {
-        try {
-            stopped->restore();
-        } catch (const Error& e) {
-            report.follow_up_failures.push_back({"kubernetes",
-                                                 fmt::format("restarting the stopped workloads failed: {}", e.what()),
-                                                 "The refresh was committed. " + e.hint()});
-        }
-    }
+    window.restart_application(report.follow_up_failures);
     return report;
 }
 

@@ -184,8 +184,10 @@ bool ExclusiveAccess::alone() const {
 
 void ExclusiveAccess::release() {
     if (!held_) return;
-    set_limit(control_, database_, previous_limit_);
+    // Tried once: the caller reports a failure, and the record stays for
+    // `unlock` (the control session is most likely gone).
     held_ = false;
+    set_limit(control_, database_, previous_limit_);
     std::error_code ignored;
     std::filesystem::remove(record_, ignored);
     log::detail("restored connection limit {} on database \"{}\"", previous_limit_, database_);

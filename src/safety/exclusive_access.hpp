@@ -36,7 +36,8 @@ public:
     // Every other session of the database was ended and seen gone (the
     // server can wait for that from PostgreSQL 14 on).
     bool alone() const;
-    // Restores now (also done by the destructor); throws on failure.
+    // Restores now (also done by the destructor); throws on failure, once:
+    // the record then stays for `unlock`.
     void release();
 
 private:

@@ -12,11 +12,11 @@
 #include "core/number.hpp"
 #include "core/own_schemas.hpp"
 #include "snapshot/cache_sql.hpp"
+#include "snapshot/own_schema_sql.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
 
-#include "core/own_schemas.hpp"
 // How a dirty table is put back.
 enum class Restore {
     keys,    // the logged keys' rows, tracking left on (few rows)
@@ -31,7 +31,6 @@ DeltaStats reload_counts(pg::Connection& conn, const catalog::Relation& t, const
     auto count = [&](const std::string& sql) { return conn.query_integer(sql); };
     if (!t.primary_key.empty()) {
         auto r = conn.exec(keyed_reload_counts(t, g, restrict_to_log));
-#include "core/own_schemas.hpp"
         counts.deleted = r.get_int(0, 0);
         counts.inserted = r.get_int(0, 1);
         counts.updated = r.get_int(0, 2);
@@ -212,24 +211,23 @@ void grant_cache(pg::Connection& conn, const std::string& reader_role) {
 
 void drop_cache(pg::Connection& conn) {
     conn.exec("SET LOCAL ROLE NONE");
-    conn.exec(own_schemas::in_sql("DROP SCHEMA IF EXISTS {cache} CASCADE"));
+    conn.exec(in_own_schemas("DROP SCHEMA IF EXISTS {cache} CASCADE"));
 }
 
 void build_cache(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables, const std::string& snapshot,
                  const std::string& reader_role) {
     conn.exec("SET LOCAL ROLE NONE");
     conn.exec(cache_build_script(tables));
-    conn.exec(own_schemas::in_sql("INSERT INTO {cache}.meta VALUES ($1)"), {snapshot});
-#include "core/own_schemas.hpp"
+    conn.exec(in_own_schemas("INSERT INTO {cache}.meta VALUES ($1)"), {snapshot});
     // Read-only from now on, for the login too (see cache_seal).
-    conn.exec(own_schemas::in_sql(
-        "REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {cache} "
-        "FROM CURRENT_USER"));
+    conn.exec(
+        in_own_schemas("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {cache} "
+                       "FROM CURRENT_USER"));
     grant_cache(conn, reader_role);
 }
 
 std::string cache_seal(pg::Connection& conn) {
-    return conn.query_value(own_schemas::in_sql(R"(
+    return conn.query_value(in_own_schemas(R"(
 WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = '{cache}'),
 own AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns))
 SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
@@ -244,9 +242,9 @@ SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
 }
 
 std::optional<std::string> cached_snapshot(pg::Connection& conn) {
-    if (conn.query_value(own_schemas::in_sql("SELECT pg_catalog.to_regclass('{cache}.meta') IS NOT NULL")) != "t")
+    if (conn.query_value(in_own_schemas("SELECT pg_catalog.to_regclass('{cache}.meta') IS NOT NULL")) != "t")
         return std::nullopt;
-    auto r = conn.exec(own_schemas::in_sql("SELECT snapshot FROM {cache}.meta"));
+    auto r = conn.exec(in_own_schemas("SELECT snapshot FROM {cache}.meta"));
     if (r.rows() != 1) return std::nullopt;
     return r.get(0, 0);
 }
@@ -279,13 +277,12 @@ struct CachedTable {
 // The cache tables of the dirty tables. Cached tables are named by schema
 // and name: oids change with a full reset.
 std::map<unsigned, CachedTable> cache_map(pg::Connection& conn, const std::vector<DirtyTable>& dirty) {
-    auto map =
-        conn.exec(own_schemas::in_sql("SELECT c.oid, t.cache, g.reltuples FROM {cache}.tables t "
-                                      "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
-                                      "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
-                                      "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass "
-                                      "WHERE c.oid = ANY ($1::pg_catalog.oid[])"),
-                  {oid_array(dirty)});
+    auto map = conn.exec(in_own_schemas("SELECT c.oid, t.cache, g.reltuples FROM {cache}.tables t "
+                                        "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema "
+                                        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name "
+                                        "JOIN pg_catalog.pg_class g ON g.oid = t.cache::pg_catalog.regclass "
+                                        "WHERE c.oid = ANY ($1::pg_catalog.oid[])"),
+                         {oid_array(dirty)});
     std::map<unsigned, CachedTable> out;
     for (int row = 0; row < map.rows(); ++row) {
         out[static_cast<unsigned>(map.get_int(row, 0))] = {map.get(row, 1), std::stod(map.get(row, 2))};
@@ -336,7 +333,7 @@ DeltaStats restore_from_cache(pg::Connection& conn, const std::vector<DirtyTable
     // The log has no statistics of its own; with many keys, joins on them
     // are planned as hash joins only once it has.
     stats.rewrote_catalog = !bulk.empty();
-    if (!bulk.empty()) conn.exec(own_schemas::in_sql("ANALYZE {tracking}.changes"));
+    if (!bulk.empty()) conn.exec(in_own_schemas("ANALYZE {tracking}.changes"));
     TriggerPause pause(conn, tables, bulk);
     conn.exec("SET CONSTRAINTS ALL DEFERRED");
 

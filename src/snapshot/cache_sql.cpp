@@ -6,6 +6,7 @@
 
 #include "core/own_schemas.hpp"
 #include "pg/connection.hpp"
+#include "snapshot/own_schema_sql.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
@@ -165,11 +166,11 @@ KeyedRestore logged_keys_restore(const catalog::Relation& t, const std::string& 
 }  // namespace
 
 std::string cache_build_script(const std::vector<const catalog::Relation*>& tables) {
-    std::string sql = own_schemas::in_sql(
-        "DROP SCHEMA IF EXISTS {cache} CASCADE;\nCREATE SCHEMA {cache};\n"
-        "COMMENT ON SCHEMA {cache} IS 'sandboxctl golden copy for delta resets; do not edit';\n"
-        "CREATE TABLE {cache}.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
-        "                                      PRIMARY KEY (schema, name));\n");
+    std::string sql =
+        in_own_schemas("DROP SCHEMA IF EXISTS {cache} CASCADE;\nCREATE SCHEMA {cache};\n"
+                       "COMMENT ON SCHEMA {cache} IS 'sandboxctl golden copy for delta resets; do not edit';\n"
+                       "CREATE TABLE {cache}.tables (schema text NOT NULL, name text NOT NULL, cache text NOT NULL,\n"
+                       "                                      PRIMARY KEY (schema, name));\n");
     int index = 0;
     for (const auto* t : tables) {
         std::string cache = fmt::format("{}.g{}", own_schemas::cache, ++index);
@@ -181,7 +182,7 @@ std::string cache_build_script(const std::vector<const catalog::Relation*>& tabl
         sql += fmt::format("ANALYZE {};\nINSERT INTO {}.tables VALUES ({}, {}, '{}');\n", cache, own_schemas::cache,
                            pg::quote_literal(t->schema), pg::quote_literal(t->name), cache);
     }
-    sql += own_schemas::in_sql("CREATE TABLE {cache}.meta (snapshot text NOT NULL);\n");
+    sql += in_own_schemas("CREATE TABLE {cache}.meta (snapshot text NOT NULL);\n");
     return sql;
 }
 

@@ -7,6 +7,7 @@
 #include "core/own_schemas.hpp"
 #include "snapshot/cache.hpp"
 #include "snapshot/fingerprint.hpp"
+#include "snapshot/own_schema_sql.hpp"
 
 namespace sandboxctl::snapshot {
 namespace {
@@ -67,7 +68,7 @@ $fn$;
 }  // namespace
 
 void install_tracking(pg::Connection& conn, const std::vector<const catalog::Relation*>& tables) {
-    conn.exec(own_schemas::in_sql(setup_sql));
+    conn.exec(in_own_schemas(setup_sql));
     std::string sql;
     for (const auto* table : tables) {
         std::string name = table->qualified();
@@ -92,12 +93,12 @@ void install_tracking(pg::Connection& conn, const std::vector<const catalog::Rel
 }
 
 bool tracking_installed(pg::Connection& conn) {
-    return conn.query_value(own_schemas::in_sql("SELECT pg_catalog.to_regclass('{tracking}.changes') IS NOT NULL AND "
-                                                "pg_catalog.to_regclass('{tracking}.baseline') IS NOT NULL")) == "t";
+    return conn.query_value(in_own_schemas("SELECT pg_catalog.to_regclass('{tracking}.changes') IS NOT NULL AND "
+                                           "pg_catalog.to_regclass('{tracking}.baseline') IS NOT NULL")) == "t";
 }
 
 std::vector<DirtyTable> dirty_tables(pg::Connection& conn) {
-    auto r = conn.exec(own_schemas::in_sql(R"(
+    auto r = conn.exec(in_own_schemas(R"(
 -- Names looked up per table written, not joined: the log has no statistics,
 -- and a join would read all of pg_class.
 SELECT * FROM (
@@ -115,9 +116,9 @@ WHERE name IS NOT NULL ORDER BY name)"));
 }
 
 void clear_changes(pg::Connection& conn) {
-    conn.exec(own_schemas::in_sql("GRANT DELETE ON {tracking}.changes TO CURRENT_USER;\n"
-                                  "DELETE FROM {tracking}.changes;\n"
-                                  "REVOKE DELETE ON {tracking}.changes FROM CURRENT_USER"));
+    conn.exec(in_own_schemas("GRANT DELETE ON {tracking}.changes TO CURRENT_USER;\n"
+                             "DELETE FROM {tracking}.changes;\n"
+                             "REVOKE DELETE ON {tracking}.changes FROM CURRENT_USER"));
 }
 
 namespace {
@@ -134,7 +135,7 @@ FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns))";
 }  // namespace
 
 std::string tracking_seal(pg::Connection& conn) {
-    auto rest = conn.query_value(own_schemas::in_sql(R"(
+    auto rest = conn.query_value(in_own_schemas(R"(
 WITH ns AS (SELECT oid, xmin FROM pg_catalog.pg_namespace WHERE nspname = '{tracking}'),
 own AS (SELECT oid, xmin FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM ns)),
 triggers AS (SELECT oid, xmin, tgrelid, tgenabled FROM pg_catalog.pg_trigger
@@ -151,7 +152,7 @@ SELECT pg_catalog.md5(pg_catalog.string_agg(item, ',' ORDER BY item)) FROM (
   UNION ALL SELECT 'att ' || attrelid || '.' || attnum || ':' || xmin FROM pg_catalog.pg_attribute
              WHERE attnum > 0 AND (attrelid IN (SELECT oid FROM own) OR attrelid IN (SELECT oid FROM tracked))
 ) items(item))"));
-    return seal_format + rest + ":" + conn.query_value(own_schemas::in_sql(own_relations_sql));
+    return seal_format + rest + ":" + conn.query_value(in_own_schemas(own_relations_sql));
 }
 
 bool has_current_seal_format(const std::string& seal) {
@@ -163,7 +164,7 @@ namespace {
 // `seal` with its OWN part taken afresh.
 std::string tracking_seal_after_delta(pg::Connection& conn, const std::string& seal) {
     if (!has_current_seal_format(seal)) return tracking_seal(conn);
-    return seal.substr(0, seal.rfind(':') + 1) + conn.query_value(own_schemas::in_sql(own_relations_sql));
+    return seal.substr(0, seal.rfind(':') + 1) + conn.query_value(in_own_schemas(own_relations_sql));
 }
 
 }  // namespace
@@ -171,10 +172,10 @@ std::string tracking_seal_after_delta(pg::Connection& conn, const std::string& s
 std::optional<Baseline> read_baseline(pg::Connection& conn) {
     if (!tracking_installed(conn)) return std::nullopt;
     // Seal columns may be missing (a baseline written before they existed).
-    auto r = conn.exec(
-        own_schemas::in_sql("SELECT snapshot, fingerprint, signal, since::text, "
-                            "COALESCE(pg_catalog.to_jsonb(b) ->> 'tracking_seal', ''), "
-                            "COALESCE(pg_catalog.to_jsonb(b) ->> 'cache_seal', '') FROM {tracking}.baseline b"));
+    auto r =
+        conn.exec(in_own_schemas("SELECT snapshot, fingerprint, signal, since::text, "
+                                 "COALESCE(pg_catalog.to_jsonb(b) ->> 'tracking_seal', ''), "
+                                 "COALESCE(pg_catalog.to_jsonb(b) ->> 'cache_seal', '') FROM {tracking}.baseline b"));
     if (r.rows() != 1) return std::nullopt;
     return Baseline{r.get(0, 0), r.get(0, 1), r.get(0, 2), r.get(0, 3), r.get(0, 4), r.get(0, 5)};
 }
@@ -192,14 +193,14 @@ struct Seals {
 template <typename SealsNow>
 void replace_baseline(pg::Connection& conn, const std::string& snapshot, const std::string& fingerprint,
                       SealsNow seals_now) {
-    conn.exec(own_schemas::in_sql("GRANT INSERT, DELETE ON {tracking}.baseline TO CURRENT_USER"));
-    conn.exec(own_schemas::in_sql("DELETE FROM {tracking}.baseline"));
+    conn.exec(in_own_schemas("GRANT INSERT, DELETE ON {tracking}.baseline TO CURRENT_USER"));
+    conn.exec(in_own_schemas("DELETE FROM {tracking}.baseline"));
     Seals seals = seals_now();
-    conn.exec(own_schemas::in_sql(
-                  "INSERT INTO {tracking}.baseline (snapshot, fingerprint, signal, tracking_seal, cache_seal) "
-                  "VALUES ($1, $2, $3, $4, $5)"),
-              {snapshot, fingerprint, seals.signal, seals.tracking, seals.cache});
-    conn.exec(own_schemas::in_sql("REVOKE INSERT, DELETE ON {tracking}.baseline FROM CURRENT_USER"));
+    conn.exec(
+        in_own_schemas("INSERT INTO {tracking}.baseline (snapshot, fingerprint, signal, tracking_seal, cache_seal) "
+                       "VALUES ($1, $2, $3, $4, $5)"),
+        {snapshot, fingerprint, seals.signal, seals.tracking, seals.cache});
+    conn.exec(in_own_schemas("REVOKE INSERT, DELETE ON {tracking}.baseline FROM CURRENT_USER"));
 }
 
 }  // namespace
@@ -221,14 +222,13 @@ void write_baseline_after_delta(pg::Connection& conn, const Baseline& previous, 
 void put_back_baseline(pg::Connection& conn, const Baseline& baseline, bool reseal_tracking) {
     // The table is read-only to its owner too; grant first, as write_baseline
     // does, so that a fresh seal sees the row version this transaction leaves.
-    conn.exec(own_schemas::in_sql("GRANT INSERT, DELETE ON {tracking}.baseline TO CURRENT_USER"));
+    conn.exec(in_own_schemas("GRANT INSERT, DELETE ON {tracking}.baseline TO CURRENT_USER"));
     std::string seal = reseal_tracking ? tracking_seal(conn) : baseline.tracking_seal;
-    conn.exec(own_schemas::in_sql("DELETE FROM {tracking}.baseline"));
-    conn.exec(
-        own_schemas::in_sql("INSERT INTO {tracking}.baseline (snapshot, fingerprint, signal, since, tracking_seal, "
-                            "cache_seal) VALUES ($1, $2, $3, $4, $5, $6)"),
-        {baseline.snapshot, baseline.fingerprint, baseline.signal, baseline.since, seal, baseline.cache_seal});
-    conn.exec(own_schemas::in_sql("REVOKE INSERT, DELETE ON {tracking}.baseline FROM CURRENT_USER"));
+    conn.exec(in_own_schemas("DELETE FROM {tracking}.baseline"));
+    conn.exec(in_own_schemas("INSERT INTO {tracking}.baseline (snapshot, fingerprint, signal, since, tracking_seal, "
+                             "cache_seal) VALUES ($1, $2, $3, $4, $5, $6)"),
+              {baseline.snapshot, baseline.fingerprint, baseline.signal, baseline.since, seal, baseline.cache_seal});
+    conn.exec(in_own_schemas("REVOKE INSERT, DELETE ON {tracking}.baseline FROM CURRENT_USER"));
 }
 
 }  // namespace sandboxctl::snapshot

@@ -200,6 +200,22 @@ TEST_F(Hooks, FailingBeforeHookStopsTheRefreshBeforeAnyChange) {
     EXPECT_EQ(connection_limit(cluster(), model.sandbox()), -1);
 }
 
+// Issue 20: a failing after hook used to be printed as an error with exit 0
+// over a committed refresh whose application may still be stopped.
+TEST_F(Hooks, AFailingAfterHookAfterTheCommitExitsFiveNamingIt) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    TempDir dir;
+    std::ofstream(dir / "sandboxctl.toml") << "[hooks]\nafter = \"exit 4\"\n";
+    auto run = refresh(model, {"-c", (dir / "sandboxctl.toml").string()});
+    EXPECT_EQ(run.exit_code, 5) << run.all();
+    EXPECT_NE(run.err.find("the sandbox was refreshed (committed), but the after hook exited with status 4"),
+              std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("[hooks]"), std::string::npos) << run.err;
+    EXPECT_EQ(connection_limit(cluster(), model.sandbox()), -1);
+}
+
 // Issue 9: after SIGINT the before hook's child kept running, and the error
 // was printed twice (the after hook, interrupted too, added its own).
 TEST_F(Hooks, InterruptStopsTheBeforeHookAndStillRunsTheAfterHook) {

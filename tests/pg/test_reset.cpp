@@ -55,6 +55,61 @@ TEST_F(Reset, SchemaDriftFallsBackToFullReset) {
     expect_golden();
 }
 
+// Issue 20: reset and refresh share one maintenance window. A full reset
+// stops the application as a refresh does, hooks included; a delta reset,
+// which takes well under a second, stops nothing.
+TEST_F(Reset, AFullResetRunsTheHooksAroundItAndADeltaResetRunsNone) {
+    auto trace = work_ / "hook-trace";
+    auto config = work_ / "hooks.toml";
+    std::ofstream(config) << "[hooks]\nbefore = \"echo before >> '" << trace.string()
+                          << "'\"\nafter = \"echo after >> '" << trace.string() << "'\"\n";
+    scenario_dml();
+    EXPECT_EQ(reset({"-c", config.string()})["mode"], "delta");
+    EXPECT_FALSE(std::filesystem::exists(trace)) << read_file(trace);
+    expect_golden();
+
+    scenario_dml();
+    EXPECT_EQ(reset({"--full", "-c", config.string()})["mode"], "full");
+    EXPECT_EQ(read_file(trace), "before\nafter\n");
+    expect_golden();
+
+    // Found to need a full reset on its own (the schema drifted): hooks too.
+    model_->sandbox_sql("SET ROLE sbx_sandbox_owner; ALTER TABLE customer ADD COLUMN added int;");
+    auto drift = reset({"-c", config.string()});
+    EXPECT_EQ(drift["mode"], "full") << drift.dump();
+    EXPECT_EQ(read_file(trace), "before\nafter\nbefore\nafter\n");
+    expect_golden();
+}
+
+TEST_F(Reset, AFailingBeforeHookChangesNothingAndAFailingAfterHookExitsFive) {
+    auto trace = work_ / "hook-trace";
+    auto failing_before = work_ / "failing-before.toml";
+    std::ofstream(failing_before) << "[hooks]\nbefore = \"exit 3\"\nafter = \"echo after >> '" << trace.string()
+                                  << "'\"\n";
+    scenario_dml();
+    auto dirty = state();
+    auto refused = tool({"reset", "--full", "-c", failing_before.string()});
+    EXPECT_EQ(refused.exit_code, 1) << refused.all();
+    EXPECT_NE(refused.err.find("the before hook exited with status 3"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("The sandbox was not changed."), std::string::npos) << refused.err;
+    // The after hook undoes a half-done before hook.
+    EXPECT_EQ(read_file(trace), "after\n");
+    auto now = state();
+    EXPECT_TRUE(now == dirty) << describe_differences(dirty, now);
+    EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), -1);
+
+    auto failing_after = work_ / "failing-after.toml";
+    std::ofstream(failing_after) << "[hooks]\nafter = \"exit 4\"\n";
+    auto run = tool({"reset", "--full", "-c", failing_after.string()});
+    EXPECT_EQ(run.exit_code, 5) << run.all();
+    EXPECT_NE(run.out.find("full reset to \"golden\""), std::string::npos) << run.out;
+    EXPECT_NE(run.err.find("the sandbox was reset to \"golden\" (committed), but the after hook exited with status 4"),
+              std::string::npos)
+        << run.err;
+    EXPECT_EQ(connection_limit(cluster(), model_->sandbox()), -1);
+    expect_golden();
+}
+
 TEST_F(Reset, CorruptSnapshotIsDetectedAndRefused) {
     auto list = tool({"snapshot", "list"});
     EXPECT_NE(list.out.find("golden"), std::string::npos) << list.all();

@@ -1,5 +1,6 @@
 #pragma once
-// `snapshot create` and `reset`: the golden-snapshot lifecycle of a sandbox.
+// `reset`: the sandbox returned to a golden snapshot, delta or full, in the
+// maintenance window it shares with refresh (maintenance/window.hpp).
 #include <chrono>
 #include <optional>
 #include <string>
@@ -11,21 +12,14 @@
 #include "profiles/profile.hpp"
 #include "rebuild/keep.hpp"
 #include "snapshot/cache.hpp"
-#include "snapshot/manifest.hpp"
 
-namespace sandboxctl::snapshot {
-
-// Captures the sandbox at one snapshot into the store: schema archive,
-// per-table zstd data, checksums, sequence states. Sets up change tracking
-// first (so writes after the snapshot are logged) and rebuilds the golden
-// cache and the tracking baseline from the same snapshot.
-Manifest create_snapshot(plan::Target& target, const config::Settings& settings, const std::string& name, bool replace);
+namespace sandboxctl::reset {
 
 struct ResetResult {
     std::string snapshot;
     bool full = false;
     std::string why_full;  // empty for a delta reset
-    DeltaStats delta = {};
+    snapshot::DeltaStats delta = {};
     long long rows_loaded = 0;  // full reset
     int tables_loaded = 0;      // full reset
     int sequences_set = 0;
@@ -47,4 +41,4 @@ struct ResetResult {
 ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
                           const std::optional<std::string>& name, bool force_full);
 
-}  // namespace sandboxctl::snapshot
+}  // namespace sandboxctl::reset
