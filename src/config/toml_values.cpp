@@ -22,6 +22,18 @@ std::string_view type_of(const toml::node& node) {
     }
 }
 
+// A string setting's text. A NUL ends the text wherever it goes (a hook's
+// command line, a connection string, a file name), silently cutting it: no
+// setting may hold one.
+std::string text_of(const toml::node& node, const std::string& name) {
+    auto text = *node.value<std::string>();
+    if (text.find('\0') != std::string::npos) {
+        throw usage_error(fmt::format("{}: \"{}\" holds a NUL character (\\u0000)", where(node.source()), name),
+                          "Remove it: a command line, a connection string or a path would end there.");
+    }
+    return text;
+}
+
 }  // namespace
 
 std::string where(const toml::source_region& region) {
@@ -66,7 +78,7 @@ std::optional<std::string> string_value(const toml::table& table, std::string_vi
         wrong_type(*node, qualified(section, key), "a string",
                    fmt::format("Put the value in double quotes: {} = \"...\".", key));
     }
-    return node->value<std::string>();
+    return text_of(*node, qualified(section, key));
 }
 
 std::optional<bool> bool_value(const toml::table& table, std::string_view key, const std::string& section) {
@@ -89,7 +101,7 @@ std::vector<std::string> string_list(const toml::table& table, std::string_view 
             if (!item.is_string())
                 array = nullptr;
             else
-                out.push_back(*item.value<std::string>());
+                out.push_back(text_of(item, qualified(section, key)));
         }
     }
     if (!array) {

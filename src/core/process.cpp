@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
@@ -78,6 +79,14 @@ public:
         return status;
     }
 
+    // The child's status if it has exited (reaped then), without waiting.
+    std::optional<int> exited() {
+        int status = 0;
+        if (pid_ <= 0 || ::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+        pid_ = -1;
+        return status;
+    }
+
 private:
     pid_t pid_;
 };
@@ -134,7 +143,23 @@ pid_t spawn(const ProcessSpec& spec, posix_spawn_file_actions_t& actions, bool o
 // Reads both pipes until both are closed, polling for interrupts (a
 // non-interruptible child still stops on a signal that arrives while it runs)
 // and for the deadline. Throwing leaves the child to Child's destructor.
-void drain(Pipe& out, Pipe& err, ProcessResult& result, const ProcessSpec& spec) {
+// What the pipes hold now, without waiting for more.
+void read_what_is_there(pollfd (&fds)[2], std::string* (&sinks)[2], char* buffer, std::size_t size) {
+    for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0) continue;
+        ::fcntl(fds[i].fd, F_SETFL, ::fcntl(fds[i].fd, F_GETFL) | O_NONBLOCK);
+        ssize_t n = 0;
+        while ((n = ::read(fds[i].fd, buffer, size)) > 0 || (n < 0 && errno == EINTR)) {
+            if (n > 0) sinks[i]->append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+}
+
+// Reads the child's stdout and stderr until both close, or until the child
+// itself has exited: something it left running in the background (a hook's
+// `sleep 300 &`) keeps the pipes open, and must not hold the run. Returns
+// the child's status when it was reaped here.
+std::optional<int> drain(Pipe& out, Pipe& err, ProcessResult& result, const ProcessSpec& spec, Child& child) {
     pollfd fds[2] = {{out.read_end(), POLLIN, 0}, {err.read_end(), POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};
     int open = 2;
@@ -162,7 +187,12 @@ void drain(Pipe& out, Pipe& err, ProcessResult& result, const ProcessSpec& spec)
                 --open;
             }
         }
+        if (auto status = child.exited()) {
+            read_what_is_there(fds, sinks, buffer, sizeof buffer);
+            return status;
+        }
     }
+    return std::nullopt;
 }
 
 std::string last_lines(const std::string& text, int count) {
@@ -196,8 +226,8 @@ ProcessResult run_process(const ProcessSpec& spec) {
     err.close_write();
 
     ProcessResult result;
-    drain(out, err, result, spec);
-    int status = child.wait();
+    auto reaped = drain(out, err, result, spec, child);
+    int status = reaped ? *reaped : child.wait();
     if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
     return result;

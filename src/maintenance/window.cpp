@@ -9,12 +9,13 @@
 namespace sandboxctl::maintenance {
 namespace {
 
-void run_hook(const std::string& command, const char* which, bool interruptible) {
+// `state`: what a failure leaves, the first words of its hint.
+void run_hook(const std::string& command, const char* which, bool interruptible, std::string_view state) {
     if (command.empty()) return;
     log::info("running {} hook", which);
     if (int status = run_shell(command, interruptible); status != 0) {
         throw failure(fmt::format("the {} hook exited with status {}", which, status),
-                      "Fix the hook command ([hooks] in the config file).");
+                      fmt::format("{} Fix the hook command ([hooks] in the config file).", state));
     }
 }
 
@@ -24,7 +25,7 @@ void AfterHook::run() {
     if (done_) return;
     done_ = true;
     // Even after Ctrl-C: it undoes what the before hook did.
-    run_hook(command_, "after", false);
+    run_hook(command_, "after", false, state_);
 }
 
 AfterHook::~AfterHook() {
@@ -61,12 +62,9 @@ bool Window::stops_application() const {
 void Window::stop_application() {
     if (stop_tried_) return;
     stop_tried_ = true;
-    after_hook_.emplace(settings_.hook_after);
-    try {
-        run_hook(settings_.hook_before, "before", true);
-    } catch (const Error& e) {
-        throw failure(e.what(), "The sandbox was not changed. " + e.hint());
-    }
+    after_hook_.emplace(settings_.hook_after,
+                        fmt::format("The {} was committed; the application may still be stopped.", operation_));
+    run_hook(settings_.hook_before, "before", true, "The sandbox was not changed.");
     if (settings_.kubernetes) stopped_.emplace(*settings_.kubernetes, workload_record_);
 }
 
@@ -115,9 +113,7 @@ void Window::restart_application(std::vector<output::FollowUpFailure>& failures)
         try {
             after_hook_->run();
         } catch (const Error& e) {
-            failures.push_back(
-                {"after hook", e.what(),
-                 fmt::format("The {} was committed; the application may still be stopped. {}", operation_, e.hint())});
+            failures.push_back({"after hook", e.what(), e.hint()});
         }
     }
 }

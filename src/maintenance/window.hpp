@@ -26,7 +26,8 @@ namespace sandboxctl::maintenance {
 // after Ctrl-C.
 class AfterHook {
 public:
-    explicit AfterHook(std::string command) : command_(std::move(command)) {}
+    // `state`: what a failure after the commit leaves, for its hint.
+    AfterHook(std::string command, std::string state) : command_(std::move(command)), state_(std::move(state)) {}
     ~AfterHook();
     AfterHook(const AfterHook&) = delete;
     AfterHook& operator=(const AfterHook&) = delete;
@@ -36,6 +37,7 @@ public:
 
 private:
     std::string command_;
+    std::string state_;
     bool done_ = false;
 };
 

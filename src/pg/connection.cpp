@@ -128,6 +128,9 @@ PGconn* require_open(PGconn* conn, const std::string& label, const std::string& 
         throw failure(fmt::format("could not connect to {} database ({}): {}", label, description, reason),
                       "Check the " + label + " connection string, and that the server accepts connections.");
     }
+    // The password libpq used, a passfile's too: masked wherever output
+    // might show it (a hook that prints the passfile).
+    if (const char* used = PQpass(conn); used && *used) secrets::remember(used);
     return conn;
 }
 

@@ -89,8 +89,8 @@ WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_p
         if (s.ended)
             log::detail("ended session {} of {} ({})", s.pid, s.user, s.application);
         else
-            log::warning("could not end session {} of role \"{}\" ({}); it may hold locks the refresh needs", s.pid,
-                         s.user, s.application);
+            log::warning("could not end session {} of role \"{}\" ({}); it may hold locks the run needs", s.pid, s.user,
+                         s.application);
         sessions.push_back(std::move(s));
     }
     return sessions;

@@ -207,6 +207,30 @@ TEST_F(Secrets, NoPasswordInErrors) {
     EXPECT_EQ(run.all().find("wrong-Secret-0000"), std::string::npos) << run.all();
 }
 
+// Found by the hostile review of issue 20: with the passwords in the user's
+// own passfile (none in the connection strings), sandboxctl never learnt
+// them, and a hook that printed the passfile showed them.
+TEST_F(Secrets, APassfileLineAHookPrintsIsMasked) {
+    auto without_password = [](std::string conninfo, const std::string& password) {
+        auto at = conninfo.find(" password='" + password + "'");
+        return conninfo.erase(at, password.size() + 12);
+    };
+    auto passfile = work_ / "pgpass";
+    std::ofstream(passfile) << "127.0.0.1:" << cluster().port() << ":*:sbx_dump:" << dump_password
+                            << "\n127.0.0.1:" << cluster().port() << ":*:sbx_sandbox_login:" << sandbox_password
+                            << "\n";
+    std::filesystem::permissions(passfile, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::ofstream(work_ / "hooks.toml") << "[hooks]\nbefore = \"cat '" << passfile.string() << "'\"\n";
+    Env passfile_env = state_env();
+    passfile_env.emplace_back("SANDBOXCTL_SOURCE", without_password(model_->source(), dump_password));
+    passfile_env.emplace_back("SANDBOXCTL_TARGET", without_password(model_->target(), sandbox_password));
+    passfile_env.emplace_back("PGPASSFILE", passfile.string());
+    auto run = run_tool({"refresh", "--config", (work_ / "hooks.toml").string()}, passfile_env);
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.err.find(":sbx_dump:"), std::string::npos) << "the hook's output was not shown: " << run.err;
+    expect_no_secret(run.out + run.err, "a hook's output");
+}
+
 TEST_F(Secrets, NoCredentialFileSurvivesAnyExit) {
     // Interrupted, killed and successful runs: nothing of theirs remains in /tmp.
     for (int signal : {SIGINT, SIGKILL, 0}) {

@@ -80,6 +80,13 @@ ToolRun run_tool_with_file_limit(std::vector<std::string> args, std::vector<std:
     return as_tool_run(run_process({args, with_private_state(std::move(env))}));
 }
 
+ToolRun run_tool_with_stdout(const std::string& stdout_path, std::vector<std::string> args,
+                             std::vector<std::pair<std::string, std::string>> env) {
+    args.insert(args.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" >\"$SANDBOXCTL_TEST_STDOUT\"", tool_binary()});
+    env.emplace_back("SANDBOXCTL_TEST_STDOUT", stdout_path);
+    return as_tool_run(run_process({args, with_private_state(std::move(env))}));
+}
+
 BackgroundTool::BackgroundTool(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
     static int counter = 0;
     std::string base = (run_dir() / ("background-" + std::to_string(++counter))).string();

@@ -37,6 +37,10 @@ ToolRun run_tool(std::vector<std::string> args, std::vector<std::pair<std::strin
 // a write past `bytes` fails as it does on a full disk.
 ToolRun run_tool_with_file_limit(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env,
                                  long long bytes);
+// The same with standard output going to `stdout_path` (/dev/full: every
+// write to it fails, as on a full disk).
+ToolRun run_tool_with_stdout(const std::string& stdout_path, std::vector<std::string> args,
+                             std::vector<std::pair<std::string, std::string>> env = {});
 
 }  // namespace sandboxctl::test
 

@@ -216,6 +216,31 @@ TEST_F(Hooks, AFailingAfterHookAfterTheCommitExitsFiveNamingIt) {
     EXPECT_EQ(connection_limit(cluster(), model.sandbox()), -1);
 }
 
+// Found by the hostile review of issue 20: a child a hook leaves running in
+// the background keeps the hook's output pipe open, and the run waited for
+// it to end.
+TEST_F(Hooks, AChildAHookLeavesRunningDoesNotHoldTheRun) {
+    Model model(cluster(), test_name());
+    model.load_prod("adversarial.sql");
+    TempDir dir;
+    // Durations no other test process uses: this run's children alone match.
+    const std::string pid = std::to_string(::getpid());
+    std::ofstream(dir / "sandboxctl.toml")
+        << "[hooks]\nbefore = \"echo stopping; sleep 302." << pid << " &\"\nafter = \"sleep 303." << pid << " &\"\n";
+    BackgroundTool tool(
+        {"refresh", "--source", model.source(), "--target", model.target(), "-c", (dir / "sandboxctl.toml").string()},
+        {{"XDG_STATE_HOME", (dir / "state").string()}});
+    // Not a measure of speed: the children sleep five minutes, a refresh of
+    // this model takes seconds.
+    bool ended = wait_until([&] { return tool.exited(); }, 150);
+    if (!ended) tool.send(SIGKILL);
+    auto run = tool.finish();
+    EXPECT_EQ(std::system(("pkill -f 'sleep 30[23]." + pid + "'").c_str()), 0) << "the hooks' children did not run";
+    EXPECT_TRUE(ended) << "the run waited for the hooks' children";
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.err.find("stopping"), std::string::npos) << run.err;
+}
+
 // Issue 9: after SIGINT the before hook's child kept running, and the error
 // was printed twice (the after hook, interrupted too, added its own).
 TEST_F(Hooks, InterruptStopsTheBeforeHookAndStillRunsTheAfterHook) {

@@ -110,6 +110,22 @@ TEST_F(Reset, AFailingBeforeHookChangesNothingAndAFailingAfterHookExitsFive) {
     expect_golden();
 }
 
+// Found by the hostile review of issue 20: a reset's short JSON report sat
+// in stdio's buffer, and a stdout that refused it (a full disk) failed unseen
+// at exit: exit 0.
+TEST_F(Reset, AJsonReportStandardOutputRefusesExitsFive) {
+    scenario_dml();
+    auto run = run_tool_with_stdout("/dev/full",
+                                    {"reset", "--json", "-", "--target", model_->target(), "--snapshot-dir", store_},
+                                    {{"XDG_STATE_HOME", (work_ / "state").string()}});
+    EXPECT_EQ(run.exit_code, 5) << run.all();
+    EXPECT_NE(run.err.find("(committed), but writing the JSON report failed: could not write the JSON report to "
+                           "standard output: No space left on device"),
+              std::string::npos)
+        << run.err;
+    expect_golden();
+}
+
 TEST_F(Reset, CorruptSnapshotIsDetectedAndRefused) {
     auto list = tool({"snapshot", "list"});
     EXPECT_NE(list.out.find("golden"), std::string::npos) << list.all();

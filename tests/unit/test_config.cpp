@@ -437,3 +437,18 @@ TEST(Config, TheKubernetesManifestsConfigurationsLoad) {
         EXPECT_EQ(s.target, "service=sandbox") << file;
     }
 }
+
+// Found by the hostile review of issue 20: "true\u0000; exit 3" as a hook ran
+// only "true" (a command line ends at the NUL), and the run went on.
+TEST(Config, ANulCharacterInAStringSettingIsRefused) {
+    for (const ConfigErrorCase& c : {
+             ConfigErrorCase{"[hooks]\nbefore = \"true\\u0000; exit 3\"\n",
+                             "\"hooks.before\" holds a NUL character (\\u0000)",
+                             "Remove it: a command line, a connection string or a path would end there."},
+             ConfigErrorCase{"[refresh]\nexclude = [\"a\", \"b\\u0000c\"]\n",
+                             "\"refresh.exclude\" holds a NUL character (\\u0000)",
+                             "Remove it: a command line, a connection string or a path would end there."},
+         }) {
+        expect_config_error(c);
+    }
+}
