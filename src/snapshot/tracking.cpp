@@ -97,6 +97,21 @@ bool tracking_installed(pg::Connection& conn) {
                                            "pg_catalog.to_regclass('{tracking}.baseline') IS NOT NULL")) == "t";
 }
 
+void hold_tracked_tables(pg::Connection& conn) {
+    auto tables = conn.exec(R"(
+SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)
+  FROM pg_catalog.pg_trigger t
+  JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE t.tgname = 'sandboxctl_track_truncate'
+   AND pg_catalog.has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE')
+ ORDER BY c.oid)");
+    if (tables.rows() == 0) return;
+    std::string list;
+    for (int row = 0; row < tables.rows(); ++row) list += (row ? ", " : "") + tables.get(row, 0);
+    conn.exec("LOCK TABLE " + list + " IN SHARE MODE");
+}
+
 std::vector<DirtyTable> dirty_tables(pg::Connection& conn) {
     auto r = conn.exec(in_own_schemas(R"(
 -- Names looked up per table written, not joined: the log has no statistics,

@@ -40,6 +40,16 @@ struct DirtyTable {
     long long keys = 0;  // distinct keys logged
 };
 
+// Locks every tracked table IN SHARE MODE until the transaction ends: first
+// waits for the sessions writing to one or changing its definition (those a
+// reset cannot end: a superuser's, another member's), then keeps them out.
+// Taken before a reset reads the log and the catalog signal, so that neither
+// a write nor DDL can land between what the reset read and its commit, where
+// it would be lost from the log or missed by the signal. A table the role may
+// no longer lock (its owner or privileges changed) is left out: that change
+// moved the signal, so the reset is a full one anyway.
+void hold_tracked_tables(pg::Connection& conn);
+
 // Tables written since the log was last cleared, from the log.
 std::vector<DirtyTable> dirty_tables(pg::Connection& conn);
 bool tracking_installed(pg::Connection& conn);
