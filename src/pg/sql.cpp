@@ -23,26 +23,30 @@ std::string doubled(std::string_view text, char quote, bool backslashes) {
     return out;
 }
 
-}  // namespace
-
-Identifier::Identifier(std::string_view name) {
+std::string quoted_identifier(std::string_view name) {
     if (name.empty()) throw failure("could not quote identifier: it is empty");
     require_no_nul(name, "identifier");
-    quoted_ = '"' + doubled(name, '"', false) + '"';
+    return '"' + doubled(name, '"', false) + '"';
 }
 
-QualifiedName::QualifiedName(std::string_view schema, std::string_view name)
-    : quoted_(fmt::format("{}.{}", Identifier(schema), Identifier(name))) {}
-
-Literal::Literal(std::string_view value) {
+std::string quoted_literal(std::string_view value) {
     require_no_nul(value, "literal");
     // As PQescapeLiteral: with a backslash, an escape string (E'...', the
     // backslashes doubled), which reads the same whatever
     // standard_conforming_strings says; the space keeps the E off a word
     // written just before it.
     bool escape = value.find('\\') != std::string_view::npos;
-    quoted_ = (escape ? " E'" : "'") + doubled(value, '\'', escape) + '\'';
+    return (escape ? " E'" : "'") + doubled(value, '\'', escape) + '\'';
 }
+
+}  // namespace
+
+Identifier::Identifier(std::string_view name) : QuotedText(quoted_identifier(name)) {}
+
+QualifiedName::QualifiedName(std::string_view schema, std::string_view name)
+    : QuotedText(quoted_identifier(schema) + "." + quoted_identifier(name)) {}
+
+Literal::Literal(std::string_view value) : QuotedText(quoted_literal(value)) {}
 
 namespace detail {
 

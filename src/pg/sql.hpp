@@ -17,41 +17,46 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace sandboxctl::sql {
+namespace detail {
 
-// A name, double-quoted, inner quotes doubled: "we""ird Name". Throws for an
-// empty name and one holding a NUL byte (no quoting can carry either).
-class Identifier {
+// What the quoted pieces hold: their text once quoted, set by their
+// constructors only.
+class QuotedText {
 public:
-    explicit Identifier(std::string_view name);
     std::string_view text() const { return quoted_; }
+
+protected:
+    explicit QuotedText(std::string quoted) : quoted_(std::move(quoted)) {}
 
 private:
     std::string quoted_;
 };
 
+}  // namespace detail
+
+// A name, double-quoted, inner quotes doubled: "we""ird Name". Throws for an
+// empty name and one holding a NUL byte (no quoting can carry either).
+class Identifier : public detail::QuotedText {
+public:
+    explicit Identifier(std::string_view name);
+};
+
 // "schema"."name"
-class QualifiedName {
+class QualifiedName : public detail::QuotedText {
 public:
     QualifiedName(std::string_view schema, std::string_view name);
-    std::string_view text() const { return quoted_; }
-
-private:
-    std::string quoted_;
 };
 
 // A value, as PQescapeLiteral quotes it: 'it''s', and E'a\\b' when the value
 // holds a backslash, which both settings of standard_conforming_strings read
 // alike. Throws for a value holding a NUL byte (the message never shows it).
-class Literal {
+class Literal : public detail::QuotedText {
 public:
     explicit Literal(std::string_view value);
-    std::string_view text() const { return quoted_; }
-
-private:
-    std::string quoted_;
 };
 
 class Fragment;

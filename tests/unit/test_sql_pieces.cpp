@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "pg/sql.hpp"
@@ -14,50 +17,57 @@ namespace {
 
 std::string text_of(const auto& piece) { return std::string(piece.text()); }
 
+// Each raw text quoted as a `Piece` gives its expected SQL.
+template <typename Piece>
+void expect_quoted(const std::vector<std::pair<std::string, std::string>>& cases) {
+    for (const auto& [raw, quoted] : cases) EXPECT_EQ(text_of(Piece(raw)), quoted) << raw;
+}
+
+// Quoting `raw` as a `Piece` throws `message`.
+template <typename Piece>
+void expect_refused(std::string_view raw, const char* message) {
+    try {
+        Piece quoted(raw);
+        ADD_FAILURE() << "quoted as " << text_of(quoted);
+    } catch (const sandboxctl::Error& e) {
+        EXPECT_STREQ(e.what(), message);
+    }
+}
+
 }  // namespace
 
 TEST(SqlPieces, IdentifiersAreAlwaysDoubleQuoted) {
-    EXPECT_EQ(text_of(sql::Identifier("llx_const")), "\"llx_const\"");
-    EXPECT_EQ(text_of(sql::Identifier("MixedCase")), "\"MixedCase\"");
-    EXPECT_EQ(text_of(sql::Identifier("with space")), "\"with space\"");
-    EXPECT_EQ(text_of(sql::Identifier("we\"ird Name")), "\"we\"\"ird Name\"");
-    EXPECT_EQ(text_of(sql::Identifier("\"")), "\"\"\"\"");
-    EXPECT_EQ(text_of(sql::Identifier("tâble_€")), "\"tâble_€\"");
     // Neither a single quote nor a backslash means anything inside "...".
-    EXPECT_EQ(text_of(sql::Identifier("it's\\")), "\"it's\\\"");
+    expect_quoted<sql::Identifier>({{"llx_const", "\"llx_const\""},
+                                    {"MixedCase", "\"MixedCase\""},
+                                    {"with space", "\"with space\""},
+                                    {"we\"ird Name", "\"we\"\"ird Name\""},
+                                    {"\"", "\"\"\"\""},
+                                    {"tâble_€", "\"tâble_€\""},
+                                    {"it's\\", "\"it's\\\""}});
     EXPECT_EQ(text_of(sql::QualifiedName("my schema", "we\"ird")), "\"my schema\".\"we\"\"ird\"");
 }
 
 TEST(SqlPieces, AnEmptyNameOrANulByteIsRefused) {
-    EXPECT_THROW(sql::Identifier(""), sandboxctl::Error);
+    expect_refused<sql::Identifier>("", "could not quote identifier: it is empty");
+    expect_refused<sql::Identifier>(std::string_view("a\0b", 3), "could not quote identifier: it holds a NUL byte");
     EXPECT_THROW(sql::QualifiedName("", "t"), sandboxctl::Error);
-    try {
-        sql::Identifier(std::string_view("a\0b", 3));
-        FAIL() << "a NUL byte was quoted";
-    } catch (const sandboxctl::Error& e) {
-        EXPECT_STREQ(e.what(), "could not quote identifier: it holds a NUL byte");
-    }
 }
 
 TEST(SqlPieces, LiteralsAreQuotedAsPQescapeLiteralDoes) {
-    EXPECT_EQ(text_of(sql::Literal("")), "''");
-    EXPECT_EQ(text_of(sql::Literal("plain")), "'plain'");
-    EXPECT_EQ(text_of(sql::Literal("it's")), "'it''s'");
-    EXPECT_EQ(text_of(sql::Literal("'; DROP TABLE t; --")), "'''; DROP TABLE t; --'");
-    EXPECT_EQ(text_of(sql::Literal("Zürich ✓")), "'Zürich ✓'");
     // A backslash makes it an escape string, read alike whatever
     // standard_conforming_strings says.
-    EXPECT_EQ(text_of(sql::Literal("a\\b")), " E'a\\\\b'");
-    EXPECT_EQ(text_of(sql::Literal("\\'")), " E'\\\\'''");
+    expect_quoted<sql::Literal>({{"", "''"},
+                                 {"plain", "'plain'"},
+                                 {"it's", "'it''s'"},
+                                 {"'; DROP TABLE t; --", "'''; DROP TABLE t; --'"},
+                                 {"Zürich ✓", "'Zürich ✓'"},
+                                 {"a\\b", " E'a\\\\b'"},
+                                 {"\\'", " E'\\\\'''"}});
 }
 
 TEST(SqlPieces, ALiteralWithANulByteIsRefusedWithoutShowingIt) {
-    try {
-        sql::Literal(std::string_view("secret\0", 7));
-        FAIL() << "a NUL byte was quoted";
-    } catch (const sandboxctl::Error& e) {
-        EXPECT_STREQ(e.what(), "could not quote literal: it holds a NUL byte");
-    }
+    expect_refused<sql::Literal>(std::string_view("secret\0", 7), "could not quote literal: it holds a NUL byte");
 }
 
 TEST(SqlPieces, FormatComposesPiecesIntoAFragment) {
