@@ -261,6 +261,18 @@ long long Connection::query_integer(std::string_view sql, const Params& params) 
     return *value;
 }
 
+std::string_view Connection::text_of(const sql::Fragment& sql) const {
+    int encoding = PQclientEncoding(conn_);
+    if (!pg_valid_server_encoding_id(encoding)) {
+        throw failure(fmt::format("could not send SQL built from quoted pieces on {}: client_encoding {} may hide "
+                                  "a quote inside a multibyte character",
+                                  label_, pg_encoding_to_char(encoding)),
+                      "Set client_encoding to the database's encoding or UTF8 (PGCLIENTENCODING, or the "
+                      "connection string's client_encoding).");
+    }
+    return sql.text();
+}
+
 std::string Connection::quote_identifier(std::string_view name) const {
     char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
     if (!quoted) throw_error("quoting an identifier");

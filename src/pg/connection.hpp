@@ -4,6 +4,7 @@
 // ("source" or "target") it happened on; results are always cleared.
 #include <libpq-fe.h>
 
+#include <concepts>
 #include <future>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "pg/conninfo.hpp"
+#include "pg/sql.hpp"
 
 namespace sandboxctl::pg {
 
@@ -95,6 +97,31 @@ public:
     // The same, read as an integer; anything else is a failure naming this
     // side and the query.
     long long query_integer(std::string_view sql, const Params& params = {});
+
+    // The same for SQL built from pieces (pg/sql.hpp). Templates so that a
+    // string literal, which converts to a Fragment too, still takes the
+    // overloads above instead of being ambiguous.
+    template <std::same_as<sql::Fragment> Sql>
+    Result exec(const Sql& sql, const Params& params = {}) {
+        return exec(text_of(sql), params);
+    }
+    template <std::same_as<sql::Fragment> Sql>
+    Result exec_one(const Sql& sql, const Params& params = {}) {
+        return exec_one(text_of(sql), params);
+    }
+    template <std::same_as<sql::Fragment> Sql>
+    std::string query_value(const Sql& sql, const Params& params = {}) {
+        return query_value(text_of(sql), params);
+    }
+    template <std::same_as<sql::Fragment> Sql>
+    long long query_integer(const Sql& sql, const Params& params = {}) {
+        return query_integer(text_of(sql), params);
+    }
+    // The text of `sql` (for a COPY stream, say), once this session's client
+    // encoding is one the pieces' quoting holds in: a server encoding, none
+    // of whose multibyte characters holds an ASCII byte. In SJIS or BIG5 a
+    // character may end in the byte of a backslash and unpair a quote.
+    std::string_view text_of(const sql::Fragment& sql) const;
 
     std::string quote_identifier(std::string_view name) const;
     std::string quote_literal(std::string_view value) const;

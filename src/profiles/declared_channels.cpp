@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "pg/sql.hpp"
 #include "rebuild/post_sql.hpp"
 #include "safety/run_lock.hpp"
 #include "schema/sql_statements.hpp"
@@ -108,7 +109,7 @@ void check_names(const std::vector<config::ChannelRule>& rules) {
 template <typename Body>
 auto bounded(pg::Connection& conn, std::chrono::milliseconds timeout, Body&& body) {
     conn.exec(
-        fmt::format("SET LOCAL statement_timeout = {}; SET LOCAL standard_conforming_strings = on", timeout.count()));
+        sql::format("SET LOCAL statement_timeout = {}; SET LOCAL standard_conforming_strings = on", timeout.count()));
     return body();
 }
 
@@ -130,11 +131,12 @@ auto bounded(pg::Connection& conn, std::chrono::milliseconds timeout, Body&& bod
 // error, not a guess), and the expression stands on lines of its own, so a
 // trailing comment cannot reach the closing parenthesis. One row, one value:
 // a set-returning expression is refused rather than judged by a first row.
+// The user's SQL by design: check_rule found it one expression.
 bool live_when_holds(pg::Connection& conn, const config::ChannelRule& rule, std::chrono::milliseconds timeout) {
     pg::Result result(nullptr);
+    auto query = sql::format("SELECT (\n{}\n) IS NOT FALSE", sql::Fragment::user_sql(rule.live_when));
     try {
-        result =
-            bounded(conn, timeout, [&] { return conn.exec_one("SELECT (\n" + rule.live_when + "\n) IS NOT FALSE"); });
+        result = bounded(conn, timeout, [&] { return conn.exec_one(query); });
     } catch (const pg::PgError& e) {
         throw_statement_error(rule, "live_when", e, timeout);
     }
@@ -163,7 +165,9 @@ public:
         for (const auto& rule : rules_) {
             long long rows = 0;
             try {
-                rows = bounded(target, timeout_, [&] { return target.exec_one(rule.switch_off).affected_rows(); });
+                // The user's SQL by design: check_rule found it one data statement.
+                auto switch_off = sql::Fragment::user_sql(rule.switch_off);
+                rows = bounded(target, timeout_, [&] { return target.exec_one(switch_off).affected_rows(); });
             } catch (const pg::PgError& e) {
                 throw_statement_error(rule, "switch_off", e, timeout_);
             }

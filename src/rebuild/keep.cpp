@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "pg/copy_stream.hpp"
 #include "pg/copy_text.hpp"
+#include "pg/sql.hpp"
 #include "rebuild/owned_sequences.hpp"
 #include "schema/sql_statements.hpp"
 
@@ -20,17 +21,15 @@ namespace {
 
 // The temporary table the kept rows of one rule pass through; dropped after
 // each rule (and at the commit anyway).
-constexpr const char* staging = "pg_temp.sandboxctl_kept_rows";
+sql::Fragment kept_rows_staging() { return "pg_temp.sandboxctl_kept_rows"; }
 
 constexpr const char* key_hint =
     "Give the rule the columns that identify a row, key = [\"col\", ...], or add a primary key to the table: "
     "without one, a kept row cannot replace prod's version of it and every refresh would add a copy.";
 
-std::string column_list(const std::vector<std::string>& columns, std::string_view prefix = "") {
-    std::string out;
-    for (const auto& c : columns) out += (out.empty() ? "" : ", ") + std::string(prefix) + pg::quote_ident(c);
-    return out;
-}
+std::vector<sql::Identifier> identifiers(const std::vector<std::string>& names) { return {names.begin(), names.end()}; }
+
+sql::Fragment column_list(const std::vector<std::string>& columns) { return sql::join(identifiers(columns), ", "); }
 
 std::string rule_label(const config::KeepRule& rule) {
     return fmt::format("[[refresh.keep]] table \"{}\"{}", rule.table,
@@ -42,8 +41,11 @@ std::string rule_name(const config::KeepRule& rule) {
 }
 
 // The rule's where as it is sent: inside parentheses of its own, on lines of
-// its own (so a trailing -- comment ends there).
-std::string condition_of(const config::KeepRule& rule) { return "(\n" + rule.where + "\n)"; }
+// its own (so a trailing -- comment ends there). The user's SQL by design:
+// check_keep_rules found it one expression, and it runs through exec_one.
+sql::Fragment condition_of(const config::KeepRule& rule) {
+    return sql::format("(\n{}\n)", sql::Fragment::user_sql(rule.where));
+}
 
 struct Column {
     std::string name;
@@ -107,14 +109,14 @@ SELECT i.indexrelid, a.attname, (pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct
 }
 
 // One SQL condition between the table (t) and the kept rows (k).
-std::string key_condition(const std::vector<std::string>& columns, bool nulls_match) {
-    std::vector<std::string> terms;
-    for (const auto& column : columns) {
-        auto quoted = pg::quote_ident(column);
+sql::Fragment key_condition(const std::vector<std::string>& columns, bool nulls_match) {
+    std::vector<sql::Fragment> terms;
+    for (const auto& column : identifiers(columns)) {
         // NULLS NOT DISTINCT (or the rule's own key): a NULL matches a NULL.
-        terms.push_back(fmt::format("t.{0}{1}k.{0}", quoted, nulls_match ? " IS NOT DISTINCT FROM " : " = "));
+        terms.push_back(nulls_match ? sql::format("t.{0} IS NOT DISTINCT FROM k.{0}", column)
+                                    : sql::format("t.{0} = k.{0}", column));
     }
-    return "(" + fmt::format("{}", fmt::join(terms, " AND ")) + ")";
+    return sql::format("({})", sql::join(terms, " AND "));
 }
 
 // The key a rule matches kept rows on: its own, or the table's first key
@@ -150,6 +152,12 @@ std::vector<std::string> rule_key(const config::KeepRule& rule, const std::vecto
 
 struct Resolved {
     std::string oid, schema, name, kind;
+
+    sql::QualifiedName qualified() const { return {schema, name}; }
+    // ONLY for a plain table: the rows of an inheritance child belong to the
+    // child's own rule. A partitioned table's rows are all in its
+    // partitions, so no ONLY there.
+    sql::Fragment only() const { return kind == "r" ? sql::Fragment("ONLY ") : sql::Fragment(""); }
 };
 
 // The rule's table in `conn`, if it exists there.
@@ -192,7 +200,7 @@ std::optional<pg::PgError> under_savepoint(pg::Connection& conn, std::chrono::mi
     conn.exec("SAVEPOINT sandboxctl_keep");
     try {
         auto previous = conn.query_value("SELECT pg_catalog.current_setting('statement_timeout')");
-        conn.exec(fmt::format("SET LOCAL statement_timeout = {}", timeout.count()));
+        conn.exec(sql::format("SET LOCAL statement_timeout = {}", timeout.count()));
         conn.exec("SET LOCAL standard_conforming_strings = on");
         body();
         conn.exec("SELECT pg_catalog.set_config('statement_timeout', $1, true)", {previous});
@@ -229,8 +237,8 @@ bool require_rule_fits_source(pg::Connection& source, const config::KeepRule& ru
     // Planned, not run: a where that does not fit prod's table is a mistake
     // in the rule, found before anything changes.
     try {
-        source.exec_one(fmt::format("EXPLAIN SELECT FROM {}{} WHERE {}", table->kind == "r" ? "ONLY " : "",
-                                    pg::qualified_name(table->schema, table->name), condition_of(rule)));
+        source.exec_one(
+            sql::format("EXPLAIN SELECT FROM {}{} WHERE {}", table->only(), table->qualified(), condition_of(rule)));
     } catch (const pg::PgError& e) {
         if (interrupt::requested()) throw;
         throw usage_error(fmt::format("{}: where does not fit prod's table {}.{}: {}", rule_label(rule), table->schema,
@@ -317,15 +325,14 @@ std::vector<safety::Check> inspect_keep_rules(pg::Connection* source, pg::Connec
                 checks.push_back(check);
                 continue;
             }
-            auto qualified = pg::qualified_name(table->schema, table->name);
             std::vector<std::string> columns;
             for (const auto& c : writable_columns(target, table->oid)) columns.push_back(c.name);
             auto key = rule_key(rule, table_keys(target, table->oid), columns);
             long long matched = 0;
             auto error = under_savepoint(target, timeout, [&] {
                 matched = target
-                              .exec_one(fmt::format("SELECT count(*) FROM {}{} WHERE {}",
-                                                    table->kind == "r" ? "ONLY " : "", qualified, condition_of(rule)))
+                              .exec_one(sql::format("SELECT count(*) FROM {}{} WHERE {}", table->only(),
+                                                    table->qualified(), condition_of(rule)))
                               .get_int(0, 0);
             });
             if (error) {
@@ -398,20 +405,18 @@ KeptRows::Captured KeptRows::capture_rule(pg::Connection& target, const config::
     }
     // A row an earlier rule on this table kept is that rule's: each row is
     // kept, and counted, once.
-    std::string condition = condition_of(rule);
+    auto condition = condition_of(rule);
     for (const auto& other : earlier) {
         if (other.skipped.empty() && other.schema == captured.schema && other.name == captured.name) {
-            condition += fmt::format(" AND NOT COALESCE({}, false)", condition_of(other.rule));
+            condition = sql::format("{} AND NOT COALESCE({}, false)", condition, condition_of(other.rule));
         }
     }
-    // ONLY: the rows of an inheritance child belong to the child's own rule.
-    // A partitioned table's rows are all in its partitions, so no ONLY there.
-    auto sql =
-        fmt::format("COPY (SELECT {} FROM {}{} WHERE {}) TO STDOUT", column_list(captured.columns),
-                    table->kind == "r" ? "ONLY " : "", pg::qualified_name(captured.schema, captured.name), condition);
+    auto copy = sql::format("COPY (SELECT {} FROM {}{} WHERE {}) TO STDOUT", column_list(captured.columns),
+                            table->only(), table->qualified(), condition);
     auto error = under_savepoint(target, timeout, [&] {
         captured.rows.clear();
-        auto counters = pg::copy_out(target, sql, [&](std::string_view row) { captured.rows.append(row); });
+        auto counters =
+            pg::copy_out(target, target.text_of(copy), [&](std::string_view row) { captured.rows.append(row); });
         captured.count = counters.rows;
     });
     if (error) {
@@ -474,7 +479,8 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
     auto columns = writable_columns(target, oid);
     // What the loaded table still has of the kept columns; the others are
     // staged as text and left out of the write.
-    std::vector<std::string> written, staged, dropped;
+    std::vector<std::string> written, dropped;
+    std::vector<sql::Fragment> staged;
     bool identity = false;
     for (const auto& name : captured.columns) {
         auto found = std::find_if(columns.begin(), columns.end(), [&](const Column& c) { return c.name == name; });
@@ -485,11 +491,11 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
                                         name, display, captured.count));
             }
             dropped.push_back(name);
-            staged.push_back("NULL::text AS " + pg::quote_ident(name));
+            staged.push_back(sql::format("NULL::text AS {}", sql::Identifier(name)));
             continue;
         }
         written.push_back(name);
-        staged.push_back(pg::quote_ident(name));
+        staged.push_back(sql::format("{}", sql::Identifier(name)));
         identity = identity || found->identity;
     }
     if (!dropped.empty()) {
@@ -497,19 +503,21 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
                      rule_label(rule), fmt::join(dropped, ", "), display);
     }
 
-    auto qualified = pg::qualified_name(captured.schema, captured.name);
+    sql::QualifiedName qualified(captured.schema, captured.name);
     auto names = column_list(written);
+    auto staging = kept_rows_staging();
     try {
         // Shaped like the rebuilt table, so each value is read with the new
         // column types.
-        target.exec(fmt::format("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA", staging,
-                                fmt::join(staged, ", "), qualified));
-        pg::CopyIn copy(target, fmt::format("COPY {} ({}) FROM STDIN", staging, column_list(captured.columns)));
+        target.exec(sql::format("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA", staging,
+                                sql::join(staged, ", "), qualified));
+        auto copy_in = sql::format("COPY {} ({}) FROM STDIN", staging, column_list(captured.columns));
+        pg::CopyIn copy(target, target.text_of(copy_in));
         copy.put(captured.rows);
         copy.finish();
         // The rule's key, and every unique key of the table the kept rows
         // carry: an insert that collided on any of them would fail.
-        std::vector<std::string> conditions{key_condition(captured.key, !rule.key.empty())};
+        std::vector<sql::Fragment> conditions{key_condition(captured.key, !rule.key.empty())};
         for (const auto& key : table_keys(target, oid)) {
             if (std::all_of(key.columns.begin(), key.columns.end(),
                             [&](const auto& c) { return contains(written, c); })) {
@@ -517,17 +525,18 @@ SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid 
             }
         }
         outcome.replaced = target.query_integer(
-            fmt::format("WITH replaced AS (DELETE FROM {} t USING {} k WHERE {} RETURNING 1) SELECT count(*) FROM "
+            sql::format("WITH replaced AS (DELETE FROM {} t USING {} k WHERE {} RETURNING 1) SELECT count(*) FROM "
                         "replaced",
-                        qualified, staging, fmt::join(conditions, " OR ")));
+                        qualified, staging, sql::join(conditions, " OR ")));
         // Equal on the rule's own key: one row (the table's keys make the
         // sandbox's rows unique already).
-        auto distinct = rule.key.empty() ? std::string() : fmt::format("DISTINCT ON ({}) ", column_list(rule.key));
+        auto distinct = rule.key.empty() ? sql::Fragment("") : sql::format("DISTINCT ON ({}) ", column_list(rule.key));
+        auto overriding = identity ? sql::Fragment(" OVERRIDING SYSTEM VALUE") : sql::Fragment("");
         outcome.rows = target.query_integer(
-            fmt::format("WITH written AS (INSERT INTO {} ({}){} SELECT {}{} FROM {} RETURNING 1) SELECT count(*) "
+            sql::format("WITH written AS (INSERT INTO {} ({}){} SELECT {}{} FROM {} RETURNING 1) SELECT count(*) "
                         "FROM written",
-                        qualified, names, identity ? " OVERRIDING SYSTEM VALUE" : "", distinct, names, staging));
-        target.exec(fmt::format("DROP TABLE {}", staging));
+                        qualified, names, overriding, distinct, names, staging));
+        target.exec(sql::format("DROP TABLE {}", staging));
         if (outcome.rows < captured.count) {
             log::warning("{}: {} of the {} kept rows share the rule's key with another kept row and were written "
                          "once",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pg/connection.hpp"
+#include "pg/sql.hpp"
 #include "profiles/dolibarr/channels.hpp"
 
 namespace sandboxctl::dolibarr {
@@ -48,7 +49,9 @@ public:
     bool module_on(const char* module, long long entity) const { return constants_.module_on(module, entity); }
 
     void mail();
-    void table_rows(const char* channel, const char* table, const std::string& condition, const char* label_column,
+    // The rows of `table` that match `condition`, each shown by its
+    // `label_column`.
+    void table_rows(const char* channel, const char* table, const sql::Fragment& condition, const char* label_column,
                     const char* detail, const char* module = nullptr);
     void notifications();
     void reminders();

@@ -126,12 +126,12 @@ void Checker::mail_sink(long long e, const MailSink& sink) {
     }
 }
 
-void Checker::table_rows(const char* channel, const char* table, const std::string& condition, const char* label_column,
-                         const char* detail, const char* module) {
+void Checker::table_rows(const char* channel, const char* table, const sql::Fragment& condition,
+                         const char* label_column, const char* detail, const char* module) {
     if (!tables_.has(table)) return;
-    auto rows = conn_.exec(fmt::format("SELECT rowid, COALESCE({}::text, ''), COALESCE(entity, 1) FROM {} WHERE {} "
+    auto rows = conn_.exec(sql::format("SELECT rowid, COALESCE({}::text, ''), COALESCE(entity, 1) FROM {} WHERE {} "
                                        "ORDER BY rowid",
-                                       label_column, tables_.qualified(table), condition));
+                                       sql::Identifier(label_column), tables_.qualified(table), condition));
     for (int i = 0; i < rows.rows(); ++i) {
         long long entity = rows.get_int(i, 2);
         if (module && !module_on(module, entity)) continue;
@@ -147,7 +147,7 @@ void Checker::notifications() {
         long long subscriptions = 0;
         if (tables_.has("llx_notify_def")) {
             subscriptions =
-                conn_.query_integer(fmt::format("SELECT count(*) FROM {} WHERE COALESCE(entity, 1) IN (0, $1::int)",
+                conn_.query_integer(sql::format("SELECT count(*) FROM {} WHERE COALESCE(entity, 1) IN (0, $1::int)",
                                                 tables_.qualified("llx_notify_def")),
                                     {std::to_string(e)});
         }
@@ -167,7 +167,7 @@ void Checker::notifications() {
 void Checker::reminders() {
     if (!tables_.has("llx_actioncomm_reminder")) return;
     auto pending =
-        conn_.query_integer(fmt::format("SELECT count(*) FROM {} WHERE status = 0 AND typeremind IN ('email', 'sms')",
+        conn_.query_integer(sql::format("SELECT count(*) FROM {} WHERE status = 0 AND typeremind IN ('email', 'sms')",
                                         tables_.qualified("llx_actioncomm_reminder")));
     if (pending) {
         add("agenda reminders", "llx_actioncomm_reminder status 0",
@@ -228,7 +228,7 @@ void Checker::receipt_printers() {
     // No entity filter by module: TakePOS prints whatever ReceiptPrinter says.
     if (!tables_.has("llx_printer_receipt")) return;
     auto rows =
-        conn_.exec(fmt::format("SELECT rowid, COALESCE(name, ''), fk_type FROM {} WHERE fk_type IN (2, 3, 4, 5) "
+        conn_.exec(sql::format("SELECT rowid, COALESCE(name, ''), fk_type FROM {} WHERE fk_type IN (2, 3, 4, 5) "
                                "ORDER BY rowid",
                                tables_.qualified("llx_printer_receipt")));
     static const char* const kinds[] = {
@@ -249,7 +249,7 @@ void Checker::click_to_dial() {
     }
     if (!tables_.has("llx_user_clicktodial")) return;
     auto users = conn_.query_integer(
-        fmt::format("SELECT count(*) FROM {} WHERE COALESCE(url, '') <> '' OR COALESCE(pass, '') <> ''",
+        sql::format("SELECT count(*) FROM {} WHERE COALESCE(url, '') <> '' OR COALESCE(pass, '') <> ''",
                     tables_.qualified("llx_user_clicktodial")));
     if (users) {
         add("click-to-dial", "llx_user_clicktodial",
@@ -342,19 +342,19 @@ DolibarrTables DolibarrTables::find(pg::Connection& conn) {
     return tables;
 }
 
-std::string DolibarrTables::qualified(std::string_view table) const { return pg::qualified_name(schema_, table); }
+sql::QualifiedName DolibarrTables::qualified(std::string_view table) const { return {schema_, table}; }
 
 Constants Constants::read(pg::Connection& conn, const DolibarrTables& tables) {
     Constants constants;
     constants.entities_.insert(1);
-    auto rows = conn.exec(fmt::format("SELECT name, entity, value FROM {}", tables.qualified("llx_const")));
+    auto rows = conn.exec(sql::format("SELECT name, entity, value FROM {}", tables.qualified("llx_const")));
     for (int i = 0; i < rows.rows(); ++i) {
         long long entity = rows.get_int(i, 1);
         constants.rows_[rows.get(i, 0)][entity] = rows.get(i, 2);
         if (entity > 0) constants.entities_.insert(entity);
     }
     if (tables.has("llx_entity")) {
-        auto entities = conn.exec(fmt::format("SELECT rowid FROM {}", tables.qualified("llx_entity")));
+        auto entities = conn.exec(sql::format("SELECT rowid FROM {}", tables.qualified("llx_entity")));
         for (int i = 0; i < entities.rows(); ++i) constants.entities_.insert(entities.get_int(i, 0));
     }
     return constants;
@@ -400,10 +400,11 @@ std::optional<std::string> Constants::module_switch(std::string_view module, lon
     return std::nullopt;
 }
 
-std::string module_switch_condition(std::string_view module) {
+sql::Fragment module_switch_condition(std::string_view module) {
     // COLLATE "C": upper() then changes ASCII letters only, as PHP's
     // case-insensitive match of [0-9A-Z_] does.
-    return fmt::format("(name LIKE 'MAIN\\_MODULE\\_%' AND upper(substr(name, 13) COLLATE \"C\") = '{}')", module);
+    return sql::format("(name LIKE 'MAIN\\_MODULE\\_%' AND upper(substr(name, 13) COLLATE \"C\") = {})",
+                       sql::Literal(module));
 }
 
 std::vector<LiveChannel> live_channels(pg::Connection& conn, const std::optional<MailSetting>& mail) {

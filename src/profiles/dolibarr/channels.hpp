@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pg/connection.hpp"
+#include "pg/sql.hpp"
 #include "profiles/profile.hpp"
 
 namespace sandboxctl::dolibarr {
@@ -42,7 +43,7 @@ public:
     static bool present(pg::Connection& conn);
     bool has(std::string_view table) const { return present_.count(std::string(table)) != 0; }
     // "schema"."table", for SQL.
-    std::string qualified(std::string_view table) const;
+    sql::QualifiedName qualified(std::string_view table) const;
     const std::string& schema() const { return schema_; }
 
 private:
@@ -82,9 +83,8 @@ private:
 };
 
 // The SQL condition on llx_const.name that matches every row Dolibarr reads
-// as the switch of module `module` (see Constants::module_on); `module` is
-// a name of sandboxctl's, never user input.
-std::string module_switch_condition(std::string_view module);
+// as the switch of module `module` (see Constants::module_on).
+sql::Fragment module_switch_condition(std::string_view module);
 
 // Where the firewall points MAIN_URL_FOR_PING: .invalid never resolves
 // (RFC 6761), so even a forced ping goes nowhere.

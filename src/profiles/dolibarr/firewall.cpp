@@ -52,12 +52,12 @@ void Firewall::mark_ui() {
     auto table = tables_.qualified("llx_const");
     // Each row keeps its own title behind the mark; entity 0 gets one for
     // the entities without a title of their own.
-    conn_.exec(fmt::format("UPDATE {} SET value = CASE WHEN value = '' THEN 'SANDBOX - Dolibarr' ELSE 'SANDBOX - ' || "
+    conn_.exec(sql::format("UPDATE {} SET value = CASE WHEN value = '' THEN 'SANDBOX - Dolibarr' ELSE 'SANDBOX - ' || "
                            "value END WHERE name = 'MAIN_APPLICATION_TITLE' AND value NOT LIKE 'SANDBOX - %'",
                            table));
     consts_.add_global("MAIN_APPLICATION_TITLE", sandbox_title(""));
     outcome_.application_title =
-        conn_.query_value(fmt::format("SELECT value FROM {} WHERE name = 'MAIN_APPLICATION_TITLE' AND entity IN (0, 1) "
+        conn_.query_value(sql::format("SELECT value FROM {} WHERE name = 'MAIN_APPLICATION_TITLE' AND entity IN (0, 1) "
                                       "ORDER BY entity DESC LIMIT 1",
                                       table));
     std::string mail_words = outcome_.mail == "disabled" ? "mail is disabled" : "mail goes only to the sink mailbox";

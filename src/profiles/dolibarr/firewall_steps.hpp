@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "pg/connection.hpp"
+#include "pg/sql.hpp"
 #include "profiles/dolibarr/channels.hpp"
 #include "profiles/dolibarr/firewall.hpp"
 
@@ -34,7 +35,7 @@ public:
     // A row of entity 0 with `value` when there is none; returns 1 if added.
     long long add_global(const std::string& name, const std::string& value) {
         return conn_.query_integer(
-            fmt::format("WITH added AS (INSERT INTO {0} (name, entity, value, type, visible, note) "
+            sql::format("WITH added AS (INSERT INTO {0} (name, entity, value, type, visible, note) "
                         "SELECT $1::text, 0, $2::text, 'chaine', 0, $3::text WHERE NOT EXISTS "
                         "(SELECT FROM {0} WHERE name = $1::text AND entity = 0) RETURNING 1) "
                         "SELECT count(*) FROM added",
@@ -56,7 +57,7 @@ public:
     // Every row Dolibarr reads as the switch of `module`, in any case and
     // entity, that is on gets "0"; returns the rows changed.
     long long switch_module_off(std::string_view module) {
-        return conn_.query_integer(fmt::format("WITH changed AS (UPDATE {} SET value = '0' WHERE {} AND value <> '' "
+        return conn_.query_integer(sql::format("WITH changed AS (UPDATE {} SET value = '0' WHERE {} AND value <> '' "
                                                "AND value <> '0' RETURNING 1) SELECT count(*) FROM changed",
                                                table_, module_switch_condition(module)));
     }
@@ -65,15 +66,15 @@ public:
     long long to_default(const std::string& name) { return update(name, "default", "value NOT IN ('', 'default')"); }
 
 private:
-    long long update(const std::string& name, const std::string& value, const char* condition) {
-        return conn_.query_integer(fmt::format("WITH changed AS (UPDATE {} SET value = $2 WHERE name = $1 AND {} "
+    long long update(const std::string& name, const std::string& value, const sql::Fragment& condition) {
+        return conn_.query_integer(sql::format("WITH changed AS (UPDATE {} SET value = $2 WHERE name = $1 AND {} "
                                                "RETURNING 1) SELECT count(*) FROM changed",
                                                table_, condition),
                                    {name, value});
     }
 
     pg::Connection& conn_;
-    std::string table_;
+    sql::QualifiedName table_;
 };
 
 // The firewall's steps: each switch it throws, recorded under its channel
@@ -103,10 +104,11 @@ public:
                consts_.switch_module_off(module));
     }
     // UPDATE of a module's table; absent table (module never installed): nothing.
-    void rows(const char* channel, const char* table, const char* set, const char* condition, std::string change) {
+    void rows(const char* channel, const char* table, const sql::Fragment& set, const sql::Fragment& condition,
+              std::string change) {
         if (!tables_.has(table)) return;
         auto changed = conn_.query_integer(
-            fmt::format("WITH changed AS (UPDATE {} SET {} WHERE {} RETURNING 1) SELECT count(*) FROM changed",
+            sql::format("WITH changed AS (UPDATE {} SET {} WHERE {} RETURNING 1) SELECT count(*) FROM changed",
                         tables_.qualified(table), set, condition));
         record(channel, std::move(change), changed);
     }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "pg/sql.hpp"
 #include "profiles/dolibarr/statement.hpp"
 
 namespace sandboxctl::dolibarr {
@@ -34,7 +35,9 @@ Row row_of(const pg::Result& result, int row, int first_column = 0) {
 std::vector<Row> rows_of(pg::Connection& target, std::string_view table, std::string_view link, long long rowid) {
     std::vector<Row> rows;
     if (!table_exists(target, table)) return rows;
-    auto result = target.exec(fmt::format("SELECT * FROM {} WHERE {} = $1", table, link), {std::to_string(rowid)});
+    auto result =
+        target.exec(sql::format("SELECT * FROM {} WHERE {} = $1", sql::Identifier(table), sql::Identifier(link)),
+                    {std::to_string(rowid)});
     for (int row = 0; row < result.rows(); ++row) rows.push_back(row_of(result, row));
     return rows;
 }
@@ -77,30 +80,29 @@ std::set<std::string> columns_of(pg::Connection& target, std::string_view table)
 // A row to write: the kept values, some replaced (the user's new rowid),
 // some left to their defaults (fresh rowids).
 struct RowWrite {
-    std::vector<std::string> columns;
+    std::vector<sql::Identifier> columns;
     pg::Params values;
 };
 
-RowWrite row_write(pg::Connection& target, const Row& row, const std::set<std::string>& table_columns,
+RowWrite row_write(const Row& row, const std::set<std::string>& table_columns,
                    const std::map<std::string, std::string>& replaced, const std::set<std::string>& defaulted = {}) {
     RowWrite write;
     for (const auto& [name, value] : row) {
         if (table_columns.count(name) == 0 || defaulted.count(name) != 0) continue;
-        write.columns.push_back(target.quote_identifier(name));
+        write.columns.emplace_back(name);
         auto replacement = replaced.find(name);
         write.values.push_back(replacement == replaced.end() ? value : replacement->second);
     }
     return write;
 }
 
-pg::Result insert(pg::Connection& target, std::string_view table, const RowWrite& write, std::string_view suffix,
+pg::Result insert(pg::Connection& target, std::string_view table, const RowWrite& write, const sql::Fragment& suffix,
                   std::string_view what) {
-    std::vector<std::string> placeholders;
-    for (std::size_t i = 1; i <= write.values.size(); ++i) placeholders.push_back(fmt::format("${}", i));
-    return exec_without_detail(target,
-                               fmt::format("INSERT INTO {} ({}) VALUES ({}) {}", table, fmt::join(write.columns, ", "),
-                                           fmt::join(placeholders, ", "), suffix),
-                               write.values, what);
+    std::vector<sql::Fragment> placeholders;
+    for (std::size_t i = 1; i <= write.values.size(); ++i) placeholders.push_back(sql::format("${}", i));
+    auto statement = sql::format("INSERT INTO {} ({}) VALUES ({}) {}", sql::Identifier(table),
+                                 sql::join(write.columns, ", "), sql::join(placeholders, ", "), suffix);
+    return exec_without_detail(target, target.text_of(statement), write.values, what);
 }
 
 // Adds a row beside prod's (rights, memberships) unless prod has an equal
@@ -109,12 +111,12 @@ pg::Result insert(pg::Connection& target, std::string_view table, const RowWrite
 void insert_unless_present(pg::Connection& target, std::string_view table, const RowWrite& write,
                            std::string_view what) {
     if (insert(target, table, write, "ON CONFLICT DO NOTHING", what).affected_rows() != 0) return;
-    std::vector<std::string> equal;
+    std::vector<sql::Fragment> equal;
     for (std::size_t i = 0; i < write.columns.size(); ++i) {
-        equal.push_back(fmt::format("{} IS NOT DISTINCT FROM ${}", write.columns[i], i + 1));
+        equal.push_back(sql::format("{} IS NOT DISTINCT FROM ${}", write.columns[i], i + 1));
     }
-    auto present =
-        target.exec(fmt::format("SELECT 1 FROM {} WHERE {}", table, fmt::join(equal, " AND ")), write.values);
+    auto present = target.exec(
+        sql::format("SELECT 1 FROM {} WHERE {}", sql::Identifier(table), sql::join(equal, " AND ")), write.values);
     if (present.rows() == 0) {
         throw failure(fmt::format("could not {}: a new row of {} conflicts with another row", what, table),
                       fmt::format("check that the rowid sequence of {} is ahead of its rows in prod", table));
@@ -123,16 +125,18 @@ void insert_unless_present(pg::Connection& target, std::string_view table, const
 
 struct UserTable {
     std::set<std::string> columns;
-    std::string sequence;                     // llx_user's rowid sequence, quoted; "" if none
-    std::size_t login_limit = 0;              // characters of llx_user.login; 0 if unlimited
-    std::vector<std::string> unique_columns;  // single-column unique keys but rowid and api_key
+    std::optional<sql::QualifiedName> sequence;  // llx_user's rowid sequence, if it has one
+    std::size_t login_limit = 0;                 // characters of llx_user.login; 0 if unlimited
+    std::vector<std::string> unique_columns;     // single-column unique keys but rowid and api_key
 };
 
 UserTable describe_users(pg::Connection& target) {
     UserTable table;
     table.columns = columns_of(target, "llx_user");
-    auto sequence = target.exec("SELECT pg_get_serial_sequence('llx_user', 'rowid')");
-    if (!sequence.is_null(0, 0)) table.sequence = sequence.get(0, 0);
+    auto sequence =
+        target.exec("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE c.oid = pg_get_serial_sequence('llx_user', 'rowid')::regclass");
+    if (sequence.rows() == 1) table.sequence.emplace(sequence.get(0, 0), sequence.get(0, 1));
     auto limit =
         target.exec("SELECT atttypmod - 4 FROM pg_attribute WHERE attrelid = 'llx_user'::regclass AND attname = 'login'"
                     " AND atttypmod > 4");
@@ -152,9 +156,9 @@ std::string quoted_login(const std::string& login) { return fmt::format("\"{}\""
 struct ReferenceColumn {
     const char* column;
     const char* table;
-    const char* identity;
+    sql::Fragment identity;
 };
-constexpr std::array<ReferenceColumn, 6> reference_columns = {{
+const std::array<ReferenceColumn, 6> reference_columns = {{
     {"fk_soc", "llx_societe", "nom"},
     {"fk_socpeople", "llx_socpeople", "concat_ws(' ', lastname, firstname)"},
     {"fk_member", "llx_adherent", "concat_ws(' ', lastname, firstname, login)"},
@@ -174,8 +178,8 @@ const ReferenceColumn* reference_column(std::string_view column) {
 std::optional<std::string> identity_of(pg::Connection& target, const ReferenceColumn& reference,
                                        const std::string& rowid) {
     if (!table_exists(target, reference.table)) return std::nullopt;
-    auto result = target.exec(fmt::format("SELECT COALESCE(({})::text, '') FROM {} WHERE rowid::text = $1",
-                                          reference.identity, reference.table),
+    auto result = target.exec(sql::format("SELECT COALESCE(({})::text, '') FROM {} WHERE rowid::text = $1",
+                                          reference.identity, sql::Identifier(reference.table)),
                               {rowid});
     if (result.rows() == 0) return std::nullopt;
     return result.get(0, 0);
@@ -224,15 +228,17 @@ std::optional<std::pair<std::string, long long>> holder_of(pg::Connection& targe
 
 // Moves the rowid sequence past `rowid` when its next value would not be.
 void move_sequence_past(pg::Connection& target, const UserTable& table, long long rowid) {
-    if (table.sequence.empty()) return;
-    auto state = target.exec(fmt::format("SELECT last_value, is_called FROM {}", table.sequence));
+    if (!table.sequence) return;
+    auto state = target.exec(sql::format("SELECT last_value, is_called FROM {}", *table.sequence));
     long long next = state.get_int(0, 0) + (state.get_bool(0, 1) ? 1 : 0);
-    if (next <= rowid) target.exec("SELECT setval($1::regclass, $2)", {table.sequence, std::to_string(rowid)});
+    if (next <= rowid) {
+        target.exec("SELECT setval($1::regclass, $2)", {std::string(table.sequence->text()), std::to_string(rowid)});
+    }
 }
 
 long long new_rowid(pg::Connection& target, const UserTable& table) {
-    if (table.sequence.empty()) return target.query_integer("SELECT COALESCE(max(rowid), 0) + 1 FROM llx_user");
-    return target.query_integer("SELECT nextval($1::regclass)", {table.sequence});
+    if (!table.sequence) return target.query_integer("SELECT COALESCE(max(rowid), 0) + 1 FROM llx_user");
+    return target.query_integer("SELECT nextval($1::regclass)", {std::string(table.sequence->text())});
 }
 
 void append(std::string& text, const std::string& more) { text += text.empty() ? more : "; " + more; }
@@ -294,9 +300,9 @@ private:
             if (column == "login") continue;
             auto value = value_of(row, column);
             if (!value) continue;
-            auto holder = target_.exec(fmt::format("SELECT 1 FROM llx_user WHERE {}::text = $1 AND rowid <> $2",
-                                                   target_.quote_identifier(column)),
-                                       {*value, std::to_string(rowid)});
+            auto holder = target_.exec(
+                sql::format("SELECT 1 FROM llx_user WHERE {}::text = $1 AND rowid <> $2", sql::Identifier(column)),
+                {*value, std::to_string(rowid)});
             if (holder.rows() == 0) continue;
             for (auto& [name, kept_value] : row) {
                 if (name == column) kept_value.reset();
@@ -326,19 +332,18 @@ private:
     void write_user(const Row& row, long long rowid, bool same_user, const std::string& login) {
         std::string what = fmt::format("restore kept user {}", quoted_login(login));
         if (!same_user) {
-            insert(target_, "llx_user", row_write(target_, row, table_.columns, {{"rowid", std::to_string(rowid)}}), "",
-                   what);
+            insert(target_, "llx_user", row_write(row, table_.columns, {{"rowid", std::to_string(rowid)}}), "", what);
             return;
         }
-        RowWrite write = row_write(target_, row, table_.columns, {}, {"rowid"});
-        std::vector<std::string> sets;
-        for (std::size_t i = 0; i < write.columns.size(); ++i)
-            sets.push_back(fmt::format("{} = ${}", write.columns[i], i + 1));
+        RowWrite write = row_write(row, table_.columns, {}, {"rowid"});
+        std::vector<sql::Fragment> sets;
+        for (std::size_t i = 0; i < write.columns.size(); ++i) {
+            sets.push_back(sql::format("{} = ${}", write.columns[i], i + 1));
+        }
         write.values.emplace_back(std::to_string(rowid));
-        exec_without_detail(
-            target_,
-            fmt::format("UPDATE llx_user SET {} WHERE rowid = ${}", fmt::join(sets, ", "), write.values.size()),
-            write.values, what);
+        auto update =
+            sql::format("UPDATE llx_user SET {} WHERE rowid = ${}", sql::join(sets, ", "), write.values.size());
+        exec_without_detail(target_, target_.text_of(update), write.values, what);
     }
 
     void write_rights(const Captured& user, long long rowid) {
@@ -346,7 +351,7 @@ private:
         auto columns = columns_of(target_, "llx_user_rights");
         for (const auto& right : user.rights) {
             insert_unless_present(target_, "llx_user_rights",
-                                  row_write(target_, right, columns, {{"fk_user", std::to_string(rowid)}}, {"rowid"}),
+                                  row_write(right, columns, {{"fk_user", std::to_string(rowid)}}, {"rowid"}),
                                   fmt::format("restore the rights of kept user {}", quoted_login(user.login)));
         }
     }
@@ -366,7 +371,7 @@ private:
             }
             insert_unless_present(
                 target_, "llx_usergroup_user",
-                row_write(target_, membership.row, columns,
+                row_write(membership.row, columns,
                           {{"fk_user", std::to_string(rowid)}, {"fk_usergroup", group->get(0, 0)}}, {"rowid"}),
                 fmt::format("restore the group memberships of kept user {}", quoted_login(user.login)));
         }
@@ -376,12 +381,12 @@ private:
                       const std::string& login) {
         if (!table_exists(target_, table)) return;
         std::string what = fmt::format("restore {} of kept user {}", table, quoted_login(login));
-        exec_without_detail(target_, fmt::format("DELETE FROM {} WHERE {} = $1", table, link), {std::to_string(rowid)},
-                            what);
+        auto remove = sql::format("DELETE FROM {} WHERE {} = $1", sql::Identifier(table), sql::Identifier(link));
+        exec_without_detail(target_, target_.text_of(remove), {std::to_string(rowid)}, what);
         auto columns = columns_of(target_, table);
         for (const auto& row : rows) {
-            insert(target_, table,
-                   row_write(target_, row, columns, {{std::string(link), std::to_string(rowid)}}, {"rowid"}), "", what);
+            insert(target_, table, row_write(row, columns, {{std::string(link), std::to_string(rowid)}}, {"rowid"}), "",
+                   what);
         }
     }
 

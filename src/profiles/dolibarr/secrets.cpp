@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/number.hpp"
 #include "core/own_schemas.hpp"
+#include "pg/sql.hpp"
 #include "profiles/dolibarr/statement.hpp"
 
 namespace sandboxctl::dolibarr {
@@ -19,7 +20,7 @@ namespace {
 
 // Dolibarr decrypts whatever matches ^dolcrypt:; clearing every value that
 // merely starts so is the fail-closed side of that test.
-constexpr const char* encrypted_test = "LIKE 'dolcrypt:%'";
+sql::Fragment encrypted_test() { return "LIKE 'dolcrypt:%'"; }
 
 // The places Dolibarr's source says it encrypts (besides llx_const and
 // llx_user.api_key, which have steps of their own). The scan finds them like
@@ -49,10 +50,12 @@ std::string place_name(const TextTable& table, std::string_view column) {
     return column.empty() ? prefix : fmt::format("{}.{}", prefix, column);
 }
 
-std::string qualified(const TextTable& table) { return pg::qualified_name(table.schema, table.name); }
+sql::QualifiedName qualified(const TextTable& table) { return {table.schema, table.name}; }
 
 // What a cleared value becomes: NULL where the column allows it, else ''.
-std::string cleared_value(const TextColumn& column) { return column.nullable ? "NULL" : "''"; }
+sql::Fragment cleared_value(const TextColumn& column) {
+    return column.nullable ? sql::Fragment("NULL") : sql::Fragment("''");
+}
 
 // Every column of a string type (text, varchar, char, domains over them) of
 // every ordinary table in the application's schemas: the fail-closed scan
@@ -186,9 +189,9 @@ std::string reencrypt(std::string_view stored, const RekeyKeys& keys, const std:
 std::set<std::string> rekey_constants(pg::Connection& target, const TextTable& constants,
                                       const std::vector<std::string>& rekey, const RekeyKeys& keys) {
     auto rows = target.exec(
-        fmt::format("SELECT rowid, name, entity, value FROM {} WHERE name IN (SELECT jsonb_array_elements_text($1))"
+        sql::format("SELECT rowid, name, entity, value FROM {} WHERE name IN (SELECT jsonb_array_elements_text($1))"
                     " AND value {} ORDER BY name, entity",
-                    qualified(constants), encrypted_test),
+                    qualified(constants), encrypted_test()),
         {json_array(rekey)});
     std::set<std::string> done;
     for (int row = 0; row < rows.rows(); ++row) {
@@ -196,8 +199,9 @@ std::set<std::string> rekey_constants(pg::Connection& target, const TextTable& c
         std::string value = rows.get(row, 3);
         std::string again = reencrypt(value, keys, name, rows.get_int(row, 2));
         std::fill(value.begin(), value.end(), '\0');
-        exec_without_detail(target, fmt::format("UPDATE {} SET value = $1 WHERE rowid = $2", qualified(constants)),
-                            {again, rows.get(row, 0)}, fmt::format("re-encrypt llx_const \"{}\"", name));
+        auto update = sql::format("UPDATE {} SET value = $1 WHERE rowid = $2", qualified(constants));
+        exec_without_detail(target, target.text_of(update), {again, rows.get(row, 0)},
+                            fmt::format("re-encrypt llx_const \"{}\"", name));
         done.insert(name);
     }
     return done;
@@ -208,14 +212,13 @@ void clear_constants(pg::Connection& target, const TextTable& constants, const s
                      SecretsOutcome& outcome) {
     const TextColumn* value = find_column(constants, "value");
     if (value == nullptr || find_column(constants, "name") == nullptr) return;
-    std::string filter = fmt::format("value {} AND name NOT IN (SELECT jsonb_array_elements_text($1))", encrypted_test);
+    auto filter = sql::format("value {} AND name NOT IN (SELECT jsonb_array_elements_text($1))", encrypted_test());
     auto counts = target.exec(
-        fmt::format("SELECT name, count(*) FROM {} WHERE {} GROUP BY name ORDER BY name", qualified(constants), filter),
+        sql::format("SELECT name, count(*) FROM {} WHERE {} GROUP BY name ORDER BY name", qualified(constants), filter),
         {json_array(rekey)});
     if (counts.rows() == 0) return;
-    exec_without_detail(
-        target, fmt::format("UPDATE {} SET value = {} WHERE {}", qualified(constants), cleared_value(*value), filter),
-        {json_array(rekey)}, "clear the encrypted values of llx_const");
+    auto clear = sql::format("UPDATE {} SET value = {} WHERE {}", qualified(constants), cleared_value(*value), filter);
+    exec_without_detail(target, target.text_of(clear), {json_array(rekey)}, "clear the encrypted values of llx_const");
     for (int row = 0; row < counts.rows(); ++row) {
         outcome.cleared.push_back(
             ClearedSecrets{place_name(constants, "") + "." + counts.get(row, 0), counts.get_int(row, 1)});
@@ -227,11 +230,9 @@ void clear_constants(pg::Connection& target, const TextTable& constants, const s
 void clear_api_keys(pg::Connection& target, const TextTable& users, SecretsOutcome& outcome) {
     const TextColumn* api_key = find_column(users, "api_key");
     if (api_key == nullptr) return;
-    auto result =
-        exec_without_detail(target,
-                            fmt::format("UPDATE {} SET api_key = {} WHERE api_key IS NOT NULL AND api_key <> ''",
-                                        qualified(users), cleared_value(*api_key)),
-                            {}, "clear the API keys of llx_user");
+    auto clear = sql::format("UPDATE {} SET api_key = {} WHERE api_key IS NOT NULL AND api_key <> ''", qualified(users),
+                             cleared_value(*api_key));
+    auto result = exec_without_detail(target, target.text_of(clear), {}, "clear the API keys of llx_user");
     outcome.cleared.push_back(ClearedSecrets{place_name(users, "api_key"), result.affected_rows()});
 }
 
@@ -241,7 +242,7 @@ std::set<std::string> password_extrafields(pg::Connection& target, const std::ve
     std::set<std::string> names;
     for (const auto& table : tables) {
         if (table.name != "llx_extrafields" || !find_column(table, "name") || !find_column(table, "type")) continue;
-        auto result = target.exec(fmt::format("SELECT name FROM {} WHERE type = 'password'", qualified(table)));
+        auto result = target.exec(sql::format("SELECT name FROM {} WHERE type = 'password'", qualified(table)));
         for (int row = 0; row < result.rows(); ++row) names.insert(result.get(row, 0));
     }
     return names;
@@ -260,19 +261,19 @@ bool documented(const TextTable& table, const TextColumn& column, const std::set
 // One SELECT for the whole schema: per table, one pass counting the encrypted
 // values of each of its string columns. Returns the counts in `tables` order.
 std::vector<std::vector<long long>> count_encrypted(pg::Connection& target, const std::vector<TextTable>& tables) {
-    std::vector<std::string> parts;
+    std::vector<sql::Fragment> parts;
     for (std::size_t index = 0; index < tables.size(); ++index) {
-        std::vector<std::string> counts;
+        std::vector<sql::Fragment> counts;
         for (const auto& column : tables[index].columns) {
-            counts.push_back(fmt::format("count(*) FILTER (WHERE {}::text {})", target.quote_identifier(column.name),
-                                         encrypted_test));
+            counts.push_back(
+                sql::format("count(*) FILTER (WHERE {}::text {})", sql::Identifier(column.name), encrypted_test()));
         }
-        parts.push_back(fmt::format("SELECT {}, ARRAY[{}]::text FROM {}", index, fmt::join(counts, ", "),
+        parts.push_back(sql::format("SELECT {}, ARRAY[{}]::text FROM {}", index, sql::join(counts, ", "),
                                     qualified(tables[index])));
     }
     std::vector<std::vector<long long>> found(tables.size());
     if (parts.empty()) return found;
-    auto result = target.exec(fmt::format("{}", fmt::join(parts, "\nUNION ALL ")));
+    auto result = target.exec(sql::join(parts, "\nUNION ALL "));
     for (int row = 0; row < result.rows(); ++row) {
         auto index = static_cast<std::size_t>(result.get_int(row, 0));
         std::string array = result.get(row, 1);  // {0,3,0}
@@ -313,11 +314,9 @@ void clear_everywhere_else(pg::Connection& target, std::vector<TextTable> tables
             long long values = column_index < counts[index].size() ? counts[index][column_index] : 0;
             bool listed = documented(table, column, password_fields);
             if (values > 0) {
-                std::string name = target.quote_identifier(column.name);
-                exec_without_detail(target,
-                                    fmt::format("UPDATE {} SET {} = {} WHERE {}::text {}", qualified(table), name,
-                                                cleared_value(column), name, encrypted_test),
-                                    {},
+                auto clear = sql::format("UPDATE {0} SET {1} = {2} WHERE {1}::text {3}", qualified(table),
+                                         sql::Identifier(column.name), cleared_value(column), encrypted_test());
+                exec_without_detail(target, target.text_of(clear), {},
                                     fmt::format("clear the encrypted values of {}", place_name(table, column.name)));
             }
             if (listed || values > 0) {
