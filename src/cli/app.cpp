@@ -33,8 +33,8 @@ Exit codes:
   3  refused by a safety check, or another run holds the sandbox
   4  verify found differences
   5  the sandbox was refreshed or reset (committed), but a step after the commit failed: the file
-     sync, the snapshot, the JSON report or restarting the stopped workloads; the message says
-     which, and how to finish it)";
+     sync, the snapshot, the JSON report, restoring the connection limit, restarting the stopped
+     workloads or the `after` hook; the message says which, and how to finish it)";
 
 void print_error(const Error& e) {
     std::string message = secrets::redact(e.what());

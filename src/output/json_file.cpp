@@ -16,8 +16,10 @@ void write_json_file(const nlohmann::json& document, const std::filesystem::path
         fmt::print("{}\n", document.dump(2));
         // A short report sits in stdio's buffer: without the flush, a full
         // disk or a closed pipe would only fail unseen at exit.
-        if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-            throw failure(fmt::format("could not write the JSON report to standard output: {}", std::strerror(errno)));
+        bool flushed = std::fflush(stdout) == 0;
+        if (!flushed || std::ferror(stdout)) {
+            throw failure(fmt::format("could not write the JSON report to standard output: {}",
+                                      flushed ? "an earlier write failed" : std::strerror(errno)));
         }
         return;
     }

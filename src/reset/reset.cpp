@@ -85,7 +85,8 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     bool counts_held = false;
     try {
         snapshot::begin_as(conn, target.role, "BEGIN", settings.lock_timeout);
-        snapshot::hold_tracked_tables(conn);
+        // --full decides without the log: nothing to hold.
+        if (!force_full) snapshot::hold_tracked_tables(conn);
         auto path = choose_path(conn, baseline, name, manifest, counts ? &*counts : nullptr);
         cache_sound = path.cache_sound;
         counts_held = path.counts_held;

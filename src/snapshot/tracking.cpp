@@ -109,7 +109,9 @@ SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)
     if (tables.rows() == 0) return;
     std::string list;
     for (int row = 0; row < tables.rows(); ++row) list += (row ? ", " : "") + tables.get(row, 0);
-    conn.exec("LOCK TABLE " + list + " IN SHARE MODE");
+    // ONLY: each tracked table is listed itself, and a descendant that is
+    // not (another role's inheritance child) is not the reset's to lock.
+    conn.exec("LOCK TABLE ONLY " + list + " IN SHARE MODE");
 }
 
 std::vector<DirtyTable> dirty_tables(pg::Connection& conn) {

@@ -47,7 +47,10 @@ struct DirtyTable {
 // a write nor DDL can land between what the reset read and its commit, where
 // it would be lost from the log or missed by the signal. A table the role may
 // no longer lock (its owner or privileges changed) is left out: that change
-// moved the signal, so the reset is a full one anyway.
+// moved the signal, so the reset is a full one anyway. SHARE conflicts with
+// autovacuum too: one working on a tracked table is cancelled by the server
+// after deadlock_timeout (1 s); an anti-wraparound one is not, and the reset
+// then ends at its lock timeout, naming it.
 void hold_tracked_tables(pg::Connection& conn);
 
 // Tables written since the log was last cleared, from the log.
