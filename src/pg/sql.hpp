@@ -147,13 +147,20 @@ Number shown(T value) {
 
 Fragment joined(const std::vector<std::string_view>& texts, std::string_view separator);
 
+// The shown pieces as named arguments: fmt 11's make_format_args takes
+// lvalues only (a Number is made on the way).
+template <typename... Shown>
+Fragment formatted(fmt::string_view code, Shown&&... shown) {
+    return built(fmt::vformat(code, fmt::make_format_args(shown...)));
+}
+
 }  // namespace detail
 
 // fmt::format for SQL: the format string is checked at compile time and
 // every argument is a piece; the result is a Fragment.
 template <Piece... Pieces>
 Fragment format(fmt::format_string<detail::shown_t<Pieces>...> code, const Pieces&... pieces) {
-    return detail::built(fmt::vformat(fmt::string_view(code), fmt::make_format_args(detail::shown(pieces)...)));
+    return detail::formatted(fmt::string_view(code), detail::shown(pieces)...);
 }
 
 // The pieces with `separator` between them ("a, b", "(x) OR (y)").
@@ -173,7 +180,9 @@ struct PieceFormatter {
     template <typename ParseContext>
     constexpr auto parse(ParseContext& ctx) {
         auto it = ctx.begin();
-        if (it != ctx.end() && *it != '}') ctx.on_error("an SQL piece takes no format specification");
+        // A throw, not ctx.on_error (gone in fmt 11): at compile time it
+        // fails the build, as fmt's own checks do.
+        if (it != ctx.end() && *it != '}') throw fmt::format_error("an SQL piece takes no format specification");
         return it;
     }
     template <typename Piece, typename FormatContext>
