@@ -1,5 +1,7 @@
 #include "pg/sql.hpp"
 
+#include <fmt/ranges.h>
+
 #include "core/error.hpp"
 
 namespace sandboxctl::sql {
