@@ -60,8 +60,8 @@ bool Window::stops_application() const {
 }
 
 void Window::stop_application() {
-    if (stop_tried_) return;
-    stop_tried_ = true;
+    // Armed first: the after hook undoes a before hook that failed half-way.
+    if (after_hook_) return;
     after_hook_.emplace(settings_.hook_after,
                         fmt::format("The {} was committed; the application may still be stopped.", operation_));
     run_hook(settings_.hook_before, "before", true, "The sandbox was not changed.");

@@ -99,7 +99,6 @@ private:
     std::optional<pg::PendingConnection> pending_control_;
     std::optional<pg::Connection> control_;
     std::optional<safety::ExclusiveAccess> exclusive_;
-    bool stop_tried_ = false;
 };
 
 }  // namespace sandboxctl::maintenance

@@ -45,4 +45,9 @@ int connection_limit(Cluster& cluster, const std::string& database) {
         cluster.psql("postgres", "SELECT datconnlimit FROM pg_database WHERE datname = '" + database + "'"));
 }
 
+bool session_sleeps(Cluster& cluster, const std::string& application) {
+    return cluster.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + application +
+                                        "' AND wait_event = 'PgSleep'") == "1\n";
+}
+
 }  // namespace sandboxctl::test

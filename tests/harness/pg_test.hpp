@@ -31,4 +31,8 @@ protected:
 // Connection limit of a database, read as superuser.
 int connection_limit(Cluster& cluster, const std::string& database);
 
+// Whether the session named `application` sleeps in pg_sleep (holding what
+// it took before), read as superuser.
+bool session_sleeps(Cluster& cluster, const std::string& application);
+
 }  // namespace sandboxctl::test

@@ -320,12 +320,7 @@ TEST_F(DeclaredChannels, AppCheckWaitsForALockNoLongerThanTheLockTimeout) {
     PsqlSession blocker(cluster().bin_dir() / "psql",
                         cluster().admin_conninfo(model_->sandbox()) + " application_name=channel_blocker",
                         "BEGIN; LOCK TABLE hook_queue IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);");
-    ASSERT_TRUE(wait_until(
-        [&] {
-            return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                                              "'channel_blocker' AND wait_event = 'PgSleep'") == "1\n";
-        },
-        30));
+    ASSERT_TRUE(wait_until([&] { return session_sleeps(cluster(), "channel_blocker"); }, 30));
     auto check = run({"-c", both, "app-check"});
     EXPECT_EQ(check.exit_code, 1) << check.all();
     EXPECT_NE(check.err.find("lock timeout"), std::string::npos) << check.err;

@@ -29,11 +29,6 @@ protected:
         return tool(args);
     }
 
-    bool session_waits(const std::string& application) {
-        return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
-                                              application + "' AND wait_event = 'PgSleep'") == "1\n";
-    }
-
     TempDir dir_;
     std::vector<std::pair<std::string, std::string>> env_;
     std::unique_ptr<Model> model_;
@@ -119,7 +114,7 @@ TEST_F(Outcomes, LockTimeoutNamesTheSessionsHoldingLocks) {
     auto psql = cluster().bin_dir() / "psql";
     PsqlSession superuser(psql, cluster().admin_conninfo(model_->sandbox()) + " application_name=su_blocker",
                           "BEGIN; LOCK TABLE \"MixedCase\" IN ACCESS SHARE MODE; SELECT pg_sleep(60);");
-    ASSERT_TRUE(wait_until([&] { return session_waits("su_blocker"); }, 30));
+    ASSERT_TRUE(wait_until([&] { return session_sleeps(cluster(), "su_blocker"); }, 30));
     auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
     auto run = refresh_here({"--lock-timeout", "1s"});
     EXPECT_EQ(run.exit_code, 1) << run.all();
@@ -139,7 +134,7 @@ TEST_F(Outcomes, SessionsOfOtherMembersAreNamed) {
                     " application_name=member_blocker";
     PsqlSession member(cluster().bin_dir() / "psql", conninfo,
                        "BEGIN; SELECT count(*) FROM \"MixedCase\"; SELECT pg_sleep(60);");
-    ASSERT_TRUE(wait_until([&] { return session_waits("member_blocker"); }, 30));
+    ASSERT_TRUE(wait_until([&] { return session_sleeps(cluster(), "member_blocker"); }, 30));
     auto run = refresh_here({"--lock-timeout", "1s"});
     EXPECT_EQ(run.exit_code, 1) << run.all();
     EXPECT_NE(run.err.find("could not end session"), std::string::npos) << run.err;
@@ -211,7 +206,7 @@ TEST_F(Outcomes, ResetLockTimeoutNamesTheSessionsHoldingLocks) {
     PsqlSession superuser(cluster().bin_dir() / "psql",
                           cluster().admin_conninfo(model_->sandbox()) + " application_name=reset_blocker",
                           "BEGIN; LOCK TABLE \"MixedCase\" IN SHARE MODE; SELECT pg_sleep(60);");
-    ASSERT_TRUE(wait_until([&] { return session_waits("reset_blocker"); }, 30));
+    ASSERT_TRUE(wait_until([&] { return session_sleeps(cluster(), "reset_blocker"); }, 30));
     auto before = capture_state(cluster(), model_->sandbox(), sandbox_role);
     for (bool full : {false, true}) {
         SCOPED_TRACE(full ? "full reset" : "delta reset");

@@ -121,12 +121,7 @@ protected:
         session_ = std::make_unique<PsqlSession>(
             cluster().bin_dir() / "psql", cluster().admin_conninfo(model_->sandbox()) + " application_name=" + name,
             "BEGIN; " + sql + "; SELECT pg_sleep(3); COMMIT;");
-        ASSERT_TRUE(wait_until(
-            [&] {
-                return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
-                                                      name + "' AND wait_event = 'PgSleep'") == "1\n";
-            },
-            30));
+        ASSERT_TRUE(wait_until([&] { return session_sleeps(cluster(), name); }, 30));
     }
 
     std::unique_ptr<PsqlSession> session_;
