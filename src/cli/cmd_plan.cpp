@@ -7,8 +7,10 @@
 #include "cli/report_output.hpp"
 #include "core/duration.hpp"
 #include "core/log.hpp"
+#include "masking/policy.hpp"
 #include "plan/exclusions.hpp"
 #include "plan/session_setup.hpp"
+#include "profiles/registry.hpp"
 #include "rebuild/keep.hpp"
 #include "safety/preflight.hpp"
 
@@ -73,6 +75,28 @@ std::vector<std::string> problems_of(plan::Source& source, plan::CopyPlan& plan,
     return problems;
 }
 
+// What the refresh would mask (the user's rules and the profiles'),
+// checked against prod as the refresh checks them; a rule the refresh
+// would refuse, or strict masking with uncovered columns, is a problem.
+masking::Summary masking_plan(plan::Source& source, const config::Settings& settings,
+                              std::vector<std::string>& problems) {
+    try {
+        auto policy =
+            masking::resolve(source.session->conn(), source.catalog,
+                             profiles::masking_rules(settings, profiles::configured(settings)), settings.masking);
+        try {
+            masking::require_covered(policy);
+        } catch (const Error& e) {
+            problems.push_back(e.what());
+        }
+        return masking::summary(policy);
+    } catch (const Error& e) {
+        if (e.code() != ExitCode::usage) throw;
+        problems.push_back(e.what());
+        return {};
+    }
+}
+
 struct PlanOptions {
     config::Overrides settings;
     std::string json_path;
@@ -86,14 +110,17 @@ ExitCode run_plan(const Context& context, PlanOptions& options) {
     std::vector<schema::TocEntry> no_entries;
     plan::filter_toc(no_entries, source.catalog, plan);  // adds foreign keys into excluded tables
     auto problems = problems_of(source, plan, settings);
+    auto masked = masking_plan(source, settings, problems);
     auto& out = output.text();
     print_plan(plan, out);
+    masking::print_text(masked, out);
     for (const auto& p : plan.unmatched_patterns) {
         if (p.optional) fmt::print(out, "  note: optional {} {} matches nothing\n", p.option, p.pattern);
     }
     for (const auto& p : problems) fmt::print(out, "  PROBLEM: {}\n", p);
     if (output.wants_json()) {
         auto doc = plan_json(plan);
+        doc["masking"] = masking::to_json(masked);
         doc["problems"] = problems;
         output.write_json(doc);
     }

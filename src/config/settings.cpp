@@ -67,6 +67,46 @@ std::vector<KeepRule> keep_rules(const toml::table& refresh) {
     return rules;
 }
 
+// [masking]: key_file, strict and [[masking.rule]] tables, each with a
+// table and an inline table of columns (column = "transformer").
+MaskingSettings masking_settings(const toml::table& masking, const std::filesystem::path& file) {
+    reject_unknown(masking, {"key_file", "strict", "rule"}, "masking");
+    MaskingSettings settings;
+    settings.origin = where(masking.source());
+    if (auto v = string_value(masking, "key_file", "masking")) {
+        if (v->empty())
+            throw usage_error(fmt::format("{}: masking.key_file is empty", where(masking.get("key_file")->source())));
+        std::filesystem::path p(*v);
+        settings.key_file = p.is_absolute() ? p : file.parent_path() / p;
+    }
+    if (auto v = bool_value(masking, "strict", "masking")) settings.strict = *v;
+    const char* hint = "Write each rule as a [[masking.rule]] table with table = \"...\" and columns = { column = "
+                       "\"transformer\", ... }.";
+    for (const toml::table* rule : toml_values::array_of_tables(masking, "rule", "masking.rule", hint)) {
+        reject_unknown(*rule, {"table", "columns"}, "masking.rule");
+        MaskingRule out;
+        out.origin = where(rule->source());
+        auto table = string_value(*rule, "table", "masking.rule");
+        const toml::node* columns = rule->get("columns");
+        if (!table || table->empty() || !columns)
+            throw usage_error(fmt::format("{}: [[masking.rule]] needs a table and its columns", out.origin), hint);
+        if (!columns->is_table())
+            wrong_type(*columns, "masking.rule.columns", "a table of column = \"transformer\"", hint);
+        out.table = *table;
+        for (const auto& [column, transformer] : *columns->as_table()) {
+            if (column.str().empty())
+                throw usage_error(
+                    fmt::format("{}: [[masking.rule]] names an empty column", where(transformer.source())));
+            auto spec = string_value(*columns->as_table(), column.str(), "masking.rule.columns");
+            out.columns.emplace_back(std::string(column.str()), *spec);
+        }
+        if (out.columns.empty())
+            throw usage_error(fmt::format("{}: [[masking.rule]] for {} covers no column", out.origin, out.table), hint);
+        settings.rules.push_back(std::move(out));
+    }
+    return settings;
+}
+
 // [[channels]]: an array of tables, each with a name, a live_when and a
 // switch_off (the SQL is checked by profiles/declared_channels.cpp).
 std::vector<ChannelRule> channel_rules(const toml::table& root) {
@@ -271,6 +311,7 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
     if (const toml::table* kubernetes = section(root, "kubernetes")) {
         settings.kubernetes = kubernetes_settings(*kubernetes, file);
     }
+    if (const toml::table* masking = section(root, "masking")) settings.masking = masking_settings(*masking, file);
     if (const toml::table* hooks = section(root, "hooks")) {
         reject_unknown(*hooks, {"before", "after"}, "hooks");
         if (auto v = string_value(*hooks, "before", "hooks")) settings.hook_before = *v;
@@ -279,7 +320,8 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
 }
 
 const std::vector<std::string_view>& core_sections() {
-    static const std::vector<std::string_view> names = {"source", "target", "refresh", "files", "kubernetes", "hooks"};
+    static const std::vector<std::string_view> names = {"source",     "target", "refresh", "files",
+                                                        "kubernetes", "hooks",  "masking"};
     return names;
 }
 
@@ -325,6 +367,7 @@ Settings resolve(const Overrides& cli) {
         settings.init_database = *cli.init;
     }
     if (settings.snapshot_dir.empty()) settings.snapshot_dir = settings.state_dir / "snapshots";
+    if (settings.masking.key_file.empty()) settings.masking.key_file = settings.state_dir / "masking.key";
     return settings;
 }
 

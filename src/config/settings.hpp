@@ -15,11 +15,30 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/section.hpp"
 
 namespace sandboxctl::config {
+
+// One [[masking.rule]]: how the rows of one table are masked on their way
+// from prod into the sandbox (masking/policy.hpp checks it against prod).
+struct MaskingRule {
+    std::string table;  // as written: [schema.]name
+    // (column, transformer) as written, in the file's order.
+    std::vector<std::pair<std::string, std::string>> columns;
+    std::string origin;  // "file:line:column" of the rule, for messages
+};
+
+// [masking]; without the section, no rule of the user's and the default key file
+// (a profile's masking policy uses it too).
+struct MaskingSettings {
+    std::filesystem::path key_file;  // default: state_dir/masking.key
+    bool strict = false;             // refuse a refresh while a text column of a masked table is uncovered
+    std::vector<MaskingRule> rules;
+    std::string origin;  // "file:line:column" of the section
+};
 
 // One [[files.pair]] of the config: a tree to keep in step with the database.
 struct FilePair {
@@ -104,6 +123,7 @@ struct Settings {
     // [[channels]], in the file's order.
     std::vector<ChannelRule> channels;
     std::optional<KubernetesSettings> kubernetes;
+    MaskingSettings masking;
 };
 
 // The command-line layer: only what the user gave.

@@ -18,12 +18,12 @@ std::string column_list(const catalog::Relation& table) {
 
 }  // namespace
 
-CopyStatements copy_statements(const catalog::Relation& table, bool freeze) {
+CopyStatements copy_statements(const catalog::Relation& table, bool freeze, bool text) {
     std::string columns = column_list(table);
     // Binary saves both servers the text conversions (numeric, timestamps),
     // but its array and composite forms embed type oids that differ between
     // databases, so it is used only where every column type allows it.
-    bool binary = table.binary_copy_safe;
+    bool binary = table.binary_copy_safe && !text;
     std::string out_options = binary ? " WITH (FORMAT binary)" : "";
     std::string in_options;
     if (binary && freeze)

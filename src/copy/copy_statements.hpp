@@ -26,7 +26,9 @@ struct CopyStatements {
     std::string in;   // COPY ... FROM STDIN, for the target
     bool binary = false;
 };
-CopyStatements copy_statements(const catalog::Relation& table, bool freeze);
+// Text format where `text` says so (masking rewrites text fields), else
+// binary where the column types allow.
+CopyStatements copy_statements(const catalog::Relation& table, bool freeze, bool text = false);
 
 // Rows in a COPY ... TO STDOUT of `statements`: one message per row, plus,
 // in binary format, a trailer message that is not a row.

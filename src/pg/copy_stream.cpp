@@ -101,11 +101,11 @@ CopyCounters copy_out(Connection& source, std::string_view sql, const std::funct
 }
 
 CopyCounters stream_copy(Connection& source, std::string_view copy_out_sql, Connection& target,
-                         std::string_view copy_in_sql, const CopyProgress& progress) {
+                         std::string_view copy_in_sql, const CopyProgress& progress, const RowRewrite& rewrite) {
     CopyIn copy_in(target, copy_in_sql);
     long long rows = 0, bytes = 0;
     auto counters = copy_out(source, copy_out_sql, [&](std::string_view row) {
-        copy_in.put(row);
+        copy_in.put(rewrite ? rewrite(row) : row);
         bytes += static_cast<long long>(row.size());
         if (++rows % rows_between_checks == 0 && progress) progress({rows, bytes});
     });

@@ -37,10 +37,16 @@ private:
 // text format) to `sink`. Returns the number of messages and bytes.
 CopyCounters copy_out(Connection& source, std::string_view sql, const std::function<void(std::string_view)>& sink);
 
+// What a stream does to each row on its way (masking rewrites fields): the
+// returned view must stay valid until the next call.
+using RowRewrite = std::function<std::string_view(std::string_view)>;
+
 // Runs `copy_out_sql` (a COPY ... TO STDOUT) on `source` and `copy_in_sql`
-// (a COPY ... FROM STDIN) on `target`, forwarding every row. On any failure or
-// interrupt the target COPY is aborted, so nothing half-copied is committed.
+// (a COPY ... FROM STDIN) on `target`, forwarding every row (through
+// `rewrite`, when given). On any failure or interrupt the target COPY is
+// aborted, so nothing half-copied is committed.
 CopyCounters stream_copy(Connection& source, std::string_view copy_out_sql, Connection& target,
-                         std::string_view copy_in_sql, const CopyProgress& progress = {});
+                         std::string_view copy_in_sql, const CopyProgress& progress = {},
+                         const RowRewrite& rewrite = {});
 
 }  // namespace sandboxctl::pg

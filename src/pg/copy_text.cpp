@@ -123,4 +123,34 @@ void CopyTextDecoder::finish() {
     }
 }
 
+CopyField decode_copy_text_field(std::string_view raw) {
+    if (raw.find('\\') == std::string_view::npos) return std::string(raw);
+    if (raw == "\\N") return std::nullopt;
+    CopyField field;
+    CopyTextDecoder decoder([&](const CopyRow& row) {
+        if (row.size() != 1) throw failure("invalid COPY data: a field holds a field separator");
+        field = row.front();
+    });
+    decoder.feed(raw);
+    decoder.feed("\n");
+    decoder.finish();
+    return field;
+}
+
+void append_copy_text_field(std::string& out, const CopyField& value) {
+    if (!value) {
+        out += "\\N";
+        return;
+    }
+    for (char c : *value) {
+        switch (c) {
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default: out += c;
+        }
+    }
+}
+
 }  // namespace sandboxctl::pg

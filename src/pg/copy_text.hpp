@@ -4,7 +4,8 @@
 // tab, \N is NULL, and a backslash escapes \b \f \n \r \t \v \\, an octal
 // byte (\1 to \377) or a hex byte (\x1 to \xff); any other escaped character
 // stands for itself. Input may arrive in chunks cut anywhere. Used to check
-// that a snapshot's data file decodes to the rows its manifest promises.
+// that a snapshot's data file decodes to the rows its manifest promises, and
+// by masking to rewrite single fields of streamed rows.
 #include <functional>
 #include <optional>
 #include <string>
@@ -43,5 +44,11 @@ private:
     long long rows_ = 0;
     bool at_row_start_ = true;
 };
+
+// One field of a row as COPY text writes it ("\\N", or the text with its
+// backslash escapes), and back: what a transformation of single fields in
+// a streamed row needs.
+CopyField decode_copy_text_field(std::string_view raw);
+void append_copy_text_field(std::string& out, const CopyField& value);
 
 }  // namespace sandboxctl::pg

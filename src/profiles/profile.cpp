@@ -30,4 +30,13 @@ std::vector<Outcome> outcomes_of(const std::vector<std::unique_ptr<Profile>>& pr
     return outcomes;
 }
 
+std::vector<masking::Rule> masking_rules(const config::Settings& settings,
+                                         const std::vector<std::unique_ptr<Application>>& applications) {
+    auto rules = masking::rules_of(settings.masking);
+    for (const auto& application : applications) {
+        for (auto& rule : application->masking_rules()) rules.push_back(std::move(rule));
+    }
+    return rules;
+}
+
 }  // namespace sandboxctl::profiles

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "masking/policy.hpp"
 #include "pg/connection.hpp"
 #include "rebuild/live_channels.hpp"
 #include "rebuild/steps.hpp"
@@ -59,7 +60,14 @@ public:
     virtual std::string rule() const { return ""; }
     // For doctor: what a refresh would refuse, checked without a database.
     virtual std::vector<safety::Check> checks() const { return {}; }
+    // The masking policy its section chose ([dolibarr] masking = "personal"):
+    // rules over the application's tables, beside the user's.
+    virtual std::vector<masking::Rule> masking_rules() const { return {}; }
 };
+
+// The user's [[masking.rule]]s, then every application's.
+std::vector<masking::Rule> masking_rules(const config::Settings& settings,
+                                         const std::vector<std::unique_ptr<Application>>& applications);
 
 // The outcomes in a run's reports: each profile's text section, and its JSON
 // under its name.

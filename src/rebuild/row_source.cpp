@@ -1,12 +1,13 @@
 #include "rebuild/row_source.hpp"
 
 #include "core/error.hpp"
+#include "masking/row_masker.hpp"
 
 namespace sandboxctl::rebuild {
 
 LiveRowSource::LiveRowSource(safety::SourceSession& source, std::vector<const catalog::Relation*> tables,
-                             long long estimated_bytes)
-    : source_(source), tables_(std::move(tables)), estimated_bytes_(estimated_bytes) {}
+                             long long estimated_bytes, Masking masking)
+    : source_(source), tables_(std::move(tables)), estimated_bytes_(estimated_bytes), masking_(masking) {}
 
 void LiveRowSource::start(pg::Connection& target) {
     (void)target;
@@ -17,6 +18,15 @@ pg::CopyCounters LiveRowSource::load(pg::Connection& target, std::size_t index, 
                                      const pg::CopyProgress& progress) {
     const auto& table = *tables_.at(index);
     try {
+        // A masked table's rows are rewritten on their way (never an UPDATE
+        // after the load, which would leave prod's values in dead row
+        // versions and in the WAL).
+        if (const auto* mask = masking_.policy ? masking_.policy->find(table.oid) : nullptr) {
+            auto text = copy::copy_statements(table, true, true);
+            masking::RowMasker masker(*mask, *masking_.hash);
+            return pg::stream_copy(*reader_, text.out, target, text.in, progress,
+                                   [&](std::string_view row) { return masker.mask(row); });
+        }
         auto counters = pg::stream_copy(*reader_, statements.out, target, statements.in, progress);
         counters.rows = copy::rows_copied(statements, counters);
         return counters;

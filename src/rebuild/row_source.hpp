@@ -10,6 +10,8 @@
 
 #include "catalog/catalog.hpp"
 #include "copy/copy_statements.hpp"
+#include "masking/keyed_hash.hpp"
+#include "masking/policy.hpp"
 #include "pg/connection.hpp"
 #include "pg/copy_stream.hpp"
 #include "safety/source_session.hpp"
@@ -37,12 +39,19 @@ public:
                                   const pg::CopyProgress& progress) = 0;
 };
 
+// What the live source masks on the way (masking/policy.hpp).
+struct Masking {
+    const masking::Policy* policy = nullptr;
+    const masking::KeyedHash* hash = nullptr;
+};
+
 // The live source: every table is streamed with COPY ... TO STDOUT from a
 // reader connection inside the run's snapshot (opened when the step starts).
+// A masked table is streamed in text format through its RowMasker.
 class LiveRowSource : public RowSource {
 public:
     LiveRowSource(safety::SourceSession& source, std::vector<const catalog::Relation*> tables,
-                  long long estimated_bytes);
+                  long long estimated_bytes, Masking masking = {});
 
     const std::vector<const catalog::Relation*>& tables() const override { return tables_; }
     long long estimated_bytes() const override { return estimated_bytes_; }
@@ -54,6 +63,7 @@ private:
     safety::SourceSession& source_;
     std::vector<const catalog::Relation*> tables_;
     long long estimated_bytes_;
+    Masking masking_;
     std::optional<pg::Connection> reader_;
 };
 

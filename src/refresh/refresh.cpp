@@ -9,6 +9,9 @@
 #include "core/log.hpp"
 #include "core/temp_dir.hpp"
 #include "maintenance/window.hpp"
+#include "masking/key_file.hpp"
+#include "masking/keyed_hash.hpp"
+#include "masking/policy.hpp"
 #include "plan/copy_plan.hpp"
 #include "plan/session_setup.hpp"
 #include "profiles/registry.hpp"
@@ -69,7 +72,8 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     auto post_sql = rebuild::load_post_sql(settings.post_sql);
     rebuild::check_keep_rules(settings.keep);
     // The profiles read what they need here too, before the sandbox is touched.
-    auto profiles = profiles::open_all(profiles::configured(settings), profiles::Use::refresh);
+    auto applications = profiles::configured(settings);
+    auto profiles = profiles::open_all(applications, profiles::Use::refresh);
     plan::Endpoints endpoints = plan::open_endpoints(settings, "refresh", plan::AfterCrash::repair);
     auto& source = *endpoints.source;
     // The target side as a whole, for what runs after the commit on this
@@ -101,6 +105,13 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     plan::require_full_visibility(plan);
     plan::require_no_dangling_foreign_keys(plan::dangling_foreign_keys(source.conn(), endpoints.catalog, plan));
     rebuild::require_keep_rules_fit_source(source.conn(), settings.keep);
+    auto masking_policy = masking::resolve(source.conn(), endpoints.catalog,
+                                           profiles::masking_rules(settings, applications), settings.masking);
+    masking::require_covered(masking_policy);
+    std::optional<masking::KeyedHash> masking_hash;
+    if (!masking_policy.empty())
+        masking_hash.emplace(masking::read_key(masking_policy.key_file, masking::KeyUse::create_if_missing));
+    report.masking = masking::summary(masking_policy);
 
     rebuild::Rebuild steps;
     steps.target_role = endpoints.target_role;
@@ -139,7 +150,8 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     window.stop_application();
     report.sessions_ended = static_cast<int>(window.take_exclusive_access().sessions().size());
 
-    rebuild::LiveRowSource rows(source, plan.data, plan.data_bytes);
+    rebuild::LiveRowSource rows(source, plan.data, plan.data_bytes,
+                                {&masking_policy, masking_hash ? &*masking_hash : nullptr});
     try {
         target.exec("BEGIN");
         auto outcome = rebuild::run(target, steps, rows, report.phases);

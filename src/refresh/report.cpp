@@ -52,6 +52,10 @@ void print_text(const RefreshReport& r, std::ostream& out) {
             if (!k.skipped.empty()) fmt::print(out, "  {:<40} nothing kept: {}\n", "", k.skipped);
         }
     }
+    if (!r.masking.empty()) {
+        fmt::print(out, "\n");
+        masking::print_text(r.masking, out);
+    }
     if (!r.post_sql.empty()) {
         fmt::print(out, "\nPost-refresh SQL:\n");
         for (const auto& f : r.post_sql) fmt::print(out, "  {}\n", f);
@@ -91,6 +95,7 @@ nlohmann::json to_json(const RefreshReport& r) {
     doc["excluded"] = plan::exclusions_json(r.excluded);
     doc["data_excluded"] = plan::exclusions_json(r.data_excluded);
     doc["kept"] = rebuild::kept_json(r.kept);
+    doc["masking"] = masking::to_json(r.masking);
     doc["post_sql"] = r.post_sql;
     doc["snapshot"] = nullptr;
     if (r.snapshot) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "copy/copy_statements.hpp"
+#include "masking/report.hpp"
 #include "output/follow_up.hpp"
 #include "output/phase_timer.hpp"
 #include "plan/copy_plan.hpp"
@@ -40,6 +41,7 @@ struct RefreshReport {
     std::vector<plan::Exclusion> excluded;
     std::vector<plan::Exclusion> data_excluded;
     std::vector<rebuild::KeptTable> kept;  // [[refresh.keep]]
+    masking::Summary masking;              // what was masked on the way
     std::vector<std::string> post_sql;
     std::vector<output::Phase> phases;
     int sessions_ended = 0;

@@ -1,0 +1,314 @@
+#include "masking/policy.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace sandboxctl::masking {
+namespace {
+
+struct TableName {
+    std::optional<std::string> schema;
+    std::string name;
+};
+
+// "[schema.]name" as SQL reads it: unquoted letters fold to lower case,
+// double quotes keep text as written ("" is a quote).
+TableName parse_table_name(const Rule& rule) {
+    std::vector<std::string> parts(1);
+    bool quoted = false, was_quoted = false;
+    const std::string& text = rule.table;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                parts.back() += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                parts.back() += c;
+            }
+        } else if (c == '"') {
+            quoted = was_quoted = true;
+        } else if (c == '.') {
+            parts.emplace_back();
+        } else {
+            parts.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+    }
+    bool empty_part = std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); });
+    if (quoted || parts.size() > 2 || (empty_part && !was_quoted)) {
+        throw usage_error(fmt::format("{}: masking rule table \"{}\" is not a [schema.]name", rule.origin, rule.table),
+                          "Write table = \"public.llx_societe\" (quote a name with capitals: "
+                          "table = 'public.\"Clients\"').");
+    }
+    if (parts.size() == 2) return {parts[0], parts[1]};
+    return {std::nullopt, parts[0]};
+}
+
+// The prod relation a rule names: none (an optional rule's table prod lacks)
+// or exactly one.
+const catalog::Relation* find_table(const catalog::SourceCatalog& catalog, const Rule& rule,
+                                    std::vector<std::string>& skipped) {
+    auto name = parse_table_name(rule);
+    std::vector<const catalog::Relation*> found;
+    for (const auto& r : catalog.relations) {
+        if (r.name == name.name && (!name.schema || r.schema == *name.schema)) found.push_back(&r);
+    }
+    if (found.empty()) {
+        if (rule.optional) {
+            skipped.push_back(fmt::format("{}: no such table in prod", rule.table));
+            return nullptr;
+        }
+        throw usage_error(
+            fmt::format("{}: masking rule names table \"{}\", which prod does not have", rule.origin, rule.table),
+            "A renamed or dropped table must be renamed in its rule too: a rule that matches nothing "
+            "would let the table it meant through unmasked.");
+    }
+    if (found.size() > 1) {
+        throw usage_error(
+            fmt::format("{}: masking rule table \"{}\" is in {} schemas", rule.origin, rule.table, found.size()),
+            fmt::format("Name the schema: table = \"{}.{}\".", found[0]->schema, found[0]->name));
+    }
+    const auto* table = found.front();
+    if (table->relkind != 'r') {
+        throw usage_error(fmt::format("{}: masking rule table \"{}\" is a {}", rule.origin, rule.table, table->kind()),
+                          table->relkind == 'p' ? "Name each partition in a rule of its own: rows are copied "
+                                                  "partition by partition."
+                                                : "Only a table's rows are copied; mask the tables it reads from.");
+    }
+    return table;
+}
+
+struct ColumnFacts {
+    bool not_null = false;
+    bool holds_text = false;  // strings, json, arrays, composites, bytea, xml
+    bool is_string = false;   // text, varchar, char and their domains: a made-up string fits
+    std::size_t max_chars = 0;
+};
+
+std::map<std::string, ColumnFacts> column_facts(pg::Connection& conn, const catalog::Relation& table) {
+    auto result = conn.exec(R"(
+SELECT a.attname, a.attnotnull,
+       COALESCE(b.typcategory, t.typcategory) IN ('S', 'U', 'A', 'C'),
+       COALESCE(b.typcategory, t.typcategory) = 'S',
+       CASE WHEN COALESCE(b.typname, t.typname) IN ('varchar', 'bpchar')
+            THEN GREATEST(CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END - 4, 0) ELSE 0 END
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype
+WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped)",
+                            {std::to_string(table.oid)});
+    std::map<std::string, ColumnFacts> facts;
+    for (int row = 0; row < result.rows(); ++row) {
+        facts[result.get(row, 0)] = {result.get_bool(row, 1), result.get_bool(row, 2), result.get_bool(row, 3),
+                                     static_cast<std::size_t>(result.get_int(row, 4))};
+    }
+    return facts;
+}
+
+// Unique indexes on plain columns (an expression's or a partial index's
+// uniqueness is left to the index build, which fails the run as clearly).
+std::vector<std::pair<std::string, std::vector<std::string>>> unique_indexes(pg::Connection& conn,
+                                                                             const catalog::Relation& table) {
+    auto result = conn.exec(R"(
+SELECT c.relname, (SELECT pg_catalog.json_agg(a.attname ORDER BY k.n)
+                   FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, n)
+                   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum)
+FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique AND i.indexprs IS NULL AND i.indpred IS NULL
+ORDER BY c.relname)",
+                            {std::to_string(table.oid)});
+    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    for (int row = 0; row < result.rows(); ++row) {
+        out.emplace_back(result.get(row, 0), nlohmann::json::parse(result.get(row, 1)).get<std::vector<std::string>>());
+    }
+    return out;
+}
+
+std::optional<std::size_t> copy_index(const catalog::Relation& table, const std::string& column) {
+    auto it = std::find(table.copy_columns.begin(), table.copy_columns.end(), column);
+    if (it == table.copy_columns.end()) return std::nullopt;
+    return static_cast<std::size_t>(it - table.copy_columns.begin());
+}
+
+// Checks one (column, transformer) of a rule against the table.
+std::optional<ColumnMask> column_mask(const Rule& rule, const catalog::Relation& table, const std::string& column,
+                                      const std::string& spec, const std::map<std::string, ColumnFacts>& facts,
+                                      std::vector<std::string>& skipped) {
+    Transformer transformer = [&] {
+        try {
+            return Transformer::parse(spec);
+        } catch (const Error& e) {
+            throw usage_error(fmt::format("{}: column {}: {}", rule.origin, column, e.what()), e.hint());
+        }
+    }();
+    auto fact = facts.find(column);
+    auto index = copy_index(table, column);
+    std::string name = fmt::format("{}.{}", table.display(), column);
+    if (fact == facts.end()) {
+        if (rule.optional) {
+            skipped.push_back(name + ": no such column in prod");
+            return std::nullopt;
+        }
+        throw usage_error(fmt::format("{}: masking rule names column {}, which prod does not have", rule.origin, name),
+                          "Rename the column in the rule too (names are case-sensitive, as in quoted SQL): a rule "
+                          "that matches nothing would let the column through unmasked.");
+    }
+    if (!index) {
+        throw usage_error(fmt::format("{}: masking rule names column {}, a generated column", rule.origin, name),
+                          "A generated column is computed from the others in the sandbox: mask those.");
+    }
+    if (transformer.generates_text() && !fact->second.is_string) {
+        throw usage_error(
+            fmt::format("{}: masking transformer {} cannot fill column {} of type {}", rule.origin, transformer.spec(),
+                        name, table.copy_column_types[*index]),
+            "A made-up text needs a text, varchar or char column; use null, fixed:VALUE or keep for other types.");
+    }
+    if (transformer.kind() == Kind::null && fact->second.not_null) {
+        throw usage_error(
+            fmt::format("{}: masking transformer null on column {}, which is NOT NULL", rule.origin, name),
+            "Use fixed:VALUE, or a transformer that makes up a value.");
+    }
+    std::size_t max_chars = fact->second.max_chars;
+    if (transformer.kind() == Kind::fixed && max_chars && transformer.spec().size() - 6 > max_chars) {
+        throw usage_error(fmt::format("{}: masking value {} is longer than column {} allows ({} characters)",
+                                      rule.origin, transformer.spec(), name, max_chars));
+    }
+    if (!transformer.generates_text()) max_chars = 0;
+    return ColumnMask{*index, column, std::move(transformer), max_chars};
+}
+
+void add_rule(TableMask& mask, const Rule& rule, const std::map<std::string, ColumnFacts>& facts,
+              std::vector<std::string>& skipped) {
+    const auto& table = *mask.table;
+    mask.origins.push_back(rule.origin);
+    for (const auto& [column, spec] : rule.columns) {
+        auto column_rule = column_mask(rule, table, column, spec, facts, skipped);
+        if (!column_rule) continue;
+        auto same = std::find_if(mask.columns.begin(), mask.columns.end(),
+                                 [&](const ColumnMask& m) { return m.column == column; });
+        if (same != mask.columns.end()) {
+            throw usage_error(fmt::format("{}: column {}.{} is masked by two rules ({} and {})", rule.origin,
+                                          table.display(), column, same->transformer.spec(), spec),
+                              "Keep one: which one wins must not depend on the order of the rules.");
+        }
+        mask.columns.push_back(std::move(*column_rule));
+    }
+    if (rule.except) {
+        auto index = copy_index(table, rule.except->column);
+        if (!index) {
+            throw usage_error(fmt::format("{}: the rows a masking rule leaves ({}) are named by column {}.{}, which "
+                                          "prod does not have",
+                                          rule.origin, rule.except->reason, table.display(), rule.except->column));
+        }
+        mask.except.emplace(*index, *rule.except);
+    }
+}
+
+void finish_table(TableMask& mask, pg::Connection& conn, const std::map<std::string, ColumnFacts>& facts) {
+    std::sort(mask.columns.begin(), mask.columns.end(),
+              [](const ColumnMask& a, const ColumnMask& b) { return a.index < b.index; });
+    auto masked = [&](std::size_t index) {
+        return std::any_of(mask.columns.begin(), mask.columns.end(),
+                           [&](const ColumnMask& m) { return m.index == index && m.transformer.kind() != Kind::keep; });
+    };
+    for (const auto& [name, columns] : unique_indexes(conn, *mask.table)) {
+        UniqueKey key{name, {}};
+        bool touches_masked = false;
+        for (const auto& column : columns) {
+            auto index = copy_index(*mask.table, column);
+            if (!index) break;  // a generated column: its value follows from the others
+            key.indexes.push_back(*index);
+            touches_masked = touches_masked || masked(*index);
+        }
+        if (touches_masked && key.indexes.size() == columns.size()) mask.unique_keys.push_back(std::move(key));
+    }
+    for (std::size_t i = 0; i < mask.table->copy_columns.size(); ++i) {
+        const auto& column = mask.table->copy_columns[i];
+        bool covered =
+            std::any_of(mask.columns.begin(), mask.columns.end(), [&](const ColumnMask& m) { return m.index == i; });
+        auto fact = facts.find(column);
+        if (!covered && fact != facts.end() && fact->second.holds_text)
+            mask.uncovered.push_back(fmt::format("{}.{}", mask.table->display(), column));
+    }
+}
+
+}  // namespace
+
+std::vector<Rule> rules_of(const config::MaskingSettings& settings) {
+    std::vector<Rule> rules;
+    for (const auto& rule : settings.rules) rules.push_back({rule.table, rule.columns, rule.origin, false, {}});
+    return rules;
+}
+
+const TableMask* Policy::find(unsigned oid) const {
+    for (const auto& t : tables) {
+        if (t.table->oid == oid) return &t;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> Policy::uncovered() const {
+    std::vector<std::string> out;
+    for (const auto& t : tables) out.insert(out.end(), t.uncovered.begin(), t.uncovered.end());
+    return out;
+}
+
+Policy resolve(pg::Connection& conn, const catalog::SourceCatalog& catalog, const std::vector<Rule>& rules,
+               const config::MaskingSettings& settings) {
+    Policy policy;
+    policy.strict = settings.strict;
+    policy.key_file = settings.key_file;
+    std::map<unsigned, std::map<std::string, ColumnFacts>> facts;
+    for (const auto& rule : rules) {
+        const auto* table = find_table(catalog, rule, policy.skipped);
+        if (!table) continue;
+        auto [it, added] = facts.try_emplace(table->oid);
+        if (added) {
+            it->second = column_facts(conn, *table);
+            policy.tables.push_back({table, {}, {}, {}, {}, {}});
+        }
+        auto mask = std::find_if(policy.tables.begin(), policy.tables.end(),
+                                 [&](const TableMask& m) { return m.table == table; });
+        add_rule(*mask, rule, it->second, policy.skipped);
+    }
+    for (auto& mask : policy.tables) finish_table(mask, conn, facts.at(mask.table->oid));
+    return policy;
+}
+
+Summary summary(const Policy& policy) {
+    Summary out;
+    for (const auto& t : policy.tables) {
+        MaskedTable table{t.table->display(), {}, {}};
+        for (const auto& c : t.columns) table.columns.emplace_back(c.column, c.transformer.spec());
+        if (t.except) {
+            table.except = fmt::format("rows whose {} is one of {} value(s) ({})", t.except->second.column,
+                                       t.except->second.values.size(), t.except->second.reason);
+        }
+        out.tables.push_back(std::move(table));
+    }
+    out.uncovered = policy.uncovered();
+    out.skipped = policy.skipped;
+    return out;
+}
+
+void require_covered(const Policy& policy) {
+    auto uncovered = policy.uncovered();
+    if (!policy.strict || uncovered.empty()) return;
+    std::string list;
+    for (const auto& column : uncovered) list += (list.empty() ? "" : ", ") + column;
+    throw Error(
+        ExitCode::refused,
+        fmt::format("masking is strict and {} column(s) of masked tables have no rule: {}", uncovered.size(), list),
+        "Give each a transformer in its table's [[masking.rule]], or mark it \"keep\" once you know it holds "
+        "nothing personal.");
+}
+
+}  // namespace sandboxctl::masking

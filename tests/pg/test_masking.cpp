@@ -1,0 +1,203 @@
+// Personal data masking on a real server: rows are masked on their way from
+// prod into the sandbox, so no prod value of a masked column is in the
+// sandbox's rows or in its database's files; the same input gives the same
+// output across tables and refreshes; a unique column whose masked values
+// collide fails the run and leaves the sandbox as it was; a text column no
+// rule covers is listed, and refused under strict.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/temp_dir.hpp"
+#include "harness/pg_test.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+// The values a masked column must never carry into the sandbox, each
+// distinctive enough to be searched for in the database's files.
+constexpr const char* prod_schema = R"(
+SET ROLE sbx_app;
+CREATE TABLE customer (id int PRIMARY KEY, name text NOT NULL, email varchar(60) UNIQUE, phone text,
+                       iban text, note text, city text, birth date);
+INSERT INTO customer VALUES
+  (1, 'Zebulon Quackenbush', 'Zebulon.Quackenbush@realmail.example', '+33 6 12 34 56 78',
+   'FR7630006000011234567890189', 'Zebulon called about invoice 42', 'Lyon', '1970-01-02'),
+  (2, 'Philomena Wigglesworth', 'philomena.w@realmail.example', '0612345678', NULL, '', 'Nantes', NULL),
+  (3, 'No Mail Person', NULL, NULL, NULL, NULL, NULL, NULL);
+CREATE TABLE contact (id int PRIMARY KEY, customer_id int REFERENCES customer, email text, full_name text);
+INSERT INTO contact VALUES (1, 1, 'zebulon.quackenbush@realmail.example', 'Zebulon Quackenbush'),
+                           (2, 2, 'Philomena.W@realmail.example', 'Philomena Wigglesworth');
+CREATE TABLE untouched (id int PRIMARY KEY, label text);
+INSERT INTO untouched VALUES (1, 'Xylophone Marmalade is in an unmasked table');
+)";
+
+const std::vector<std::string> secrets = {
+    "Quackenbush", "Wigglesworth", "realmail", "12 34 56 78", "0612345678", "30006000011234567890189", "invoice 42"};
+
+class Masking : public PgTest {
+protected:
+    void SetUp() override {
+        PgTest::SetUp();
+        if (IsSkipped() || HasFailure()) return;
+        model_ = std::make_unique<Model>(cluster(), test_name());
+        model_->prod_sql(prod_schema);
+    }
+
+    // A config file: [masking] with these extra lines, then the rules.
+    std::string config(const std::string& extra = "", const std::string& customer_columns = default_columns) {
+        auto path = work_ / "sandboxctl.toml";
+        std::ofstream(path) << "[masking]\nkey_file = \"" << key_file().string() << "\"\n"
+                            << extra << "\n[[masking.rule]]\ntable = \"public.customer\"\ncolumns = { "
+                            << customer_columns
+                            << " }\n\n[[masking.rule]]\ntable = \"contact\"\n"
+                               "columns = { email = \"email\", full_name = \"name\" }\n";
+        return path.string();
+    }
+    std::filesystem::path key_file() const { return work_ / "keys" / "masking.key"; }
+
+    ToolRun run(std::vector<std::string> args) {
+        args.insert(args.end(), {"--target", model_->target(), "--snapshot-dir", (work_ / "snapshots").string()});
+        return run_tool(args, {{"XDG_STATE_HOME", (work_ / "state").string()}});
+    }
+    ToolRun refresh_with(const std::string& config_file) {
+        return run({"refresh", "--source", model_->source(), "-c", config_file});
+    }
+    std::string sandbox(const std::string& sql) { return model_->sandbox_sql(sql); }
+
+    // Files of `database` (superuser, after a CHECKPOINT) that hold `needle`.
+    int files_holding(const std::string& database, const std::string& needle) {
+        cluster().psql(database, "CHECKPOINT");
+        auto out = cluster().psql(database, R"(
+WITH dir AS (SELECT 'base/' || oid AS d FROM pg_database WHERE datname = current_database()),
+     files AS (SELECT d || '/' || f AS path FROM dir, pg_ls_dir(d) AS f)
+SELECT count(*) FROM files
+WHERE position(convert_to()" + pg_literal(needle) +
+                                                R"(, 'UTF8') IN pg_read_binary_file(path)) > 0)");
+        return std::stoi(out);
+    }
+    static std::string pg_literal(const std::string& text) {
+        std::string out = "'";
+        for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+        return out + "'";
+    }
+
+    static constexpr const char* default_columns =
+        "name = \"name\", email = \"email\", phone = \"phone\", iban = \"iban\", note = \"text\", city = \"keep\", "
+        "birth = \"null\"";
+    std::unique_ptr<Model> model_;
+    TempDir work_{"sandboxctl-masking-test"};
+};
+
+TEST_F(Masking, NoProdValueOfAMaskedColumnReachesTheSandboxRowsOrFiles) {
+    auto result = refresh_with(config());
+    ASSERT_EQ(result.exit_code, 0) << result.all();
+    EXPECT_NE(result.out.find("masked on the way: 9 column(s) of 2 table(s)"), std::string::npos) << result.out;
+    auto rows = sandbox("SELECT name, email, phone, iban, note, city, birth FROM customer ORDER BY id");
+    for (const auto& secret : secrets) {
+        EXPECT_EQ(rows.find(secret), std::string::npos) << secret << " in " << rows;
+        EXPECT_EQ(sandbox("SELECT full_name || email FROM contact").find(secret), std::string::npos) << secret;
+        EXPECT_EQ(files_holding(model_->sandbox(), secret), 0) << secret;
+        EXPECT_GT(files_holding(model_->prod(), secret), 0) << "the search misses " << secret;
+    }
+    // The search finds what is there: the unmasked table keeps its text.
+    EXPECT_GT(files_holding(model_->sandbox(), "Xylophone Marmalade"), 0);
+    // Plausible: a reserved domain, the phone's digit count and layout, a
+    // valid IBAN of the same country, the note's length, NULL and '' kept,
+    // a kept column as it was, a nulled column NULL.
+    EXPECT_EQ(sandbox("SELECT count(*) FROM customer WHERE email LIKE '%@example.invalid'"), "2\n");
+    EXPECT_EQ(sandbox("SELECT length(regexp_replace(phone, '[^0-9]', '', 'g')), substr(phone, 1, 1), length(phone) "
+                      "FROM customer WHERE id = 1"),
+              "11|+|17\n");
+    EXPECT_EQ(sandbox("SELECT substr(phone, 1, 1), length(phone) FROM customer WHERE id = 2"), "0|10\n");
+    EXPECT_EQ(sandbox("SELECT substr(iban, 1, 2), length(iban), "
+                      "(substr(iban, 5) || '1527' || substr(iban, 3, 2))::numeric % 97 FROM customer WHERE id = 1"),
+              "FR|27|1\n");
+    EXPECT_EQ(sandbox("SELECT length(note), note = '', city, birth IS NULL FROM customer ORDER BY id"),
+              "31|f|Lyon|t\n0|t|Nantes|t\n|||t\n");
+    EXPECT_EQ(sandbox("SELECT email IS NULL, phone IS NULL FROM customer WHERE id = 3"), "t|t\n");
+    // The key was made private on first use, and is never printed.
+    struct stat st {};
+    ASSERT_EQ(stat(key_file().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::ifstream key(key_file());
+    std::string key_hex;
+    key >> key_hex;
+    EXPECT_EQ(result.all().find(key_hex), std::string::npos);
+}
+
+TEST_F(Masking, SameInputSameOutputAcrossTablesAndRefreshes) {
+    auto file = config();
+    ASSERT_EQ(refresh_with(file).exit_code, 0);
+    // The same person in two tables (e-mail spelled in two cases) still joins.
+    auto joined = "SELECT c.id, c.name, c.email FROM customer c JOIN contact k ON k.email = c.email "
+                  "AND k.full_name = c.name ORDER BY c.id";
+    auto first = sandbox(joined);
+    EXPECT_EQ(std::count(first.begin(), first.end(), '\n'), 2) << first;
+    auto result = refresh_with(file);
+    ASSERT_EQ(result.exit_code, 0) << result.all();
+    EXPECT_EQ(sandbox(joined), first);
+    // A new key gives new values: the outputs come from the key.
+    std::filesystem::remove(key_file());
+    ASSERT_EQ(refresh_with(file).exit_code, 0);
+    EXPECT_NE(sandbox("SELECT email FROM customer WHERE id = 1"), first.substr(first.find('|')));
+}
+
+TEST_F(Masking, AUniqueColumnWhoseMaskedValuesCollideFailsAndLeavesTheSandbox) {
+    ASSERT_EQ(refresh_with(config()).exit_code, 0);
+    auto before = sandbox("SELECT id, email FROM customer ORDER BY id");
+    auto result = refresh_with(config("", "name = \"name\", email = \"fixed:same@example.invalid\""));
+    EXPECT_EQ(result.exit_code, 1) << result.all();
+    EXPECT_NE(result.err.find("same masked value of unique key customer_email_key (email)"), std::string::npos)
+        << result.err;
+    for (const auto& secret : secrets) EXPECT_EQ(result.all().find(secret), std::string::npos) << secret;
+    EXPECT_EQ(sandbox("SELECT id, email FROM customer ORDER BY id"), before);
+}
+
+TEST_F(Masking, AnUncoveredTextColumnIsListedAndRefusedUnderStrict) {
+    ASSERT_EQ(refresh_with(config()).exit_code, 0);
+    model_->prod_sql("SET ROLE sbx_app; ALTER TABLE customer ADD COLUMN mobile text, ADD COLUMN score int");
+    auto plan = run_tool({"plan", "--source", model_->source(), "-c", config()});
+    ASSERT_EQ(plan.exit_code, 0) << plan.all();
+    EXPECT_NE(plan.out.find("uncovered: public.customer.mobile"), std::string::npos) << plan.out;
+    EXPECT_EQ(plan.out.find("public.customer.score"), std::string::npos) << plan.out;
+    auto before = sandbox("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customer'");
+    auto strict = refresh_with(config("strict = true"));
+    EXPECT_EQ(strict.exit_code, 3) << strict.all();
+    EXPECT_NE(strict.err.find("public.customer.mobile"), std::string::npos) << strict.err;
+    EXPECT_EQ(sandbox("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customer'"), before);
+    // Covered (or marked keep), the strict refresh runs.
+    auto covered =
+        refresh_with(config("strict = true", std::string(default_columns) + ", mobile = \"phone\", note = \"keep\""));
+    EXPECT_NE(covered.exit_code, 0) << "note is named twice";
+    auto keep = refresh_with(config("strict = true", std::string(default_columns) + ", mobile = \"phone\""));
+    EXPECT_EQ(keep.exit_code, 0) << keep.all();
+}
+
+TEST_F(Masking, ARuleThatNoLongerFitsProdIsRefusedBeforeAnythingChanges) {
+    ASSERT_EQ(refresh_with(config()).exit_code, 0);
+    struct Case {
+        std::string columns, error;
+    };
+    for (const auto& c : std::vector<Case>{
+             {"mail = \"email\"", "names column public.customer.mail, which prod does not have"},
+             {"email = \"Email\"", "unknown masking transformer \"Email\""},
+             {"birth = \"email\"", "cannot fill column public.customer.birth of type date"},
+             {"name = \"null\"", "null on column public.customer.name, which is NOT NULL"},
+             {"email = \"fixed:this-value-is-far-too-long-for-a-varchar-of-sixty-characters@x\"",
+              "longer than column public.customer.email allows (60 characters)"},
+         }) {
+        auto result = refresh_with(config("", c.columns));
+        EXPECT_EQ(result.exit_code, 2) << c.columns << "\n" << result.all();
+        EXPECT_NE(result.err.find(c.error), std::string::npos) << result.err;
+    }
+    model_->prod_sql("SET ROLE sbx_app; ALTER TABLE contact RENAME TO person");
+    auto renamed = refresh_with(config());
+    EXPECT_EQ(renamed.exit_code, 2) << renamed.all();
+    EXPECT_NE(renamed.err.find("names table \"contact\", which prod does not have"), std::string::npos) << renamed.err;
+    EXPECT_EQ(sandbox("SELECT count(*) FROM contact"), "2\n");
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
