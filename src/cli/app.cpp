@@ -158,6 +158,7 @@ int run(int argc, char** argv) {
     register_plan(app, context);
     register_doctor(app, context);
     register_verify(app, context);
+    register_mask_check(app, context);
     register_unlock(app, context);
     register_snapshot(app, context);
     register_reset(app, context);

@@ -63,6 +63,7 @@ void register_refresh(Command& app, Context& context);
 void register_plan(Command& app, Context& context);
 void register_doctor(Command& app, Context& context);
 void register_verify(Command& app, Context& context);
+void register_mask_check(Command& app, Context& context);
 void register_unlock(Command& app, Context& context);
 void register_snapshot(Command& app, Context& context);
 void register_reset(Command& app, Context& context);

@@ -2,18 +2,24 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include <set>
 
 #include "core/own_schemas.hpp"
+#include "masking/key_file.hpp"
 #include "plan/session_setup.hpp"
+#include "verify/masked_table_hash.hpp"
 
 namespace sandboxctl::verify {
 namespace {
 
+bool exists(pg::Connection& conn, const catalog::Relation& table) {
+    return conn.query_value("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {table.qualified()}) == "t";
+}
+
 std::optional<TableHash> hash_if_exists(pg::Connection& conn, const catalog::Relation& table) {
-    bool exists = conn.query_value("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {table.qualified()}) == "t";
-    if (!exists) return std::nullopt;
+    if (!exists(conn, table)) return std::nullopt;
     return hash_table(conn, table.qualified());
 }
 
@@ -51,17 +57,29 @@ ORDER BY 1)",
 
 }  // namespace
 
-VerifyResult run_verify(const config::Settings& settings) {
+VerifyResult run_verify(const config::Settings& settings, const std::vector<masking::Rule>& masking_rules) {
     plan::Endpoints endpoints = plan::open_endpoints(settings, "verify");
     auto& source = endpoints.source->conn();
     auto& target = endpoints.target;
     target.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     plan::CopyPlan plan = plan::make_plan_for(endpoints.catalog, endpoints.source_role, settings);
     plan::require_full_visibility(plan);
+    auto policy = masking::resolve(source, endpoints.catalog, masking_rules, settings.masking);
+    std::optional<masking::KeyedHash> key;
+    if (!policy.empty()) key.emplace(masking::read_key(policy.key_file, masking::KeyUse::must_exist));
 
     VerifyResult result;
     for (const auto* table : plan.data) {
-        TableResult t{table->display(), hash_table(source, table->qualified()), hash_if_exists(target, *table)};
+        const auto* mask = policy.find(table->oid);
+        TableResult t{table->display(), {}, {}};
+        if (mask) {
+            t.source = hash_masked_table(source, *table, mask, &*key);
+            if (exists(target, *table)) t.target = hash_masked_table(target, *table, nullptr, nullptr);
+            result.masked.push_back(t.name);
+        } else {
+            t.source = hash_table(source, table->qualified());
+            t.target = hash_if_exists(target, *table);
+        }
         if (!t.target) {
             result.differences.push_back(fmt::format("table {}: missing in the sandbox", t.name));
         } else if (t.source->rows != t.target->rows) {
@@ -95,6 +113,9 @@ void print_text(const VerifyResult& result, std::ostream& out) {
     fmt::print(out, "compared {} tables ({} source rows) and {} sequences\n", result.tables.size(), rows,
                result.sequences.size());
     for (const auto& line : result.not_compared) fmt::print(out, "  not compared: {}\n", line);
+    if (!result.masked.empty()) {
+        fmt::print(out, "  compared with prod's rows masked by the rules: {}\n", fmt::join(result.masked, ", "));
+    }
     if (result.differences.empty()) {
         fmt::print(out, "no differences\n");
         return;
@@ -118,6 +139,7 @@ nlohmann::json to_json(const VerifyResult& result) {
     }
     doc["differences"] = result.differences;
     doc["not_compared"] = result.not_compared;
+    doc["masked"] = result.masked;
     return doc;
 }
 

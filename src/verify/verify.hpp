@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
+#include "masking/policy.hpp"
 #include "verify/table_hash.hpp"
 
 namespace sandboxctl::verify {
@@ -29,9 +30,12 @@ struct VerifyResult {
     std::vector<SequenceResult> sequences;
     std::vector<std::string> differences;  // one line each, empty when equal
     std::vector<std::string> not_compared;
+    std::vector<std::string> masked;  // tables compared with prod's rows masked
 };
 
-VerifyResult run_verify(const config::Settings& settings);
+// `masking_rules`: the user's and the profiles' (profiles::masking_rules):
+// a masked table is compared with prod's rows masked the same way.
+VerifyResult run_verify(const config::Settings& settings, const std::vector<masking::Rule>& masking_rules);
 void print_text(const VerifyResult& result, std::ostream& out);
 nlohmann::json to_json(const VerifyResult& result);
 

@@ -378,6 +378,66 @@ TEST_F(DolibarrProfile, TheSameInstanceIdOnBothSidesIsRefused) {
     EXPECT_TRUE(before == after) << describe_differences(before, after);
 }
 
+// [dolibarr] masking = "personal" on Dolibarr 22's own schema: every text
+// column of the tables it covers is named (strict passes), prod's names,
+// e-mails and logins are not in the sandbox, the kept user is, and verify
+// and mask-check pass on the masked sandbox.
+TEST_F(DolibarrProfile, PersonalMaskingCoversTheCoreTablesButNotTheKeptUsers) {
+    model_->prod_sql(R"(
+UPDATE llx_societe SET email = 'real.person@customer.example', phone = '+33 4 72 00 11 22'
+ WHERE rowid = (SELECT min(rowid) FROM llx_societe);
+UPDATE llx_user SET email = 'jdoe@staff.example', lastname = 'Doe' WHERE login = 'jdoe';
+UPDATE llx_user SET email = 'admin@staff.example' WHERE login = 'admin';
+INSERT INTO llx_socpeople (fk_soc, entity, lastname, firstname, email, phone_mobile, datec, fk_user_creat)
+  VALUES ((SELECT min(rowid) FROM llx_societe), 1, 'Quackenbush', 'Zebulon', 'zebulon@customer.example', '06 12 34 56 78', now(), 1);
+)");
+    std::ofstream(config_, std::ios::app) << "masking = \"personal\"\nkeep_users = [\"admin\"]\n\n[masking]\n"
+                                          << "key_file = \"masking.key\"\nstrict = true\n";
+    auto refreshed = refresh_with_profile();
+    ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
+    EXPECT_NE(refreshed.out.find("public.llx_societe: nom (company)"), std::string::npos) << refreshed.out;
+    EXPECT_NE(refreshed.out.find("left as they are: rows whose login is one of 1 value(s) (kept users)"),
+              std::string::npos)
+        << refreshed.out;
+    EXPECT_EQ(refreshed.out.find("uncovered:"), std::string::npos) << refreshed.out;
+    // No prod value of a masked column, in any row.
+    auto prod_values = model_->prod_sql(R"(
+SELECT v FROM (SELECT nom AS v FROM llx_societe UNION SELECT email FROM llx_societe UNION SELECT phone FROM llx_societe
+  UNION SELECT lastname FROM llx_socpeople UNION SELECT email FROM llx_socpeople
+  UNION SELECT login FROM llx_user WHERE login <> 'admin' UNION SELECT email FROM llx_user WHERE login <> 'admin') s
+WHERE v <> '' ORDER BY 1)");
+    ASSERT_NE(prod_values.find("jdoe@staff.example"), std::string::npos) << prod_values;
+    std::istringstream lines(prod_values);
+    for (std::string value; std::getline(lines, value);) {
+        auto quoted = "'" + std::regex_replace(value, std::regex("'"), "''") + "'";
+        EXPECT_EQ(sandbox("SELECT count(*) FROM llx_societe WHERE " + quoted +
+                          " IN (nom, email, phone) UNION ALL SELECT count(*) FROM llx_socpeople WHERE " + quoted +
+                          " IN (lastname, email) UNION ALL SELECT count(*) FROM llx_user WHERE " + quoted +
+                          " IN (login, email)"),
+                  "0\n0\n0\n")
+            << value;
+    }
+    // The kept user is the sandbox's own, unmasked; the others are masked.
+    EXPECT_EQ(sandbox("SELECT login, email FROM llx_user WHERE login = 'admin'"), "admin|admin@staff.example\n");
+    EXPECT_EQ(sandbox("SELECT count(*) FROM llx_user WHERE login <> 'admin' AND email LIKE '%@example.invalid'"),
+              "1\n");
+    auto verified =
+        run_tool({"-c", config_.string(), "verify", "--source", model_->source(), "--target", model_->target()});
+    // The profile's own changes (channels off, API keys cleared) are
+    // differences; the masked tables it leaves alone verify.
+    EXPECT_EQ(verified.exit_code, 4) << verified.all();
+    for (auto table : {"llx_societe:", "llx_socpeople:", "llx_adherent:", "llx_societe_rib:", "llx_actioncomm:"})
+        EXPECT_EQ(verified.out.find(table), std::string::npos) << table << "\n" << verified.out;
+    auto checked =
+        run_tool({"-c", config_.string(), "mask-check", "--source", model_->source(), "--target", model_->target()});
+    EXPECT_EQ(checked.exit_code, 0) << checked.all();
+    // A column a later Dolibarr adds is named, and refused under strict.
+    model_->prod_sql("ALTER TABLE llx_socpeople ADD COLUMN whatsapp varchar(64)");
+    auto strict = refresh_with_profile();
+    EXPECT_EQ(strict.exit_code, 3) << strict.all();
+    EXPECT_NE(strict.err.find("public.llx_socpeople.whatsapp"), std::string::npos) << strict.err;
+}
+
 TEST_F(DolibarrProfile, MailDisabledWhenConfigured) {
     config_ = write_config("disable");
     auto run = refresh_with_profile();

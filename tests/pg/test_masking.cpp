@@ -199,5 +199,60 @@ TEST_F(Masking, ARuleThatNoLongerFitsProdIsRefusedBeforeAnythingChanges) {
     EXPECT_EQ(sandbox("SELECT count(*) FROM contact"), "2\n");
 }
 
+TEST_F(Masking, VerifyComparesMaskedTablesWithProdMaskedTheSameWay) {
+    auto file = config();
+    ASSERT_EQ(refresh_with(file).exit_code, 0);
+    auto same = run_tool({"verify", "--source", model_->source(), "--target", model_->target(), "-c", file});
+    EXPECT_EQ(same.exit_code, 0) << same.all();
+    EXPECT_NE(same.out.find("compared with prod's rows masked by the rules: public.contact, public.customer"),
+              std::string::npos)
+        << same.out;
+    // A masked value that is not what the rule gives is a difference...
+    sandbox("UPDATE customer SET email = 'someone.else@example.invalid' WHERE id = 1");
+    auto changed = run_tool({"verify", "--source", model_->source(), "--target", model_->target(), "-c", file});
+    EXPECT_EQ(changed.exit_code, 4) << changed.all();
+    EXPECT_NE(changed.out.find("table public.customer: same row count (3), different content"), std::string::npos)
+        << changed.out;
+    // ...and so is the prod value itself, written back.
+    ASSERT_EQ(refresh_with(file).exit_code, 0);
+    sandbox("UPDATE contact SET full_name = 'Zebulon Quackenbush' WHERE id = 1");
+    EXPECT_EQ(run_tool({"verify", "--source", model_->source(), "--target", model_->target(), "-c", file}).exit_code,
+              4);
+    // Without the key, masked tables cannot be compared: said, not guessed.
+    std::filesystem::rename(key_file(), work_ / "moved.key");
+    auto no_key = run_tool({"verify", "--source", model_->source(), "--target", model_->target(), "-c", file});
+    EXPECT_EQ(no_key.exit_code, 2) << no_key.all();
+    EXPECT_NE(no_key.err.find("does not exist"), std::string::npos) << no_key.err;
+}
+
+TEST_F(Masking, MaskCheckFindsAProdValueWrittenBackAndPrintsNoValue) {
+    auto file = config();
+    auto check = [&] {
+        return run_tool({"mask-check", "--source", model_->source(), "--target", model_->target(), "-c", file});
+    };
+    ASSERT_EQ(refresh_with(file).exit_code, 0);
+    auto clean = check();
+    EXPECT_EQ(clean.exit_code, 0) << clean.all();
+    EXPECT_NE(clean.out.find("public.customer.email"), std::string::npos) << clean.out;
+    EXPECT_NE(clean.out.find("none of prod's 2 value(s) in the sandbox"), std::string::npos) << clean.out;
+    EXPECT_NE(clean.out.find("no prod value of a masked column is in the sandbox (8 column(s) checked)"),
+              std::string::npos)
+        << clean.out;
+    // The agent (or a careless script) writes a real value back.
+    sandbox("UPDATE customer SET phone = '0612345678' WHERE id = 3");
+    auto leaked = check();
+    EXPECT_EQ(leaked.exit_code, 3) << leaked.all();
+    EXPECT_NE(leaked.out.find("FOUND: 1 sandbox row(s) hold one of prod's 2 value(s)"), std::string::npos)
+        << leaked.out;
+    for (const auto& secret : secrets) EXPECT_EQ(leaked.all().find(secret), std::string::npos) << secret;
+    // Read-only on both sides: the check wrote nothing.
+    EXPECT_EQ(sandbox("SELECT phone FROM customer WHERE id = 3"), "0612345678\n");
+    // No rule: nothing to check is an error, not a pass.
+    auto none = work_ / "none.toml";
+    std::ofstream(none) << "[masking]\nkey_file = \"" << key_file().string() << "\"\n";
+    auto empty = run_tool({"mask-check", "--source", model_->source(), "--target", model_->target(), "-c", none});
+    EXPECT_EQ(empty.exit_code, 2) << empty.all();
+}
+
 }  // namespace
 }  // namespace sandboxctl::test

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "profiles/dolibarr/channels.hpp"
+#include "profiles/dolibarr/masking_policy.hpp"
 #include "profiles/dolibarr/profile.hpp"
 #include "profiles/dolibarr/settings.hpp"
 
@@ -20,6 +21,11 @@ public:
     }
 
     std::string_view name() const override { return "dolibarr"; }
+
+    std::vector<masking::Rule> masking_rules() const override {
+        if (!settings_) return {};
+        return dolibarr::masking_rules(settings_->masking, settings_->keep_users);
+    }
 
     std::unique_ptr<profiles::Profile> open(profiles::Use use) const override {
         if (!settings_) throw failure("the Dolibarr profile needs its [dolibarr] section to rebuild a sandbox");

@@ -14,6 +14,7 @@ struct DolibarrSettings {
     std::vector<std::string> rekey;       // llx_const names re-encrypted for the sandbox
     std::vector<std::string> keep_users;  // llx_user.login values carried over
     std::string mail = "disable";         // "disable" or "sink:HOST:PORT:ADDRESS"
+    std::string masking;                  // "" (none) or "personal" (profiles/dolibarr/masking_policy.hpp)
     std::filesystem::path base_dir;       // the config file's directory (relative local paths)
 };
 
