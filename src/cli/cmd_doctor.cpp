@@ -1,6 +1,11 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
 
 #include "cli/commands.hpp"
+#include "masking/key_file.hpp"
+#include "masking/policy.hpp"
 #include "plan/session_setup.hpp"
 #include "profiles/registry.hpp"
 #include "rebuild/keep.hpp"
@@ -28,6 +33,51 @@ safety::Check problems_check(const char* name, const char* fine, const std::vect
     return check;
 }
 
+// The masking rules (the user's and the profiles') against prod, the text
+// columns of masked tables no rule covers, and the key file.
+std::vector<safety::Check> masking_checks(plan::Endpoints& endpoints, const config::Settings& settings,
+                                          const std::vector<std::unique_ptr<profiles::Application>>& applications) {
+    safety::Check rules{"masking rules fit prod", safety::Status::pass, "no masking rule"};
+    masking::Policy policy;
+    try {
+        policy = masking::resolve(endpoints.source->conn(), endpoints.catalog,
+                                  profiles::masking_rules(settings, applications), settings.masking);
+    } catch (const Error& e) {
+        if (e.code() != ExitCode::usage) throw;
+        rules.status = safety::Status::fail;
+        rules.reason = e.what();
+        return {rules};
+    }
+    if (policy.empty()) return {rules};
+    std::size_t columns = 0;
+    for (const auto& t : policy.tables) columns += t.columns.size();
+    rules.reason = fmt::format("{} column(s) of {} table(s) masked on the way", columns, policy.tables.size());
+    std::vector<safety::Check> checks{rules};
+    auto uncovered = policy.uncovered();
+    safety::Check coverage{"every text column of a masked table has a rule", safety::Status::pass, "none uncovered"};
+    if (!uncovered.empty()) {
+        coverage.status = policy.strict ? safety::Status::fail : safety::Status::warn;
+        coverage.reason = fmt::format("uncovered: {}{}", fmt::join(uncovered, ", "),
+                                      policy.strict ? " (masking.strict refuses the refresh)" : "");
+    }
+    checks.push_back(coverage);
+    safety::Check key{"the masking key file is private", safety::Status::pass, policy.key_file.string()};
+    std::error_code ignored;
+    if (!std::filesystem::exists(policy.key_file, ignored)) {
+        key.status = safety::Status::warn;
+        key.reason = policy.key_file.string() + " does not exist yet: the first masked refresh creates it";
+    } else {
+        try {
+            masking::read_key(policy.key_file, masking::KeyUse::must_exist);
+        } catch (const Error& e) {
+            key.status = safety::Status::fail;
+            key.reason = e.what();
+        }
+    }
+    checks.push_back(key);
+    return checks;
+}
+
 struct DoctorOptions {
     config::Overrides settings;
 };
@@ -46,9 +96,11 @@ ExitCode run_doctor(const Context& context, DoctorOptions& options) {
     checks.push_back(problems_check(
         "foreign keys hold without the excluded rows", "no copied row refers to a row left out",
         plan::dangling_foreign_keys(endpoints.source->conn(), endpoints.catalog, plan), safety::Status::fail));
-    for (const auto& application : profiles::configured(settings)) {
+    auto applications = profiles::configured(settings);
+    for (const auto& application : applications) {
         for (auto& check : application->checks()) checks.push_back(std::move(check));
     }
+    for (auto& check : masking_checks(endpoints, settings, applications)) checks.push_back(std::move(check));
     for (auto& check : rebuild::inspect_keep_rules(&endpoints.source->conn(), endpoints.target, settings.keep,
                                                    rebuild::keep_timeout(settings.statement_timeout))) {
         checks.push_back(std::move(check));
@@ -79,7 +131,9 @@ the sandbox holds no object of another role named like one the refresh creates; 
 each [[refresh.keep]] rule: its table in the sandbox and in prod (WARN where either lacks it:
 nothing to keep), its key (FAIL without one), its where (FAIL where it fails in the sandbox) and
 the rows it matches now; with [dolibarr], that both conf.php files are read and their instance ids
-differ. Exits 3 when any check fails.)");
+differ; with masking rules, that they fit prod (FAIL as refresh would refuse them), the text
+columns of masked tables that no rule covers (WARN; FAIL under masking.strict) and that the key
+file is private (WARN while it does not exist yet). Exits 3 when any check fails.)");
     add_copy_options(command, options->settings);
     add_pg_bin_option(command, options->settings);
     on_chosen(command, context, options, run_doctor);

@@ -61,14 +61,18 @@ void AppWorld::write_config() {
     std::string files = "[[files.pair]]\nfrom = " + backslash_quoted(prod_->documents().string(), '"') +
                         "\nto = " + backslash_quoted(sandbox_->documents().string(), '"') + "\n";
     config_ = dir_ / "sandboxctl.toml";
-    std::ofstream out(config_);
-    out << "[dolibarr]\n"
-        << "sandbox_conf = " << backslash_quoted(sandbox_->conf_php().string(), '"') << "\n"
-        << "prod_conf = " << backslash_quoted(prod_->conf_php().string(), '"') << "\n"
-        << "rekey = [\"MAIN_MAIL_SMTPS_PW\"]\n"
-        << "keep_users = [\"" << agent_login << "\"]\n"
-        << "mail = \"sink:localhost:" << sink_.port() << ":" << sink_address << "\"\n\n"
-        << files;
+    std::string dolibarr = "[dolibarr]\nsandbox_conf = " + backslash_quoted(sandbox_->conf_php().string(), '"') +
+                           "\nprod_conf = " + backslash_quoted(prod_->conf_php().string(), '"') +
+                           "\nrekey = [\"MAIN_MAIL_SMTPS_PW\"]\nkeep_users = [\"" + agent_login +
+                           "\"]\nmail = \"sink:localhost:" + std::to_string(sink_.port()) + ":" + sink_address + "\"\n";
+    std::ofstream(config_) << dolibarr << "\n" << files;
+    masked_config_ = dir_ / "sandboxctl-masked.toml";
+    // Dolibarr's own scripts (send_mail.php) act as admin: kept, so its login stays.
+    auto kept =
+        std::regex_replace(dolibarr, std::regex("keep_users = \\[([^\\]]*)\\]"), "keep_users = [$1, \"admin\"]");
+    std::ofstream(masked_config_) << kept << "masking = \"personal\"\n\n[masking]\nkey_file = "
+                                  << backslash_quoted((dir_ / "masking.key").string(), '"') << "\nstrict = true\n\n"
+                                  << files;
     plain_config_ = dir_ / "sandboxctl-without-profile.toml";
     std::ofstream(plain_config_) << files;
 }

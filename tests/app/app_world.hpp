@@ -56,6 +56,8 @@ public:
     // sandboxctl with the config, this world's snapshot store, and the
     // model's source and target (in the environment).
     ToolRun tool(std::vector<std::string> args) const { return tool_with(config_, std::move(args)); }
+    // The same with masking = "personal" in [dolibarr] (issue 21).
+    ToolRun tool_masked(std::vector<std::string> args) const { return tool_with(masked_config_, std::move(args)); }
     // The same with a config that has no [dolibarr] section: a plain copy.
     ToolRun tool_without_profile(std::vector<std::string> args) const {
         return tool_with(plain_config_, std::move(args));
@@ -84,6 +86,7 @@ private:
     std::string sandbox_instance_id_ = new_instance_id();
     std::filesystem::path config_;
     std::filesystem::path plain_config_;
+    std::filesystem::path masked_config_;
 };
 
 // The suite's world, built on first use; nullptr and `reason` set when the

@@ -223,6 +223,43 @@ TEST_F(DolibarrApp, ScenarioThroughTheApiThenResetToGolden) {
     expect_ok(w.tool({"app-check"}), "app-check after the reset");
 }
 
+// Issue 21: the same sandbox with [dolibarr] masking = "personal". The real
+// application serves masked third parties to the kept agent, which still
+// logs in (its row is the sandbox's own), and mail still reaches only the
+// sink; verify-style proof comes from mask-check.
+TEST_F(DolibarrApp, MaskedSandboxServesMaskedCustomersToTheKeptAgent) {
+    auto& w = world();
+    if (!agent_exists()) {
+        if (w.model().sandbox_sql("SELECT to_regclass('public.llx_user') IS NOT NULL") != "t\n") {
+            expect_ok(w.tool({"refresh"}), "first refresh");
+        }
+        w.sandbox().php_checked(php_script("create_agent.php"), {},
+                                {{"APP_AGENT_LOGIN", agent_login}, {"APP_AGENT_KEY", w.agent_key()}});
+    }
+    expect_ok(w.tool_masked({"refresh"}), "masked refresh");
+    auto customers = sandbox_api("GET", "thirdparties?sortfield=t.rowid&limit=50");
+    ASSERT_EQ(customers.status, 200) << "the kept agent cannot log in: " << customers.body;
+    auto names = names_of(customers);
+    ASSERT_FALSE(names.empty()) << customers.body;
+    EXPECT_FALSE(contains(names, "Customer One")) << customers.body;
+    EXPECT_FALSE(contains(names, company_name)) << customers.body;
+    EXPECT_EQ(customers.body.find("customer-one.example"), std::string::npos) << customers.body;
+    auto list = nlohmann::json::parse(customers.body, nullptr, false);
+    for (const auto& customer : list) {
+        auto email = customer.value("email", "");
+        EXPECT_TRUE(email.empty() || email.ends_with("@example.invalid")) << email;
+    }
+    // Dolibarr's own mailer, to prod's customer: only the sink receives it.
+    w.sink().clear();
+    auto mailed = send_mail(w.sandbox());
+    EXPECT_EQ(mailed.exit_status, 0) << mailed.out << mailed.err;
+    EXPECT_EQ(real_recipients(w.sink().recipients()), std::vector<std::string>{});
+    EXPECT_TRUE(contains(w.sink().recipients(), sink_address)) << mailed.out;
+    auto checked = w.tool_masked({"mask-check"});
+    EXPECT_EQ(checked.exit_code, 0) << checked.all();
+    expect_no_secret(checked, "mask-check");
+}
+
 // The control: the same actions on prod, and a mail from a sandbox refreshed
 // without the profile, do reach the customer's mailbox and the partner's
 // webhook, so the sandbox's silence above is the profile's work. Last in the

@@ -162,6 +162,16 @@ TEST_F(Masking, AnUncoveredTextColumnIsListedAndRefusedUnderStrict) {
     ASSERT_EQ(plan.exit_code, 0) << plan.all();
     EXPECT_NE(plan.out.find("uncovered: public.customer.mobile"), std::string::npos) << plan.out;
     EXPECT_EQ(plan.out.find("public.customer.score"), std::string::npos) << plan.out;
+    auto doctor = run_tool({"doctor", "--source", model_->source(), "--target", model_->target(), "-c", config()});
+    EXPECT_NE(doctor.out.find("WARN every text column of a masked table has a rule: uncovered: public.customer.mobile"),
+              std::string::npos)
+        << doctor.out;
+    EXPECT_NE(doctor.out.find("PASS the masking key file is private"), std::string::npos) << doctor.out;
+    auto strict_doctor =
+        run_tool({"doctor", "--source", model_->source(), "--target", model_->target(), "-c", config("strict = true")});
+    EXPECT_EQ(strict_doctor.exit_code, 3) << strict_doctor.all();
+    EXPECT_NE(strict_doctor.out.find("FAIL every text column of a masked table has a rule"), std::string::npos)
+        << strict_doctor.out;
     auto before = sandbox("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customer'");
     auto strict = refresh_with(config("strict = true"));
     EXPECT_EQ(strict.exit_code, 3) << strict.all();

@@ -12,7 +12,9 @@ struct TablePolicy {
     std::vector<const char*> kept;  // the table's other text columns: nothing personal, or the profile's own
 };
 
-// Read from Dolibarr 22's schema (the fixture under ../shared/fixtures):
+// Read from Dolibarr 22's schema (the fixture under ../shared/fixtures) and
+// 23's (the columns it adds: vatexemptcode, access_hours, a member's
+// birth_place):
 // what identifies, locates or reaches a person is masked; codes, references,
 // file names of generated documents, languages, currencies, zip codes and
 // towns are kept. Passwords of prod users and members are emptied (null);
@@ -60,7 +62,8 @@ const std::vector<TablePolicy>& personal() {
           "accountancy_code_sell",
           "accountancy_code_buy",
           "multicurrency_code",
-          "import_key"}},
+          "import_key",
+          "vatexemptcode"}},
         // contacts
         {"llx_socpeople",
          {{"lastname", "last_name"},
@@ -113,7 +116,7 @@ const std::vector<TablePolicy>& personal() {
           {"pass_temp", "null"}},
          {"ref_employee", "ref_ext", "pass_encoding", "pass_crypted", "api_key", "gender", "civility", "zip", "town",
           "job", "model_pdf", "last_main_doc", "lang", "color", "barcode", "accountancy_code_user_general",
-          "accountancy_code", "import_key"}},
+          "accountancy_code", "import_key", "access_hours"}},
         // users' bank accounts
         {"llx_user_rib",
          {{"iban_prefix", "iban"},
@@ -174,7 +177,8 @@ const std::vector<TablePolicy>& personal() {
           {"note_private", "text"},
           {"note_public", "text"},
           {"ip", "null"},
-          {"birth", "null"}},
+          {"birth", "null"},
+          {"birth_place", "text"}},
          {"ref", "ref_ext", "gender", "civility", "pass_crypted", "morphy", "zip", "town", "default_lang", "model_pdf",
           "canvas", "import_key"}},
         // agenda events (the addresses of e-mails they record)

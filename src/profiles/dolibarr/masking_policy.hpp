@@ -1,7 +1,7 @@
 #pragma once
 // [dolibarr] masking = "personal": the personal data of Dolibarr's core
 // tables, as masking rules (masking/policy.hpp). Each table names what it
-// masks and, marked keep, every other text column Dolibarr 22 gives it, so
+// masks and, marked keep, every other text column Dolibarr 22 and 23 give it, so
 // a column a later Dolibarr adds is listed as uncovered (and refused under
 // [masking] strict). The rows of kept users (keep_users) are left as they
 // are: they are the sandbox's own. docs/dolibarr.md lists every column.
