@@ -75,7 +75,7 @@ std::string parse_key(const std::string& text, const std::filesystem::path& file
 
 std::string read_key(const std::filesystem::path& file, KeyUse use) {
     struct stat st {};
-    if (lstat(file.c_str(), &st) != 0) {
+    if (stat(file.c_str(), &st) != 0) {
         if (errno != ENOENT)
             throw usage_error(
                 fmt::format("could not read masking key file \"{}\": {}", file.string(), std::strerror(errno)));

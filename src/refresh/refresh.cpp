@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/temp_dir.hpp"
 #include "maintenance/window.hpp"
+#include "masking/fingerprint.hpp"
 #include "masking/key_file.hpp"
 #include "masking/keyed_hash.hpp"
 #include "masking/policy.hpp"
@@ -105,12 +106,15 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     plan::require_full_visibility(plan);
     plan::require_no_dangling_foreign_keys(plan::dangling_foreign_keys(source.conn(), endpoints.catalog, plan));
     rebuild::require_keep_rules_fit_source(source.conn(), settings.keep);
-    auto masking_policy = masking::resolve(source.conn(), endpoints.catalog,
-                                           profiles::masking_rules(settings, applications), settings.masking);
+    auto masking_rules = profiles::masking_rules(settings, applications);
+    auto masking_policy = masking::resolve(source.conn(), endpoints.catalog, masking_rules, settings.masking);
     masking::require_covered(masking_policy);
     std::optional<masking::KeyedHash> masking_hash;
-    if (!masking_policy.empty())
+    if (!masking_rules.empty())
         masking_hash.emplace(masking::read_key(masking_policy.key_file, masking::KeyUse::create_if_missing));
+    // Kept with the sandbox, in the refresh's transaction: what its rows
+    // were masked with (a reset refuses snapshots masked otherwise).
+    std::string masking_state = masking_hash ? masking::fingerprint(masking_rules, *masking_hash) : "";
     report.masking = masking::summary(masking_policy);
 
     rebuild::Rebuild steps;
@@ -137,6 +141,7 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
             report.sandbox_mark = safety::write_mark(target).id;
             report.marked_now = true;
         }
+        safety::write_masking_state(target, masking_state);
     };
     {
         interrupt::phase_boundary("schema dump");

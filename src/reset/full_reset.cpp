@@ -6,6 +6,7 @@
 #include "core/temp_dir.hpp"
 #include "profiles/registry.hpp"
 #include "rebuild/steps.hpp"
+#include "safety/sandbox_mark.hpp"
 #include "schema/pg_tools.hpp"
 #include "schema/script_runner.hpp"
 #include "schema/toc.hpp"
@@ -83,6 +84,8 @@ ResetResult full_reset(plan::Target& target, maintenance::Window& window, const 
     auto profiles = profiles::open_all(profiles::configured(settings), profiles::Use::reset);
     steps.profiles = profiles::hooks_of(profiles);
     steps.keep = settings.keep;
+    // The sandbox's rows become the snapshot's, masked as they were.
+    steps.after_clean = [&] { safety::write_masking_state(conn, manifest.masking); };
     snapshot::SnapshotRowSource rows(dir, manifest);
     std::vector<output::Phase> phases;
     try {

@@ -1,8 +1,13 @@
 #include "reset/reset.hpp"
 
+#include <fmt/format.h>
+
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "maintenance/window.hpp"
+#include "masking/fingerprint.hpp"
+#include "masking/key_file.hpp"
+#include "profiles/registry.hpp"
 #include "reset/delta_reset.hpp"
 #include "reset/full_reset.hpp"
 #include "reset/reset_path.hpp"
@@ -42,6 +47,23 @@ ResetResult finish(maintenance::Window& window, ResetResult result, std::chrono:
     return result;
 }
 
+// A reset loads the snapshot's rows as they are: with masking configured,
+// only a snapshot of a sandbox masked by these same rules and key may be
+// loaded. One taken before masking was on (or under other rules) would bring
+// back what the rules now mask.
+void require_masked_as_configured(const config::Settings& settings, const snapshot::Manifest& manifest) {
+    auto rules = profiles::masking_rules(settings, profiles::configured(settings));
+    if (rules.empty()) return;
+    masking::KeyedHash hash(masking::read_key(settings.masking.key_file, masking::KeyUse::must_exist));
+    if (manifest.masking == masking::fingerprint(rules, hash)) return;
+    throw Error(ExitCode::refused,
+                fmt::format("snapshot \"{}\" holds rows {} the configured masking rules and key", manifest.name,
+                            manifest.masking.empty() ? "that were not masked by" : "masked otherwise than by"),
+                fmt::format("Loading it would bring back data the rules mask. Refresh (the rows are masked on the "
+                            "way), then \"sandboxctl snapshot create {} --replace\".",
+                            manifest.name));
+}
+
 }  // namespace
 
 ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
@@ -58,6 +80,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     conn.exec("COMMIT");
     auto name = snapshot_to_reach(requested, baseline, store);
     auto manifest = snapshot::load_manifest(store.path_of(name));
+    require_masked_as_configured(settings, manifest);
     safety::restore_mark(conn, safety::recorded_mark(conn, settings.state_dir), target.role);
     safety::require_mark(conn, manifest.sandbox_id, "reset to snapshot \"" + name + "\"");
     snapshot::require_intact(name, snapshot::check_files(store.path_of(name), manifest, snapshot::Thoroughness::quick));

@@ -18,6 +18,11 @@ const std::regex& mark_line() {
     return pattern;
 }
 
+const std::regex& masking_line() {
+    static const std::regex pattern(R"((^|\n)sandboxctl masking ([0-9a-f]{64})($|\n))");
+    return pattern;
+}
+
 std::optional<std::string> database_comment(pg::Connection& conn) {
     auto r = conn.exec("SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database "
                        "WHERE datname = pg_catalog.current_database()");
@@ -62,6 +67,25 @@ SandboxMark write_mark(pg::Connection& conn, const std::optional<std::string>& i
     conn.exec(fmt::format("COMMENT ON DATABASE {} IS {}", conn.quote_identifier(conn.database()),
                           conn.quote_literal(comment)));
     return mark;
+}
+
+std::string read_masking_state(pg::Connection& conn) {
+    auto comment = database_comment(conn);
+    std::smatch match;
+    if (!comment || !std::regex_search(*comment, match, masking_line())) return "";
+    return match[2].str();
+}
+
+void write_masking_state(pg::Connection& conn, const std::string& fingerprint) {
+    std::string comment = database_comment(conn).value_or("");
+    std::string without = std::regex_replace(comment, masking_line(), "$1");
+    while (!without.empty() && without.back() == '\n') without.pop_back();
+    std::string updated = without;
+    if (!fingerprint.empty())
+        updated += (updated.empty() ? "" : "\n") + std::string("sandboxctl masking ") + fingerprint;
+    if (updated == comment) return;
+    conn.exec(fmt::format("COMMENT ON DATABASE {} IS {}", conn.quote_identifier(conn.database()),
+                          updated.empty() ? std::string("NULL") : conn.quote_literal(updated)));
 }
 
 bool restore_mark(pg::Connection& conn, const std::optional<SandboxMark>& recorded, const std::string& owner_role) {

@@ -34,6 +34,14 @@ SandboxMark write_mark(pg::Connection& conn, const std::optional<std::string>& i
 // that says what proves it; returns whether it did.
 bool restore_mark(pg::Connection& conn, const std::optional<SandboxMark>& recorded, const std::string& owner_role);
 
+// What the sandbox's rows were masked with: a second line of the comment,
+// "sandboxctl masking <fingerprint>" (masking/fingerprint.hpp), written in
+// the transaction that loads the rows (a refresh, a full reset), absent when
+// they were not masked. `snapshot create` copies it into the manifest, so a
+// reset can refuse a snapshot that holds data the current rules mask.
+std::string read_masking_state(pg::Connection& conn);  // "" when unmasked
+void write_masking_state(pg::Connection& conn, const std::string& fingerprint);
+
 // The preflight check: PASS when marked, or empty (the refresh marks it);
 // WARN when `init_database` (refresh --init=NAME) names this unmarked, non-empty
 // database, which the refresh then adopts. FAIL when --init names another

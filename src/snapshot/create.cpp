@@ -102,6 +102,7 @@ Manifest create_snapshot(plan::Target& target, const config::Settings& settings,
     manifest.source = target.info.describe();
     manifest.sandbox_id = sandbox_id;
     manifest.schema_fingerprint = schema_fingerprint(conn);
+    manifest.masking = safety::read_masking_state(conn);
     conn.exec("SET LOCAL search_path = pg_catalog");
     manifest.hash_settings = output_settings(conn);
 

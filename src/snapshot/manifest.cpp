@@ -35,6 +35,7 @@ void save_manifest(const Manifest& m, const std::filesystem::path& directory) {
                           {"source", m.source},
                           {"sandbox_id", m.sandbox_id},
                           {"schema_fingerprint", m.schema_fingerprint},
+                          {"masking", m.masking},
                           {"schema", {{"file", m.schema_file}, {"sha256", m.schema_sha256}}}};
     doc["tables"] = nlohmann::json::array();
     for (const auto& t : m.tables) {
@@ -74,6 +75,7 @@ Manifest load_manifest(const std::filesystem::path& directory) {
         m.created_at = doc.at("created_at");
         m.source = doc.at("source");
         m.sandbox_id = doc.value("sandbox_id", "");
+        m.masking = doc.value("masking", "");
         m.schema_fingerprint = doc.at("schema_fingerprint");
         m.schema_file = doc.at("schema").at("file");
         m.schema_sha256 = doc.at("schema").at("sha256");

@@ -43,6 +43,9 @@ struct Manifest {
     std::string source;      // the sandbox it was taken from (no password)
     std::string sandbox_id;  // that sandbox's mark (safety/sandbox_mark.hpp); empty in older snapshots
     std::string schema_fingerprint;
+    // What the sandbox's rows were masked with when it was taken
+    // (safety::read_masking_state): "" for unmasked rows, and in older snapshots.
+    std::string masking;
     std::string schema_file = "schema.dump";
     std::string schema_sha256;
     std::vector<TableEntry> tables;

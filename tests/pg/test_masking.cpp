@@ -264,5 +264,41 @@ TEST_F(Masking, MaskCheckFindsAProdValueWrittenBackAndPrintsNoValue) {
     EXPECT_EQ(empty.exit_code, 2) << empty.all();
 }
 
+// Snapshots hold what the sandbox held: one taken before masking was on is
+// never loaded while masking is configured (it would bring prod's values
+// back); one taken of the masked sandbox is. A full reset carries the
+// snapshot's masking state into the sandbox, so a snapshot of it says
+// truthfully what it holds.
+TEST_F(Masking, ASnapshotOfAnUnmaskedSandboxIsNotLoadedWhileMaskingIsOn) {
+    auto plain = work_ / "plain.toml";
+    std::ofstream(plain) << "[refresh]\n";
+    ASSERT_EQ(run({"refresh", "--source", model_->source(), "-c", plain.string(), "--snapshot", "plain"}).exit_code, 0);
+    ASSERT_EQ(refresh_with(config()).exit_code, 0);
+    auto masked = sandbox("SELECT name, email FROM customer ORDER BY id");
+    auto refused = run({"reset", "plain", "-c", config()});
+    EXPECT_EQ(refused.exit_code, 3) << refused.all();
+    EXPECT_NE(refused.err.find("snapshot \"plain\" holds rows that were not masked by the configured masking rules"),
+              std::string::npos)
+        << refused.err;
+    EXPECT_EQ(sandbox("SELECT name, email FROM customer ORDER BY id"), masked);
+    // A snapshot of the masked sandbox loads, delta or full.
+    ASSERT_EQ(run({"snapshot", "create", "masked", "-c", config()}).exit_code, 0);
+    sandbox("UPDATE customer SET name = 'changed'");
+    auto delta = run({"reset", "masked", "-c", config()});
+    EXPECT_EQ(delta.exit_code, 0) << delta.all();
+    auto full = run({"reset", "masked", "--full", "-c", config()});
+    EXPECT_EQ(full.exit_code, 0) << full.all();
+    EXPECT_EQ(sandbox("SELECT name, email FROM customer ORDER BY id"), masked);
+    // Other rules (city made up instead of kept) give other masked values: refused too.
+    auto other_rules = config("", "name = \"name\", email = \"email\", phone = \"phone\", iban = \"iban\", "
+                                  "note = \"text\", city = \"text\", birth = \"null\"");
+    EXPECT_EQ(run({"reset", "masked", "-c", other_rules}).exit_code, 3);
+    // Without masking configured, the unmasked snapshot loads; the sandbox
+    // then says it is unmasked, and a snapshot of it is refused under masking.
+    ASSERT_EQ(run({"reset", "plain", "-c", plain.string()}).exit_code, 0);
+    ASSERT_EQ(run({"snapshot", "create", "again", "-c", plain.string()}).exit_code, 0);
+    EXPECT_EQ(run({"reset", "again", "-c", config()}).exit_code, 3);
+}
+
 }  // namespace
 }  // namespace sandboxctl::test

@@ -1,0 +1,34 @@
+#include "masking/fingerprint.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/checksum.hpp"
+
+namespace sandboxctl::masking {
+
+std::string fingerprint(const std::vector<Rule>& rules, const KeyedHash& hash) {
+    if (rules.empty()) return "";
+    // Sorted, so the order of the rules (and of a profile's) does not matter.
+    std::set<std::string> lines;
+    for (const auto& rule : rules) {
+        for (const auto& [column, transformer] : rule.columns) {
+            lines.insert(rule.table + '\0' + column + '\0' + transformer);
+        }
+        if (rule.except) {
+            std::string line = rule.table + '\0' + "except" + '\0' + rule.except->column;
+            for (const auto& value : rule.except->values) line += '\0' + value;
+            lines.insert(line);
+        }
+    }
+    auto key_id = hash.digest("key-id", "");
+    Sha256 sha;
+    sha.update(key_id.data(), key_id.size());
+    for (const auto& line : lines) {
+        sha.update(line.data(), line.size());
+        sha.update("\n", 1);
+    }
+    return sha.hex();
+}
+
+}  // namespace sandboxctl::masking
