@@ -240,6 +240,58 @@ void finish_table(TableMask& mask, pg::Connection& conn, const std::map<std::str
     }
 }
 
+// The transformer a column's values go through ("keep" when no rule masks it).
+std::string transformer_of(const Policy& policy, unsigned table_oid, const std::string& column) {
+    if (const auto* mask = policy.find(table_oid)) {
+        for (const auto& c : mask->columns) {
+            if (c.column == column) return c.transformer.spec();
+        }
+    }
+    return "keep";
+}
+
+// A foreign key holds in the sandbox only where both of its sides go
+// through the same transformer: a masked referenced column with a plain
+// referencing one would fail the key's check after the whole load, and the
+// server's error would quote the prod value it could not find.
+void require_consistent_foreign_keys(pg::Connection& conn, const catalog::SourceCatalog& catalog,
+                                     const Policy& policy) {
+    std::string oids;
+    for (const auto& t : policy.tables) oids += (oids.empty() ? "" : ",") + std::to_string(t.table->oid);
+    auto result = conn.exec(R"(
+SELECT con.conname, con.conrelid, con.confrelid,
+       (SELECT pg_catalog.json_agg(a.attname ORDER BY k.n)
+          FROM pg_catalog.unnest(con.conkey) WITH ORDINALITY AS k(attnum, n)
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum),
+       (SELECT pg_catalog.json_agg(a.attname ORDER BY k.n)
+          FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(attnum, n)
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)
+FROM pg_catalog.pg_constraint con
+WHERE con.contype = 'f' AND (con.conrelid = ANY ($1::pg_catalog.oid[]) OR con.confrelid = ANY ($1::pg_catalog.oid[]))
+ORDER BY 1)",
+                            {"{" + oids + "}"});
+    for (int row = 0; row < result.rows(); ++row) {
+        auto from_oid = static_cast<unsigned>(result.get_int(row, 1));
+        auto to_oid = static_cast<unsigned>(result.get_int(row, 2));
+        const auto* from = catalog.find(from_oid);
+        const auto* to = catalog.find(to_oid);
+        if (!from || !to) continue;
+        auto from_columns = nlohmann::json::parse(result.get(row, 3)).get<std::vector<std::string>>();
+        auto to_columns = nlohmann::json::parse(result.get(row, 4)).get<std::vector<std::string>>();
+        for (std::size_t i = 0; i < from_columns.size() && i < to_columns.size(); ++i) {
+            auto from_spec = transformer_of(policy, from_oid, from_columns[i]);
+            auto to_spec = transformer_of(policy, to_oid, to_columns[i]);
+            if (from_spec == to_spec) continue;
+            throw usage_error(
+                fmt::format("masking would break foreign key {} ({}.{} references {}.{}): one side is masked with {}, "
+                            "the other with {}",
+                            result.get(row, 0), from->display(), from_columns[i], to->display(), to_columns[i],
+                            from_spec, to_spec),
+                "Mask both columns with the same transformer (the same input gives the same output), or neither.");
+        }
+    }
+}
+
 }  // namespace
 
 std::vector<Rule> rules_of(const config::MaskingSettings& settings) {
@@ -280,6 +332,7 @@ Policy resolve(pg::Connection& conn, const catalog::SourceCatalog& catalog, cons
         add_rule(*mask, rule, it->second, policy.skipped);
     }
     for (auto& mask : policy.tables) finish_table(mask, conn, facts.at(mask.table->oid));
+    if (!policy.empty()) require_consistent_foreign_keys(conn, catalog, policy);
     return policy;
 }
 

@@ -1,6 +1,7 @@
 #include "rebuild/row_source.hpp"
 
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "masking/row_masker.hpp"
 
 namespace sandboxctl::rebuild {
@@ -24,8 +25,17 @@ pg::CopyCounters LiveRowSource::load(pg::Connection& target, std::size_t index, 
         if (const auto* mask = masking_.policy ? masking_.policy->find(table.oid) : nullptr) {
             auto text = copy::copy_statements(table, true, true);
             masking::RowMasker masker(*mask, *masking_.hash);
-            return pg::stream_copy(*reader_, text.out, target, text.in, progress,
-                                   [&](std::string_view row) { return masker.mask(row); });
+            try {
+                return pg::stream_copy(*reader_, text.out, target, text.in, progress,
+                                       [&](std::string_view row) { return masker.mask(row); });
+            } catch (const pg::PgError& e) {
+                // The server's DETAIL quotes the failing row, prod's values
+                // of the columns no rule masks among them: never shown.
+                if (interrupt::requested()) throw;
+                throw Error(e.code(), "could not load the masked rows: " + e.primary_without_values(),
+                            "A masked value the sandbox's table refuses (a CHECK constraint, a domain): give the "
+                            "column another transformer, or keep.");
+            }
         }
         auto counters = pg::stream_copy(*reader_, statements.out, target, statements.in, progress);
         counters.rows = copy::rows_copied(statements, counters);

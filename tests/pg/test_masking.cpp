@@ -300,5 +300,41 @@ TEST_F(Masking, ASnapshotOfAnUnmaskedSandboxIsNotLoadedWhileMaskingIsOn) {
     EXPECT_EQ(run({"reset", "again", "-c", config()}).exit_code, 3);
 }
 
+// What masking does to the rest of the schema is checked before anything
+// changes, and a failure it causes never shows the failing row: a foreign
+// key whose sides would be masked differently is refused (its check would
+// quote the prod value it missed); a CHECK constraint that refuses a
+// masked value fails the copy without the server's DETAIL (the whole row).
+TEST_F(Masking, WhatMaskingWouldBreakIsRefusedWithoutShowingARow) {
+    model_->prod_sql(R"(
+SET ROLE sbx_app;
+ALTER TABLE customer ADD CONSTRAINT customer_email_key2 UNIQUE (email);
+CREATE TABLE mailing (id int PRIMARY KEY, email varchar(60) REFERENCES customer (email));
+INSERT INTO mailing VALUES (1, 'Zebulon.Quackenbush@realmail.example');
+)");
+    auto broken = refresh_with(config());
+    EXPECT_EQ(broken.exit_code, 2) << broken.all();
+    EXPECT_NE(broken.err.find("masking would break foreign key mailing_email_fkey (public.mailing.email references "
+                              "public.customer.email): one side is masked with keep, the other with email"),
+              std::string::npos)
+        << broken.err;
+    // Masked the same way on both sides, the key holds.
+    std::ofstream(config(), std::ios::app)
+        << "\n[[masking.rule]]\ntable = \"mailing\"\ncolumns = { email = \"email\" }\n";
+    auto consistent = refresh_with((work_ / "sandboxctl.toml").string());
+    EXPECT_EQ(consistent.exit_code, 0) << consistent.all();
+    EXPECT_EQ(sandbox("SELECT count(*) FROM mailing m JOIN customer c USING (email)"), "1\n");
+
+    model_->prod_sql("SET ROLE sbx_app; DROP TABLE mailing; "
+                     "ALTER TABLE customer ADD CONSTRAINT real_domains CHECK (email NOT LIKE '%.invalid')");
+    auto checked = refresh_with(config());
+    EXPECT_EQ(checked.exit_code, 1) << checked.all();
+    EXPECT_NE(checked.err.find("violates check constraint"), std::string::npos) << checked.err;
+    EXPECT_EQ(checked.err.find("DETAIL"), std::string::npos) << checked.err;
+    for (const auto& secret : {"Lyon", "Nantes", "1970-01-02"}) {
+        EXPECT_EQ(checked.all().find(secret), std::string::npos) << secret << " in " << checked.err;
+    }
+}
+
 }  // namespace
 }  // namespace sandboxctl::test
