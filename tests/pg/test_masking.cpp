@@ -11,6 +11,7 @@
 
 #include "core/temp_dir.hpp"
 #include "harness/pg_test.hpp"
+#include "harness/prerequisite.hpp"
 
 namespace sandboxctl::test {
 namespace {
@@ -334,6 +335,56 @@ INSERT INTO mailing VALUES (1, 'Zebulon.Quackenbush@realmail.example');
     for (const auto& secret : {"Lyon", "Nantes", "1970-01-02"}) {
         EXPECT_EQ(checked.all().find(secret), std::string::npos) << secret << " in " << checked.err;
     }
+}
+
+// Kept rows are the sandbox's own: written back after the masked load as
+// they were, never masked (and prod's version of the row never shows).
+TEST_F(Masking, KeptRowsAreTheSandboxsOwnAndNotMasked) {
+    ASSERT_EQ(refresh_with(config()).exit_code, 0);
+    sandbox("UPDATE customer SET name = 'Agent Own Name', email = 'agent@sandbox.example' WHERE id = 3");
+    auto file = config("");
+    std::ofstream(file, std::ios::app) << "\n[[refresh.keep]]\ntable = \"public.customer\"\nwhere = \"id = 3\"\n";
+    auto result = refresh_with(file);
+    ASSERT_EQ(result.exit_code, 0) << result.all();
+    EXPECT_EQ(sandbox("SELECT name, email FROM customer WHERE id = 3"), "Agent Own Name|agent@sandbox.example\n");
+    EXPECT_EQ(sandbox("SELECT count(*) FROM customer WHERE email LIKE '%realmail%' OR name LIKE '%Wigglesworth%'"),
+              "0\n");
+}
+
+// Prod on a server of its own, so that the sandbox server's WAL holds only
+// what the refresh wrote: the masked values are in none of its WAL files,
+// while an unmasked table's text is (the search finds what is there: the
+// load is WAL-logged).
+TEST_F(Masking, TheSandboxServersWalNeverHoldsAMaskedProdValue) {
+    if (std::string reason = Cluster::source_unavailable_reason(); !reason.empty()) {
+        MISSING_PREREQUISITE() << "no second cluster for prod: " << reason;
+    }
+    Model model(Cluster::source(), cluster(), test_name() + "_wal");
+    model.prod_sql(R"(
+SET ROLE sbx_app;
+CREATE TABLE customer (id int PRIMARY KEY, name text, email text);
+INSERT INTO customer SELECT i, 'Walburga Needlethwaite ' || i, 'walburga' || i || '@wal-needle.example'
+FROM generate_series(1, 200) i;
+CREATE TABLE contact (id int PRIMARY KEY, email text, full_name text);
+CREATE TABLE untouched (id int PRIMARY KEY, label text);
+INSERT INTO untouched VALUES (1, 'Unmasked-Wal-Marker-8812');
+)");
+    auto file = config("", "name = \"name\", email = \"email\"");
+    auto result = run_tool({"refresh", "--source", model.source(), "--target", model.target(), "-c", file},
+                           {{"XDG_STATE_HOME", (work_ / "state").string()}});
+    ASSERT_EQ(result.exit_code, 0) << result.all();
+    EXPECT_EQ(model.sandbox_sql("SELECT count(*) FROM customer WHERE email LIKE '%@example.invalid'"), "200\n");
+    cluster().psql("postgres", "CHECKPOINT");
+    auto wal_files_holding = [&](const std::string& needle) {
+        return std::stoi(cluster().psql("postgres", R"(
+SELECT count(*) FROM pg_ls_waldir() w
+WHERE w.name ~ '^[0-9A-F]{24}$'
+  AND position(convert_to()" + pg_literal(needle) + R"(, 'UTF8') IN pg_read_binary_file('pg_wal/' || w.name)) > 0)"));
+    };
+    EXPECT_GT(wal_files_holding("Unmasked-Wal-Marker-8812"), 0) << "the WAL search finds nothing at all";
+    EXPECT_EQ(wal_files_holding("Needlethwaite"), 0);
+    EXPECT_EQ(wal_files_holding("wal-needle.example"), 0);
+    EXPECT_EQ(files_holding(model.sandbox(), "Needlethwaite"), 0);
 }
 
 }  // namespace
