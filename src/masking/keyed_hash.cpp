@@ -6,18 +6,14 @@
 #include "core/error.hpp"
 
 namespace sandboxctl::masking {
-namespace {
-
-struct MacFree {
-    void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
-    void operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
-};
-
-}  // namespace
 
 // A keyed context set up once; each digest works on a copy of it, so the key
 // schedule is not redone per value and digest() stays const and reentrant.
 struct KeyedHash::State {
+    struct MacFree {
+        void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
+        void operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
+    };
     std::unique_ptr<EVP_MAC, MacFree> mac;
     std::unique_ptr<EVP_MAC_CTX, MacFree> keyed;
 };
@@ -38,7 +34,7 @@ KeyedHash::KeyedHash(std::string_view key) : state_(std::make_unique<State>()) {
 KeyedHash::~KeyedHash() = default;
 
 Digest KeyedHash::digest(std::string_view family, std::string_view value) const {
-    std::unique_ptr<EVP_MAC_CTX, MacFree> context(EVP_MAC_CTX_dup(state_->keyed.get()));
+    std::unique_ptr<EVP_MAC_CTX, State::MacFree> context(EVP_MAC_CTX_dup(state_->keyed.get()));
     const unsigned char separator = 0;
     Digest out{};
     std::size_t length = 0;

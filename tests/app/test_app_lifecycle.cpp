@@ -55,6 +55,16 @@ protected:
                world().model().sandbox_sql("SELECT count(*) FROM llx_user WHERE login = 'ai_agent'") == "1\n";
     }
 
+    // For a test run alone: the sandbox's agent, as the first test makes it.
+    void give_the_sandbox_its_agent() {
+        if (agent_exists()) return;
+        if (world().model().sandbox_sql("SELECT to_regclass('public.llx_user') IS NOT NULL") != "t\n") {
+            expect_ok(world().tool({"refresh"}), "first refresh");
+        }
+        world().sandbox().php_checked(php_script("create_agent.php"), {},
+                                      {{"APP_AGENT_LOGIN", agent_login}, {"APP_AGENT_KEY", world().agent_key()}});
+    }
+
     AppWorld* world_ = nullptr;
 };
 
@@ -190,14 +200,7 @@ TEST_F(DolibarrApp, SandboxServesProdDataAndReachesNobody) {
 
 TEST_F(DolibarrApp, ScenarioThroughTheApiThenResetToGolden) {
     auto& w = world();
-    if (!agent_exists()) {
-        // Run alone: give the sandbox its agent first (see the test above).
-        if (w.model().sandbox_sql("SELECT to_regclass('public.llx_user') IS NOT NULL") != "t\n") {
-            expect_ok(w.tool({"refresh"}), "first refresh");
-        }
-        w.sandbox().php_checked(php_script("create_agent.php"), {},
-                                {{"APP_AGENT_LOGIN", agent_login}, {"APP_AGENT_KEY", w.agent_key()}});
-    }
+    give_the_sandbox_its_agent();
     expect_ok(w.tool({"refresh"}), "refresh");
     auto golden = w.tool({"snapshot", "create", "golden", "--replace"});
     ASSERT_EQ(golden.exit_code, 0) << golden.all();
@@ -229,13 +232,7 @@ TEST_F(DolibarrApp, ScenarioThroughTheApiThenResetToGolden) {
 // sink; verify-style proof comes from mask-check.
 TEST_F(DolibarrApp, MaskedSandboxServesMaskedCustomersToTheKeptAgent) {
     auto& w = world();
-    if (!agent_exists()) {
-        if (w.model().sandbox_sql("SELECT to_regclass('public.llx_user') IS NOT NULL") != "t\n") {
-            expect_ok(w.tool({"refresh"}), "first refresh");
-        }
-        w.sandbox().php_checked(php_script("create_agent.php"), {},
-                                {{"APP_AGENT_LOGIN", agent_login}, {"APP_AGENT_KEY", w.agent_key()}});
-    }
+    give_the_sandbox_its_agent();
     expect_ok(w.tool_masked({"refresh"}), "masked refresh");
     auto customers = sandbox_api("GET", "thirdparties?sortfield=t.rowid&limit=50");
     ASSERT_EQ(customers.status, 200) << "the kept agent cannot log in: " << customers.body;

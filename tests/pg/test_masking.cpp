@@ -18,7 +18,7 @@ namespace {
 
 // The values a masked column must never carry into the sandbox, each
 // distinctive enough to be searched for in the database's files.
-constexpr const char* prod_schema = R"(
+constexpr const char* masking_prod_schema = R"(
 SET ROLE sbx_app;
 CREATE TABLE customer (id int PRIMARY KEY, name text NOT NULL, email varchar(60) UNIQUE, phone text,
                        iban text, note text, city text, birth date);
@@ -34,7 +34,7 @@ CREATE TABLE untouched (id int PRIMARY KEY, label text);
 INSERT INTO untouched VALUES (1, 'Xylophone Marmalade is in an unmasked table');
 )";
 
-const std::vector<std::string> secrets = {
+const std::vector<std::string> masked_secrets = {
     "Quackenbush", "Wigglesworth", "realmail", "12 34 56 78", "0612345678", "30006000011234567890189", "invoice 42"};
 
 class Masking : public PgTest {
@@ -43,7 +43,7 @@ protected:
         PgTest::SetUp();
         if (IsSkipped() || HasFailure()) return;
         model_ = std::make_unique<Model>(cluster(), test_name());
-        model_->prod_sql(prod_schema);
+        model_->prod_sql(masking_prod_schema);
     }
 
     // A config file: [masking] with these extra lines, then the rules.
@@ -96,7 +96,7 @@ TEST_F(Masking, NoProdValueOfAMaskedColumnReachesTheSandboxRowsOrFiles) {
     ASSERT_EQ(result.exit_code, 0) << result.all();
     EXPECT_NE(result.out.find("masked on the way: 9 column(s) of 2 table(s)"), std::string::npos) << result.out;
     auto rows = sandbox("SELECT name, email, phone, iban, note, city, birth FROM customer ORDER BY id");
-    for (const auto& secret : secrets) {
+    for (const auto& secret : masked_secrets) {
         EXPECT_EQ(rows.find(secret), std::string::npos) << secret << " in " << rows;
         EXPECT_EQ(sandbox("SELECT full_name || email FROM contact").find(secret), std::string::npos) << secret;
         EXPECT_EQ(files_holding(model_->sandbox(), secret), 0) << secret;
@@ -152,7 +152,7 @@ TEST_F(Masking, AUniqueColumnWhoseMaskedValuesCollideFailsAndLeavesTheSandbox) {
     EXPECT_EQ(result.exit_code, 1) << result.all();
     EXPECT_NE(result.err.find("same masked value of unique key customer_email_key (email)"), std::string::npos)
         << result.err;
-    for (const auto& secret : secrets) EXPECT_EQ(result.all().find(secret), std::string::npos) << secret;
+    for (const auto& secret : masked_secrets) EXPECT_EQ(result.all().find(secret), std::string::npos) << secret;
     EXPECT_EQ(sandbox("SELECT id, email FROM customer ORDER BY id"), before);
 }
 
@@ -255,7 +255,7 @@ TEST_F(Masking, MaskCheckFindsAProdValueWrittenBackAndPrintsNoValue) {
     EXPECT_EQ(leaked.exit_code, 3) << leaked.all();
     EXPECT_NE(leaked.out.find("FOUND: 1 sandbox row(s) hold one of prod's 2 value(s)"), std::string::npos)
         << leaked.out;
-    for (const auto& secret : secrets) EXPECT_EQ(leaked.all().find(secret), std::string::npos) << secret;
+    for (const auto& secret : masked_secrets) EXPECT_EQ(leaked.all().find(secret), std::string::npos) << secret;
     // Read-only on both sides: the check wrote nothing.
     EXPECT_EQ(sandbox("SELECT phone FROM customer WHERE id = 3"), "0612345678\n");
     // No rule: nothing to check is an error, not a pass.
