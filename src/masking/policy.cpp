@@ -1,6 +1,7 @@
 #include "masking/policy.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 
 namespace sandboxctl::masking {
 namespace {
@@ -88,7 +90,7 @@ const catalog::Relation* find_table(const catalog::SourceCatalog& catalog, const
 
 struct ColumnFacts {
     bool not_null = false;
-    bool holds_text = false;  // strings, json, arrays, composites, bytea, xml
+    bool holds_text = false;  // strings, json, arrays, composites, bytea, xml, network addresses
     bool is_string = false;   // text, varchar, char and their domains: a made-up string fits
     std::size_t max_chars = 0;
 };
@@ -96,7 +98,7 @@ struct ColumnFacts {
 std::map<std::string, ColumnFacts> column_facts(pg::Connection& conn, const catalog::Relation& table) {
     auto result = conn.exec(R"(
 SELECT a.attname, a.attnotnull,
-       COALESCE(b.typcategory, t.typcategory) IN ('S', 'U', 'A', 'C'),
+       COALESCE(b.typcategory, t.typcategory) IN ('S', 'U', 'A', 'C', 'I'),
        COALESCE(b.typcategory, t.typcategory) = 'S',
        CASE WHEN COALESCE(b.typname, t.typname) IN ('varchar', 'bpchar')
             THEN GREATEST(CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END - 4, 0) ELSE 0 END
@@ -115,21 +117,35 @@ WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped)",
 
 // Unique indexes on plain columns (an expression's or a partial index's
 // uniqueness is left to the index build, which fails the run as clearly).
-std::vector<std::pair<std::string, std::vector<std::string>>> unique_indexes(pg::Connection& conn,
-                                                                             const catalog::Relation& table) {
+struct UniqueIndex {
+    std::string name;
+    std::vector<std::string> columns;
+    bool nulls_not_distinct = false;
+};
+
+// (indnullsnotdistinct is read through to_jsonb: PostgreSQL 14 has no such column.)
+std::vector<UniqueIndex> unique_indexes(pg::Connection& conn, const catalog::Relation& table) {
     auto result = conn.exec(R"(
 SELECT c.relname, (SELECT pg_catalog.json_agg(a.attname ORDER BY k.n)
                    FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, n)
-                   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum)
+                   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum),
+       COALESCE((pg_catalog.to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
 WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique AND i.indexprs IS NULL AND i.indpred IS NULL
 ORDER BY c.relname)",
                             {std::to_string(table.oid)});
-    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    std::vector<UniqueIndex> out;
     for (int row = 0; row < result.rows(); ++row) {
-        out.emplace_back(result.get(row, 0), nlohmann::json::parse(result.get(row, 1)).get<std::vector<std::string>>());
+        out.push_back({result.get(row, 0), nlohmann::json::parse(result.get(row, 1)).get<std::vector<std::string>>(),
+                       result.get_bool(row, 2)});
     }
     return out;
+}
+
+std::size_t characters(std::string_view utf8) {
+    std::size_t n = 0;
+    for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+    return n;
 }
 
 std::optional<std::size_t> copy_index(const catalog::Relation& table, const std::string& column) {
@@ -139,8 +155,9 @@ std::optional<std::size_t> copy_index(const catalog::Relation& table, const std:
 }
 
 // Checks one (column, transformer) of a rule against the table.
-std::optional<ColumnMask> column_mask(const Rule& rule, const catalog::Relation& table, const std::string& column,
-                                      const std::string& spec, const std::map<std::string, ColumnFacts>& facts,
+std::optional<ColumnMask> column_mask(pg::Connection& conn, const Rule& rule, const catalog::Relation& table,
+                                      const std::string& column, const std::string& spec,
+                                      const std::map<std::string, ColumnFacts>& facts,
                                       std::vector<std::string>& skipped) {
     Transformer transformer = [&] {
         try {
@@ -177,20 +194,32 @@ std::optional<ColumnMask> column_mask(const Rule& rule, const catalog::Relation&
             "Use fixed:VALUE, or a transformer that makes up a value.");
     }
     std::size_t max_chars = fact->second.max_chars;
-    if (transformer.kind() == Kind::fixed && max_chars && transformer.spec().size() - 6 > max_chars) {
-        throw usage_error(fmt::format("{}: masking value {} is longer than column {} allows ({} characters)",
-                                      rule.origin, transformer.spec(), name, max_chars));
+    if (transformer.kind() == Kind::fixed) {
+        auto value = transformer.spec().substr(std::string_view("fixed:").size());
+        if (max_chars && characters(value) > max_chars) {
+            throw usage_error(fmt::format("{}: masking value {} is longer than column {} allows ({} characters)",
+                                          rule.origin, transformer.spec(), name, max_chars));
+        }
+        // The column's type reads it now (a domain's CHECK too), not the load.
+        try {
+            conn.exec("SELECT CAST($1 AS " + table.copy_column_types[*index] + ")", {value});
+        } catch (const pg::PgError& e) {
+            if (interrupt::requested()) throw;
+            throw usage_error(fmt::format("{}: masking value {} does not fit column {} of type {}: {}", rule.origin,
+                                          transformer.spec(), name, table.copy_column_types[*index],
+                                          e.server().primary));
+        }
     }
     if (!transformer.generates_text()) max_chars = 0;
     return ColumnMask{*index, column, std::move(transformer), max_chars};
 }
 
-void add_rule(TableMask& mask, const Rule& rule, const std::map<std::string, ColumnFacts>& facts,
+void add_rule(pg::Connection& conn, TableMask& mask, const Rule& rule, const std::map<std::string, ColumnFacts>& facts,
               std::vector<std::string>& skipped) {
     const auto& table = *mask.table;
     mask.origins.push_back(rule.origin);
     for (const auto& [column, spec] : rule.columns) {
-        auto column_rule = column_mask(rule, table, column, spec, facts, skipped);
+        auto column_rule = column_mask(conn, rule, table, column, spec, facts, skipped);
         if (!column_rule) continue;
         auto same = std::find_if(mask.columns.begin(), mask.columns.end(),
                                  [&](const ColumnMask& m) { return m.column == column; });
@@ -219,8 +248,8 @@ void finish_table(TableMask& mask, pg::Connection& conn, const std::map<std::str
         return std::any_of(mask.columns.begin(), mask.columns.end(),
                            [&](const ColumnMask& m) { return m.index == index && m.transformer.kind() != Kind::keep; });
     };
-    for (const auto& [name, columns] : unique_indexes(conn, *mask.table)) {
-        UniqueKey key{name, {}};
+    for (const auto& [name, columns, nulls_not_distinct] : unique_indexes(conn, *mask.table)) {
+        UniqueKey key{name, {}, nulls_not_distinct};
         bool touches_masked = false;
         for (const auto& column : columns) {
             auto index = copy_index(*mask.table, column);
@@ -292,6 +321,37 @@ ORDER BY 1)",
     }
 }
 
+// The rows of a table's inheritance children and of its sibling partitions
+// hold the same columns: a rule for one of them that left another
+// unmasked would let the same data through beside it.
+void require_whole_families(pg::Connection& conn, const catalog::SourceCatalog& catalog, const Policy& policy) {
+    for (const auto& mask : policy.tables) {
+        auto result = conn.exec(R"(
+WITH RECURSIVE up(oid) AS (
+  SELECT $1::pg_catalog.oid
+  UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.oid),
+top AS (SELECT oid FROM up WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = up.oid)),
+down(oid) AS (
+  SELECT oid FROM top
+  UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN down ON i.inhparent = down.oid)
+SELECT d.oid FROM down d JOIN pg_catalog.pg_class c ON c.oid = d.oid
+WHERE c.relkind = 'r' AND d.oid <> $1::pg_catalog.oid ORDER BY 1)",
+                                {std::to_string(mask.table->oid)});
+        std::vector<std::string> unmasked;
+        for (int row = 0; row < result.rows(); ++row) {
+            auto oid = static_cast<unsigned>(result.get_int(row, 0));
+            const auto* relative = catalog.find(oid);
+            if (relative && !policy.find(oid)) unmasked.push_back(relative->display());
+        }
+        if (unmasked.empty()) continue;
+        throw usage_error(
+            fmt::format("{}: masking rule for {} leaves {} unmasked: inheritance children or partitions of the same "
+                        "table, whose rows hold the same columns",
+                        mask.origins.front(), mask.table->display(), fmt::join(unmasked, ", ")),
+            "Give each a [[masking.rule]] of its own (rows are copied table by table, partition by partition).");
+    }
+}
+
 }  // namespace
 
 std::vector<Rule> rules_of(const config::MaskingSettings& settings) {
@@ -329,10 +389,13 @@ Policy resolve(pg::Connection& conn, const catalog::SourceCatalog& catalog, cons
         }
         auto mask = std::find_if(policy.tables.begin(), policy.tables.end(),
                                  [&](const TableMask& m) { return m.table == table; });
-        add_rule(*mask, rule, it->second, policy.skipped);
+        add_rule(conn, *mask, rule, it->second, policy.skipped);
     }
     for (auto& mask : policy.tables) finish_table(mask, conn, facts.at(mask.table->oid));
-    if (!policy.empty()) require_consistent_foreign_keys(conn, catalog, policy);
+    if (!policy.empty()) {
+        require_whole_families(conn, catalog, policy);
+        require_consistent_foreign_keys(conn, catalog, policy);
+    }
     return policy;
 }
 
@@ -342,7 +405,7 @@ Summary summary(const Policy& policy) {
         MaskedTable table{t.table->display(), {}, {}};
         for (const auto& c : t.columns) table.columns.emplace_back(c.column, c.transformer.spec());
         if (t.except) {
-            table.except = fmt::format("rows whose {} is one of {} value(s) ({})", t.except->second.column,
+            table.except = fmt::format("{} where it is one of {} value(s) ({})", t.except->second.column,
                                        t.except->second.values.size(), t.except->second.reason);
         }
         out.tables.push_back(std::move(table));
@@ -362,6 +425,29 @@ void require_covered(const Policy& policy) {
         fmt::format("masking is strict and {} column(s) of masked tables have no rule: {}", uncovered.size(), list),
         "Give each a transformer in its table's [[masking.rule]], or mark it \"keep\" once you know it holds "
         "nothing personal.");
+}
+
+void hold_masked_tables(pg::Connection& source, pg::Connection& fresh, const Policy& policy) {
+    // Every lock first: the fresh session's snapshot, taken at its first
+    // query, must come after all of them.
+    for (const auto& mask : policy.tables) {
+        source.exec("LOCK TABLE ONLY " + mask.table->qualified() + " IN ACCESS SHARE MODE");
+    }
+    for (const auto& mask : policy.tables) {
+        auto now = fresh.exec(R"(
+SELECT a.attname FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+ORDER BY a.attnum)",
+                              {std::to_string(mask.table->oid)});
+        std::vector<std::string> columns;
+        for (int row = 0; row < now.rows(); ++row) columns.push_back(now.get(row, 0));
+        if (columns != mask.table->copy_columns) {
+            throw failure(
+                fmt::format("prod's table {} changed its columns after the refresh's snapshot", mask.table->display()),
+                "A column renamed, added or dropped meanwhile would carry its values under another "
+                "column's rule. Nothing was changed; run the refresh again.");
+        }
+    }
 }
 
 }  // namespace sandboxctl::masking

@@ -20,8 +20,10 @@
 
 namespace sandboxctl::masking {
 
-// Rows a rule leaves as they are: those whose `column` holds one of
-// `values` (a profile's kept users, which are the sandbox's own).
+// The rows a rule names by one column's value (a profile's kept users):
+// that column keeps its value (the login that names the kept user), the
+// others are masked as in any row; the kept user's restore then writes the
+// sandbox's own row over it.
 struct RowException {
     std::string column;
     std::set<std::string> values;
@@ -53,6 +55,7 @@ struct ColumnMask {
 struct UniqueKey {
     std::string name;
     std::vector<std::size_t> indexes;  // into copy_columns
+    bool nulls_not_distinct = false;   // PostgreSQL 15's UNIQUE NULLS NOT DISTINCT
 };
 
 struct TableMask {
@@ -89,5 +92,14 @@ Summary summary(const Policy& policy);
 
 // Refuses (exit 3) a strict policy with uncovered columns, listing them.
 void require_covered(const Policy& policy);
+
+// Holds the masked tables (ACCESS SHARE, on the source session `source`,
+// until its transaction ends) so that no column can be renamed under the
+// copy, then checks through `fresh` (a session outside the run's snapshot,
+// which sees the catalog as it is now) that their columns are still the
+// ones the snapshot's catalog named: COPY resolves column names against the
+// current catalog, and a column renamed in between would carry one column's
+// values under another's rule. Throws (exit 1) when one changed.
+void hold_masked_tables(pg::Connection& source, pg::Connection& fresh, const Policy& policy);
 
 }  // namespace sandboxctl::masking

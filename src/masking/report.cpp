@@ -16,8 +16,7 @@ void print_text(const Summary& summary, std::ostream& out) {
             list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", column, transformer);
         }
         fmt::print(out, "  {}: {}\n", t.table, list);
-        if (!t.except.empty())
-            fmt::print(out, "  {}  left as they are: {}\n", std::string(t.table.size(), ' '), t.except);
+        if (!t.except.empty()) fmt::print(out, "  {}  not masked: {}\n", std::string(t.table.size(), ' '), t.except);
     }
     for (const auto& column : summary.uncovered) {
         fmt::print(out, "  uncovered: {} (a text column of a masked table that no rule names)\n", column);

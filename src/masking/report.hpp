@@ -13,7 +13,7 @@ namespace sandboxctl::masking {
 struct MaskedTable {
     std::string table;
     std::vector<std::pair<std::string, std::string>> columns;  // (column, transformer)
-    std::string except;  // "rows whose login is one of 2 value(s) (kept users)", or ""
+    std::string except;  // "login where it is one of 2 value(s) (kept users)", or ""
 };
 
 struct Summary {

@@ -26,11 +26,12 @@ void split_fields(std::string_view row, std::vector<std::string_view>& fields) {
 }
 
 // The key's fields as one string ("\t" cannot occur inside a raw field);
-// false when one is NULL (NULLs never collide in a unique index).
+// false when one is NULL (NULLs never collide in a unique index, unless it
+// was made NULLS NOT DISTINCT).
 bool key_text(const std::vector<std::string_view>& fields, const UniqueKey& key, std::string& out) {
     out.clear();
     for (auto index : key.indexes) {
-        if (fields[index] == "\\N") return false;
+        if (fields[index] == "\\N" && !key.nulls_not_distinct) return false;
         out += fields[index];
         out += '\t';
     }
@@ -55,18 +56,18 @@ std::string_view RowMasker::mask(std::string_view row) {
         throw failure(fmt::format("could not mask a row: it has {} fields, the table {} columns", fields_.size(),
                                   mask_.table->copy_columns.size()));
     }
+    // A row the rule names (a kept user's) keeps the value that names it;
+    // every other column of it is masked like any row's.
+    std::optional<std::size_t> kept_column;
     if (mask_.except) {
         const auto& [index, exception] = *mask_.except;
         auto value = pg::decode_copy_text_field(fields_[index]);
-        if (value && exception.values.contains(*value)) {
-            check_unique(fields_, fields_);
-            return row;
-        }
+        if (value && exception.values.contains(*value)) kept_column = index;
     }
     masked_fields_ = fields_;
     for (std::size_t i = 0; i < mask_.columns.size(); ++i) {
         const auto& column = mask_.columns[i];
-        if (column.transformer.kind() == Kind::keep) continue;
+        if (column.transformer.kind() == Kind::keep || kept_column == column.index) continue;
         auto value = mask_value(column, pg::decode_copy_text_field(fields_[column.index]), hash_);
         encoded_[i].clear();
         pg::append_copy_text_field(encoded_[i], value);
@@ -94,7 +95,7 @@ void RowMasker::check_unique(const std::vector<std::string_view>& in, const std:
         for (auto index : key.indexes) columns += (columns.empty() ? "" : ", ") + mask_.table->copy_columns[index];
         throw failure(
             fmt::format("two different prod rows get the same masked value of unique key {} ({})", key.name, columns),
-            "The transformer has too few outputs for this column: give it one with more (email, username, text), "
+            "The transformer has too few outputs for this column: give it one with more (email, username, iban), "
             "or keep it. Nothing was loaded; the sandbox is as it was.");
     }
 }

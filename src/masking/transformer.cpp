@@ -53,15 +53,18 @@ std::string person(Draw& draw) {
 }
 
 // first.last1234@example.invalid: a reserved domain (RFC 6761) no mail can
-// reach; the number spreads 4096 name pairs over about 4e11 addresses.
+// reach; the number spreads 4096 name pairs over about 4e15 addresses, so
+// that ten million distinct inputs collide with odds of about 1 in 80.
 std::string email(Draw& draw) {
     return fmt::format("{}.{}{}@example.invalid", lower(draw.pick(words::first_names())),
-                       lower(draw.pick(words::last_names())), draw.below(100000000));
+                       lower(draw.pick(words::last_names())), draw.below(1000000000000ULL));
 }
 
+// emartin48213377: about 1e11 logins, so a hundred thousand users collide
+// with odds of about 1 in 20.
 std::string username(Draw& draw) {
     return fmt::format("{}{}{}", lower(draw.pick(words::first_names()).substr(0, 1)),
-                       lower(draw.pick(words::last_names())), draw.below(10000));
+                       lower(draw.pick(words::last_names())), draw.below(100000000));
 }
 
 std::string company(Draw& draw) {
@@ -74,16 +77,26 @@ std::string address(Draw& draw) {
                        draw.pick(words::street_kinds()));
 }
 
-// Every digit redrawn, every other character (+, spaces, dots, dashes) kept:
-// the number has its digit count and its layout. A leading 0 (a national
-// prefix) stays a 0.
+// Every ASCII digit redrawn and the layout characters (+, space, - . ( ) /)
+// kept: the number keeps its digit count and its layout. Anything else (a
+// word, a name, a digit of another script) is dropped: a phone column can
+// hold "ask for Alice" too. A leading 0 (a national prefix) stays a 0; a
+// value left without a digit becomes a made-up national number.
 std::string phone(std::string_view value, Draw& draw) {
-    std::string out(value);
+    constexpr std::string_view layout = "+ -.()/";
+    std::string out;
     bool first_digit = true;
-    for (auto& c : out) {
-        if (c < '0' || c > '9') continue;
-        if (!(first_digit && c == '0')) c = static_cast<char>('0' + draw.below(10));
-        first_digit = false;
+    for (char c : value) {
+        if (c >= '0' && c <= '9') {
+            out += first_digit && c == '0' ? '0' : static_cast<char>('0' + draw.below(10));
+            first_digit = false;
+        } else if (layout.find(c) != std::string_view::npos) {
+            out += c;
+        }
+    }
+    if (first_digit) {
+        out = "0" + std::to_string(1 + draw.below(9));
+        for (int i = 0; i < 8; ++i) out += static_cast<char>('0' + draw.below(10));
     }
     return out;
 }

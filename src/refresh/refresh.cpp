@@ -23,6 +23,7 @@
 #include "safety/preflight.hpp"
 #include "safety/records.hpp"
 #include "safety/sandbox_mark.hpp"
+#include "safety/source_session.hpp"
 #include "safety/state_path.hpp"
 #include "schema/pg_tools.hpp"
 #include "sync/sync_files.hpp"
@@ -109,6 +110,10 @@ refresh::RefreshReport run_refresh(const config::Settings& settings, const After
     auto masking_rules = profiles::masking_rules(settings, applications);
     auto masking_policy = masking::resolve(source.conn(), endpoints.catalog, masking_rules, settings.masking);
     masking::require_covered(masking_policy);
+    if (!masking_policy.empty()) {
+        auto fresh = safety::SourceSession::open_probe(endpoints.source_info, "refresh-masking");
+        masking::hold_masked_tables(source.conn(), fresh, masking_policy);
+    }
     std::optional<masking::KeyedHash> masking_hash;
     if (!masking_rules.empty())
         masking_hash.emplace(masking::read_key(masking_policy.key_file, masking::KeyUse::create_if_missing));

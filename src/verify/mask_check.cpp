@@ -4,12 +4,14 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <unordered_set>
 
 #include "core/error.hpp"
 #include "masking/key_file.hpp"
 #include "masking/keyed_hash.hpp"
+#include "masking/row_masker.hpp"
 #include "pg/copy_stream.hpp"
 #include "pg/copy_text.hpp"
 #include "plan/session_setup.hpp"
@@ -59,24 +61,62 @@ WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2 AND attnum > 0 AND 
                             {mask.table->qualified(), column}) == "1";
 }
 
+// The text a value is compared by: an e-mail whatever its case and blanks
+// (as the email transformer reads it), any other value as it is.
+std::string comparable(const masking::ColumnMask& column, const std::string& value) {
+    if (column.transformer.kind() != masking::Kind::email) return value;
+    auto first = value.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return "";
+    auto last = value.find_last_not_of(" \t\r\n");
+    std::string out = value.substr(first, last - first + 1);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// A sandbox value is a prod value that leaked when prod holds it and the
+// rule does not give it for any prod value: a masked name that happens to
+// be a real customer's name ("Emma Martin" in both) is the rule's output,
+// not a leak, and two random phone numbers may coincide.
 ColumnCheck check_column(pg::Connection& source, pg::Connection& target, const masking::TableMask& mask,
                          const masking::ColumnMask& column, const masking::KeyedHash& hash) {
     ColumnCheck check{fmt::format("{}.{}", mask.table->display(), column.column), column.transformer.spec()};
+    auto digest = [&](const std::string& v) { return hash.digest(check_family, comparable(column, v)); };
     try {
-        DigestSet prod;
-        for_each_value(source, mask, column, [&](const std::string& v) { prod.insert(hash.digest(check_family, v)); });
+        DigestSet prod, outputs;
+        for_each_value(source, mask, column, [&](const std::string& v) {
+            prod.insert(digest(v));
+            auto masked = masking::RowMasker::mask_value(column, v, hash);
+            if (masked && !masked->empty()) outputs.insert(digest(*masked));
+        });
         check.prod_values = static_cast<long long>(prod.size());
         bool except_there = !mask.except || column_exists(target, mask, mask.except->second.column);
         if (!column_exists(target, mask, column.column) || !except_there) {
             check.missing = true;
             return check;
         }
-        for_each_value(target, mask, column,
-                       [&](const std::string& v) { check.found += prod.contains(hash.digest(check_family, v)); });
+        for_each_value(target, mask, column, [&](const std::string& v) {
+            auto d = digest(v);
+            check.found += prod.contains(d) && !outputs.contains(d);
+        });
     } catch (...) {
         rethrow_with_context("could not check column " + check.column);
     }
     return check;
+}
+
+// The sandbox is the agent's: its table must be the plain table the
+// refresh made (not a view in its place), and no row-level security may
+// hide a row from the check (row_security off makes a policy an error).
+void require_plain_table(pg::Connection& target, const masking::TableMask& mask) {
+    auto kind =
+        target.exec("SELECT c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+                    {mask.table->qualified()});
+    if (kind.rows() == 1 && kind.get(0, 0) != "r") {
+        throw Error(ExitCode::refused,
+                    fmt::format("{} in the sandbox is not a table: it cannot be checked", mask.table->display()),
+                    "Something replaced the table the refresh made (a view of the same name, say): refresh the "
+                    "sandbox, then check again.");
+    }
 }
 
 }  // namespace
@@ -90,6 +130,7 @@ MaskCheckResult run_mask_check(const config::Settings& settings, const std::vect
     auto& source = endpoints.source->conn();
     auto& target = endpoints.target;
     target.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    target.exec("SET LOCAL row_security = off");
     auto policy = masking::resolve(source, endpoints.catalog, masking_rules, settings.masking);
     if (policy.empty()) {
         throw usage_error("nothing to check: no masking rule applies to prod's tables",
@@ -99,6 +140,7 @@ MaskCheckResult run_mask_check(const config::Settings& settings, const std::vect
     masking::KeyedHash hash(masking::read_key(policy.key_file, masking::KeyUse::must_exist));
     MaskCheckResult result;
     for (const auto& mask : policy.tables) {
+        require_plain_table(target, mask);
         for (const auto& column : mask.columns) {
             if (column.transformer.kind() == masking::Kind::keep) continue;
             result.columns.push_back(check_column(source, target, mask, column, hash));

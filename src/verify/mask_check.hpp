@@ -1,7 +1,8 @@
 #pragma once
 // `sandboxctl mask-check`: the proof that masking did its work. For each
 // masked column (every transformer but keep), no value prod holds is in the
-// sandbox's column. Values are compared by their keyed hash (HMAC under the
+// sandbox's column, unless the rule gives that value for some prod value
+// (a made-up name may be a real customer's too). Values are compared by their keyed hash (HMAC under the
 // masking key, in memory only), so nothing is printed and nothing of prod's
 // is kept in the clear. Read-only on both sides.
 #include <nlohmann/json.hpp>
@@ -18,7 +19,7 @@ struct ColumnCheck {
     std::string column;         // schema.table.column
     std::string transformer;    // as configured
     long long prod_values = 0;  // distinct non-empty prod values
-    long long found = 0;        // sandbox rows that hold one of them
+    long long found = 0;        // sandbox rows that hold one of them, not as a rule's output
     bool missing = false;       // the sandbox lacks the table or column
 };
 

@@ -396,15 +396,14 @@ INSERT INTO llx_socpeople (fk_soc, entity, lastname, firstname, email, phone_mob
     auto refreshed = refresh_with_profile();
     ASSERT_EQ(refreshed.exit_code, 0) << refreshed.all();
     EXPECT_NE(refreshed.out.find("public.llx_societe: nom (company)"), std::string::npos) << refreshed.out;
-    EXPECT_NE(refreshed.out.find("left as they are: rows whose login is one of 1 value(s) (kept users)"),
-              std::string::npos)
+    EXPECT_NE(refreshed.out.find("not masked: login where it is one of 1 value(s) (kept users)"), std::string::npos)
         << refreshed.out;
     EXPECT_EQ(refreshed.out.find("uncovered:"), std::string::npos) << refreshed.out;
     // No prod value of a masked column, in any row.
     auto prod_values = model_->prod_sql(R"(
 SELECT v FROM (SELECT nom AS v FROM llx_societe UNION SELECT email FROM llx_societe UNION SELECT phone FROM llx_societe
   UNION SELECT lastname FROM llx_socpeople UNION SELECT email FROM llx_socpeople
-  UNION SELECT login FROM llx_user WHERE login <> 'admin' UNION SELECT email FROM llx_user WHERE login <> 'admin') s
+  UNION SELECT login FROM llx_user WHERE login <> 'admin' UNION SELECT email FROM llx_user) s
 WHERE v <> '' ORDER BY 1)");
     ASSERT_NE(prod_values.find("jdoe@staff.example"), std::string::npos) << prod_values;
     std::istringstream lines(prod_values);
@@ -417,10 +416,17 @@ WHERE v <> '' ORDER BY 1)");
                   "0\n0\n0\n")
             << value;
     }
-    // The kept user is the sandbox's own, unmasked; the others are masked.
-    EXPECT_EQ(sandbox("SELECT login, email FROM llx_user WHERE login = 'admin'"), "admin|admin@staff.example\n");
+    // A kept login the sandbox did not have yet: prod's row keeps the login
+    // only, everything else of it is masked.
+    EXPECT_EQ(sandbox("SELECT count(*) FROM llx_user WHERE login = 'admin' AND email LIKE '%@example.invalid'"), "1\n");
     EXPECT_EQ(sandbox("SELECT count(*) FROM llx_user WHERE login <> 'admin' AND email LIKE '%@example.invalid'"),
               "1\n");
+    // Once the sandbox has it, the kept user is the sandbox's own row, as it was.
+    sandbox("UPDATE llx_user SET email = 'admin@sandbox.test', lastname = 'Sandbox Admin' WHERE login = 'admin'");
+    auto again = refresh_with_profile();
+    ASSERT_EQ(again.exit_code, 0) << again.all();
+    EXPECT_EQ(sandbox("SELECT login, email, lastname FROM llx_user WHERE login = 'admin'"),
+              "admin|admin@sandbox.test|Sandbox Admin\n");
     auto verified =
         run_tool({"-c", config_.string(), "verify", "--source", model_->source(), "--target", model_->target()});
     // The profile's own changes (channels off, API keys cleared) are

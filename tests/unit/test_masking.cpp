@@ -78,6 +78,22 @@ bool iban_valid(std::string iban) {
     return remainder == 1;
 }
 
+// From the hostile review: a phone column holds words and other scripts'
+// digits too; none of them may pass through.
+TEST(Masking, PhoneDropsWhatIsNotADigitOrLayout) {
+    for (std::string input : {"ask for Alice Secretperson", "unknown", "-", "\uff10\uff16 \uff11\uff12",
+                              "\u0660\u0666\u0661\u0662", "06-12-34-56-78 / mobile of Mr. Secretperson"}) {
+        auto out = masked("phone", input);
+        EXPECT_TRUE(
+            std::all_of(out.begin(), out.end(),
+                        [](char c) { return std::string_view("0123456789+ -.()/").find(c) != std::string_view::npos; }))
+            << input << " -> " << out;
+        EXPECT_GE(digits(out), 1) << input << " -> " << out;
+        EXPECT_EQ(out.find("Secretperson"), std::string::npos);
+    }
+    EXPECT_EQ(digits(masked("phone", "06-12-34-56-78 / mobile")), 10);
+}
+
 TEST(Masking, IbanKeepsCountryAndLengthWithValidCheckDigits) {
     ASSERT_TRUE(iban_valid("FR7630006000011234567890189"));
     for (std::string input : {"FR7630006000011234567890189", "DE89 3704 0044 0532 0130 00", "GB29NWBK60161331926819"}) {
