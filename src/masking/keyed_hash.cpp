@@ -11,7 +11,7 @@ namespace sandboxctl::masking {
 // schedule is not redone per value and digest() stays const and reentrant.
 struct KeyedHash::State {
     struct MacFree {
-        void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
+        void operator()(EVP_MAC* algorithm) const { EVP_MAC_free(algorithm); }
         void operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
     };
     std::unique_ptr<EVP_MAC, MacFree> mac;

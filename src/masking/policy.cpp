@@ -218,7 +218,10 @@ void add_rule(pg::Connection& conn, TableMask& mask, const Rule& rule, const std
               std::vector<std::string>& skipped) {
     const auto& table = *mask.table;
     mask.origins.push_back(rule.origin);
-    for (const auto& [column, spec] : rule.columns) {
+    for (const auto& named : rule.columns) {
+        // (Not a structured binding: clang before 16 cannot capture one.)
+        const auto& column = named.first;
+        const auto& spec = named.second;
         auto column_rule = column_mask(conn, rule, table, column, spec, facts, skipped);
         if (!column_rule) continue;
         auto same = std::find_if(mask.columns.begin(), mask.columns.end(),
