@@ -1,7 +1,8 @@
 #include "masking/fingerprint.hpp"
 
-#include <algorithm>
+#include <initializer_list>
 #include <set>
+#include <string_view>
 
 #include "core/checksum.hpp"
 
@@ -12,12 +13,21 @@ std::string fingerprint(const std::vector<Rule>& rules, const KeyedHash& hash) {
     // Sorted, so the order of the rules (and of a profile's) does not matter.
     std::set<std::string> lines;
     for (const auto& rule : rules) {
-        for (const auto& [column, transformer] : rule.columns) {
-            lines.insert(rule.table + '\0' + column + '\0' + transformer);
-        }
+        auto line_of = [&](std::initializer_list<std::string_view> parts) {
+            std::string line = rule.table;
+            for (auto part : parts) {
+                line += '\0';
+                line += part;
+            }
+            return line;
+        };
+        for (const auto& [column, transformer] : rule.columns) lines.insert(line_of({column, transformer}));
         if (rule.except) {
-            std::string line = rule.table + '\0' + "except" + '\0' + rule.except->column;
-            for (const auto& value : rule.except->values) line += '\0' + value;
+            std::string line = line_of({"except", rule.except->column});
+            for (const auto& value : rule.except->values) {
+                line += '\0';
+                line += value;
+            }
             lines.insert(line);
         }
     }
