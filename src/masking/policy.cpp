@@ -142,12 +142,6 @@ ORDER BY c.relname)",
     return out;
 }
 
-std::size_t characters(std::string_view utf8) {
-    std::size_t n = 0;
-    for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-    return n;
-}
-
 std::optional<std::size_t> copy_index(const catalog::Relation& table, const std::string& column) {
     auto it = std::find(table.copy_columns.begin(), table.copy_columns.end(), column);
     if (it == table.copy_columns.end()) return std::nullopt;
@@ -196,7 +190,7 @@ std::optional<ColumnMask> column_mask(pg::Connection& conn, const Rule& rule, co
     std::size_t max_chars = fact->second.max_chars;
     if (transformer.kind() == Kind::fixed) {
         auto value = transformer.spec().substr(std::string_view("fixed:").size());
-        if (max_chars && characters(value) > max_chars) {
+        if (max_chars && utf8_characters(value) > max_chars) {
             throw usage_error(fmt::format("{}: masking value {} is longer than column {} allows ({} characters)",
                                           rule.origin, transformer.spec(), name, max_chars));
         }

@@ -137,16 +137,10 @@ std::string iban(std::string_view value, Draw& draw) {
     return grouped;
 }
 
-std::size_t characters(std::string_view utf8) {
-    std::size_t n = 0;
-    for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-    return n;
-}
-
 // Lorem ipsum words, as many characters as the input had (a 12-character
 // label stays 12 characters; a long note stays long).
 std::string text(std::string_view value, Draw& draw) {
-    std::size_t length = characters(value);
+    std::size_t length = utf8_characters(value);
     std::string out;
     while (out.size() < length) {
         if (!out.empty()) out += ' ';
@@ -200,6 +194,12 @@ std::optional<std::string> Transformer::apply(const std::optional<std::string>& 
         case Kind::text: return text(*value, draw);
         default: return value;
     }
+}
+
+std::size_t utf8_characters(std::string_view utf8) {
+    std::size_t n = 0;
+    for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+    return n;
 }
 
 std::string transformer_list() {

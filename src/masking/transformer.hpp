@@ -4,6 +4,7 @@
 // transformer's own family, so one input gives one output wherever the same
 // transformer meets it. NULL stays NULL, and an empty string stays empty (it
 // holds nothing to hide, and a NOT NULL '' column keeps its meaning).
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,5 +54,8 @@ private:
 
 // The transformer names, for help texts and errors.
 std::string transformer_list();
+
+// How many characters UTF-8 text holds (what varchar(n) counts).
+std::size_t utf8_characters(std::string_view utf8);
 
 }  // namespace sandboxctl::masking
