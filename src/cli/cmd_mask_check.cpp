@@ -14,7 +14,7 @@ struct MaskCheckOptions {
 ExitCode run_mask_check(const Context& context, MaskCheckOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
-    auto result = verify::run_mask_check(settings, profiles::masking_rules(settings, profiles::configured(settings)));
+    auto result = verify::run_mask_check(settings, profiles::configured_masking_rules(settings));
     verify::print_text(result, output.text());
     output.write_json(verify::to_json(result));
     return result.leaked() ? ExitCode::refused : ExitCode::ok;

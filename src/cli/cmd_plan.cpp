@@ -81,9 +81,8 @@ std::vector<std::string> problems_of(plan::Source& source, plan::CopyPlan& plan,
 masking::Summary masking_plan(plan::Source& source, const config::Settings& settings,
                               std::vector<std::string>& problems) {
     try {
-        auto policy =
-            masking::resolve(source.session->conn(), source.catalog,
-                             profiles::masking_rules(settings, profiles::configured(settings)), settings.masking);
+        auto policy = masking::resolve(source.session->conn(), source.catalog,
+                                       profiles::configured_masking_rules(settings), settings.masking);
         try {
             masking::require_covered(policy);
         } catch (const Error& e) {

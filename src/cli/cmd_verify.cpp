@@ -16,7 +16,7 @@ struct VerifyOptions {
 ExitCode run_verify(const Context& context, VerifyOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
-    auto result = verify::run_verify(settings, profiles::masking_rules(settings, profiles::configured(settings)));
+    auto result = verify::run_verify(settings, profiles::configured_masking_rules(settings));
     verify::print_text(result, output.text());
     output.write_json(verify::to_json(result));
     return result.differences.empty() ? ExitCode::ok : ExitCode::differences;

@@ -10,21 +10,6 @@
 namespace sandboxctl::masking {
 namespace {
 
-void split_fields(std::string_view row, std::vector<std::string_view>& fields) {
-    fields.clear();
-    if (!row.empty() && row.back() == '\n') row.remove_suffix(1);
-    std::size_t start = 0;
-    for (;;) {
-        auto tab = row.find('\t', start);
-        if (tab == std::string_view::npos) {
-            fields.push_back(row.substr(start));
-            return;
-        }
-        fields.push_back(row.substr(start, tab - start));
-        start = tab + 1;
-    }
-}
-
 // The key's fields as one string ("\t" cannot occur inside a raw field);
 // false when one is NULL (NULLs never collide in a unique index, unless it
 // was made NULLS NOT DISTINCT).
@@ -51,7 +36,7 @@ std::optional<std::string> RowMasker::mask_value(const ColumnMask& column, const
 }
 
 std::string_view RowMasker::mask(std::string_view row) {
-    split_fields(row, fields_);
+    pg::split_copy_text_row(row, fields_);
     if (fields_.size() != mask_.table->copy_columns.size()) {
         throw failure(fmt::format("could not mask a row: it has {} fields, the table {} columns", fields_.size(),
                                   mask_.table->copy_columns.size()));

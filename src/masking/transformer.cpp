@@ -179,7 +179,7 @@ std::optional<std::string> Transformer::apply(const std::optional<std::string>& 
     if (value->empty()) return value;
     // An e-mail address is one whatever its case or surrounding blanks, so
     // joins on it survive a prod that spells it two ways.
-    std::string input = kind_ == Kind::email ? lower(trimmed(*value)) : *value;
+    std::string input = kind_ == Kind::email ? normalized_email(*value) : *value;
     Draw draw(hash.digest(family(kind_), input));
     switch (kind_) {
         case Kind::email: return email(draw);
@@ -195,6 +195,8 @@ std::optional<std::string> Transformer::apply(const std::optional<std::string>& 
         default: return value;
     }
 }
+
+std::string normalized_email(std::string_view value) { return lower(trimmed(value)); }
 
 std::size_t utf8_characters(std::string_view utf8) {
     std::size_t n = 0;

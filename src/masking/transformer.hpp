@@ -55,6 +55,10 @@ private:
 // The transformer names, for help texts and errors.
 std::string transformer_list();
 
+// An e-mail address as the email transformer reads it: lower case, without
+// surrounding blanks (one address however prod spells it).
+std::string normalized_email(std::string_view value);
+
 // How many characters UTF-8 text holds (what varchar(n) counts).
 std::size_t utf8_characters(std::string_view utf8);
 

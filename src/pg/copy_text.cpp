@@ -137,6 +137,17 @@ CopyField decode_copy_text_field(std::string_view raw) {
     return field;
 }
 
+void split_copy_text_row(std::string_view row, std::vector<std::string_view>& fields) {
+    fields.clear();
+    if (!row.empty() && row.back() == '\n') row.remove_suffix(1);
+    for (std::size_t start = 0;;) {
+        auto tab = row.find('\t', start);
+        fields.push_back(row.substr(start, tab == std::string_view::npos ? tab : tab - start));
+        if (tab == std::string_view::npos) return;
+        start = tab + 1;
+    }
+}
+
 void append_copy_text_field(std::string& out, const CopyField& value) {
     if (!value) {
         out += "\\N";

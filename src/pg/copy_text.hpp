@@ -49,6 +49,9 @@ private:
 // backslash escapes), and back: what a transformation of single fields in
 // a streamed row needs.
 CopyField decode_copy_text_field(std::string_view raw);
+// The raw fields of one COPY text row (its newline, if any, left out):
+// a tab never occurs inside a raw field. `fields` is reused.
+void split_copy_text_row(std::string_view row, std::vector<std::string_view>& fields);
 void append_copy_text_field(std::string& out, const CopyField& value);
 
 }  // namespace sandboxctl::pg

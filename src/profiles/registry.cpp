@@ -63,4 +63,8 @@ std::vector<std::string_view> names() {
     return out;
 }
 
+std::vector<masking::Rule> configured_masking_rules(const config::Settings& settings) {
+    return masking_rules(settings, configured(settings));
+}
+
 }  // namespace sandboxctl::profiles

@@ -19,6 +19,10 @@ namespace sandboxctl::profiles {
 // a usage error naming it, its place, and the sections that exist.
 std::vector<std::unique_ptr<Application>> configured(const config::Settings& settings);
 
+// The masking rules of the settings: the user's, then those of the
+// applications they configure (profiles::masking_rules).
+std::vector<masking::Rule> configured_masking_rules(const config::Settings& settings);
+
 // For app-check without any configured application: the applications whose
 // tables the database holds, each checked without its section's settings.
 std::vector<std::unique_ptr<Application>> detected(pg::Connection& conn);

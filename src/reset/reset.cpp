@@ -52,7 +52,7 @@ ResetResult finish(maintenance::Window& window, ResetResult result, std::chrono:
 // loaded. One taken before masking was on (or under other rules) would bring
 // back what the rules now mask.
 void require_masked_as_configured(const config::Settings& settings, const snapshot::Manifest& manifest) {
-    auto rules = profiles::masking_rules(settings, profiles::configured(settings));
+    auto rules = profiles::configured_masking_rules(settings);
     if (rules.empty()) return;
     masking::KeyedHash hash(masking::read_key(settings.masking.key_file, masking::KeyUse::must_exist));
     if (manifest.masking == masking::fingerprint(rules, hash)) return;

@@ -4,7 +4,6 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <unordered_set>
 
@@ -12,6 +11,7 @@
 #include "masking/key_file.hpp"
 #include "masking/keyed_hash.hpp"
 #include "masking/row_masker.hpp"
+#include "masking/transformer.hpp"
 #include "pg/copy_stream.hpp"
 #include "pg/copy_text.hpp"
 #include "plan/session_setup.hpp"
@@ -64,13 +64,7 @@ WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2 AND attnum > 0 AND 
 // The text a value is compared by: an e-mail whatever its case and blanks
 // (as the email transformer reads it), any other value as it is.
 std::string comparable(const masking::ColumnMask& column, const std::string& value) {
-    if (column.transformer.kind() != masking::Kind::email) return value;
-    auto first = value.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) return "";
-    auto last = value.find_last_not_of(" \t\r\n");
-    std::string out = value.substr(first, last - first + 1);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
+    return column.transformer.kind() == masking::Kind::email ? masking::normalized_email(value) : value;
 }
 
 // A sandbox value is a prod value that leaked when prod holds it and the

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <optional>
+#include <vector>
 
 #include "core/error.hpp"
 #include "masking/row_masker.hpp"
@@ -19,16 +20,11 @@ namespace {
 class RowHasher {
 public:
     void add(std::string_view row) {
-        if (!row.empty() && row.back() == '\n') row.remove_suffix(1);
+        pg::split_copy_text_row(row, fields_);
         buffer_.clear();
-        std::size_t start = 0;
-        for (;;) {
-            auto tab = row.find('\t', start);
-            auto field =
-                pg::decode_copy_text_field(row.substr(start, tab == std::string_view::npos ? tab : tab - start));
+        for (auto raw : fields_) {
+            auto field = pg::decode_copy_text_field(raw);
             buffer_ += field ? fmt::format("{}:", field->size()) + *field : std::string("N");
-            if (tab == std::string_view::npos) break;
-            start = tab + 1;
         }
         std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
         unsigned int length = 0;
@@ -44,6 +40,7 @@ public:
     TableHash result() const { return {rows_, fmt::format("masked:{:016x}/{:016x}", sums_[0], sums_[1])}; }
 
 private:
+    std::vector<std::string_view> fields_;
     std::string buffer_;
     std::uint64_t sums_[2] = {0, 0};
     long long rows_ = 0;
