@@ -48,17 +48,19 @@ void print_error(const Error& e) {
 void warn_about_command_line_passwords(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
-        for (std::string_view option : {"--source", "--target"}) {
+        for (std::string_view option : {"--source", "--target", "--admin"}) {
             std::string_view value;
             if (arg == option && i + 1 < argc)
                 value = argv[i + 1];
             else if (arg.starts_with(option) && arg.size() > option.size() && arg[option.size()] == '=')
                 value = arg.substr(option.size() + 1);
             if (!value.empty() && pg::ConnInfo::has_password(value)) {
-                log::warning(
-                    "the {} connection string on the command line holds a password, which other local users "
-                    "can read in the process list; put it in SANDBOXCTL_{}, the config file or a passfile instead",
-                    option, option == "--source" ? "SOURCE" : "TARGET");
+                log::warning("the {} connection string on the command line holds a password, which other local "
+                             "users can read in the process list; put it in {} instead",
+                             option,
+                             option == "--source"   ? "SANDBOXCTL_SOURCE, the config file or a passfile"
+                             : option == "--target" ? "SANDBOXCTL_TARGET, the config file or a passfile"
+                                                    : "a passfile (PGPASSFILE)");
             }
         }
     }
@@ -165,6 +167,9 @@ int run(int argc, char** argv) {
     register_status(app, context);
     register_sync_files(app, context);
     register_app_check(app, context);
+    register_provision(app, context);
+    register_pool(app, context);
+    register_lease(app, context);
 
     interrupt::install_handlers();
     if (auto ended = parser.parse(argc, argv)) return *ended == 0 ? 0 : static_cast<int>(ExitCode::usage);

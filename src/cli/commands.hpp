@@ -70,6 +70,10 @@ void register_reset(Command& app, Context& context);
 void register_status(Command& app, Context& context);
 void register_sync_files(Command& app, Context& context);
 void register_app_check(Command& app, Context& context);
+void register_provision(Command& app, Context& context);
+void register_pool(Command& app, Context& context);
+// `lease` and `release`.
+void register_lease(Command& app, Context& context);
 
 // Runs the command line; returns the process exit code.
 int run(int argc, char** argv);

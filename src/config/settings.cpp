@@ -67,6 +67,51 @@ std::vector<KeepRule> keep_rules(const toml::table& refresh) {
     return rules;
 }
 
+// [pool]: targets (at least one conninfo, no two alike), snapshot (a
+// snapshot name) and lease_ttl (a duration, default 2h).
+PoolSettings pool_settings(const toml::table& pool) {
+    reject_unknown(pool, {"targets", "snapshot", "lease_ttl"}, "pool");
+    PoolSettings settings;
+    settings.origin = where(pool.source());
+    settings.targets = string_list(pool, "targets", "pool");
+    if (settings.targets.empty()) {
+        throw usage_error(fmt::format("{}: [pool] needs targets, the member databases", settings.origin),
+                          "Write targets = [\"host=db dbname=erp-sandbox-1 user=agent1\", ...]; \"sandboxctl "
+                          "provision --sandboxes N\" makes them.");
+    }
+    for (std::size_t i = 0; i < settings.targets.size(); ++i) {
+        if (settings.targets[i].empty())
+            throw usage_error(fmt::format("{}: pool.targets entry {} is empty", settings.origin, i + 1));
+        for (std::size_t j = 0; j < i; ++j) {
+            if (settings.targets[i] == settings.targets[j]) {
+                throw usage_error(
+                    fmt::format("{}: pool.targets entries {} and {} are the same", settings.origin, j + 1, i + 1),
+                    "Each member is a database of its own.");
+            }
+        }
+    }
+    auto snapshot = string_value(pool, "snapshot", "pool");
+    if (!snapshot || snapshot->empty()) {
+        throw usage_error(
+            fmt::format("{}: [pool] needs snapshot, the snapshot every member is brought to", settings.origin),
+            "Write snapshot = \"golden\", a snapshot taken of the sandbox (\"sandboxctl snapshot "
+            "create golden\", or \"refresh --snapshot golden\").");
+    }
+    settings.snapshot = *snapshot;
+    if (auto v = string_value(pool, "lease_ttl", "pool")) {
+        try {
+            settings.lease_ttl = parse_duration(*v, "pool.lease_ttl");
+        } catch (const Error& e) {
+            throw usage_error(fmt::format("{}: {}", where(pool.get("lease_ttl")->source()), e.what()), e.hint());
+        }
+        if (settings.lease_ttl.count() <= 0) {
+            throw usage_error(
+                fmt::format("{}: pool.lease_ttl must be longer than 0", where(pool.get("lease_ttl")->source())));
+        }
+    }
+    return settings;
+}
+
 // [masking]: key_file, strict and [[masking.rule]] tables, each with a
 // table and an inline table of columns (column = "transformer").
 MaskingSettings masking_settings(const toml::table& masking, const std::filesystem::path& file) {
@@ -312,6 +357,7 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
         settings.kubernetes = kubernetes_settings(*kubernetes, file);
     }
     if (const toml::table* masking = section(root, "masking")) settings.masking = masking_settings(*masking, file);
+    if (const toml::table* pool = section(root, "pool")) settings.pool = pool_settings(*pool);
     if (const toml::table* hooks = section(root, "hooks")) {
         reject_unknown(*hooks, {"before", "after"}, "hooks");
         if (auto v = string_value(*hooks, "before", "hooks")) settings.hook_before = *v;
@@ -321,7 +367,7 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
 
 const std::vector<std::string_view>& core_sections() {
     static const std::vector<std::string_view> names = {"source",     "target", "refresh", "files",
-                                                        "kubernetes", "hooks",  "masking"};
+                                                        "kubernetes", "hooks",  "masking", "pool"};
     return names;
 }
 

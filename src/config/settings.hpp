@@ -89,6 +89,16 @@ struct KubernetesSettings {
     std::chrono::milliseconds wait{std::chrono::minutes(2)};
 };
 
+// [pool]: sandbox databases beside the sandbox, each brought to one snapshot
+// of it by `pool sync` and lent to one caller at a time (pool/). Present only
+// when the section is.
+struct PoolSettings {
+    std::vector<std::string> targets;  // conninfo of each member, in the file's order
+    std::string snapshot;              // the snapshot (of the sandbox) every member is brought to
+    std::chrono::milliseconds lease_ttl{std::chrono::hours(2)};  // a lease's default length
+    std::string origin;                                          // "file:line:column" of the section
+};
+
 struct Settings {
     std::optional<std::string> source;  // conninfo
     std::optional<std::string> target;  // conninfo
@@ -124,6 +134,7 @@ struct Settings {
     std::vector<ChannelRule> channels;
     std::optional<KubernetesSettings> kubernetes;
     MaskingSettings masking;
+    std::optional<PoolSettings> pool;
 };
 
 // The command-line layer: only what the user gave.

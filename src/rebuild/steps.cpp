@@ -15,11 +15,12 @@
 namespace sandboxctl::rebuild {
 namespace {
 
-// What the login owns, except the golden cache (DROP OWNED BY would take it).
+// What the login owns, except the golden cache and a pool member's lease
+// (DROP OWNED BY would take them).
 void drop_login_objects_but_cache(pg::Connection& conn) {
     auto statements = conn.exec(R"(
 WITH me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = session_user),
-     keep AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ($1, 'pg_catalog', 'information_schema'))
+     keep AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ($1, $2, 'pg_catalog', 'information_schema'))
 SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', nspname) FROM pg_catalog.pg_namespace
  WHERE nspowner = (SELECT oid FROM me) AND oid NOT IN (SELECT oid FROM keep)
 UNION ALL
@@ -36,7 +37,7 @@ UNION ALL
 SELECT format('DROP TYPE IF EXISTS %s CASCADE', t.oid::regtype) FROM pg_catalog.pg_type t
  WHERE t.typowner = (SELECT oid FROM me) AND t.typtype IN ('c', 'd', 'e', 'r') AND t.typrelid = 0
    AND t.typnamespace NOT IN (SELECT oid FROM keep))",
-                                {std::string(own_schemas::cache)});
+                                {std::string(own_schemas::cache), std::string(own_schemas::pool)});
     std::string sql;
     for (int row = 0; row < statements.rows(); ++row) sql += statements.get(row, 0) + ";\n";
     if (!sql.empty()) conn.exec(sql);

@@ -64,7 +64,8 @@ enum class LoginObjects {
     // one anyway, as the change tracking goes with the target role's objects).
     all,
     // All but the golden cache, which belongs to the login (snapshot/cache.hpp):
-    // a full reset keeps it, to reuse it if it holds the snapshot.
+    // a full reset keeps it, to reuse it if it holds the snapshot; and a pool
+    // member's lease (pool/lease_table.hpp), which outlives its resets.
     all_but_golden_cache,
 };
 

@@ -67,7 +67,8 @@ void require_masked_as_configured(const config::Settings& settings, const snapsh
 }  // namespace
 
 ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
-                          const std::optional<std::string>& requested, bool force_full) {
+                          const std::optional<std::string>& requested, bool force_full,
+                          const std::optional<std::string>& member_mark) {
     auto start = std::chrono::steady_clock::now();
     rebuild::check_keep_rules(settings.keep);
     snapshot::Store store(settings.snapshot_dir);
@@ -82,7 +83,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     auto manifest = snapshot::load_manifest(store.path_of(name));
     require_masked_as_configured(settings, manifest);
     safety::restore_mark(conn, safety::recorded_mark(conn, settings.state_dir), target.role);
-    safety::require_mark(conn, manifest.sandbox_id, "reset to snapshot \"" + name + "\"");
+    safety::require_mark(conn, member_mark.value_or(manifest.sandbox_id), "reset to snapshot \"" + name + "\"");
     snapshot::require_intact(name, snapshot::check_files(store.path_of(name), manifest, snapshot::Thoroughness::quick));
 
     // Every reset takes exclusive access (the application's sessions end), but

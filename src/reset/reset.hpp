@@ -38,7 +38,12 @@ struct ResetResult {
 // Returns the sandbox to snapshot `name` (default: the tracking baseline):
 // delta by default, full when the schema drifted, the baseline or cache is
 // another snapshot's, or `force_full`. One transaction, exclusive access.
+//
+// A snapshot goes only into the sandbox it was taken of (its mark), or, with
+// `member_mark`, into a pool member the pool's record lists for it
+// (pool/record.hpp): the target must then carry that mark.
 ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
-                          const std::optional<std::string>& name, bool force_full);
+                          const std::optional<std::string>& name, bool force_full,
+                          const std::optional<std::string>& member_mark = std::nullopt);
 
 }  // namespace sandboxctl::reset

@@ -217,7 +217,7 @@ Check check_foreign_objects(pg::Connection& target, const catalog::SourceCatalog
     auto r = target.exec(R"(
 WITH mine AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname IN ($1, session_user)),
      user_ns AS (SELECT oid, nspname, nspowner FROM pg_catalog.pg_namespace
-                 WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $2, $3)
+                 WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $2, $3, $4)
                    AND nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%')
 SELECT 'schema', nspname, '', pg_catalog.pg_get_userbyid(nspowner) FROM user_ns
  WHERE nspname <> 'public' AND nspowner NOT IN (SELECT oid FROM mine)
@@ -230,7 +230,8 @@ SELECT 'routine', n.nspname, p.proname, pg_catalog.pg_get_userbyid(p.proowner)
   FROM pg_catalog.pg_proc p JOIN user_ns n ON n.oid = p.pronamespace
  WHERE p.proowner NOT IN (SELECT oid FROM mine)
  ORDER BY 1, 2, 3)",
-                         {target_role, std::string(own_schemas::tracking), std::string(own_schemas::cache)});
+                         {target_role, std::string(own_schemas::tracking), std::string(own_schemas::cache),
+                          std::string(own_schemas::pool)});
     std::set<std::pair<std::string, std::string>> created;
     std::set<std::string> created_schemas;
     for (const auto& rel : catalog.relations) {

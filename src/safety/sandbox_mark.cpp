@@ -47,13 +47,14 @@ bool holds_objects(pg::Connection& conn) {
     return conn.query_value(R"(
 WITH user_ns AS (
   SELECT oid, nspname FROM pg_catalog.pg_namespace
-   WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $1, $2)
+   WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $1, $2, $3)
      AND nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%')
 SELECT EXISTS (SELECT 1 FROM user_ns WHERE nspname <> 'public')
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM user_ns))
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM user_ns))
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM user_ns)))",
-                            {std::string(own_schemas::tracking), std::string(own_schemas::cache)}) == "t";
+                            {std::string(own_schemas::tracking), std::string(own_schemas::cache),
+                             std::string(own_schemas::pool)}) == "t";
 }
 
 }  // namespace

@@ -109,10 +109,11 @@ Manifest create_snapshot(plan::Target& target, const config::Settings& settings,
     interrupt::phase_boundary("schema dump");
     TempDir work("sandboxctl-snapshot");
     schema::PgTools tools(settings.pg_bin);
-    tools.dump_schema(target.info, snapshot_id,
-                      {"--exclude-schema=" + std::string(own_schemas::tracking),
-                       "--exclude-schema=" + std::string(own_schemas::cache)},
-                      staging.path() / manifest.schema_file);
+    tools.dump_schema(
+        target.info, snapshot_id,
+        {"--exclude-schema=" + std::string(own_schemas::tracking),
+         "--exclude-schema=" + std::string(own_schemas::cache), "--exclude-schema=" + std::string(own_schemas::pool)},
+        staging.path() / manifest.schema_file);
     manifest.schema_sha256 = sha256_of_file(staging.path() / manifest.schema_file);
 
     int index = 0;

@@ -22,7 +22,7 @@ std::string schema_fingerprint(pg::Connection& conn) {
     return fingerprint_format + conn.query_value(R"(
 WITH ns AS (
   SELECT oid FROM pg_namespace
-  WHERE nspname::text NOT IN ('pg_catalog', 'information_schema', $1::text, $2::text)
+  WHERE nspname::text NOT IN ('pg_catalog', 'information_schema', $1::text, $2::text, $3::text)
     AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%'),
 rels AS (SELECT c.* FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM ns))
 SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM (
@@ -133,11 +133,12 @@ SELECT md5(string_agg(item, E'\n' ORDER BY item)) FROM (
   UNION ALL
   SELECT 'comment ' || o.type || ' ' || o.identity || ' ' || md5(d.description)
   FROM pg_description d, pg_identify_object(d.classoid, d.objoid, d.objsubid) o
-  WHERE d.objoid >= 16384 AND COALESCE(o.schema, '') NOT IN ($1::text, $2::text)
-    AND NOT (o.type = 'schema' AND o.identity IN ($1::text, $2::text))
+  WHERE d.objoid >= 16384 AND COALESCE(o.schema, '') NOT IN ($1::text, $2::text, $3::text)
+    AND NOT (o.type = 'schema' AND o.identity IN ($1::text, $2::text, $3::text))
     AND NOT (o.type = 'trigger' AND o.identity LIKE 'sandboxctl\_%')
 ) items(item))",
-                                                 {std::string(own_schemas::tracking), std::string(own_schemas::cache)});
+                                                 {std::string(own_schemas::tracking), std::string(own_schemas::cache),
+                                                  std::string(own_schemas::pool)});
 }
 
 namespace {

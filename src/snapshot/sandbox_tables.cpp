@@ -11,6 +11,7 @@ plan::CopyPlan sandbox_plan(const catalog::SourceCatalog& catalog, const std::st
     options.source_role = role;
     options.exclude.emplace_back(std::string(own_schemas::tracking) + ".*", "internal");
     options.exclude.emplace_back(std::string(own_schemas::cache) + ".*", "internal");
+    options.exclude.emplace_back(std::string(own_schemas::pool) + ".*", "internal");
     return plan::make_plan(catalog, options);
 }
 

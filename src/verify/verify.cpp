@@ -37,14 +37,15 @@ std::vector<std::string> tables_only_in_target(pg::Connection& target, const std
                                                const plan::CopyPlan& plan) {
     std::set<std::string> expected;
     for (const auto* r : plan.relations) expected.insert(r->display());
-    auto result = target.exec(R"(
+    auto result = target.exec(
+        R"(
 SELECT n.nspname || '.' || c.relname, pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f')
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $1, $2)
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $1, $2, $3)
   AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
 ORDER BY 1)",
-                              {std::string(own_schemas::tracking), std::string(own_schemas::cache)});
+        {std::string(own_schemas::tracking), std::string(own_schemas::cache), std::string(own_schemas::pool)});
     std::vector<std::string> extra;
     for (int row = 0; row < result.rows(); ++row) {
         if (expected.contains(result.get(row, 0))) continue;

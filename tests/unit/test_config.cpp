@@ -452,3 +452,40 @@ TEST(Config, ANulCharacterInAStringSettingIsRefused) {
         expect_config_error(c);
     }
 }
+
+// Issue 22: [pool] as written, and the mistakes a user makes in it.
+TEST(Config, PoolSection) {
+    sandboxctl::TempDir dir;
+    Settings s;
+    load_file(write(dir, "[pool]\ntargets = [\"dbname=a-1\", \"dbname=a-2\"]\nsnapshot = \"golden\"\n"
+                         "lease_ttl = \"90min\"\n"),
+              s);
+    ASSERT_TRUE(s.pool);
+    EXPECT_EQ(s.pool->targets, (std::vector<std::string>{"dbname=a-1", "dbname=a-2"}));
+    EXPECT_EQ(s.pool->snapshot, "golden");
+    EXPECT_EQ(s.pool->lease_ttl, std::chrono::minutes(90));
+    Settings defaults;
+    load_file(write(dir, "[pool]\ntargets = [\"dbname=a-1\"]\nsnapshot = \"golden\"\n"), defaults);
+    EXPECT_EQ(defaults.pool->lease_ttl, std::chrono::hours(2));
+    Settings none;
+    load_file(write(dir, "state_dir = \"x\"\n"), none);
+    EXPECT_FALSE(none.pool);
+}
+
+TEST(Config, PoolMistakesAreRefused) {
+    sandboxctl::TempDir dir;
+    for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+             {"[pool]\nsnapshot = \"golden\"\n", "[pool] needs targets"},
+             {"[pool]\ntargets = []\nsnapshot = \"golden\"\n", "[pool] needs targets"},
+             {"[pool]\ntargets = [\"dbname=a\"]\n", "[pool] needs snapshot"},
+             {"[pool]\ntargets = [\"dbname=a\", \"dbname=a\"]\nsnapshot = \"g\"\n", "entries 1 and 2 are the same"},
+             {"[pool]\ntargets = [\"\"]\nsnapshot = \"g\"\n", "entry 1 is empty"},
+             {"[pool]\ntargets = \"dbname=a\"\nsnapshot = \"g\"\n", "targets"},
+             {"[pool]\ntargets = [\"dbname=a\"]\nsnapshot = \"g\"\nlease_ttl = \"soon\"\n", "lease_ttl"},
+             {"[pool]\ntargets = [\"dbname=a\"]\nsnapshot = \"g\"\nlease_ttl = \"0s\"\n", "longer than 0"},
+             {"[pool]\ntargets = [\"dbname=a\"]\nsnapshot = \"g\"\nleasettl = \"1h\"\n", "leasettl"},
+         }) {
+        auto error = error_of(write(dir, text));
+        EXPECT_NE(error.find(message), std::string::npos) << text << "\n" << error;
+    }
+}

@@ -62,17 +62,18 @@ sql::Fragment cleared_value(const TextColumn& column) {
 // reads them all, because an extrafield, a module's table or a future
 // Dolibarr may store dolcrypt values where no list says.
 std::vector<TextTable> text_tables(pg::Connection& target) {
-    auto result = target.exec(R"(
+    auto result = target.exec(
+        R"(
 SELECT n.nspname, c.relname, a.attname, NOT a.attnotnull
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
   JOIN pg_type t ON t.oid = a.atttypid
  WHERE c.relkind = 'r' AND t.typcategory = 'S'
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1, $2)
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1, $2, $3)
    AND n.nspname NOT LIKE 'pg\_%'
  ORDER BY n.nspname, c.relname, a.attnum)",
-                              {std::string(own_schemas::tracking), std::string(own_schemas::cache)});
+        {std::string(own_schemas::tracking), std::string(own_schemas::cache), std::string(own_schemas::pool)});
     std::vector<TextTable> tables;
     for (int row = 0; row < result.rows(); ++row) {
         if (tables.empty() || tables.back().schema != result.get(row, 0) || tables.back().name != result.get(row, 1)) {

@@ -1,0 +1,108 @@
+#include "pool/lease.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "pool/lease_id.hpp"
+#include "pool/lease_table.hpp"
+#include "pool/status.hpp"
+
+namespace sandboxctl::pool {
+namespace {
+
+// Concurrent callers start at different members, so that they seldom queue
+// behind one another's UPDATE of the same row.
+std::size_t random_start(std::size_t count) {
+    std::random_device device;
+    return std::uniform_int_distribution<std::size_t>(0, count - 1)(device);
+}
+
+std::optional<Lease> try_members(const std::vector<Member>& members, const config::Settings& settings,
+                                 const LeaseRequest& request, const std::string& instance) {
+    auto ttl = request.ttl.value_or(require_pool(settings).lease_ttl);
+    auto start = random_start(members.size());
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        const auto& member = members[(start + i) % members.size()];
+        try {
+            auto conn = connect(member, "lease");
+            auto id = new_lease_id(member.number);
+            if (auto expires = claim(conn, lease_hash(id), request.holder, ttl, instance)) {
+                return Lease{id,
+                             member.number,
+                             member.info.get("dbname").value_or(""),
+                             member.info.without_password(),
+                             request.holder,
+                             *expires,
+                             {}};
+            }
+        } catch (const Error& e) {
+            log::detail("lease: {}: {}", member.display(), e.what());
+        }
+    }
+    return std::nullopt;
+}
+
+// "pool exhausted: 4 members: 3 leased (next expiry 2026-...), 1 not at the snapshot"
+std::string exhausted_message(const std::vector<MemberStatus>& statuses) {
+    int leased = 0, stale = 0, unreachable = 0, other = 0;
+    std::string next_expiry;
+    for (const auto& s : statuses) {
+        if (!s.problem.empty()) {
+            ++unreachable;
+        } else if (s.lease && s.lease->state == "leased") {
+            ++leased;
+            if (next_expiry.empty() || s.lease->expires < next_expiry) next_expiry = s.lease->expires;
+        } else if (!s.current) {
+            ++stale;
+        } else {
+            ++other;  // came free meanwhile
+        }
+    }
+    std::vector<std::string> parts;
+    if (leased) parts.push_back(fmt::format("{} leased (the first expires at {})", leased, next_expiry));
+    if (stale) parts.push_back(fmt::format("{} not at the snapshot (pool sync brings them to it)", stale));
+    if (unreachable) parts.push_back(fmt::format("{} unreachable or busy", unreachable));
+    if (other) parts.push_back(fmt::format("{} freed meanwhile", other));
+    std::string joined;
+    for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
+    return fmt::format("pool exhausted: {} member(s): {}", statuses.size(), joined);
+}
+
+}  // namespace
+
+Lease lease(const config::Settings& settings, const LeaseRequest& request) {
+    auto pool = load_pool_snapshot(settings);
+    auto members = members_of(settings);
+    auto instance = pool.manifest.instance();
+    auto deadline = std::chrono::steady_clock::now() + request.wait;
+    std::vector<std::string> reclaimed;
+    for (;;) {
+        if (auto granted = try_members(members, settings, request, instance)) {
+            granted->reclaimed = reclaimed;
+            return *granted;
+        }
+        bool any_reclaimed = false;
+        for (const auto& item : reap(settings, pool)) {
+            if (item.failed) {
+                log::warning("could not reclaim member {} ({}): {}", item.number, item.database, item.outcome);
+                continue;
+            }
+            reclaimed.push_back(fmt::format("member {} ({})", item.number, item.database));
+            any_reclaimed = true;
+        }
+        if (any_reclaimed) continue;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw Error(ExitCode::refused, exhausted_message(pool_status(settings, pool)),
+                        "Wait for a release (--wait DURATION waits for one), or see \"sandboxctl pool status\".");
+        }
+        interrupt::throw_if_requested();
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+}
+
+}  // namespace sandboxctl::pool

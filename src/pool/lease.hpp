@@ -1,0 +1,36 @@
+#pragma once
+// `lease`: lends the caller a member at the pool's snapshot, until it is
+// released or its lease expires.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/settings.hpp"
+
+namespace sandboxctl::pool {
+
+struct LeaseRequest {
+    std::string holder;
+    std::optional<std::chrono::milliseconds> ttl;  // default: [pool] lease_ttl
+    std::chrono::milliseconds wait{0};             // how long to wait for a member to come free
+};
+
+struct Lease {
+    std::string id;
+    int member = 0;
+    std::string database;
+    std::string conninfo;  // the member's, without a password
+    std::string holder;
+    std::string expires;  // ISO 8601, UTC
+    // Members whose expired lease this call reclaimed first (reset and freed).
+    std::vector<std::string> reclaimed;
+};
+
+// Tries the free members (from a random one, so that concurrent callers
+// spread), each with one UPDATE that only a free member at the snapshot
+// passes; with none, reclaims expired leases, then waits (up to `wait`) or
+// refuses with exit 3, "pool exhausted", saying what each member is doing.
+Lease lease(const config::Settings& settings, const LeaseRequest& request);
+
+}  // namespace sandboxctl::pool

@@ -1,0 +1,102 @@
+#include "pool/member_reset.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "plan/session_setup.hpp"
+#include "safety/preflight.hpp"
+#include "safety/sandbox_mark.hpp"
+#include "snapshot/store.hpp"
+
+namespace sandboxctl::pool {
+namespace {
+
+Error not_a_member(const Member& member, const std::string& why, const std::string& hint) {
+    return Error(ExitCode::refused, fmt::format("refusing to use {} as a pool member: {}", member.display(), why),
+                 hint);
+}
+
+std::string take_new_member(pg::Connection& conn, const Member& member, PoolSnapshot& pool) {
+    auto check = safety::check_mark(conn, "");
+    if (check.status == safety::Status::fail) {
+        throw not_a_member(member, check.reason,
+                           "A member is an empty database (\"sandboxctl provision --sandboxes N\" makes them): check "
+                           "[pool] targets.");
+    }
+    // Listed before it is marked: a run killed in between leaves a listed
+    // mark that no database carries, never a marked member the record lacks.
+    auto id = conn.query_value("SELECT pg_catalog.gen_random_uuid()::text");
+    pool.record.members.push_back(id);
+    save_record(pool.store_root, pool.record);
+    conn.exec("BEGIN");
+    safety::write_mark(conn, id);
+    conn.exec("COMMIT");
+    return id;
+}
+
+}  // namespace
+
+PoolSnapshot load_pool_snapshot(const config::Settings& settings) {
+    const auto& name = require_pool(settings).snapshot;
+    snapshot::Store::validate_name(name);
+    snapshot::Store store(settings.snapshot_dir);
+    if (!store.exists(name)) {
+        throw usage_error(
+            fmt::format("the pool's snapshot \"{}\" does not exist in \"{}\"", name, store.root().string()),
+            fmt::format("Take it of the sandbox after its refresh: \"sandboxctl refresh --snapshot {}\" "
+                        "or \"sandboxctl snapshot create {}\".",
+                        name, name));
+    }
+    PoolSnapshot pool{store.root(), snapshot::load_manifest(store.path_of(name)), load_record(store.root(), name)};
+    if (pool.manifest.sandbox_id.empty()) {
+        throw Error(ExitCode::refused, fmt::format("snapshot \"{}\" does not record the sandbox it was taken of", name),
+                    "It was made by an older sandboxctl: take it again (\"sandboxctl snapshot create NAME "
+                    "--replace\").");
+    }
+    if (!pool.record.sandbox_id.empty() && pool.record.sandbox_id != pool.manifest.sandbox_id) {
+        throw Error(ExitCode::refused,
+                    fmt::format("snapshot \"{}\" is now of another sandbox (mark {}) than the pool's (mark {})", name,
+                                pool.manifest.sandbox_id, pool.record.sandbox_id),
+                    fmt::format("A pool loads the snapshots of one sandbox. If that is intended, remove \"{}\" and "
+                                "empty the members, which pool sync then takes again.",
+                                record_path(pool.store_root, name).string()));
+    }
+    pool.record.sandbox_id = pool.manifest.sandbox_id;
+    return pool;
+}
+
+std::string admit(pg::Connection& conn, const Member& member, PoolSnapshot& pool, NewMembers new_members) {
+    auto mark = safety::read_mark(conn);
+    if (!mark) {
+        if (new_members == NewMembers::take) return take_new_member(conn, member, pool);
+        throw not_a_member(member, "it carries no sandbox mark",
+                           "Run \"sandboxctl pool sync\" first: it takes an empty database into the pool.");
+    }
+    if (mark->id == pool.manifest.sandbox_id) {
+        throw not_a_member(member, fmt::format("it is the sandbox snapshot \"{}\" is taken of", pool.record.snapshot),
+                           "The members are other databases: check [pool] targets.");
+    }
+    if (!pool.record.lists(mark->id)) {
+        throw not_a_member(member,
+                           fmt::format("it is marked as another sandbox (mark {}), not one of this pool's", mark->id),
+                           fmt::format("Check [pool] targets. The pool's members are listed in \"{}\".",
+                                       record_path(pool.store_root, pool.record.snapshot).string()));
+    }
+    return mark->id;
+}
+
+bool busy(const Error& error) {
+    std::string_view message = error.what();
+    return message.find("another sandboxctl run is using") != std::string_view::npos ||
+           message.find("too many connections for database") != std::string_view::npos ||
+           message.find("refuses connections (CONNECTION LIMIT 0)") != std::string_view::npos;
+}
+
+reset::ResetResult reset_member(const config::Settings& settings, const Member& member, const PoolSnapshot& pool,
+                                const std::string& mark) {
+    auto for_member = member_settings(settings, member);
+    auto target = plan::open_target(for_member, "pool", plan::AfterCrash::repair);
+    return reset::reset_sandbox(target, for_member, pool.record.snapshot, false, mark);
+}
+
+}  // namespace sandboxctl::pool

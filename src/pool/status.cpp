@@ -1,0 +1,86 @@
+#include "pool/status.hpp"
+
+#include <fmt/format.h>
+
+#include "core/duration.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "snapshot/tracking.hpp"
+
+namespace sandboxctl::pool {
+namespace {
+
+std::string database_of(const Member& member) { return member.info.get("dbname").value_or(""); }
+
+MemberStatus status_of(const Member& member, const PoolSnapshot& pool) {
+    MemberStatus status{member.number, database_of(member), std::nullopt, false, {}, ""};
+    try {
+        auto conn = connect(member, "pool status");
+        status.lease = read_lease(conn);
+        if (status.lease && snapshot::tracking_installed(conn)) {
+            conn.exec("BEGIN");
+            for (const auto& table : snapshot::dirty_tables(conn)) status.written.push_back(table.name);
+            conn.exec("COMMIT");
+        }
+        status.current = status.lease && status.lease->state == "free" &&
+                         status.lease->snapshot == pool.manifest.instance() && status.written.empty();
+    } catch (const Error& e) {
+        status.problem = e.what();
+    }
+    return status;
+}
+
+// Whether this member needs reclaiming, and the row as seen (to take it only
+// if nobody changed it since).
+bool reclaimable(const std::optional<LeaseRow>& row) {
+    return row && ((row->state == "leased" && row->expired) || row->state == "dirty");
+}
+
+}  // namespace
+
+std::string describe(const reset::ResetResult& result) {
+    if (result.full) {
+        return fmt::format("full reset ({}): {} tables, {} rows, in {}", result.why_full, result.tables_loaded,
+                           result.rows_loaded, format_duration(result.elapsed));
+    }
+    return fmt::format("delta reset: {} tables, {} rows deleted, {} inserted, {} updated, in {}", result.delta.tables,
+                       result.delta.deleted, result.delta.inserted, result.delta.updated,
+                       format_duration(result.elapsed));
+}
+
+std::vector<MemberStatus> pool_status(const config::Settings& settings, const PoolSnapshot& pool) {
+    std::vector<MemberStatus> statuses;
+    for (const auto& member : members_of(settings)) statuses.push_back(status_of(member, pool));
+    return statuses;
+}
+
+std::vector<Reclaimed> reap(const config::Settings& settings, PoolSnapshot& pool) {
+    std::vector<Reclaimed> reclaimed;
+    for (const auto& member : members_of(settings)) {
+        Reclaimed item{member.number, database_of(member), "", "", false};
+        try {
+            std::string mark;
+            {
+                auto conn = connect_repairing(settings, member, "pool reap");
+                auto row = read_lease(conn);
+                if (!reclaimable(row)) continue;
+                mark = admit(conn, member, pool, NewMembers::refuse);
+                item.holder = row->state == "leased" ? row->holder : "";
+                if (!take_for_reset(conn, *row)) continue;  // another caller took it first
+            }
+            auto result = reset_member(settings, member, pool, mark);
+            auto conn = connect_repairing(settings, member, "pool reap");
+            mark_free(conn, pool.manifest.instance());
+            item.outcome = describe(result);
+        } catch (const Error& e) {
+            if (busy(e)) continue;  // another run is resetting it
+            item.outcome = e.what();
+            item.failed = true;
+        }
+        log::detail("pool reap: member {}: {}", item.number, item.outcome);
+        reclaimed.push_back(std::move(item));
+    }
+    return reclaimed;
+}
+
+}  // namespace sandboxctl::pool

@@ -1,0 +1,263 @@
+// Issue 22, items 2 and 3: a pool of sandboxes brought to the sandbox's
+// snapshot by `pool sync`, lent by `lease`, put back by `release`, expired
+// leases reclaimed, held members never touched, and runs killed halfway
+// leaving every member at the snapshot or as it was.
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "harness/failpoint.hpp"
+#include "pg/reset_fixture.hpp"
+
+namespace sandboxctl::test {
+namespace {
+
+class Pool : public ResetFixture {
+protected:
+    static constexpr int member_count = 4;
+
+    void SetUp() override {
+        ResetFixture::SetUp();
+        if (IsSkipped() || HasFailure()) return;
+        for (int k = 1; k <= member_count; ++k) {
+            cluster().psql("postgres", "DROP DATABASE IF EXISTS \"" + member(k) + "\" WITH (FORCE)");
+            cluster().psql("postgres", "CREATE DATABASE \"" + member(k) + "\" OWNER " + sandbox_role);
+        }
+        write_config("2h");
+    }
+
+    std::string member(int k) const { return model_->sandbox() + "_m" + std::to_string(k); }
+    std::string member_target(int k) {
+        return cluster().login_conninfo("sbx_sandbox_login", sandbox_password, member(k));
+    }
+
+    void write_config(const std::string& ttl, const std::vector<std::string>& extra_targets = {}) {
+        std::ofstream config(work_ / "pool.toml");
+        config << "[pool]\ntargets = [\n";
+        for (int k = 1; k <= member_count; ++k) config << "  \"" << member_target(k) << "\",\n";
+        for (const auto& target : extra_targets) config << "  \"" << target << "\",\n";
+        config << "]\nsnapshot = \"golden\"\nlease_ttl = \"" << ttl << "\"\n";
+    }
+
+    std::vector<std::string> pool_args(std::vector<std::string> args) const {
+        args.insert(args.begin(), {"-c", (work_ / "pool.toml").string()});
+        args.insert(args.end(), {"--snapshot-dir", store_});
+        return args;
+    }
+    std::vector<std::pair<std::string, std::string>> env() const {
+        return {{"XDG_STATE_HOME", (work_ / "state").string()}};
+    }
+    ToolRun pool_tool(std::vector<std::string> args) { return run_tool(pool_args(std::move(args)), env()); }
+
+    void sync_all() {
+        auto sync = pool_tool({"pool", "sync"});
+        ASSERT_EQ(sync.exit_code, 0) << sync.all();
+    }
+
+    // The lease's id and member, from `lease --json -`.
+    struct Leased {
+        std::string id;
+        int member = 0;
+    };
+    Leased lease(std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"lease", "--json", "-", "--holder", "test"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto run = pool_tool(args);
+        EXPECT_EQ(run.exit_code, 0) << run.all();
+        if (run.exit_code != 0) return {};
+        auto doc = nlohmann::json::parse(run.out);
+        return {doc["lease"].get<std::string>(), doc["member"].get<int>()};
+    }
+
+    DatabaseState member_state(int k) { return capture_state(cluster(), member(k), sandbox_role); }
+    void expect_at_snapshot(int k) {
+        auto now = member_state(k);
+        EXPECT_TRUE(golden_ == now) << member(k) << ": " << describe_differences(golden_, now);
+    }
+    void write_to_member(int k) {
+        cluster().psql(member(k), "SET ROLE sbx_sandbox_login; UPDATE customer SET nom = 'agent was here' "
+                                  "WHERE rowid = 1; INSERT INTO employee VALUES (40, 1, 'agent hire')");
+    }
+    std::string lease_state(int k) { return cluster().psql(member(k), "SELECT state FROM sandboxctl_pool.lease"); }
+};
+
+TEST_F(Pool, SyncBringsEveryMemberToTheSnapshotEachWithItsOwnMark) {
+    auto sync = pool_tool({"pool", "sync"});
+    ASSERT_EQ(sync.exit_code, 0) << sync.all();
+    std::set<std::string> marks;
+    for (int k = 1; k <= member_count; ++k) {
+        expect_at_snapshot(k);
+        EXPECT_EQ(lease_state(k), "free\n");
+        marks.insert(cluster().psql(member(k), "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                                               "WHERE datname = current_database()"));
+        EXPECT_NE(sync.out.find("member " + std::to_string(k) + " (" + member(k) + "), taken into the pool"),
+                  std::string::npos)
+            << sync.all();
+    }
+    marks.insert(cluster().psql(model_->sandbox(), "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                                                   "WHERE datname = current_database()"));
+    EXPECT_EQ(marks.size(), member_count + 1u);
+    auto again = pool_tool({"pool", "sync"});
+    ASSERT_EQ(again.exit_code, 0) << again.all();
+    EXPECT_NE(again.out.find("at the snapshot already"), std::string::npos) << again.all();
+    EXPECT_EQ(again.out.find("reset"), std::string::npos) << again.all();
+}
+
+TEST_F(Pool, TwentyConcurrentLeasesOnFourMembersGiveFourLeasesAndSixteenRefusals) {
+    sync_all();
+    std::vector<std::future<ToolRun>> callers;
+    for (int i = 0; i < 20; ++i) {
+        callers.push_back(std::async(std::launch::async, [&, i] {
+            return run_tool(pool_args({"lease", "--json", "-", "--holder", "caller-" + std::to_string(i)}), env());
+        }));
+    }
+    std::set<int> members;
+    int granted = 0, exhausted = 0;
+    for (auto& caller : callers) {
+        auto run = caller.get();
+        if (run.exit_code == 0) {
+            ++granted;
+            members.insert(nlohmann::json::parse(run.out)["member"].get<int>());
+        } else {
+            EXPECT_EQ(run.exit_code, 3) << run.all();
+            EXPECT_NE(run.err.find("pool exhausted: 4 member(s): 4 leased"), std::string::npos) << run.all();
+            ++exhausted;
+        }
+    }
+    EXPECT_EQ(granted, 4);
+    EXPECT_EQ(members.size(), 4u);
+    EXPECT_EQ(exhausted, 16);
+}
+
+TEST_F(Pool, AReleasedMemberEqualsTheSnapshotAndItsLeaseIsOver) {
+    sync_all();
+    auto leased = lease();
+    ASSERT_GT(leased.member, 0);
+    write_to_member(leased.member);
+    auto status = pool_tool({"pool", "status"});
+    ASSERT_EQ(status.exit_code, 0) << status.all();
+    EXPECT_NE(status.out.find("leased"), std::string::npos) << status.all();
+    auto release = pool_tool({"release", leased.id});
+    ASSERT_EQ(release.exit_code, 0) << release.all();
+    EXPECT_NE(release.out.find("delta reset"), std::string::npos) << release.all();
+    expect_at_snapshot(leased.member);
+    EXPECT_EQ(lease_state(leased.member), "free\n");
+    auto twice = pool_tool({"release", leased.id});
+    EXPECT_EQ(twice.exit_code, 3) << twice.all();
+    auto forged = pool_tool({"release", std::to_string(leased.member) + "-" + std::string(32, 'a')});
+    EXPECT_EQ(forged.exit_code, 3) << forged.all();
+    EXPECT_EQ(pool_tool({"release", "not-a-lease"}).exit_code, 2);
+}
+
+TEST_F(Pool, AnExpiredLeaseIsReclaimedByTheNextPoolCommand) {
+    sync_all();
+    auto leased = lease({"--ttl", "1s"});
+    ASSERT_GT(leased.member, 0);
+    write_to_member(leased.member);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    auto status = pool_tool({"pool", "status"});
+    ASSERT_EQ(status.exit_code, 0) << status.all();
+    EXPECT_NE(status.out.find("lease of \"test\" expired"), std::string::npos) << status.all();
+    expect_at_snapshot(leased.member);
+    EXPECT_EQ(lease_state(leased.member), "free\n");
+    EXPECT_EQ(pool_tool({"release", leased.id}).exit_code, 3);
+}
+
+TEST_F(Pool, ExpiredLeasesAreLentAgainWhenNoMemberIsFree) {
+    sync_all();
+    for (int i = 0; i < member_count; ++i) ASSERT_GT(lease({"--ttl", "1s"}).member, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    auto again = lease();
+    EXPECT_GT(again.member, 0);
+}
+
+TEST_F(Pool, SyncNeverResetsAMemberWhoseLeaseIsHeld) {
+    sync_all();
+    auto leased = lease();
+    ASSERT_GT(leased.member, 0);
+    write_to_member(leased.member);
+    auto before = member_state(leased.member);
+    auto sync = pool_tool({"pool", "sync"});
+    ASSERT_EQ(sync.exit_code, 0) << sync.all();
+    EXPECT_NE(sync.out.find("leased by \"test\" until"), std::string::npos) << sync.all();
+    EXPECT_TRUE(before == member_state(leased.member));
+    EXPECT_EQ(lease_state(leased.member), "leased\n");
+}
+
+TEST_F(Pool, KillingSyncHalfwayLeavesEveryMemberAtTheSnapshotOrAsItWas) {
+    sync_all();
+    for (int k = 1; k <= member_count; ++k) write_to_member(k);
+    auto written = member_state(1);
+    FailpointDriver failpoints(work_ / "failpoint");
+    BackgroundTool sync(pool_args({"pool", "sync"}), [&] {
+        auto e = env();
+        auto hook = failpoints.env("commit");
+        e.insert(e.end(), hook.begin(), hook.end());
+        return e;
+    }());
+    // The first member's commit goes through; the second's is killed.
+    ASSERT_TRUE(failpoints.wait_reached(60));
+    failpoints.release();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_TRUE(failpoints.wait_reached(60));
+    sync.send(SIGKILL);
+    sync.finish();
+    // Member 1 was reset and freed; member 2 rolled back, and stays out of
+    // the lending until a sync finishes it; 3 and 4 were not reached.
+    expect_at_snapshot(1);
+    EXPECT_EQ(lease_state(1), "free\n");
+    for (int k = 2; k <= member_count; ++k) EXPECT_TRUE(written == member_state(k)) << member(k);
+    EXPECT_EQ(lease_state(2), "dirty\n");
+    // 3 and 4 are free but written to: not lent (the log is not empty).
+    auto only = lease();
+    EXPECT_EQ(only.member, 1);
+    sync_all();
+    for (int k = 1; k <= member_count; ++k) expect_at_snapshot(k);
+}
+
+TEST_F(Pool, KillingReleaseLeavesTheMemberLeasedAndTheReleaseCanRunAgain) {
+    sync_all();
+    auto leased = lease();
+    ASSERT_GT(leased.member, 0);
+    write_to_member(leased.member);
+    auto written = member_state(leased.member);
+    FailpointDriver failpoints(work_ / "failpoint");
+    BackgroundTool release(pool_args({"release", leased.id}), [&] {
+        auto e = env();
+        auto hook = failpoints.env("commit");
+        e.insert(e.end(), hook.begin(), hook.end());
+        return e;
+    }());
+    ASSERT_TRUE(failpoints.wait_reached(60));
+    release.send(SIGKILL);
+    release.finish();
+    EXPECT_TRUE(written == member_state(leased.member));
+    EXPECT_EQ(lease_state(leased.member), "leased\n");
+    auto again = pool_tool({"release", leased.id});
+    ASSERT_EQ(again.exit_code, 0) << again.all();
+    expect_at_snapshot(leased.member);
+}
+
+TEST_F(Pool, RefusesMembersThatAreNotThePools) {
+    // Prod (not empty, unmarked) and the sandbox itself as members.
+    write_config("2h", {model_->source(), model_->target()});
+    auto sync = pool_tool({"pool", "sync"});
+    EXPECT_EQ(sync.exit_code, 1) << sync.all();
+    EXPECT_NE(sync.out.find("member 5 (" + model_->prod() + "): refusing to use"), std::string::npos) << sync.all();
+    EXPECT_NE(sync.out.find("it is the sandbox snapshot \"golden\" is taken of"), std::string::npos) << sync.all();
+    for (int k = 1; k <= member_count; ++k) expect_at_snapshot(k);
+    EXPECT_EQ(cluster().psql(model_->prod(), "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'sandboxctl%'"),
+              "0\n");
+}
+
+TEST_F(Pool, LeaseBeforeAnySyncIsRefusedSayingWhy) {
+    auto run = pool_tool({"lease"});
+    EXPECT_EQ(run.exit_code, 3) << run.all();
+    EXPECT_NE(run.err.find("4 not at the snapshot (pool sync brings them to it)"), std::string::npos) << run.all();
+    auto no_pool = run_tool({"lease", "--snapshot-dir", store_}, env());
+    EXPECT_EQ(no_pool.exit_code, 2) << no_pool.all();
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
