@@ -49,6 +49,7 @@ struct LeaseOptions {
 };
 
 ExitCode run_lease(const Context& context, LeaseOptions& options) {
+    auto start = std::chrono::steady_clock::now();
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
     pool::LeaseRequest request;
@@ -68,7 +69,8 @@ ExitCode run_lease(const Context& context, LeaseOptions& options) {
                        {"database", lease.database},
                        {"conninfo", lease.conninfo},
                        {"holder", lease.holder},
-                       {"expires", lease.expires}});
+                       {"expires", lease.expires},
+                       {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
     return ExitCode::ok;
 }
 
@@ -100,8 +102,8 @@ void register_lease(Command& app, Context& context) {
     auto options = std::make_shared<LeaseOptions>();
     auto command = app.subcommand("lease", "Lend the caller a clean pool member: its connection string and a lease id");
     command.footer(R"help(
-Takes a member of [pool] that is free and at the pool's snapshot, with nothing written since its
-reset, and lends it until "sandboxctl release LEASE_ID" or the lease's expiry. Prints, for
+Takes a member of [pool] that is free, with nothing written since its reset to the pool's
+snapshot, and lends it until "sandboxctl release LEASE_ID" or the lease's expiry. Prints, for
 eval "$(sandboxctl lease)": LEASE_ID, LEASE_MEMBER, LEASE_DATABASE, LEASE_CONNINFO (the member's
 connection string, never a password) and LEASE_EXPIRES (UTC). The lease lives in the member's
 database (sandboxctl_pool.lease), so callers in different pods share the pool safely: one UPDATE

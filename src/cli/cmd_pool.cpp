@@ -1,6 +1,9 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
@@ -16,7 +19,6 @@ struct PoolOptions {
     config::Overrides settings;
     std::string json_path;
 };
-using Options = std::shared_ptr<PoolOptions>;
 
 const char* outcome_name(pool::SyncedMember::Outcome outcome) {
     switch (outcome) {
@@ -28,10 +30,30 @@ const char* outcome_name(pool::SyncedMember::Outcome outcome) {
     return "";
 }
 
-ExitCode run_sync(const Context& context, PoolOptions& options) {
+// `pool sync-member --member K`, run by `pool sync` with the options it was
+// given (the environment is inherited; no password is on the command line:
+// the configuration file and the environment carry them).
+pool::MemberProcess member_process(const Context& context, const PoolOptions& options,
+                                   const config::Settings& settings) {
+    return [&context, &options, &settings](int number) {
+        ProcessSpec spec;
+        spec.argv = {std::filesystem::read_symlink("/proc/self/exe").string()};
+        if (context.global.config_file) spec.argv.insert(spec.argv.end(), {"-c", *context.global.config_file});
+        if (context.global.verbose) spec.argv.push_back("-v");
+        spec.argv.insert(spec.argv.end(), {"pool", "sync-member", "--member", std::to_string(number), "--snapshot-dir",
+                                           settings.snapshot_dir.string()});
+        if (options.settings.lock_timeout)
+            spec.argv.insert(spec.argv.end(), {"--lock-timeout", *options.settings.lock_timeout});
+        if (options.settings.statement_timeout)
+            spec.argv.insert(spec.argv.end(), {"--statement-timeout", *options.settings.statement_timeout});
+        return spec;
+    };
+}
+
+ExitCode run_pool_sync(const Context& context, PoolOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
-    auto result = pool::sync_pool(settings);
+    auto result = pool::sync_pool(settings, member_process(context, options, settings));
     nlohmann::json members = nlohmann::json::array();
     for (const auto& m : result.members) {
         if (log::level() >= log::Level::normal) {
@@ -85,7 +107,7 @@ ExitCode reclaim_failures(const std::vector<pool::Reclaimed>& reclaimed) {
     return ExitCode::ok;
 }
 
-ExitCode run_reap(const Context& context, PoolOptions& options) {
+ExitCode run_pool_reap(const Context& context, PoolOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
     auto pool = pool::load_pool_snapshot(settings);
@@ -108,7 +130,7 @@ std::string state_of(const pool::MemberStatus& s) {
     return s.lease->state;
 }
 
-ExitCode run_status(const Context& context, PoolOptions& options) {
+ExitCode run_pool_status(const Context& context, PoolOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
     auto pool = pool::load_pool_snapshot(settings);
@@ -142,6 +164,28 @@ ExitCode run_status(const Context& context, PoolOptions& options) {
                        {"reclaimed", reclaimed_json(reclaimed)},
                        {"members", members}});
     return reclaim_failures(reclaimed);
+}
+
+struct SyncMemberOptions {
+    config::Overrides settings;
+    std::optional<int> member;
+};
+
+ExitCode run_sync_member(const Context& context, SyncMemberOptions& options) {
+    end_with_parent();
+    auto settings = resolve_settings(context, options.settings);
+    fmt::print("{}\n", pool::sync_member_from_stream(settings, options.member.value_or(0), STDIN_FILENO));
+    return ExitCode::ok;
+}
+
+void add_sync_member(Command& parent, Context& context) {
+    auto options = std::make_shared<SyncMemberOptions>();
+    auto command = parent.subcommand("sync-member", "Reset one member from the rows pool sync sends (internal)");
+    command.hide();
+    command.option("--member", options->member, "The member's number").required();
+    add_snapshot_dir_option(command, options->settings);
+    add_timeout_options(command, options->settings);
+    on_chosen(command, context, options, run_sync_member);
 }
 
 void add_pool_command(Command& parent, Context& context, const char* name, const char* description, const char* footer,
@@ -180,20 +224,21 @@ one at the snapshot with nothing written is left as it is; any other is reset (d
 can, full when it holds another snapshot) and freed. Members are done one at a time, each in one
 transaction: a sync killed halfway leaves every member at the snapshot or as it was. Exits 1 if
 any member could not be brought to the snapshot (the others are).)",
-                     run_sync);
+                     run_pool_sync);
     add_pool_command(command, context, "status", "List each member: state, holder, since, expiry, tables written",
                      R"(
 States: free (at the snapshot, nothing written), leased, expired (leased past its expiry),
 dirty (taken for a reset: a killed run left it, or it was written after its release), stale
 (free but at an older snapshot), not synced, unreachable. Expired leases and dirty members are
 reset and freed first, as by pool reap.)",
-                     run_status);
+                     run_pool_status);
     add_pool_command(command, context, "reap", "Reset and free the members whose lease expired (for a CronJob)",
                      R"(
 Resets each member whose lease expired, and each member a killed run left dirty, to the pool's
 snapshot, and frees it. A member another run is resetting is left to it. Exits 1 if a member
 could not be reclaimed.)",
-                     run_reap);
+                     run_pool_reap);
+    add_sync_member(command, context);
 }
 
 }  // namespace sandboxctl::cli

@@ -60,6 +60,8 @@ void Command::footer(const std::string& text) { app_->footer(text); }
 
 void Command::require_subcommand() { app_->require_subcommand(1); }
 
+void Command::hide() { app_->group(""); }
+
 Option Command::option(const std::string& names, std::string& into, const std::string& description) {
     return Option(app_->add_option(names, into, description));
 }

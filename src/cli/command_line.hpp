@@ -43,6 +43,8 @@ public:
     void footer(const std::string& text);
     // Exactly one subcommand must be given.
     void require_subcommand();
+    // Left out of --help and the man page: a command sandboxctl runs itself.
+    void hide();
     // An option (NAMES "-c,--config"), or a positional argument (NAMES "NAME").
     Option option(const std::string& names, std::string& into, const std::string& description);
     Option option(const std::string& names, std::optional<std::string>& into, const std::string& description);

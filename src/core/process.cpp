@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,6 +291,12 @@ void StreamingChild::finish() {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
     std::string err = err_.contents();
     throw failure(name_ + " failed" + (err.empty() ? "" : ": " + last_lines(err, 8)));
+}
+
+void end_with_parent() {
+    auto parent = ::getppid();
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) throw failure(fmt::format("prctl: {}", std::strerror(errno)));
+    if (::getppid() != parent || parent == 1) throw failure("the process that started this one is gone");
 }
 
 bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }

@@ -87,6 +87,11 @@ bool process_alive(pid_t pid);
 // The pid spelled by `digits` (at most 9 decimal digits), or 0.
 pid_t parse_pid(std::string_view digits);
 
+// For a child of sandboxctl's own (`pool sync-member`): SIGTERM when its
+// parent dies, so that a killed parent does not leave it working alone (it
+// rolls back, as on any interrupt); throws when the parent is gone already.
+void end_with_parent();
+
 // Runs a shell command line (for user hooks), output passed through.
 int run_shell(const std::string& command, bool interruptible = true);
 

@@ -23,7 +23,7 @@ std::size_t random_start(std::size_t count) {
 }
 
 std::optional<Lease> try_members(const std::vector<Member>& members, const config::Settings& settings,
-                                 const LeaseRequest& request, const std::string& instance) {
+                                 const LeaseRequest& request) {
     auto ttl = request.ttl.value_or(require_pool(settings).lease_ttl);
     auto start = random_start(members.size());
     for (std::size_t i = 0; i < members.size(); ++i) {
@@ -31,7 +31,7 @@ std::optional<Lease> try_members(const std::vector<Member>& members, const confi
         try {
             auto conn = connect(member, "lease");
             auto id = new_lease_id(member.number);
-            if (auto expires = claim(conn, lease_hash(id), request.holder, ttl, instance)) {
+            if (auto expires = claim(conn, lease_hash(id), request.holder, ttl)) {
                 return Lease{id,
                              member.number,
                              member.info.get("dbname").value_or(""),
@@ -76,18 +76,19 @@ std::string exhausted_message(const std::vector<MemberStatus>& statuses) {
 }  // namespace
 
 Lease lease(const config::Settings& settings, const LeaseRequest& request) {
-    auto pool = load_pool_snapshot(settings);
     auto members = members_of(settings);
-    auto instance = pool.manifest.instance();
     auto deadline = std::chrono::steady_clock::now() + request.wait;
     std::vector<std::string> reclaimed;
+    // Read only when no member is free: the fast path reads no file.
+    std::optional<PoolSnapshot> pool;
     for (;;) {
-        if (auto granted = try_members(members, settings, request, instance)) {
+        if (auto granted = try_members(members, settings, request)) {
             granted->reclaimed = reclaimed;
             return *granted;
         }
+        if (!pool) pool = load_pool_snapshot(settings);
         bool any_reclaimed = false;
-        for (const auto& item : reap(settings, pool)) {
+        for (const auto& item : reap(settings, *pool)) {
             if (item.failed) {
                 log::warning("could not reclaim member {} ({}): {}", item.number, item.database, item.outcome);
                 continue;
@@ -97,7 +98,7 @@ Lease lease(const config::Settings& settings, const LeaseRequest& request) {
         }
         if (any_reclaimed) continue;
         if (std::chrono::steady_clock::now() >= deadline) {
-            throw Error(ExitCode::refused, exhausted_message(pool_status(settings, pool)),
+            throw Error(ExitCode::refused, exhausted_message(pool_status(settings, *pool)),
                         "Wait for a release (--wait DURATION waits for one), or see \"sandboxctl pool status\".");
         }
         interrupt::throw_if_requested();

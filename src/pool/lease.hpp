@@ -28,9 +28,13 @@ struct Lease {
 };
 
 // Tries the free members (from a random one, so that concurrent callers
-// spread), each with one UPDATE that only a free member at the snapshot
+// spread), each with one UPDATE that only a free member with nothing written
 // passes; with none, reclaims expired leases, then waits (up to `wait`) or
 // refuses with exit 3, "pool exhausted", saying what each member is doing.
+// A free member holds the pool's snapshot as it was when the member was last
+// reset: after the snapshot is taken again, until `pool sync` brings the
+// free members forward, they are lent as they are (a release then resets
+// the member to the new snapshot).
 Lease lease(const config::Settings& settings, const LeaseRequest& request);
 
 }  // namespace sandboxctl::pool

@@ -48,14 +48,19 @@ SELECT state, snapshot, COALESCE(holder, ''), COALESCE(to_char(since AT TIME ZON
 }
 
 std::optional<std::string> claim(pg::Connection& conn, const std::string& lease_hash, const std::string& holder,
-                                 std::chrono::milliseconds ttl, const std::string& instance) {
+                                 std::chrono::milliseconds ttl) {
+    // The transaction-level advisory lock is taken before the row is looked
+    // at: a second caller gets false at once instead of queueing behind the
+    // first one's row lock only to find the member leased.
     auto r = conn.exec(fmt::format(fmt::runtime(with_schema(R"(
+WITH claimer AS (SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('sandboxctl_pool.lease')) AS alone)
 UPDATE {pool}.lease SET state = 'leased', lease_hash = $1, holder = $2, since = pg_catalog.now(),
        expires = pg_catalog.now() + $3::bigint * interval '1 millisecond'
- WHERE state = 'free' AND snapshot = $4 AND NOT EXISTS (SELECT FROM {tracking}.changes)
+  FROM claimer
+ WHERE claimer.alone AND state = 'free' AND NOT EXISTS (SELECT FROM {tracking}.changes)
 RETURNING to_char(expires AT TIME ZONE 'UTC', {{iso}}))")),
                                    fmt::arg("iso", iso_utc)),
-                       {lease_hash, holder, std::to_string(ttl.count()), instance});
+                       {lease_hash, holder, std::to_string(ttl.count())});
     if (r.rows() == 1) return r.get(0, 0);
     // Written to after its reset (a session that outlived the release): not
     // lent again before a reset.

@@ -32,11 +32,13 @@ void create_lease_table(pg::Connection& conn);
 // The row; nullopt when the member never had one (never synced).
 std::optional<LeaseRow> read_lease(pg::Connection& conn);
 
-// free → leased, if the member is free at `instance` and its change log is
-// empty (nothing written since its reset). Returns the expiry, or nullopt
-// (a free member whose log is not empty is turned dirty on the way).
+// free → leased, if the member is free and its change log is empty (nothing
+// written since its reset to the snapshot it holds), in one statement that
+// does not wait: a member another caller is claiming at that moment is
+// passed over. Returns the expiry, or nullopt (a free member whose log is
+// not empty is turned dirty on the way).
 std::optional<std::string> claim(pg::Connection& conn, const std::string& lease_hash, const std::string& holder,
-                                 std::chrono::milliseconds ttl, const std::string& instance);
+                                 std::chrono::milliseconds ttl);
 // → dirty, only if the row is still as `seen` (state and lease): the caller
 // may reset the member. False when another caller changed it first.
 bool take_for_reset(pg::Connection& conn, const LeaseRow& seen);

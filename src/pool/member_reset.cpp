@@ -17,9 +17,11 @@ Error not_a_member(const Member& member, const std::string& why, const std::stri
 }
 
 std::string take_new_member(pg::Connection& conn, const Member& member, PoolSnapshot& pool) {
-    auto check = safety::check_mark(conn, "");
-    if (check.status == safety::Status::fail) {
-        throw not_a_member(member, check.reason,
+    if (safety::check_mark(conn, "").status == safety::Status::fail) {
+        throw not_a_member(member,
+                           fmt::format("database \"{}\" holds objects and carries no sandbox mark (prod? a mistyped "
+                                       "target?)",
+                                       conn.database()),
                            "A member is an empty database (\"sandboxctl provision --sandboxes N\" makes them): check "
                            "[pool] targets.");
     }
@@ -47,7 +49,8 @@ PoolSnapshot load_pool_snapshot(const config::Settings& settings) {
                         "or \"sandboxctl snapshot create {}\".",
                         name, name));
     }
-    PoolSnapshot pool{store.root(), snapshot::load_manifest(store.path_of(name)), load_record(store.root(), name)};
+    PoolSnapshot pool{store.root(), store.path_of(name), snapshot::load_manifest(store.path_of(name)),
+                      load_record(store.root(), name)};
     if (pool.manifest.sandbox_id.empty()) {
         throw Error(ExitCode::refused, fmt::format("snapshot \"{}\" does not record the sandbox it was taken of", name),
                     "It was made by an older sandboxctl: take it again (\"sandboxctl snapshot create NAME "
@@ -92,11 +95,21 @@ bool busy(const Error& error) {
            message.find("refuses connections (CONNECTION LIMIT 0)") != std::string_view::npos;
 }
 
+plan::Target open_member(const config::Settings& settings, const Member& member, std::string_view purpose) {
+    return plan::open_target(member_settings(settings, member), purpose, plan::AfterCrash::repair);
+}
+
+reset::ResetResult reset_member(plan::Target& target, const config::Settings& settings, const Member& member,
+                                const PoolSnapshot& pool, const std::string& mark,
+                                const snapshot::TableReader& table_reader) {
+    return reset::reset_sandbox(target, member_settings(settings, member), pool.record.snapshot, false, mark,
+                                table_reader);
+}
+
 reset::ResetResult reset_member(const config::Settings& settings, const Member& member, const PoolSnapshot& pool,
                                 const std::string& mark) {
-    auto for_member = member_settings(settings, member);
-    auto target = plan::open_target(for_member, "pool", plan::AfterCrash::repair);
-    return reset::reset_sandbox(target, for_member, pool.record.snapshot, false, mark);
+    auto target = open_member(settings, member, "pool");
+    return reset_member(target, settings, member, pool, mark);
 }
 
 }  // namespace sandboxctl::pool

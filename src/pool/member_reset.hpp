@@ -8,6 +8,7 @@
 #include "config/settings.hpp"
 #include "core/error.hpp"
 #include "pg/connection.hpp"
+#include "plan/session_setup.hpp"
 #include "pool/member.hpp"
 #include "pool/record.hpp"
 #include "reset/reset.hpp"
@@ -18,6 +19,7 @@ namespace sandboxctl::pool {
 // The pool's snapshot and its record, loaded once per command.
 struct PoolSnapshot {
     std::filesystem::path store_root;
+    std::filesystem::path directory;  // the snapshot's
     snapshot::Manifest manifest;
     Record record;
 };
@@ -39,5 +41,11 @@ bool busy(const Error& error);
 // Resets the member to the pool's snapshot (its own session, exclusive access).
 reset::ResetResult reset_member(const config::Settings& settings, const Member& member, const PoolSnapshot& pool,
                                 const std::string& mark);
+// The same on a session the caller opened with open_member (which it may use
+// before and after: the reset ends the member's other sessions, not this one).
+reset::ResetResult reset_member(plan::Target& target, const config::Settings& settings, const Member& member,
+                                const PoolSnapshot& pool, const std::string& mark,
+                                const snapshot::TableReader& table_reader = {});
+plan::Target open_member(const config::Settings& settings, const Member& member, std::string_view purpose);
 
 }  // namespace sandboxctl::pool

@@ -31,21 +31,19 @@ Released release(const config::Settings& settings, const std::string& lease_id) 
     auto pool = load_pool_snapshot(settings);
     auto hash = lease_hash(lease_id);
     Released released{number, member.info.get("dbname").value_or(""), "", {}};
-    std::string mark;
-    {
-        auto conn = connect_repairing(settings, member, "release");
-        auto row = read_lease(conn);
-        if (!row || row->state != "leased" || row->lease_hash != hash) {
-            throw Error(ExitCode::refused,
-                        fmt::format("{} does not hold lease {}: it is {}", member.display(), lease_id, state_of(row)),
-                        "It was released already, or it expired and a pool command reclaimed it.");
-        }
-        released.holder = row->holder;
-        mark = admit(conn, member, pool, NewMembers::refuse);
+    // One session for all of it: a new one costs tens of milliseconds, and a
+    // release comes between two scenarios.
+    auto target = open_member(settings, member, "release");
+    auto row = read_lease(target.conn);
+    if (!row || row->state != "leased" || row->lease_hash != hash) {
+        throw Error(ExitCode::refused,
+                    fmt::format("{} does not hold lease {}: it is {}", member.display(), lease_id, state_of(row)),
+                    "It was released already, or it expired and a pool command reclaimed it.");
     }
-    released.reset = reset_member(settings, member, pool, mark);
-    auto conn = connect_repairing(settings, member, "release");
-    if (!free_if_leased(conn, hash, pool.manifest.instance())) {
+    released.holder = row->holder;
+    auto mark = admit(target.conn, member, pool, NewMembers::refuse);
+    released.reset = reset_member(target, settings, member, pool, mark);
+    if (!free_if_leased(target.conn, hash, pool.manifest.instance())) {
         log::warning("{} was reclaimed by another run while this release reset it", member.display());
     }
     return released;

@@ -1,13 +1,18 @@
 #include "pool/sync.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <memory>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "core/log.hpp"
 #include "pool/lease_table.hpp"
 #include "pool/member_reset.hpp"
+#include "pool/row_stream.hpp"
 #include "pool/status.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "snapshot/tracking.hpp"
@@ -23,37 +28,100 @@ bool nothing_written(pg::Connection& conn) {
     return clean;
 }
 
-SyncedMember sync_member(const config::Settings& settings, const Member& member, PoolSnapshot& pool) {
-    SyncedMember synced{member.number, member.info.get("dbname").value_or(""), SyncedMember::Outcome::already, "",
-                        false};
+// A member this sync resets: taken for it (dirty), its mark known.
+struct ToReset {
+    std::size_t slot = 0;  // in SyncResult::members
+    Member member;
     std::string mark;
-    {
-        auto conn = connect_repairing(settings, member, "pool sync");
-        synced.taken = !safety::read_mark(conn);
-        mark = admit(conn, member, pool, NewMembers::take);
-        create_lease_table(conn);
-        auto row = read_lease(conn);
-        if (row->state == "leased" && !row->expired) {
-            synced.outcome = SyncedMember::Outcome::held;
-            synced.detail = fmt::format("leased by \"{}\" until {}: left as it is", row->holder, row->expires);
-            return synced;
-        }
-        if (row->state == "free" && row->snapshot == pool.manifest.instance() && nothing_written(conn)) {
-            synced.detail = "at the snapshot already";
-            return synced;
-        }
-        if (!take_for_reset(conn, *row)) {
-            synced.outcome = SyncedMember::Outcome::held;
-            synced.detail = "taken by another caller meanwhile: left as it is";
-            return synced;
+};
+
+// Admits the member and decides: nullopt when it is left as it is (`synced`
+// says why), else the member, turned dirty, to reset.
+std::optional<ToReset> prepare(const config::Settings& settings, const Member& member, PoolSnapshot& pool,
+                               SyncedMember& synced) {
+    // Repairing: a member a killed run left refusing connections is one to reset.
+    auto conn = connect_repairing(settings, member, "pool sync");
+    bool unmarked = !safety::read_mark(conn);
+    auto mark = admit(conn, member, pool, NewMembers::take);
+    synced.taken = unmarked;
+    create_lease_table(conn);
+    auto row = read_lease(conn);
+    if (row->state == "leased" && !row->expired) {
+        synced.outcome = SyncedMember::Outcome::held;
+        synced.detail = fmt::format("leased by \"{}\" until {}: left as it is", row->holder, row->expires);
+        return std::nullopt;
+    }
+    if (row->state == "free" && row->snapshot == pool.manifest.instance() && nothing_written(conn)) {
+        synced.detail = "at the snapshot already";
+        return std::nullopt;
+    }
+    if (!take_for_reset(conn, *row)) {
+        synced.outcome = SyncedMember::Outcome::held;
+        synced.detail = "taken by another caller meanwhile: left as it is";
+        return std::nullopt;
+    }
+    return ToReset{0, member, mark};
+}
+
+void record_failure(SyncedMember& synced, const Error& e) {
+    synced.outcome = SyncedMember::Outcome::failed;
+    synced.detail = e.what();
+    // A member that cannot be brought to the snapshot does not keep the
+    // others from it; the run's exit code says it failed.
+    if (busy(e)) {
+        synced.outcome = SyncedMember::Outcome::held;
+        synced.detail = "another run is resetting it: left as it is";
+    }
+}
+
+void reset_here(const config::Settings& settings, const ToReset& item, PoolSnapshot& pool, SyncedMember& synced) {
+    try {
+        auto target = open_member(settings, item.member, "pool sync");
+        auto result = reset_member(target, settings, item.member, pool, item.mark);
+        mark_free(target.conn, pool.manifest.instance());
+        synced.outcome = SyncedMember::Outcome::reset;
+        synced.detail = describe(result);
+    } catch (const Error& e) {
+        record_failure(synced, e);
+    }
+}
+
+std::string read_to_end(int fd) {
+    std::string out;
+    char buffer[4096];
+    for (;;) {
+        auto n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return out;
+        out.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+// Every member at once, a child each, the snapshot's files read once.
+void reset_together(const std::vector<ToReset>& items, const MemberProcess& member_process, const PoolSnapshot& pool,
+                    std::vector<SyncedMember>& members) {
+    std::vector<std::unique_ptr<StreamingChild>> children;
+    std::vector<int> sinks;
+    for (const auto& item : items) {
+        children.push_back(
+            std::make_unique<StreamingChild>(member_process(item.member.number), "", StreamingChild::Stream::duplex));
+        sinks.push_back(children.back()->stdin_fd());
+    }
+    fan_out(pool.directory, pool.manifest, sinks, [&](std::size_t i, const std::string& why) {
+        log::detail("pool sync: {} stopped taking rows: {}", items[i].member.display(), why);
+    });
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        auto& synced = members[items[i].slot];
+        children[i]->close_stdin();
+        auto line = read_to_end(children[i]->stdout_fd());
+        try {
+            children[i]->finish();
+            synced.outcome = SyncedMember::Outcome::reset;
+            synced.detail = line.substr(0, line.find_last_not_of('\n') + 1);
+        } catch (const Error& e) {
+            record_failure(synced, e);
         }
     }
-    auto result = reset_member(settings, member, pool, mark);
-    auto conn = connect_repairing(settings, member, "pool sync");
-    mark_free(conn, pool.manifest.instance());
-    synced.outcome = SyncedMember::Outcome::reset;
-    synced.detail = describe(result);
-    return synced;
 }
 
 }  // namespace
@@ -64,26 +132,51 @@ int SyncResult::failed() const {
     }));
 }
 
-SyncResult sync_pool(const config::Settings& settings) {
+SyncResult sync_pool(const config::Settings& settings, const MemberProcess& member_process) {
     auto pool = load_pool_snapshot(settings);
     SyncResult result{pool.record.snapshot, {}};
+    std::vector<ToReset> to_reset;
     for (const auto& member : members_of(settings)) {
         interrupt::throw_if_requested();
+        SyncedMember synced{member.number, member.info.get("dbname").value_or(""), SyncedMember::Outcome::already, "",
+                            false};
         try {
-            result.members.push_back(sync_member(settings, member, pool));
-        } catch (const Error& e) {
-            // A member that cannot be brought to the snapshot does not keep
-            // the others from it; the run's exit code says it failed.
-            SyncedMember failed{member.number, member.info.get("dbname").value_or(""), SyncedMember::Outcome::failed,
-                                e.what(), false};
-            if (busy(e)) {
-                failed.outcome = SyncedMember::Outcome::held;
-                failed.detail = "another run is resetting it: left as it is";
+            if (auto item = prepare(settings, member, pool, synced)) {
+                item->slot = result.members.size();
+                to_reset.push_back(std::move(*item));
             }
-            result.members.push_back(std::move(failed));
+        } catch (const Error& e) {
+            record_failure(synced, e);
+        }
+        result.members.push_back(std::move(synced));
+    }
+    if (to_reset.size() >= 2 && member_process) {
+        reset_together(to_reset, member_process, pool, result.members);
+    } else {
+        for (const auto& item : to_reset) {
+            interrupt::throw_if_requested();
+            reset_here(settings, item, pool, result.members[item.slot]);
         }
     }
     return result;
+}
+
+std::string sync_member_from_stream(const config::Settings& settings, int number, int fd) {
+    auto members = members_of(settings);
+    if (number < 1 || static_cast<std::size_t>(number) > members.size())
+        throw usage_error(fmt::format("the pool has no member {}", number));
+    const auto& member = members[static_cast<std::size_t>(number - 1)];
+    auto pool = load_pool_snapshot(settings);
+    auto target = open_member(settings, member, "pool sync");
+    auto row = read_lease(target.conn);
+    if (!row || row->state != "dirty") {
+        throw Error(ExitCode::refused, fmt::format("{} was not taken for this sync (it is {})", member.display(),
+                                                   row ? row->state : "without a lease row"));
+    }
+    auto mark = admit(target.conn, member, pool, NewMembers::refuse);
+    auto result = reset_member(target, settings, member, pool, mark, table_reader_from(fd));
+    mark_free(target.conn, pool.manifest.instance());
+    return describe(result);
 }
 
 }  // namespace sandboxctl::pool

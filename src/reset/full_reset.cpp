@@ -61,7 +61,7 @@ std::vector<rebuild::SequenceValue> sequence_values(const std::vector<snapshot::
 
 ResetResult full_reset(plan::Target& target, maintenance::Window& window, const config::Settings& settings,
                        const snapshot::Store& store, const snapshot::Manifest& manifest, std::string why,
-                       CacheUse cache_use) {
+                       CacheUse cache_use, const snapshot::TableReader& table_reader) {
     ResetResult result{manifest.name, true, std::move(why)};
     auto& conn = target.conn;
     auto dir = store.path_of(manifest.name);
@@ -86,7 +86,7 @@ ResetResult full_reset(plan::Target& target, maintenance::Window& window, const 
     steps.keep = settings.keep;
     // The sandbox's rows become the snapshot's, masked as they were.
     steps.after_clean = [&] { safety::write_masking_state(conn, manifest.masking); };
-    snapshot::SnapshotRowSource rows(dir, manifest);
+    snapshot::SnapshotRowSource rows(dir, manifest, table_reader);
     std::vector<output::Phase> phases;
     try {
         conn.exec("BEGIN");

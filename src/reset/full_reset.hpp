@@ -11,6 +11,7 @@
 #include "rebuild/steps.hpp"
 #include "reset/reset.hpp"
 #include "snapshot/manifest.hpp"
+#include "snapshot/snapshot_rows.hpp"
 #include "snapshot/store.hpp"
 
 namespace sandboxctl::reset {
@@ -26,8 +27,9 @@ std::vector<rebuild::SequenceValue> sequence_values(const std::vector<snapshot::
 // Rebuilds the sandbox from `manifest`'s files and commits; `why` is the
 // reason reported. A lock wait that times out names its holders through
 // `window`'s control session.
+// `table_reader`: where the tables' bytes come from (empty: the snapshot's files).
 ResetResult full_reset(plan::Target& target, maintenance::Window& window, const config::Settings& settings,
                        const snapshot::Store& store, const snapshot::Manifest& manifest, std::string why,
-                       CacheUse cache_use);
+                       CacheUse cache_use, const snapshot::TableReader& table_reader = {});
 
 }  // namespace sandboxctl::reset

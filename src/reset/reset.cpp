@@ -68,7 +68,7 @@ void require_masked_as_configured(const config::Settings& settings, const snapsh
 
 ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
                           const std::optional<std::string>& requested, bool force_full,
-                          const std::optional<std::string>& member_mark) {
+                          const std::optional<std::string>& member_mark, const snapshot::TableReader& table_reader) {
     auto start = std::chrono::steady_clock::now();
     rebuild::check_keep_rules(settings.keep);
     snapshot::Store store(settings.snapshot_dir);
@@ -133,7 +133,7 @@ ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings
     window.stop_application();
     snapshot::require_intact(name, snapshot::check_files(store.path_of(name), manifest, snapshot::Thoroughness::quick));
     auto result = full_reset(target, window, settings, store, manifest, why_full,
-                             cache_sound ? CacheUse::reuse_if_sound : CacheUse::rebuild);
+                             cache_sound ? CacheUse::reuse_if_sound : CacheUse::rebuild, table_reader);
     if (exclusive.alone()) record_write_counts(conn, counts_file, manifest, std::nullopt);
     return finish(window, std::move(result), start);
 }

@@ -12,6 +12,7 @@
 #include "profiles/profile.hpp"
 #include "rebuild/keep.hpp"
 #include "snapshot/cache.hpp"
+#include "snapshot/snapshot_rows.hpp"
 
 namespace sandboxctl::reset {
 
@@ -41,9 +42,12 @@ struct ResetResult {
 //
 // A snapshot goes only into the sandbox it was taken of (its mark), or, with
 // `member_mark`, into a pool member the pool's record lists for it
-// (pool/record.hpp): the target must then carry that mark.
+// (pool/record.hpp): the target must then carry that mark. `table_reader`:
+// where a full reset takes the tables' bytes from (empty: the snapshot's
+// files; see snapshot::TableReader).
 ResetResult reset_sandbox(plan::Target& target, const config::Settings& settings,
                           const std::optional<std::string>& name, bool force_full,
-                          const std::optional<std::string>& member_mark = std::nullopt);
+                          const std::optional<std::string>& member_mark = std::nullopt,
+                          const snapshot::TableReader& table_reader = {});
 
 }  // namespace sandboxctl::reset

@@ -42,8 +42,13 @@ std::string damaged_hint(const std::string& snapshot) {
 
 }  // namespace
 
-SnapshotRowSource::SnapshotRowSource(std::filesystem::path dir, const Manifest& manifest)
-    : dir_(std::move(dir)), manifest_(manifest) {
+SnapshotRowSource::SnapshotRowSource(std::filesystem::path dir, const Manifest& manifest, TableReader reader)
+    : dir_(std::move(dir)), manifest_(manifest), reader_(std::move(reader)) {
+    if (!reader_) {
+        reader_ = [this](std::size_t, const TableEntry& table, const std::function<void(std::string_view)>& sink) {
+            read_zstd_file(dir_ / table.file, sink);
+        };
+    }
     tables_.reserve(manifest.tables.size());
     for (const auto& t : manifest.tables) {
         catalog::Relation table;
@@ -78,7 +83,7 @@ pg::CopyCounters SnapshotRowSource::load(pg::Connection& target, std::size_t ind
     try {
         pg::CopyIn copy(target, statements.in);
         step = Step::reading;
-        read_zstd_file(dir_ / t.file, [&](std::string_view chunk) {
+        reader_(index, t, [&](std::string_view chunk) {
             step = Step::sending;
             copy.put(chunk);
             sent.bytes += static_cast<long long>(chunk.size());

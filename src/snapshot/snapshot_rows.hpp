@@ -4,6 +4,7 @@
 // after its load against the content hash the snapshot recorded, under the
 // session settings the hashes were taken with.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,9 +18,16 @@ namespace sandboxctl::snapshot {
 // digest.
 std::map<std::string, std::string> output_settings(pg::Connection& conn);
 
+// Where a table's COPY bytes come from, handed to `sink` chunk by chunk. By
+// default its zstd file in the snapshot directory; `pool sync` reads each
+// file once for every member it resets and hands each member the bytes.
+using TableReader =
+    std::function<void(std::size_t index, const TableEntry& table, const std::function<void(std::string_view)>& sink)>;
+
 class SnapshotRowSource : public rebuild::RowSource {
 public:
-    SnapshotRowSource(std::filesystem::path dir, const Manifest& manifest);
+    // `reader` empty: the snapshot's files.
+    SnapshotRowSource(std::filesystem::path dir, const Manifest& manifest, TableReader reader = {});
 
     const std::vector<const catalog::Relation*>& tables() const override { return table_pointers_; }
     long long estimated_bytes() const override { return estimated_bytes_; }
@@ -35,6 +43,7 @@ private:
     std::vector<const catalog::Relation*> table_pointers_;
     long long estimated_bytes_ = 0;
     std::map<std::string, std::string> session_settings_;
+    TableReader reader_;
 };
 
 }  // namespace sandboxctl::snapshot

@@ -2,9 +2,12 @@
 // snapshot by `pool sync`, lent by `lease`, put back by `release`, expired
 // leases reclaimed, held members never touched, and runs killed halfway
 // leaving every member at the snapshot or as it was.
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "harness/failpoint.hpp"
@@ -185,6 +188,35 @@ TEST_F(Pool, SyncNeverResetsAMemberWhoseLeaseIsHeld) {
     EXPECT_EQ(lease_state(leased.member), "leased\n");
 }
 
+// The processes whose parent is `pid` (pool sync's children).
+std::vector<int> children_of(int pid) {
+    std::vector<int> found;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        auto close = line.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(line.substr(close + 2));
+        std::string state;
+        int parent = 0;
+        rest >> state >> parent;
+        if (parent == pid) found.push_back(std::stoi(name));
+    }
+    return found;
+}
+
+// Whether `pid` runs (not a zombie nobody reaped yet).
+bool running(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
 TEST_F(Pool, KillingSyncHalfwayLeavesEveryMemberAtTheSnapshotOrAsItWas) {
     sync_all();
     for (int k = 1; k <= member_count; ++k) write_to_member(k);
@@ -196,22 +228,55 @@ TEST_F(Pool, KillingSyncHalfwayLeavesEveryMemberAtTheSnapshotOrAsItWas) {
         e.insert(e.end(), hook.begin(), hook.end());
         return e;
     }());
-    // The first member's commit goes through; the second's is killed.
+    // The members are reset at once, a child each: one is at its commit.
     ASSERT_TRUE(failpoints.wait_reached(60));
-    failpoints.release();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto children = children_of(sync.pid());
+    EXPECT_EQ(children.size(), static_cast<std::size_t>(member_count));
+    sync.send(SIGKILL);
+    for (int child : children) ::kill(child, SIGKILL);
+    sync.finish();
+    for (int k = 1; k <= member_count; ++k) {
+        auto now = member_state(k);
+        EXPECT_TRUE(golden_ == now || written == now) << member(k);
+        if (!(golden_ == now)) {
+            EXPECT_NE(lease_state(k), "free\n") << "member " << k << " lendable as it was";
+        }
+    }
+    EXPECT_TRUE(written == member_state(1)) << "its reset had not committed";
+    sync_all();
+    for (int k = 1; k <= member_count; ++k) expect_at_snapshot(k);
+}
+
+TEST_F(Pool, KillingSyncBeforeItsChildrenCommitMakesThemRollBack) {
+    sync_all();
+    for (int k = 1; k <= member_count; ++k) write_to_member(k);
+    auto written = member_state(1);
+    FailpointDriver failpoints(work_ / "failpoint");
+    BackgroundTool sync(pool_args({"pool", "sync"}), [&] {
+        auto e = env();
+        auto hook = failpoints.env("commit");
+        e.insert(e.end(), hook.begin(), hook.end());
+        return e;
+    }());
     ASSERT_TRUE(failpoints.wait_reached(60));
+    auto children = children_of(sync.pid());
+    // Only the parent: its children end with it (SIGTERM), and roll back.
     sync.send(SIGKILL);
     sync.finish();
-    // Member 1 was reset and freed; member 2 rolled back, and stays out of
-    // the lending until a sync finishes it; 3 and 4 were not reached.
-    expect_at_snapshot(1);
-    EXPECT_EQ(lease_state(1), "free\n");
-    for (int k = 2; k <= member_count; ++k) EXPECT_TRUE(written == member_state(k)) << member(k);
-    EXPECT_EQ(lease_state(2), "dirty\n");
-    // 3 and 4 are free but written to: not lent (the log is not empty).
-    auto only = lease();
-    EXPECT_EQ(only.member, 1);
+    // Each child stops at its commit in turn: let each go on (to its rollback).
+    EXPECT_TRUE(wait_until(
+        [&] {
+            failpoints.release();
+            return std::none_of(children.begin(), children.end(), running);
+        },
+        60));
+    for (int k = 1; k <= member_count; ++k) {
+        auto now = member_state(k);
+        EXPECT_TRUE(golden_ == now || written == now) << member(k);
+        if (!(golden_ == now)) {
+            EXPECT_NE(lease_state(k), "free\n") << "member " << k << " lendable as it was";
+        }
+    }
     sync_all();
     for (int k = 1; k <= member_count; ++k) expect_at_snapshot(k);
 }
