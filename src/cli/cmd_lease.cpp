@@ -29,13 +29,40 @@ std::string default_holder() {
     return name.data();
 }
 
-std::string checked_holder(const std::string& holder) {
-    if (holder.empty() || holder.size() > 200) {
-        throw usage_error("--holder needs 1 to 200 characters", "Name the agent or pipeline: --holder ci-pr-1234.");
+// The code points of `text`, or nullopt when it is not well-formed UTF-8
+// (overlong forms, surrogates and values past U+10FFFF are not).
+std::optional<std::u32string> decode_utf8(std::string_view text) {
+    std::u32string out;
+    for (std::size_t i = 0; i < text.size();) {
+        auto lead = static_cast<unsigned char>(text[i]);
+        int length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+        if (length == 0 || i + static_cast<std::size_t>(length) > text.size()) return std::nullopt;
+        char32_t c = length == 1 ? lead : lead & (0x7fU >> static_cast<unsigned>(length));
+        for (int k = 1; k < length; ++k) {
+            auto next = static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]);
+            if ((next & 0xc0) != 0x80) return std::nullopt;
+            c = (c << 6U) | (next & 0x3fU);
+        }
+        static constexpr std::array<char32_t, 5> smallest = {0, 0, 0x80, 0x800, 0x10000};
+        if (c < smallest[static_cast<std::size_t>(length)] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return std::nullopt;
+        out += c;
+        i += static_cast<std::size_t>(length);
     }
-    for (char c : holder) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            throw usage_error("--holder holds a control character", "Name the agent or pipeline: --holder ci-pr-1234.");
+    return out;
+}
+
+// A name shown by pool status: 1 to 200 characters of UTF-8, no control
+// character (C0, DEL, C1) and no bidirectional override, which would make
+// the status lines lie about what follows them.
+std::string checked_holder(const std::string& holder) {
+    const char* hint = "Name the agent or pipeline: --holder ci-pr-1234.";
+    auto characters = decode_utf8(holder);
+    if (!characters) throw usage_error("--holder is not UTF-8 text", hint);
+    if (characters->empty() || characters->size() > 200) throw usage_error("--holder needs 1 to 200 characters", hint);
+    for (char32_t c : *characters) {
+        if (c < 0x20 || (c >= 0x7f && c < 0xa0) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+            throw usage_error("--holder holds a control character", hint);
     }
     return holder;
 }

@@ -79,7 +79,7 @@ ExitCode run_pool_sync(const Context& context, PoolOptions& options) {
 void print_reclaimed(const std::vector<pool::Reclaimed>& reclaimed, std::ostream& out) {
     for (const auto& r : reclaimed) {
         fmt::print(out, "member {} ({}): {}: {}\n", r.number, r.database,
-                   r.holder.empty() ? std::string("left dirty by a killed run")
+                   r.holder.empty() ? std::string("dirty (a killed run, or writes after its release)")
                                     : fmt::format("lease of \"{}\" expired", r.holder),
                    r.failed ? "could not reclaim it: " + r.outcome : r.outcome + "; free");
     }
@@ -125,6 +125,7 @@ std::string or_dash(const std::string& text) { return text.empty() ? "-" : text;
 std::string state_of(const pool::MemberStatus& s) {
     if (!s.problem.empty()) return "unreachable";
     if (!s.lease) return "not synced";
+    if (s.lease->state == "free" && !s.written.empty()) return "dirty";  // written after its release
     if (s.lease->state == "free" && !s.current) return "stale";
     if (s.lease->state == "leased" && s.lease->expired) return "expired";
     return s.lease->state;

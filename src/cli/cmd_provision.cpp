@@ -22,6 +22,21 @@ constexpr const char* password_advice =
     "No password was set. Set each login's as an administrator with psql's \\password ROLE (it sends a hash), "
     "then give it to sandboxctl the libpq way (.pgpass, PGPASSFILE).";
 
+// --apply runs everything on the --admin server: prod and the sandbox must
+// be named on one server (the same host and port keywords).
+void require_one_server(const std::string& source, const std::string& target) {
+    auto from = pg::ConnInfo::parse(source, "source");
+    auto to = pg::ConnInfo::parse(target, "target");
+    for (const char* keyword : {"host", "hostaddr", "port"}) {
+        if (from.get(keyword) != to.get(keyword)) {
+            throw usage_error(fmt::format("--apply runs on one server, and the source and the target name different "
+                                          "ones (their {} differ)",
+                                          keyword),
+                              "Print the SQL instead and run each part on its own server.");
+        }
+    }
+}
+
 ExitCode run_provision(const Context& context, ProvisionOptions& options) {
     if (options.admin && !options.apply)
         throw usage_error("--admin is only read with --apply",
@@ -38,6 +53,7 @@ ExitCode run_provision(const Context& context, ProvisionOptions& options) {
         std::cout << provision::psql_script(steps, targets);
         return ExitCode::ok;
     }
+    require_one_server(*settings.source, *settings.target);
     auto admin = pg::ConnInfo::parse(*options.admin, "admin");
     provision::apply_steps(steps, admin, names.prod_database, [](const provision::Applied& applied) {
         if (log::level() < log::Level::normal) return;

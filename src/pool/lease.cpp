@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include "core/log.hpp"
 #include "pool/lease_id.hpp"
 #include "pool/lease_table.hpp"
+#include "pool/record.hpp"
 #include "pool/status.hpp"
 
 namespace sandboxctl::pool {
@@ -22,8 +24,15 @@ std::size_t random_start(std::size_t count) {
     return std::uniform_int_distribution<std::size_t>(0, count - 1)(device);
 }
 
+// What the members said: a member that could not be asked (an error other
+// than "never synced") is not an exhausted one.
+struct Attempts {
+    int asked = 0;
+    std::vector<std::string> errors;
+};
+
 std::optional<Lease> try_members(const std::vector<Member>& members, const config::Settings& settings,
-                                 const LeaseRequest& request) {
+                                 const LeaseRequest& request, Attempts& attempts) {
     auto ttl = request.ttl.value_or(require_pool(settings).lease_ttl);
     auto start = random_start(members.size());
     for (std::size_t i = 0; i < members.size(); ++i) {
@@ -40,7 +49,17 @@ std::optional<Lease> try_members(const std::vector<Member>& members, const confi
                              *expires,
                              {}};
             }
+            ++attempts.asked;
+        } catch (const pg::PgError& e) {
+            // undefined_table: the member was never synced, which "pool exhausted" explains.
+            if (e.sqlstate() == "42P01") {
+                ++attempts.asked;
+            } else {
+                attempts.errors.push_back(fmt::format("{}: {}", member.display(), e.what()));
+            }
+            log::detail("lease: {}: {}", member.display(), e.what());
         } catch (const Error& e) {
+            if (!busy(e)) attempts.errors.push_back(fmt::format("{}: {}", member.display(), e.what()));
             log::detail("lease: {}: {}", member.display(), e.what());
         }
     }
@@ -73,6 +92,17 @@ std::string exhausted_message(const std::vector<MemberStatus>& statuses) {
     return fmt::format("pool exhausted: {} member(s): {}", statuses.size(), joined);
 }
 
+// A pool whose record is gone cannot reset its members: lending one would
+// give a lease that release cannot finish.
+void require_record(const config::Settings& settings) {
+    const auto& pool = require_pool(settings);
+    auto record = record_path(settings.snapshot_dir, pool.snapshot);
+    if (!std::filesystem::exists(record)) {
+        throw Error(ExitCode::refused, fmt::format("the pool has no record \"{}\"", record.string()),
+                    "Run \"sandboxctl pool sync\" first (with this snapshot store: --snapshot-dir).");
+    }
+}
+
 }  // namespace
 
 Lease lease(const config::Settings& settings, const LeaseRequest& request) {
@@ -81,10 +111,16 @@ Lease lease(const config::Settings& settings, const LeaseRequest& request) {
     std::vector<std::string> reclaimed;
     // Read only when no member is free: the fast path reads no file.
     std::optional<PoolSnapshot> pool;
+    require_record(settings);
     for (;;) {
-        if (auto granted = try_members(members, settings, request)) {
+        Attempts attempts;
+        if (auto granted = try_members(members, settings, request, attempts)) {
             granted->reclaimed = reclaimed;
             return *granted;
+        }
+        if (attempts.asked == 0 && !attempts.errors.empty()) {
+            throw failure(fmt::format("could not lease a member: {}", attempts.errors.front()),
+                          "Every member failed the same way? Check [pool] targets and \"sandboxctl pool status\".");
         }
         if (!pool) pool = load_pool_snapshot(settings);
         bool any_reclaimed = false;

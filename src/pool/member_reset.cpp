@@ -36,6 +36,25 @@ std::string take_new_member(pg::Connection& conn, const Member& member, PoolSnap
     return id;
 }
 
+// A member's login is a plain member of its owner role: a superuser's reset
+// would DROP OWNED as a superuser (what it owns anywhere in the database,
+// grants on prod included), and a login that owns the database would see its
+// own lease (which it owns) dropped by every full reset.
+void require_member_login(pg::Connection& conn, const Member& member) {
+    auto r = conn.exec("SELECT r.rolsuper, d.datdba = r.oid FROM pg_catalog.pg_roles r, pg_catalog.pg_database d "
+                       "WHERE r.rolname = current_user AND d.datname = pg_catalog.current_database()");
+    if (r.rows() == 1 && r.get_bool(0, 0)) {
+        throw not_a_member(member, fmt::format("its login \"{}\" is a superuser", conn.user()),
+                           "Give each member a login of its own, a member of the database's owner role "
+                           "(\"sandboxctl provision --sandboxes N --login-per-sandbox\" makes them).");
+    }
+    if (r.rows() == 1 && r.get_bool(0, 1)) {
+        throw not_a_member(member, fmt::format("its login \"{}\" owns the database", conn.user()),
+                           "Log in as a member of the owner role, not as the owner: a reset drops what the owner "
+                           "owns (\"sandboxctl provision --sandboxes N --login-per-sandbox\" makes such logins).");
+    }
+}
+
 }  // namespace
 
 PoolSnapshot load_pool_snapshot(const config::Settings& settings) {
@@ -69,6 +88,7 @@ PoolSnapshot load_pool_snapshot(const config::Settings& settings) {
 }
 
 std::string admit(pg::Connection& conn, const Member& member, PoolSnapshot& pool, NewMembers new_members) {
+    require_member_login(conn, member);
     auto mark = safety::read_mark(conn);
     if (!mark) {
         if (new_members == NewMembers::take) return take_new_member(conn, member, pool);

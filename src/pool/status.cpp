@@ -30,10 +30,16 @@ MemberStatus status_of(const Member& member, const PoolSnapshot& pool) {
     return status;
 }
 
-// Whether this member needs reclaiming, and the row as seen (to take it only
-// if nobody changed it since).
-bool reclaimable(const std::optional<LeaseRow>& row) {
-    return row && ((row->state == "leased" && row->expired) || row->state == "dirty");
+// Whether this member needs reclaiming: its lease expired, a killed run
+// left it dirty, or it is free but was written to after its release.
+bool reclaimable(pg::Connection& conn, const std::optional<LeaseRow>& row) {
+    if (!row) return false;
+    if ((row->state == "leased" && row->expired) || row->state == "dirty") return true;
+    if (row->state != "free" || !snapshot::tracking_installed(conn)) return false;
+    conn.exec("BEGIN");
+    bool written = !snapshot::dirty_tables(conn).empty();
+    conn.exec("COMMIT");
+    return written;
 }
 
 }  // namespace
@@ -63,7 +69,7 @@ std::vector<Reclaimed> reap(const config::Settings& settings, PoolSnapshot& pool
             {
                 auto conn = connect_repairing(settings, member, "pool reap");
                 auto row = read_lease(conn);
-                if (!reclaimable(row)) continue;
+                if (!reclaimable(conn, row)) continue;
                 mark = admit(conn, member, pool, NewMembers::refuse);
                 item.holder = row->state == "leased" ? row->holder : "";
                 if (!take_for_reset(conn, *row)) continue;  // another caller took it first

@@ -75,8 +75,8 @@ void apply_steps(const std::vector<Step>& steps, const pg::ConnInfo& admin, cons
         try {
             apply_step(sessions.on(step.database), step, done);
         } catch (const Error&) {
-            rethrow_with_context(
-                fmt::format("could not provision {}", step.object.empty() ? "the dump login's grants" : step.object));
+            rethrow_with_context(step.object.empty() ? "could not provision"
+                                                     : fmt::format("could not provision {}", step.object));
         }
     }
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/error.hpp"
 #include "pg/conninfo.hpp"
@@ -141,11 +142,89 @@ Step database_step(const Member& member, const char* what) {
         {std::string(sql::format("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC", database).text())}};
 }
 
+// "ARRAY['a', 'b']::name[]" of quoted literals.
+std::string name_array(const std::vector<std::string>& names) {
+    std::vector<sql::Literal> literals;
+    for (const auto& n : names) literals.emplace_back(n);
+    return fmt::format("ARRAY[{}]::name[]", sql::join(literals, ", ").text());
+}
+
+// Before anything is created: what already exists must fit the plan, or
+// running it would hand a sandbox login more than a sandbox (a superuser's
+// or prod owner's rights, through the GRANT of its owner role) or change
+// prod (a swapped --source/--target names prod as the sandbox).
+Step checks_step(const Names& names) {
+    std::vector<std::string> sandbox_roles{names.sandbox.owner_role, names.sandbox.login};
+    std::vector<std::string> databases{names.sandbox.database}, owners{names.sandbox.owner_role};
+    for (const auto& m : names.members) {
+        sandbox_roles.insert(sandbox_roles.end(), {m.owner_role, m.login});
+        databases.push_back(m.database);
+        owners.push_back(m.owner_role);
+    }
+    auto block = fmt::format(R"(DO $sandboxctl$
+DECLARE
+  sandbox_roles name[] := {};
+  sandbox_databases name[] := {};
+  sandbox_owners name[] := {};
+  prod name := {};
+  dump_role name := {};
+  prod_owner oid;
+  problem text;
+BEGIN
+  SELECT datdba INTO prod_owner FROM pg_catalog.pg_database WHERE datname = prod;
+  IF prod_owner IS NULL THEN
+    RAISE EXCEPTION 'prod''s database "%" does not exist on this server', prod;
+  END IF;
+  IF pg_catalog.shobj_description((SELECT oid FROM pg_catalog.pg_database WHERE datname = prod), 'pg_database')
+     ~ '(^|
+)sandboxctl sandbox ' THEN
+    RAISE EXCEPTION 'database "%" carries sandboxctl''s sandbox mark: it is a sandbox, not prod (are --source and --target swapped?)', prod;
+  END IF;
+  SELECT pg_catalog.string_agg(pg_catalog.format('role "%s" %s', r.rolname,
+           CASE WHEN r.rolsuper THEN 'is a superuser'
+                WHEN r.oid = prod_owner THEN 'owns prod'
+                ELSE 'is a member of prod''s owner role' END), '; ')
+    INTO problem
+    FROM pg_catalog.pg_roles r
+   WHERE (r.rolname = ANY (sandbox_roles) OR r.rolname = dump_role AND r.rolsuper)
+     AND (r.rolsuper OR (r.rolname = ANY (sandbox_roles) AND pg_catalog.pg_has_role(r.oid, prod_owner, 'MEMBER')));
+  IF problem IS NOT NULL THEN
+    RAISE EXCEPTION 'refusing to provision: %', problem
+      USING HINT = 'A sandbox role (owner or login) may not be a superuser nor reach prod''s owner role; the dump login may not be a superuser. Choose other names.';
+  END IF;
+  SELECT pg_catalog.string_agg(pg_catalog.format('database "%s" exists and is owned by "%s", not by "%s"', d.datname,
+           pg_catalog.pg_get_userbyid(d.datdba), o.owner), '; ')
+    INTO problem
+    FROM pg_catalog.pg_database d
+    JOIN unnest(sandbox_databases, sandbox_owners) AS o(database, owner) ON o.database = d.datname
+   WHERE pg_catalog.pg_get_userbyid(d.datdba) <> o.owner;
+  IF problem IS NOT NULL THEN
+    RAISE EXCEPTION 'refusing to provision: %', problem
+      USING HINT = 'Is the target prod, or another application''s database? Check --target and --target-role.';
+  END IF;
+END
+$sandboxctl$)",
+                             name_array(sandbox_roles), name_array(databases), name_array(owners),
+                             sql::Literal(names.prod_database).text(), sql::Literal(names.dump_role).text());
+    return {"First, what exists must fit: no sandbox role a superuser or in prod's owner role, no database in the "
+            "way, prod not a sandbox.",
+            "",
+            "",
+            "",
+            "",
+            {block}};
+}
+
 void add_member_roles(std::vector<Step>& steps, const Member& member, const std::vector<std::string>& made) {
     if (std::find(made.begin(), made.end(), member.owner_role) == made.end())
         steps.push_back(owner_role_step(member.owner_role, member.database));
     if (std::find(made.begin(), made.end(), member.login) == made.end()) steps.push_back(login_step(member));
 }
+
+constexpr std::size_t max_name_bytes = 63;
+
+void add_members(Names& names, int sandboxes, bool login_per_sandbox);
+void require_distinct_names(const Names& names, bool login_per_sandbox);
 
 }  // namespace
 
@@ -180,6 +259,14 @@ Names names_from(const config::Settings& settings, int sandboxes, bool login_per
     }
     if (names.prod_database == names.sandbox.database)
         throw usage_error("the source and the target name the same database", "Check --source and --target.");
+    add_members(names, sandboxes, login_per_sandbox);
+    require_distinct_names(names, login_per_sandbox);
+    return names;
+}
+
+namespace {
+
+void add_members(Names& names, int sandboxes, bool login_per_sandbox) {
     for (int k = 1; k <= sandboxes; ++k) {
         Member member{fmt::format("{}-{}", names.sandbox.database, k), names.sandbox.owner_role, names.sandbox.login};
         if (login_per_sandbox) {
@@ -188,11 +275,47 @@ Names names_from(const config::Settings& settings, int sandboxes, bool login_per
         }
         names.members.push_back(std::move(member));
     }
-    return names;
 }
 
+void require_distinct_names(const Names& names, bool login_per_sandbox) {
+    // PostgreSQL cuts a longer name to 63 bytes: two would become one.
+    auto require_short = [](const std::string& name) {
+        if (name.size() > max_name_bytes) {
+            throw usage_error(fmt::format("the name \"{}\" is longer than {} bytes", name, max_name_bytes),
+                              "PostgreSQL would cut it (and a member's suffix) off; choose a shorter one.");
+        }
+    };
+    std::set<std::string> roles{names.dump_role, names.sandbox.owner_role, names.sandbox.login};
+    std::set<std::string> databases{names.prod_database, names.sandbox.database};
+    std::size_t expected_roles = 3, expected_databases = 2;
+    for (const auto& name : roles) require_short(name);
+    for (const auto& name : databases) require_short(name);
+    for (const auto& member : names.members) {
+        require_short(member.database);
+        databases.insert(member.database);
+        ++expected_databases;
+        if (!login_per_sandbox) continue;
+        require_short(member.owner_role);
+        require_short(member.login);
+        roles.insert(member.owner_role);
+        roles.insert(member.login);
+        expected_roles += 2;
+    }
+    if (!names.app_role.empty() && roles.contains(names.app_role)) {
+        throw usage_error(fmt::format("role \"{}\" would be prod's owner and a role of the sandbox", names.app_role),
+                          "Check --source-role and --target-role.");
+    }
+    if (roles.size() != expected_roles || databases.size() != expected_databases) {
+        throw usage_error("two roles or two databases of the setup would have the same name (a pool member's name, "
+                          "NAME-K or NAME_K, is another's)",
+                          "Choose names that do not end in -K or _K like the members' do.");
+    }
+}
+
+}  // namespace
+
 std::vector<Step> plan_steps(const Names& names) {
-    std::vector<Step> steps{dump_role_step(names), dump_grants_step(names)};
+    std::vector<Step> steps{checks_step(names), dump_role_step(names), dump_grants_step(names)};
     std::vector<std::string> made;
     add_member_roles(steps, names.sandbox, made);
     made = {names.sandbox.owner_role, names.sandbox.login};

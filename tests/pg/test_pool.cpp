@@ -319,9 +319,59 @@ TEST_F(Pool, RefusesMembersThatAreNotThePools) {
 TEST_F(Pool, LeaseBeforeAnySyncIsRefusedSayingWhy) {
     auto run = pool_tool({"lease"});
     EXPECT_EQ(run.exit_code, 3) << run.all();
-    EXPECT_NE(run.err.find("4 not at the snapshot (pool sync brings them to it)"), std::string::npos) << run.all();
+    EXPECT_NE(run.err.find("the pool has no record"), std::string::npos) << run.all();
     auto no_pool = run_tool({"lease", "--snapshot-dir", store_}, env());
     EXPECT_EQ(no_pool.exit_code, 2) << no_pool.all();
+}
+
+// From the hostile review of issue 22.
+TEST_F(Pool, RefusesASuperuserOrOwnerLoginAsAMemberBeforeMarkingIt) {
+    cluster().psql("postgres", "DROP DATABASE IF EXISTS \"" + member(9) + "\" WITH (FORCE)");
+    cluster().psql("postgres", "CREATE DATABASE \"" + member(9) + "\" OWNER sbx_sandbox_login");
+    auto superuser = cluster().login_conninfo("sbx_superuser", superuser_password, member(1));
+    auto owner_login = cluster().login_conninfo("sbx_sandbox_login", sandbox_password, member(9));
+    write_config("2h", {superuser, owner_login});
+    auto sync = pool_tool({"pool", "sync"});
+    EXPECT_EQ(sync.exit_code, 1) << sync.all();
+    EXPECT_NE(sync.out.find("its login \"sbx_superuser\" is a superuser"), std::string::npos) << sync.all();
+    EXPECT_NE(sync.out.find("its login \"sbx_sandbox_login\" owns the database"), std::string::npos) << sync.all();
+    EXPECT_EQ(cluster().psql(member(9), "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'sandboxctl%'"), "0\n");
+    auto record = read_file(std::filesystem::path(store_) / ".pool-golden.json");
+    EXPECT_EQ(nlohmann::json::parse(record)["members"].size(), static_cast<std::size_t>(member_count));
+}
+
+TEST_F(Pool, LeaseWithoutThePoolsRecordIsRefused) {
+    sync_all();
+    std::filesystem::remove(std::filesystem::path(store_) / ".pool-golden.json");
+    auto run = pool_tool({"lease"});
+    EXPECT_EQ(run.exit_code, 3) << run.all();
+    EXPECT_NE(run.err.find("the pool has no record"), std::string::npos) << run.all();
+}
+
+TEST_F(Pool, WritesAfterAReleaseMakeTheMemberDirtyAndReapResetsIt) {
+    sync_all();
+    auto leased = lease();
+    ASSERT_GT(leased.member, 0);
+    ASSERT_EQ(pool_tool({"release", leased.id}).exit_code, 0);
+    write_to_member(leased.member);
+    auto status = pool_tool({"pool", "status", "--json", "-"});
+    ASSERT_EQ(status.exit_code, 0) << status.all();
+    EXPECT_NE(status.err.find("writes after its release): delta reset"), std::string::npos) << status.all();
+    expect_at_snapshot(leased.member);
+}
+
+TEST_F(Pool, AHolderMustBeShortPrintableUtf8) {
+    sync_all();
+    std::string accents;
+    for (int i = 0; i < 200; ++i) accents += "\xc3\xa9";
+    auto granted = pool_tool({"lease", "--holder", accents});
+    EXPECT_EQ(granted.exit_code, 0) << granted.all();
+    for (const std::string& bad : {std::string("\xff\xfe"), accents + "x", std::string("a\nb"),
+                                   std::string("\xe2\x80\xae"
+                                               "evil")}) {
+        auto run = pool_tool({"lease", "--holder", bad});
+        EXPECT_EQ(run.exit_code, 2) << run.all();
+    }
 }
 
 }  // namespace

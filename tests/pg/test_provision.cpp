@@ -222,3 +222,57 @@ TEST_F(Provision, RefusesIncompleteOrConfusedNames) {
 
 }  // namespace
 }  // namespace sandboxctl::test
+
+namespace sandboxctl::test {
+namespace {
+
+// From the hostile review of issue 22: names that would hand a sandbox login
+// a superuser's or prod owner's rights, a swapped --source/--target that
+// would change prod, and names PostgreSQL would cut or that collide.
+TEST_F(Provision, RefusesASuperuserOrProdsOwnerAsTheSandboxOwner) {
+    for (const std::string& role : {std::string("postgres"), std::string(app_role)}) {
+        auto args = provision_args();
+        args[6] = role;
+        args.insert(args.end(), {"--apply", "--admin", cluster().admin_conninfo("postgres")});
+        auto run = run_tool(args);
+        EXPECT_EQ(run.exit_code, 1) << run.all();
+        EXPECT_NE(run.err.find("refusing to provision: role \"" + role + "\""), std::string::npos) << run.all();
+        EXPECT_EQ(cluster().psql("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = '" + login() + "'"), "0\n");
+    }
+}
+
+TEST_F(Provision, RefusesSwappedSourceAndTargetWithoutChangingProd) {
+    ASSERT_EQ(apply().exit_code, 0);
+    auto acl = [&] {
+        return cluster().psql("postgres",
+                              "SELECT datacl::text FROM pg_database WHERE datname = '" + model_->prod() + "'");
+    };
+    auto before = acl();
+    std::string server = "host=127.0.0.1 port=" + std::to_string(cluster_port());
+    auto swapped = run_tool({"provision", "--source", server + " dbname=" + box() + " user=" + dump(), "--target",
+                             server + " dbname=" + model_->prod() + " user=" + login(), "--target-role", owner(),
+                             "--apply", "--admin", cluster().admin_conninfo("postgres")});
+    EXPECT_EQ(swapped.exit_code, 1) << swapped.all();
+    EXPECT_NE(swapped.err.find("refusing to provision"), std::string::npos) << swapped.all();
+    EXPECT_EQ(acl(), before);
+}
+
+TEST_F(Provision, RefusesNamesPostgresWouldCutOrThatCollide) {
+    std::string server = "host=127.0.0.1 port=" + std::to_string(cluster_port());
+    auto run = [&](const std::string& database, const std::string& user, const std::string& role) {
+        return run_tool({"provision", "--source", server + " dbname=" + model_->prod() + " user=" + dump(), "--target",
+                         server + " dbname=" + database + " user=" + user, "--target-role", role, "--sandboxes", "2",
+                         "--login-per-sandbox"});
+    };
+    EXPECT_EQ(run(box(), login(), std::string(62, 'q')).exit_code, 2);  // "qq..q_1" is 64 bytes
+    EXPECT_EQ(run(box(), owner() + "_1", owner()).exit_code, 2);        // member 1's owner is the login
+    EXPECT_EQ(run(box(), login(), login() + "_x").exit_code, 0);
+    EXPECT_EQ(run(model_->prod().substr(0, model_->prod().size()), login(), owner()).exit_code, 2);
+    auto other_server = run_tool({"provision", "--source", server + " dbname=" + model_->prod() + " user=" + dump(),
+                                  "--target", "host=127.0.0.2 port=5999 dbname=x user=" + login(), "--target-role",
+                                  owner(), "--apply", "--admin", cluster().admin_conninfo("postgres")});
+    EXPECT_EQ(other_server.exit_code, 2) << other_server.all();
+}
+
+}  // namespace
+}  // namespace sandboxctl::test
