@@ -14,6 +14,7 @@
 #include "pool/member_reset.hpp"
 #include "pool/row_stream.hpp"
 #include "pool/status.hpp"
+#include "safety/preflight.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "snapshot/tracking.hpp"
 
@@ -97,7 +98,27 @@ std::string read_to_end(int fd) {
     }
 }
 
-// Every member at once, a child each, the snapshot's files read once.
+// How many members the server can reset at once: each full reset holds a
+// lock on every relation it drops and creates until its commit (a table,
+// its indexes, its TOAST table and index, its golden cache copy; about 8
+// per table of the snapshot, 2 per sequence, counted twice: dropped and
+// created), and the shared lock table, shared by the whole server, holds
+// about 1.5 times its nominal slots. Past that, resets fail with "out of
+// shared memory".
+std::size_t members_at_once(pg::Connection& conn, const snapshot::Manifest& manifest, std::size_t wanted) {
+    long long per_member = 2 * (8 * static_cast<long long>(manifest.tables.size()) +
+                                2 * static_cast<long long>(manifest.sequences.size()) + 50);
+    long long room = safety::lock_table_slots(conn) * 3 / 2;
+    auto fits = static_cast<std::size_t>(std::max(1LL, room / per_member));
+    if (fits < wanted) {
+        log::info("pool sync: the server's lock table (max_locks_per_transaction) takes {} of the {} member resets "
+                  "at once; the snapshot's files are read once for each {}",
+                  fits, wanted, fits);
+    }
+    return std::min(fits, wanted);
+}
+
+// Every member of `items` at once, a child each, the snapshot's files read once.
 void reset_together(const std::vector<ToReset>& items, const MemberProcess& member_process, const PoolSnapshot& pool,
                     std::vector<SyncedMember>& members) {
     std::vector<std::unique_ptr<StreamingChild>> children;
@@ -150,8 +171,19 @@ SyncResult sync_pool(const config::Settings& settings, const MemberProcess& memb
         }
         result.members.push_back(std::move(synced));
     }
+    std::size_t at_once = 1;
     if (to_reset.size() >= 2 && member_process) {
-        reset_together(to_reset, member_process, pool, result.members);
+        auto conn = connect(to_reset.front().member, "pool sync");
+        at_once = members_at_once(conn, pool.manifest, to_reset.size());
+    }
+    if (at_once >= 2) {
+        for (std::size_t first = 0; first < to_reset.size(); first += at_once) {
+            interrupt::throw_if_requested();
+            auto last = std::min(first + at_once, to_reset.size());
+            reset_together({to_reset.begin() + static_cast<std::ptrdiff_t>(first),
+                            to_reset.begin() + static_cast<std::ptrdiff_t>(last)},
+                           member_process, pool, result.members);
+        }
     } else {
         for (const auto& item : to_reset) {
             interrupt::throw_if_requested();

@@ -197,12 +197,7 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT o
                                              "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)",
                                              {source_role});
     long long needed = dropped + 2 * created;
-    long long budget = target.query_integer(R"(
-SELECT current_setting('max_locks_per_transaction')::bigint *
-       (current_setting('max_connections')::bigint + current_setting('autovacuum_max_workers')::bigint + 1
-        + current_setting('max_worker_processes')::bigint + current_setting('max_wal_senders')::bigint
-        + current_setting('max_prepared_transactions')::bigint))");
-    return judge_lock_budget(needed, budget);
+    return judge_lock_budget(needed, lock_table_slots(target));
 }
 
 }  // namespace
@@ -301,6 +296,14 @@ Check judge_server_versions(int source_major, int target_major) {
     check.reason.clear();
     for (const auto& p : problems) check.reason += (check.reason.empty() ? "" : "; ") + p;
     return check;
+}
+
+long long lock_table_slots(pg::Connection& conn) {
+    return conn.query_integer(R"(
+SELECT current_setting('max_locks_per_transaction')::bigint *
+       (current_setting('max_connections')::bigint + current_setting('autovacuum_max_workers')::bigint + 1
+        + current_setting('max_worker_processes')::bigint + current_setting('max_wal_senders')::bigint
+        + current_setting('max_prepared_transactions')::bigint))");
 }
 
 Check judge_lock_budget(long long needed, long long budget) {

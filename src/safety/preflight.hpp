@@ -54,6 +54,10 @@ Check judge_server_versions(int source_major, int target_major);
 // The lock-budget verdict for `needed` locks against `budget` nominal slots:
 // PASS up to 1.5x (spare shared memory takes the excess), WARN to 2x, FAIL beyond.
 Check judge_lock_budget(long long needed, long long budget);
+// The slots of the server's shared lock table (max_locks_per_transaction
+// times the processes that may hold locks); it grows about 1.5 times that
+// into spare shared memory before "out of shared memory".
+long long lock_table_slots(pg::Connection& conn);
 
 // Throws a refusal (exit 3) listing the failed checks, if any.
 void require_passed(const std::vector<Check>& checks);
