@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -81,6 +82,13 @@ protected:
     void write_to_member(int k) {
         cluster().psql(member(k), "SET ROLE sbx_sandbox_login; UPDATE customer SET nom = 'agent was here' "
                                   "WHERE rowid = 1; INSERT INTO employee VALUES (40, 1, 'agent hire')");
+    }
+    // `pool sync` whose resets stop at their commit until `failpoints` lets them go.
+    std::unique_ptr<BackgroundTool> sync_stopping_at_commit(const FailpointDriver& failpoints) {
+        auto e = env();
+        auto hook = failpoints.env("commit");
+        e.insert(e.end(), hook.begin(), hook.end());
+        return std::make_unique<BackgroundTool>(pool_args({"pool", "sync"}), e);
     }
     std::string lease_state(int k) { return cluster().psql(member(k), "SELECT state FROM sandboxctl_pool.lease"); }
 };
@@ -222,19 +230,14 @@ TEST_F(Pool, KillingSyncHalfwayLeavesEveryMemberAtTheSnapshotOrAsItWas) {
     for (int k = 1; k <= member_count; ++k) write_to_member(k);
     auto written = member_state(1);
     FailpointDriver failpoints(work_ / "failpoint");
-    BackgroundTool sync(pool_args({"pool", "sync"}), [&] {
-        auto e = env();
-        auto hook = failpoints.env("commit");
-        e.insert(e.end(), hook.begin(), hook.end());
-        return e;
-    }());
+    auto sync = sync_stopping_at_commit(failpoints);
     // The members are reset at once, a child each: one is at its commit.
     ASSERT_TRUE(failpoints.wait_reached(60));
-    auto children = children_of(sync.pid());
+    auto children = children_of(sync->pid());
     EXPECT_EQ(children.size(), static_cast<std::size_t>(member_count));
-    sync.send(SIGKILL);
+    sync->send(SIGKILL);
     for (int child : children) ::kill(child, SIGKILL);
-    sync.finish();
+    sync->finish();
     for (int k = 1; k <= member_count; ++k) {
         auto now = member_state(k);
         EXPECT_TRUE(golden_ == now || written == now) << member(k);
@@ -252,17 +255,12 @@ TEST_F(Pool, KillingSyncBeforeItsChildrenCommitMakesThemRollBack) {
     for (int k = 1; k <= member_count; ++k) write_to_member(k);
     auto written = member_state(1);
     FailpointDriver failpoints(work_ / "failpoint");
-    BackgroundTool sync(pool_args({"pool", "sync"}), [&] {
-        auto e = env();
-        auto hook = failpoints.env("commit");
-        e.insert(e.end(), hook.begin(), hook.end());
-        return e;
-    }());
+    auto sync = sync_stopping_at_commit(failpoints);
     ASSERT_TRUE(failpoints.wait_reached(60));
-    auto children = children_of(sync.pid());
+    auto children = children_of(sync->pid());
     // Only the parent: its children end with it (SIGTERM), and roll back.
-    sync.send(SIGKILL);
-    sync.finish();
+    sync->send(SIGKILL);
+    sync->finish();
     // Each child stops at its commit in turn: let each go on (to its rollback).
     EXPECT_TRUE(wait_until(
         [&] {
