@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "plan/session_setup.hpp"
 
 namespace sandboxctl::pool {
 
@@ -43,14 +42,6 @@ config::Settings member_settings(const config::Settings& settings, const Member&
 
 pg::Connection connect(const Member& member, std::string_view purpose) {
     return pg::Connection::open(member.info, purpose);
-}
-
-}  // namespace sandboxctl::pool
-
-namespace sandboxctl::pool {
-
-pg::Connection connect_repairing(const config::Settings& settings, const Member& member, std::string_view purpose) {
-    return std::move(plan::open_target(member_settings(settings, member), purpose, plan::AfterCrash::repair).conn);
 }
 
 }  // namespace sandboxctl::pool

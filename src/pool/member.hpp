@@ -28,8 +28,5 @@ std::vector<Member> members_of(const config::Settings& settings);
 config::Settings member_settings(const config::Settings& settings, const Member& member);
 
 pg::Connection connect(const Member& member, std::string_view purpose);
-// The same, first repairing what a killed run left (the member refusing
-// connections, as `reset` does): for the commands that reset members.
-pg::Connection connect_repairing(const config::Settings& settings, const Member& member, std::string_view purpose);
 
 }  // namespace sandboxctl::pool

@@ -7,6 +7,7 @@
 #include "safety/preflight.hpp"
 #include "safety/sandbox_mark.hpp"
 #include "snapshot/store.hpp"
+#include "snapshot/tracking.hpp"
 
 namespace sandboxctl::pool {
 namespace {
@@ -126,10 +127,13 @@ reset::ResetResult reset_member(plan::Target& target, const config::Settings& se
                                 table_reader);
 }
 
-reset::ResetResult reset_member(const config::Settings& settings, const Member& member, const PoolSnapshot& pool,
-                                const std::string& mark) {
-    auto target = open_member(settings, member, "pool");
-    return reset_member(target, settings, member, pool, mark);
+std::vector<std::string> tables_written(pg::Connection& conn) {
+    std::vector<std::string> written;
+    if (!snapshot::tracking_installed(conn)) return written;
+    conn.exec("BEGIN");
+    for (const auto& table : snapshot::dirty_tables(conn)) written.push_back(table.name);
+    conn.exec("COMMIT");
+    return written;
 }
 
 }  // namespace sandboxctl::pool

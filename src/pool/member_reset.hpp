@@ -38,14 +38,18 @@ std::string admit(pg::Connection& conn, const Member& member, PoolSnapshot& pool
 // command then leaves the member to that run.
 bool busy(const Error& error);
 
-// Resets the member to the pool's snapshot (its own session, exclusive access).
-reset::ResetResult reset_member(const config::Settings& settings, const Member& member, const PoolSnapshot& pool,
-                                const std::string& mark);
-// The same on a session the caller opened with open_member (which it may use
-// before and after: the reset ends the member's other sessions, not this one).
+// Resets the member to the pool's snapshot (exclusive access) on a session
+// the caller opened with open_member, which it may use before and after:
+// the reset ends the member's other sessions, not this one.
 reset::ResetResult reset_member(plan::Target& target, const config::Settings& settings, const Member& member,
                                 const PoolSnapshot& pool, const std::string& mark,
                                 const snapshot::TableReader& table_reader = {});
+// Opens the member as `reset` opens the sandbox, first repairing what a
+// killed run left (the member refusing connections).
 plan::Target open_member(const config::Settings& settings, const Member& member, std::string_view purpose);
+
+// The tables written since the member's last reset, from its change log
+// (none when change tracking is not installed).
+std::vector<std::string> tables_written(pg::Connection& conn);
 
 }  // namespace sandboxctl::pool

@@ -5,7 +5,6 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "snapshot/tracking.hpp"
 
 namespace sandboxctl::pool {
 namespace {
@@ -17,11 +16,7 @@ MemberStatus status_of(const Member& member, const PoolSnapshot& pool) {
     try {
         auto conn = connect(member, "pool status");
         status.lease = read_lease(conn);
-        if (status.lease && snapshot::tracking_installed(conn)) {
-            conn.exec("BEGIN");
-            for (const auto& table : snapshot::dirty_tables(conn)) status.written.push_back(table.name);
-            conn.exec("COMMIT");
-        }
+        if (status.lease) status.written = tables_written(conn);
         status.current = status.lease && status.lease->state == "free" &&
                          status.lease->snapshot == pool.manifest.instance() && status.written.empty();
     } catch (const Error& e) {
@@ -35,11 +30,7 @@ MemberStatus status_of(const Member& member, const PoolSnapshot& pool) {
 bool reclaimable(pg::Connection& conn, const std::optional<LeaseRow>& row) {
     if (!row) return false;
     if ((row->state == "leased" && row->expired) || row->state == "dirty") return true;
-    if (row->state != "free" || !snapshot::tracking_installed(conn)) return false;
-    conn.exec("BEGIN");
-    bool written = !snapshot::dirty_tables(conn).empty();
-    conn.exec("COMMIT");
-    return written;
+    return row->state == "free" && !tables_written(conn).empty();
 }
 
 }  // namespace
@@ -65,18 +56,14 @@ std::vector<Reclaimed> reap(const config::Settings& settings, PoolSnapshot& pool
     for (const auto& member : members_of(settings)) {
         Reclaimed item{member.number, database_of(member), "", "", false};
         try {
-            std::string mark;
-            {
-                auto conn = connect_repairing(settings, member, "pool reap");
-                auto row = read_lease(conn);
-                if (!reclaimable(conn, row)) continue;
-                mark = admit(conn, member, pool, NewMembers::refuse);
-                item.holder = row->state == "leased" ? row->holder : "";
-                if (!take_for_reset(conn, *row)) continue;  // another caller took it first
-            }
-            auto result = reset_member(settings, member, pool, mark);
-            auto conn = connect_repairing(settings, member, "pool reap");
-            mark_free(conn, pool.manifest.instance());
+            auto target = open_member(settings, member, "pool reap");
+            auto row = read_lease(target.conn);
+            if (!reclaimable(target.conn, row)) continue;
+            auto mark = admit(target.conn, member, pool, NewMembers::refuse);
+            item.holder = row->state == "leased" ? row->holder : "";
+            if (!take_for_reset(target.conn, *row)) continue;  // another caller took it first
+            auto result = reset_member(target, settings, member, pool, mark);
+            mark_free(target.conn, pool.manifest.instance());
             item.outcome = describe(result);
         } catch (const Error& e) {
             if (busy(e)) continue;  // another run is resetting it

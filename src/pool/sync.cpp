@@ -21,14 +21,6 @@
 namespace sandboxctl::pool {
 namespace {
 
-bool nothing_written(pg::Connection& conn) {
-    if (!snapshot::tracking_installed(conn)) return false;
-    conn.exec("BEGIN");
-    bool clean = snapshot::dirty_tables(conn).empty();
-    conn.exec("COMMIT");
-    return clean;
-}
-
 // A member this sync resets: taken for it (dirty), its mark known.
 struct ToReset {
     std::size_t slot = 0;  // in SyncResult::members
@@ -41,7 +33,8 @@ struct ToReset {
 std::optional<ToReset> prepare(const config::Settings& settings, const Member& member, PoolSnapshot& pool,
                                SyncedMember& synced) {
     // Repairing: a member a killed run left refusing connections is one to reset.
-    auto conn = connect_repairing(settings, member, "pool sync");
+    auto target = open_member(settings, member, "pool sync");
+    auto& conn = target.conn;
     bool unmarked = !safety::read_mark(conn);
     auto mark = admit(conn, member, pool, NewMembers::take);
     synced.taken = unmarked;
@@ -52,7 +45,8 @@ std::optional<ToReset> prepare(const config::Settings& settings, const Member& m
         synced.detail = fmt::format("leased by \"{}\" until {}: left as it is", row->holder, row->expires);
         return std::nullopt;
     }
-    if (row->state == "free" && row->snapshot == pool.manifest.instance() && nothing_written(conn)) {
+    if (row->state == "free" && row->snapshot == pool.manifest.instance() && snapshot::tracking_installed(conn) &&
+        tables_written(conn).empty()) {
         synced.detail = "at the snapshot already";
         return std::nullopt;
     }
