@@ -19,9 +19,10 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_cluster DIR: sets PGBIN, PGPORT_BENCH, SOCKET_DIR; settings equal for every tool.
+# start_cluster DIR [OPTIONS]: sets PGBIN, PGPORT_BENCH, SOCKET_DIR; settings
+# equal for every tool, OPTIONS ("-c name=value ...") added to them.
 start_cluster() {
-  local dir=$1
+  local dir=$1 extra=${2:-}
   PGBIN=$(bench_pg_bin)
   mkdir -p "$dir/data" "$dir/socket"
   chmod 755 "$dir"
@@ -33,7 +34,7 @@ start_cluster() {
   as_server_user "$PGBIN/pg_ctl" --pgdata="$dir/data" --log="$dir/data/server.log" --wait \
     --options="-c listen_addresses=127.0.0.1 -c port=$PGPORT_BENCH -c unix_socket_directories=$SOCKET_DIR \
       -c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min -c maintenance_work_mem=256MB \
-      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" start >/dev/null
+      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 $extra" start >/dev/null
 }
 
 stop_cluster() {

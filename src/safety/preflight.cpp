@@ -184,15 +184,7 @@ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1),
 // which has max_locks_per_transaction slots per possible backend; the server
 // can often go beyond that into spare shared memory, hence WARN before FAIL.
 Check check_lock_budget(pg::Connection& source, pg::Connection& target, const std::string& source_role) {
-    long long dropped = target.query_integer(R"(
-WITH user_ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema'))
-SELECT (SELECT count(*) FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM user_ns))
-     + (SELECT count(*) FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM user_ns))
-     + (SELECT count(*) FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM user_ns))
-     + (SELECT count(*) FROM pg_catalog.pg_constraint WHERE connamespace IN (SELECT oid FROM user_ns))
-     + (SELECT count(*) FROM pg_catalog.pg_attrdef) + (SELECT count(*) FROM pg_catalog.pg_trigger)
-     + (SELECT count(*) FROM pg_catalog.pg_rewrite WHERE ev_class >= 16384)
-     + (SELECT count(*) FROM pg_catalog.pg_policy))");
+    long long dropped = lockable_objects(target);
     long long created = source.query_integer("SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = "
                                              "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)",
                                              {source_role});
@@ -296,6 +288,18 @@ Check judge_server_versions(int source_major, int target_major) {
     check.reason.clear();
     for (const auto& p : problems) check.reason += (check.reason.empty() ? "" : "; ") + p;
     return check;
+}
+
+long long lockable_objects(pg::Connection& conn) {
+    return conn.query_integer(R"(
+WITH user_ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema'))
+SELECT (SELECT count(*) FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM user_ns))
+     + (SELECT count(*) FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM user_ns))
+     + (SELECT count(*) FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM user_ns))
+     + (SELECT count(*) FROM pg_catalog.pg_constraint WHERE connamespace IN (SELECT oid FROM user_ns))
+     + (SELECT count(*) FROM pg_catalog.pg_attrdef) + (SELECT count(*) FROM pg_catalog.pg_trigger)
+     + (SELECT count(*) FROM pg_catalog.pg_rewrite WHERE ev_class >= 16384)
+     + (SELECT count(*) FROM pg_catalog.pg_policy))");
 }
 
 long long lock_table_slots(pg::Connection& conn) {

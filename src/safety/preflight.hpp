@@ -58,6 +58,10 @@ Check judge_lock_budget(long long needed, long long budget);
 // times the processes that may hold locks); it grows about 1.5 times that
 // into spare shared memory before "out of shared memory".
 long long lock_table_slots(pg::Connection& conn);
+// The objects of the database's own schemas that hold a lock each when a
+// transaction drops or creates them: relations, types, functions,
+// constraints, defaults, triggers, rules, policies.
+long long lockable_objects(pg::Connection& conn);
 
 // Throws a refusal (exit 3) listing the failed checks, if any.
 void require_passed(const std::vector<Check>& checks);
