@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/report_output.hpp"
 #include "core/duration.hpp"
+#include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "pool/lease.hpp"
 #include "pool/release.hpp"
@@ -73,10 +74,65 @@ struct LeaseOptions {
     std::optional<std::string> holder;
     std::optional<std::string> ttl;
     std::optional<std::string> wait;
+    bool hold = false;
 };
+
+void print_released(const ReportOutput& output, const pool::Released& released) {
+    if (log::level() < log::Level::normal) return;
+    fmt::print(output.text(), "released member {} ({}), leased by \"{}\": {}; free\n", released.member,
+               released.database, released.holder, pool::describe(released.reset));
+}
+
+// --hold: the lease is the process's for as long as it runs. A stop signal
+// (a pod's SIGTERM once its agent has finished) releases it; a process killed
+// outright leaves it to its expiry.
+ExitCode hold_then_release(const config::Settings& settings, const ReportOutput& output, const pool::Lease& lease) {
+    output.text().flush();
+    int signal = interrupt::wait_and_take();
+    log::info("{}: releasing member {} ({})", interrupt::signal_name(signal), lease.member, lease.database);
+    print_released(output, pool::release(settings, lease.id));
+    return ExitCode::ok;
+}
+
+void report_lease(const ReportOutput& output, const pool::Lease& lease, bool hold,
+                  std::chrono::steady_clock::time_point start) {
+    auto& out = output.text();
+    if (hold) {
+        fmt::print(out, "leased member {} ({}) to \"{}\" until {}; held until a stop signal, then released\n",
+                   lease.member, lease.database, lease.holder, lease.expires);
+    } else {
+        fmt::print(out, "LEASE_ID={}\nLEASE_MEMBER={}\nLEASE_DATABASE={}\nLEASE_CONNINFO={}\nLEASE_EXPIRES={}\n",
+                   lease.id, lease.member, shell_quoted(lease.database), shell_quoted(lease.conninfo), lease.expires);
+    }
+    output.write_json({{"lease", lease.id},
+                       {"member", lease.member},
+                       {"database", lease.database},
+                       {"conninfo", lease.conninfo},
+                       {"holder", lease.holder},
+                       {"expires", lease.expires},
+                       {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
+}
+
+// The caller never got the lease id (its report could not be written): a
+// lease kept would only wait for its expiry.
+void give_back(const config::Settings& settings, const pool::Lease& lease) {
+    try {
+        pool::release(settings, lease.id);
+        log::info("member {} ({}) released again: its lease could not be handed over", lease.member, lease.database);
+    } catch (const Error& e) {
+        log::warning("could not release member {} ({}) again: {}; it stays lent until {}", lease.member, lease.database,
+                     e.what(), lease.expires);
+    }
+}
 
 ExitCode run_lease(const Context& context, LeaseOptions& options) {
     auto start = std::chrono::steady_clock::now();
+    // The lease id releases the member: a held lease's stays in the file the
+    // agent reads, out of the pod's log.
+    if (options.hold && (options.json_path.empty() || options.json_path == "-")) {
+        throw usage_error("--hold needs --json FILE",
+                          "The agent reads its member from FILE; the lease id stays out of the log.");
+    }
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
     pool::LeaseRequest request;
@@ -88,17 +144,13 @@ ExitCode run_lease(const Context& context, LeaseOptions& options) {
     if (options.wait) request.wait = parse_duration(*options.wait, "--wait");
     auto lease = pool::lease(settings, request);
     for (const auto& member : lease.reclaimed) log::info("reclaimed {} (its lease had expired)", member);
-    auto& out = output.text();
-    fmt::print(out, "LEASE_ID={}\nLEASE_MEMBER={}\nLEASE_DATABASE={}\nLEASE_CONNINFO={}\nLEASE_EXPIRES={}\n", lease.id,
-               lease.member, shell_quoted(lease.database), shell_quoted(lease.conninfo), lease.expires);
-    output.write_json({{"lease", lease.id},
-                       {"member", lease.member},
-                       {"database", lease.database},
-                       {"conninfo", lease.conninfo},
-                       {"holder", lease.holder},
-                       {"expires", lease.expires},
-                       {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
-    return ExitCode::ok;
+    try {
+        report_lease(output, lease, options.hold, start);
+    } catch (const Error&) {
+        give_back(settings, lease);
+        throw;
+    }
+    return options.hold ? hold_then_release(settings, output, lease) : ExitCode::ok;
 }
 
 struct ReleaseOptions {
@@ -111,10 +163,7 @@ ExitCode run_release(const Context& context, ReleaseOptions& options) {
     ReportOutput output(options.json_path);
     auto settings = resolve_settings(context, options.settings);
     auto released = pool::release(settings, options.lease);
-    if (log::level() >= log::Level::normal) {
-        fmt::print(output.text(), "released member {} ({}), leased by \"{}\": {}; free\n", released.member,
-                   released.database, released.holder, pool::describe(released.reset));
-    }
+    print_released(output, released);
     output.write_json({{"member", released.member},
                        {"database", released.database},
                        {"holder", released.holder},
@@ -136,13 +185,18 @@ connection string, never a password) and LEASE_EXPIRES (UTC). The lease lives in
 database (sandboxctl_pool.lease), so callers in different pods share the pool safely: one UPDATE
 that only a free member passes, so two callers never hold one member.
 With no member free, the members whose lease expired are reset and lent; then lease waits up to
---wait for a release, or exits 3 ("pool exhausted"), saying what each member is doing.)help");
+--wait for a release, or exits 3 ("pool exhausted"), saying what each member is doing.
+With --hold (and --json FILE), lease writes FILE, prints one line without the lease id, then
+stays until SIGTERM, SIGINT or SIGHUP and releases the member then (exit 0 once released): a
+Kubernetes agent Job runs it as a native sidecar (docs/kubernetes.md), the agent reading FILE.
+Killed outright, it leaves the lease to its expiry: choose a --ttl longer than the agent runs.)help");
     command.option("--holder", options->holder, "Who holds the lease, shown by pool status (default: the host name)")
         .type_name("NAME");
     command.option("--ttl", options->ttl, "How long the lease lasts (default: [pool] lease_ttl, else 2h)")
         .type_name("DURATION");
     command.option("--wait", options->wait, "Wait this long for a member to come free (default: do not wait)")
         .type_name("DURATION");
+    command.flag("--hold", options->hold, "Stay until a stop signal (SIGTERM), then release the member");
     add_snapshot_dir_option(command, options->settings);
     add_timeout_options(command, options->settings);
     add_json_option(command, options->json_path);

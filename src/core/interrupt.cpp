@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstring>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/failpoint.hpp"
@@ -47,6 +49,11 @@ std::string describe() { return "interrupted by " + signal_name(received.load())
 
 void throw_if_requested() {
     if (received.load() != 0) throw failure(describe());
+}
+
+int wait_and_take() {
+    while (received.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return received.exchange(0);
 }
 
 void phase_boundary(std::string_view phase) {

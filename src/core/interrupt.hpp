@@ -19,6 +19,10 @@ std::string describe();
 std::string signal_name(int number);
 // Throws a failure naming the signal if one was received.
 void throw_if_requested();
+// Blocks until a signal arrives, then takes it as the request it was for
+// (the work it asks for follows and is not stopped by it; a later signal
+// still stops that work). Returns the signal's number.
+int wait_and_take();
 // Between two phases of a run: the fault suite's failpoint of that name
 // (core/failpoint.hpp), then a pending interrupt stops the run there.
 void phase_boundary(std::string_view phase);

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <numeric>
 #include <random>
 #include <thread>
 
@@ -17,11 +19,15 @@
 namespace sandboxctl::pool {
 namespace {
 
-// Concurrent callers start at different members, so that they seldom queue
-// behind one another's UPDATE of the same row.
-std::size_t random_start(std::size_t count) {
-    std::random_device device;
-    return std::uniform_int_distribution<std::size_t>(0, count - 1)(device);
+// Concurrent callers try the members in orders of their own, so that they
+// seldom connect to the same one at once (a caller that loses a member to
+// another has paid a session for nothing); a random order each spreads them
+// better than a random start each, whose runs of taken members lengthen.
+std::vector<std::size_t> random_order(std::size_t count) {
+    std::vector<std::size_t> order(count);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::shuffle(order.begin(), order.end(), std::mt19937_64(std::random_device{}()));
+    return order;
 }
 
 // What the members said: a member that could not be asked (an error other
@@ -34,20 +40,14 @@ struct Attempts {
 std::optional<Lease> try_members(const std::vector<Member>& members, const config::Settings& settings,
                                  const LeaseRequest& request, Attempts& attempts) {
     auto ttl = request.ttl.value_or(require_pool(settings).lease_ttl);
-    auto start = random_start(members.size());
-    for (std::size_t i = 0; i < members.size(); ++i) {
-        const auto& member = members[(start + i) % members.size()];
+    for (auto index : random_order(members.size())) {
+        const auto& member = members[index];
         try {
             auto conn = connect(member, "lease");
             auto id = new_lease_id(member.number);
             if (auto expires = claim(conn, lease_hash(id), request.holder, ttl)) {
-                return Lease{id,
-                             member.number,
-                             member.info.get("dbname").value_or(""),
-                             member.info.without_password(),
-                             request.holder,
-                             *expires,
-                             {}};
+                return Lease{
+                    id, member.number, conn.database(), member.info.without_password(), request.holder, *expires, {}};
             }
             ++attempts.asked;
         } catch (const pg::PgError& e) {

@@ -27,7 +27,7 @@ struct Lease {
     std::vector<std::string> reclaimed;
 };
 
-// Tries the free members (from a random one, so that concurrent callers
+// Tries the free members (in a random order, so that concurrent callers
 // spread), each with one UPDATE that only a free member with nothing written
 // passes; with none, reclaims expired leases, then waits (up to `wait`) or
 // refuses with exit 3, "pool exhausted", saying what each member is doing.

@@ -6,9 +6,9 @@
 
 namespace sandboxctl::pool {
 
-std::string Member::display() const {
-    return fmt::format("member {} ({})", number, info.get("dbname").value_or(info.describe()));
-}
+std::string Member::display() const { return fmt::format("member {} ({})", number, database()); }
+
+std::string Member::database() const { return info.get("dbname").value_or(info.describe()); }
 
 const config::PoolSettings& require_pool(const config::Settings& settings) {
     if (!settings.pool) {

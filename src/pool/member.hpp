@@ -14,7 +14,10 @@ namespace sandboxctl::pool {
 struct Member {
     int number = 0;  // 1-based, in the order of [pool] targets
     pg::ConnInfo info;
-    std::string display() const;  // "member 2 (dbname=erp-sandbox-2)"
+    std::string display() const;  // "member 2 (erp-sandbox-2)"
+    // Its conninfo's dbname, else how the conninfo reaches it ("service=pool-2");
+    // a session's own database name (PQdb) is the one to show once connected.
+    std::string database() const;
 };
 
 // Throws a usage error without a [pool] section, or when a target does not

@@ -30,10 +30,11 @@ Released release(const config::Settings& settings, const std::string& lease_id) 
     const auto& member = members[static_cast<std::size_t>(number - 1)];
     auto pool = load_pool_snapshot(settings);
     auto hash = lease_hash(lease_id);
-    Released released{number, member.info.get("dbname").value_or(""), "", {}};
+    Released released{number, member.database(), "", {}};
     // One session for all of it: a new one costs tens of milliseconds, and a
     // release comes between two scenarios.
     auto target = open_member(settings, member, "release");
+    released.database = target.conn.database();
     auto row = read_lease(target.conn);
     if (!row || row->state != "leased" || row->lease_hash != hash) {
         throw Error(ExitCode::refused,

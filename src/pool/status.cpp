@@ -9,12 +9,11 @@
 namespace sandboxctl::pool {
 namespace {
 
-std::string database_of(const Member& member) { return member.info.get("dbname").value_or(""); }
-
 MemberStatus status_of(const Member& member, const PoolSnapshot& pool) {
-    MemberStatus status{member.number, database_of(member), std::nullopt, false, {}, ""};
+    MemberStatus status{member.number, member.database(), std::nullopt, false, {}, ""};
     try {
         auto conn = connect(member, "pool status");
+        status.database = conn.database();
         status.lease = read_lease(conn);
         if (status.lease) status.written = tables_written(conn);
         status.current = status.lease && status.lease->state == "free" &&
@@ -54,9 +53,10 @@ std::vector<MemberStatus> pool_status(const config::Settings& settings, const Po
 std::vector<Reclaimed> reap(const config::Settings& settings, PoolSnapshot& pool) {
     std::vector<Reclaimed> reclaimed;
     for (const auto& member : members_of(settings)) {
-        Reclaimed item{member.number, database_of(member), "", "", false};
+        Reclaimed item{member.number, member.database(), "", "", false};
         try {
             auto target = open_member(settings, member, "pool reap");
+            item.database = target.conn.database();
             auto row = read_lease(target.conn);
             if (!reclaimable(target.conn, row)) continue;
             auto mark = admit(target.conn, member, pool, NewMembers::refuse);

@@ -36,6 +36,7 @@ std::optional<ToReset> prepare(const config::Settings& settings, const Member& m
     // Repairing: a member a killed run left refusing connections is one to reset.
     auto target = open_member(settings, member, "pool sync");
     auto& conn = target.conn;
+    synced.database = conn.database();
     bool unmarked = !safety::read_mark(conn);
     auto mark = admit(conn, member, pool, NewMembers::take);
     synced.taken = unmarked;
@@ -158,8 +159,7 @@ SyncResult sync_pool(const config::Settings& settings, const MemberProcess& memb
     std::vector<ToReset> to_reset;
     for (const auto& member : members_of(settings)) {
         interrupt::throw_if_requested();
-        SyncedMember synced{member.number, member.info.get("dbname").value_or(""), SyncedMember::Outcome::already, "",
-                            false};
+        SyncedMember synced{member.number, member.database(), SyncedMember::Outcome::already, "", false};
         try {
             if (auto item = prepare(settings, member, pool, synced)) {
                 item->slot = result.members.size();

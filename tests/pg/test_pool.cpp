@@ -372,5 +372,111 @@ TEST_F(Pool, AHolderMustBeShortPrintableUtf8) {
     }
 }
 
+// Issue 22, item 4: the agent Job's native sidecar, `lease --hold`.
+TEST_F(Pool, AHeldLeaseIsReleasedAtTheStopSignalAndItsIdStaysOutOfTheLog) {
+    sync_all();
+    auto file = work_ / "lease.json";
+    BackgroundTool hold(pool_args({"lease", "--hold", "--json", file.string(), "--holder", "agent-job"}), env());
+    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+    auto doc = nlohmann::json::parse(read_file(file));
+    int k = doc["member"].get<int>();
+    EXPECT_EQ(lease_state(k), "leased\n");
+    write_to_member(k);
+    // Still held: the holder is not done until it is told to stop.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(hold.exited());
+    hold.send(SIGTERM);
+    auto run = hold.finish();
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.err.find("signal 15 (SIGTERM): releasing member " + std::to_string(k)), std::string::npos)
+        << run.all();
+    EXPECT_NE(run.out.find("released member " + std::to_string(k)), std::string::npos) << run.all();
+    EXPECT_EQ(run.all().find(doc["lease"].get<std::string>()), std::string::npos) << run.all();
+    expect_at_snapshot(k);
+    EXPECT_EQ(lease_state(k), "free\n");
+}
+
+TEST_F(Pool, AHoldStoppedBeforeItsLeaseOrKilledOutrightLeavesNoMemberTaken) {
+    sync_all();
+    std::vector<Leased> taken;
+    for (int i = 0; i < member_count; ++i) taken.push_back(lease());
+    auto file = work_ / "lease.json";
+    // Waiting for a member when the stop comes: nothing is leased, no file.
+    BackgroundTool waiting(pool_args({"lease", "--hold", "--json", file.string(), "--wait", "1min"}), env());
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    waiting.send(SIGTERM);
+    auto stopped = waiting.finish();
+    EXPECT_EQ(stopped.exit_code, 1) << stopped.all();
+    EXPECT_NE(stopped.err.find("interrupted by signal 15"), std::string::npos) << stopped.all();
+    EXPECT_FALSE(std::filesystem::exists(file));
+    // Killed outright while holding: the lease ends at its expiry.
+    ASSERT_EQ(pool_tool({"release", taken.front().id}).exit_code, 0);
+    BackgroundTool killed(pool_args({"lease", "--hold", "--json", file.string(), "--ttl", "1s"}), env());
+    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+    killed.send(SIGKILL);
+    killed.finish();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    auto status = pool_tool({"pool", "status"});
+    ASSERT_EQ(status.exit_code, 0) << status.all();
+    EXPECT_EQ(lease_state(taken.front().member), "free\n");
+    for (const auto& json : {std::string("-"), std::string()}) {
+        std::vector<std::string> args = {"lease", "--hold"};
+        if (!json.empty()) args.insert(args.end(), {"--json", json});
+        auto refused = pool_tool(args);
+        EXPECT_EQ(refused.exit_code, 2) << refused.all();
+        EXPECT_NE(refused.err.find("--hold needs --json FILE"), std::string::npos) << refused.all();
+    }
+}
+
+// docs/kubernetes.md's pool: members named by libpq services, whose file
+// holds the passwords; the databases shown are the sessions' own.
+TEST_F(Pool, MembersNamedByServicesShowTheirDatabasesAndNoPassword) {
+    auto services = work_ / "pg_service.conf";
+    {
+        std::ofstream file(services);
+        for (int k = 1; k <= 2; ++k) {
+            file << "[pool-" << k << "]\nhost=127.0.0.1\nport=" << cluster().port() << "\ndbname=" << member(k)
+                 << "\nuser=sbx_sandbox_login\npassword=" << sandbox_password << "\n\n";
+        }
+    }
+    std::filesystem::permissions(services, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    {
+        std::ofstream config(work_ / "pool.toml");
+        config << "[pool]\ntargets = [\"service=pool-1\", \"service=pool-2\"]\nsnapshot = \"golden\"\n";
+    }
+    auto e = env();
+    e.emplace_back("PGSERVICEFILE", services.string());
+    auto sync = run_tool(pool_args({"pool", "sync"}), e);
+    ASSERT_EQ(sync.exit_code, 0) << sync.all();
+    EXPECT_NE(sync.out.find("member 2 (" + member(2) + "), taken into the pool"), std::string::npos) << sync.all();
+    auto run = run_tool(pool_args({"lease", "--json", "-"}), e);
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    auto doc = nlohmann::json::parse(run.out);
+    int k = doc["member"].get<int>();
+    EXPECT_EQ(doc["database"].get<std::string>(), member(k));
+    EXPECT_EQ(doc["conninfo"].get<std::string>(), "service='pool-" + std::to_string(k) + "'");
+    auto status = run_tool(pool_args({"pool", "status"}), e);
+    ASSERT_EQ(status.exit_code, 0) << status.all();
+    EXPECT_NE(status.out.find(member(k)), std::string::npos) << status.all();
+    auto release = run_tool(pool_args({"release", doc["lease"].get<std::string>()}), e);
+    ASSERT_EQ(release.exit_code, 0) << release.all();
+    EXPECT_NE(release.out.find("released member " + std::to_string(k) + " (" + member(k) + ")"), std::string::npos)
+        << release.all();
+    for (const auto* run_output : {&sync, &run, &status, &release})
+        EXPECT_EQ(run_output->all().find(sandbox_password), std::string::npos) << run_output->all();
+}
+
+// A caller that never got its lease (its report could not be written) does
+// not leave the member lent until the expiry.
+TEST_F(Pool, ALeaseWhoseReportCannotBeWrittenIsGivenBack) {
+    sync_all();
+    // 250 bytes: the release's connection-limit record fits, the report (its
+    // conninfo names the member's long database twice) does not.
+    auto run = run_tool_with_file_limit(pool_args({"lease", "--json", (work_ / "lease.json").string()}), env(), 250);
+    EXPECT_EQ(run.exit_code, 1) << run.all();
+    EXPECT_NE(run.err.find("released again: its lease could not be handed over"), std::string::npos) << run.all();
+    for (int k = 1; k <= member_count; ++k) EXPECT_EQ(lease_state(k), "free\n") << member(k);
+}
+
 }  // namespace
 }  // namespace sandboxctl::test
