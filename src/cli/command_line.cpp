@@ -1,5 +1,7 @@
 #include "cli/command_line.hpp"
 
+#include <charconv>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -70,8 +72,17 @@ Option Command::option(const std::string& names, std::optional<std::string>& int
     return Option(app_->add_option(names, into, description));
 }
 
+// Decimal only: CLI11 reads integers as C does, "010" as 8 and "0x10" as 16,
+// and "--sandboxes 010" would then make eight databases.
 Option Command::option(const std::string& names, std::optional<int>& into, const std::string& description) {
-    return Option(app_->add_option(names, into, description));
+    auto parse = [&into](const std::string& text) {
+        int value = 0;
+        const char* end = text.data() + text.size();
+        auto [stop, error] = std::from_chars(text.data(), end, value);
+        if (error != std::errc() || stop != end) throw CLI::ValidationError("\"" + text + "\" is not a decimal number");
+        into = value;
+    };
+    return Option(app_->add_option_function<std::string>(names, parse, description)->type_name("N"));
 }
 
 Option Command::option(const std::string& names, std::vector<std::string>& into, const std::string& description) {

@@ -218,6 +218,17 @@ TEST_F(Provision, RefusesIncompleteOrConfusedNames) {
     auto control = args;
     control[6] = "owner\nDROP";
     EXPECT_EQ(run_tool(control).exit_code, 2);
+    // Decimal: "010" is ten members, never octal eight; "0x2" is refused.
+    auto leading_zero = without("--sandboxes");
+    leading_zero.insert(leading_zero.end(), {"--sandboxes", "010"});
+    auto ten = run_tool(leading_zero);
+    EXPECT_EQ(ten.exit_code, 0) << ten.all();
+    EXPECT_NE(ten.out.find(box() + "-10"), std::string::npos) << ten.all();
+    auto hex = without("--sandboxes");
+    hex.insert(hex.end(), {"--sandboxes", "0x2"});
+    auto refused = run_tool(hex);
+    EXPECT_EQ(refused.exit_code, 2) << refused.all();
+    EXPECT_NE(refused.err.find("\"0x2\" is not a decimal number"), std::string::npos) << refused.all();
 }
 
 }  // namespace
