@@ -2,10 +2,13 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/report_output.hpp"
+#include "core/atomic_file.hpp"
 #include "core/duration.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
@@ -75,6 +78,7 @@ struct LeaseOptions {
     std::optional<std::string> ttl;
     std::optional<std::string> wait;
     bool hold = false;
+    std::string service_file;
 };
 
 void print_released(const ReportOutput& output, const pool::Released& released) {
@@ -94,10 +98,30 @@ ExitCode hold_then_release(const config::Settings& settings, const ReportOutput&
     return ExitCode::ok;
 }
 
-void report_lease(const ReportOutput& output, const pool::Lease& lease, bool hold,
+// Refused before a member is leased, rather than given back after.
+void check_service_file(const std::string& path, const std::string& json_path) {
+    namespace fs = std::filesystem;
+    const char* hint = "Give --service-file the path of a file to write, in an existing directory.";
+    if (path == "-") throw usage_error("--service-file needs a file, not standard output", hint);
+    if (fs::is_directory(path)) throw usage_error(fmt::format("--service-file \"{}\" is a directory", path), hint);
+    auto parent = fs::path(path).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent))
+        throw usage_error(fmt::format("--service-file \"{}\": no directory \"{}\"", path, parent.string()), hint);
+    if (!json_path.empty() && fs::weakly_canonical(path) == fs::weakly_canonical(json_path))
+        throw usage_error("--service-file and --json name the same file", hint);
+}
+
+// The service file first: the report's FILE tells the agent both are there.
+void report_lease(const ReportOutput& output, const pool::Lease& lease, const LeaseOptions& options,
                   std::chrono::steady_clock::time_point start) {
+    if (!options.service_file.empty()) {
+        write_file_atomically(options.service_file,
+                              fmt::format("# sandboxctl lease: member {} for \"{}\", until {}\n{}", lease.member,
+                                          lease.holder, lease.expires, lease.service_section),
+                              "the lease's service file", 0600);
+    }
     auto& out = output.text();
-    if (hold) {
+    if (options.hold) {
         fmt::print(out, "leased member {} ({}) to \"{}\" until {}; held until a stop signal, then released\n",
                    lease.member, lease.database, lease.holder, lease.expires);
     } else {
@@ -134,6 +158,7 @@ ExitCode run_lease(const Context& context, LeaseOptions& options) {
                           "The agent reads its member from FILE; the lease id stays out of the log.");
     }
     ReportOutput output(options.json_path);
+    if (!options.service_file.empty()) check_service_file(options.service_file, options.json_path);
     auto settings = resolve_settings(context, options.settings);
     pool::LeaseRequest request;
     request.holder = checked_holder(options.holder.value_or(default_holder()));
@@ -142,10 +167,11 @@ ExitCode run_lease(const Context& context, LeaseOptions& options) {
         if (request.ttl->count() <= 0) throw usage_error("--ttl must be longer than 0");
     }
     if (options.wait) request.wait = parse_duration(*options.wait, "--wait");
+    request.credentials = !options.service_file.empty();
     auto lease = pool::lease(settings, request);
     for (const auto& member : lease.reclaimed) log::info("reclaimed {} (its lease had expired)", member);
     try {
-        report_lease(output, lease, options.hold, start);
+        report_lease(output, lease, options, start);
     } catch (const Error&) {
         give_back(settings, lease);
         throw;
@@ -186,6 +212,9 @@ database (sandboxctl_pool.lease), so callers in different pods share the pool sa
 that only a free member passes, so two callers never hold one member.
 With no member free, the members whose lease expired are reset and lent; then lease waits up to
 --wait for a release, or exits 3 ("pool exhausted"), saying what each member is doing.
+With --service-file FILE, lease also writes FILE (mode 0600): a libpq service "[lease]" that
+reaches the member as its session did, password included, for the agent (PGSERVICEFILE=FILE
+psql service=lease), which then needs no other credentials.
 With --hold (and --json FILE), lease writes FILE, prints one line without the lease id, then
 stays until SIGTERM, SIGINT or SIGHUP and releases the member then (exit 0 once released): a
 Kubernetes agent Job runs it as a native sidecar (docs/kubernetes.md), the agent reading FILE.
@@ -197,6 +226,10 @@ Killed outright, it leaves the lease to its expiry: choose a --ttl longer than t
     command.option("--wait", options->wait, "Wait this long for a member to come free (default: do not wait)")
         .type_name("DURATION");
     command.flag("--hold", options->hold, "Stay until a stop signal (SIGTERM), then release the member");
+    command
+        .option("--service-file", options->service_file,
+                "Write FILE (mode 0600): a libpq service [lease] that reaches the member, password included")
+        .type_name("FILE");
     add_snapshot_dir_option(command, options->settings);
     add_timeout_options(command, options->settings);
     add_json_option(command, options->json_path);

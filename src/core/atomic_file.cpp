@@ -1,6 +1,7 @@
 #include "core/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,11 +12,17 @@
 
 namespace sandboxctl {
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& content, const std::string& what) {
+void write_file_atomically(const std::filesystem::path& path, const std::string& content, const std::string& what,
+                           mode_t mode) {
     auto temporary = path;
     temporary += ".tmp";
+    ::unlink(temporary.c_str());
     try {
-        Fd fd = open_fd(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        Fd fd = open_fd(temporary, O_WRONLY | O_CREAT | O_EXCL, mode);
+        if (::fchmod(fd.get(), mode) != 0) {
+            throw failure("could not set the mode of " + what + " \"" + temporary.string() +
+                          "\": " + std::strerror(errno));
+        }
         write_all(fd.get(), content, temporary.string());
         fsync_fd(fd.get(), temporary.string());
         fd.close(temporary.string());

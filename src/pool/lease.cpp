@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
+#include "pg/service_section.hpp"
 #include "pool/lease_id.hpp"
 #include "pool/lease_table.hpp"
 #include "pool/record.hpp"
@@ -44,10 +45,13 @@ std::optional<Lease> try_members(const std::vector<Member>& members, const confi
         const auto& member = members[index];
         try {
             auto conn = connect(member, "lease");
+            // Before the claim: a lease is never taken that could not be handed over.
+            auto section = request.credentials ? pg::service_section(conn, "lease") : std::string();
             auto id = new_lease_id(member.number);
             if (auto expires = claim(conn, lease_hash(id), request.holder, ttl)) {
                 return Lease{
-                    id, member.number, conn.database(), member.info.without_password(), request.holder, *expires, {}};
+                    id, member.number, conn.database(), member.info.without_password(), request.holder, *expires,
+                    {}, section};
             }
             ++attempts.asked;
         } catch (const pg::PgError& e) {

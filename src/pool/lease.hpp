@@ -14,6 +14,7 @@ struct LeaseRequest {
     std::string holder;
     std::optional<std::chrono::milliseconds> ttl;  // default: [pool] lease_ttl
     std::chrono::milliseconds wait{0};             // how long to wait for a member to come free
+    bool credentials = false;                      // fill Lease::service_section
 };
 
 struct Lease {
@@ -25,6 +26,10 @@ struct Lease {
     std::string expires;  // ISO 8601, UTC
     // Members whose expired lease this call reclaimed first (reset and freed).
     std::vector<std::string> reclaimed;
+    // With LeaseRequest::credentials: a service file section "[lease]" that
+    // reaches the member as the lease's session did, password included (for
+    // a file of mode 0600, nothing else).
+    std::string service_section;
 };
 
 // Tries the free members (in a random order, so that concurrent callers

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/process.hpp"
 #include "harness/failpoint.hpp"
 #include "pg/reset_fixture.hpp"
 
@@ -449,11 +450,17 @@ TEST_F(Pool, MembersNamedByServicesShowTheirDatabasesAndNoPassword) {
     auto sync = run_tool(pool_args({"pool", "sync"}), e);
     ASSERT_EQ(sync.exit_code, 0) << sync.all();
     EXPECT_NE(sync.out.find("member 2 (" + member(2) + "), taken into the pool"), std::string::npos) << sync.all();
-    auto run = run_tool(pool_args({"lease", "--json", "-"}), e);
+    auto handed = work_ / "lease.conf";
+    auto run = run_tool(pool_args({"lease", "--json", "-", "--service-file", handed.string()}), e);
     ASSERT_EQ(run.exit_code, 0) << run.all();
     auto doc = nlohmann::json::parse(run.out);
     int k = doc["member"].get<int>();
     EXPECT_EQ(doc["database"].get<std::string>(), member(k));
+    // The password came from the services' file; the agent's file has it, for its member only.
+    auto text = read_file(handed);
+    EXPECT_NE(text.find("dbname=" + member(k) + "\n"), std::string::npos) << text.size();
+    EXPECT_NE(text.find("password=" + std::string(sandbox_password) + "\n"), std::string::npos);
+    EXPECT_EQ(text.find("service="), std::string::npos);
     EXPECT_EQ(doc["conninfo"].get<std::string>(), "service='pool-" + std::to_string(k) + "'");
     auto status = run_tool(pool_args({"pool", "status"}), e);
     ASSERT_EQ(status.exit_code, 0) << status.all();
@@ -476,6 +483,38 @@ TEST_F(Pool, ALeaseWhoseReportCannotBeWrittenIsGivenBack) {
     EXPECT_EQ(run.exit_code, 1) << run.all();
     EXPECT_NE(run.err.find("released again: its lease could not be handed over"), std::string::npos) << run.all();
     for (int k = 1; k <= member_count; ++k) EXPECT_EQ(lease_state(k), "free\n") << member(k);
+}
+
+// The agent's credentials for its member alone: `lease --service-file`.
+TEST_F(Pool, AServiceFileReachesTheLeasedMemberAndNoOutputHoldsThePassword) {
+    sync_all();
+    auto service_file = work_ / "lease.conf";
+    auto run = pool_tool({"lease", "--json", "-", "--service-file", service_file.string()});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(run.all().find(sandbox_password), std::string::npos) << run.all();
+    int k = nlohmann::json::parse(run.out)["member"].get<int>();
+    EXPECT_EQ(std::filesystem::status(service_file).permissions(),
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    auto text = read_file(service_file);
+    EXPECT_NE(text.find("password=" + std::string(sandbox_password) + "\n"), std::string::npos);
+    auto agent = run_process({{(cluster().bin_dir() / "psql").string(), "-X", "-At", "service=lease", "-c",
+                               "SELECT current_database() || ' ' || current_user"},
+                              {{"PGSERVICEFILE", service_file.string()}, {"PGPASSFILE", "/dev/null"}},
+                              {},
+                              true,
+                              std::chrono::milliseconds(0),
+                              {"PGPASSWORD", "PGSERVICE", "PGDATABASE", "PGHOST", "PGPORT", "PGUSER"}});
+    ASSERT_EQ(agent.exit_status, 0) << agent.err;
+    EXPECT_EQ(agent.out, member(k) + " sbx_sandbox_login\n");
+    // Refused before anything is leased.
+    auto directory = pool_tool({"lease", "--service-file", work_.path().string()});
+    EXPECT_EQ(directory.exit_code, 2) << directory.all();
+    auto same = pool_tool({"lease", "--json", service_file.string(), "--service-file", service_file.string()});
+    EXPECT_EQ(same.exit_code, 2) << same.all();
+    EXPECT_EQ(pool_tool({"lease", "--service-file", "-"}).exit_code, 2);
+    int leased = 0;
+    for (int m = 1; m <= member_count; ++m) leased += lease_state(m) == "leased\n" ? 1 : 0;
+    EXPECT_EQ(leased, 1);
 }
 
 }  // namespace
