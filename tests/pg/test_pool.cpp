@@ -517,5 +517,28 @@ TEST_F(Pool, AServiceFileReachesTheLeasedMemberAndNoOutputHoldsThePassword) {
     EXPECT_EQ(leased, 1);
 }
 
+// A member a service file cannot describe (its database name starts with a
+// blank, which libpq strips from a service file's line) is not leased.
+TEST_F(Pool, AMemberAServiceFileCannotHoldIsNotLeasedForOne) {
+    std::string blank = " " + member(1);
+    cluster().psql("postgres", "DROP DATABASE IF EXISTS \"" + blank + "\" WITH (FORCE)");
+    cluster().psql("postgres", "CREATE DATABASE \"" + blank + "\" OWNER " + sandbox_role);
+    {
+        std::ofstream config(work_ / "pool.toml");
+        config << "[pool]\ntargets = [\"host=127.0.0.1 port=" << cluster().port()
+               << " user=sbx_sandbox_login password=" << sandbox_password << " dbname=' " << member(1)
+               << "'\"]\nsnapshot = \"golden\"\n";
+    }
+    sync_all();
+    auto run = pool_tool({"lease", "--service-file", (work_ / "lease.conf").string()});
+    EXPECT_EQ(run.exit_code, 1) << run.all();
+    EXPECT_NE(run.err.find("could not write the connection parameter \"dbname\" to a service file"), std::string::npos)
+        << run.all();
+    EXPECT_FALSE(std::filesystem::exists(work_ / "lease.conf"));
+    EXPECT_EQ(cluster().psql(blank, "SELECT state FROM sandboxctl_pool.lease"), "free\n");
+    auto plain = pool_tool({"lease"});
+    EXPECT_EQ(plain.exit_code, 0) << plain.all();
+}
+
 }  // namespace
 }  // namespace sandboxctl::test
