@@ -90,11 +90,18 @@ void print_released(const ReportOutput& output, const pool::Released& released) 
 // --hold: the lease is the process's for as long as it runs. A stop signal
 // (a pod's SIGTERM once its agent has finished) releases it; a process killed
 // outright leaves it to its expiry.
-ExitCode hold_then_release(const config::Settings& settings, const ReportOutput& output, const pool::Lease& lease) {
+// The agent is done with the member's credentials either way; the report
+// goes once the lease is over, and stays to finish a release that failed:
+// sandboxctl release "$(jq -r .lease FILE)".
+ExitCode hold_then_release(const config::Settings& settings, const ReportOutput& output, const pool::Lease& lease,
+                           const LeaseOptions& options) {
     output.text().flush();
     int signal = interrupt::wait_and_take();
     log::info("{}: releasing member {} ({})", interrupt::signal_name(signal), lease.member, lease.database);
+    std::error_code ignored;
+    if (!options.service_file.empty()) std::filesystem::remove(options.service_file, ignored);
     print_released(output, pool::release(settings, lease.id));
+    std::filesystem::remove(options.json_path, ignored);
     return ExitCode::ok;
 }
 
@@ -120,21 +127,29 @@ void report_lease(const ReportOutput& output, const pool::Lease& lease, const Le
                                           lease.holder, lease.expires, lease.service_section),
                               "the lease's service file", 0600);
     }
+    // The lease id releases the member: its file is the caller's alone.
+    auto write_report = [&] {
+        output.write_json(
+            {{"lease", lease.id},
+             {"member", lease.member},
+             {"database", lease.database},
+             {"conninfo", lease.conninfo},
+             {"holder", lease.holder},
+             {"expires", lease.expires},
+             {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}},
+            0600);
+    };
     auto& out = output.text();
     if (options.hold) {
+        // "held" only once it is: the file written.
+        write_report();
         fmt::print(out, "leased member {} ({}) to \"{}\" until {}; held until a stop signal, then released\n",
                    lease.member, lease.database, lease.holder, lease.expires);
-    } else {
-        fmt::print(out, "LEASE_ID={}\nLEASE_MEMBER={}\nLEASE_DATABASE={}\nLEASE_CONNINFO={}\nLEASE_EXPIRES={}\n",
-                   lease.id, lease.member, shell_quoted(lease.database), shell_quoted(lease.conninfo), lease.expires);
+        return;
     }
-    output.write_json({{"lease", lease.id},
-                       {"member", lease.member},
-                       {"database", lease.database},
-                       {"conninfo", lease.conninfo},
-                       {"holder", lease.holder},
-                       {"expires", lease.expires},
-                       {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
+    fmt::print(out, "LEASE_ID={}\nLEASE_MEMBER={}\nLEASE_DATABASE={}\nLEASE_CONNINFO={}\nLEASE_EXPIRES={}\n", lease.id,
+               lease.member, shell_quoted(lease.database), shell_quoted(lease.conninfo), lease.expires);
+    write_report();
 }
 
 // The caller never got the lease id (its report could not be written): a
@@ -176,7 +191,7 @@ ExitCode run_lease(const Context& context, LeaseOptions& options) {
         give_back(settings, lease);
         throw;
     }
-    return options.hold ? hold_then_release(settings, output, lease) : ExitCode::ok;
+    return options.hold ? hold_then_release(settings, output, lease, options) : ExitCode::ok;
 }
 
 struct ReleaseOptions {

@@ -78,9 +78,7 @@ ExitCode run_pool_sync(const Context& context, PoolOptions& options) {
 
 void print_reclaimed(const std::vector<pool::Reclaimed>& reclaimed, std::ostream& out) {
     for (const auto& r : reclaimed) {
-        fmt::print(out, "member {} ({}): {}: {}\n", r.number, r.database,
-                   r.holder.empty() ? std::string("dirty (a killed run, or writes after its release)")
-                                    : fmt::format("lease of \"{}\" expired", r.holder),
+        fmt::print(out, "member {} ({}): {}: {}\n", r.number, r.database, r.why,
                    r.failed ? "could not reclaim it: " + r.outcome : r.outcome + "; free");
     }
 }
@@ -91,6 +89,7 @@ nlohmann::json reclaimed_json(const std::vector<pool::Reclaimed>& reclaimed) {
         out.push_back({{"member", r.number},
                        {"database", r.database},
                        {"holder", r.holder},
+                       {"why", r.why},
                        {"failed", r.failed},
                        {"outcome", r.outcome}});
     }

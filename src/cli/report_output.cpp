@@ -39,8 +39,8 @@ ReportOutput::ReportOutput(const std::string& json_path) : json_path_(json_path)
 
 std::ostream& ReportOutput::text() const { return json_path_ == "-" ? std::cerr : std::cout; }
 
-void ReportOutput::write_json(const nlohmann::json& document) const {
-    if (wants_json()) output::write_json_file(document, json_path_);
+void ReportOutput::write_json(const nlohmann::json& document, mode_t mode) const {
+    if (wants_json()) output::write_json_file(document, json_path_, mode);
 }
 
 }  // namespace sandboxctl::cli

@@ -6,6 +6,8 @@
 //   --json -       stdout carries the JSON document alone, so it can be piped
 //                  to a JSON parser; the text report goes to stderr.
 // Diagnostics (progress, warnings, errors, hook output) always go to stderr.
+#include <sys/types.h>
+
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,7 +24,8 @@ public:
     bool wants_json() const { return !json_path_.empty(); }
     const std::string& json_path() const { return json_path_; }
     // Writes the document to the --json destination; nothing without --json.
-    void write_json(const nlohmann::json& document) const;
+    // `mode`: a new FILE's permissions (0600 for a report holding a lease id).
+    void write_json(const nlohmann::json& document, mode_t mode = 0644) const;
 
 private:
     std::string json_path_;

@@ -11,7 +11,7 @@
 
 namespace sandboxctl::output {
 
-void write_json_file(const nlohmann::json& document, const std::filesystem::path& path) {
+void write_json_file(const nlohmann::json& document, const std::filesystem::path& path, mode_t mode) {
     if (path == "-") {
         fmt::print("{}\n", document.dump(2));
         // A short report sits in stdio's buffer: without the flush, a full
@@ -23,7 +23,7 @@ void write_json_file(const nlohmann::json& document, const std::filesystem::path
         }
         return;
     }
-    write_file_atomically(path, document.dump(2) + "\n", "JSON report");
+    write_file_atomically(path, document.dump(2) + "\n", "JSON report", mode);
 }
 
 }  // namespace sandboxctl::output

@@ -43,6 +43,9 @@ std::optional<Lease> try_members(const std::vector<Member>& members, const confi
     auto ttl = request.ttl.value_or(require_pool(settings).lease_ttl);
     for (auto index : random_order(members.size())) {
         const auto& member = members[index];
+        // A stop signal ends the search: nothing is leased after it (a claim
+        // it cancelled reads as that member's error).
+        interrupt::throw_if_requested();
         try {
             auto conn = connect(member, "lease");
             // Before the claim: a lease is never taken that could not be handed over.

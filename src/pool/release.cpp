@@ -12,7 +12,7 @@ namespace sandboxctl::pool {
 namespace {
 
 std::string state_of(const std::optional<LeaseRow>& row) {
-    if (!row) return "never synced";
+    if (!row) return "without a lease row (never synced, or the row was deleted: pool sync makes it again)";
     if (row->state == "leased") return fmt::format("leased by \"{}\" under another lease", row->holder);
     return row->state;
 }
@@ -38,7 +38,7 @@ Released release(const config::Settings& settings, const std::string& lease_id) 
     auto row = read_lease(target.conn);
     if (!row || row->state != "leased" || row->lease_hash != hash) {
         throw Error(ExitCode::refused,
-                    fmt::format("{} does not hold lease {}: it is {}", member.display(), lease_id, state_of(row)),
+                    fmt::format("{} does not hold this lease: it is {}", member.display(), state_of(row)),
                     "It was released already, or it expired and a pool command reclaimed it.");
     }
     released.holder = row->holder;

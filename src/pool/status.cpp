@@ -54,19 +54,26 @@ std::vector<Reclaimed> reap(const config::Settings& settings, PoolSnapshot& pool
     std::vector<Reclaimed> reclaimed;
     for (const auto& member : members_of(settings)) {
         Reclaimed item{member.number, member.database(), "", "", false};
+        bool taken = false;
         try {
             auto target = open_member(settings, member, "pool reap");
             item.database = target.conn.database();
             auto row = read_lease(target.conn);
             if (!reclaimable(target.conn, row)) continue;
-            auto mark = admit(target.conn, member, pool, NewMembers::refuse);
             item.holder = row->state == "leased" ? row->holder : "";
+            item.why = item.holder.empty() ? "dirty (a killed run, or writes after its release)"
+                                           : fmt::format("lease of \"{}\" expired", item.holder);
+            auto mark = admit(target.conn, member, pool, NewMembers::refuse);
             if (!take_for_reset(target.conn, *row)) continue;  // another caller took it first
+            taken = true;
             auto result = reset_member(target, settings, member, pool, mark);
             mark_free(target.conn, pool.manifest.instance());
             item.outcome = describe(result);
         } catch (const Error& e) {
-            if (busy(e)) continue;  // another run is resetting it
+            // Busy before this run took it: another run is resetting it. Once
+            // taken, it stays out of the lending until reset: said, not skipped
+            // (a session that is not sandboxctl's may hold the run lock).
+            if (busy(e) && !taken) continue;
             item.outcome = e.what();
             item.failed = true;
         }

@@ -29,6 +29,8 @@ struct Reclaimed {
     std::string holder;   // whose lease expired; "" for a member a killed run left dirty
     std::string outcome;  // "delta reset ...", or the error
     bool failed = false;
+    // "lease of \"agent-1\" expired", "dirty (...)", or "unreachable"
+    std::string why = "unreachable";
 };
 
 // Resets and frees every member whose lease expired, and every listed member

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <memory>
 
 #include "core/error.hpp"
@@ -32,13 +33,20 @@ struct ToReset {
 // Admits the member and decides: nullopt when it is left as it is (`synced`
 // says why), else the member, turned dirty, to reset.
 std::optional<ToReset> prepare(const config::Settings& settings, const Member& member, PoolSnapshot& pool,
-                               SyncedMember& synced) {
+                               SyncedMember& synced, std::map<std::string, int>& numbers_by_mark) {
     // Repairing: a member a killed run left refusing connections is one to reset.
     auto target = open_member(settings, member, "pool sync");
     auto& conn = target.conn;
     synced.database = conn.database();
     bool unmarked = !safety::read_mark(conn);
     auto mark = admit(conn, member, pool, NewMembers::take);
+    // Two targets naming one database (a host alias, a second service) would
+    // count it twice and reset it from two sides.
+    if (auto [first, inserted] = numbers_by_mark.emplace(mark, member.number); !inserted) {
+        throw Error(ExitCode::refused,
+                    fmt::format("{} is the database of member {} too", member.display(), first->second),
+                    "List each database once in [pool] targets.");
+    }
     synced.taken = unmarked;
     create_lease_table(conn);
     auto row = read_lease(conn);
@@ -60,12 +68,15 @@ std::optional<ToReset> prepare(const config::Settings& settings, const Member& m
     return ToReset{0, member, mark, safety::lockable_objects(conn)};
 }
 
-void record_failure(SyncedMember& synced, const Error& e) {
+// `taken`: this run had turned the member dirty. Busy before that, another
+// run has it; busy after, it stays out of the lending (a session that is not
+// sandboxctl's may hold the run lock), which is a failure to say.
+void record_failure(SyncedMember& synced, const Error& e, bool taken) {
     synced.outcome = SyncedMember::Outcome::failed;
     synced.detail = e.what();
     // A member that cannot be brought to the snapshot does not keep the
     // others from it; the run's exit code says it failed.
-    if (busy(e)) {
+    if (busy(e) && !taken) {
         synced.outcome = SyncedMember::Outcome::held;
         synced.detail = "another run is resetting it: left as it is";
     }
@@ -79,7 +90,7 @@ void reset_here(const config::Settings& settings, const ToReset& item, PoolSnaps
         synced.outcome = SyncedMember::Outcome::reset;
         synced.detail = describe(result);
     } catch (const Error& e) {
-        record_failure(synced, e);
+        record_failure(synced, e, true);
     }
 }
 
@@ -108,7 +119,9 @@ std::size_t members_at_once(pg::Connection& conn, const snapshot::Manifest& mani
         8 * static_cast<long long>(manifest.tables.size()) + 2 * static_cast<long long>(manifest.sequences.size()) + 50;
     for (const auto& item : to_reset) objects = std::max(objects, item.objects);
     long long per_member = 2 * objects;
-    long long room = safety::lock_table_slots(conn) * 3 / 2;
+    // Less what the server's other sessions hold now.
+    long long room =
+        safety::lock_table_slots(conn) * 3 / 2 - conn.query_integer("SELECT count(*) FROM pg_catalog.pg_locks");
     auto fits = static_cast<std::size_t>(std::max(1LL, room / per_member));
     if (fits < to_reset.size()) {
         log::info("pool sync: the server's lock table takes {} of the {} member resets at once (about {} locks "
@@ -140,7 +153,7 @@ void reset_together(const std::vector<ToReset>& items, const MemberProcess& memb
             synced.outcome = SyncedMember::Outcome::reset;
             synced.detail = line.substr(0, line.find_last_not_of('\n') + 1);
         } catch (const Error& e) {
-            record_failure(synced, e);
+            record_failure(synced, e, true);
         }
     }
 }
@@ -157,16 +170,17 @@ SyncResult sync_pool(const config::Settings& settings, const MemberProcess& memb
     auto pool = load_pool_snapshot(settings);
     SyncResult result{pool.record.snapshot, {}};
     std::vector<ToReset> to_reset;
+    std::map<std::string, int> numbers_by_mark;
     for (const auto& member : members_of(settings)) {
         interrupt::throw_if_requested();
         SyncedMember synced{member.number, member.database(), SyncedMember::Outcome::already, "", false};
         try {
-            if (auto item = prepare(settings, member, pool, synced)) {
+            if (auto item = prepare(settings, member, pool, synced, numbers_by_mark)) {
                 item->slot = result.members.size();
                 to_reset.push_back(std::move(*item));
             }
         } catch (const Error& e) {
-            record_failure(synced, e);
+            record_failure(synced, e, false);
         }
         result.members.push_back(std::move(synced));
     }
@@ -182,6 +196,15 @@ SyncResult sync_pool(const config::Settings& settings, const MemberProcess& memb
             reset_together({to_reset.begin() + static_cast<std::ptrdiff_t>(first),
                             to_reset.begin() + static_cast<std::ptrdiff_t>(last)},
                            member_process, pool, result.members);
+        }
+        // Other sessions share the lock table: a batch may still run out of
+        // it ("out of shared memory"). What failed in one is tried alone.
+        for (const auto& item : to_reset) {
+            auto& synced = result.members[item.slot];
+            if (synced.outcome != SyncedMember::Outcome::failed) continue;
+            interrupt::throw_if_requested();
+            log::info("pool sync: {} again, alone (together with others: {})", item.member.display(), synced.detail);
+            reset_here(settings, item, pool, synced);
         }
     } else {
         for (const auto& item : to_reset) {

@@ -540,5 +540,83 @@ TEST_F(Pool, AMemberAServiceFileCannotHoldIsNotLeasedForOne) {
     EXPECT_EQ(plain.exit_code, 0) << plain.all();
 }
 
+// From the hostile review of the agent Job's sidecar.
+TEST_F(Pool, AStopSignalWhileEveryClaimWaitsLeasesNothing) {
+    sync_all();
+    // Each lease row locked by a session of the administrator's: the claims wait.
+    std::vector<pg::Connection> lockers;
+    for (int k = 1; k <= member_count; ++k) {
+        lockers.push_back(
+            pg::Connection::open(pg::ConnInfo::parse(cluster().admin_conninfo(member(k)), "test"), "test"));
+        lockers.back().exec("BEGIN");
+        lockers.back().exec("SELECT * FROM sandboxctl_pool.lease FOR UPDATE");
+    }
+    auto file = work_ / "lease.json";
+    BackgroundTool hold(pool_args({"lease", "--hold", "--json", file.string()}), env());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    hold.send(SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    for (auto& locker : lockers) locker.exec("COMMIT");
+    auto run = hold.finish();
+    EXPECT_NE(run.exit_code, 0) << run.all();
+    EXPECT_FALSE(std::filesystem::exists(file));
+    for (int k = 1; k <= member_count; ++k) EXPECT_EQ(lease_state(k), "free\n") << member(k);
+}
+
+TEST_F(Pool, AHeldLeaseLostMeanwhileExitsThreeWithoutItsIdAndItsFileIsTheCallersAlone) {
+    sync_all();
+    auto file = work_ / "lease.json";
+    BackgroundTool hold(pool_args({"lease", "--hold", "--json", file.string(), "--ttl", "1s"}), env());
+    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+    EXPECT_EQ(std::filesystem::status(file).permissions(),
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    auto id = nlohmann::json::parse(read_file(file))["lease"].get<std::string>();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    ASSERT_EQ(pool_tool({"pool", "reap"}).exit_code, 0);
+    hold.send(SIGTERM);
+    auto run = hold.finish();
+    EXPECT_EQ(run.exit_code, 3) << run.all();
+    EXPECT_NE(run.err.find("does not hold this lease: it is free"), std::string::npos) << run.all();
+    EXPECT_EQ(run.all().find(id), std::string::npos) << run.all();
+    EXPECT_TRUE(std::filesystem::exists(file));  // kept: the release did not happen
+}
+
+// The agent's session holding sandboxctl's run lock in its member: the member
+// cannot be reset, and every pool command says so instead of exiting 0.
+TEST_F(Pool, AForeignHolderOfTheRunLockIsReportedNotSkipped) {
+    sync_all();
+    auto leased = lease({"--ttl", "1s"});
+    ASSERT_GT(leased.member, 0);
+    auto agent = pg::Connection::open(pg::ConnInfo::parse(member_target(leased.member), "agent"), "agent");
+    agent.exec("SELECT pg_advisory_lock(1935833187, 1)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    auto reap = pool_tool({"pool", "reap"});
+    EXPECT_EQ(reap.exit_code, 1) << reap.all();
+    EXPECT_NE(reap.out.find("lease of \"test\" expired: could not reclaim it"), std::string::npos) << reap.all();
+    auto sync = pool_tool({"pool", "sync"});
+    EXPECT_EQ(sync.exit_code, 1) << sync.all();
+    agent.exec("SELECT pg_advisory_unlock_all()");
+    auto again = pool_tool({"pool", "sync"});
+    EXPECT_EQ(again.exit_code, 0) << again.all();
+    expect_at_snapshot(leased.member);
+}
+
+TEST_F(Pool, TwoTargetsNamingOneDatabaseAreRefused) {
+    write_config("2h", {member_target(1) + " application_name=another"});
+    auto sync = pool_tool({"pool", "sync"});
+    EXPECT_EQ(sync.exit_code, 1) << sync.all();
+    EXPECT_NE(sync.out.find("is the database of member 1 too"), std::string::npos) << sync.all();
+}
+
+TEST_F(Pool, AnUnreachableMemberIsSaidUnreachableNotDirty) {
+    sync_all();
+    write_config("2h", {cluster().login_conninfo("sbx_sandbox_login", "wrong-password", member(1))});
+    auto status = pool_tool({"pool", "status"});
+    EXPECT_NE(status.exit_code, 0) << status.all();
+    EXPECT_NE(status.all().find("member 5 (" + member(1) + "): unreachable: could not reclaim it"), std::string::npos)
+        << status.all();
+    EXPECT_EQ(status.all().find("wrong-password"), std::string::npos) << status.all();
+}
+
 }  // namespace
 }  // namespace sandboxctl::test
