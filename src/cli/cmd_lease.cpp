@@ -89,10 +89,9 @@ void print_released(const ReportOutput& output, const pool::Released& released) 
 
 // --hold: the lease is the process's for as long as it runs. A stop signal
 // (a pod's SIGTERM once its agent has finished) releases it; a process killed
-// outright leaves it to its expiry.
-// The agent is done with the member's credentials either way; the report
-// goes once the lease is over, and stays to finish a release that failed:
-// sandboxctl release "$(jq -r .lease FILE)".
+// outright leaves it to its expiry. The agent is done with the member's
+// credentials then; the report goes once the lease is over, and stays to
+// finish a release that failed: sandboxctl release "$(jq -r .lease FILE)".
 ExitCode hold_then_release(const config::Settings& settings, const ReportOutput& output, const pool::Lease& lease,
                            const LeaseOptions& options) {
     output.text().flush();
@@ -114,8 +113,11 @@ void check_service_file(const std::string& path, const std::string& json_path) {
     auto parent = fs::path(path).parent_path();
     if (!parent.empty() && !fs::is_directory(parent))
         throw usage_error(fmt::format("--service-file \"{}\": no directory \"{}\"", path, parent.string()), hint);
-    if (!json_path.empty() && fs::weakly_canonical(path) == fs::weakly_canonical(json_path))
-        throw usage_error("--service-file and --json name the same file", hint);
+    if (json_path.empty()) return;
+    std::error_code first, second;
+    auto service = fs::weakly_canonical(path, first);
+    auto report = fs::weakly_canonical(json_path, second);
+    if (!first && !second && service == report) throw usage_error("--service-file and --json name the same file", hint);
 }
 
 // The service file first: the report's FILE tells the agent both are there.
@@ -153,8 +155,11 @@ void report_lease(const ReportOutput& output, const pool::Lease& lease, const Le
 }
 
 // The caller never got the lease id (its report could not be written): a
-// lease kept would only wait for its expiry.
-void give_back(const config::Settings& settings, const pool::Lease& lease) {
+// lease kept would only wait for its expiry, and its credentials are not to
+// outlive it.
+void give_back(const config::Settings& settings, const pool::Lease& lease, const std::string& service_file) {
+    std::error_code ignored;
+    if (!service_file.empty()) std::filesystem::remove(service_file, ignored);
     try {
         pool::release(settings, lease.id);
         log::info("member {} ({}) released again: its lease could not be handed over", lease.member, lease.database);
@@ -188,7 +193,7 @@ ExitCode run_lease(const Context& context, LeaseOptions& options) {
     try {
         report_lease(output, lease, options, start);
     } catch (const Error&) {
-        give_back(settings, lease);
+        give_back(settings, lease, options.service_file);
         throw;
     }
     return options.hold ? hold_then_release(settings, output, lease, options) : ExitCode::ok;
