@@ -26,6 +26,7 @@ ExitCode run_create(const Context& context, SnapshotOptions& options) {
     auto target = plan::open_target(settings, "snapshot");
     auto start = std::chrono::steady_clock::now();
     auto m = snapshot::create_snapshot(target, settings, options.name, options.replace);
+    if (log::level() < log::Level::normal) return ExitCode::ok;
     fmt::print("snapshot \"{}\" created in {}: {} tables, {} rows, {} sequences, {} compressed\n", m.name,
                format_duration(std::chrono::steady_clock::now() - start), m.tables.size(), m.total_rows(),
                m.sequences.size(), format_bytes(static_cast<unsigned long long>(m.total_compressed_bytes())));

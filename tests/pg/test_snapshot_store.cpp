@@ -342,5 +342,13 @@ TEST_F(SnapshotStore, RefreshSnapshotIsReportedInOrderWithItsPhase) {
     EXPECT_EQ(doc["snapshot"]["name"], "second") << json.out;
 }
 
+// -q prints only errors: `snapshot create --quiet` printed its summary.
+TEST_F(SnapshotStore, QuietCreatePrintsNothing) {
+    auto run = tool({"snapshot", "create", "hushed", "--quiet"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(run.out, "");
+    EXPECT_EQ(manifest_json("hushed")["name"], "hushed");
+}
+
 }  // namespace
 }  // namespace sandboxctl::test
