@@ -47,10 +47,6 @@ bool reaches(std::string_view keyword) {
     return false;
 }
 
-struct OptionsDeleter {
-    void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
-};
-
 bool fits_a_line(std::string_view value) {
     if (value.find_first_of("\r\n") != std::string_view::npos) return false;
     auto blank = [](char c) { return c == ' ' || c == '\t'; };
@@ -60,7 +56,7 @@ bool fits_a_line(std::string_view value) {
 }  // namespace
 
 std::string service_section(const Connection& session, std::string_view name) {
-    std::unique_ptr<PQconninfoOption, OptionsDeleter> options(PQconninfo(session.raw()));
+    std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfo(session.raw()), &PQconninfoFree);
     if (!options) throw failure("could not read the session's connection parameters: out of memory");
     std::string out = fmt::format("[{}]\n", name);
     for (auto* option = options.get(); option->keyword; ++option) {
