@@ -75,11 +75,14 @@ Option Command::option(const std::string& names, std::optional<std::string>& int
 // Decimal only: CLI11 reads integers as C does, "010" as 8 and "0x10" as 16,
 // and "--sandboxes 010" would then make eight databases.
 Option Command::option(const std::string& names, std::optional<int>& into, const std::string& description) {
-    auto parse = [&into](const std::string& text) {
+    auto parse = [&into, names](const std::string& text) {
         int value = 0;
         const char* end = text.data() + text.size();
         auto [stop, error] = std::from_chars(text.data(), end, value);
-        if (error != std::errc() || stop != end) throw CLI::ValidationError("\"" + text + "\" is not a decimal number");
+        if (error == std::errc::result_out_of_range)
+            throw CLI::ValidationError(names, "\"" + text + "\" is out of range");
+        if (error != std::errc() || stop != end)
+            throw CLI::ValidationError(names, "\"" + text + "\" is not a decimal number");
         into = value;
     };
     return Option(app_->add_option_function<std::string>(names, parse, description)->type_name("N"));
