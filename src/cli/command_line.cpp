@@ -73,19 +73,21 @@ Option Command::option(const std::string& names, std::optional<std::string>& int
 }
 
 // Decimal only: CLI11 reads integers as C does, "010" as 8 and "0x10" as 16,
-// and "--sandboxes 010" would then make eight databases.
+// and "--sandboxes 010" would then make eight databases. The value is
+// checked and rewritten ("010" to "10") before CLI11 converts it.
 Option Command::option(const std::string& names, std::optional<int>& into, const std::string& description) {
-    auto parse = [&into, names](const std::string& text) {
-        int value = 0;
-        const char* end = text.data() + text.size();
-        auto [stop, error] = std::from_chars(text.data(), end, value);
-        if (error == std::errc::result_out_of_range)
-            throw CLI::ValidationError(names, "\"" + text + "\" is out of range");
-        if (error != std::errc() || stop != end)
-            throw CLI::ValidationError(names, "\"" + text + "\" is not a decimal number");
-        into = value;
-    };
-    return Option(app_->add_option_function<std::string>(names, parse, description)->type_name("N"));
+    CLI::Validator decimal(
+        [](std::string& text) -> std::string {
+            int value = 0;
+            const char* end = text.data() + text.size();
+            auto [stop, error] = std::from_chars(text.data(), end, value);
+            if (error == std::errc::result_out_of_range) return "\"" + text + "\" is out of range";
+            if (error != std::errc() || stop != end) return "\"" + text + "\" is not a decimal number";
+            text = std::to_string(value);
+            return {};
+        },
+        "", "decimal");
+    return Option(app_->add_option(names, into, description)->transform(decimal)->type_name("N"));
 }
 
 Option Command::option(const std::string& names, std::vector<std::string>& into, const std::string& description) {
