@@ -15,6 +15,14 @@ as_server_user() {
   if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# now_ms VAR: sets VAR to the milliseconds of bash's own clock. A `date`
+# process (or a subshell) in every sample would add its start to the time of
+# the command it brackets, more so when eight of them run at once.
+now_ms() {
+  local now=${EPOCHREALTIME/[.,]/}
+  printf -v "$1" '%d' $(( now / 1000 ))
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -87,6 +87,20 @@ void print_released(const ReportOutput& output, const pool::Released& released) 
                released.database, released.holder, pool::describe(released.reset));
 }
 
+// Past its expiry a lease may be reclaimed and the member lent to another
+// caller: the agent is told, and its credentials for it go.
+int wait_through_expiry(const pool::Lease& lease, const LeaseOptions& options) {
+    int signal = interrupt::wait_and_take(lease.expires_here);
+    if (signal != 0) return signal;
+    std::error_code ignored;
+    if (!options.service_file.empty()) std::filesystem::remove(options.service_file, ignored);
+    log::warning("the lease of member {} ({}) expired at {}: the next pool command may reset the member and lend it "
+                 "to another caller{}; still held until a stop signal, then released if it is still this lease's",
+                 lease.member, lease.database, lease.expires,
+                 options.service_file.empty() ? "" : " (its service file is removed)");
+    return interrupt::wait_and_take();
+}
+
 // --hold: the lease is the process's for as long as it runs. A stop signal
 // (a pod's SIGTERM once its agent has finished) releases it; a process killed
 // outright leaves it to its expiry. The agent is done with the member's
@@ -95,7 +109,7 @@ void print_released(const ReportOutput& output, const pool::Released& released) 
 ExitCode hold_then_release(const config::Settings& settings, const ReportOutput& output, const pool::Lease& lease,
                            const LeaseOptions& options) {
     output.text().flush();
-    int signal = interrupt::wait_and_take();
+    int signal = wait_through_expiry(lease, options);
     log::info("{}: releasing member {} ({})", interrupt::signal_name(signal), lease.member, lease.database);
     std::error_code ignored;
     if (!options.service_file.empty()) std::filesystem::remove(options.service_file, ignored);
@@ -238,6 +252,8 @@ psql service=lease), which then needs no other credentials.
 With --hold (and --json FILE), lease writes FILE, prints one line without the lease id, then
 stays until SIGTERM, SIGINT or SIGHUP and releases the member then (exit 0 once released): a
 Kubernetes agent Job runs it as a native sidecar (docs/kubernetes.md), the agent reading FILE.
+At the lease's expiry it warns and removes the --service-file: from then on a pool command may
+reset the member and lend it to another caller.
 Killed outright, it leaves the lease to its expiry: choose a --ttl longer than the agent runs.)help");
     command.option("--holder", options->holder, "Who holds the lease, shown by pool status (default: the host name)")
         .type_name("NAME");

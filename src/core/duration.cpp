@@ -23,6 +23,13 @@ std::chrono::milliseconds parse_duration(std::string_view text, std::string_view
     throw bad();
 }
 
+std::chrono::steady_clock::time_point deadline_after(std::chrono::steady_clock::time_point from,
+                                                     std::chrono::milliseconds duration) {
+    using Clock = std::chrono::steady_clock;
+    auto room = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - from);
+    return duration >= room ? Clock::time_point::max() : from + duration;
+}
+
 std::chrono::milliseconds parse_server_timeout(std::string_view text, std::string_view what) {
     auto value = parse_duration(text, what);
     if (value.count() > 2147483647) {

@@ -51,8 +51,11 @@ void throw_if_requested() {
     if (received.load() != 0) throw failure(describe());
 }
 
-int wait_and_take() {
-    while (received.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+int wait_and_take(std::chrono::steady_clock::time_point until) {
+    while (received.load() == 0) {
+        if (std::chrono::steady_clock::now() >= until) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     return received.exchange(0);
 }
 

@@ -2,6 +2,7 @@
 // SIGINT, SIGTERM and SIGHUP do not kill the process outright: they set a flag
 // that long-running loops poll, and run a signal-safe hook (cancelling the
 // queries in flight) so that every RAII guard gets to run on the way out.
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -21,8 +22,9 @@ std::string signal_name(int number);
 void throw_if_requested();
 // Blocks until a signal arrives, then takes it as the request it was for
 // (the work it asks for follows and is not stopped by it; a later signal
-// still stops that work). Returns the signal's number.
-int wait_and_take();
+// still stops that work). Returns the signal's number, or 0 when `until`
+// came first.
+int wait_and_take(std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
 // Between two phases of a run: the fault suite's failpoint of that name
 // (core/failpoint.hpp), then a pending interrupt stops the run there.
 void phase_boundary(std::string_view phase);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/atomic_file.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
@@ -59,7 +60,7 @@ std::string as_written(std::chrono::milliseconds duration) {
 }
 
 void sleep_interruptibly(std::chrono::milliseconds duration) {
-    auto until = Clock::now() + duration;
+    auto until = deadline_after(Clock::now(), duration);
     while (Clock::now() < until) {
         interrupt::throw_if_requested();
         std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(100), until - Clock::now()));
@@ -137,7 +138,7 @@ StoppedWorkloads::StoppedWorkloads(const config::KubernetesSettings& settings, s
                       replicas(w.replicas));
             kubectl_.set_replicas(w.workload, 0, Interruptible::yes);
         }
-        auto deadline = Clock::now() + settings.wait;
+        auto deadline = deadline_after(Clock::now(), settings.wait);
         for (std::size_t i = 0; i < selectors.size(); ++i) {
             const auto& workload = record_.workloads[i].workload;
             for (;;) {

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
@@ -51,10 +52,17 @@ std::optional<Lease> try_members(const std::vector<Member>& members, const confi
             // Before the claim: a lease is never taken that could not be handed over.
             auto section = request.credentials ? pg::service_section(conn, "lease") : std::string();
             auto id = new_lease_id(member.number);
+            auto sent = std::chrono::steady_clock::now();
             if (auto expires = claim(conn, lease_hash(id), request.holder, ttl)) {
-                return Lease{
-                    id, member.number, conn.database(), member.info.without_password(), request.holder, *expires,
-                    {}, section};
+                return Lease{id,
+                             member.number,
+                             conn.database(),
+                             member.info.without_password(),
+                             request.holder,
+                             *expires,
+                             deadline_after(sent, ttl),
+                             {},
+                             section};
             }
             ++attempts.asked;
         } catch (const pg::PgError& e) {
@@ -114,7 +122,7 @@ void require_record(const config::Settings& settings) {
 
 Lease lease(const config::Settings& settings, const LeaseRequest& request) {
     auto members = members_of(settings);
-    auto deadline = std::chrono::steady_clock::now() + request.wait;
+    auto deadline = deadline_after(std::chrono::steady_clock::now(), request.wait);
     std::vector<std::string> reclaimed;
     // Read only when no member is free: the fast path reads no file.
     std::optional<PoolSnapshot> pool;

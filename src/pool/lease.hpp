@@ -24,6 +24,9 @@ struct Lease {
     std::string conninfo;  // the member's, without a password
     std::string holder;
     std::string expires;  // ISO 8601, UTC
+    // The expiry on this process's steady clock: the TTL from before the
+    // claim was sent, so never later than the server's.
+    std::chrono::steady_clock::time_point expires_here;
     // Members whose expired lease this call reclaimed first (reset and freed).
     std::vector<std::string> reclaimed;
     // With LeaseRequest::credentials: a service file section "[lease]" that

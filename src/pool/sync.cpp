@@ -27,7 +27,9 @@ struct ToReset {
     std::size_t slot = 0;  // in SyncResult::members
     Member member;
     std::string mark;
-    long long objects = 0;  // safety::lockable_objects before the reset
+    // safety::lockable_objects before the reset, for members_at_once: counted
+    // by prepare, on the session it has open, rather than on one more each.
+    long long objects = 0;
 };
 
 // Admits the member and decides: nullopt when it is left as it is (`synced`

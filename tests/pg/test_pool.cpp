@@ -581,6 +581,55 @@ TEST_F(Pool, AHeldLeaseLostMeanwhileExitsThreeWithoutItsIdAndItsFileIsTheCallers
     EXPECT_TRUE(std::filesystem::exists(file));  // kept: the release did not happen
 }
 
+// Past its expiry a held lease may be lent again: the agent is told, and
+// loses its credentials for the member; a stop signal still releases it if
+// no pool command reclaimed it meanwhile.
+TEST_F(Pool, AHeldLeasePastItsExpiryWarnsAndRemovesItsServiceFile) {
+    sync_all();
+    auto file = work_ / "lease.json";
+    auto service = work_ / "lease.conf";
+    BackgroundTool hold(
+        pool_args({"lease", "--hold", "--json", file.string(), "--service-file", service.string(), "--ttl", "2s"}),
+        env());
+    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+    EXPECT_TRUE(std::filesystem::exists(service));
+    int k = nlohmann::json::parse(read_file(file))["member"].get<int>();
+    ASSERT_TRUE(wait_until([&] { return !std::filesystem::exists(service); }, 30));
+    EXPECT_FALSE(hold.exited());
+    hold.send(SIGTERM);
+    auto run = hold.finish();
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.err.find("the lease of member " + std::to_string(k) + " (" + member(k) + ") expired at"),
+              std::string::npos)
+        << run.all();
+    EXPECT_NE(run.err.find("its service file is removed"), std::string::npos) << run.all();
+    EXPECT_EQ(lease_state(k), "free\n");
+}
+
+// 100,000,000 hours (parse_duration takes up to a billion) passes the steady
+// clock's range: a deadline that wrapped would end the wait at once, and
+// tell a hold its lease expired.
+TEST_F(Pool, AWaitOrTtlOfAHundredMillionHoursIsNotCutShort) {
+    sync_all();
+    std::vector<Leased> taken;
+    for (int i = 0; i < member_count; ++i) taken.push_back(lease());
+    BackgroundTool waiting(pool_args({"lease", "--json", "-", "--wait", "100000000h"}), env());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_FALSE(waiting.exited());
+    waiting.send(SIGTERM);
+    auto stopped = waiting.finish();
+    EXPECT_EQ(stopped.exit_code, 1) << stopped.all();
+    ASSERT_EQ(pool_tool({"release", taken.front().id}).exit_code, 0);
+    auto file = work_ / "lease.json";
+    BackgroundTool hold(pool_args({"lease", "--hold", "--json", file.string(), "--ttl", "100000000h"}), env());
+    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    hold.send(SIGTERM);
+    auto run = hold.finish();
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(run.err.find("expired"), std::string::npos) << run.all();
+}
+
 // The agent's session holding sandboxctl's run lock in its member: the member
 // cannot be reset, and every pool command says so instead of exiting 0.
 TEST_F(Pool, AForeignHolderOfTheRunLockIsReportedNotSkipped) {

@@ -19,6 +19,16 @@ TEST(Duration, RejectsNonsense) {
     }
 }
 
+// Every duration parse_duration takes is a deadline after now, never before.
+TEST(Duration, DeadlinesOfTheLongestDurationsStayAhead) {
+    auto now = std::chrono::steady_clock::now();
+    auto longest = sandboxctl::parse_duration("1000000000h", "x");
+    for (auto duration : {longest, longest / 10, longest / 7, std::chrono::milliseconds(100000000h)})
+        EXPECT_GT(sandboxctl::deadline_after(now, duration), now + 1000000h) << duration.count();
+    EXPECT_EQ(sandboxctl::deadline_after(now, 1500ms), now + 1500ms);
+    EXPECT_EQ(sandboxctl::deadline_after(now, 0ms), now);
+}
+
 TEST(Format, BytesAndDurations) {
     EXPECT_EQ(sandboxctl::format_bytes(512), "512 B");
     EXPECT_EQ(sandboxctl::format_bytes(1536), "1.5 kB");
