@@ -2,10 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <numeric>
-#include <random>
 #include <thread>
 
 #include "core/duration.hpp"
@@ -15,22 +12,12 @@
 #include "pg/service_section.hpp"
 #include "pool/lease_id.hpp"
 #include "pool/lease_table.hpp"
+#include "pool/member_order.hpp"
 #include "pool/record.hpp"
 #include "pool/status.hpp"
 
 namespace sandboxctl::pool {
 namespace {
-
-// Concurrent callers try the members in orders of their own, so that they
-// seldom connect to the same one at once (a caller that loses a member to
-// another has paid a session for nothing); a random order each spreads them
-// better than a random start each, whose runs of taken members lengthen.
-std::vector<std::size_t> random_order(std::size_t count) {
-    std::vector<std::size_t> order(count);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::shuffle(order.begin(), order.end(), std::mt19937_64(std::random_device{}()));
-    return order;
-}
 
 // What the members said: a member that could not be asked (an error other
 // than "never synced") is not an exhausted one.
@@ -42,8 +29,9 @@ struct Attempts {
 std::optional<Lease> try_members(const std::vector<Member>& members, const config::Settings& settings,
                                  const LeaseRequest& request, Attempts& attempts) {
     auto ttl = request.ttl.value_or(require_pool(settings).lease_ttl);
-    for (auto index : random_order(members.size())) {
-        const auto& member = members[index];
+    MemberOrder order(members);
+    while (const Member* next = order.next()) {
+        const auto& member = *next;
         // A stop signal ends the search: nothing is leased after it (a claim
         // it cancelled reads as that member's error).
         interrupt::throw_if_requested();
@@ -65,6 +53,7 @@ std::optional<Lease> try_members(const std::vector<Member>& members, const confi
                              section};
             }
             ++attempts.asked;
+            order.put_idle_first(conn, member);
         } catch (const pg::PgError& e) {
             // undefined_table: the member was never synced, which "pool exhausted" explains.
             if (e.sqlstate() == "42P01") {

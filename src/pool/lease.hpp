@@ -36,7 +36,8 @@ struct Lease {
 };
 
 // Tries the free members (in a random order, so that concurrent callers
-// spread), each with one UPDATE that only a free member with nothing written
+// spread, members seen without sessions first: pool/member_order.hpp), each
+// with one UPDATE that only a free member with nothing written
 // passes; with none, reclaims expired leases, then waits (up to `wait`) or
 // refuses with exit 3, "pool exhausted", saying what each member is doing.
 // A free member holds the pool's snapshot as it was when the member was last

@@ -630,6 +630,41 @@ TEST_F(Pool, AWaitOrTtlOfAHundredMillionHoursIsNotCutShort) {
     EXPECT_EQ(run.err.find("expired"), std::string::npos) << run.all();
 }
 
+// A caller that finds its member leased goes next to a member nobody is
+// connected to: with three members leased, their agents connected, and one
+// free, no lease opens more than two sessions. (In a random order alone,
+// one in two would open three or four.)
+TEST_F(Pool, ALeaseGoesToAMemberWithoutSessionsAfterOneLeasedToAnAgent) {
+    sync_all();
+    std::vector<pg::Connection> agents;
+    std::set<int> leased;
+    for (int i = 0; i < member_count - 1; ++i) {
+        auto taken = lease();
+        leased.insert(taken.member);
+        agents.push_back(pg::Connection::open(pg::ConnInfo::parse(member_target(taken.member), "agent"), "agent"));
+    }
+    for (int round = 0; round < 10; ++round) {
+        auto run = pool_tool({"--verbose", "lease", "--json", "-"});
+        ASSERT_EQ(run.exit_code, 0) << run.all();
+        std::size_t sessions = 0;
+        for (auto at = run.err.find("connecting to"); at != std::string::npos;
+             at = run.err.find("connecting to", at + 1))
+            ++sessions;
+        EXPECT_LE(sessions, 2U) << run.all();
+        auto doc = nlohmann::json::parse(run.out);
+        int k = doc["member"].get<int>();
+        EXPECT_FALSE(leased.contains(k));
+        ASSERT_EQ(pool_tool({"release", doc["lease"].get<std::string>()}).exit_code, 0);
+        // The release's own backend may outlive its process for a moment.
+        ASSERT_TRUE(wait_until(
+            [&] {
+                return cluster().psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
+                                                      member(k) + "'") == "0\n";
+            },
+            30));
+    }
+}
+
 // The agent's session holding sandboxctl's run lock in its member: the member
 // cannot be reset, and every pool command says so instead of exiting 0.
 TEST_F(Pool, AForeignHolderOfTheRunLockIsReportedNotSkipped) {
