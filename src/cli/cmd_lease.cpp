@@ -2,6 +2,8 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -87,17 +89,23 @@ void print_released(const ReportOutput& output, const pool::Released& released) 
                released.database, released.holder, pool::describe(released.reset));
 }
 
+// The agent's credentials go with the lease. A file only: what the agent
+// put in its place (a directory) stays, and is reported.
+void remove_service_file(const std::string& path) {
+    if (path.empty() || ::unlink(path.c_str()) == 0 || errno == ENOENT) return;
+    log::warning("could not remove the lease's service file \"{}\": {}", path, std::strerror(errno));
+}
+
 // Past its expiry a lease may be reclaimed and the member lent to another
 // caller: the agent is told, and its credentials for it go.
 int wait_through_expiry(const pool::Lease& lease, const LeaseOptions& options) {
     int signal = interrupt::wait_and_take(lease.expires_here);
     if (signal != 0) return signal;
-    std::error_code ignored;
-    if (!options.service_file.empty()) std::filesystem::remove(options.service_file, ignored);
-    log::warning("the lease of member {} ({}) expired at {}: the next pool command may reset the member and lend it "
-                 "to another caller{}; still held until a stop signal, then released if it is still this lease's",
+    remove_service_file(options.service_file);
+    log::warning("the lease of member {} ({}) expires at {}: from then on the member may be reset and lent to "
+                 "another caller{}; held until a stop signal, then released if this lease still holds it",
                  lease.member, lease.database, lease.expires,
-                 options.service_file.empty() ? "" : " (its service file is removed)");
+                 options.service_file.empty() ? "" : ", and the lease's service file is gone");
     return interrupt::wait_and_take();
 }
 
@@ -111,9 +119,9 @@ ExitCode hold_then_release(const config::Settings& settings, const ReportOutput&
     output.text().flush();
     int signal = wait_through_expiry(lease, options);
     log::info("{}: releasing member {} ({})", interrupt::signal_name(signal), lease.member, lease.database);
-    std::error_code ignored;
-    if (!options.service_file.empty()) std::filesystem::remove(options.service_file, ignored);
+    remove_service_file(options.service_file);
     print_released(output, pool::release(settings, lease.id));
+    std::error_code ignored;
     std::filesystem::remove(options.json_path, ignored);
     return ExitCode::ok;
 }
@@ -172,8 +180,7 @@ void report_lease(const ReportOutput& output, const pool::Lease& lease, const Le
 // lease kept would only wait for its expiry, and its credentials are not to
 // outlive it.
 void give_back(const config::Settings& settings, const pool::Lease& lease, const std::string& service_file) {
-    std::error_code ignored;
-    if (!service_file.empty()) std::filesystem::remove(service_file, ignored);
+    remove_service_file(service_file);
     try {
         pool::release(settings, lease.id);
         log::info("member {} ({}) released again: its lease could not be handed over", lease.member, lease.database);
@@ -197,8 +204,7 @@ ExitCode run_lease(const Context& context, LeaseOptions& options) {
     pool::LeaseRequest request;
     request.holder = checked_holder(options.holder.value_or(default_holder()));
     if (options.ttl) {
-        request.ttl = parse_duration(*options.ttl, "--ttl");
-        if (request.ttl->count() <= 0) throw usage_error("--ttl must be longer than 0");
+        request.ttl = config::parse_lease_ttl(*options.ttl, "--ttl");
     }
     if (options.wait) request.wait = parse_duration(*options.wait, "--wait");
     request.credentials = !options.service_file.empty();
@@ -257,7 +263,8 @@ reset the member and lend it to another caller.
 Killed outright, it leaves the lease to its expiry: choose a --ttl longer than the agent runs.)help");
     command.option("--holder", options->holder, "Who holds the lease, shown by pool status (default: the host name)")
         .type_name("NAME");
-    command.option("--ttl", options->ttl, "How long the lease lasts (default: [pool] lease_ttl, else 2h)")
+    command
+        .option("--ttl", options->ttl, "How long the lease lasts, at most 87600h (default: [pool] lease_ttl, else 2h)")
         .type_name("DURATION");
     command.option("--wait", options->wait, "Wait this long for a member to come free (default: do not wait)")
         .type_name("DURATION");

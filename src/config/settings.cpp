@@ -100,13 +100,9 @@ PoolSettings pool_settings(const toml::table& pool) {
     settings.snapshot = *snapshot;
     if (auto v = string_value(pool, "lease_ttl", "pool")) {
         try {
-            settings.lease_ttl = parse_duration(*v, "pool.lease_ttl");
+            settings.lease_ttl = parse_lease_ttl(*v, "pool.lease_ttl");
         } catch (const Error& e) {
             throw usage_error(fmt::format("{}: {}", where(pool.get("lease_ttl")->source()), e.what()), e.hint());
-        }
-        if (settings.lease_ttl.count() <= 0) {
-            throw usage_error(
-                fmt::format("{}: pool.lease_ttl must be longer than 0", where(pool.get("lease_ttl")->source())));
         }
     }
     return settings;
@@ -424,6 +420,16 @@ const std::string& require(const std::optional<std::string>& value, const char* 
                           fmt::format("Pass {} CONNINFO, set {}, or put it in the config file.", option, env_name));
     }
     return *value;
+}
+
+std::chrono::milliseconds parse_lease_ttl(std::string_view text, std::string_view what) {
+    auto ttl = parse_duration(text, what);
+    if (ttl.count() <= 0) throw usage_error(fmt::format("{} must be longer than 0", what));
+    if (ttl > std::chrono::hours(87600)) {
+        throw usage_error(fmt::format("{} \"{}\" is longer than ten years", what, text),
+                          "A lease is the safety net of an agent that may die: give it hours (2h), at most 87600h.");
+    }
+    return ttl;
 }
 
 }  // namespace sandboxctl::config

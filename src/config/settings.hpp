@@ -177,4 +177,9 @@ void load_text(std::string_view text, const std::filesystem::path& file, Setting
 const std::string& require(const std::optional<std::string>& value, const char* what, const char* option,
                            const char* env);
 
+// A lease's length (--ttl, [pool] lease_ttl): longer than 0 and at most
+// 87600h, ten years. Its expiry is shown as an ISO 8601 date, whose years
+// stop at 9999.
+std::chrono::milliseconds parse_lease_ttl(std::string_view text, std::string_view what);
+
 }  // namespace sandboxctl::config

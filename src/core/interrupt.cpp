@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -16,6 +17,7 @@ namespace {
 
 std::atomic<int> received{0};
 std::atomic<int> count{0};
+int taken = 0;  // signals wait_and_take took as requests
 std::atomic<void (*)()> hook{nullptr};
 
 extern "C" void on_signal(int number) {
@@ -52,11 +54,16 @@ void throw_if_requested() {
 }
 
 int wait_and_take(std::chrono::steady_clock::time_point until) {
+    using Clock = std::chrono::steady_clock;
     while (received.load() == 0) {
-        if (std::chrono::steady_clock::now() >= until) return 0;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        auto now = Clock::now();
+        if (now >= until) return 0;
+        std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(100), until - now));
     }
-    return received.exchange(0);
+    int number = received.exchange(0);
+    // Two signals between two looks: the second stays, for the work that follows.
+    if (count.load() > ++taken) received.store(number);
+    return number;
 }
 
 void phase_boundary(std::string_view phase) {

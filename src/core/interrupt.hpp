@@ -21,9 +21,9 @@ std::string signal_name(int number);
 // Throws a failure naming the signal if one was received.
 void throw_if_requested();
 // Blocks until a signal arrives, then takes it as the request it was for
-// (the work it asks for follows and is not stopped by it; a later signal
-// still stops that work). Returns the signal's number, or 0 when `until`
-// came first.
+// (the work it asks for follows and is not stopped by it; a later signal,
+// or a second one that came with it, still stops that work). Returns the
+// signal's number, or 0 when `until` came first.
 int wait_and_take(std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
 // Between two phases of a run: the fault suite's failpoint of that name
 // (core/failpoint.hpp), then a pending interrupt stops the run there.

@@ -53,6 +53,13 @@ bool fits_a_line(std::string_view value) {
     return !blank(value.front()) && !blank(value.back());
 }
 
+// PQconninfo gives the password of the connection string only; PQpass the
+// one libpq used, a password file's too.
+std::string_view value_used(const Connection& session, const PQconninfoOption& option) {
+    const char* value = std::string_view(option.keyword) == "password" ? PQpass(session.raw()) : option.val;
+    return value ? value : "";
+}
+
 }  // namespace
 
 std::string service_section(const Connection& session, std::string_view name) {
@@ -60,14 +67,16 @@ std::string service_section(const Connection& session, std::string_view name) {
     if (!options) throw failure("could not read the session's connection parameters: out of memory");
     std::string out = fmt::format("[{}]\n", name);
     for (auto* option = options.get(); option->keyword; ++option) {
-        if (!option->val || !*option->val || !reaches(option->keyword)) continue;
-        if (!fits_a_line(option->val)) {
+        if (!reaches(option->keyword)) continue;
+        auto value = value_used(session, *option);
+        if (value.empty()) continue;
+        if (!fits_a_line(value)) {
             throw failure(fmt::format("could not write the connection parameter \"{}\" to a service file: its value "
                                       "holds a line break or starts or ends with a blank",
                                       option->keyword),
                           "A libpq service file holds one line per parameter, blanks around it stripped.");
         }
-        out += fmt::format("{}={}\n", option->keyword, option->val);
+        out += fmt::format("{}={}\n", option->keyword, value);
     }
     return out;
 }

@@ -92,6 +92,17 @@ protected:
         return std::make_unique<BackgroundTool>(pool_args({"pool", "sync"}), e);
     }
     std::string lease_state(int k) { return cluster().psql(member(k), "SELECT state FROM sandboxctl_pool.lease"); }
+    // `lease --hold --json lease.json --service-file lease.conf --ttl TTL`
+    // (in work_), once it has written lease.json.
+    std::unique_ptr<BackgroundTool> hold_with_service_file(const std::string& ttl) {
+        auto file = work_ / "lease.json";
+        auto hold =
+            std::make_unique<BackgroundTool>(pool_args({"lease", "--hold", "--json", file.string(), "--service-file",
+                                                        (work_ / "lease.conf").string(), "--ttl", ttl}),
+                                             env());
+        EXPECT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+        return hold;
+    }
 };
 
 TEST_F(Pool, SyncBringsEveryMemberToTheSnapshotEachWithItsOwnMark) {
@@ -517,6 +528,39 @@ TEST_F(Pool, AServiceFileReachesTheLeasedMemberAndNoOutputHoldsThePassword) {
     EXPECT_EQ(leased, 1);
 }
 
+// Members whose password comes from a password file: the agent's service
+// file still carries it (the agent gets no password file of its own).
+TEST_F(Pool, AServiceFileCarriesThePasswordOfAPasswordFile) {
+    sync_all();
+    auto passfile = work_ / "pgpass";
+    {
+        std::ofstream file(passfile);
+        file << "*:*:*:sbx_sandbox_login:" << sandbox_password << "\n";
+    }
+    std::filesystem::permissions(passfile, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    {
+        std::ofstream config(work_ / "pool.toml");
+        config << "[pool]\ntargets = [\"host=127.0.0.1 port=" << cluster().port()
+               << " user=sbx_sandbox_login dbname=" << member(1) << "\"]\nsnapshot = \"golden\"\n";
+    }
+    auto e = env();
+    e.emplace_back("PGPASSFILE", passfile.string());
+    auto service_file = work_ / "lease.conf";
+    auto run = run_tool(pool_args({"lease", "--json", "-", "--service-file", service_file.string()}), e);
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(run.all().find(sandbox_password), std::string::npos) << run.all();
+    EXPECT_NE(read_file(service_file).find("password=" + std::string(sandbox_password) + "\n"), std::string::npos);
+    auto agent = run_process(
+        {{(cluster().bin_dir() / "psql").string(), "-X", "-At", "service=lease", "-c", "SELECT current_database()"},
+         {{"PGSERVICEFILE", service_file.string()}, {"PGPASSFILE", "/dev/null"}},
+         {},
+         true,
+         std::chrono::milliseconds(0),
+         {"PGPASSWORD", "PGSERVICE", "PGDATABASE", "PGHOST", "PGPORT", "PGUSER"}});
+    ASSERT_EQ(agent.exit_status, 0) << agent.err;
+    EXPECT_EQ(agent.out, member(1) + "\n");
+}
+
 // A member a service file cannot describe (its database name starts with a
 // blank, which libpq strips from a service file's line) is not leased.
 TEST_F(Pool, AMemberAServiceFileCannotHoldIsNotLeasedForOne) {
@@ -588,10 +632,8 @@ TEST_F(Pool, AHeldLeasePastItsExpiryWarnsAndRemovesItsServiceFile) {
     sync_all();
     auto file = work_ / "lease.json";
     auto service = work_ / "lease.conf";
-    BackgroundTool hold(
-        pool_args({"lease", "--hold", "--json", file.string(), "--service-file", service.string(), "--ttl", "2s"}),
-        env());
-    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+    auto held = hold_with_service_file("2s");
+    auto& hold = *held;
     EXPECT_TRUE(std::filesystem::exists(service));
     int k = nlohmann::json::parse(read_file(file))["member"].get<int>();
     ASSERT_TRUE(wait_until([&] { return !std::filesystem::exists(service); }, 30));
@@ -599,16 +641,57 @@ TEST_F(Pool, AHeldLeasePastItsExpiryWarnsAndRemovesItsServiceFile) {
     hold.send(SIGTERM);
     auto run = hold.finish();
     ASSERT_EQ(run.exit_code, 0) << run.all();
-    EXPECT_NE(run.err.find("the lease of member " + std::to_string(k) + " (" + member(k) + ") expired at"),
+    EXPECT_NE(run.err.find("the lease of member " + std::to_string(k) + " (" + member(k) + ") expires at"),
               std::string::npos)
         << run.all();
-    EXPECT_NE(run.err.find("its service file is removed"), std::string::npos) << run.all();
+    EXPECT_NE(run.err.find("the lease's service file is gone"), std::string::npos) << run.all();
+    EXPECT_EQ(lease_state(k), "free\n");
+}
+
+// What the agent put in place of its service file (a directory, with files)
+// is left, and the hold says it could not remove it.
+TEST_F(Pool, AHoldRemovesItsServiceFileOnlyAndSaysWhenItCannot) {
+    sync_all();
+    auto service = work_ / "lease.conf";
+    auto held = hold_with_service_file("1s");
+    auto& hold = *held;
+    std::filesystem::remove(service);
+    std::filesystem::create_directory(service);
+    std::ofstream(service / "keep") << "agent's\n";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    hold.send(SIGTERM);
+    auto run = hold.finish();
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.err.find("could not remove the lease's service file \"" + service.string() + "\""), std::string::npos)
+        << run.all();
+    EXPECT_EQ(read_file(service / "keep"), "agent's\n");
+}
+
+// Two stop signals close together (20 ms: closer, the kernel delivers one):
+// the second stops the release, as a later one would; the member stays
+// leased and FILE stays to finish it.
+TEST_F(Pool, TwoStopSignalsCloseTogetherStopTheHoldsRelease) {
+    sync_all();
+    auto file = work_ / "lease.json";
+    BackgroundTool hold(pool_args({"lease", "--hold", "--json", file.string()}), env());
+    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+    int k = nlohmann::json::parse(read_file(file))["member"].get<int>();
+    hold.send(SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    hold.send(SIGTERM);
+    auto run = hold.finish();
+    EXPECT_EQ(run.exit_code, 1) << run.all();
+    EXPECT_EQ(lease_state(k), "leased\n");
+    ASSERT_TRUE(std::filesystem::exists(file));
+    auto finish = pool_tool({"release", nlohmann::json::parse(read_file(file))["lease"].get<std::string>()});
+    EXPECT_EQ(finish.exit_code, 0) << finish.all();
     EXPECT_EQ(lease_state(k), "free\n");
 }
 
 // 100,000,000 hours (parse_duration takes up to a billion) passes the steady
-// clock's range: a deadline that wrapped would end the wait at once, and
-// tell a hold its lease expired.
+// clock's range: a deadline that wrapped would end the wait at once. The
+// longest TTL, ten years, is held without a word of expiry; a longer one is
+// refused (its expiry would pass the year 9999 of ISO 8601 dates).
 TEST_F(Pool, AWaitOrTtlOfAHundredMillionHoursIsNotCutShort) {
     sync_all();
     std::vector<Leased> taken;
@@ -621,7 +704,12 @@ TEST_F(Pool, AWaitOrTtlOfAHundredMillionHoursIsNotCutShort) {
     EXPECT_EQ(stopped.exit_code, 1) << stopped.all();
     ASSERT_EQ(pool_tool({"release", taken.front().id}).exit_code, 0);
     auto file = work_ / "lease.json";
-    BackgroundTool hold(pool_args({"lease", "--hold", "--json", file.string(), "--ttl", "100000000h"}), env());
+    for (const char* ttl : {"87601h", "100000000h"}) {
+        auto refused = pool_tool({"lease", "--ttl", ttl});
+        EXPECT_EQ(refused.exit_code, 2) << refused.all();
+        EXPECT_NE(refused.err.find("is longer than ten years"), std::string::npos) << refused.all();
+    }
+    BackgroundTool hold(pool_args({"lease", "--hold", "--json", file.string(), "--ttl", "87600h"}), env());
     ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     hold.send(SIGTERM);

@@ -483,6 +483,7 @@ TEST(Config, PoolMistakesAreRefused) {
              {"[pool]\ntargets = \"dbname=a\"\nsnapshot = \"g\"\n", "targets"},
              {"[pool]\ntargets = [\"dbname=a\"]\nsnapshot = \"g\"\nlease_ttl = \"soon\"\n", "lease_ttl"},
              {"[pool]\ntargets = [\"dbname=a\"]\nsnapshot = \"g\"\nlease_ttl = \"0s\"\n", "longer than 0"},
+             {"[pool]\ntargets = [\"dbname=a\"]\nsnapshot = \"g\"\nlease_ttl = \"87601h\"\n", "longer than ten years"},
              {"[pool]\ntargets = [\"dbname=a\"]\nsnapshot = \"g\"\nleasettl = \"1h\"\n", "leasettl"},
          }) {
         auto error = error_of(write(dir, text));
