@@ -2,15 +2,13 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/lease_service_file.hpp"
 #include "cli/report_output.hpp"
-#include "core/atomic_file.hpp"
 #include "core/duration.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
@@ -89,19 +87,12 @@ void print_released(const ReportOutput& output, const pool::Released& released) 
                released.database, released.holder, pool::describe(released.reset));
 }
 
-// The agent's credentials go with the lease. A file only: what the agent
-// put in its place (a directory) stays, and is reported.
-void remove_service_file(const std::string& path) {
-    if (path.empty() || ::unlink(path.c_str()) == 0 || errno == ENOENT) return;
-    log::warning("could not remove the lease's service file \"{}\": {}", path, std::strerror(errno));
-}
-
 // Past its expiry a lease may be reclaimed and the member lent to another
 // caller: the agent is told, and its credentials for it go.
-int wait_through_expiry(const pool::Lease& lease, const LeaseOptions& options) {
+int wait_through_expiry(const pool::Lease& lease, const LeaseOptions& options, const LeaseServiceFile& service) {
     int signal = interrupt::wait_and_take(lease.expires_here);
     if (signal != 0) return signal;
-    remove_service_file(options.service_file);
+    service.remove();
     log::warning("the lease of member {} ({}) expires at {}: from then on the member may be reset and lent to "
                  "another caller{}; held until a stop signal, then released if this lease still holds it",
                  lease.member, lease.database, lease.expires,
@@ -115,11 +106,11 @@ int wait_through_expiry(const pool::Lease& lease, const LeaseOptions& options) {
 // credentials then; the report goes once the lease is over, and stays to
 // finish a release that failed: sandboxctl release "$(jq -r .lease FILE)".
 ExitCode hold_then_release(const config::Settings& settings, const ReportOutput& output, const pool::Lease& lease,
-                           const LeaseOptions& options) {
+                           const LeaseOptions& options, const LeaseServiceFile& service) {
     output.text().flush();
-    int signal = wait_through_expiry(lease, options);
+    int signal = wait_through_expiry(lease, options, service);
     log::info("{}: releasing member {} ({})", interrupt::signal_name(signal), lease.member, lease.database);
-    remove_service_file(options.service_file);
+    service.remove();
     print_released(output, pool::release(settings, lease.id));
     std::error_code ignored;
     std::filesystem::remove(options.json_path, ignored);
@@ -144,12 +135,11 @@ void check_service_file(const std::string& path, const std::string& json_path) {
 
 // The service file first: the report's FILE tells the agent both are there.
 void report_lease(const ReportOutput& output, const pool::Lease& lease, const LeaseOptions& options,
-                  std::chrono::steady_clock::time_point start) {
+                  std::chrono::steady_clock::time_point start, LeaseServiceFile& service) {
     if (!options.service_file.empty()) {
-        write_file_atomically(options.service_file,
-                              fmt::format("# sandboxctl lease: member {} for \"{}\", until {}\n{}", lease.member,
-                                          lease.holder, lease.expires, lease.service_section),
-                              "the lease's service file", 0600);
+        service.write(options.service_file,
+                      fmt::format("# sandboxctl lease: member {} for \"{}\", until {}\n{}", lease.member, lease.holder,
+                                  lease.expires, lease.service_section));
     }
     // The lease id releases the member: its file is the caller's alone.
     auto write_report = [&] {
@@ -179,8 +169,8 @@ void report_lease(const ReportOutput& output, const pool::Lease& lease, const Le
 // The caller never got the lease id (its report could not be written): a
 // lease kept would only wait for its expiry, and its credentials are not to
 // outlive it.
-void give_back(const config::Settings& settings, const pool::Lease& lease, const std::string& service_file) {
-    remove_service_file(service_file);
+void give_back(const config::Settings& settings, const pool::Lease& lease, const LeaseServiceFile& service) {
+    service.remove();
     try {
         pool::release(settings, lease.id);
         log::info("member {} ({}) released again: its lease could not be handed over", lease.member, lease.database);
@@ -210,13 +200,14 @@ ExitCode run_lease(const Context& context, LeaseOptions& options) {
     request.credentials = !options.service_file.empty();
     auto lease = pool::lease(settings, request);
     for (const auto& member : lease.reclaimed) log::info("reclaimed {} (its lease had expired)", member);
+    LeaseServiceFile service;
     try {
-        report_lease(output, lease, options, start);
+        report_lease(output, lease, options, start, service);
     } catch (const Error&) {
-        give_back(settings, lease, options.service_file);
+        give_back(settings, lease, service);
         throw;
     }
-    return options.hold ? hold_then_release(settings, output, lease, options) : ExitCode::ok;
+    return options.hold ? hold_then_release(settings, output, lease, options, service) : ExitCode::ok;
 }
 
 struct ReleaseOptions {

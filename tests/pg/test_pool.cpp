@@ -667,6 +667,29 @@ TEST_F(Pool, AHoldRemovesItsServiceFileOnlyAndSaysWhenItCannot) {
     EXPECT_EQ(read_file(service / "keep"), "agent's\n");
 }
 
+// The agent shares the service file's directory: a symlink it puts in the
+// directory's place does not lead the hold to remove another file.
+TEST_F(Pool, AHoldRemovesItsServiceFileFromTheDirectoryItWroteItIn) {
+    sync_all();
+    auto directory = work_ / "lease";
+    auto other = work_ / "other";
+    std::filesystem::create_directory(directory);
+    std::filesystem::create_directory(other);
+    std::ofstream(other / "pg_service.conf") << "not the lease's\n";
+    auto file = work_ / "lease.json";
+    BackgroundTool hold(pool_args({"lease", "--hold", "--json", file.string(), "--service-file",
+                                   (directory / "pg_service.conf").string()}),
+                        env());
+    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(file); }, 30));
+    std::filesystem::rename(directory, work_ / "lease.old");
+    std::filesystem::create_directory_symlink(other, directory);
+    hold.send(SIGTERM);
+    auto run = hold.finish();
+    EXPECT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_EQ(read_file(other / "pg_service.conf"), "not the lease's\n");
+    EXPECT_FALSE(std::filesystem::exists(work_ / "lease.old" / "pg_service.conf"));
+}
+
 // Two stop signals close together (20 ms: closer, the kernel delivers one):
 // the second stops the release, as a later one would; the member stays
 // leased and FILE stays to finish it.
