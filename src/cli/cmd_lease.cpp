@@ -92,11 +92,11 @@ void print_released(const ReportOutput& output, const pool::Released& released) 
 int wait_through_expiry(const pool::Lease& lease, const LeaseOptions& options, const LeaseServiceFile& service) {
     int signal = interrupt::wait_and_take(lease.expires_here);
     if (signal != 0) return signal;
-    service.remove();
+    bool gone = service.remove();
     log::warning("the lease of member {} ({}) expires at {}: from then on the member may be reset and lent to "
                  "another caller{}; held until a stop signal, then released if this lease still holds it",
                  lease.member, lease.database, lease.expires,
-                 options.service_file.empty() ? "" : ", and the lease's service file is gone");
+                 options.service_file.empty() || !gone ? "" : ", and the lease's service file is gone");
     return interrupt::wait_and_take();
 }
 

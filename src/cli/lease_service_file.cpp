@@ -21,9 +21,10 @@ void LeaseServiceFile::write(const std::string& path, const std::string& content
     path_ = path;
 }
 
-void LeaseServiceFile::remove() const {
-    if (path_.empty() || ::unlinkat(directory_.get(), name_.c_str(), 0) == 0 || errno == ENOENT) return;
+bool LeaseServiceFile::remove() const {
+    if (path_.empty() || ::unlinkat(directory_.get(), name_.c_str(), 0) == 0 || errno == ENOENT) return true;
     log::warning("could not remove the lease's service file \"{}\": {}", path_, std::strerror(errno));
+    return false;
 }
 
 }  // namespace sandboxctl::cli

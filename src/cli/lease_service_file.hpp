@@ -15,8 +15,9 @@ public:
     // Writes `content` to `path`, mode 0600, atomically.
     void write(const std::string& path, const std::string& content);
     // Removes the file written, if any; what stands there that is not a file
-    // (a directory) stays, and a removal that fails is a warning.
-    void remove() const;
+    // (a directory) stays, and a removal that fails is a warning. True when
+    // no file written is left.
+    bool remove() const;
 
 private:
     std::string path_;

@@ -664,6 +664,7 @@ TEST_F(Pool, AHoldRemovesItsServiceFileOnlyAndSaysWhenItCannot) {
     EXPECT_EQ(run.exit_code, 0) << run.all();
     EXPECT_NE(run.err.find("could not remove the lease's service file \"" + service.string() + "\""), std::string::npos)
         << run.all();
+    EXPECT_EQ(run.err.find("service file is gone"), std::string::npos) << run.all();
     EXPECT_EQ(read_file(service / "keep"), "agent's\n");
 }
 
