@@ -41,7 +41,14 @@ MemberOrder::MemberOrder(const std::vector<Member>& members) : members_(members)
 const Member* MemberOrder::next() { return tried_ < order_.size() ? &members_[order_[tried_++]] : nullptr; }
 
 void MemberOrder::put_idle_first(pg::Connection& conn, const Member& connected) {
-    if (order_.size() - tried_ < 2) return;
+    auto rest = order_.begin() + static_cast<std::ptrdiff_t>(tried_);
+    // Only a member named by its database on the same server can be seen.
+    auto seen_from_here = [&](std::size_t index) {
+        const auto& member = members_[index];
+        return member.info.get("dbname") && same_server(member.info, connected.info);
+    };
+    // Nothing to reorder: the query would be a round trip for nothing.
+    if (order_.end() - rest < 2 || std::none_of(rest, order_.end(), seen_from_here)) return;
     std::set<std::string> busy;
     try {
         busy = databases_with_sessions(conn);
@@ -49,10 +56,8 @@ void MemberOrder::put_idle_first(pg::Connection& conn, const Member& connected) 
         log::detail("lease: no hint from {}: {}", connected.display(), e.what());
         return;
     }
-    std::stable_partition(order_.begin() + static_cast<std::ptrdiff_t>(tried_), order_.end(), [&](std::size_t index) {
-        const auto& member = members_[index];
-        auto database = member.info.get("dbname");
-        return database && same_server(member.info, connected.info) && !busy.contains(*database);
+    std::stable_partition(rest, order_.end(), [&](std::size_t index) {
+        return seen_from_here(index) && !busy.contains(*members_[index].info.get("dbname"));
     });
 }
 
